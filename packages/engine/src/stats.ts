@@ -1,0 +1,53 @@
+// Shared engine counters: one Float64Array over a SharedArrayBuffer, each field written by one
+// worker only (so plain stores suffice) and read by the main thread for metrics and progress.
+// Float64 holds integers exactly up to 2^53, the range of our sequences.
+
+export const Stat = {
+  /** Highest engine sequence published into the command ring (poller). */
+  published: 0,
+  /** Highest engine sequence durable in the WAL (journaler). */
+  durable: 1,
+  /** Highest engine sequence processed by the books (matcher). */
+  matched: 2,
+  trades: 3,
+  reports: 4,
+  rejected: 5,
+  walBatches: 6,
+  walRecords: 7,
+  walBytes: 8,
+  snapshots: 9,
+  /** Outputs written by the sink (trades + reports). */
+  outputsWritten: 10,
+  /** Input messages/lines read by the source, valid or not. */
+  inputMessages: 11,
+  /** Input that failed to decode (journaled as REJECTED). */
+  malformed: 12,
+  /** Times the source found the ring full and had to wait (backpressure). */
+  sourceStalls: 13,
+  /** First engine sequence of this run (recovery resumes after the WAL's last). */
+  firstSequence: 14,
+  /** 1 once the source has no more input. */
+  sourceDone: 15,
+  /** Highest engine sequence whose outputs the sink has written. */
+  sinkSequence: 16,
+} as const;
+export type StatName = keyof typeof Stat;
+const STAT_COUNT = 32;
+
+export function createStats(): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(STAT_COUNT * Float64Array.BYTES_PER_ELEMENT);
+  new Float64Array(buffer).fill(0);
+  const view = new Float64Array(buffer);
+  view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = -1;
+  return buffer;
+}
+
+export function statsView(buffer: SharedArrayBuffer): Float64Array {
+  return new Float64Array(buffer);
+}
+
+export function readStats(view: Float64Array): Record<StatName, number> {
+  const out = {} as Record<StatName, number>;
+  for (const [name, index] of Object.entries(Stat)) out[name as StatName] = view[index]!;
+  return out;
+}

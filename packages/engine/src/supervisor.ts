@@ -1,0 +1,112 @@
+// Starts the engine's workers and watches them: a worker that throws or exits unexpectedly takes
+// the engine down loudly (its name, the error, the last sequences), never a silent stall.
+import { Worker } from 'node:worker_threads';
+
+export interface WorkerMessage { type: string; [key: string]: unknown }
+
+export interface SupervisedWorker {
+  name: string;
+  worker: Worker;
+  /** Resolves when the worker thread has exited. */
+  exited: Promise<number>;
+  /** Resolves with the first message of `type` from this worker (bounded by `timeoutMs`). */
+  waitFor(type: string, timeoutMs: number): Promise<WorkerMessage>;
+}
+
+export class WorkerFailure extends Error {
+  override readonly name = 'WorkerFailure';
+  constructor(readonly worker: string, readonly detail: string, readonly origin?: unknown) {
+    super(`worker ${worker} failed: ${detail}`);
+  }
+}
+
+export class Supervisor {
+  readonly workers: SupervisedWorker[] = [];
+  private stopping = false;
+  private failed: WorkerFailure | null = null;
+  private readonly failureListeners: Array<(failure: WorkerFailure) => void> = [];
+
+  constructor(private readonly options: { cpuProfileDir: string | null; onMessage(name: string, message: WorkerMessage): void }) {}
+
+  spawn(name: string, url: URL, workerData: unknown): SupervisedWorker {
+    const execArgv = this.options.cpuProfileDir
+      ? ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`]
+      : [];
+    const worker = new Worker(url, { workerData, execArgv, name, stdout: false, stderr: false });
+    const waiters = new Map<string, Array<(message: WorkerMessage) => void>>();
+    const seen = new Map<string, WorkerMessage>();
+    worker.on('message', (message: WorkerMessage) => {
+      if (message?.type === 'fatal') {
+        this.fail(new WorkerFailure(name, String(message.error), message));
+        return;
+      }
+      seen.set(message.type, message);
+      for (const resolve of waiters.get(message.type) ?? []) resolve(message);
+      waiters.delete(message.type);
+      this.options.onMessage(name, message);
+    });
+    worker.on('error', (error) => this.fail(new WorkerFailure(name, error?.stack ?? String(error), error)));
+    const exited = new Promise<number>((resolve) => {
+      worker.on('exit', (code) => {
+        if (!this.stopping) this.fail(new WorkerFailure(name, `exited unexpectedly with code ${code}`));
+        resolve(code);
+      });
+    });
+    const supervised: SupervisedWorker = {
+      name,
+      worker,
+      exited,
+      waitFor: (type, timeoutMs) => {
+        const already = seen.get(type);
+        if (already) return Promise.resolve(already);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new WorkerFailure(name, `no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
+          const onFailure = (failure: WorkerFailure): void => { clearTimeout(timer); reject(failure); };
+          this.failureListeners.push(onFailure);
+          const list = waiters.get(type) ?? [];
+          list.push((message) => {
+            clearTimeout(timer);
+            this.failureListeners.splice(this.failureListeners.indexOf(onFailure), 1);
+            resolve(message);
+          });
+          waiters.set(type, list);
+        });
+      },
+    };
+    this.workers.push(supervised);
+    return supervised;
+  }
+
+  /** The first failure, if any. */
+  get failure(): WorkerFailure | null {
+    return this.failed;
+  }
+
+  onFailure(listener: (failure: WorkerFailure) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  private fail(failure: WorkerFailure): void {
+    if (this.failed) return;
+    this.failed = failure;
+    for (const listener of [...this.failureListeners]) listener(failure);
+  }
+
+  /** Marks the shutdown as intended, then waits for each worker to exit (terminating stragglers). */
+  async stopAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.workers.map(async ({ worker, exited }) => {
+        const timer = setTimeout(() => void worker.terminate(), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  /** Immediate teardown after a failure. */
+  async terminateAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate().catch(() => undefined)));
+  }
+}
