@@ -117,6 +117,8 @@ export function fullSequence(ref: number, raw: number): number {
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 const atomicsWaitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync;
 
+function noop(): void {}
+
 function now(): number {
   return performance.now();
 }
@@ -240,12 +242,19 @@ async function waitAsync(site: WaitSite, target: number, probe: () => number, li
       Atomics.sub(i32, base + W_WAITERS, 1);
       continue;
     }
-    const r = atomicsWaitAsync(i32, base + W_WAKE, w, Math.min(left, MAX_PARK_MS));
-    try {
-      if (r.async) await r.value;
-    } finally {
-      Atomics.sub(i32, base + W_WAITERS, 1);
+    const slice = Math.min(left, MAX_PARK_MS);
+    const r = atomicsWaitAsync(i32, base + W_WAKE, w, slice);
+    if (r.async) {
+      // Node does not count a pending waitAsync as work: without a ref'd handle the event loop can
+      // exit under us (exit code 13). Hold a timer for the length of the park.
+      const keepAlive = setTimeout(noop, slice + 10);
+      try {
+        await r.value;
+      } finally {
+        clearTimeout(keepAlive);
+      }
     }
+    Atomics.sub(i32, base + W_WAITERS, 1);
   }
 }
 
