@@ -149,6 +149,16 @@ function ringbufSpecs(count: number): Spec[] {
   ];
 }
 
+function handSpecs(count: number): Spec[] {
+  const rbSab = new SharedArrayBuffer(256 + SLOTS * SLOT);
+  new Int32Array(rbSab, 0, 64)[0] = -1; // publish cursor starts before sequence 0
+  new Int32Array(rbSab, 0, 64)[16] = -1;
+  return [
+    { role: 'hand-consumer', data: { rbSab, count, batch: BATCH }, reports: true },
+    { role: 'hand-producer', data: { rbSab, count, batch: BATCH }, reports: true },
+  ];
+}
+
 function expectedTotal(topo: Topo, per: number): number {
   let sum = 0;
   for (let id = 0; id < PRODUCERS[topo]; id++) sum = (sum + expectedChecksum(per, id)) | 0;
@@ -210,9 +220,73 @@ function group(topo: Topo): BenchGroup {
           if (!bestRb || out.seconds < bestRb.seconds) bestRb = out;
         }
         yield line(`${name}:ringbuf.js`, ringN, bestRb!, { batch: BATCH, slot_bytes: PAYLOAD, slots: SLOTS });
+        // The ceiling on this machine right now: the same exchange with no library (hand loop).
+        let bestHand: Outcome | null = null;
+        for (let r = 0; r < (q ? 2 : 3); r++) {
+          const out = await runWorkers(handSpecs(ringN), timeout);
+          if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:hand-loop checksum mismatch`);
+          if (!bestHand || out.seconds < bestHand.seconds) bestHand = out;
+        }
+        yield line(`${name}:hand-loop`, ringN, bestHand!, { batch: BATCH, slot_bytes: SLOT, slots: SLOTS });
       }
     },
   };
 }
 
-export const groups: BenchGroup[] = [group('1p1c'), group('3stage'), group('mp')];
+// Cursor representation (DESIGN.md §2): wrapping Int32 + Float64 hint (what the ring uses) against
+// BigInt64Array, one thread, the operations a cursor does per batch: release store + acquire load
+// + rebuild of the full sequence, and the multi-producer CAS.
+const cursorGroup: BenchGroup = {
+  group: 'ring-cursor',
+  async *run(ctx) {
+    const n = ctx.quick ? 1e7 : 5e7;
+    const i32 = new Int32Array(new SharedArrayBuffer(64));
+    const f64 = new Float64Array(i32.buffer);
+    const b64 = new BigInt64Array(new SharedArrayBuffer(64));
+    const time = (f: () => number): [number, number] => {
+      let best = Infinity;
+      let r = 0;
+      for (let k = 0; k < 3; k++) {
+        const t = hrNs();
+        r = f();
+        best = Math.min(best, hrNs() - t);
+      }
+      return [n / (best / 1e9), r];
+    };
+    const [i32Ops, a1] = time(() => {
+      let acc = 0;
+      for (let s = 2 ** 32 - n / 2; s < 2 ** 32 + n / 2; s++) {
+        f64[2] = s;
+        Atomics.store(i32, 0, s | 0);
+        const ref = s - 1;
+        acc += ref + ((Atomics.load(i32, 0) - (ref | 0)) | 0) - s;
+      }
+      return acc;
+    });
+    const [i32Cas] = time(() => {
+      let ok = 0;
+      Atomics.store(i32, 0, -1);
+      for (let s = 0; s < n; s++) if (Atomics.compareExchange(i32, 0, (s - 1) | 0, s | 0) === ((s - 1) | 0)) ok++;
+      return ok;
+    });
+    const [bigOps, a2] = time(() => {
+      let acc = 0;
+      for (let s = 2 ** 32 - n / 2; s < 2 ** 32 + n / 2; s++) {
+        Atomics.store(b64, 0, BigInt(s));
+        acc += Number(Atomics.load(b64, 0)) - s;
+      }
+      return acc;
+    });
+    const [bigCas] = time(() => {
+      let ok = 0;
+      Atomics.store(b64, 0, -1n);
+      for (let s = 0; s < n; s++) if (Atomics.compareExchange(b64, 0, BigInt(s - 1), BigInt(s)) === BigInt(s - 1)) ok++;
+      return ok;
+    });
+    if (a1 !== 0 || a2 !== 0) throw new Error('cursor round trip lost precision');
+    yield { bench: 'ring-cursor', ops_per_s: round(i32Ops), p50_us: null, p99_us: null, repr: 'int32+f64 hint', cas_per_s: round(i32Cas) };
+    yield { bench: 'ring-cursor:bigint64', ops_per_s: round(bigOps), p50_us: null, p99_us: null, repr: 'BigInt64Array', cas_per_s: round(bigCas) };
+  },
+};
+
+export const groups: BenchGroup[] = [group('1p1c'), group('3stage'), group('mp'), cursorGroup];

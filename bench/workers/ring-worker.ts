@@ -46,8 +46,13 @@ function report(extra: Record<string, unknown>): void {
   parentPort!.postMessage({ endNs: hrNs(), ...extra });
 }
 
+// Pacing for latency runs: sleep (not spin) until t, so the producer leaves the core to the
+// consumer on this 2-core machine; the timestamp is taken after waking, so sleep jitter only
+// spaces events out, it does not enter the measured hop.
+const pace = new Int32Array(new SharedArrayBuffer(4));
 function spinUntil(t: number): void {
-  while (hrNs() < t);
+  const left = t - hrNs();
+  if (left > 0) Atomics.wait(pace, 0, 0, left / 1e6);
 }
 
 // ---------------------------------------------------------------------------- ring
@@ -314,6 +319,68 @@ function ringbufConsumer(): void {
   report({ checksum: sum });
 }
 
+// ---------------------------------------------------------------------------- hand loop
+// The ceiling: the same 1P1C exchange with no library at all (one Int32 publish cursor, one
+// consumer cursor, 64-byte slots, batches of `batch`), parking like the yielding strategy.
+function handProducer(): void {
+  const sab = d.rbSab!;
+  const ctlw = new Int32Array(sab, 0, 64);
+  const slots = (sab.byteLength - 256) / 64;
+  const data = new Int32Array(sab, 256, slots * 16);
+  const mask = slots - 1;
+  const batch = d.batch;
+  ready();
+  let claim = -1;
+  let gate = -1;
+  let sum = 0;
+  for (let done = 0; done < d.count; done += batch) {
+    const hi = claim + batch;
+    let spins = 0;
+    while (hi - slots > gate) {
+      gate = Atomics.load(ctlw, 16);
+      if (hi - slots > gate) spins = backoff(spins);
+    }
+    for (let s = claim + 1; s <= hi; s++) {
+      const o = (s & mask) << 4;
+      data[o] = s;
+      data[o + 1] = 0;
+      data[o + 2] = s ^ 0x5a5a5a;
+      data[o + 3] = 1;
+      sum = (sum + s + (s ^ 0x5a5a5a) + 1) | 0;
+    }
+    claim = hi;
+    Atomics.store(ctlw, 0, hi);
+  }
+  report({ checksum: sum });
+}
+
+function handConsumer(): void {
+  const sab = d.rbSab!;
+  const ctlw = new Int32Array(sab, 0, 64);
+  const slots = (sab.byteLength - 256) / 64;
+  const data = new Int32Array(sab, 256, slots * 16);
+  const mask = slots - 1;
+  ready();
+  let next = 0;
+  let sum = 0;
+  let spins = 0;
+  while (next < d.count) {
+    const hi = Atomics.load(ctlw, 0);
+    if (hi < next) {
+      spins = backoff(spins);
+      continue;
+    }
+    spins = 0;
+    for (let s = next; s <= hi; s++) {
+      const o = (s & mask) << 4;
+      sum = (sum + data[o]! + data[o + 1]! + data[o + 2]! + data[o + 3]!) | 0;
+    }
+    Atomics.store(ctlw, 16, hi);
+    next = hi + 1;
+  }
+  report({ checksum: sum });
+}
+
 void WaitStrategies;
 const roles: Record<string, () => void> = {
   'ring-producer': ringProducer,
@@ -324,6 +391,8 @@ const roles: Record<string, () => void> = {
   'port-batch-stage': () => portStage(true),
   'ringbuf-producer': ringbufProducer,
   'ringbuf-consumer': ringbufConsumer,
+  'hand-producer': handProducer,
+  'hand-consumer': handConsumer,
 };
 const role = roles[d.role];
 if (!role) throw new Error(`unknown role ${d.role}`);
