@@ -193,7 +193,7 @@ function group(topo: Topo): BenchGroup {
       const ringLat = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WAIT, lat), latN);
       const spinLat = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WaitStrategies.busySpin(), lat), latN);
       yield {
-        ...line(name, per * n, best!, { batch: BATCH, slot_bytes: SLOT, slots: SLOTS, wait: 'blocking(spin 2000)' }),
+        ...line(name, per * n, best!, { batch: BATCH, slot_bytes: SLOT, slots: SLOTS, wait: 'blocking(spin 256)' }),
         ...ringLat,
         p50_us_busy_spin: spinLat.p50_us,
         p99_us_busy_spin: spinLat.p99_us,

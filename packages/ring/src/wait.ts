@@ -22,10 +22,10 @@ export const WaitStrategies = {
   busySpin(): WaitStrategy {
     return { kind: 'busy-spin' };
   },
-  yielding(spins = 2000, parkMs = 0.1): WaitStrategy {
+  yielding(spins = 256, parkMs = 0.1): WaitStrategy {
     return { kind: 'yielding', spins, parkMs };
   },
-  blocking(spins = 2000): WaitStrategy {
+  blocking(spins = 256): WaitStrategy {
     return { kind: 'blocking', spins };
   },
   async(spins = 200): WaitStrategy {
@@ -33,7 +33,7 @@ export const WaitStrategies = {
   },
 } as const;
 
-/** The default: blocking with a short spin (a few microseconds) before parking. */
+/** The default: blocking with a short spin (about a microsecond, 256 re-reads) before parking. */
 export const DEFAULT_WAIT: WaitStrategy = WaitStrategies.blocking();
 
 export function validateWaitStrategy(w: WaitStrategy): WaitStrategy {

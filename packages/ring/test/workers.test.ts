@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pipeline, RingBuffer, WaitStrategies, type WaitStrategy } from '@ringmatch/ring';
+import { DEFAULT_WAIT, Pipeline, RingBuffer, WaitStrategies, type WaitStrategy } from '@ringmatch/ring';
 import { spawn, terminateAll, tri, until } from './helpers.js';
 
 afterEach(terminateAll);
@@ -114,6 +114,23 @@ describe('cross-worker pipelines (real worker_threads)', () => {
       expect(ring.halted).toBe(true);
     });
   }
+
+  it('the default strategy parks idle workers: no core burnt while nothing flows', async () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 8 }).then('a').then('b').build();
+    expect(ring.wait).toEqual(DEFAULT_WAIT);
+    const b = spawn(ring, 'consume', { stage: 'b', count: 100 }); // parks behind 'a' (never runs)
+    const p = spawn(ring, 'produce', { count: 100, batch: 1 }); // fills 8 slots, parks on b
+    await until(() => ring.stageSequence('b').waiters() > 0 && ring.stageSequence('a').waiters() > 0, 10_000, 'both parked');
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 400));
+    const c = process.cpuUsage(c0);
+    const cores = (c.user + c.system) / 1000 / (performance.now() - t0);
+    expect(cores).toBeLessThan(0.3); // a spinning worker alone would be ~1.0
+    ring.halt();
+    expect((await p.result).status).toBe('halted');
+    expect((await b.result).status).toBe('halted');
+  });
 
   it('a handler exception halts the pipeline and is reported with the failing sequence', async () => {
     const count = 10_000;
