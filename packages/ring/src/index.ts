@@ -11,6 +11,7 @@ export {
   INSUFFICIENT_CAPACITY,
   LINE_BYTES,
   fullSequence,
+  runStage,
 } from './ring.js';
 export type {
   Sequencer,

@@ -418,6 +418,7 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
 
   next(n = 1, timeoutMs = Infinity): number {
     if (n !== 1) this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
     const hi = this.claim + n;
     const wrap = hi - this.size;
     if (wrap > this.cachedGate) {
@@ -450,6 +451,7 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
 
   async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
     this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
     const hi = this.claim + n;
     const wrap = hi - this.size;
     if (wrap > this.cachedGate) {
@@ -525,6 +527,7 @@ export class MultiProducerSequencer extends SequencerBase implements Sequencer {
 
   next(n = 1, timeoutMs = Infinity): number {
     if (n !== 1) this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
     const first = this.claimOnce(n);
     if (first >= 0) return first;
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
@@ -547,6 +550,7 @@ export class MultiProducerSequencer extends SequencerBase implements Sequencer {
 
   async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
     this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
     for (;;) {
       const hi = this.claimOnce(n);
@@ -1061,4 +1065,9 @@ function validate(o: RingOptions): Meta {
     flagsOffset: 0,
     slotsOffset: 0,
   };
+}
+
+/** `stage.run(handler, options)`: the batch loop as a free function. */
+export function runStage(stage: Stage, handler: BatchHandler, options: RunOptions = {}): RunResult {
+  return stage.run(handler, options);
 }
