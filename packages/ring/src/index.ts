@@ -1,1 +1,31 @@
-export {};
+export {
+  RingBuffer,
+  Sequence,
+  SequenceBarrier,
+  SingleProducerSequencer,
+  MultiProducerSequencer,
+  Stage,
+  SlotError,
+  HALTED,
+  TIMEOUT,
+  INSUFFICIENT_CAPACITY,
+  LINE_BYTES,
+  fullSequence,
+  runStage,
+} from './ring.js';
+export type {
+  Sequencer,
+  RingOptions,
+  RingDescriptor,
+  StageSpec,
+  ProducerType,
+  ErrorPolicy,
+  RingErrorRecord,
+  CursorSnapshot,
+  RunOptions,
+  RunResult,
+  BatchHandler,
+  EventHandler,
+} from './ring.js';
+export { Pipeline, type PipelineOptions } from './pipeline.js';
+export { WaitStrategies, DEFAULT_WAIT, RingError, type WaitStrategy, type RingErrorCode } from './wait.js';

@@ -1,0 +1,1073 @@
+import { DEFAULT_WAIT, RingError, validateWaitStrategy, type WaitStrategy } from './wait.js';
+
+// ---------------------------------------------------------------------------------------------
+// Memory layout (one SharedArrayBuffer):
+//
+//   line 0        control: magic, version, halt flag, error record, meta (JSON) offset/length
+//   line 1        claim cursor            (highest sequence handed to a producer)
+//   line 2        publish cursor (single producer) / "published" wake line (multi producer)
+//   line 3 + i    gate cursor of stage i  (its progress: highest sequence it has finished)
+//   meta          the topology as UTF-8 JSON (stage names, dependencies, strategy, options)
+//   error text    last handler error message (UTF-8, ERROR_TEXT_BYTES)
+//   flags         multi producer only: one Int32 per slot, the "round" of the sequence published there
+//   slots         slotCount * slotSize bytes, slot of sequence s at slotsOffset + (s & mask) * slotSize
+//
+// Every cursor lives on its own 64-byte line: [0] value (wrapping Int32), [1] waiters count,
+// [2] wake word (futex), byte 16: Float64 "hint" = the full sequence, written before the value.
+// Cursors are wrapping Int32 (measured faster than BigInt64, see bench/notes/ring.md); a reader
+// rebuilds the exact sequence from any reference within 2^31 of it: ref + ((raw - (ref | 0)) | 0).
+// Consumers use their own position as reference, producers their claim, metrics readers the hint.
+// ---------------------------------------------------------------------------------------------
+
+export const LINE_BYTES = 64;
+const LINE_I32 = LINE_BYTES / 4;
+const MAGIC = 0x52494e47; // 'RING'
+const VERSION = 1;
+const W_VALUE = 0;
+const W_WAITERS = 1;
+const W_WAKE = 2;
+const HINT_F64 = 2; // byte 16 of the line
+// control line words
+const C_MAGIC = 0;
+const C_VERSION = 1;
+const C_HALT = 2;
+const C_ERRORS = 3;
+const C_ERR_STAGE = 4;
+const C_ERR_TEXT_LEN = 5;
+const C_META_OFF = 6;
+const C_META_LEN = 7;
+const C_SKIPPED = 8;
+const C_ERR_SEQ_F64 = 6; // byte 48
+const ERROR_TEXT_BYTES = 512;
+const CLAIM_LINE = 1;
+const PUBLISH_LINE = 2;
+const FIRST_STAGE_LINE = 3;
+
+/** Returned (negative, never a valid sequence) by waits that did not get a sequence. */
+export const HALTED = -2;
+export const TIMEOUT = -3;
+/** Returned by `tryNext` when the ring has no room for the batch. */
+export const INSUFFICIENT_CAPACITY = -4;
+const MAX_PARK_MS = 250; // a parked thread re-checks its state at least this often (belt and braces)
+const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+
+export type ProducerType = 'single' | 'multi';
+export type ErrorPolicy = 'halt' | 'skip';
+
+export interface StageSpec {
+  name: string;
+  /** Stages this one reads behind; empty = reads behind the producer. */
+  after: string[];
+}
+
+export interface RingOptions {
+  /** Bytes per slot, a multiple of 8 (64 recommended: one cache line). */
+  slotSize: number;
+  /** Number of slots, a power of two, 2 .. 2^28. */
+  slotCount: number;
+  producer?: ProducerType;
+  stages: StageSpec[];
+  wait?: WaitStrategy;
+  /** What a stage's `run` loop does when its handler throws. Default 'halt'. */
+  onError?: ErrorPolicy;
+  /** First sequence the ring hands out (>= 0). Default 0. Tests start near 2^31 / 2^32 to cross the wrap. */
+  initialSequence?: number;
+}
+
+/** What a worker needs to attach: the whole topology lives in the buffer itself. */
+export interface RingDescriptor {
+  readonly sab: SharedArrayBuffer;
+}
+
+interface Meta {
+  slotSize: number;
+  slotCount: number;
+  producer: ProducerType;
+  stages: StageSpec[];
+  wait: WaitStrategy;
+  onError: ErrorPolicy;
+  initialSequence: number;
+  flagsOffset: number;
+  slotsOffset: number;
+}
+
+export interface RingErrorRecord {
+  stage: string;
+  sequence: number;
+  message: string;
+}
+
+/** Snapshot of every cursor, readable from any thread (for metrics / lag). */
+export interface CursorSnapshot {
+  claimed: number;
+  published: number;
+  stages: Record<string, number>;
+}
+
+function isPow2(n: number): boolean {
+  return Number.isInteger(n) && n >= 2 && (n & (n - 1)) === 0;
+}
+
+/** Rebuild a full sequence from a wrapping Int32 `raw` and a reference within 2^31 of it. */
+export function fullSequence(ref: number, raw: number): number {
+  return ref + ((raw - (ref | 0)) | 0);
+}
+
+// Atomics.waitAsync is in Node 20 (V8) but typed only in lib ES2024.
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const atomicsWaitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync;
+
+function noop(): void {}
+
+function now(): number {
+  return performance.now();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A cursor on its own 64-byte line. `get()` is exact (hint + raw value); `set()` is a release store. */
+export class Sequence {
+  /** @internal */ readonly i32: Int32Array;
+  /** @internal */ readonly f64: Float64Array;
+  /** Int32 index of the line's first word. */
+  readonly base: number;
+  private readonly hintIdx: number;
+
+  constructor(i32: Int32Array, f64: Float64Array, line: number) {
+    this.i32 = i32;
+    this.f64 = f64;
+    this.base = line * LINE_I32;
+    this.hintIdx = line * (LINE_BYTES / 8) + HINT_F64;
+  }
+
+  /** Exact current value, from any thread. */
+  get(): number {
+    const raw = Atomics.load(this.i32, this.base);
+    return fullSequence(this.f64[this.hintIdx]!, raw);
+  }
+
+  /** Value relative to a reference known to be within 2^31 (the hot-path read). */
+  getNear(ref: number): number {
+    return ref + ((Atomics.load(this.i32, this.base) - (ref | 0)) | 0);
+  }
+
+  /** Release-store `value` and wake whoever is parked on this line (only if someone is). */
+  set(value: number): void {
+    this.f64[this.hintIdx] = value;
+    Atomics.store(this.i32, this.base, value | 0);
+    if (Atomics.load(this.i32, this.base + W_WAITERS) !== 0) {
+      Atomics.add(this.i32, this.base + W_WAKE, 1);
+      Atomics.notify(this.i32, this.base + W_WAKE);
+    }
+  }
+
+  /** Number of threads parked (announced) on this line right now. */
+  waiters(): number {
+    return Atomics.load(this.i32, this.base + W_WAITERS);
+  }
+
+  /** @internal plain (unfenced) store for single-writer, metrics-only cursors */
+  setPlain(value: number): void {
+    this.f64[this.hintIdx] = value;
+    this.i32[this.base] = value | 0;
+  }
+
+  /** @internal raw init, no notify */
+  init(value: number): void {
+    this.f64[this.hintIdx] = value;
+    Atomics.store(this.i32, this.base, value | 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared waiting loop (slow path only). `probe()` returns the current available value; the wait
+// ends when it reaches `target`. `line()` names the cursor line to park on (the lagging one).
+
+interface WaitSite {
+  readonly i32: Int32Array;
+  readonly strategy: WaitStrategy;
+}
+
+function waitSync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): number {
+  const { i32, strategy } = site;
+  const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+  const spins = strategy.kind === 'busy-spin' ? Infinity : strategy.spins;
+  let i = 0;
+  for (;;) {
+    const v = probe();
+    if (v >= target) return v;
+    if (Atomics.load(i32, C_HALT) !== 0) return HALTED;
+    i++;
+    if (i < spins) {
+      if ((i & 255) === 0 && now() >= deadline) return TIMEOUT;
+      continue;
+    }
+    const left = deadline - now();
+    if (left <= 0) return TIMEOUT;
+    const base = line();
+    if (strategy.kind === 'yielding') {
+      Atomics.wait(i32, base + W_WAKE, Atomics.load(i32, base + W_WAKE), Math.min(strategy.parkMs, left));
+      continue;
+    }
+    // blocking / async (sync entry): announce, re-check, park.
+    Atomics.add(i32, base + W_WAITERS, 1);
+    const w = Atomics.load(i32, base + W_WAKE);
+    const again = probe();
+    if (again >= target || Atomics.load(i32, C_HALT) !== 0) {
+      Atomics.sub(i32, base + W_WAITERS, 1);
+      continue;
+    }
+    Atomics.wait(i32, base + W_WAKE, w, Math.min(left, MAX_PARK_MS));
+    Atomics.sub(i32, base + W_WAITERS, 1);
+  }
+}
+
+async function waitAsync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): Promise<number> {
+  const { i32, strategy } = site;
+  const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+  const spins = strategy.kind === 'busy-spin' ? 64 : strategy.spins;
+  let i = 0;
+  for (;;) {
+    const v = probe();
+    if (v >= target) return v;
+    if (Atomics.load(i32, C_HALT) !== 0) return HALTED;
+    if (++i < spins) continue;
+    const left = deadline - now();
+    if (left <= 0) return TIMEOUT;
+    const base = line();
+    Atomics.add(i32, base + W_WAITERS, 1);
+    const w = Atomics.load(i32, base + W_WAKE);
+    const again = probe();
+    if (again >= target || Atomics.load(i32, C_HALT) !== 0) {
+      Atomics.sub(i32, base + W_WAITERS, 1);
+      continue;
+    }
+    const slice = Math.min(left, MAX_PARK_MS);
+    const r = atomicsWaitAsync(i32, base + W_WAKE, w, slice);
+    if (r.async) {
+      // Node does not count a pending waitAsync as work: without a ref'd handle the event loop can
+      // exit under us (exit code 13). Hold a timer for the length of the park.
+      const keepAlive = setTimeout(noop, slice + 10);
+      try {
+        await r.value;
+      } finally {
+        clearTimeout(keepAlive);
+      }
+    }
+    Atomics.sub(i32, base + W_WAITERS, 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Waits until every dependency has reached a sequence and returns the highest sequence available
+ * behind all of them, so a consumer handles a whole batch per wait.
+ */
+export class SequenceBarrier {
+  private readonly ring: RingBuffer;
+  private readonly deps: Sequence[];
+  private readonly depLines: Int32Array;
+  private readonly single: number; // Int32 index of the single dependency, or -1
+  /** True when this barrier reads behind a multi producer (availability flags). */
+  private readonly onFlags: boolean;
+  private laggingLine = 0;
+  /** @internal */ readonly site: WaitSite;
+
+  constructor(ring: RingBuffer, deps: Sequence[], onProducer: boolean) {
+    this.ring = ring;
+    this.deps = deps;
+    this.onFlags = onProducer && ring.producerType === 'multi';
+    this.depLines = Int32Array.from(deps.map((d) => d.base));
+    this.single = deps.length === 1 && !this.onFlags ? deps[0]!.base : -1;
+    this.site = { i32: ring.i32, strategy: ring.wait };
+    this.laggingLine = this.onFlags ? PUBLISH_LINE * LINE_I32 : this.depLines[0]!;
+  }
+
+  /** Highest sequence available now behind every dependency (may be < seq). `seq - 1` is the reference. */
+  available(seq: number): number {
+    const ref = seq - 1;
+    const i32 = this.ring.i32;
+    if (this.single >= 0) return ref + ((Atomics.load(i32, this.single) - (ref | 0)) | 0);
+    let min = MAX_SEQUENCE;
+    const lines = this.depLines;
+    for (let k = 0; k < lines.length; k++) {
+      const v = ref + ((Atomics.load(i32, lines[k]!) - (ref | 0)) | 0);
+      if (v < min) {
+        min = v;
+        if (v < seq) this.laggingLine = lines[k]!;
+      }
+    }
+    if (this.onFlags) return this.ring.highestPublished(seq, min);
+    return min;
+  }
+
+  /**
+   * Wait for `seq` (the next sequence this consumer needs). Returns the highest available sequence
+   * (>= seq), or HALTED when the ring is halted, or TIMEOUT after `timeoutMs`.
+   */
+  waitFor(seq: number, timeoutMs = Infinity): number {
+    const v = this.available(seq);
+    if (v >= seq) return v;
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    return waitSync(this.site, seq, () => this.available(seq), () => this.parkLine(), timeoutMs);
+  }
+
+  /** Like `waitFor`, parking with `Atomics.waitAsync` so the event loop keeps running. */
+  waitForAsync(seq: number, timeoutMs = Infinity): Promise<number> {
+    const v = this.available(seq);
+    if (v >= seq) return Promise.resolve(v);
+    return waitAsync(this.site, seq, () => this.available(seq), () => this.parkLine(), timeoutMs);
+  }
+
+  private parkLine(): number {
+    // Multi producer, first stage: producers signal the PUBLISH line after setting flags; a lagging
+    // stage dependency (if any) notifies on its own line.
+    return this.onFlags ? PUBLISH_LINE * LINE_I32 : this.laggingLine;
+  }
+
+  /** The dependency cursors (read-only use). */
+  dependencies(): readonly Sequence[] {
+    return this.deps;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A producer's side of the ring. Both sequencers share this interface. */
+export interface Sequencer {
+  readonly type: ProducerType;
+  /** Claim `n` slots (1..slotCount), waiting with the wait strategy while the ring is full. Returns the highest claimed sequence (lo = hi - n + 1), HALTED or TIMEOUT. */
+  next(n?: number, timeoutMs?: number): number;
+  /** Claim `n` slots if there is room now, else INSUFFICIENT_CAPACITY (or HALTED). Never waits. */
+  tryNext(n?: number): number;
+  /** `next` that parks with `Atomics.waitAsync` (event loop stays alive). */
+  nextAsync(n?: number, timeoutMs?: number): Promise<number>;
+  /** Make lo..hi visible to consumers (after writing their slots). */
+  publish(lo: number, hi: number): void;
+  /** Slots free for claiming right now. */
+  remainingCapacity(): number;
+  /** Highest sequence claimed so far (by this ring, any producer). */
+  claimed(): number;
+}
+
+abstract class SequencerBase {
+  protected readonly ring: RingBuffer;
+  protected readonly size: number;
+  protected readonly gating: Sequence[];
+  protected readonly gateLines: Int32Array;
+  protected cachedGate: number;
+  protected gateLaggingLine: number;
+  protected readonly site: WaitSite;
+
+  constructor(ring: RingBuffer) {
+    this.ring = ring;
+    this.size = ring.slotCount;
+    this.gating = ring.terminalStageSequences();
+    this.gateLines = Int32Array.from(this.gating.map((g) => g.base));
+    this.gateLaggingLine = this.gateLines[0]!;
+    this.site = { i32: ring.i32, strategy: ring.wait };
+    this.cachedGate = ring.initialSequence - 1;
+  }
+
+  /** Minimum of the gating (terminal stage) cursors, with `ref` as the reconstruction reference. */
+  protected minGate(ref: number): number {
+    const i32 = this.ring.i32;
+    const lines = this.gateLines;
+    let min = MAX_SEQUENCE;
+    for (let k = 0; k < lines.length; k++) {
+      const v = ref + ((Atomics.load(i32, lines[k]!) - (ref | 0)) | 0);
+      if (v < min) {
+        min = v;
+        this.gateLaggingLine = lines[k]!;
+      }
+    }
+    return min;
+  }
+
+  protected checkN(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.size) {
+      throw new RingError('BAD_ARGUMENT', `batch size must be an integer in 1..${this.size}, got ${n}`);
+    }
+  }
+
+  protected waitGate(wrapPoint: number, ref: number, timeoutMs: number): number {
+    return waitSync(this.site, wrapPoint, () => this.minGate(ref), () => this.gateLaggingLine, timeoutMs);
+  }
+
+  protected waitGateAsync(wrapPoint: number, ref: number, timeoutMs: number): Promise<number> {
+    return waitAsync(this.site, wrapPoint, () => this.minGate(ref), () => this.gateLaggingLine, timeoutMs);
+  }
+}
+
+/** One producer thread: claims need no atomics; publish is one release store per batch. */
+export class SingleProducerSequencer extends SequencerBase implements Sequencer {
+  readonly type = 'single' as const;
+  private claim: number;
+  private readonly claimSeq: Sequence;
+  private readonly cursor: Sequence;
+
+  constructor(ring: RingBuffer) {
+    super(ring);
+    this.claimSeq = ring.claimSequence;
+    this.cursor = ring.publishSequence;
+    // Attach where the ring stands (a producer restarting in a new worker continues).
+    this.claim = this.claimSeq.get();
+    this.cachedGate = this.claim - this.size;
+  }
+
+  next(n = 1, timeoutMs = Infinity): number {
+    if (n !== 1) this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const hi = this.claim + n;
+    const wrap = hi - this.size;
+    if (wrap > this.cachedGate) {
+      let gate = this.minGate(this.claim);
+      if (wrap > gate) {
+        gate = this.waitGate(wrap, this.claim, timeoutMs);
+        if (gate < 0) return gate;
+      }
+      this.cachedGate = gate;
+    }
+    this.claim = hi;
+    this.claimSeq.setPlain(hi); // single writer, read by metrics only: no fence needed
+    return hi;
+  }
+
+  tryNext(n = 1): number {
+    this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const hi = this.claim + n;
+    const wrap = hi - this.size;
+    if (wrap > this.cachedGate) {
+      const gate = this.minGate(this.claim);
+      if (wrap > gate) return INSUFFICIENT_CAPACITY;
+      this.cachedGate = gate;
+    }
+    this.claim = hi;
+    this.claimSeq.setPlain(hi);
+    return hi;
+  }
+
+  async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
+    this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const hi = this.claim + n;
+    const wrap = hi - this.size;
+    if (wrap > this.cachedGate) {
+      let gate = this.minGate(this.claim);
+      if (wrap > gate) {
+        gate = await this.waitGateAsync(wrap, this.claim, timeoutMs);
+        if (gate < 0) return gate;
+      }
+      this.cachedGate = gate;
+    }
+    this.claim = hi;
+    this.claimSeq.setPlain(hi);
+    return hi;
+  }
+
+  publish(_lo: number, hi: number): void {
+    this.cursor.set(hi);
+  }
+
+  remainingCapacity(): number {
+    return this.size - (this.claim - this.minGate(this.claim));
+  }
+
+  claimed(): number {
+    return this.claim;
+  }
+}
+
+/** Several producer threads: CAS on the claim cursor, one availability flag per slot. */
+export class MultiProducerSequencer extends SequencerBase implements Sequencer {
+  readonly type = 'multi' as const;
+  private readonly claimSeq: Sequence;
+  private readonly claimIdx: number;
+  private readonly hintIdx: number;
+  private readonly flags: Int32Array;
+  private readonly mask: number;
+  private readonly pubLine: number;
+
+  constructor(ring: RingBuffer) {
+    super(ring);
+    this.claimSeq = ring.claimSequence;
+    this.claimIdx = this.claimSeq.base;
+    this.hintIdx = CLAIM_LINE * (LINE_BYTES / 8) + HINT_F64;
+    this.flags = ring.flags!;
+    this.mask = ring.mask;
+    this.pubLine = PUBLISH_LINE * LINE_I32;
+  }
+
+  private current(): number {
+    // The hint is written by the last successful claimer; it lags the truth by at most a ring's
+    // worth of claims, far inside the 2^31 reconstruction window.
+    return fullSequence(this.ring.f64[this.hintIdx]!, Atomics.load(this.ring.i32, this.claimIdx));
+  }
+
+  private claimOnce(n: number): number {
+    // returns hi on success, INSUFFICIENT_CAPACITY when full, TIMEOUT (-3) marker never.
+    const i32 = this.ring.i32;
+    for (;;) {
+      const cur = this.current();
+      const hi = cur + n;
+      const wrap = hi - this.size;
+      if (wrap > this.cachedGate) {
+        const gate = this.minGate(cur);
+        this.cachedGate = gate;
+        if (wrap > gate) return INSUFFICIENT_CAPACITY;
+      }
+      if (Atomics.compareExchange(i32, this.claimIdx, cur | 0, hi | 0) === (cur | 0)) {
+        this.ring.f64[this.hintIdx] = hi;
+        return hi;
+      }
+    }
+  }
+
+  next(n = 1, timeoutMs = Infinity): number {
+    if (n !== 1) this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const first = this.claimOnce(n);
+    if (first >= 0) return first;
+    const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+    for (;;) {
+      const cur = this.current();
+      const left = deadline - now();
+      if (left <= 0) return TIMEOUT;
+      const r = this.waitGate(cur + n - this.size, cur, left);
+      if (r < 0) return r;
+      const hi = this.claimOnce(n);
+      if (hi >= 0) return hi;
+    }
+  }
+
+  tryNext(n = 1): number {
+    this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    return this.claimOnce(n);
+  }
+
+  async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
+    this.checkN(n);
+    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+    for (;;) {
+      const hi = this.claimOnce(n);
+      if (hi >= 0) return hi;
+      const cur = this.current();
+      const left = deadline - now();
+      if (left <= 0) return TIMEOUT;
+      const r = await this.waitGateAsync(cur + n - this.size, cur, left);
+      if (r < 0) return r;
+    }
+  }
+
+  publish(lo: number, hi: number): void {
+    const flags = this.flags;
+    const mask = this.mask;
+    const size = this.size;
+    let round = Math.floor(lo / size) | 0;
+    let idx = lo & mask;
+    for (let s = lo; s <= hi; s++) {
+      Atomics.store(flags, idx, round);
+      if (++idx === size) {
+        idx = 0;
+        round = (round + 1) | 0;
+      }
+    }
+    const i32 = this.ring.i32;
+    if (Atomics.load(i32, this.pubLine + W_WAITERS) !== 0) {
+      Atomics.add(i32, this.pubLine + W_WAKE, 1);
+      Atomics.notify(i32, this.pubLine + W_WAKE);
+    }
+  }
+
+  remainingCapacity(): number {
+    const cur = this.current();
+    return this.size - (cur - this.minGate(cur));
+  }
+
+  claimed(): number {
+    return this.current();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface RunOptions {
+  /** Stop (status 'done') once this sequence has been handled. */
+  until?: number;
+  /** Return with status 'timeout' if no event arrives for this long. Default: wait forever (until halt). */
+  idleTimeoutMs?: number;
+  /** Called for every handler error (both policies), before halting or skipping. */
+  onError?: (error: RingErrorRecord, cause: unknown) => void;
+}
+
+export interface RunResult {
+  status: 'done' | 'halted' | 'error' | 'timeout';
+  /** Events handled (skipped ones excluded). */
+  processed: number;
+  /** This stage's cursor when the loop returned. */
+  cursor: number;
+  error?: RingErrorRecord;
+}
+
+/**
+ * Batch handler: handle sequences first..last; slot of s at `ring.offsetOf(s)` in `bytes`.
+ * Throw `new SlotError(seq, cause)` to report the exact failing sequence; a plain throw is
+ * reported at `first`.
+ */
+export type BatchHandler = (bytes: Uint8Array, first: number, last: number) => void;
+/** Per-event handler: `offset` is the slot's byte offset in `bytes`. */
+export type EventHandler = (bytes: Uint8Array, offset: number, seq: number) => void;
+
+/** Thrown by a batch handler to name the sequence that failed. */
+export class SlotError extends Error {
+  readonly sequence: number;
+  override readonly cause: unknown;
+  constructor(sequence: number, cause: unknown) {
+    super(`slot ${sequence}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'SlotError';
+    this.sequence = sequence;
+    this.cause = cause;
+  }
+}
+
+/** A consumer stage of the pipeline: its barrier (what it reads behind) and its own cursor. */
+export class Stage {
+  readonly name: string;
+  readonly index: number;
+  readonly barrier: SequenceBarrier;
+  readonly cursor: Sequence;
+  private readonly ring: RingBuffer;
+
+  constructor(ring: RingBuffer, name: string, index: number, barrier: SequenceBarrier, cursor: Sequence) {
+    this.ring = ring;
+    this.name = name;
+    this.index = index;
+    this.barrier = barrier;
+    this.cursor = cursor;
+  }
+
+  /** Next sequence this stage must handle (its cursor + 1). */
+  nextSequence(): number {
+    return this.cursor.get() + 1;
+  }
+
+  /** Batch loop: waitFor -> handler(bytes, first, last) -> cursor.set(last). */
+  run(handler: BatchHandler, options: RunOptions = {}): RunResult {
+    return this.loop(handler, options, false) as RunResult;
+  }
+
+  /** Per-event convenience loop (exact failing sequence, per-event skip). */
+  runEach(handler: EventHandler, options: RunOptions = {}): RunResult {
+    return this.run(this.eachToBatch(handler), options);
+  }
+
+  /** `run` with `Atomics.waitAsync` parking (keeps the event loop alive). */
+  runAsync(handler: BatchHandler, options: RunOptions = {}): Promise<RunResult> {
+    return this.loop(handler, options, true) as Promise<RunResult>;
+  }
+
+  private eachToBatch(handler: EventHandler): BatchHandler {
+    const ring = this.ring;
+    const base = ring.slotsOffset;
+    const mask = ring.mask;
+    const size = ring.slotSize;
+    return (bytes, first, last) => {
+      for (let s = first; s <= last; s++) {
+        try {
+          handler(bytes, base + (s & mask) * size, s);
+        } catch (e) {
+          throw e instanceof SlotError ? e : new SlotError(s, e);
+        }
+      }
+    };
+  }
+
+  private loop(handler: BatchHandler, options: RunOptions, isAsync: boolean): RunResult | Promise<RunResult> {
+    const ring = this.ring;
+    const bytes = ring.bytes;
+    const until = options.until ?? MAX_SEQUENCE;
+    const idle = options.idleTimeoutMs ?? Infinity;
+    let next = this.cursor.get() + 1;
+    let processed = 0;
+    const finish = (status: RunResult['status'], error?: RingErrorRecord): RunResult => {
+      const r: RunResult = { status, processed, cursor: next - 1 };
+      if (error) r.error = error;
+      return r;
+    };
+    // Returns a RunResult to stop, or null to continue.
+    const handle = (hi: number): RunResult | null => {
+      if (hi === HALTED) return finish('halted');
+      if (hi === TIMEOUT) return finish('timeout');
+      const last = hi > until ? until : hi;
+      let first = next;
+      while (first <= last) {
+        try {
+          handler(bytes, first, last);
+          processed += last - first + 1;
+          first = last + 1;
+        } catch (e) {
+          const seq = e instanceof SlotError && e.sequence >= first && e.sequence <= last ? e.sequence : first;
+          const cause = e instanceof SlotError ? e.cause : e;
+          const rec: RingErrorRecord = { stage: this.name, sequence: seq, message: String((cause as Error)?.stack ?? cause) };
+          processed += seq - first;
+          options.onError?.(rec, cause);
+          ring.recordError(this.index, seq, rec.message);
+          if (ring.onError === 'halt') {
+            // Events before the failing one are done; the failing one is not.
+            if (seq > next) this.cursor.set(seq - 1);
+            next = seq;
+            ring.halt();
+            return finish('error', rec);
+          }
+          ring.countSkip();
+          first = seq + 1;
+        }
+      }
+      this.cursor.set(last);
+      next = last + 1;
+      if (last >= until) return finish('done');
+      return null;
+    };
+    if (next > until) return isAsync ? Promise.resolve(finish('done')) : finish('done');
+    if (!isAsync) {
+      for (;;) {
+        const r = handle(this.barrier.waitFor(next, idle));
+        if (r) return r;
+      }
+    }
+    return (async () => {
+      for (;;) {
+        const r = handle(await this.barrier.waitForAsync(next, idle));
+        if (r) return r;
+      }
+    })();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Fixed-size binary slots in one SharedArrayBuffer plus every cursor of the pipeline built on it.
+ * Create once (`RingBuffer.create` or `new Pipeline(...).build()`), pass `ring.descriptor` in
+ * `workerData`, and `RingBuffer.attach(descriptor)` in each worker.
+ */
+export class RingBuffer {
+  readonly sab: SharedArrayBuffer;
+  /** Byte view over the whole buffer; slot bytes are at `offsetOf(seq)`. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly slotSize: number;
+  readonly slotCount: number;
+  readonly mask: number;
+  /** Byte offset of slot 0 in `bytes`. */
+  readonly slotsOffset: number;
+  readonly producerType: ProducerType;
+  readonly wait: WaitStrategy;
+  readonly onError: ErrorPolicy;
+  readonly initialSequence: number;
+  readonly stageSpecs: readonly StageSpec[];
+  /** @internal */ readonly i32: Int32Array;
+  /** @internal */ readonly f64: Float64Array;
+  /** @internal */ readonly flags: Int32Array | null;
+  readonly claimSequence: Sequence;
+  /** Single producer: the publish cursor. Multi producer: a wake line only (use `published()`). */
+  readonly publishSequence: Sequence;
+  private readonly stageSeqs: Sequence[];
+  private readonly stageIndex = new Map<string, number>();
+  private sequencerInstance: Sequencer | null = null;
+
+  private constructor(sab: SharedArrayBuffer, meta: Meta) {
+    this.sab = sab;
+    this.bytes = new Uint8Array(sab);
+    this.view = new DataView(sab);
+    this.slotSize = meta.slotSize;
+    this.slotCount = meta.slotCount;
+    this.mask = meta.slotCount - 1;
+    this.slotsOffset = meta.slotsOffset;
+    this.producerType = meta.producer;
+    this.wait = meta.wait;
+    this.onError = meta.onError;
+    this.initialSequence = meta.initialSequence;
+    this.stageSpecs = meta.stages;
+    const headerBytes = meta.flagsOffset;
+    this.i32 = new Int32Array(sab, 0, headerBytes / 4);
+    this.f64 = new Float64Array(sab, 0, headerBytes / 8);
+    this.flags = meta.producer === 'multi' ? new Int32Array(sab, meta.flagsOffset, meta.slotCount) : null;
+    this.claimSequence = new Sequence(this.i32, this.f64, CLAIM_LINE);
+    this.publishSequence = new Sequence(this.i32, this.f64, PUBLISH_LINE);
+    this.stageSeqs = meta.stages.map((_, i) => new Sequence(this.i32, this.f64, FIRST_STAGE_LINE + i));
+    meta.stages.forEach((s, i) => this.stageIndex.set(s.name, i));
+  }
+
+  /** Allocate and initialise a ring with its topology. */
+  static create(options: RingOptions): RingBuffer {
+    const meta = validate(options);
+    const nStages = meta.stages.length;
+    const linesEnd = (FIRST_STAGE_LINE + nStages) * LINE_BYTES;
+    const metaJson = new TextEncoder().encode(JSON.stringify({ ...meta, flagsOffset: 0, slotsOffset: 0 }));
+    const metaOff = linesEnd;
+    // Offsets are filled in below, so the final JSON is a few bytes longer than this estimate.
+    const flagsOffset = align(metaOff + metaJson.length + 64 + ERROR_TEXT_BYTES, LINE_BYTES);
+    const flagsBytes = meta.producer === 'multi' ? align(meta.slotCount * 4, LINE_BYTES) : 0;
+    const slotsOffset = flagsOffset + flagsBytes;
+    const total = slotsOffset + meta.slotCount * meta.slotSize;
+    meta.flagsOffset = flagsOffset;
+    meta.slotsOffset = slotsOffset;
+    const json = new TextEncoder().encode(JSON.stringify(meta));
+    // The JSON with real offsets can be a few bytes longer: re-place the error text after it.
+    const sab = new SharedArrayBuffer(total);
+    if (metaOff + json.length + ERROR_TEXT_BYTES > flagsOffset) throw new RingError('BAD_CONFIG', 'topology too large');
+    new Uint8Array(sab).set(json, metaOff);
+    const i32 = new Int32Array(sab, 0, flagsOffset / 4);
+    i32[C_META_OFF] = metaOff;
+    i32[C_META_LEN] = json.length;
+    const ring = new RingBuffer(sab, meta);
+    const start = meta.initialSequence - 1;
+    ring.claimSequence.init(start);
+    ring.publishSequence.init(start);
+    for (const s of ring.stageSeqs) s.init(start);
+    if (ring.flags) {
+      const before = (Math.floor(meta.initialSequence / meta.slotCount) - 1) | 0;
+      ring.flags.fill(before);
+    }
+    Atomics.store(i32, C_VERSION, VERSION);
+    Atomics.store(i32, C_MAGIC, MAGIC);
+    return ring;
+  }
+
+  /** Attach to a ring created elsewhere (any thread), from `ring.descriptor` passed in workerData. */
+  static attach(descriptor: RingDescriptor): RingBuffer {
+    const sab = descriptor?.sab;
+    if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < LINE_BYTES) {
+      throw new RingError('BAD_DESCRIPTOR', 'descriptor.sab must be the SharedArrayBuffer of a ring');
+    }
+    const i32 = new Int32Array(sab, 0, LINE_I32);
+    if (Atomics.load(i32, C_MAGIC) !== MAGIC || Atomics.load(i32, C_VERSION) !== VERSION) {
+      throw new RingError('BAD_DESCRIPTOR', 'buffer is not a ringmatch ring (bad magic/version)');
+    }
+    const off = i32[C_META_OFF]!;
+    const len = i32[C_META_LEN]!;
+    const meta = JSON.parse(new TextDecoder().decode(new Uint8Array(sab, off, len).slice())) as Meta;
+    return new RingBuffer(sab, meta);
+  }
+
+  /** Plain, structured-clonable: put it in `workerData`. */
+  get descriptor(): RingDescriptor {
+    return { sab: this.sab };
+  }
+
+  /** Byte offset in `bytes` of the slot holding `seq`. */
+  offsetOf(seq: number): number {
+    return this.slotsOffset + (seq & this.mask) * this.slotSize;
+  }
+
+  /**
+   * Contiguous byte ranges of the batch lo..hi (at most 2: a batch can wrap the ring end), as
+   * [start1, end1, start2, end2] byte offsets in `bytes` (end exclusive; the second range is
+   * empty, start2 === end2, when the batch does not wrap). Writes into `out` when given.
+   */
+  batchRanges(lo: number, hi: number, out: number[] = [0, 0, 0, 0]): number[] {
+    const n = hi - lo + 1;
+    if (n < 0 || n > this.slotCount) throw new RingError('BAD_ARGUMENT', `batch ${lo}..${hi} does not fit the ring`);
+    const first = lo & this.mask;
+    const inFirst = Math.min(n, this.slotCount - first);
+    const s1 = this.slotsOffset + first * this.slotSize;
+    out[0] = s1;
+    out[1] = s1 + inFirst * this.slotSize;
+    out[2] = this.slotsOffset;
+    out[3] = this.slotsOffset + (n - inFirst) * this.slotSize;
+    return out;
+  }
+
+  /** The batch lo..hi as 1 or 2 Uint8Array views over the shared slots (no copy). */
+  batchViews(lo: number, hi: number): Uint8Array[] {
+    const r = this.batchRanges(lo, hi);
+    const a = new Uint8Array(this.sab, r[0]!, r[1]! - r[0]!);
+    if (r[3] === r[2]) return [a];
+    return [a, new Uint8Array(this.sab, r[2]!, r[3]! - r[2]!)];
+  }
+
+  /** The producer side. One instance per thread (cached). */
+  sequencer(): Sequencer {
+    if (!this.sequencerInstance) {
+      this.sequencerInstance = this.producerType === 'single' ? new SingleProducerSequencer(this) : new MultiProducerSequencer(this);
+    }
+    return this.sequencerInstance;
+  }
+
+  /** A stage by name: its barrier (behind its dependencies) and its cursor. */
+  stage(name: string): Stage {
+    const index = this.stageIndex.get(name);
+    if (index === undefined) throw new RingError('UNKNOWN_STAGE', `no stage ${JSON.stringify(name)}; stages: ${[...this.stageIndex.keys()].join(', ')}`);
+    const spec = this.stageSpecs[index]!;
+    return new Stage(this, name, index, this.barrierFor(spec.after), this.stageSeqs[index]!);
+  }
+
+  /** A barrier behind the named stages (or behind the producer when `after` is empty). */
+  barrierFor(after: readonly string[]): SequenceBarrier {
+    if (after.length === 0) return new SequenceBarrier(this, [this.producerType === 'single' ? this.publishSequence : this.claimSequence], true);
+    return new SequenceBarrier(this, after.map((n) => this.stageSequence(n)), false);
+  }
+
+  stageSequence(name: string): Sequence {
+    const index = this.stageIndex.get(name);
+    if (index === undefined) throw new RingError('UNKNOWN_STAGE', `no stage ${JSON.stringify(name)}`);
+    return this.stageSeqs[index]!;
+  }
+
+  stageNames(): string[] {
+    return this.stageSpecs.map((s) => s.name);
+  }
+
+  /** @internal cursors of stages nobody depends on: the producer's gate. */
+  terminalStageSequences(): Sequence[] {
+    const used = new Set(this.stageSpecs.flatMap((s) => s.after));
+    return this.stageSpecs.map((s, i) => (used.has(s.name) ? null : this.stageSeqs[i]!)).filter((s): s is Sequence => s !== null);
+  }
+
+  /** Highest claimed sequence (any producer). */
+  claimed(): number {
+    return this.claimSequence.get();
+  }
+
+  /** Highest sequence visible to first stages (MP: highest contiguous published). */
+  published(): number {
+    if (this.producerType === 'single') return this.publishSequence.get();
+    const claimed = this.claimed();
+    let from = claimed;
+    for (const s of this.stageSpecs.map((sp, i) => (sp.after.length === 0 ? this.stageSeqs[i]!.get() : MAX_SEQUENCE))) from = Math.min(from, s);
+    return this.highestPublished(from + 1, claimed);
+  }
+
+  /** @internal highest contiguous published sequence from `lo` up to `claimed` (MP), lo-1 if none. */
+  highestPublished(lo: number, claimed: number): number {
+    const flags = this.flags!;
+    const mask = this.mask;
+    const size = this.slotCount;
+    let round = Math.floor(lo / size) | 0;
+    let idx = lo & mask;
+    for (let s = lo; s <= claimed; s++) {
+      if (Atomics.load(flags, idx) !== round) return s - 1;
+      if (++idx === size) {
+        idx = 0;
+        round = (round + 1) | 0;
+      }
+    }
+    return claimed;
+  }
+
+  /** Every cursor, exact, readable from any thread. */
+  cursors(): CursorSnapshot {
+    const stages: Record<string, number> = {};
+    this.stageSpecs.forEach((s, i) => (stages[s.name] = this.stageSeqs[i]!.get()));
+    return { claimed: this.claimed(), published: this.published(), stages };
+  }
+
+  /** Stop the pipeline: set the halt flag and wake every parked waiter (producers and stages). */
+  halt(): void {
+    const i32 = this.i32;
+    Atomics.store(i32, C_HALT, 1);
+    const lines = FIRST_STAGE_LINE + this.stageSeqs.length;
+    for (let l = 1; l < lines; l++) {
+      Atomics.add(i32, l * LINE_I32 + W_WAKE, 1);
+      Atomics.notify(i32, l * LINE_I32 + W_WAKE);
+    }
+  }
+
+  get halted(): boolean {
+    return Atomics.load(this.i32, C_HALT) !== 0;
+  }
+
+  /** @internal */
+  recordError(stage: number, sequence: number, message: string): void {
+    const i32 = this.i32;
+    const off = i32[C_META_OFF]! + i32[C_META_LEN]!;
+    const enc = new TextEncoder().encode(message);
+    const n = Math.min(enc.length, ERROR_TEXT_BYTES);
+    this.bytes.set(enc.subarray(0, n), off);
+    i32[C_ERR_STAGE] = stage;
+    i32[C_ERR_TEXT_LEN] = n;
+    this.f64[C_ERR_SEQ_F64] = sequence;
+    Atomics.add(i32, C_ERRORS, 1);
+  }
+
+  /** @internal */
+  countSkip(): void {
+    Atomics.add(this.i32, C_SKIPPED, 1);
+  }
+
+  /** Number of handler errors recorded (any stage). */
+  errorCount(): number {
+    return Atomics.load(this.i32, C_ERRORS);
+  }
+
+  /** Events skipped under the 'skip' policy. */
+  skippedCount(): number {
+    return Atomics.load(this.i32, C_SKIPPED);
+  }
+
+  /** The last handler error (stage, failing sequence, message), or null. */
+  lastError(): RingErrorRecord | null {
+    const i32 = this.i32;
+    if (Atomics.load(i32, C_ERRORS) === 0) return null;
+    const off = i32[C_META_OFF]! + i32[C_META_LEN]!;
+    const len = i32[C_ERR_TEXT_LEN]!;
+    const message = new TextDecoder().decode(this.bytes.slice(off, off + len));
+    return { stage: this.stageSpecs[i32[C_ERR_STAGE]!]?.name ?? '?', sequence: this.f64[C_ERR_SEQ_F64]!, message };
+  }
+}
+
+function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+function validate(o: RingOptions): Meta {
+  if (!o || typeof o !== 'object') throw new RingError('BAD_CONFIG', 'ring options required');
+  if (!Number.isInteger(o.slotSize) || o.slotSize < 8 || o.slotSize % 8 !== 0 || o.slotSize > 1 << 20) {
+    throw new RingError('BAD_CONFIG', `slotSize must be a multiple of 8 in 8..2^20, got ${o.slotSize}`);
+  }
+  if (!isPow2(o.slotCount) || o.slotCount > 1 << 28) {
+    throw new RingError('BAD_CONFIG', `slotCount must be a power of two in 2..2^28, got ${o.slotCount}`);
+  }
+  const producer = o.producer ?? 'single';
+  if (producer !== 'single' && producer !== 'multi') throw new RingError('BAD_CONFIG', `producer must be 'single' or 'multi'`);
+  const initialSequence = o.initialSequence ?? 0;
+  if (!Number.isSafeInteger(initialSequence) || initialSequence < 0 || initialSequence > 2 ** 52) {
+    throw new RingError('BAD_CONFIG', `initialSequence must be an integer in 0..2^52, got ${initialSequence}`);
+  }
+  const onError = o.onError ?? 'halt';
+  if (onError !== 'halt' && onError !== 'skip') throw new RingError('BAD_CONFIG', `onError must be 'halt' or 'skip'`);
+  if (!Array.isArray(o.stages) || o.stages.length === 0) throw new RingError('BAD_CONFIG', 'at least one stage is required');
+  const names = new Set<string>();
+  const stages: StageSpec[] = [];
+  for (const s of o.stages) {
+    if (!s || typeof s.name !== 'string' || s.name.length === 0) throw new RingError('BAD_CONFIG', 'every stage needs a non-empty name');
+    if (names.has(s.name)) throw new RingError('BAD_CONFIG', `duplicate stage ${JSON.stringify(s.name)}`);
+    const after = [...(s.after ?? [])];
+    for (const a of after) {
+      if (!names.has(a)) throw new RingError('BAD_CONFIG', `stage ${JSON.stringify(s.name)} depends on unknown or later stage ${JSON.stringify(a)}`);
+    }
+    names.add(s.name);
+    stages.push({ name: s.name, after });
+  }
+  return {
+    slotSize: o.slotSize,
+    slotCount: o.slotCount,
+    producer,
+    stages,
+    wait: validateWaitStrategy(o.wait ?? DEFAULT_WAIT),
+    onError,
+    initialSequence,
+    flagsOffset: 0,
+    slotsOffset: 0,
+  };
+}
+
+/** `stage.run(handler, options)`: the batch loop as a free function. */
+export function runStage(stage: Stage, handler: BatchHandler, options: RunOptions = {}): RunResult {
+  return stage.run(handler, options);
+}

@@ -1,0 +1,114 @@
+// Test worker: attaches to a ring by its descriptor and plays one role. Every loop is bounded by
+// the ring's halt flag or explicit timeouts; results go back with postMessage.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RingBuffer, HALTED, TIMEOUT, INSUFFICIENT_CAPACITY, SlotError } from '@ringmatch/ring';
+
+const d = workerData;
+const ring = RingBuffer.attach(d.ring);
+const view = ring.view;
+const TIMEOUT_MS = d.timeoutMs ?? 20_000;
+
+// Slot layout used by the tests: +0 f64 value (producer-local counter), +8 i32 producer id,
+// +16 + 4*k: i32 mark written by stage k (= seq ^ k, wrapping).
+
+async function produce() {
+  const seq = ring.sequencer();
+  const { count, batch = 1, producerId = 0, mode = 'sync' } = d;
+  let sum = 0;
+  let written = 0;
+  let fullHits = 0;
+  while (written < count) {
+    const n = Math.min(batch, count - written);
+    let hi;
+    if (mode === 'async') hi = await seq.nextAsync(n, TIMEOUT_MS);
+    else if (mode === 'try') {
+      const t0 = performance.now();
+      for (;;) {
+        hi = seq.tryNext(n);
+        if (hi !== INSUFFICIENT_CAPACITY) break;
+        fullHits++;
+        if (performance.now() - t0 > TIMEOUT_MS) { hi = TIMEOUT; break; }
+        await new Promise((r) => setImmediate(r));
+      }
+    } else hi = seq.next(n, TIMEOUT_MS);
+    if (hi < 0) return { status: hi === HALTED ? 'halted' : 'timeout', written, sum, fullHits };
+    const lo = hi - n + 1;
+    for (let s = lo; s <= hi; s++) {
+      const off = ring.offsetOf(s);
+      const v = written + 1; // 1..count
+      view.setFloat64(off, v, true);
+      view.setInt32(off + 8, producerId, true);
+      sum += v;
+      written++;
+    }
+    seq.publish(lo, hi);
+  }
+  return { status: 'done', written, sum, fullHits };
+}
+
+function consumeManual() {
+  // The engine's stage loop: waitFor -> process next..hi via byte offsets -> cursor.set(hi).
+  const stage = ring.stage(d.stage);
+  const deps = (ring.stageSpecs[stage.index].after).map((n) => ring.stageNames().indexOf(n));
+  const { count, producers = 1, slowUs = 0 } = d;
+  const last = ring.initialSequence + count - 1;
+  const expect = new Float64Array(producers).fill(1);
+  let next = stage.nextSequence();
+  let sum = 0;
+  let bad = 0;
+  let firstBad = null;
+  let batches = 0;
+  while (next <= last) {
+    const hi0 = stage.barrier.waitFor(next, TIMEOUT_MS);
+    if (hi0 < 0) return { status: hi0 === HALTED ? 'halted' : 'timeout', sum, bad, next, batches };
+    const hi = Math.min(hi0, last);
+    batches++;
+    for (let s = next; s <= hi; s++) {
+      const off = ring.offsetOf(s);
+      const v = view.getFloat64(off, true);
+      const p = view.getInt32(off + 8, true);
+      sum += v;
+      if (p < 0 || p >= producers || v !== expect[p]) { bad++; firstBad ??= { s, v, p, want: expect[p] }; }
+      else expect[p] = v + 1;
+      for (const k of deps) if (view.getInt32(off + 16 + 4 * k, true) !== ((s ^ k) | 0)) { bad++; firstBad ??= { s, dep: k }; }
+      view.setInt32(off + 16 + 4 * stage.index, (s ^ stage.index) | 0, true);
+    }
+    if (slowUs) { const t = performance.now() + slowUs / 1000; while (performance.now() < t); }
+    stage.cursor.set(hi);
+    next = hi + 1;
+  }
+  return { status: 'done', sum, bad, firstBad, next, batches, perProducer: Array.from(expect, (x) => x - 1) };
+}
+
+async function consumeRun() {
+  // The convenience loop (run / runEach / runAsync), with an optional failing sequence.
+  const stage = ring.stage(d.stage);
+  const { count, failAt = -1, mode = 'run' } = d;
+  const until = ring.initialSequence + count - 1;
+  let sum = 0;
+  const errors = [];
+  const batch = (bytes, first, last) => {
+    for (let s = first; s <= last; s++) {
+      if (s === failAt) throw new SlotError(s, new Error(`boom at ${s}`));
+      sum += view.getFloat64(ring.offsetOf(s), true);
+    }
+  };
+  const each = (bytes, off, s) => {
+    if (s === failAt) throw new Error(`boom at ${s}`);
+    sum += view.getFloat64(off, true);
+  };
+  const opts = { until, idleTimeoutMs: TIMEOUT_MS, onError: (e) => errors.push(e) };
+  let result;
+  if (mode === 'each') result = stage.runEach(each, opts);
+  else if (mode === 'async') result = await stage.runAsync(batch, opts);
+  else result = stage.run(batch, opts);
+  return { ...result, sum, errors };
+}
+
+const roles = { produce, consume: consumeManual, run: consumeRun };
+try {
+  const out = await roles[d.role]();
+  parentPort.postMessage({ ok: true, ...out });
+} catch (e) {
+  parentPort.postMessage({ ok: false, error: String(e?.stack ?? e) });
+}
