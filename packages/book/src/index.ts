@@ -1,1 +1,3 @@
-export {};
+export * from './engine.js';
+export * from './generator.js';
+export * from './sinks.js';

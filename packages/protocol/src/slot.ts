@@ -1,0 +1,295 @@
+// Fixed binary slot layouts (little-endian) for the command ring and the output ring.
+//
+// Command slot, COMMAND_SLOT_BYTES = 64:
+//   off size type  field
+//    0   8   f64   seq         engine sequence (integer-valued, exact to 2^53)
+//    8   8   f64   orderId
+//   16   8   f64   price       (Invalid: u16 reason at 16, u16 field at 18)
+//   24   8   f64   qty
+//   32   8   f64   stopPrice
+//   40   8   f64   timestamp   client timestamp
+//   48   4   u32   offset low 32 bits  } Kafka offset, 48 bits; all ones = -1 (not from Kafka)
+//   52   2   u16   offset high 16 bits }
+//   54   2   i16   partition   -1 = not from Kafka
+//   56   4   u32   accountId
+//   60   2   u16   symbolId
+//   62   1   u8    kind        CommandKind (0 = empty slot, never valid)
+//   63   1   u8    flags       bit 0 side | bits 1-2 type | bits 3-4 tif | bits 5-7 stp
+//
+// Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade):
+//   off type  report       trade
+//    0  f64   seq          seq
+//    8  f64   timestamp    timestamp
+//   16  f64   orderId      makerOrderId
+//   24  f64   price        price
+//   32  f64   cumQty       qty
+//   40  f64   leavesQty    takerOrderId
+//   48  f64   lastQty      tradeId
+//   56  f64   lastPrice    takerAccountId
+//   64  f64   tradeId      -
+//   72  u32   accountId    makerAccountId
+//   76  u16   symbolId     symbolId
+//   78  u8    kind=1       kind=2
+//   79  u8    status       -
+//   80  u8    reason       -
+//   81  u8    field        -
+//   82  u8    side         takerSide
+//   83  u8    type         -
+//   84  u8    tif          -
+//   85..87    reserved (0)
+//   88  f64   qty          -
+//   (stopPrice of a report is not carried in the slot; read back as 0)
+import {
+  CommandKind,
+  OutputKind,
+  type Command,
+  type ExecutionReport,
+  type Trade,
+  type Side,
+  type OrderType,
+  type TimeInForce,
+  type StpMode,
+  type ExecStatus,
+} from './types.js';
+
+export const COMMAND_SLOT_BYTES = 64;
+/** Alias used by the ring wiring. */
+export const SLOT_SIZE = COMMAND_SLOT_BYTES;
+export const OUTPUT_SLOT_BYTES = 96;
+
+/** Byte offsets inside a command slot (for code that peeks at single fields, e.g. the WAL). */
+export const CommandSlot = {
+  seq: 0,
+  orderId: 8,
+  price: 16,
+  reason: 16,
+  field: 18,
+  qty: 24,
+  stopPrice: 32,
+  timestamp: 40,
+  offsetLo: 48,
+  offsetHi: 52,
+  partition: 54,
+  accountId: 56,
+  symbolId: 60,
+  kind: 62,
+  flags: 63,
+} as const;
+
+export const OutputSlot = {
+  seq: 0,
+  timestamp: 8,
+  orderId: 16,
+  makerOrderId: 16,
+  price: 24,
+  cumQty: 32,
+  qty: 32,
+  leavesQty: 40,
+  takerOrderId: 40,
+  lastQty: 48,
+  tradeId: 48,
+  lastPrice: 56,
+  takerAccountId: 56,
+  reportTradeId: 64,
+  accountId: 72,
+  makerAccountId: 72,
+  symbolId: 76,
+  kind: 78,
+  status: 79,
+  reason: 80,
+  field: 81,
+  side: 82,
+  type: 83,
+  tif: 84,
+  reportQty: 88,
+} as const;
+
+const TWO32 = 4294967296;
+const OFFSET_NONE_HI = 0xffff;
+const OFFSET_NONE_LO = 0xffffffff;
+/** Largest Kafka offset representable in a slot (2^48 - 2). */
+export const MAX_SLOT_OFFSET = 2 ** 48 - 2;
+
+// One-entry DataView cache: the same ring buffer is used for every call, so this avoids a
+// DataView allocation per command without a WeakMap lookup.
+let cachedBytes: Uint8Array | null = null;
+let cachedView: DataView = new DataView(new ArrayBuffer(8));
+
+function viewOf(bytes: Uint8Array): DataView {
+  if (bytes === cachedBytes) return cachedView;
+  cachedBytes = bytes;
+  cachedView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return cachedView;
+}
+
+/** Writes `cmd` into `bytes` at `offset` (COMMAND_SLOT_BYTES bytes). */
+export function writeCommand(bytes: Uint8Array, offset: number, cmd: Command): void {
+  const v = viewOf(bytes);
+  v.setFloat64(offset, cmd.seq, true);
+  v.setFloat64(offset + 8, cmd.orderId, true);
+  if (cmd.kind === CommandKind.Invalid) {
+    v.setUint16(offset + 16, cmd.reason, true);
+    v.setUint16(offset + 18, cmd.field, true);
+    v.setUint32(offset + 20, 0, true);
+  } else {
+    v.setFloat64(offset + 16, cmd.price, true);
+  }
+  v.setFloat64(offset + 24, cmd.qty, true);
+  v.setFloat64(offset + 32, cmd.stopPrice, true);
+  v.setFloat64(offset + 40, cmd.timestamp, true);
+  const o = cmd.offset;
+  if (o < 0) {
+    v.setUint32(offset + 48, OFFSET_NONE_LO, true);
+    v.setUint16(offset + 52, OFFSET_NONE_HI, true);
+  } else {
+    v.setUint32(offset + 48, o >>> 0, true);
+    v.setUint16(offset + 52, Math.floor(o / TWO32), true);
+  }
+  v.setInt16(offset + 54, cmd.partition, true);
+  v.setUint32(offset + 56, cmd.accountId, true);
+  v.setUint16(offset + 60, cmd.symbolId, true);
+  v.setUint8(offset + 62, cmd.kind);
+  v.setUint8(offset + 63, (cmd.side & 1) | ((cmd.type & 3) << 1) | ((cmd.tif & 3) << 3) | ((cmd.stp & 7) << 5));
+}
+
+/** Reads the command slot at `offset` into the reused object `into` (no allocation). */
+export function readCommand(bytes: Uint8Array, offset: number, into: Command): Command {
+  const v = viewOf(bytes);
+  into.seq = v.getFloat64(offset, true);
+  into.orderId = v.getFloat64(offset + 8, true);
+  const kind = v.getUint8(offset + 62) as CommandKind;
+  into.kind = kind;
+  if (kind === CommandKind.Invalid) {
+    into.reason = v.getUint16(offset + 16, true);
+    into.field = v.getUint16(offset + 18, true);
+    into.price = 0;
+  } else {
+    into.price = v.getFloat64(offset + 16, true);
+    into.reason = 0;
+    into.field = 0;
+  }
+  into.qty = v.getFloat64(offset + 24, true);
+  into.stopPrice = v.getFloat64(offset + 32, true);
+  into.timestamp = v.getFloat64(offset + 40, true);
+  const lo = v.getUint32(offset + 48, true);
+  const hi = v.getUint16(offset + 52, true);
+  into.offset = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+  into.partition = v.getInt16(offset + 54, true);
+  into.accountId = v.getUint32(offset + 56, true);
+  into.symbolId = v.getUint16(offset + 60, true);
+  const flags = v.getUint8(offset + 63);
+  into.side = (flags & 1) as Side;
+  into.type = ((flags >> 1) & 3) as OrderType;
+  into.tif = ((flags >> 3) & 3) as TimeInForce;
+  into.stp = ((flags >> 5) & 7) as StpMode;
+  return into;
+}
+
+/** Engine sequence of the command slot at `offset`, without decoding the rest. */
+export function readCommandSeq(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getFloat64(offset, true);
+}
+
+/** Writes an execution report into an output slot (OUTPUT_SLOT_BYTES bytes). */
+export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionReport): void {
+  const v = viewOf(bytes);
+  v.setFloat64(offset, r.seq, true);
+  v.setFloat64(offset + 8, r.timestamp, true);
+  v.setFloat64(offset + 16, r.orderId, true);
+  v.setFloat64(offset + 24, r.price, true);
+  v.setFloat64(offset + 32, r.cumQty, true);
+  v.setFloat64(offset + 40, r.leavesQty, true);
+  v.setFloat64(offset + 48, r.lastQty, true);
+  v.setFloat64(offset + 56, r.lastPrice, true);
+  v.setFloat64(offset + 64, r.tradeId, true);
+  v.setUint32(offset + 72, r.accountId, true);
+  v.setUint16(offset + 76, r.symbolId, true);
+  v.setUint8(offset + 78, OutputKind.Report);
+  v.setUint8(offset + 79, r.status);
+  v.setUint8(offset + 80, r.reason);
+  v.setUint8(offset + 81, r.field);
+  v.setUint8(offset + 82, r.side);
+  v.setUint8(offset + 83, r.type);
+  v.setUint8(offset + 84, r.tif);
+  v.setUint8(offset + 85, 0);
+  v.setUint16(offset + 86, 0, true);
+  v.setFloat64(offset + 88, r.qty, true);
+}
+
+/** Writes a trade into an output slot. */
+export function writeTrade(bytes: Uint8Array, offset: number, t: Trade): void {
+  const v = viewOf(bytes);
+  v.setFloat64(offset, t.seq, true);
+  v.setFloat64(offset + 8, t.timestamp, true);
+  v.setFloat64(offset + 16, t.makerOrderId, true);
+  v.setFloat64(offset + 24, t.price, true);
+  v.setFloat64(offset + 32, t.qty, true);
+  v.setFloat64(offset + 40, t.takerOrderId, true);
+  v.setFloat64(offset + 48, t.tradeId, true);
+  v.setFloat64(offset + 56, t.takerAccountId, true);
+  v.setFloat64(offset + 64, 0, true);
+  v.setUint32(offset + 72, t.makerAccountId, true);
+  v.setUint16(offset + 76, t.symbolId, true);
+  v.setUint8(offset + 78, OutputKind.Trade);
+  v.setUint32(offset + 79, 0, true);
+  v.setUint8(offset + 82, t.takerSide);
+  v.setUint8(offset + 83, 0);
+  v.setUint32(offset + 84, 0, true);
+  v.setFloat64(offset + 88, 0, true);
+}
+
+/** Output kind of the slot at `offset` (OutputKind.Report / OutputKind.Trade, 0 if empty). */
+export function readOutputKind(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getUint8(offset + 78);
+}
+
+export function readReport(bytes: Uint8Array, offset: number, into: ExecutionReport): ExecutionReport {
+  const v = viewOf(bytes);
+  into.seq = v.getFloat64(offset, true);
+  into.timestamp = v.getFloat64(offset + 8, true);
+  into.orderId = v.getFloat64(offset + 16, true);
+  into.price = v.getFloat64(offset + 24, true);
+  into.cumQty = v.getFloat64(offset + 32, true);
+  into.leavesQty = v.getFloat64(offset + 40, true);
+  into.lastQty = v.getFloat64(offset + 48, true);
+  into.lastPrice = v.getFloat64(offset + 56, true);
+  into.tradeId = v.getFloat64(offset + 64, true);
+  into.accountId = v.getUint32(offset + 72, true);
+  into.symbolId = v.getUint16(offset + 76, true);
+  into.status = v.getUint8(offset + 79) as ExecStatus;
+  into.reason = v.getUint8(offset + 80);
+  into.field = v.getUint8(offset + 81);
+  into.side = v.getUint8(offset + 82) as Side;
+  into.type = v.getUint8(offset + 83) as OrderType;
+  into.tif = v.getUint8(offset + 84) as TimeInForce;
+  into.qty = v.getFloat64(offset + 88, true);
+  into.stopPrice = 0;
+  return into;
+}
+
+export function readTrade(bytes: Uint8Array, offset: number, into: Trade): Trade {
+  const v = viewOf(bytes);
+  into.seq = v.getFloat64(offset, true);
+  into.timestamp = v.getFloat64(offset + 8, true);
+  into.makerOrderId = v.getFloat64(offset + 16, true);
+  into.price = v.getFloat64(offset + 24, true);
+  into.qty = v.getFloat64(offset + 32, true);
+  into.takerOrderId = v.getFloat64(offset + 40, true);
+  into.tradeId = v.getFloat64(offset + 48, true);
+  into.takerAccountId = v.getFloat64(offset + 56, true);
+  into.makerAccountId = v.getUint32(offset + 72, true);
+  into.symbolId = v.getUint16(offset + 76, true);
+  into.takerSide = v.getUint8(offset + 82) as Side;
+  return into;
+}
+
+/**
+ * Reads an output slot into `report` or `trade` depending on its kind; returns the kind
+ * (OutputKind.Report or OutputKind.Trade; 0 for an empty slot, nothing filled).
+ */
+export function readOutput(bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): number {
+  const kind = readOutputKind(bytes, offset);
+  if (kind === OutputKind.Report) readReport(bytes, offset, report);
+  else if (kind === OutputKind.Trade) readTrade(bytes, offset, trade);
+  return kind;
+}
