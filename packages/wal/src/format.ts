@@ -126,7 +126,10 @@ export interface FrameInfo {
  * Returns the frame, `'end'` at a clean end of log (an all-zero header), or a reason string.
  */
 export function checkFrame(buf: Uint8Array, offset: number, end: number, expectedSequence: number | null): FrameInfo | 'end' | string {
-  if (offset + FRAME_HEADER_SIZE > end) return 'end';
+  if (offset + FRAME_HEADER_SIZE > end) {
+    for (let i = offset; i < end; i++) if (buf[i] !== 0) return 'torn frame header';
+    return 'end';
+  }
   const view = new DataView(buf.buffer, buf.byteOffset + offset, FRAME_HEADER_SIZE);
   const magic = view.getUint32(0, true);
   if (magic !== FRAME_MAGIC) {
