@@ -1,1 +1,22 @@
-export {};
+export { WalError, WalFatalError, type WalErrorCode } from './errors.js';
+export { openWal, Wal, type OffsetExtractor, type RecoveryResult, type SnapshotWriteResult, type Truncation, type WalOptions } from './wal.js';
+export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
+export {
+  dumpRecords,
+  listSegments,
+  listSnapshots,
+  readFrames,
+  readLatestSnapshot,
+  readRecords,
+  type LoadedSnapshot,
+  type SegmentInfo,
+  type WalFrame,
+  type WalRecord,
+} from './reader.js';
+export {
+  FRAME_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  SNAPSHOT_HEADER_SIZE,
+  segmentName,
+  snapshotName,
+} from './format.js';

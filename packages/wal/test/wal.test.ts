@@ -1,0 +1,326 @@
+import { readFileSync, truncateSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FRAME_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  WalError,
+  WalFatalError,
+  dumpRecords,
+  listSegments,
+  listSnapshots,
+  openWal,
+  readLatestSnapshot,
+  readRecords,
+  type Wal,
+  type WalOptions,
+} from '@ringmatch/wal';
+import { TestRing, backendsUnderTest, recordMatches, rng, tempDir } from './helpers.js';
+
+const backends = await backendsUnderTest();
+
+describe.each(backends)('WAL on the %s backend', (backend) => {
+  const cleanups: (() => void)[] = [];
+  const wals: Wal[] = [];
+  afterEach(async () => {
+    for (const w of wals.splice(0)) await w.close().catch(() => undefined);
+    for (const c of cleanups.splice(0)) c();
+  });
+  function dir(tag: string): string {
+    const t = tempDir(`${backend}-${tag}`);
+    cleanups.push(t.cleanup);
+    return t.dir;
+  }
+  async function open(d: string, options: WalOptions = {}): Promise<Wal> {
+    const wal = await openWal(d, { backend, segmentSize: 64 * 1024, ...options });
+    wals.push(wal);
+    expect(wal.backend).toBe(backend);
+    return wal;
+  }
+  /** Appends `count` records from `ring` as one batch (pipelined: waits only when 2 are outstanding). */
+  async function appendAll(wal: Wal, ring: TestRing, sizes: number[]): Promise<number> {
+    const pending: Promise<number>[] = [];
+    let last = wal.durableSequence;
+    for (const n of sizes) {
+      if (wal.pending >= 2) await pending[pending.length - 2];
+      const first = wal.nextSequence;
+      const [a, b] = ring.publish(first, n);
+      pending.push(wal.appendRecords(first, 64, a, b));
+    }
+    for (const p of pending) last = await p;
+    return last;
+  }
+  function expectLog(d: string, from: number, to: number): void {
+    let expected = from;
+    for (const r of readRecords(d, from)) {
+      expect(r.sequence).toBe(expected);
+      expect(recordMatches(r.payload, r.sequence)).toBe(true);
+      expected++;
+    }
+    expect(expected - 1).toBe(to);
+  }
+  function lastSegmentPath(d: string): string {
+    const segs = readdirSync(d).filter((f) => f.endsWith('.wal')).sort();
+    return path.join(d, segs[segs.length - 1]!);
+  }
+
+  it('round trip: batches (some wrapping the ring end) across segment rollovers, reopen, iterate from any sequence', async () => {
+    const d = dir('roundtrip');
+    const wal = await open(d, { offsetOf: (p, s) => (s % 5 === 0 ? null : { partition: s % 3, offset: s * 10 + p[8]! * 0 }) });
+    expect(wal.recovery).toMatchObject({ lastSequence: 0, nextSequence: 1, truncated: null, records: 0 });
+    const ring = new TestRing(256);
+    const r = rng(1);
+    const sizes = Array.from({ length: 120 }, () => 1 + Math.floor(r() * 100));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const last = await appendAll(wal, ring, sizes);
+    expect(last).toBe(total);
+    expect(wal.durableSequence).toBe(total);
+    expect(wal.syncs).toBe(sizes.length);
+    await wal.close();
+    const segs = listSegments(d);
+    expect(segs.length).toBeGreaterThan(5); // 64 KiB segments: rolled over
+    expect(segs.every((s) => s.status === 'ok' && s.fileSize === 64 * 1024)).toBe(true);
+    expect(segs.reduce((a, s) => a + s.records, 0)).toBe(total);
+
+    const again = await open(d, { offsetOf: (_p, s) => (s % 5 === 0 ? null : { partition: s % 3, offset: s * 10 }) });
+    expect(again.recovery.lastSequence).toBe(total);
+    expect(again.recovery.truncated).toBeNull();
+    expect(again.recovery.records).toBe(total);
+    const lastOf = (part: number): number => {
+      for (let s = total; s > 0; s--) if (s % 5 !== 0 && s % 3 === part) return s * 10;
+      return -1;
+    };
+    expect(again.recovery.offsets).toEqual(new Map([0, 1, 2].map((p) => [p, lastOf(p)])));
+    expectLog(d, 1, total);
+    for (const from of [1, 2, 77, 1000, total]) {
+      const got = [...again.records(from)];
+      expect(got[0]!.sequence).toBe(from);
+      expect(got.length).toBe(total - from + 1);
+    }
+    // Appending continues after the recovered sequence.
+    expect(() => again.appendRecords(5, 64, new Uint8Array(64))).toThrow(/expects/);
+    const [a] = ring.publish(total + 1, 3);
+    expect(await again.appendRecords(total + 1, 64, a)).toBe(total + 3);
+    expect(dumpRecords(d, { from: total + 2, limit: 5 })).toHaveLength(2);
+  });
+
+  it('pipelining contract: at most two outstanding batches, resolved in order; bad input is a typed error', async () => {
+    const d = dir('pipeline');
+    const wal = await open(d);
+    const ring = new TestRing(64);
+    const [a1] = ring.publish(1, 4);
+    const p1 = wal.appendRecords(1, 64, a1);
+    const [a2] = ring.publish(5, 4);
+    const p2 = wal.appendRecords(5, 64, a2);
+    const order: number[] = [];
+    p1.then((s) => order.push(s));
+    p2.then((s) => order.push(s));
+    if (backend === 'native') {
+      expect(wal.pending).toBe(2);
+      expect(() => wal.appendRecords(9, 64, new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'WAL_BUSY' }));
+    }
+    expect(await p2).toBe(8);
+    expect(await p1).toBe(4);
+    expect(order).toEqual([4, 8]);
+    expect(wal.pending).toBe(0);
+    const bad = (fn: () => unknown, code: string): void => {
+      try {
+        fn();
+        expect.unreachable('should throw');
+      } catch (error) {
+        expect(error).toBeInstanceOf(WalError);
+        expect((error as WalError).code).toBe(code);
+      }
+    };
+    bad(() => wal.appendRecords(10, 64, new Uint8Array(64)), 'WAL_SEQUENCE');
+    bad(() => wal.appendRecords(9, 64, new Uint8Array(63)), 'WAL_INVALID');
+    bad(() => wal.appendRecords(9, 0, new Uint8Array(64)), 'WAL_INVALID');
+    bad(() => wal.appendRecords(9, 64, new Uint8Array(0)), 'WAL_INVALID');
+    bad(() => wal.appendRecords(9, 64, new Uint8Array(128 * 1024)), 'WAL_INVALID');
+    // A single variable-size record.
+    expect(await wal.append(new Uint8Array([1, 2, 3]))).toBe(9);
+    await wal.close();
+    bad(() => wal.append(new Uint8Array(1)), 'WAL_CLOSED');
+  });
+
+  it('torn tail: cutting the file at every byte offset of the last frame never yields a partial record', async () => {
+    const d = dir('torn');
+    const wal = await open(d);
+    const ring = new TestRing(64);
+    await appendAll(wal, ring, [3, 5, 4]); // seq 1..12; last frame = seq 9..12
+    await wal.close();
+    const file = lastSegmentPath(d);
+    const original = readFileSync(file);
+    const lastFrameStart = SEGMENT_HEADER_SIZE + 2 * FRAME_HEADER_SIZE + 8 * 64;
+    const lastFrameEnd = lastFrameStart + FRAME_HEADER_SIZE + 4 * 64;
+    for (let cut = lastFrameStart; cut <= lastFrameEnd; cut++) {
+      writeFileSync(file, original);
+      truncateSync(file, cut);
+      const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
+      try {
+        const complete = cut === lastFrameEnd;
+        expect(w.recovery.lastSequence).toBe(complete ? 12 : 8);
+        if (complete) expect(w.recovery.truncated).toBeNull();
+        else if (cut > lastFrameStart) {
+          expect(w.recovery.truncated).toMatchObject({ segment: path.basename(file), offset: lastFrameStart, sequence: 9 });
+        }
+        expectLog(d, 1, w.recovery.lastSequence);
+        expect(statSync(file).size).toBe(64 * 1024); // preallocated size restored
+        // The log stays appendable right after the cut.
+        const [a] = ring.publish(w.nextSequence, 2);
+        expect(await w.appendRecords(w.nextSequence, 64, a)).toBe(w.recovery.lastSequence + 2);
+      } finally {
+        await w.close();
+      }
+      expectLog(d, 1, complete(cut) ? 14 : 10);
+    }
+    function complete(cut: number): boolean {
+      return cut === lastFrameEnd;
+    }
+  });
+
+  it('random bit flips are detected: recovery keeps exactly the frames before the damaged one', async () => {
+    const d = dir('flips');
+    const ring = new TestRing(128);
+    const sizes = [7, 1, 30, 12, 64, 5, 9, 20];
+    const starts: number[] = [];
+    let off = SEGMENT_HEADER_SIZE;
+    let seq = 1;
+    const frameSeq: number[] = [];
+    for (const n of sizes) {
+      starts.push(off);
+      frameSeq.push(seq);
+      off += FRAME_HEADER_SIZE + n * 64;
+      seq += n;
+    }
+    const used = off;
+    const wal = await open(d);
+    await appendAll(wal, ring, sizes);
+    await wal.close();
+    const file = lastSegmentPath(d);
+    const original = readFileSync(file);
+    const r = rng(42);
+    for (let trial = 0; trial < 60; trial++) {
+      const byte = SEGMENT_HEADER_SIZE + Math.floor(r() * (used - SEGMENT_HEADER_SIZE));
+      const bit = Math.floor(r() * 8);
+      const damaged = Buffer.from(original);
+      damaged[byte] ^= 1 << bit;
+      writeFileSync(file, damaged);
+      let frame = 0;
+      while (frame + 1 < starts.length && starts[frame + 1]! <= byte) frame++;
+      const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
+      try {
+        expect(w.recovery.lastSequence).toBe(frameSeq[frame]! - 1);
+        expect(w.recovery.truncated).toMatchObject({ offset: starts[frame], sequence: frameSeq[frame] });
+        expectLog(d, 1, frameSeq[frame]! - 1);
+      } finally {
+        await w.close();
+      }
+    }
+    // A flipped segment-header bit drops the segment (reported), never misreads it.
+    const damaged = Buffer.from(original);
+    damaged[20] ^= 4;
+    writeFileSync(file, damaged);
+    const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
+    expect(w.recovery.truncated).toMatchObject({ offset: 0, reason: expect.stringMatching(/segment/) });
+    expect(w.recovery.lastSequence).toBe(0);
+    await w.close();
+  });
+
+  it('non-zero bytes left after the end of the log by a torn write are zeroed and reported', async () => {
+    const d = dir('garbage');
+    const wal = await open(d);
+    await appendAll(wal, new TestRing(64), [4]);
+    await wal.close();
+    const file = lastSegmentPath(d);
+    const bytes = readFileSync(file);
+    bytes[SEGMENT_HEADER_SIZE + FRAME_HEADER_SIZE + 4 * 64 + 100] = 0xee;
+    writeFileSync(file, bytes);
+    expect(listSegments(d)[0]!.status).toMatch(/non-zero/);
+    const w = await open(d);
+    expect(w.recovery.lastSequence).toBe(4);
+    expect(w.recovery.truncated).toMatchObject({ sequence: 5, reason: expect.stringMatching(/non-zero/) });
+    expect(readFileSync(file)[SEGMENT_HEADER_SIZE + FRAME_HEADER_SIZE + 4 * 64 + 100]).toBe(0);
+  });
+
+  it('snapshots: atomic write, covered segments deleted, recovery = snapshot + later records, corrupt newest falls back', async () => {
+    const d = dir('snap');
+    const ring = new TestRing(256);
+    const wal = await open(d, { offsetOf: (_p, s) => ({ partition: 0, offset: s }) });
+    await appendAll(wal, ring, Array(40).fill(50)); // 2000 records: segments 1..1000, 1001..2000
+    expect(listSegments(d).map((s) => s.firstSequence)).toEqual([1, 1001]);
+    const s1 = await wal.writeSnapshot(1500, new TextEncoder().encode('books@1500'), new Map([[0, 1500], [7, 99]]));
+    expect(s1).toMatchObject({ sequence: 1500, deletedSnapshots: [] });
+    // Only one snapshot so far: segments entirely <= 1500 are deleted.
+    expect(s1.deletedSegments).toEqual(['seg-00000000000000000001.wal']);
+    await appendAll(wal, ring, Array(20).fill(50)); // up to 3000
+    const s2 = await wal.writeSnapshot(2900, new TextEncoder().encode('books@2900'), new Map([[0, 2900], [7, 120]]));
+    // Two snapshots kept: segments are deleted only up to the older one (1500).
+    const firstLeft = listSegments(d)[0]!;
+    expect(firstLeft.firstSequence).toBeLessThanOrEqual(1501);
+    expect(s2.deletedSnapshots).toEqual([]);
+    await appendAll(wal, ring, [10]); // 3010
+    await expect(wal.writeSnapshot(5000, new Uint8Array(1))).rejects.toThrow(/durable/);
+    await wal.close();
+    expect(readdirSync(d).some((f) => f.endsWith('.tmp'))).toBe(false);
+
+    let w = await open(d, { offsetOf: (_p, s) => ({ partition: 0, offset: s }) });
+    expect(w.recovery.snapshot).toMatchObject({ sequence: 2900 });
+    expect(new TextDecoder().decode(w.recovery.snapshot!.data)).toBe('books@2900');
+    expect(w.recovery.lastSequence).toBe(3010);
+    expect(w.recovery.offsets).toEqual(new Map([[0, 3010], [7, 120]]));
+    expect([...w.records(2901)].length).toBe(110);
+    await w.close();
+
+    // Corrupt the newest snapshot: fall back to 1500 and replay the log from 1501.
+    const newest = path.join(d, 'snap-00000000000000002900.snap');
+    const bytes = readFileSync(newest);
+    bytes[bytes.length - 3] ^= 0x10;
+    writeFileSync(newest, bytes);
+    expect(listSnapshots(d).map((s) => s.status)).toEqual([expect.stringMatching(/CRC/), 'ok']);
+    w = await open(d);
+    expect(w.recovery.snapshot).toMatchObject({ sequence: 1500 });
+    expect(w.recovery.skippedSnapshots).toEqual([{ file: 'snap-00000000000000002900.snap', reason: expect.stringMatching(/CRC/) }]);
+    expect(w.recovery.lastSequence).toBe(3010);
+    expectLog(d, 1501, 3010);
+    expect(readLatestSnapshot(d).snapshot?.sequence).toBe(1500);
+    // A third snapshot prunes the oldest and deletes the segments covered by the older kept one.
+    const s3 = await w.writeSnapshot(3010, new Uint8Array([9]));
+    expect(s3.deletedSnapshots).toEqual(['snap-00000000000000001500.snap']);
+    await w.close();
+    const w2 = await open(d);
+    expect(w2.recovery.snapshot?.sequence).toBe(3010);
+    expect(w2.recovery.lastSequence).toBe(3010);
+  });
+
+  it('an injected fdatasync failure stops the writer: the batch rejects, nothing is retried, later appends throw', async () => {
+    const d = dir('fsyncfail');
+    const syncs: number[] = [];
+    const wal = await open(d, { faults: { failSyncAt: 3 }, onSync: (i) => syncs.push(i.durableSequence) });
+    const ring = new TestRing(64);
+    const [a1] = ring.publish(1, 2);
+    expect(await wal.appendRecords(1, 64, a1)).toBe(2);
+    const [a2] = ring.publish(3, 2);
+    expect(await wal.appendRecords(3, 64, a2)).toBe(4);
+    const [a3] = ring.publish(5, 2);
+    const p3 = wal.appendRecords(5, 64, a3);
+    let p4: Promise<number> | null = null;
+    if (backend === 'native') {
+      const [a4] = ring.publish(7, 2);
+      p4 = wal.appendRecords(7, 64, a4); // framed while #3 syncs: must fail with it
+    }
+    await expect(p3).rejects.toBeInstanceOf(WalFatalError);
+    await expect(p3).rejects.toThrow(/EIO.*fdatasync/);
+    if (p4) await expect(p4).rejects.toBeInstanceOf(WalFatalError);
+    expect(wal.failed).toBeInstanceOf(WalFatalError);
+    expect(wal.failed!.code).toBe('WAL_FATAL');
+    expect(wal.durableSequence).toBe(4);
+    expect(syncs).toEqual([2, 4]);
+    expect(() => wal.appendRecords(wal.nextSequence, 64, new Uint8Array(64))).toThrow(WalFatalError);
+    await wal.close(); // closing a failed writer is fine
+    // Everything reported durable is recovered by a new writer.
+    const w = await open(d);
+    expect(w.recovery.lastSequence).toBeGreaterThanOrEqual(4);
+    expectLog(d, 1, w.recovery.lastSequence);
+  });
+});
