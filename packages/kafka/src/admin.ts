@@ -52,6 +52,15 @@ export async function ensureTopics(
         if (grow.length > 0) {
           await admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
           for (const s of grow) counts.set(s.topic, s.partitions);
+          // wait until the new partitions have leaders (createPartitions does not)
+          await retrying(async () => {
+            const m = await admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
+            for (const t of m.topics) {
+              const want = counts.get(t.name)!;
+              if (t.partitions.length < want || t.partitions.some((p) => p.leader < 0)) throw Object.assign(new Error(`${t.name}: partitions without leader`), { retriable: true });
+            }
+            for (const s of grow) await admin.fetchTopicOffsets(s.topic);
+          }, timeoutMs);
         }
         return counts;
       })(),
@@ -93,11 +102,25 @@ export async function topicOffsets(
   const admin = kafka.admin();
   await withTimeout(admin.connect(), timeoutMs, 'kafka admin connect');
   try {
-    const rows = await withTimeout(admin.fetchTopicOffsets(topic), timeoutMs, `fetchTopicOffsets(${topic})`);
+    const rows = await withTimeout(retrying(() => admin.fetchTopicOffsets(topic), timeoutMs), timeoutMs, `fetchTopicOffsets(${topic})`);
     const out = new Map<number, { low: number; high: number }>();
     for (const r of rows.sort((a, b) => a.partition - b.partition)) out.set(r.partition, { low: Number(r.low), high: Number(r.high) });
     return out;
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Retries `fn` on retriable Kafka errors (leader elections after create/restart) until `timeoutMs`. */
+async function retrying<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      const retriable = (e as { retriable?: boolean }).retriable === true;
+      if (!retriable || Date.now() + 200 > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }

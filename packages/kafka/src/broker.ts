@@ -26,12 +26,15 @@ export interface BrokerScriptOptions {
   port?: number;
   /** stop: keep the data so a later start resumes the same log (restart tests). */
   keepData?: boolean;
+  /** JVM heap for start (default 512m). */
+  heap?: string;
   timeoutMs?: number;
 }
 
 function run(script: string, options: BrokerScriptOptions, timeoutMs: number): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (options.port !== undefined) env.RINGMATCH_KAFKA_PORT = String(options.port);
+  if (options.heap) env.RINGMATCH_KAFKA_HEAP = options.heap;
   if (options.keepData) env.RINGMATCH_KAFKA_KEEP_DATA = '1';
   else delete env.RINGMATCH_KAFKA_KEEP_DATA;
   return new Promise((resolve, reject) => {

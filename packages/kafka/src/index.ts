@@ -1,3 +1,4 @@
+export { logLevel } from 'kafkajs';
 export { createKafka, parseBrokers, withTimeout, KafkaConfigError, KafkaTimeoutError } from './client.js';
 export type { CreateKafkaOptions } from './client.js';
 export { ensureTopics, deleteTopics, partitionCount, topicOffsets } from './admin.js';

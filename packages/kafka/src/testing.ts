@@ -118,7 +118,10 @@ export function ensureBroker(): Promise<TestBroker> {
       shared = null;
       await withLock(async () => {
         rmSync(path.join(usersDir, String(process.pid)), { force: true });
-        if (liveUsers().length === 0) await stopBroker({ port: TEST_BROKER_PORT });
+        if (liveUsers().length === 0) {
+          await stopBroker({ port: TEST_BROKER_PORT });
+          rmSync(usersDir, { recursive: true, force: true });
+        }
       });
     },
   }));
