@@ -29,6 +29,19 @@ export function kafkaAvailability(): BrokerAvailability {
   return { ok: false, reason };
 }
 
+/**
+ * For tests that start and restart a broker of their own (scripts/kafka): true when java and mvn
+ * (or fetched jars) are there; otherwise a LOUD skip, or a throw under `CI`.
+ */
+export function canStartBroker(): boolean {
+  const reason = brokerUnavailableReason();
+  if (reason === null) return true;
+  const message = `this Kafka test starts its own broker, but ${reason}.`;
+  if (process.env.CI) throw new Error(`CI must not skip the Kafka tests: ${message}`);
+  process.stderr.write(`\n${'!'.repeat(78)}\n!! SKIPPING KAFKA BROKER TEST: ${message}\n${'!'.repeat(78)}\n\n`);
+  return false;
+}
+
 export interface TestBroker {
   brokers: string[];
   /** A client with bounded timeouts. */

@@ -204,5 +204,19 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
       expect(owners.size).toBe(1); // after the rebalance one member owns the partition
     }
     expect(new Set([...delivered.values()].flat().map((d) => d.member))).toEqual(new Set(['A', 'B']));
+
+    // A leaves: B takes A's partitions over, starting where the WAL says (not where B was)
+    const fromA = a.assignment();
+    await a.stop({ timeoutMs: 15_000 });
+    expect(revokedLog.filter((r) => r.member === 'A').at(-1)!.partitions).toEqual(fromA);
+    await waitFor(() => b.assignment().length === partitions, 30_000, 'B owns every partition');
+    const last = 30;
+    for (let p = 0; p < partitions; p++) await produceTo(broker.kafka, topic, p, range(first + more, first + more + last).map((i) => `p${p}-${i}`));
+    await waitFor(() => [...range(0, partitions)].every((p) => wal.get(p) === first + more + last), 30_000, 'B consumed the rest');
+    await new Promise((r) => setTimeout(r, 300));
+    for (let p = 0; p < partitions; p++) {
+      expect(delivered.get(p)!.map((d) => d.offset)).toEqual(range(0, first + more + last));
+      expect(delivered.get(p)!.filter((d) => d.offset >= first + more).every((d) => d.member === 'B')).toBe(true);
+    }
   });
 });
