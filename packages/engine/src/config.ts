@@ -74,7 +74,7 @@ run flags:
   --rate N                orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
-  --wait-strategy W       block | yield | spin (default yield)
+  --wait-strategy W       block | yield | spin (default block: spin briefly, then park)
   --wal auto|fs|native    WAL backend (default auto: native when built)
   --metrics-port N        serve Prometheus /metrics on 127.0.0.1:N (default 0 = off)
   --snapshot-every N      snapshot the books every N sequences (default 1000000)
@@ -178,7 +178,7 @@ function parseRun(argv: string[]): RunConfig {
     durationSeconds: integer('duration', s('duration'), 0, 0, 86_400 * 365),
     ringSize: powerOfTwo('ring-size', s('ring-size'), 65_536),
     outRingSize: 65_536,
-    waitStrategy: oneOf('wait-strategy', s('wait-strategy'), ['block', 'yield', 'spin'] as const, 'yield'),
+    waitStrategy: oneOf('wait-strategy', s('wait-strategy'), ['block', 'yield', 'spin'] as const, 'block'),
     wal: oneOf('wal', s('wal'), ['auto', 'fs', 'native'] as const, 'auto'),
     metricsPort: integer('metrics-port', s('metrics-port'), 0, 0, 65_535),
     snapshotEvery: integer('snapshot-every', s('snapshot-every'), 1_000_000, 0),

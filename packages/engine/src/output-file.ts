@@ -1,8 +1,11 @@
-// Append-only NDJSON output (trades, reports) with a restart rule: every line starts with the
-// engine sequence that produced it and its index among that sequence's outputs, so after a crash
+// Append-only NDJSON output (trades, reports) with a restart rule: every line carries the engine
+// sequence that produced it ("seq") and its index among that sequence's outputs ("n"), so after a crash
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';
+
+export const TRADES_FILE = 'trades.ndjson';
+export const REPORTS_FILE = 'reports.ndjson';
 
 export interface OutputPosition {
   /** Engine sequence of the last complete line, -1 for an empty file. */
@@ -11,13 +14,25 @@ export interface OutputPosition {
   index: number;
 }
 
-const LINE_HEAD = /^\{"seq":(\d+),"i":(\d+),/;
+function linePosition(file: string, line: string): OutputPosition {
+  try {
+    const parsed = JSON.parse(line) as { seq?: unknown; n?: unknown };
+    if (Number.isSafeInteger(parsed.seq) && Number.isSafeInteger(parsed.n)) return { seq: parsed.seq as number, index: parsed.n as number };
+  } catch {
+    // fall through
+  }
+  throw new Error(`${file}: last line is not an engine output line: ${line.slice(0, 120)}`);
+}
 
-/** Reads the last complete line's position and truncates a torn (newline-less) tail. */
-export function recoverOutputFile(file: string): OutputPosition & { truncatedBytes: number } {
+/**
+ * Reads the last complete line's position and truncates a torn (newline-less) tail; with
+ * `truncate: false` it only reports (inspect never writes).
+ */
+export function recoverOutputFile(file: string, options: { truncate?: boolean } = {}): OutputPosition & { truncatedBytes: number } {
+  const truncate = options.truncate ?? true;
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r+');
+    fd = fs.openSync(file, truncate ? 'r+' : 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { seq: -1, index: -1, truncatedBytes: 0 };
     throw error;
@@ -38,17 +53,15 @@ export function recoverOutputFile(file: string): OutputPosition & { truncatedByt
         validEnd = start + Buffer.byteLength(tail.slice(0, lastNewline + 1));
         const before = tail.lastIndexOf('\n', lastNewline - 1);
         if (before >= 0 || start === 0) {
-          const line = tail.slice(before + 1, lastNewline);
-          const match = LINE_HEAD.exec(line);
-          if (!match) throw new Error(`${file}: last line is not an engine output line: ${line.slice(0, 120)}`);
-          if (validEnd < size) fs.ftruncateSync(fd, validEnd);
-          return { seq: Number(match[1]), index: Number(match[2]), truncatedBytes: size - validEnd };
+          const position = linePosition(file, tail.slice(before + 1, lastNewline));
+          if (truncate && validEnd < size) fs.ftruncateSync(fd, validEnd);
+          return { ...position, truncatedBytes: size - validEnd };
         }
       }
       end = start;
     }
     // No complete line at all: the whole file is a torn first line.
-    if (size > 0) fs.ftruncateSync(fd, 0);
+    if (truncate && size > 0) fs.ftruncateSync(fd, 0);
     return { seq: -1, index: -1, truncatedBytes: size };
   } finally {
     fs.closeSync(fd);
@@ -62,9 +75,9 @@ export class OutputFile {
   constructor(readonly file: string, private readonly flushAt = 256 * 1024) {
     this.fd = fs.openSync(file, 'a');
   }
-  /** `body` is a JSON object text; the head fields are prepended here. */
-  append(seq: number, index: number, body: string): void {
-    this.buffer += `{"seq":${seq},"i":${index},${body.slice(1)}\n`;
+  /** `body` is a JSON object text that carries "seq"; the output index "n" is prepended here. */
+  append(index: number, body: string): void {
+    this.buffer += `{"n":${index},${body.slice(1)}\n`;
     if (this.buffer.length >= this.flushAt) this.flush();
   }
   flush(): void {

@@ -30,6 +30,12 @@ export const Stat = {
   sourceDone: 15,
   /** Highest engine sequence whose outputs the sink has written. */
   sinkSequence: 16,
+  /** Live batches the matcher found beyond the durable cursor: must stay 0 (the product's invariant). */
+  invariantViolations: 17,
+  /** Commands replayed from the WAL at start-up. */
+  replayed: 18,
+  /** Highest engine sequence whose outputs are all written to the output files (snapshots wait for it). */
+  flushed: 19,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;
@@ -38,7 +44,7 @@ export function createStats(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(STAT_COUNT * Float64Array.BYTES_PER_ELEMENT);
   new Float64Array(buffer).fill(0);
   const view = new Float64Array(buffer);
-  view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = -1;
+  view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = view[Stat.flushed] = -1;
   return buffer;
 }
 

@@ -1,6 +1,6 @@
 // Starts the engine's workers and watches them: a worker that throws or exits unexpectedly takes
 // the engine down loudly (its name, the error, the last sequences), never a silent stall.
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 
 export interface WorkerMessage { type: string; [key: string]: unknown }
 
@@ -9,8 +9,8 @@ export interface SupervisedWorker {
   worker: Worker;
   /** Resolves when the worker thread has exited. */
   exited: Promise<number>;
-  /** Resolves with the first message of `type` from this worker (bounded by `timeoutMs`). */
-  waitFor(type: string, timeoutMs: number): Promise<WorkerMessage>;
+  /** Resolves with the first message of `type` (matching `accept`, if given) from this worker, bounded by `timeoutMs`. */
+  waitFor(type: string, timeoutMs: number, accept?: (message: WorkerMessage) => boolean): Promise<WorkerMessage>;
 }
 
 export class WorkerFailure extends Error {
@@ -28,27 +28,33 @@ export class Supervisor {
 
   constructor(private readonly options: { cpuProfileDir: string | null; onMessage(name: string, message: WorkerMessage): void }) {}
 
-  spawn(name: string, url: URL, workerData: unknown): SupervisedWorker {
+  /**
+   * Starts a worker. `exitsAfter`: a message type after which the worker may end on its own (code 0);
+   * any other exit before the engine stops is a failure.
+   */
+  spawn(name: string, url: URL, workerData: unknown, transferList: TransferListItem[] = [], exitsAfter?: string): SupervisedWorker {
     const execArgv = this.options.cpuProfileDir
       ? ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`]
       : [];
-    const worker = new Worker(url, { workerData, execArgv, name, stdout: false, stderr: false });
-    const waiters = new Map<string, Array<(message: WorkerMessage) => void>>();
+    const worker = new Worker(url, { workerData, execArgv, name, stdout: false, stderr: false, transferList });
+    const waiters = new Map<string, Array<(message: WorkerMessage) => boolean>>();
     const seen = new Map<string, WorkerMessage>();
+    let finished = false;
     worker.on('message', (message: WorkerMessage) => {
+      if (message?.type === exitsAfter) finished = true;
       if (message?.type === 'fatal') {
         this.fail(new WorkerFailure(name, String(message.error), message));
         return;
       }
       seen.set(message.type, message);
-      for (const resolve of waiters.get(message.type) ?? []) resolve(message);
-      waiters.delete(message.type);
+      const list = waiters.get(message.type);
+      if (list) waiters.set(message.type, list.filter((offer) => !offer(message)));
       this.options.onMessage(name, message);
     });
     worker.on('error', (error) => this.fail(new WorkerFailure(name, error?.stack ?? String(error), error)));
     const exited = new Promise<number>((resolve) => {
       worker.on('exit', (code) => {
-        if (!this.stopping) this.fail(new WorkerFailure(name, `exited unexpectedly with code ${code}`));
+        if (!this.stopping && !(finished && code === 0)) this.fail(new WorkerFailure(name, `exited unexpectedly with code ${code}`));
         resolve(code);
       });
     });
@@ -56,18 +62,20 @@ export class Supervisor {
       name,
       worker,
       exited,
-      waitFor: (type, timeoutMs) => {
+      waitFor: (type, timeoutMs, accept = () => true) => {
         const already = seen.get(type);
-        if (already) return Promise.resolve(already);
+        if (already && accept(already)) return Promise.resolve(already);
         return new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new WorkerFailure(name, `no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
           const onFailure = (failure: WorkerFailure): void => { clearTimeout(timer); reject(failure); };
           this.failureListeners.push(onFailure);
           const list = waiters.get(type) ?? [];
           list.push((message) => {
+            if (!accept(message)) return false;
             clearTimeout(timer);
             this.failureListeners.splice(this.failureListeners.indexOf(onFailure), 1);
             resolve(message);
+            return true;
           });
           waiters.set(type, list);
         });

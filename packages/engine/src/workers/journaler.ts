@@ -1,0 +1,143 @@
+// Journaler worker: opens (recovers) the WAL, then appends every published command slot to it with
+// group commit - one write + one fdatasync per batch - and only then advances its cursor, which is
+// the durable cursor the matcher reads behind. At most two batches are in flight (the native
+// backend syncs one on its thread while the next is framed).
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { HALTED, RingBuffer } from '@ringmatch/ring';
+import { COMMAND_SLOT_BYTES } from '@ringmatch/protocol';
+import { openWal, type Wal } from '@ringmatch/wal';
+import type { WalBackendName } from '../config.js';
+import { Stat } from '../stats.js';
+import { JOURNALER, SampleCollector, fatal, slotSourcePosition, type SharedState } from '../shared.js';
+
+export interface JournalerData {
+  walDir: string;
+  backend: WalBackendName;
+  maxBatch: number;
+  segmentSize?: number;
+  /** Snapshot requests from the matcher: { type: 'snapshot', sequence, data, offsets }. */
+  snapshotPort: MessagePort;
+}
+
+export interface SnapshotRequest {
+  type: 'snapshot';
+  sequence: number;
+  data: Uint8Array;
+  offsets: [number, number][];
+  final: boolean;
+}
+
+const data = workerData as JournalerData;
+const samples = new SampleCollector();
+let wal: Wal | null = null;
+let walBytes = 0;
+
+async function main(): Promise<void> {
+  wal = await openWal(data.walDir, {
+    backend: data.backend,
+    offsetOf: slotSourcePosition,
+    segmentSize: data.segmentSize,
+    onSync: (info) => {
+      samples.wal(info.durationNs, info.records);
+      walBytes += info.bytes;
+    },
+  });
+  const r = wal.recovery;
+  const snapshot = r.snapshot ? { sequence: r.snapshot.sequence, data: r.snapshot.data.slice(), offsets: [...r.snapshot.offsets] } : null;
+  parentPort!.postMessage({
+    type: 'recovered',
+    backend: r.backend,
+    lastSequence: r.lastSequence,
+    nextSequence: r.nextSequence,
+    firstLogSequence: r.firstLogSequence,
+    offsets: [...r.offsets],
+    truncated: r.truncated,
+    skippedSnapshots: r.skippedSnapshots,
+    segments: r.segments,
+    records: r.records,
+    snapshot,
+  });
+  // The ring is built after recovery (it starts at nextSequence): wait for it.
+  const start = await new Promise<{ shared: SharedState }>((resolve) => parentPort!.once('message', resolve));
+  await journal(wal, start.shared);
+}
+
+async function journal(log: Wal, shared: SharedState): Promise<void> {
+  const ring = RingBuffer.attach(shared.commandRing);
+  const stage = ring.stage(JOURNALER);
+  const stats = new Float64Array(shared.stats);
+  let next = stage.nextSequence();
+  if (next !== log.nextSequence) throw new Error(`ring starts at ${next} but the WAL expects ${log.nextSequence}`);
+  const inflight: { promise: Promise<number>; last: number }[] = [];
+  let snapshotWrite: Promise<void> | null = null;
+  let queuedSnapshot: SnapshotRequest | null = null;
+
+  const startSnapshot = (request: SnapshotRequest): void => {
+    const offsets = new Map(request.offsets);
+    snapshotWrite = log.writeSnapshot(request.sequence, request.data, offsets).then((result) => {
+      stats[Stat.snapshots]!++;
+      parentPort!.postMessage({ type: 'snapshot-written', sequence: result.sequence, file: result.file, bytes: result.bytes, deletedSegments: result.deletedSegments, final: request.final });
+      snapshotWrite = null;
+    });
+    snapshotWrite.catch((error: unknown) => fatal(error, { durable: log.durableSequence }));
+  };
+  const pollSnapshots = (): void => {
+    for (let m = receiveMessageOnPort(data.snapshotPort); m; m = receiveMessageOnPort(data.snapshotPort)) {
+      queuedSnapshot = m.message as SnapshotRequest; // a newer request supersedes an unwritten one
+    }
+    // A snapshot may cover only sequences that are durable and whose outputs the sink has written
+    // (a restart replays from the snapshot on, so earlier outputs must already be in the files).
+    if (queuedSnapshot && !snapshotWrite && queuedSnapshot.sequence <= log.durableSequence && queuedSnapshot.sequence <= stats[Stat.flushed]!) {
+      const request = queuedSnapshot;
+      queuedSnapshot = null;
+      startSnapshot(request);
+    }
+  };
+
+  for (;;) {
+    pollSnapshots();
+    samples.maybeFlush();
+    if (inflight.length < 2) {
+      const available = stage.barrier.available(next);
+      if (available >= next) {
+        const hi = Math.min(available, next + data.maxBatch - 1);
+        const [a, b] = ring.batchViews(next, hi);
+        inflight.push({ promise: log.appendRecords(next, COMMAND_SLOT_BYTES, a!, b), last: hi });
+        next = hi + 1;
+        continue;
+      }
+    }
+    if (inflight.length > 0) {
+      const done = inflight.shift()!;
+      await done.promise;
+      stage.cursor.set(done.last); // durable: the matcher may now read up to here
+      stats[Stat.durable] = done.last;
+      stats[Stat.walBatches]!++;
+      stats[Stat.walRecords] = done.last - stats[Stat.firstSequence]! + 1;
+      stats[Stat.walBytes] = walBytes;
+      continue;
+    }
+    // Idle: park without blocking the event loop (native completions and messages need it).
+    const got = await stage.barrier.waitForAsync(next, 100);
+    if (got === HALTED) break;
+  }
+  while (inflight.length > 0) {
+    const done = inflight.shift()!;
+    await done.promise;
+    stage.cursor.set(done.last);
+    stats[Stat.durable] = done.last;
+  }
+  // Last snapshot requests (the final one is sent before the halt); bounded.
+  pollSnapshots();
+  const deadline = Date.now() + 10_000;
+  while ((snapshotWrite || queuedSnapshot) && Date.now() < deadline) {
+    if (snapshotWrite) await snapshotWrite;
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+    pollSnapshots();
+  }
+  samples.maybeFlush(true);
+  await log.close();
+  parentPort!.postMessage({ type: 'closed', durable: log.durableSequence });
+}
+
+main().catch((error: unknown) => fatal(error, { durable: wal?.durableSequence ?? null }));

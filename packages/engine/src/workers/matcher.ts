@@ -1,0 +1,179 @@
+// Matcher worker: rebuilds the books (newest snapshot + the WAL records after it), then processes
+// live command slots strictly behind the journaler's durable cursor, in sequence order, and
+// publishes execution reports and trades into the output ring. Snapshots are taken every N
+// sequences and handed to the journaler, which owns the WAL directory.
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { HALTED, RingBuffer } from '@ringmatch/ring';
+import {
+
+  ExecStatus,
+  OUTPUT_SLOT_BYTES,
+  createCommand,
+  readCommand,
+  writeReport,
+  writeTrade,
+  type ExecutionReport,
+  type Trade,
+} from '@ringmatch/protocol';
+import { MatchingEngine, type BookSink } from '@ringmatch/book';
+import { readRecords } from '@ringmatch/wal';
+import type { SourceConfig } from '../config.js';
+import { Stat } from '../stats.js';
+import { JOURNALER, MATCHER, SampleCollector, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import type { SnapshotRequest } from './journaler.js';
+
+export interface MatcherData {
+  shared: SharedState;
+  source: SourceConfig;
+  walDir: string;
+  snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
+  /** WAL records to replay before going live: (snapshot sequence or first log sequence) .. lastSequence. */
+  replayFrom: number;
+  replayTo: number;
+  snapshotEvery: number;
+  snapshotPort: MessagePort;
+  /** Record the order-to-report latency of one sequence in this many. */
+  latencySampleEvery: number;
+}
+
+const data = workerData as MatcherData;
+const stats = new Float64Array(data.shared.stats);
+const ring = RingBuffer.attach(data.shared.commandRing);
+const outRing = RingBuffer.attach(data.shared.outputRing);
+const outSequencer = outRing.sequencer();
+const stamps = new Float64Array(data.shared.stamps);
+const stampMask = stamps.length - 1;
+const samples = new SampleCollector();
+const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
+
+/** Last source offset per partition reflected in the books (saved with each snapshot). */
+const lastOffsets = new Map<number, number>();
+if (data.snapshot) {
+  engine.restore(data.snapshot.data);
+  for (const [p, o] of data.snapshot.offsets) lastOffsets.set(p, o);
+}
+
+// Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
+let staging = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
+let staged = 0;
+let trades = 0;
+let reports = 0;
+let rejected = 0;
+
+function ensureRoom(): void {
+  if ((staged + 1) * OUTPUT_SLOT_BYTES <= staging.length) return;
+  const bigger = new Uint8Array(staging.length * 2);
+  bigger.set(staging);
+  staging = bigger;
+}
+
+const sink: BookSink = {
+  onReport(report: ExecutionReport): void {
+    ensureRoom();
+    writeReport(staging, staged * OUTPUT_SLOT_BYTES, report);
+    staged++;
+    reports++;
+    if (report.status === ExecStatus.Rejected) rejected++;
+  },
+  onTrade(trade: Trade): void {
+    ensureRoom();
+    writeTrade(staging, staged * OUTPUT_SLOT_BYTES, trade);
+    staged++;
+    trades++;
+  },
+};
+
+const ranges = [0, 0, 0, 0];
+const outBytes = outRing.bytes;
+const maxChunk = outRing.slotCount >> 1;
+
+/** Copies staged outputs into the output ring (waiting while the sink is behind). False if halted. */
+function flushOutputs(): boolean {
+  let done = 0;
+  while (done < staged) {
+    const n = Math.min(maxChunk, staged - done);
+    const hi = outSequencer.next(n);
+    if (hi === HALTED) return false;
+    if (hi < 0) continue;
+    const lo = hi - n + 1;
+    outRing.batchRanges(lo, hi, ranges);
+    const src = done * OUTPUT_SLOT_BYTES;
+    const firstLen = ranges[1]! - ranges[0]!;
+    outBytes.set(staging.subarray(src, src + firstLen), ranges[0]!);
+    if (ranges[3]! > ranges[2]!) outBytes.set(staging.subarray(src + firstLen, src + n * OUTPUT_SLOT_BYTES), ranges[2]!);
+    outSequencer.publish(lo, hi);
+    done += n;
+  }
+  staged = 0;
+  stats[Stat.trades] = trades;
+  stats[Stat.reports] = reports;
+  stats[Stat.rejected] = rejected;
+  return true;
+}
+
+const cmd = createCommand();
+
+function processSlot(bytes: Uint8Array, offset: number, expected: number): void {
+  readCommand(bytes, offset, cmd);
+  if (cmd.seq !== expected) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${expected}`);
+  if (cmd.partition >= 0) lastOffsets.set(cmd.partition, cmd.offset);
+  engine.process(cmd, sink);
+}
+
+let lastSnapshot = data.snapshot?.sequence ?? data.replayFrom - 1;
+
+function snapshot(sequence: number, final: boolean): void {
+  const bytes = engine.snapshot();
+  const request: SnapshotRequest = { type: 'snapshot', sequence, data: bytes, offsets: [...lastOffsets], final };
+  data.snapshotPort.postMessage(request, [bytes.buffer as ArrayBuffer]);
+  lastSnapshot = sequence;
+}
+
+function replay(): void {
+  let count = 0;
+  for (const record of readRecords(data.walDir, data.replayFrom, data.replayTo)) {
+    processSlot(record.payload, 0, record.sequence);
+    if (++count % 1024 === 0 && !flushOutputs()) return;
+  }
+  flushOutputs();
+  stats[Stat.replayed] = count;
+  stats[Stat.matched] = data.replayTo;
+}
+
+function live(): void {
+  const stage = ring.stage(MATCHER);
+  const durable = ring.stageSequence(JOURNALER);
+  let next = stage.nextSequence();
+  const bytes = ring.bytes;
+  const sampleEvery = data.latencySampleEvery;
+  for (;;) {
+    const hi = stage.barrier.waitFor(next, 100);
+    if (hi === HALTED) break;
+    for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!)) {
+      if ((m.message as { type?: string }).type === 'final-snapshot') snapshot(next - 1, true);
+    }
+    samples.maybeFlush();
+    if (hi < next) continue; // timed out: nothing new
+    // The product's invariant, checked on every batch: nothing beyond the durable cursor.
+    if (hi > durable.getNear(hi)) stats[Stat.invariantViolations]!++;
+    for (let s = next; s <= hi; s++) {
+      processSlot(bytes, ring.offsetOf(s), s);
+      if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
+    }
+    if (!flushOutputs()) break;
+    stage.cursor.set(hi);
+    stats[Stat.matched] = hi;
+    next = hi + 1;
+    if (data.snapshotEvery > 0 && hi - lastSnapshot >= data.snapshotEvery) snapshot(hi, false);
+  }
+  samples.maybeFlush(true);
+}
+
+try {
+  replay();
+  parentPort!.postMessage({ type: 'replayed', replayed: stats[Stat.replayed], matched: data.replayTo });
+  live();
+  parentPort!.postMessage({ type: 'matcher-done', matched: stats[Stat.matched], counters: { ...engine.counters } });
+} catch (error) {
+  fatal(error, { matched: stats[Stat.matched] });
+}

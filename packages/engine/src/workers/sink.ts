@@ -1,0 +1,93 @@
+// Sink worker: drains the output ring into NDJSON files (trades always, execution reports with
+// --reports). Each line carries its engine sequence and its index among that sequence's outputs,
+// so after a restart the lines already written are skipped and nothing is doubled or lost.
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { HALTED, RingBuffer } from '@ringmatch/ring';
+import { OutputKind, createReport, createTrade, encodeReportJson, encodeTradeJson, readOutput } from '@ringmatch/protocol';
+import type { SourceConfig } from '../config.js';
+import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosition } from '../output-file.js';
+import { Stat } from '../stats.js';
+import { SINK, fatal, symbolTableFor, type SharedState } from '../shared.js';
+
+export interface SinkData {
+  shared: SharedState;
+  source: SourceConfig;
+  outputDir: string;
+  writeReports: boolean;
+  /** Where each file ended before this run (from recoverOutputFile). */
+  tradesPosition: OutputPosition;
+  reportsPosition: OutputPosition;
+}
+
+const data = workerData as SinkData;
+const stats = new Float64Array(data.shared.stats);
+const symbols = symbolTableFor(data.source);
+
+function run(): void {
+  const ring = RingBuffer.attach(data.shared.outputRing);
+  const stage = ring.stage(SINK);
+  const trades = new OutputFile(path.join(data.outputDir, TRADES_FILE));
+  const reports = data.writeReports ? new OutputFile(path.join(data.outputDir, REPORTS_FILE)) : null;
+  const report = createReport();
+  const trade = createTrade();
+  const bytes = ring.bytes;
+  let written = 0;
+  let lastSeq = -1;
+  let index = 0;
+  let next = stage.nextSequence();
+  let lastFlushMs = 0;
+  const flush = (complete: number): void => {
+    trades.flush();
+    reports?.flush();
+    lastFlushMs = performance.now();
+    // Every output of sequences <= complete is now in the files: snapshots may cover them.
+    if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
+  };
+  for (;;) {
+    const hi = stage.barrier.waitFor(next, 20);
+    if (hi === HALTED) break;
+    if (hi < next) {
+      // Idle. Read matched before checking the ring: the matcher publishes a sequence's outputs
+      // before it advances matched, so if we have consumed everything published, all outputs
+      // of sequences <= matched are ours.
+      const matched = stats[Stat.matched]!;
+      if (ring.published() < next) flush(matched);
+      continue;
+    }
+    for (let s = next; s <= hi; s++) {
+      const kind = readOutput(bytes, ring.offsetOf(s), report, trade);
+      const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
+      index = seq === lastSeq ? index + 1 : 0;
+      lastSeq = seq;
+      if (kind === OutputKind.Trade) {
+        if (!alreadyWritten(data.tradesPosition, seq, index)) {
+          trades.append(index, encodeTradeJson(trade, symbols));
+          written++;
+        }
+      } else if (kind === OutputKind.Report) {
+        if (reports && !alreadyWritten(data.reportsPosition, seq, index)) {
+          reports.append(index, encodeReportJson(report, symbols));
+          written++;
+        }
+      } else {
+        throw new Error(`output slot ${s} has unknown kind ${kind}`);
+      }
+    }
+    stage.cursor.set(hi);
+    stats[Stat.outputsWritten] = written;
+    stats[Stat.sinkSequence] = lastSeq;
+    next = hi + 1;
+    // The last sequence's outputs may continue in the next batch: only lastSeq - 1 is complete.
+    if (performance.now() - lastFlushMs > 5) flush(lastSeq - 1);
+  }
+  trades.close();
+  reports?.close();
+  parentPort!.postMessage({ type: 'sink-done', written, lastSeq });
+}
+
+try {
+  run();
+} catch (error) {
+  fatal(error, { sinkSequence: stats[Stat.sinkSequence] });
+}
