@@ -43,7 +43,7 @@ export interface RunConfig {
   fresh: boolean;
 }
 
-export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean }
+export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean; fromStart: boolean }
 export interface InspectConfig { dataDir: string; what: 'summary' | 'segments' | 'records' | 'snapshots'; from: number; limit: number; json: boolean }
 
 export type Command =
@@ -84,7 +84,7 @@ run flags:
   --progress-ms N         progress line interval (default 1000, 0 = none)
   --fresh                 delete the data dir first
 
-replay flags: --data-dir DIR  --trades (print the trade log)  --json
+replay flags: --data-dir DIR  --trades (print the trade log)  --from-start (ignore snapshots)  --json
 inspect flags: --data-dir DIR  --what summary|segments|records|snapshots  --from SEQ  --limit N  --json
 `;
 
@@ -201,8 +201,11 @@ export function parseCommandLine(argv: string[]): Command {
     case 'run':
       return { command: 'run', config: parseRun(rest) };
     case 'replay': {
-      const v = parse(rest, { 'data-dir': str, trades: bool, json: bool });
-      return { command: 'replay', config: { dataDir: path.resolve((v['data-dir'] as string | undefined) ?? 'data'), printTrades: v.trades === true, json: v.json === true } };
+      const v = parse(rest, { 'data-dir': str, trades: bool, json: bool, 'from-start': bool });
+      return {
+        command: 'replay',
+        config: { dataDir: path.resolve((v['data-dir'] as string | undefined) ?? 'data'), printTrades: v.trades === true, json: v.json === true, fromStart: v['from-start'] === true },
+      };
     }
     case 'inspect': {
       const v = parse(rest, { 'data-dir': str, what: str, from: str, limit: str, json: bool });

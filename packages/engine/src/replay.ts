@@ -35,12 +35,19 @@ export interface ReplaySummary {
   books: { symbol: string; bestBid: number | null; bestAsk: number | null; bidLevels: number; askLevels: number }[];
 }
 
-/** Rebuilds the books from the newest snapshot plus the WAL; `onTrade` gets each trade line. */
-export function replayDataDir(dataDir: string, onTrade?: (line: string) => void): ReplaySummary {
+/**
+ * Rebuilds the books from the newest snapshot plus the WAL; `onTrade` gets each trade line.
+ * `fromStart` ignores snapshots and replays the whole log (it must still start at sequence 1).
+ */
+export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false): ReplaySummary {
   const { walDir, symbols } = open(dataDir);
   const engine = new MatchingEngine({ symbols });
-  const { snapshot } = readLatestSnapshot(walDir);
+  const snapshot = fromStart ? null : readLatestSnapshot(walDir).snapshot;
   if (snapshot) engine.restore(snapshot.data);
+  if (fromStart) {
+    const first = listSegments(walDir)[0]?.firstSequence;
+    if (first !== undefined && first > 1) throw new UsageError(`the WAL starts at sequence ${first}: earlier segments were deleted after a snapshot, replay without --from-start`);
+  }
   let trades = 0;
   let reports = 0;
   const sink: BookSink = {
@@ -79,7 +86,7 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void)
 }
 
 export function runReplay(config: ReplayConfig, out: (line: string) => void): void {
-  const summary = replayDataDir(config.dataDir, config.printTrades ? out : undefined);
+  const summary = replayDataDir(config.dataDir, config.printTrades ? out : undefined, config.fromStart);
   if (config.printTrades) {
     if (summary.snapshotSequence !== null) {
       process.stderr.write(`[ringmatch] trades of sequences <= ${summary.snapshotSequence} are in the snapshot's past (their WAL segments may be gone); printed: the ${summary.trades} after it\n`);
