@@ -114,6 +114,26 @@ describe('sequencers and barriers (one thread)', () => {
     expect(ring.published()).toBe(4);
   });
 
+  it('multi producer: a stage re-attached in the middle of a batch still sees the rest of it', () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 8, producer: 'multi', wait: fast, initialSequence: 2 ** 32 - 3 }).then('a').build();
+    const p = ring.sequencer();
+    const lo = 2 ** 32 - 3;
+    expect(p.next(6)).toBe(lo + 5); // wraps the ring end and the 2^32 boundary
+    p.publish(lo, lo + 5);
+    const a = ring.stage('a');
+    expect(a.barrier.waitFor(lo)).toBe(lo + 5);
+    a.cursor.set(lo + 2); // stop inside the batch
+    const again = RingBuffer.attach(ring.descriptor).stage('a'); // a fresh barrier, mid-batch
+    expect(again.nextSequence()).toBe(lo + 3);
+    expect(again.barrier.waitFor(lo + 3)).toBe(lo + 5);
+    expect(again.barrier.waitFor(lo + 6, 5)).toBe(TIMEOUT);
+    again.cursor.set(lo + 5);
+    expect(p.next(2)).toBe(lo + 7);
+    p.publish(lo + 6, lo + 7);
+    expect(again.barrier.waitFor(lo + 6)).toBe(lo + 7);
+    expect(ring.published()).toBe(lo + 7);
+  });
+
   it('async variants resolve, and time out when nothing arrives', async () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 4, wait: WaitStrategies.async(4) }).then('a').build();
     const seq = ring.sequencer();
