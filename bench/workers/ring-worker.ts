@@ -126,11 +126,14 @@ function ringStage(): void {
   let sum = 0;
   let next = stage.nextSequence();
   const last = next + d.count - 1;
+  const chunk = (d as { chunk?: number }).chunk ?? ring.slotCount;
   let batches = 0;
   while (next <= last) {
     const hi0 = barrier.waitFor(next);
     if (hi0 < 0) throw new Error(`stage ${d.stage} stopped: ${hi0}`);
-    const hi = hi0 > last ? last : hi0;
+    // Hand the producer room early: at most `chunk` events before moving our cursor.
+    const cap = next + chunk - 1;
+    const hi = hi0 > last ? (last > cap ? cap : last) : hi0 > cap ? cap : hi0;
     for (let s = next; s <= hi; s++) {
       const o = (s & mask) << shift;
       sum = (sum + i32[o]! + i32[o + 1]! + i32[o + 2]! + i32[o + 3]!) | 0;

@@ -134,6 +134,18 @@ describe('sequencers and barriers (one thread)', () => {
     expect(ring.published()).toBe(lo + 7);
   });
 
+  it('Stage.run hands batches of at most maxBatch events and stops at `until`', () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 16, wait: fast }).then('a').build();
+    const seq = ring.sequencer();
+    seq.publish(0, seq.next(10));
+    const sizes: number[] = [];
+    const r = ring.stage('a').run((_b, first, last) => void sizes.push(last - first + 1), { until: 9, maxBatch: 3 });
+    expect(r).toEqual({ status: 'done', processed: 10, cursor: 9 });
+    expect(sizes).toEqual([3, 3, 3, 1]);
+    expect(ring.stage('a').run(() => {}, { idleTimeoutMs: 5 }).status).toBe('timeout');
+    expect(() => ring.stage('a').run(() => {}, { maxBatch: 0 })).toThrow(RingError);
+  });
+
   it('async variants resolve, and time out when nothing arrives', async () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 4, wait: WaitStrategies.async(4) }).then('a').build();
     const seq = ring.sequencer();
