@@ -336,8 +336,10 @@ function handProducer(): void {
   let claim = -1;
   let gate = -1;
   let sum = 0;
-  for (let done = 0; done < d.count; done += batch) {
-    const hi = claim + batch;
+  for (let done = 0; done < d.count; ) {
+    const n = Math.min(batch, d.count - done);
+    done += n;
+    const hi = claim + n;
     let spins = 0;
     while (hi - slots > gate) {
       gate = Atomics.load(ctlw, 16);
@@ -368,7 +370,8 @@ function handConsumer(): void {
   let sum = 0;
   let spins = 0;
   while (next < d.count) {
-    const hi = Atomics.load(ctlw, 0);
+    const hi0 = Atomics.load(ctlw, 0);
+    const hi = hi0 >= d.count ? d.count - 1 : hi0;
     if (hi < next) {
       spins = backoff(spins);
       continue;
