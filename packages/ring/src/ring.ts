@@ -774,9 +774,16 @@ export class Stage {
       }
     }
     return (async () => {
+      // A busy ring never parks, and awaiting a resolved promise only runs microtasks: let the
+      // event loop (timers, I/O: the reason to use runAsync) in at least every 5 ms.
+      let lastYield = now();
       for (;;) {
         const r = handle(await this.barrier.waitForAsync(next, idle));
         if (r) return r;
+        if (now() - lastYield > 5) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = now();
+        }
       }
     })();
   }

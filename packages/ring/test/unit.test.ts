@@ -163,6 +163,33 @@ describe('sequencers and barriers (one thread)', () => {
     expect(await seq.nextAsync(1, 5000)).toBe(4);
   });
 
+  it('runAsync lets timers run while events keep flowing', async () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 1024, wait: WaitStrategies.async(4) }).then('a').build();
+    const seq = ring.sequencer();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    let handled = 0;
+    let busyUntilTicks = true;
+    // The handler refills the ring, so the stage never finds it empty (never parks) until 5 timer
+    // ticks have run, or 3 s have passed (without yielding to the event loop, ticks stay at 0).
+    const t0 = performance.now();
+    seq.publish(0, seq.next(8));
+    const r = await ring.stage('a').runAsync(
+      (_b, first, last) => {
+        handled += last - first + 1;
+        if (ticks < 5 && performance.now() - t0 < 3000) {
+          const hi = seq.next(8);
+          seq.publish(hi - 7, hi);
+        } else if (busyUntilTicks) busyUntilTicks = ticks >= 5;
+      },
+      { idleTimeoutMs: 20 },
+    );
+    clearInterval(timer);
+    expect(r.status).toBe('timeout');
+    expect(handled).toBeGreaterThan(8);
+    expect(busyUntilTicks).toBe(true);
+  });
+
   it('batchRanges splits a batch that wraps the ring end into two byte ranges', () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 8, initialSequence: 2 ** 32 - 3 }).then('a').build();
     const base = ring.slotsOffset;
