@@ -126,11 +126,14 @@ function ringStage(): void {
   let sum = 0;
   let next = stage.nextSequence();
   const last = next + d.count - 1;
+  const chunk = (d as { chunk?: number }).chunk ?? ring.slotCount;
   let batches = 0;
   while (next <= last) {
     const hi0 = barrier.waitFor(next);
     if (hi0 < 0) throw new Error(`stage ${d.stage} stopped: ${hi0}`);
-    const hi = hi0 > last ? last : hi0;
+    // Hand the producer room early: at most `chunk` events before moving our cursor.
+    const cap = next + chunk - 1;
+    const hi = hi0 > last ? (last > cap ? cap : last) : hi0 > cap ? cap : hi0;
     for (let s = next; s <= hi; s++) {
       const o = (s & mask) << shift;
       sum = (sum + i32[o]! + i32[o + 1]! + i32[o + 2]! + i32[o + 3]!) | 0;
@@ -333,8 +336,10 @@ function handProducer(): void {
   let claim = -1;
   let gate = -1;
   let sum = 0;
-  for (let done = 0; done < d.count; done += batch) {
-    const hi = claim + batch;
+  for (let done = 0; done < d.count; ) {
+    const n = Math.min(batch, d.count - done);
+    done += n;
+    const hi = claim + n;
     let spins = 0;
     while (hi - slots > gate) {
       gate = Atomics.load(ctlw, 16);
@@ -365,7 +370,8 @@ function handConsumer(): void {
   let sum = 0;
   let spins = 0;
   while (next < d.count) {
-    const hi = Atomics.load(ctlw, 0);
+    const hi0 = Atomics.load(ctlw, 0);
+    const hi = hi0 >= d.count ? d.count - 1 : hi0;
     if (hi < next) {
       spins = backoff(spins);
       continue;

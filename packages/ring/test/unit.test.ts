@@ -114,6 +114,38 @@ describe('sequencers and barriers (one thread)', () => {
     expect(ring.published()).toBe(4);
   });
 
+  it('multi producer: a stage re-attached in the middle of a batch still sees the rest of it', () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 8, producer: 'multi', wait: fast, initialSequence: 2 ** 32 - 3 }).then('a').build();
+    const p = ring.sequencer();
+    const lo = 2 ** 32 - 3;
+    expect(p.next(6)).toBe(lo + 5); // wraps the ring end and the 2^32 boundary
+    p.publish(lo, lo + 5);
+    const a = ring.stage('a');
+    expect(a.barrier.waitFor(lo)).toBe(lo + 5);
+    a.cursor.set(lo + 2); // stop inside the batch
+    const again = RingBuffer.attach(ring.descriptor).stage('a'); // a fresh barrier, mid-batch
+    expect(again.nextSequence()).toBe(lo + 3);
+    expect(again.barrier.waitFor(lo + 3)).toBe(lo + 5);
+    expect(again.barrier.waitFor(lo + 6, 5)).toBe(TIMEOUT);
+    again.cursor.set(lo + 5);
+    expect(p.next(2)).toBe(lo + 7);
+    p.publish(lo + 6, lo + 7);
+    expect(again.barrier.waitFor(lo + 6)).toBe(lo + 7);
+    expect(ring.published()).toBe(lo + 7);
+  });
+
+  it('Stage.run hands batches of at most maxBatch events and stops at `until`', () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 16, wait: fast }).then('a').build();
+    const seq = ring.sequencer();
+    seq.publish(0, seq.next(10));
+    const sizes: number[] = [];
+    const r = ring.stage('a').run((_b, first, last) => void sizes.push(last - first + 1), { until: 9, maxBatch: 3 });
+    expect(r).toEqual({ status: 'done', processed: 10, cursor: 9 });
+    expect(sizes).toEqual([3, 3, 3, 1]);
+    expect(ring.stage('a').run(() => {}, { idleTimeoutMs: 5 }).status).toBe('timeout');
+    expect(() => ring.stage('a').run(() => {}, { maxBatch: 0 })).toThrow(RingError);
+  });
+
   it('async variants resolve, and time out when nothing arrives', async () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 4, wait: WaitStrategies.async(4) }).then('a').build();
     const seq = ring.sequencer();
@@ -129,6 +161,33 @@ describe('sequencers and barriers (one thread)', () => {
     expect(await seq.nextAsync(1, 20)).toBe(TIMEOUT);
     setTimeout(() => a.cursor.set(0), 10);
     expect(await seq.nextAsync(1, 5000)).toBe(4);
+  });
+
+  it('runAsync lets timers run while events keep flowing', async () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 1024, wait: WaitStrategies.async(4) }).then('a').build();
+    const seq = ring.sequencer();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    let handled = 0;
+    let busyUntilTicks = true;
+    // The handler refills the ring, so the stage never finds it empty (never parks) until 5 timer
+    // ticks have run, or 3 s have passed (without yielding to the event loop, ticks stay at 0).
+    const t0 = performance.now();
+    seq.publish(0, seq.next(8));
+    const r = await ring.stage('a').runAsync(
+      (_b, first, last) => {
+        handled += last - first + 1;
+        if (ticks < 5 && performance.now() - t0 < 3000) {
+          const hi = seq.next(8);
+          seq.publish(hi - 7, hi);
+        } else if (busyUntilTicks) busyUntilTicks = ticks >= 5;
+      },
+      { idleTimeoutMs: 20 },
+    );
+    clearInterval(timer);
+    expect(r.status).toBe('timeout');
+    expect(handled).toBeGreaterThan(8);
+    expect(busyUntilTicks).toBe(true);
   });
 
   it('batchRanges splits a batch that wraps the ring end into two byte ranges', () => {
