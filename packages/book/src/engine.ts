@@ -22,6 +22,7 @@ import {
   type SymbolTable,
   type Trade,
 } from '@ringmatch/protocol';
+import { IdMap } from './idmap.js';
 
 /** Receives outputs. The report/trade objects are reused: copy them if you keep them. */
 export interface BookSink {
@@ -210,7 +211,7 @@ const SNAPSHOT_VERSION = 1;
 export class MatchingEngine {
   readonly symbols: SymbolTable;
   private readonly books: (Book | undefined)[] = [];
-  private readonly ids = new Map<number, number>();
+  private readonly ids = new IdMap(1 << 12);
   private readonly accountStp = new Map<number, StpMode>();
   readonly counters: EngineCounters = {
     commands: 0,
@@ -407,7 +408,7 @@ export class MatchingEngine {
   /** A live order's state, or undefined. */
   order(orderId: number): OrderInfo | undefined {
     const o = this.ids.get(orderId);
-    if (o === undefined) return undefined;
+    if (o < 0) return undefined;
     return {
       orderId,
       symbolId: this.oSym[o]!,
@@ -576,7 +577,7 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o === undefined || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
     if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
     if (this.oState[o] === ST_STOP) book.stops[this.oSide[o]!]!.remove(o);
     else this.unlink(book, o);
@@ -590,7 +591,7 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o === undefined || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
     if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
     const type = this.oType[o]!;
     if (cmd.qty < 0 || !Number.isSafeInteger(cmd.qty)) return this.rejectCmd(cmd, Reason.InvalidQuantity, Field.Qty, sink);
