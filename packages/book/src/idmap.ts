@@ -67,6 +67,26 @@ export class IdMap {
     }
   }
 
+  /** Inserts key -> value unless the key is present; returns the existing value, or -1 when inserted. */
+  putIfAbsent(key: number, value: number): number {
+    if ((this.size + 1) * 2 > this.vals.length) this.grow();
+    const keys = this.keys;
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = this.slot(key);
+    for (;;) {
+      const v = vals[i]!;
+      if (v === EMPTY) {
+        keys[i] = key;
+        vals[i] = value;
+        this.size++;
+        return EMPTY;
+      }
+      if (keys[i] === key) return v;
+      i = (i + 1) & mask;
+    }
+  }
+
   delete(key: number): boolean {
     const keys = this.keys;
     const vals = this.vals;
