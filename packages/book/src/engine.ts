@@ -22,6 +22,7 @@ import {
   type SymbolTable,
   type Trade,
 } from '@ringmatch/protocol';
+import { IdMap } from './idmap.js';
 
 /** Receives outputs. The report/trade objects are reused: copy them if you keep them. */
 export interface BookSink {
@@ -98,10 +99,14 @@ class Ladder {
   /** Index of the first key >= k (binary search), searching from the top since most activity is near the touch. */
   lowerBound(k: number): number {
     const keys = this.keys;
-    let lo = 0;
     let hi = this.n;
-    // fast path: at or above the best
-    if (hi === 0 || keys[hi - 1]! < k) return hi;
+    // most activity is within a few levels of the touch: scan down from the best first
+    const stop = hi > 8 ? hi - 8 : 0;
+    while (hi > stop) {
+      if (keys[hi - 1]! < k) return hi;
+      hi--;
+    }
+    let lo = 0;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (keys[mid]! < k) lo = mid + 1;
@@ -210,7 +215,7 @@ const SNAPSHOT_VERSION = 1;
 export class MatchingEngine {
   readonly symbols: SymbolTable;
   private readonly books: (Book | undefined)[] = [];
-  private readonly ids = new Map<number, number>();
+  private readonly ids = new IdMap(1 << 12);
   private readonly accountStp = new Map<number, StpMode>();
   readonly counters: EngineCounters = {
     commands: 0,
@@ -407,7 +412,7 @@ export class MatchingEngine {
   /** A live order's state, or undefined. */
   order(orderId: number): OrderInfo | undefined {
     const o = this.ids.get(orderId);
-    if (o === undefined) return undefined;
+    if (o < 0) return undefined;
     return {
       orderId,
       symbolId: this.oSym[o]!,
@@ -509,36 +514,70 @@ export class MatchingEngine {
   private onNew(cmd: Command, sink: BookSink): void {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
-    if (this.ids.has(cmd.orderId)) return this.rejectCmd(cmd, Reason.DuplicateOrderId, Field.OrderId, sink);
+    // One probe for the duplicate check and the insert: claim a slot, release it on rejection.
+    const o = this.newOrder();
+    if (this.ids.putIfAbsent(cmd.orderId, o) !== NONE) {
+      this.oFree[this.oFreeN++] = o;
+      return this.rejectCmd(cmd, Reason.DuplicateOrderId, Field.OrderId, sink);
+    }
+    const reason = this.validateNew(cmd, book);
+    if (reason !== 0) {
+      this.ids.delete(cmd.orderId);
+      this.oFree[this.oFreeN++] = o;
+      return this.rejectCmd(cmd, reason, this.rejectField, sink);
+    }
+    this.accept(cmd, book, o, sink);
+  }
+
+  private rejectField = 0;
+
+  /** Returns 0 when the new order is acceptable, else a Reason (field in this.rejectField). */
+  private validateNew(cmd: Command, book: Book): number {
     const qty = cmd.qty;
-    if (!(qty > 0) || !Number.isSafeInteger(qty)) return this.rejectCmd(cmd, Reason.InvalidQuantity, Field.Qty, sink);
-    if (qty % book.lotSize !== 0) return this.rejectCmd(cmd, Reason.QtyOffLot, Field.Qty, sink);
+    if (!(qty > 0) || !Number.isSafeInteger(qty)) return this.rej(Reason.InvalidQuantity, Field.Qty);
+    if (qty % book.lotSize !== 0) return this.rej(Reason.QtyOffLot, Field.Qty);
     const type = cmd.type;
     const tif = cmd.tif;
     const side = cmd.side;
-    if (side !== Side.Buy && side !== Side.Sell) return this.rejectCmd(cmd, Reason.InvalidOrderType, Field.Side, sink);
+    if (side !== Side.Buy && side !== Side.Sell) return this.rej(Reason.InvalidOrderType, Field.Side);
     if (type === OrderType.Limit || type === OrderType.StopLimit) {
-      if (!(cmd.price > 0) || !Number.isSafeInteger(cmd.price)) return this.rejectCmd(cmd, Reason.InvalidPrice, Field.Price, sink);
-      if (cmd.price % book.tickSize !== 0) return this.rejectCmd(cmd, Reason.PriceOffTick, Field.Price, sink);
+      if (!(cmd.price > 0) || !Number.isSafeInteger(cmd.price)) return this.rej(Reason.InvalidPrice, Field.Price);
+      if (cmd.price % book.tickSize !== 0) return this.rej(Reason.PriceOffTick, Field.Price);
     } else if (type === OrderType.Market || type === OrderType.Stop) {
-      if (cmd.price !== 0) return this.rejectCmd(cmd, Reason.InvalidPrice, Field.Price, sink);
-    } else return this.rejectCmd(cmd, Reason.InvalidOrderType, Field.Type, sink);
+      if (cmd.price !== 0) return this.rej(Reason.InvalidPrice, Field.Price);
+    } else return this.rej(Reason.InvalidOrderType, Field.Type);
     const isStop = type === OrderType.Stop || type === OrderType.StopLimit;
     if (isStop) {
-      if (!(cmd.stopPrice > 0) || !Number.isSafeInteger(cmd.stopPrice)) return this.rejectCmd(cmd, Reason.InvalidStopPrice, Field.StopPrice, sink);
-      if (cmd.stopPrice % book.tickSize !== 0) return this.rejectCmd(cmd, Reason.PriceOffTick, Field.StopPrice, sink);
-    } else if (cmd.stopPrice !== 0) return this.rejectCmd(cmd, Reason.InvalidStopPrice, Field.StopPrice, sink);
-    if (tif > TimeInForce.PostOnly || (tif === TimeInForce.PostOnly && type !== OrderType.Limit)) return this.rejectCmd(cmd, Reason.InvalidOrderType, Field.Tif, sink);
-    if (cmd.stp > StpMode.CancelBoth) return this.rejectCmd(cmd, Reason.InvalidOrderType, Field.Stp, sink);
-    const stp = cmd.stp === StpMode.Default ? (this.accountStp.get(cmd.accountId) ?? StpMode.None) : cmd.stp;
+      if (!(cmd.stopPrice > 0) || !Number.isSafeInteger(cmd.stopPrice)) return this.rej(Reason.InvalidStopPrice, Field.StopPrice);
+      if (cmd.stopPrice % book.tickSize !== 0) return this.rej(Reason.PriceOffTick, Field.StopPrice);
+    } else if (cmd.stopPrice !== 0) return this.rej(Reason.InvalidStopPrice, Field.StopPrice);
+    if (tif > TimeInForce.PostOnly || (tif === TimeInForce.PostOnly && type !== OrderType.Limit)) return this.rej(Reason.InvalidOrderType, Field.Tif);
+    if (cmd.stp > StpMode.CancelBoth) return this.rej(Reason.InvalidOrderType, Field.Stp);
     const opp = book.ladders[side ^ 1]!;
     if (!isStop) {
-      if (type === OrderType.Market && opp.n === 0) return this.rejectCmd(cmd, Reason.NoLiquidity, Field.None, sink);
-      if (tif === TimeInForce.PostOnly && this.crosses(opp, side, cmd.price)) return this.rejectCmd(cmd, Reason.PostOnlyWouldCross, Field.Price, sink);
-      if (tif === TimeInForce.FOK && !this.canFill(opp, side, type === OrderType.Market ? NaN : cmd.price, qty, cmd.accountId, stp)) return this.rejectCmd(cmd, Reason.FokCannotFill, Field.Qty, sink);
+      if (type === OrderType.Market && opp.n === 0) return this.rej(Reason.NoLiquidity, Field.None);
+      if (tif === TimeInForce.PostOnly && this.crosses(opp, side, cmd.price)) return this.rej(Reason.PostOnlyWouldCross, Field.Price);
+      if (tif === TimeInForce.FOK && !this.canFill(opp, side, type === OrderType.Market ? NaN : cmd.price, qty, cmd.accountId, this.effectiveStp(cmd))) return this.rej(Reason.FokCannotFill, Field.Qty);
     }
-    // accepted
-    const o = this.newOrder();
+    return 0;
+  }
+
+  private rej(reason: number, field: number): number {
+    this.rejectField = field;
+    return reason;
+  }
+
+  private effectiveStp(cmd: Command): number {
+    return cmd.stp === StpMode.Default ? (this.accountStp.get(cmd.accountId) ?? StpMode.None) : cmd.stp;
+  }
+
+  private accept(cmd: Command, book: Book, o: number, sink: BookSink): void {
+    const qty = cmd.qty;
+    const side = cmd.side;
+    const type = cmd.type;
+    const tif = cmd.tif;
+    const isStop = type === OrderType.Stop || type === OrderType.StopLimit;
+    const stp = this.effectiveStp(cmd);
     this.oId[o] = cmd.orderId;
     this.oPrice[o] = cmd.price;
     this.oStop[o] = cmd.stopPrice;
@@ -552,7 +591,6 @@ export class MatchingEngine {
     this.oTif[o] = tif;
     this.oStp[o] = stp;
     this.oLevel[o] = NONE;
-    this.ids.set(cmd.orderId, o);
     this.report(cmd, o, ExecStatus.Accepted, 0, 0, 0, 0, sink);
     if (isStop) {
       this.oState[o] = ST_STOP;
@@ -576,7 +614,7 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o === undefined || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
     if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
     if (this.oState[o] === ST_STOP) book.stops[this.oSide[o]!]!.remove(o);
     else this.unlink(book, o);
@@ -590,7 +628,7 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o === undefined || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
     if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
     const type = this.oType[o]!;
     if (cmd.qty < 0 || !Number.isSafeInteger(cmd.qty)) return this.rejectCmd(cmd, Reason.InvalidQuantity, Field.Qty, sink);

@@ -48,7 +48,7 @@ export interface OrderFlowOptions {
   /** Timestamp of the first command and the step between commands (default 1.7e15 us, 1). */
   timestampStart?: number;
   timestampStep?: number;
-  /** Live orders tracked per symbol for cancels/amends (default 4096). */
+  /** Live orders tracked per symbol for cancels/amends (default 1024). */
   livePerSymbol?: number;
   /** Fraction of new orders carrying an explicit STP mode (default 0.05; 0 in subset mode). */
   stpRate?: number;
@@ -85,6 +85,8 @@ interface SymState {
   liveAcct: Uint32Array;
   liveSide: Uint8Array;
   livePrice: Float64Array;
+  /** Open quantity the generator believes is left (0 for stops: not matchable until triggered). */
+  liveQty: Float64Array;
   liveN: number;
 }
 
@@ -110,7 +112,7 @@ export class OrderFlowGenerator {
     this.accounts = Math.max(1, options.accounts ?? 1000);
     this.subset = options.subset ?? false;
     this.stpRate = this.subset ? 0 : (options.stpRate ?? 0.05);
-    this.cap = Math.max(16, options.livePerSymbol ?? 4096);
+    this.cap = Math.max(16, options.livePerSymbol ?? 1024);
     const mix = { ...(this.subset ? SUBSET_MIX : DEFAULT_MIX), ...options.mix };
     if (this.subset) {
       mix.amend = 0;
@@ -134,6 +136,7 @@ export class OrderFlowGenerator {
       liveAcct: new Uint32Array(this.cap),
       liveSide: new Uint8Array(this.cap),
       livePrice: new Float64Array(this.cap),
+      liveQty: new Float64Array(this.cap),
       liveN: 0,
     }));
   }
@@ -214,6 +217,27 @@ export class OrderFlowGenerator {
     s.liveAcct[i] = c.accountId;
     s.liveSide[i] = c.side;
     s.livePrice[i] = c.price;
+    s.liveQty[i] = c.type === OrderType.Stop || c.type === OrderType.StopLimit ? 0 : c.qty;
+  }
+
+  /**
+   * A rough fill model so that cancels and amends mostly target orders that are still live: a
+   * marketable order consumes tracked opposite orders it crosses (scan order, not exact price
+   * priority), which are then forgotten.
+   */
+  private consume(s: SymState, side: Side, limit: number, qty: number): void {
+    for (let k = s.liveN - 1; k >= 0 && qty > 0; k--) {
+      if (s.liveSide[k] === side || s.liveQty[k] === 0) continue;
+      const p = s.livePrice[k]!;
+      if (side === Side.Buy ? p > limit : p < limit) continue;
+      const q = s.liveQty[k]!;
+      if (q > qty) {
+        s.liveQty[k] = q - qty;
+        return;
+      }
+      qty -= q;
+      this.removeLive(s, k);
+    }
   }
 
   private passive(s: SymState, into: Command): Command {
@@ -221,6 +245,7 @@ export class OrderFlowGenerator {
     this.base(s, into, side);
     const d = 1 + this.depthTicks();
     into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
+    this.consume(s, side, into.price, into.qty);
     this.track(s, into);
     return into;
   }
@@ -237,6 +262,7 @@ export class OrderFlowGenerator {
     s.liveAcct[k] = s.liveAcct[last]!;
     s.liveSide[k] = s.liveSide[last]!;
     s.livePrice[k] = s.livePrice[last]!;
+    s.liveQty[k] = s.liveQty[last]!;
   }
 
   private cancel(s: SymState, into: Command): Command {
@@ -272,6 +298,7 @@ export class OrderFlowGenerator {
       into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
       s.livePrice[k] = into.price;
     } else into.qty = this.qty(s) + 10 * s.lot; // grow: loses priority
+    if (into.qty !== 0 && s.liveQty[k] !== 0) s.liveQty[k] = into.qty;
     return into;
   }
 
@@ -282,10 +309,12 @@ export class OrderFlowGenerator {
     if (r.chance(0.4)) {
       into.type = OrderType.Market;
       into.price = 0;
+      this.consume(s, side, side === Side.Buy ? Infinity : -Infinity, into.qty);
       return into;
     }
     const d = r.int(4);
     into.price = (side === Side.Buy ? s.mid + d : s.mid - d) * s.tick;
+    this.consume(s, side, into.price, into.qty);
     if (!this.subset && r.chance(0.5)) into.tif = TimeInForce.IOC;
     else this.track(s, into);
     return into;

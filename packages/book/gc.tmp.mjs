@@ -1,0 +1,11 @@
+import { MatchingEngine, OrderFlowGenerator, CountingSink } from '@ringmatch/book';
+const g = new OrderFlowGenerator({ seed: 1, symbols: 1, accounts: 1000 });
+const e = new MatchingEngine({ symbols: g.symbols });
+const sink = new CountingSink();
+const cmds = g.take(300000); cmds.forEach((c, i) => c.seq = i + 1);
+for (let i = 0; i < 100000; i++) e.process(cmds[i], sink);
+globalThis.gc?.();
+const h0 = process.memoryUsage().heapUsed;
+console.log('--- timed');
+for (let i = 100000; i < 300000; i++) e.process(cmds[i], sink);
+console.log('heap delta MB', (process.memoryUsage().heapUsed - h0) / 1e6);
