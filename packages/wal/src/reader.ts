@@ -106,7 +106,7 @@ export function scanSegment(buf: Uint8Array, expectedFirst: number | null, onFra
       const start = offset + FRAME_HEADER_SIZE;
       onFrame({ offset, firstSequence: f.firstSequence, recordSize: f.recordSize, count: f.count, data: buf.subarray(start, start + f.payloadLength) });
     }
-    offset += FRAME_HEADER_SIZE + f.payloadLength;
+    offset += FRAME_HEADER_SIZE + f.payloadLength + f.padding;
     next += f.count;
     frames++;
     records += f.count;

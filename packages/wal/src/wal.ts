@@ -2,6 +2,7 @@
 // deletion of covered segments.
 import {
   closeSync,
+  fdatasyncSync,
   fsyncSync,
   ftruncateSync,
   fstatSync,
@@ -23,6 +24,7 @@ import {
   encodeSegmentHeader,
   encodeSnapshot,
   fillFrameHeader,
+  framePadding,
   segmentName,
   snapshotName,
 } from './format.js';
@@ -144,6 +146,43 @@ function createSegment(dir: string, firstSequence: number, segmentSize: number):
     writeSync(fd, encodeSegmentHeader({ version: SEGMENT_VERSION, segmentSize, firstSequence, createdAtMs: Date.now() }), 0, SEGMENT_HEADER_SIZE, 0);
     fsyncSync(fd); // data and size: later fdatasyncs need not touch metadata
     renameSync(tmp, path.join(dir, file));
+    fsyncDir(dir);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return { fd, file };
+}
+
+const SPARE_NAME = 'spare-segment.tmp';
+
+/** Preallocates a zero-filled spare segment file off the JS thread (libuv), fsync'ed; its header is written at rollover. */
+async function prepareSpare(dir: string, segmentSize: number): Promise<string> {
+  const spare = path.join(dir, SPARE_NAME);
+  const handle = await openAsync(spare, 'w+');
+  try {
+    let pos = 0;
+    while (pos < segmentSize) {
+      const n = Math.min(ZERO_CHUNK.length, segmentSize - pos);
+      const { bytesWritten } = await handle.write(ZERO_CHUNK, 0, n, pos);
+      pos += bytesWritten;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return spare;
+}
+
+/** Turns a prepared spare into the segment starting at `firstSequence`: header, fdatasync, rename, fsync dir. */
+function adoptSpare(dir: string, spare: string, firstSequence: number, segmentSize: number): { fd: number; file: string } {
+  const file = segmentName(firstSequence);
+  const fd = openSync(spare, 'r+');
+  try {
+    if (fstatSync(fd).size !== segmentSize) throw new Error('spare segment has the wrong size');
+    writeSync(fd, encodeSegmentHeader({ version: SEGMENT_VERSION, segmentSize, firstSequence, createdAtMs: Date.now() }), 0, SEGMENT_HEADER_SIZE, 0);
+    fdatasyncSync(fd);
+    renameSync(spare, path.join(dir, file));
     fsyncDir(dir);
   } catch (error) {
     closeSync(fd);
@@ -352,6 +391,8 @@ export class Wal {
   private queued: Job | null = null;
   private retired: number[] = [];
   private closed = false;
+  /** Preallocated next segment: null, in preparation, or ready (its path). */
+  private spare: { promise: Promise<void>; ready: string | null } | null = null;
 
   /** Use `openWal`. */
   constructor(
@@ -416,14 +457,18 @@ export class Wal {
     }
     const count = bytes / recordSize;
     if (this.position + frameBytes > this.segmentSize) this.rollover();
+    let padding = framePadding(this.position, frameBytes);
+    if (this.position + frameBytes + padding > this.segmentSize) padding = 0;
 
     const header = new Uint8Array(FRAME_HEADER_SIZE);
-    fillFrameHeader(header, firstSequence, recordSize, count, a, second);
+    fillFrameHeader(header, firstSequence, recordSize, count, a, second, padding);
     const chunks = second ? [header, a, second] : [header, a];
+    // The padding bytes are zero on disk already (preallocated segment): they need not be written.
     const position = this.position;
-    this.position += frameBytes;
+    this.position += frameBytes + padding;
     this.nextSequence += count;
     const lastSequence = firstSequence + count - 1;
+    this.maybePrepareSpare();
 
     if (!this.native) {
       const failSync = ++this.attempts === this.options.faults?.failSyncAt;
@@ -499,8 +544,34 @@ export class Wal {
     return this.failed;
   }
 
+  /** Starts preallocating the next segment in the background once the active one is half full. */
+  private maybePrepareSpare(): void {
+    if (this.spare !== null || this.closed || this.failed || this.position < this.segmentSize / 2) return;
+    const spare: { promise: Promise<void>; ready: string | null } = { promise: Promise.resolve(), ready: null };
+    spare.promise = prepareSpare(this.dir, this.options.segmentSize).then(
+      (file) => {
+        spare.ready = file;
+      },
+      () => {
+        // Not fatal: rollover then creates the segment synchronously.
+        if (this.spare === spare) this.spare = null;
+      },
+    );
+    this.spare = spare;
+  }
+
   private rollover(): void {
-    const created = createSegment(this.dir, this.nextSequence, this.options.segmentSize);
+    let created: { fd: number; file: string } | null = null;
+    if (this.spare?.ready) {
+      const ready = this.spare.ready;
+      this.spare = null;
+      try {
+        created = adoptSpare(this.dir, ready, this.nextSequence, this.options.segmentSize);
+      } catch {
+        created = null;
+      }
+    }
+    created ??= createSegment(this.dir, this.nextSequence, this.options.segmentSize);
     this.retired.push(this.fd);
     this.fd = created.fd;
     this.file = created.file;
@@ -532,6 +603,7 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     await this.flush();
+    if (this.spare) await this.spare.promise; // a leftover spare is removed by the next open
     if (!this.failed) {
       closeSync(this.fd);
       for (const fd of this.retired) closeSync(fd);
