@@ -456,7 +456,13 @@ export class Wal {
       throw new WalError('WAL_INVALID', `batch of ${bytes} bytes does not fit in a ${this.options.segmentSize}-byte segment`);
     }
     const count = bytes / recordSize;
-    if (this.position + frameBytes > this.segmentSize) this.rollover();
+    if (this.position + frameBytes > this.segmentSize) {
+      try {
+        this.rollover();
+      } catch (error) {
+        throw this.fail(error); // e.g. ENOSPC creating the next segment: stop, report
+      }
+    }
     let padding = framePadding(this.position, frameBytes);
     if (this.position + frameBytes + padding > this.segmentSize) padding = 0;
 
@@ -502,6 +508,15 @@ export class Wal {
       () => {
         this.inflight = null;
         this.synced(t0, job.records, job.bytes, job.lastSequence);
+        if (this.failed) {
+          // The writer failed meanwhile (e.g. creating the next segment): this batch is durable, the queued one never runs.
+          const next = this.queued;
+          this.queued = null;
+          this.releaseFilesIfFailed();
+          job.resolve(job.lastSequence);
+          next?.reject(this.failed);
+          return;
+        }
         this.closeRetired();
         const next = this.queued;
         this.queued = null;
@@ -531,17 +546,23 @@ export class Wal {
     if (!this.failed) {
       const message = error instanceof Error ? error.message : String(error);
       this.failed = new WalFatalError(`WAL writer stopped after an I/O error (durable up to ${this.durableSequence}): ${message}`, error);
-      // Never retry: close the file; nothing more is written through this writer.
-      for (const fd of [this.fd, ...this.retired]) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed
-        }
-      }
-      this.retired = [];
     }
+    this.releaseFilesIfFailed();
     return this.failed;
+  }
+
+  /** After a fatal error: close the files once no native write is using them (never retry). */
+  private releaseFilesIfFailed(): void {
+    if (!this.failed || this.inflight !== null || this.fd < 0) return;
+    for (const fd of [this.fd, ...this.retired]) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.fd = -1;
+    this.retired = [];
   }
 
   /** Starts preallocating the next segment in the background once the active one is half full. */
@@ -604,7 +625,7 @@ export class Wal {
     this.closed = true;
     await this.flush();
     if (this.spare) await this.spare.promise; // a leftover spare is removed by the next open
-    if (!this.failed) {
+    if (!this.failed && this.fd >= 0) {
       closeSync(this.fd);
       for (const fd of this.retired) closeSync(fd);
       this.retired = [];
