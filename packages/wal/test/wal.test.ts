@@ -6,6 +6,7 @@ import {
   SEGMENT_HEADER_SIZE,
   WalError,
   WalFatalError,
+  describeWal,
   dumpRecords,
   listSegments,
   listSnapshots,
@@ -102,7 +103,11 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(() => again.appendRecords(5, 64, new Uint8Array(64))).toThrow(/expects/);
     const [a] = ring.publish(total + 1, 3);
     expect(await again.appendRecords(total + 1, 64, a)).toBe(total + 3);
-    expect(dumpRecords(d, { from: total + 2, limit: 5 })).toHaveLength(2);
+    const dump = dumpRecords(d, { from: total + 2, limit: 5 });
+    expect(dump).toHaveLength(2);
+    expect(dump[0]).toMatch(new RegExp(`^seq=${total + 2} segment=seg-\\d{20}\\.wal frame@\\d+ size=64 [0-9a-f]{128}$`));
+    const summary = describeWal(d);
+    expect(summary).toMatchObject({ firstSequence: 1, lastSequence: total + 3, records: total + 3, problem: null, snapshots: [] });
   });
 
   it('pipelining contract: at most two outstanding batches, resolved in order; bad input is a typed error', async () => {
