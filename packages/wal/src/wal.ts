@@ -155,6 +155,7 @@ function createSegment(dir: string, firstSequence: number, segmentSize: number):
 }
 
 const SPARE_NAME = 'spare-segment.tmp';
+const SPARE_FLUSH_EVERY = 4 * 1024 * 1024;
 
 /** Preallocates a zero-filled spare segment file off the JS thread (libuv), fsync'ed; its header is written at rollover. */
 async function prepareSpare(dir: string, segmentSize: number): Promise<string> {
@@ -166,6 +167,9 @@ async function prepareSpare(dir: string, segmentSize: number): Promise<string> {
       const n = Math.min(ZERO_CHUNK.length, segmentSize - pos);
       const { bytesWritten } = await handle.write(ZERO_CHUNK, 0, n, pos);
       pos += bytesWritten;
+      // Flush in small steps: one 64 MiB writeback burst would sit in the device queue ahead of the
+      // log's own fdatasync (its cache flush waits for it).
+      if (pos % SPARE_FLUSH_EVERY === 0) await handle.datasync();
     }
     await handle.sync();
   } finally {
