@@ -28,7 +28,7 @@ import {
   segmentName,
   snapshotName,
 } from './format.js';
-import { fsWriteAndSync, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
+import { fsWriteAndSync, loadNative, nativeLoadFailure, type BackendName, type NativeModule, type NativeSyncWriter } from './io.js';
 import {
   readFrames,
   readRecords,
@@ -104,6 +104,8 @@ export interface SnapshotWriteResult {
 }
 
 interface Job {
+  id: number;
+  t0: bigint;
   fd: number;
   position: number;
   chunks: Uint8Array[];
@@ -391,8 +393,11 @@ export class Wal {
   private position: number;
   private segmentSize: number;
   private attempts = 0;
-  private inflight: Job | null = null;
-  private queued: Job | null = null;
+  /** Native batches submitted and not yet reported, oldest first (at most 2). */
+  private jobs: Job[] = [];
+  private writer: NativeSyncWriter | null = null;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private nextJobId = 1;
   private retired: number[] = [];
   private closed = false;
   /** Preallocated next segment: null, in preparation, or ready (its path). */
@@ -424,7 +429,7 @@ export class Wal {
 
   /** Batches not yet settled (0, 1 or 2). */
   get pending(): number {
-    return (this.inflight ? 1 : 0) + (this.queued ? 1 : 0);
+    return this.jobs.length;
   }
 
   /** The segment being appended to. */
@@ -498,44 +503,49 @@ export class Wal {
       resolve = res;
       reject = rej;
     });
-    const job: Job = { fd: this.fd, position, chunks, records: count, bytes: frameBytes, lastSequence, resolve, reject, promise };
-    if (this.inflight === null) this.start(job);
-    else this.queued = job;
+    const job: Job = { id: this.nextJobId++, fd: this.fd, position, chunks, records: count, bytes: frameBytes, lastSequence, resolve, reject, promise, t0: 0n };
+    const failSync = ++this.attempts === this.options.faults?.failSyncAt;
+    // The writer thread runs batches back to back: this one starts as soon as the previous one's
+    // fdatasync returns, with no round trip through this thread.
+    this.writer ??= new this.native.SyncWriter((id, written, error) => this.onNativeDone(id, written, error));
+    job.t0 = process.hrtime.bigint();
+    this.jobs.push(job);
+    this.keepAlive ??= setInterval(() => undefined, 1 << 30); // the callback alone does not hold the event loop
+    try {
+      this.writer.submit(job.id, job.fd, position, chunks, failSync);
+    } catch (error) {
+      this.jobs.pop();
+      throw this.fail(error);
+    }
     return promise;
   }
 
-  private start(job: Job): void {
-    this.inflight = job;
-    const failSync = ++this.attempts === this.options.faults?.failSyncAt;
-    const t0 = process.hrtime.bigint();
-    this.native!.writeAndSync(job.fd, job.position, job.chunks, failSync).then(
-      () => {
-        this.inflight = null;
-        this.synced(t0, job.records, job.bytes, job.lastSequence);
-        if (this.failed) {
-          // The writer failed meanwhile (e.g. creating the next segment): this batch is durable, the queued one never runs.
-          const next = this.queued;
-          this.queued = null;
-          this.releaseFilesIfFailed();
-          job.resolve(job.lastSequence);
-          next?.reject(this.failed);
-          return;
-        }
-        this.closeRetired();
-        const next = this.queued;
-        this.queued = null;
-        if (next) this.start(next);
-        job.resolve(job.lastSequence);
-      },
-      (error: unknown) => {
-        this.inflight = null;
-        const fatal = this.fail(error);
-        const next = this.queued;
-        this.queued = null;
-        job.reject(fatal);
-        next?.reject(fatal);
-      },
-    );
+  private onNativeDone(id: number, _written: number, error: string): void {
+    const job = this.jobs.shift();
+    if (!job || job.id !== id) {
+      // Cannot happen (FIFO thread); never carry on with a confused writer.
+      this.fail(new Error(`native writer reported batch ${id}, expected ${job?.id}`));
+      job?.reject(this.failed);
+      return;
+    }
+    if (this.jobs.length === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+    if (error !== '') {
+      const cause = new Error(error) as NodeJS.ErrnoException;
+      cause.code = /^([A-Z]+):/.exec(error)?.[1] ?? 'EIO';
+      job.reject(this.fail(cause));
+      return;
+    }
+    const t0 = job.t0;
+    // The next batch's write starts when this one completes: time it from here.
+    const now = process.hrtime.bigint();
+    if (this.jobs.length > 0 && this.jobs[0]!.t0 < now) this.jobs[0]!.t0 = now;
+    this.synced(t0, job.records, job.bytes, job.lastSequence);
+    this.releaseFilesIfFailed();
+    if (!this.failed) this.closeRetired();
+    job.resolve(job.lastSequence);
   }
 
   private synced(t0: bigint, records: number, bytes: number, lastSequence: number): void {
@@ -557,7 +567,7 @@ export class Wal {
 
   /** After a fatal error: close the files once no native write is using them (never retry). */
   private releaseFilesIfFailed(): void {
-    if (!this.failed || this.inflight !== null || this.fd < 0) return;
+    if (!this.failed || this.jobs.length > 0 || this.fd < 0) return;
     for (const fd of [this.fd, ...this.retired]) {
       try {
         closeSync(fd);
@@ -608,8 +618,7 @@ export class Wal {
   private closeRetired(): void {
     if (this.retired.length === 0) return;
     const busy = new Set<number>();
-    if (this.inflight) busy.add(this.inflight.fd);
-    if (this.queued) busy.add(this.queued.fd);
+    for (const job of this.jobs) busy.add(job.fd);
     this.retired = this.retired.filter((fd) => {
       if (busy.has(fd)) return true;
       closeSync(fd);
@@ -619,7 +628,7 @@ export class Wal {
 
   /** Waits for the outstanding batches (ignoring their errors: they reach the append promises). */
   async flush(): Promise<void> {
-    const waits = [this.inflight?.promise, this.queued?.promise].filter((p): p is Promise<number> => p !== undefined);
+    const waits = this.jobs.map((j) => j.promise);
     await Promise.allSettled(waits);
   }
 
@@ -629,6 +638,10 @@ export class Wal {
     this.closed = true;
     await this.flush();
     if (this.spare) await this.spare.promise; // a leftover spare is removed by the next open
+    this.writer?.close();
+    this.writer = null;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
     if (!this.failed && this.fd >= 0) {
       closeSync(this.fd);
       for (const fd of this.retired) closeSync(fd);
