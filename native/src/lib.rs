@@ -140,3 +140,111 @@ pub fn view_fill(mut view: Uint8Array, value: u8) {
 pub fn native_info() -> String {
   format!("ringmatch-native {} (napi 3, AsyncTask pwritev+fdatasync)", env!("CARGO_PKG_VERSION"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// SyncWriter: a dedicated native thread that runs submitted batches back to back (FIFO). The JS
+// thread submits batch N+1 while batch N syncs; the thread starts N+1's pwritev as soon as N's
+// fdatasync returns, without a round trip through the JS event loop. Completions are reported
+// through a (weak) threadsafe function as `(id, bytesWritten, error)`, error '' on success.
+// After the first error the thread performs no more I/O: every later batch is reported failed.
+
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+struct SyncJob {
+  id: u32,
+  fd: i32,
+  position: i64,
+  chunks: Vec<Uint8Array>,
+  fail_sync: bool,
+}
+
+enum Msg {
+  Job(SyncJob),
+  Stop,
+}
+
+type DoneArgs = FnArgs<(u32, f64, String)>;
+type DoneFn = ThreadsafeFunction<DoneArgs, (), DoneArgs, Status, false, true>;
+
+#[napi]
+pub struct SyncWriter {
+  tx: Mutex<Option<mpsc::Sender<Msg>>>,
+  thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+fn run_job(job: &SyncJob) -> Result<usize> {
+  let slices: Vec<&[u8]> = job.chunks.iter().map(|c| c.as_ref()).collect();
+  let written = pwritev_all(job.fd, job.position, &slices).map_err(|e| os_error("pwritev", e))?;
+  if job.fail_sync {
+    return Err(Error::new(Status::GenericFailure, "EIO: fdatasync: injected failure".to_owned()));
+  }
+  if unsafe { libc::fdatasync(job.fd) } != 0 {
+    return Err(os_error("fdatasync", std::io::Error::last_os_error()));
+  }
+  Ok(written)
+}
+
+#[napi]
+impl SyncWriter {
+  /// Starts the writer thread. `onDone(id, bytesWritten, error)` is called on the JS thread for each
+  /// batch, in submission order; `error` is '' on success. The callback does not keep the event loop alive.
+  #[napi(constructor, ts_args_type = "onDone: (id: number, bytesWritten: number, error: string) => void")]
+  pub fn new(on_done: DoneFn) -> Result<Self> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let thread = std::thread::Builder::new()
+      .name("ringmatch-wal-sync".to_owned())
+      .spawn(move || {
+        let mut failed: Option<String> = None;
+        while let Ok(Msg::Job(job)) = rx.recv() {
+          let outcome = match &failed {
+            Some(first) => Err(format!("EIO: writer stopped after an earlier error ({first})")),
+            None => run_job(&job).map_err(|e| e.reason.clone()),
+          };
+          let id = job.id;
+          drop(job); // releases the views (napi-rs hands the unref back to the JS thread)
+          match outcome {
+            Ok(n) => {
+              on_done.call((id, n as f64, String::new()).into(), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+            Err(message) => {
+              if failed.is_none() {
+                failed = Some(message.clone());
+              }
+              on_done.call((id, 0.0, message).into(), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+          }
+        }
+      })
+      .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the writer thread: {e}")))?;
+    Ok(SyncWriter { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+  }
+
+  /// Queues one batch: `chunks` written back to back at `position` of `fd` (pwritev), then fdatasync.
+  #[napi]
+  pub fn submit(&self, id: u32, fd: i32, position: i64, chunks: Vec<Uint8Array>, fail_sync: Option<bool>) -> Result<()> {
+    if position < 0 {
+      return Err(Error::new(Status::InvalidArg, "position must be >= 0".to_owned()));
+    }
+    let guard = self.tx.lock().map_err(|_| Error::new(Status::GenericFailure, "writer lock poisoned".to_owned()))?;
+    let tx = guard.as_ref().ok_or_else(|| Error::new(Status::GenericFailure, "writer is closed".to_owned()))?;
+    tx.send(Msg::Job(SyncJob { id, fd, position, chunks, fail_sync: fail_sync.unwrap_or(false) }))
+      .map_err(|_| Error::new(Status::GenericFailure, "writer thread is gone".to_owned()))
+  }
+
+  /// Stops the thread after the batches already queued and waits for it (call when none is pending).
+  #[napi]
+  pub fn close(&self) {
+    if let Ok(mut guard) = self.tx.lock() {
+      if let Some(tx) = guard.take() {
+        let _ = tx.send(Msg::Stop);
+      }
+    }
+    if let Ok(mut guard) = self.thread.lock() {
+      if let Some(handle) = guard.take() {
+        let _ = handle.join();
+      }
+    }
+  }
+}

@@ -90,7 +90,9 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
 
 /**
  * Frame header layout (32 bytes): 0 u32 magic 0x31524652 | 4 u32 CRC32C of bytes 8..32 then the payload |
- * 8 u32 payload length | 12 u32 record size | 16 u64 first sequence | 24 u32 record count | 28 u32 flags (0).
+ * 8 u32 payload length | 12 u32 record size | 16 u64 first sequence | 24 u32 record count |
+ * 28 u32 padding: zero bytes after the payload (< 4096) so that a large frame ends on a 4 KiB page
+ * boundary and the next batch does not rewrite a page the previous fdatasync is writing back.
  * The payload is `count` records of `recordSize` bytes with sequences firstSequence .. firstSequence+count-1.
  */
 export function fillFrameHeader(
@@ -100,6 +102,7 @@ export function fillFrameHeader(
   count: number,
   a: Uint8Array,
   b: Uint8Array | null,
+  padding = 0,
 ): void {
   const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE);
   view.setUint32(0, FRAME_MAGIC, true);
@@ -107,7 +110,7 @@ export function fillFrameHeader(
   view.setUint32(12, recordSize, true);
   writeU64(view, 16, firstSequence);
   view.setUint32(24, count, true);
-  view.setUint32(28, 0, true);
+  view.setUint32(28, padding, true);
   let crc = crc32c(header.subarray(8, FRAME_HEADER_SIZE));
   crc = crc32c(a, crc);
   if (b !== null && b.length > 0) crc = crc32c(b, crc);
@@ -119,6 +122,14 @@ export interface FrameInfo {
   recordSize: number;
   count: number;
   payloadLength: number;
+  padding: number;
+}
+
+export const PAGE_SIZE = 4096;
+/** Padding after a frame of `frameBytes` at `position`: frames of a page or more end on a page boundary. */
+export function framePadding(position: number, frameBytes: number): number {
+  if (frameBytes < PAGE_SIZE) return 0;
+  return (PAGE_SIZE - ((position + frameBytes) % PAGE_SIZE)) % PAGE_SIZE;
 }
 
 /**
@@ -140,15 +151,16 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number, expecte
   const recordSize = view.getUint32(12, true);
   const firstSequence = readU64(view, 16);
   const count = view.getUint32(24, true);
-  if (recordSize === 0 || count === 0 || recordSize * count !== payloadLength) return 'bad frame length';
-  if (offset + FRAME_HEADER_SIZE + payloadLength > end) return 'frame runs past segment end';
+  const padding = view.getUint32(28, true);
+  if (recordSize === 0 || count === 0 || recordSize * count !== payloadLength || padding >= PAGE_SIZE) return 'bad frame length';
+  if (offset + FRAME_HEADER_SIZE + payloadLength + padding > end) return 'frame runs past segment end';
   let crc = crc32c(buf.subarray(offset + 8, offset + FRAME_HEADER_SIZE));
   crc = crc32c(buf.subarray(offset + FRAME_HEADER_SIZE, offset + FRAME_HEADER_SIZE + payloadLength), crc);
   if ((crc >>> 0) !== view.getUint32(4, true)) return 'frame CRC mismatch';
   if (expectedSequence !== null && firstSequence !== expectedSequence) {
     return `sequence ${firstSequence} where ${expectedSequence} was expected`;
   }
-  return { firstSequence, recordSize, count, payloadLength };
+  return { firstSequence, recordSize, count, payloadLength, padding };
 }
 
 export interface SnapshotHeader {

@@ -2,6 +2,7 @@ export { WalError, WalFatalError, type WalErrorCode } from './errors.js';
 export { openWal, Wal, type OffsetExtractor, type RecoveryResult, type SnapshotWriteResult, type Truncation, type WalOptions } from './wal.js';
 export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
 export {
+  describeWal,
   dumpRecords,
   listSegments,
   listSnapshots,
@@ -10,6 +11,7 @@ export {
   readRecords,
   type LoadedSnapshot,
   type SegmentInfo,
+  type WalSummary,
   type WalFrame,
   type WalRecord,
 } from './reader.js';

@@ -4,8 +4,15 @@ import { fdatasyncSync, writevSync } from 'node:fs';
 
 export type BackendName = 'fs' | 'native';
 
+/** @ringmatch/native's writer thread: batches run back to back in submission order. */
+export interface NativeSyncWriter {
+  submit(id: number, fd: number, position: number, chunks: Uint8Array[], failSync?: boolean | null): void;
+  close(): void;
+}
+
 /** The subset of @ringmatch/native the WAL uses (native/index.d.ts). */
 export interface NativeModule {
+  SyncWriter: new (onDone: (id: number, bytesWritten: number, error: string) => void) => NativeSyncWriter;
   writeAndSync(fd: number, position: number, chunks: Uint8Array[], failSync?: boolean | null): Promise<number>;
   writeOnly(fd: number, position: number, chunks: Uint8Array[]): Promise<number>;
   viewSum(view: Uint8Array): number;
@@ -27,8 +34,8 @@ export function loadNative(): Promise<NativeModule | null> {
     nativeLoad = import(specifier).then(
       (mod: Record<string, unknown>) => {
         const m = (mod.default && typeof (mod as { writeAndSync?: unknown }).writeAndSync !== 'function' ? mod.default : mod) as NativeModule;
-        if (typeof m.writeAndSync !== 'function') {
-          nativeLoadError = new Error('@ringmatch/native loaded but has no writeAndSync export');
+        if (typeof m.writeAndSync !== 'function' || typeof m.SyncWriter !== 'function') {
+          nativeLoadError = new Error('@ringmatch/native loaded but lacks writeAndSync/SyncWriter (rebuild it)');
           return null;
         }
         return m;

@@ -106,7 +106,7 @@ export function scanSegment(buf: Uint8Array, expectedFirst: number | null, onFra
       const start = offset + FRAME_HEADER_SIZE;
       onFrame({ offset, firstSequence: f.firstSequence, recordSize: f.recordSize, count: f.count, data: buf.subarray(start, start + f.payloadLength) });
     }
-    offset += FRAME_HEADER_SIZE + f.payloadLength;
+    offset += FRAME_HEADER_SIZE + f.payloadLength + f.padding;
     next += f.count;
     frames++;
     records += f.count;
@@ -285,4 +285,36 @@ export function listSnapshots(dir: string): { file: string; sequence: number; si
     const s = readSnapshotFile(f);
     return { file: f.file, sequence: f.sequence, size: f.size, status: typeof s === 'string' ? s : 'ok' };
   });
+}
+
+export interface WalSummary {
+  dir: string;
+  segments: SegmentInfo[];
+  snapshots: { file: string; sequence: number; size: number; status: string }[];
+  /** Oldest and newest record sequences in the log (null when it holds none). */
+  firstSequence: number | null;
+  lastSequence: number | null;
+  records: number;
+  /** First problem a recovery would cut at, null when clean. */
+  problem: { segment: string; offset: number | null; reason: string } | null;
+}
+
+/** A read-only overview of a WAL directory (`ringmatch inspect`). */
+export function describeWal(dir: string): WalSummary {
+  const segments = listSegments(dir);
+  let firstSequence: number | null = null;
+  let lastSequence: number | null = null;
+  let records = 0;
+  let problem: WalSummary['problem'] = null;
+  for (const s of segments) {
+    if (problem === null) {
+      if (s.records > 0) {
+        firstSequence ??= s.firstSequence;
+        lastSequence = s.lastSequence;
+        records += s.records;
+      }
+      if (s.status !== 'ok') problem = { segment: s.file, offset: s.corruptAt ?? s.usedBytes, reason: s.status };
+    }
+  }
+  return { dir, segments, snapshots: listSnapshots(dir), firstSequence, lastSequence, records, problem };
 }

@@ -2,6 +2,7 @@
 // deletion of covered segments.
 import {
   closeSync,
+  fdatasyncSync,
   fsyncSync,
   ftruncateSync,
   fstatSync,
@@ -23,10 +24,11 @@ import {
   encodeSegmentHeader,
   encodeSnapshot,
   fillFrameHeader,
+  framePadding,
   segmentName,
   snapshotName,
 } from './format.js';
-import { fsWriteAndSync, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
+import { fsWriteAndSync, loadNative, nativeLoadFailure, type BackendName, type NativeModule, type NativeSyncWriter } from './io.js';
 import {
   readFrames,
   readRecords,
@@ -102,6 +104,8 @@ export interface SnapshotWriteResult {
 }
 
 interface Job {
+  id: number;
+  t0: bigint;
   fd: number;
   position: number;
   chunks: Uint8Array[];
@@ -144,6 +148,47 @@ function createSegment(dir: string, firstSequence: number, segmentSize: number):
     writeSync(fd, encodeSegmentHeader({ version: SEGMENT_VERSION, segmentSize, firstSequence, createdAtMs: Date.now() }), 0, SEGMENT_HEADER_SIZE, 0);
     fsyncSync(fd); // data and size: later fdatasyncs need not touch metadata
     renameSync(tmp, path.join(dir, file));
+    fsyncDir(dir);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return { fd, file };
+}
+
+const SPARE_NAME = 'spare-segment.tmp';
+const SPARE_FLUSH_EVERY = 4 * 1024 * 1024;
+
+/** Preallocates a zero-filled spare segment file off the JS thread (libuv), fsync'ed; its header is written at rollover. */
+async function prepareSpare(dir: string, segmentSize: number): Promise<string> {
+  const spare = path.join(dir, SPARE_NAME);
+  const handle = await openAsync(spare, 'w+');
+  try {
+    let pos = 0;
+    while (pos < segmentSize) {
+      const n = Math.min(ZERO_CHUNK.length, segmentSize - pos);
+      const { bytesWritten } = await handle.write(ZERO_CHUNK, 0, n, pos);
+      pos += bytesWritten;
+      // Flush in small steps: one 64 MiB writeback burst would sit in the device queue ahead of the
+      // log's own fdatasync (its cache flush waits for it).
+      if (pos % SPARE_FLUSH_EVERY === 0) await handle.datasync();
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return spare;
+}
+
+/** Turns a prepared spare into the segment starting at `firstSequence`: header, fdatasync, rename, fsync dir. */
+function adoptSpare(dir: string, spare: string, firstSequence: number, segmentSize: number): { fd: number; file: string } {
+  const file = segmentName(firstSequence);
+  const fd = openSync(spare, 'r+');
+  try {
+    if (fstatSync(fd).size !== segmentSize) throw new Error('spare segment has the wrong size');
+    writeSync(fd, encodeSegmentHeader({ version: SEGMENT_VERSION, segmentSize, firstSequence, createdAtMs: Date.now() }), 0, SEGMENT_HEADER_SIZE, 0);
+    fdatasyncSync(fd);
+    renameSync(spare, path.join(dir, file));
     fsyncDir(dir);
   } catch (error) {
     closeSync(fd);
@@ -348,10 +393,15 @@ export class Wal {
   private position: number;
   private segmentSize: number;
   private attempts = 0;
-  private inflight: Job | null = null;
-  private queued: Job | null = null;
+  /** Native batches submitted and not yet reported, oldest first (at most 2). */
+  private jobs: Job[] = [];
+  private writer: NativeSyncWriter | null = null;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private nextJobId = 1;
   private retired: number[] = [];
   private closed = false;
+  /** Preallocated next segment: null, in preparation, or ready (its path). */
+  private spare: { promise: Promise<void>; ready: string | null } | null = null;
 
   /** Use `openWal`. */
   constructor(
@@ -379,7 +429,7 @@ export class Wal {
 
   /** Batches not yet settled (0, 1 or 2). */
   get pending(): number {
-    return (this.inflight ? 1 : 0) + (this.queued ? 1 : 0);
+    return this.jobs.length;
   }
 
   /** The segment being appended to. */
@@ -415,15 +465,25 @@ export class Wal {
       throw new WalError('WAL_INVALID', `batch of ${bytes} bytes does not fit in a ${this.options.segmentSize}-byte segment`);
     }
     const count = bytes / recordSize;
-    if (this.position + frameBytes > this.segmentSize) this.rollover();
+    if (this.position + frameBytes > this.segmentSize) {
+      try {
+        this.rollover();
+      } catch (error) {
+        throw this.fail(error); // e.g. ENOSPC creating the next segment: stop, report
+      }
+    }
+    let padding = framePadding(this.position, frameBytes);
+    if (this.position + frameBytes + padding > this.segmentSize) padding = 0;
 
     const header = new Uint8Array(FRAME_HEADER_SIZE);
-    fillFrameHeader(header, firstSequence, recordSize, count, a, second);
+    fillFrameHeader(header, firstSequence, recordSize, count, a, second, padding);
     const chunks = second ? [header, a, second] : [header, a];
+    // The padding bytes are zero on disk already (preallocated segment): they need not be written.
     const position = this.position;
-    this.position += frameBytes;
+    this.position += frameBytes + padding;
     this.nextSequence += count;
     const lastSequence = firstSequence + count - 1;
+    this.maybePrepareSpare();
 
     if (!this.native) {
       const failSync = ++this.attempts === this.options.faults?.failSyncAt;
@@ -443,35 +503,49 @@ export class Wal {
       resolve = res;
       reject = rej;
     });
-    const job: Job = { fd: this.fd, position, chunks, records: count, bytes: frameBytes, lastSequence, resolve, reject, promise };
-    if (this.inflight === null) this.start(job);
-    else this.queued = job;
+    const job: Job = { id: this.nextJobId++, fd: this.fd, position, chunks, records: count, bytes: frameBytes, lastSequence, resolve, reject, promise, t0: 0n };
+    const failSync = ++this.attempts === this.options.faults?.failSyncAt;
+    // The writer thread runs batches back to back: this one starts as soon as the previous one's
+    // fdatasync returns, with no round trip through this thread.
+    this.writer ??= new this.native.SyncWriter((id, written, error) => this.onNativeDone(id, written, error));
+    job.t0 = process.hrtime.bigint();
+    this.jobs.push(job);
+    this.keepAlive ??= setInterval(() => undefined, 1 << 30); // the callback alone does not hold the event loop
+    try {
+      this.writer.submit(job.id, job.fd, position, chunks, failSync);
+    } catch (error) {
+      this.jobs.pop();
+      throw this.fail(error);
+    }
     return promise;
   }
 
-  private start(job: Job): void {
-    this.inflight = job;
-    const failSync = ++this.attempts === this.options.faults?.failSyncAt;
-    const t0 = process.hrtime.bigint();
-    this.native!.writeAndSync(job.fd, job.position, job.chunks, failSync).then(
-      () => {
-        this.inflight = null;
-        this.synced(t0, job.records, job.bytes, job.lastSequence);
-        this.closeRetired();
-        const next = this.queued;
-        this.queued = null;
-        if (next) this.start(next);
-        job.resolve(job.lastSequence);
-      },
-      (error: unknown) => {
-        this.inflight = null;
-        const fatal = this.fail(error);
-        const next = this.queued;
-        this.queued = null;
-        job.reject(fatal);
-        next?.reject(fatal);
-      },
-    );
+  private onNativeDone(id: number, _written: number, error: string): void {
+    const job = this.jobs.shift();
+    if (!job || job.id !== id) {
+      // Cannot happen (FIFO thread); never carry on with a confused writer.
+      this.fail(new Error(`native writer reported batch ${id}, expected ${job?.id}`));
+      job?.reject(this.failed);
+      return;
+    }
+    if (this.jobs.length === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+    if (error !== '') {
+      const cause = new Error(error) as NodeJS.ErrnoException;
+      cause.code = /^([A-Z]+):/.exec(error)?.[1] ?? 'EIO';
+      job.reject(this.fail(cause));
+      return;
+    }
+    const t0 = job.t0;
+    // The next batch's write starts when this one completes: time it from here.
+    const now = process.hrtime.bigint();
+    if (this.jobs.length > 0 && this.jobs[0]!.t0 < now) this.jobs[0]!.t0 = now;
+    this.synced(t0, job.records, job.bytes, job.lastSequence);
+    this.releaseFilesIfFailed();
+    if (!this.failed) this.closeRetired();
+    job.resolve(job.lastSequence);
   }
 
   private synced(t0: bigint, records: number, bytes: number, lastSequence: number): void {
@@ -486,21 +560,53 @@ export class Wal {
     if (!this.failed) {
       const message = error instanceof Error ? error.message : String(error);
       this.failed = new WalFatalError(`WAL writer stopped after an I/O error (durable up to ${this.durableSequence}): ${message}`, error);
-      // Never retry: close the file; nothing more is written through this writer.
-      for (const fd of [this.fd, ...this.retired]) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed
-        }
-      }
-      this.retired = [];
     }
+    this.releaseFilesIfFailed();
     return this.failed;
   }
 
+  /** After a fatal error: close the files once no native write is using them (never retry). */
+  private releaseFilesIfFailed(): void {
+    if (!this.failed || this.jobs.length > 0 || this.fd < 0) return;
+    for (const fd of [this.fd, ...this.retired]) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.fd = -1;
+    this.retired = [];
+  }
+
+  /** Starts preallocating the next segment in the background once the active one is half full. */
+  private maybePrepareSpare(): void {
+    if (this.spare !== null || this.closed || this.failed || this.position < this.segmentSize / 2) return;
+    const spare: { promise: Promise<void>; ready: string | null } = { promise: Promise.resolve(), ready: null };
+    spare.promise = prepareSpare(this.dir, this.options.segmentSize).then(
+      (file) => {
+        spare.ready = file;
+      },
+      () => {
+        // Not fatal: rollover then creates the segment synchronously.
+        if (this.spare === spare) this.spare = null;
+      },
+    );
+    this.spare = spare;
+  }
+
   private rollover(): void {
-    const created = createSegment(this.dir, this.nextSequence, this.options.segmentSize);
+    let created: { fd: number; file: string } | null = null;
+    if (this.spare?.ready) {
+      const ready = this.spare.ready;
+      this.spare = null;
+      try {
+        created = adoptSpare(this.dir, ready, this.nextSequence, this.options.segmentSize);
+      } catch {
+        created = null;
+      }
+    }
+    created ??= createSegment(this.dir, this.nextSequence, this.options.segmentSize);
     this.retired.push(this.fd);
     this.fd = created.fd;
     this.file = created.file;
@@ -512,8 +618,7 @@ export class Wal {
   private closeRetired(): void {
     if (this.retired.length === 0) return;
     const busy = new Set<number>();
-    if (this.inflight) busy.add(this.inflight.fd);
-    if (this.queued) busy.add(this.queued.fd);
+    for (const job of this.jobs) busy.add(job.fd);
     this.retired = this.retired.filter((fd) => {
       if (busy.has(fd)) return true;
       closeSync(fd);
@@ -523,7 +628,7 @@ export class Wal {
 
   /** Waits for the outstanding batches (ignoring their errors: they reach the append promises). */
   async flush(): Promise<void> {
-    const waits = [this.inflight?.promise, this.queued?.promise].filter((p): p is Promise<number> => p !== undefined);
+    const waits = this.jobs.map((j) => j.promise);
     await Promise.allSettled(waits);
   }
 
@@ -532,7 +637,12 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     await this.flush();
-    if (!this.failed) {
+    if (this.spare) await this.spare.promise; // a leftover spare is removed by the next open
+    this.writer?.close();
+    this.writer = null;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+    if (!this.failed && this.fd >= 0) {
       closeSync(this.fd);
       for (const fd of this.retired) closeSync(fd);
       this.retired = [];

@@ -56,7 +56,7 @@ describe.each(await backendsUnderTest())('SIGKILL crash test on the %s backend',
     let highestReported = 0;
     const results: RunResult[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const delay = Math.floor(r() * 60);
+      const delay = Math.floor(r() * 40);
       const reported = await runChild(t.dir, backend, run + 1, delay);
       highestReported = Math.max(highestReported, reported);
       const wal = await openWal(t.dir, { backend, segmentSize: SEGMENT });
