@@ -71,7 +71,11 @@ export interface OrderSourceOptions {
  * may fetch before a seek lands). Backpressure with `pause()`/`resume()`.
  */
 export class OrderSource {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  /** The member lost its membership (crash): the next join revokes and re-assigns everything. */
+  private lost = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarts = 0;
   private readonly next = new Map<number, number>();
   private assigned = new Set<number>();
   /** Resolves when the current assignment is initialised (revoke/assign handlers done, seeks set). */
@@ -85,13 +89,18 @@ export class OrderSource {
   private delivered = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: OrderSourceOptions,
     private readonly handlers: OrderSourceHandlers,
   ) {
     if (!options.topic) throw new KafkaConfigError('topic', 'required');
     if (!options.groupId) throw new KafkaConfigError('groupId', 'required');
-    this.consumer = kafka.consumer({
+    this.consumer = this.makeConsumer();
+  }
+
+  private makeConsumer(): Consumer {
+    const { options } = this;
+    return this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
@@ -106,7 +115,16 @@ export class OrderSource {
   /** Connects, joins the group and starts delivering batches (returns once running). */
   async start(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.running) return;
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.running = true;
+    try {
+      await this.launch(options.timeoutMs ?? 30_000);
+    } catch (e) {
+      this.running = false;
+      throw e;
+    }
+  }
+
+  private async launch(timeoutMs: number): Promise<void> {
     const { consumer } = this;
     this.unsubscribe.push(
       consumer.on(consumer.events.REBALANCING, () => {
@@ -120,25 +138,58 @@ export class OrderSource {
       }),
       consumer.on(consumer.events.CRASH, (event) => {
         const error = event.payload.error;
-        this.report(new Error(`kafka consumer crashed (restart: ${event.payload.restart}): ${error.message}`));
+        this.report(new Error(`kafka consumer crashed (kafkajs restarts it: ${event.payload.restart}): ${error.message}`));
+        // our membership may have lapsed and the partitions been owned by someone else meanwhile
+        this.lost = true;
         this.rebalancing = true;
+        if (!event.payload.restart) this.scheduleRestart();
       }),
     );
     await withTimeout(consumer.connect(), timeoutMs, 'order source connect');
     await withTimeout(consumer.subscribe({ topics: [this.options.topic], fromBeginning: true }), timeoutMs, 'order source subscribe');
-    this.running = true;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+    if (this.paused) consumer.pause([{ topic: this.options.topic }]);
+  }
+
+  /** kafkajs gave up on the consumer (non-retriable crash): build a new one, with backoff. */
+  private scheduleRestart(): void {
+    if (this.stopping || this.restartTimer) return;
+    const delay = Math.min(5000, 500 * 2 ** Math.min(this.restarts++, 4));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      for (const off of this.unsubscribe.splice(0)) off();
+      const old = this.consumer;
+      this.consumer = this.makeConsumer();
+      void old
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.launch(30_000))
+        .then(
+          () => {
+            this.restarts = 0;
+          },
+          (e: Error) => {
+            this.report(new Error(`order source restart failed: ${e.message}`));
+            this.scheduleRestart();
+          },
+        );
+    }, delay);
+    this.restartTimer.unref?.();
   }
 
   private onJoin(partitions: number[]): void {
     const now = new Set(partitions);
-    const revoked = [...this.assigned].filter((p) => !now.has(p)).sort((a, b) => a - b);
-    const added = partitions.filter((p) => !this.assigned.has(p)).sort((a, b) => a - b);
+    const lost = this.lost;
+    this.lost = false;
+    // after a crash we cannot know who owned our partitions meanwhile: revoke all, re-assign all
+    const revoked = [...this.assigned].filter((p) => lost || !now.has(p)).sort((a, b) => a - b);
+    const added = partitions.filter((p) => lost || !this.assigned.has(p)).sort((a, b) => a - b);
     const previous = this.ready;
     this.rebalancing = true;
     this.ready = (async () => {
@@ -296,6 +347,7 @@ export class OrderSource {
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     const timeoutMs = options.timeoutMs ?? 15_000;
     try {
       await withTimeout(this.consumer.stop(), timeoutMs, 'order source stop');

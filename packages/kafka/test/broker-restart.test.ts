@@ -22,13 +22,14 @@ describe.skipIf(!canStartBroker())('broker restart while consuming and publishin
     await ensureTopics(kafka, [{ topic: orders, partitions: 2 }, { topic: trades, partitions: 2 }]);
     for (const p of [0, 1]) await produceTo(kafka, orders, p, range(0, 100).map((i) => `p${p}-${i}`));
     const seen = new Map<number, number[]>([[0, []], [1, []]]);
+    const errors: string[] = [];
     const source = new OrderSource(kafka, { topic: orders, groupId: uniqueTopic('g'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 }, {
       onAssigned: (parts) => new Map(parts.map((p) => [p, seen.get(p)!.length > 0 ? seen.get(p)!.at(-1)! + 1 : null])),
       onBatch: (batch) => {
         for (const r of batch.records) seen.get(r.partition)!.push(r.offset);
         return batch.records.length;
       },
-      onError: () => undefined, // connection errors while the broker is down are expected
+      onError: (e) => errors.push(`${new Date().toISOString()} ${e.message}`), // expected while the broker is down
     });
     const publisher = new Publisher(kafka, { topics: [trades], timeoutMs: 90_000 });
     try {
@@ -47,7 +48,9 @@ describe.skipIf(!canStartBroker())('broker restart while consuming and publishin
       await flushed;
 
       for (const p of [0, 1]) await produceTo(kafka, orders, p, range(100, 150).map((i) => `p${p}-${i}`), { timeoutMs: 60_000 });
-      await waitFor(() => seen.get(0)!.length >= 150 && seen.get(1)!.length >= 150, 60_000, 'records produced after the restart', 100);
+      await waitFor(() => seen.get(0)!.length >= 150 && seen.get(1)!.length >= 150, 60_000, 'records produced after the restart', 100).catch((e: Error) => {
+        throw new Error(`${e.message}; seen ${seen.get(0)!.length}/${seen.get(1)!.length}, assignment ${source.assignment()}, paused ${source.paused}; source errors:\n${errors.join('\n')}`);
+      });
       await new Promise((r) => setTimeout(r, 500));
       expect(seen.get(0)).toEqual(range(0, 150));
       expect(seen.get(1)).toEqual(range(0, 150));

@@ -152,6 +152,41 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     expect(got.values.get(0)).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('a handler that throws: the batch is fetched again from the same position (kafkajs retry), nothing lost or repeated', async () => {
+    const topic = uniqueTopic('orders-crash');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
+    await produceTo(broker.kafka, topic, 0, range(0, 50).map((i) => `m${i}`));
+    const wal = new Map<number, number>();
+    const got: number[] = [];
+    const errors: string[] = [];
+    let assignedCalls = 0;
+    let thrown = false;
+    const source = new OrderSource(broker.kafka, { topic, groupId: uniqueTopic('g'), maxBytesPerPartition: 512 }, {
+      onAssigned: (parts) => {
+        assignedCalls++;
+        return new Map(parts.map((p) => [p, wal.get(p) ?? null]));
+      },
+      onBatch: (batch) => {
+        if (!thrown && batch.records.some((r) => r.offset >= 20)) {
+          thrown = true;
+          throw new Error('engine bug');
+        }
+        for (const r of batch.records) got.push(r.offset);
+        wal.set(0, batch.records.at(-1)!.offset + 1);
+        return batch.records.length;
+      },
+      onError: (e) => errors.push(e.message),
+    });
+    sources.push(source);
+    await source.start();
+    await waitFor(() => got.length >= 50, 30_000, 'all records after the crash');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(thrown).toBe(true);
+    expect(got).toEqual(range(0, 50));
+    expect(errors.some((m) => m.includes('engine bug'))).toBe(true);
+    expect(assignedCalls).toBeGreaterThanOrEqual(1);
+  });
+
   it('two members of one group split the partitions on a rebalance; offsets from the shared WAL, nothing twice or lost', async () => {
     const topic = uniqueTopic('orders-rebalance');
     const groupId = uniqueTopic('g');
