@@ -6,3 +6,4 @@ export { recoverOutputFile, type OutputPosition } from './output-file.js';
 export { replayDataDir, runInspect, runReplay, type ReplaySummary } from './replay.js';
 export { checkOrWriteMeta, readMeta } from './datadir.js';
 export { TRADES_FILE, REPORTS_FILE } from './output-file.js';
+export { runChannelEngine, type ChannelRunOptions, type ChannelRunResult } from './channel/run.js';

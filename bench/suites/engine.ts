@@ -1,0 +1,72 @@
+// engine-embedded: orders/s end to end (generator -> durable WAL -> books -> trades file) of the
+// ring engine against the channel baseline (same stages, postMessage + piscina), in the same run.
+// Throughput comes from an unthrottled run; p50/p99 order-to-report latency from a second run at a
+// fixed rate below both engines' capacity (latency at saturation only measures the queue).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Engine, parseCommandLine, runChannelEngine, type RunConfig } from '@ringmatch/engine';
+import type { BenchGroup, BenchLine } from '../types.js';
+import { round, rssMb } from '../stats.js';
+
+function runConfig(dataDir: string, args: string[]): RunConfig {
+  const parsed = parseCommandLine(['run', '--data-dir', dataDir, '--progress-ms', '0', '--fresh', ...args]);
+  if (parsed.command !== 'run') throw new Error('unreachable');
+  return parsed.config;
+}
+
+async function ringRun(dataDir: string, orders: number, rate: number) {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0']), { log: () => undefined });
+  return engine.run();
+}
+
+export const groups: BenchGroup[] = [
+  {
+    group: 'engine-embedded',
+    async *run(ctx) {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-'));
+      const orders = ctx.quick ? 300_000 : 3_000_000;
+      const latencyRate = 50_000;
+      const latencyOrders = ctx.quick ? 50_000 : 200_000;
+      try {
+        ctx.log(`engine-embedded: ring engine, ${orders} orders`);
+        const ring = await ringRun(path.join(root, 'ring'), orders, 0);
+        const ringLatency = await ringRun(path.join(root, 'ring-lat'), latencyOrders, latencyRate);
+        ctx.log(`engine-embedded: channel baseline, ${orders} orders`);
+        const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const };
+        const channel = await runChannelEngine({ ...channelOptions, dataDir: path.join(root, 'channel') });
+        const channelLatency = await runChannelEngine({ ...channelOptions, orders: latencyOrders, rate: latencyRate, dataDir: path.join(root, 'channel-lat') });
+        const line: BenchLine = {
+          bench: 'engine-embedded',
+          ops_per_s: ring.ordersPerSecond,
+          p50_us: ringLatency.latencyP50Us,
+          p99_us: ringLatency.latencyP99Us,
+          latency_at_orders_per_s: latencyRate,
+          saturated_p99_us: ring.latencyP99Us,
+          orders,
+          trades: ring.trades,
+          wal_backend: ring.walBackend,
+          wal_avg_batch: ring.walAvgBatch,
+          wal_sync_p99_us: ring.walSyncP99Us,
+          vs_channel: round(ring.ordersPerSecond / channel.ordersPerSecond),
+          rss_mb: rssMb(),
+        };
+        yield line;
+        yield {
+          bench: 'engine-embedded:channel',
+          ops_per_s: channel.ordersPerSecond,
+          p50_us: channelLatency.latencyP50Us,
+          p99_us: channelLatency.latencyP99Us,
+          latency_at_orders_per_s: latencyRate,
+          saturated_p99_us: channel.latencyP99Us,
+          orders,
+          trades: channel.trades,
+          same_trades_as_ring: fs.readFileSync(path.join(root, 'ring', 'trades.ndjson')).equals(fs.readFileSync(channel.tradesFile)),
+        };
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+];

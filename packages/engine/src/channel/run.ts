@@ -1,0 +1,93 @@
+// The channel baseline engine: generator -> journaler (WAL, group commit) -> matcher -> piscina
+// formatter -> trades file, every hop a postMessage of a transferred batch, with credit-based flow
+// control (no unbounded queue). Fresh runs only: it exists to be benchmarked against the ring.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import hdr from 'hdr-histogram-js';
+import type { ChannelRole, OutputBatch } from './worker.js';
+
+export interface ChannelRunOptions {
+  dataDir: string;
+  orders: number;
+  seed: number;
+  symbols: number;
+  accounts: number;
+  backend: 'auto' | 'fs' | 'native';
+  /** Orders per second (0: unthrottled). */
+  rate?: number;
+  /** Commands per message. */
+  batch?: number;
+  /** In-flight commands allowed (the ring engine's ring size, for a like-for-like bound). */
+  inflight?: number;
+  timeoutMs?: number;
+}
+
+export interface ChannelRunResult {
+  orders: number;
+  seconds: number;
+  ordersPerSecond: number;
+  trades: number;
+  latencyP50Us: number | null;
+  latencyP99Us: number | null;
+  tradesFile: string;
+}
+
+export async function runChannelEngine(options: ChannelRunOptions): Promise<ChannelRunResult> {
+  const batch = options.batch ?? 1024;
+  const window = Math.max(1, Math.floor((options.inflight ?? 65_536) / batch));
+  fs.rmSync(options.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const tradesFile = path.join(options.dataDir, 'trades.ndjson');
+  const fd = fs.openSync(tradesFile, 'w');
+  const toJournaler = new MessageChannel();
+  const toMatcher = new MessageChannel();
+  const toMain = new MessageChannel();
+  const credits = new MessageChannel();
+  const url = new URL('./worker.js', import.meta.url);
+  const spawn = (role: ChannelRole, transfer: MessagePort[]): Worker => new Worker(url, { workerData: role, transferList: transfer });
+  const started = performance.now();
+  const workers = [
+    spawn({ role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce: 64 }, [toJournaler.port2, toMatcher.port1]),
+    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: options.symbols, sampleEvery: 64 }, [toMatcher.port2, toMain.port1]),
+    spawn({ role: 'poller', out: toJournaler.port1, credits: credits.port2, orders: options.orders, rate: options.rate ?? 0, seed: options.seed, symbols: options.symbols, accounts: options.accounts, batch, window }, [toJournaler.port1, credits.port2]),
+  ];
+  const pool = new Piscina({ filename: new URL('./format.js', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+  let trades = 0;
+  let written = Promise.resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`channel engine did not finish within ${options.timeoutMs ?? 600_000} ms`)), options.timeoutMs ?? 600_000);
+      for (const w of workers) w.once('error', (e) => { clearTimeout(timer); reject(e); });
+      toMain.port2.on('message', (message: OutputBatch | { done: true; last: number }) => {
+        if ('done' in message) {
+          written.then(() => { clearTimeout(timer); resolve(); }, reject);
+          return;
+        }
+        for (const ns of message.latencyNs) latency.recordValue(Math.max(1, Math.round(ns)));
+        // Format on the pool, write in order, then give the poller its credit back.
+        const formatted = pool.run({ bytes: message.bytes, count: message.count, symbols: options.symbols, reports: false }, { transferList: [message.bytes] }) as Promise<string>;
+        written = written.then(async () => {
+          const text = await formatted;
+          if (text.length > 0) {
+            fs.writeSync(fd, text);
+            for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) trades++;
+          }
+          credits.port1.postMessage(1);
+        });
+        written.catch(reject);
+      });
+    });
+  } finally {
+    fs.closeSync(fd);
+    toMain.port2.close();
+    credits.port1.close();
+    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const us = (p: number): number | null => (latency.totalCount ? Math.round(latency.getValueAtPercentile(p) / 100) / 10 : null);
+  return { orders: options.orders, seconds, ordersPerSecond: Math.round(options.orders / seconds), trades, latencyP50Us: us(50), latencyP99Us: us(99), tradesFile };
+}

@@ -1,0 +1,136 @@
+// Stages of the channel baseline engine: the same generator, WAL and books as the ring engine, but
+// linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
+// measured against (bench `engine-embedded:channel`).
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, readCommand, syntheticSymbolTable, writeCommand, writeReport, writeTrade } from '@ringmatch/protocol';
+import { MatchingEngine, OrderFlowGenerator, type BookSink } from '@ringmatch/book';
+import { openWal } from '@ringmatch/wal';
+import { nowMs, slotSourcePosition } from '../shared.js';
+
+export type ChannelRole =
+  | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; seed: number; symbols: number; accounts: number; batch: number; window: number }
+  | { role: 'journaler'; in: MessagePort; out: MessagePort; walDir: string; backend: 'auto' | 'fs' | 'native'; maxCoalesce: number }
+  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number };
+
+/** A batch of command slots: sequences first .. first + count - 1, published at `t` (ms). */
+export interface CommandBatch { first: number; count: number; t: number; bytes: ArrayBuffer }
+/** The outputs of one command batch, with latency samples (ns). */
+export interface OutputBatch { lastSeq: number; count: number; bytes: ArrayBuffer; latencyNs: number[] }
+
+const data = workerData as ChannelRole;
+
+async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void> {
+  const generator = new OrderFlowGenerator({ seed: d.seed, symbols: syntheticSymbolTable(d.symbols), accounts: d.accounts });
+  const cmd = createCommand();
+  let credits = d.window;
+  let wake: (() => void) | null = null;
+  d.credits.on('message', (n: number) => {
+    credits += n;
+    wake?.();
+  });
+  let seq = 1;
+  const started = nowMs();
+  for (let index = 0; index < d.orders; ) {
+    if (d.rate > 0) {
+      const aheadMs = (index * 1000) / d.rate - (nowMs() - started);
+      if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
+    }
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    credits--;
+    const count = Math.min(d.batch, d.orders - index);
+    const bytes = new Uint8Array(count * COMMAND_SLOT_BYTES);
+    for (let k = 0; k < count; k++) {
+      generator.next(cmd);
+      cmd.seq = seq++;
+      cmd.partition = 0;
+      cmd.offset = index++;
+      writeCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
+    }
+    const batch: CommandBatch = { first: cmd.seq - count + 1, count, t: nowMs(), bytes: bytes.buffer };
+    d.out.postMessage(batch, [bytes.buffer]);
+  }
+  d.out.postMessage({ done: true, last: seq - 1 });
+  d.credits.close();
+}
+
+async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promise<void> {
+  const wal = await openWal(d.walDir, { backend: d.backend, offsetOf: slotSourcePosition });
+  const queue: (CommandBatch | { done: true; last: number })[] = [];
+  let running = false;
+  const drain = async (): Promise<void> => {
+    running = true;
+    while (queue.length > 0) {
+      // Group commit: coalesce what is queued into one write + fdatasync.
+      const group: CommandBatch[] = [];
+      while (queue.length > 0 && group.length < d.maxCoalesce && !('done' in queue[0]!)) group.push(queue.shift() as CommandBatch);
+      if (group.length > 0) {
+        const total = group.reduce((n, b) => n + b.bytes.byteLength, 0);
+        const joined = new Uint8Array(total);
+        let at = 0;
+        for (const b of group) {
+          joined.set(new Uint8Array(b.bytes), at);
+          at += b.bytes.byteLength;
+        }
+        await wal.appendRecords(group[0]!.first, COMMAND_SLOT_BYTES, joined);
+        for (const b of group) d.out.postMessage(b, [b.bytes]);
+      }
+      if (queue.length > 0 && 'done' in queue[0]!) {
+        const done = queue.shift()!;
+        await wal.close();
+        d.out.postMessage(done);
+        d.in.close();
+      }
+    }
+    running = false;
+  };
+  d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
+    queue.push(message);
+    if (!running) void drain().catch((error: unknown) => setImmediate(() => { throw error; }));
+  });
+}
+
+function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
+  const engine = new MatchingEngine({ symbols: syntheticSymbolTable(d.symbols) });
+  const cmd = createCommand();
+  let staging = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
+  let staged = 0;
+  const room = (): void => {
+    if ((staged + 1) * OUTPUT_SLOT_BYTES <= staging.length) return;
+    const bigger = new Uint8Array(staging.length * 2);
+    bigger.set(staging);
+    staging = bigger;
+  };
+  const sink: BookSink = {
+    onReport(report) {
+      room();
+      writeReport(staging, staged++ * OUTPUT_SLOT_BYTES, report);
+    },
+    onTrade(trade) {
+      room();
+      writeTrade(staging, staged++ * OUTPUT_SLOT_BYTES, trade);
+    },
+  };
+  d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
+    if ('done' in message) {
+      d.out.postMessage(message);
+      d.in.close();
+      return;
+    }
+    const bytes = new Uint8Array(message.bytes);
+    const latencyNs: number[] = [];
+    staged = 0;
+    for (let k = 0; k < message.count; k++) {
+      readCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
+      engine.process(cmd, sink);
+      if (cmd.seq % d.sampleEvery === 0) latencyNs.push((nowMs() - message.t) * 1e6);
+    }
+    const out = staging.slice(0, staged * OUTPUT_SLOT_BYTES);
+    const batch: OutputBatch = { lastSeq: message.first + message.count - 1, count: staged, bytes: out.buffer, latencyNs };
+    d.out.postMessage(batch, [out.buffer]);
+  });
+}
+
+if (data.role === 'poller') await poller(data);
+else if (data.role === 'journaler') await journaler(data);
+else matcher(data);
