@@ -41,6 +41,8 @@ export interface RunConfig {
   writeReports: boolean;
   /** Remove the data dir first. */
   fresh: boolean;
+  /** Kafka: stop once the input is consumed to its end and idle this long (0: run until stopped). */
+  stopWhenIdleMs: number;
 }
 
 export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean; fromStart: boolean }
@@ -71,6 +73,7 @@ run flags:
   --topic NAME            kafka: orders topic (default orders)
   --group NAME            kafka: consumer group (default ringmatch)
   --format json|binary    kafka: input message format (default json)
+  --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
   --rate N                orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -128,7 +131,7 @@ function parseRun(argv: string[]): RunConfig {
     'data-dir': str, source: str, orders: str, seed: str, symbols: str, accounts: str, brokers: str, topic: str,
     group: str, format: str, rate: str, duration: str, 'ring-size': str, 'wait-strategy': str, wal: str,
     'metrics-port': str, 'snapshot-every': str, 'max-batch': str, reports: bool, 'cpu-prof': str,
-    'progress-ms': str, fresh: bool,
+    'progress-ms': str, fresh: bool, 'stop-when-idle': str,
   });
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const dataDir = path.resolve(s('data-dir') ?? 'data');
@@ -165,7 +168,7 @@ function parseRun(argv: string[]): RunConfig {
     }
   }
   if (source.kind !== 'kafka') {
-    for (const flag of ['brokers', 'topic', 'group', 'format']) {
+    for (const flag of ['brokers', 'topic', 'group', 'format', 'stop-when-idle']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source kafka only`);
     }
   }
@@ -187,6 +190,7 @@ function parseRun(argv: string[]): RunConfig {
     progressMs: integer('progress-ms', s('progress-ms'), 1000, 0, 3_600_000),
     writeReports: v.reports === true,
     fresh: v.fresh === true,
+    stopWhenIdleMs: integer('stop-when-idle', s('stop-when-idle'), 0, 0, 3_600_000),
   };
 }
 

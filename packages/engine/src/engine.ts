@@ -11,7 +11,8 @@ import type { RunConfig } from './config.js';
 import { EngineMetrics, type SampleBatch } from './metrics.js';
 import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
 import { Stat, createStats, readStats } from './stats.js';
-import { Control, JOURNALER, MATCHER, SINK, slotSourcePosition, waitStrategyFor, type SharedState } from './shared.js';
+import { createKafka, ensureTopics, partitionCount } from '@ringmatch/kafka';
+import { Control, JOURNALER, MATCHER, SINK, dlqTopic, reportsTopic, slotSourcePosition, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
 import { Supervisor, WorkerFailure, type WorkerMessage } from './supervisor.js';
 import type { JournalerData } from './workers/journaler.js';
 import type { MatcherData } from './workers/matcher.js';
@@ -168,6 +169,8 @@ export class Engine {
       if (position.truncatedBytes > 0) this.log(`[ringmatch] cut a torn last line (${position.truncatedBytes} bytes) from ${file}`);
     }
 
+    if (config.source.kind === 'kafka') await this.prepareTopics(config.source);
+
     // 1. Journaler: recover the WAL.
     const snapshotChannel = new MessageChannel();
     const journalerData: JournalerData = { walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1 };
@@ -225,10 +228,9 @@ export class Engine {
     const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2]);
     const sinkData: SinkData = { shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition };
     this.supervisor.spawn(SINK, workerUrl('sink'), sinkData);
-    const lastOffset = offsets.get(0) ?? -1;
     const pollerData: PollerData = {
-      shared, source: config.source, rate: config.rate,
-      resume: { lastOffset, commandsAtLastOffset: lastCounts.get(0) ?? Number.MAX_SAFE_INTEGER },
+      shared, source: config.source, rate: config.rate, stopWhenIdleMs: config.stopWhenIdleMs,
+      resume: { offsets: [...offsets], commandsAtLastOffset: [...lastCounts] },
     };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();
@@ -275,6 +277,19 @@ export class Engine {
     }
   }
 
+
+  /** Kafka: the orders topic must exist; output and dead-letter topics are created like it. */
+  private async prepareTopics(source: Extract<RunConfig['source'], { kind: 'kafka' }>): Promise<void> {
+    const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-admin' });
+    let partitions: number;
+    try {
+      partitions = await partitionCount(kafka, source.topic, { timeoutMs: 30_000 });
+    } catch (error) {
+      throw new WorkerFailure('engine', `cannot read orders topic ${source.topic} on ${source.brokers.join(',')}: ${(error as Error).message}`);
+    }
+    if (partitions === 0) throw new WorkerFailure('engine', `orders topic ${source.topic} does not exist`);
+    await ensureTopics(kafka, [tradesTopic(source.topic), reportsTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })), { timeoutMs: 30_000 });
+  }
 
   private startProgress(intervalMs: number): NodeJS.Timeout {
     const tty = process.stderr.isTTY === true;

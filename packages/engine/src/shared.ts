@@ -37,6 +37,11 @@ export function waitStrategyFor(name: WaitStrategyName): WaitStrategy {
   }
 }
 
+/** Kafka topics derived from the orders topic name. */
+export const dlqTopic = (orders: string): string => `${orders}.dlq`;
+export const tradesTopic = (orders: string): string => `${orders}.trades`;
+export const reportsTopic = (orders: string): string => `${orders}.reports`;
+
 /** Symbols of a run: synthetic ones for the embedded generator, the default table otherwise. */
 export function symbolTableFor(source: SourceConfig): SymbolTable {
   return source.kind === 'embedded' ? syntheticSymbolTable(source.symbols) : defaultSymbolTable();

@@ -3,20 +3,26 @@
 // Malformed input becomes an Invalid command in sequence (the matcher rejects it with a reason).
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, INSUFFICIENT_CAPACITY, RingBuffer } from '@ringmatch/ring';
-import { CommandKind, createCommand, decodeMessageLenient, writeCommand, type Command } from '@ringmatch/protocol';
+import { CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageLenient, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
+import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter } from '@ringmatch/kafka';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
 import { Stat } from '../stats.js';
-import { Control, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import { Control, dlqTopic, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
 
 export interface PollerData {
   shared: SharedState;
   source: SourceConfig;
   /** Orders per second (0: unthrottled). */
   rate: number;
-  /** Where to resume: the last source offset journaled (-1: none) and how many commands of that offset are in the WAL. */
-  resume: { lastOffset: number; commandsAtLastOffset: number };
+  /**
+   * Where to resume, per source partition (embedded/file sources are partition 0): the last offset
+   * journaled and how many commands of that offset's message are in the WAL.
+   */
+  resume: { offsets: [number, number][]; commandsAtLastOffset: [number, number][] };
+  /** Kafka: stop once every assigned partition is consumed to its end and no input came for this long (0: never). */
+  stopWhenIdleMs: number;
 }
 
 /** Embedded and file sources are one "partition" 0; the offset is the generator index / line number. */
@@ -74,7 +80,7 @@ function publish(lo: number, hi: number): void {
 function runEmbedded(source: Extract<SourceConfig, { kind: 'embedded' }>): void {
   const generator = new OrderFlowGenerator({ seed: source.seed, symbols, accounts: source.accounts });
   const cmd = createCommand();
-  let index = data.resume.lastOffset + 1;
+  let index = (new Map(data.resume.offsets).get(SOURCE_PARTITION) ?? -1) + 1;
   // The generator is a pure function of (seed, index): replay it to where the WAL ends.
   for (let i = 0; i < index; i++) generator.next(cmd);
   const total = source.orders === 0 ? Number.MAX_SAFE_INTEGER : source.orders;
@@ -99,11 +105,12 @@ function runEmbedded(source: Extract<SourceConfig, { kind: 'embedded' }>): void 
 function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
   const reader = new LineReader(source.file);
   const pending: Command[] = [];
+  const lastOffset = new Map(data.resume.offsets).get(SOURCE_PARTITION) ?? -1;
   let skipFirst = 0;
-  if (data.resume.lastOffset >= 0) {
+  if (lastOffset >= 0) {
     // Resume inside the last journaled line if only part of its batch reached the WAL.
-    reader.skipTo(data.resume.lastOffset);
-    skipFirst = data.resume.commandsAtLastOffset;
+    reader.skipTo(lastOffset);
+    skipFirst = new Map(data.resume.commandsAtLastOffset).get(SOURCE_PARTITION) ?? Number.MAX_SAFE_INTEGER;
   }
   const encoder = new TextEncoder();
   let eof = false;
@@ -118,7 +125,7 @@ function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
       stats[Stat.inputMessages]!++;
       if (line.trim() === '') continue; // blank lines carry no order
       let commands = decodeMessageLenient(encoder.encode(line), 'json', { symbols, partition: SOURCE_PARTITION, offset: lineNumber });
-      if (lineNumber === data.resume.lastOffset) {
+      if (lineNumber === lastOffset) {
         // Fully journaled already (or partly): skip what the WAL has.
         commands = commands.slice(skipFirst);
       }
@@ -146,12 +153,101 @@ function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
   reader.close();
 }
 
-try {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Kafka: a consumer-group member whose offsets live in the WAL. Each fetched batch is decoded
+ * (bad messages become Invalid commands and dead letters) and published as far as the ring has
+ * room; the rest is re-fetched after the source pauses (backpressure, no unbounded queue).
+ */
+async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
+  const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-poller' });
+  const dlq = new DeadLetterPublisher(kafka, { topic: dlqTopic(source.topic) });
+  await dlq.connect();
+  // Next offset to read per partition, and how many commands of that message the WAL already has.
+  const resumeAt = new Map<number, { offset: number; skip: number }>();
+  const counts = new Map(data.resume.commandsAtLastOffset);
+  for (const [partition, offset] of data.resume.offsets) resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
+  const lowWater = Math.max(1, ring.slotCount >> 2);
+  let lastInput = nowMs();
+  let fatalError: Error | null = null;
+  const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
+    onAssigned(partitions) {
+      const start = new Map<number, number | null>();
+      for (const p of partitions) start.set(p, resumeAt.get(p)?.offset ?? null);
+      return start;
+    },
+    async onBatch(batch) {
+      lastInput = nowMs();
+      const capacity = sequencer.remainingCapacity();
+      const commands: Command[] = [];
+      const letters: DeadLetter[] = [];
+      let taken = 0;
+      for (const record of batch.records) {
+        let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
+        const resume = resumeAt.get(batch.partition);
+        if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
+        if (decoded.length > ring.slotCount) {
+          // Could never fit in the ring: reject the message as a whole rather than stall.
+          decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
+        }
+        if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
+        const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
+        if (invalid.length > 0) {
+          stats[Stat.malformed]! += invalid.length;
+          letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
+        }
+        for (const c of decoded) commands.push(c);
+        resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
+        taken++;
+      }
+      stats[Stat.inputMessages]! += taken;
+      if (commands.length > 0) {
+        const hi = sequencer.tryNext(commands.length);
+        if (hi < 0) throw new Error(`ring claim of ${commands.length} failed (${hi}) after a capacity check`);
+        const first = hi - commands.length + 1;
+        for (let k = 0; k < commands.length; k++) {
+          const c = commands[k]!;
+          c.seq = first + k;
+          writeCommand(bytes, ring.offsetOf(first + k), c);
+        }
+        publish(first, hi);
+      }
+      if (taken < batch.records.length) stats[Stat.sourceStalls]!++;
+      if (letters.length > 0) await dlq.send(letters);
+      return taken;
+    },
+    async waitForSpace() {
+      while (sequencer.remainingCapacity() < lowWater && !stopRequested()) await sleep(1);
+    },
+    onError(error) {
+      fatalError = error;
+    },
+  });
+  await consumer.start();
+  parentPort!.postMessage({ type: 'source-started', partitions: consumer.assignment() });
+  for (;;) {
+    await sleep(20);
+    if (fatalError) throw fatalError;
+    if (stopRequested()) break;
+    if (data.stopWhenIdleMs > 0 && nowMs() - lastInput > data.stopWhenIdleMs && (await consumedToEnd(kafka, source.topic, consumer.assignment(), resumeAt))) break;
+  }
+  await consumer.stop();
+  await dlq.close();
+}
+
+async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: string, assigned: number[], resumeAt: Map<number, { offset: number }>): Promise<boolean> {
+  if (assigned.length === 0) return false;
+  const ends = await topicOffsets(kafka, topic);
+  return assigned.every((p) => (resumeAt.get(p)?.offset ?? 0) >= (ends.get(p)?.high ?? 0));
+}
+
+async function main(): Promise<void> {
   if (data.source.kind === 'embedded') runEmbedded(data.source);
   else if (data.source.kind === 'ndjson') runNdjson(data.source);
-  else throw new Error(`the poller worker does not handle source ${data.source.kind}`);
+  else await runKafka(data.source);
   stats[Stat.sourceDone] = 1;
   parentPort!.postMessage({ type: 'source-done', published });
-} catch (error) {
-  fatal(error, { published });
 }
+
+main().catch((error: unknown) => fatal(error, { published }));

@@ -8,7 +8,8 @@ import { OutputKind, createReport, createTrade, encodeReportJson, encodeTradeJso
 import type { SourceConfig } from '../config.js';
 import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosition } from '../output-file.js';
 import { Stat } from '../stats.js';
-import { SINK, fatal, symbolTableFor, type SharedState } from '../shared.js';
+import { SINK, fatal, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
+import { Publisher, createKafka } from '@ringmatch/kafka';
 
 export interface SinkData {
   shared: SharedState;
@@ -86,8 +87,65 @@ function run(): void {
   parentPort!.postMessage({ type: 'sink-done', written, lastSeq });
 }
 
-try {
-  run();
-} catch (error) {
-  fatal(error, { sinkSequence: stats[Stat.sinkSequence] });
+/**
+ * Kafka: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by symbol,
+ * each carrying (engine sequence, output index). The idempotent publisher reads each output
+ * partition's tail at connect and drops what is already there, so replaying outputs from the WAL
+ * after a crash neither skips nor repeats a record. Snapshots wait for acknowledged outputs.
+ */
+async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
+  const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
+  const trades = tradesTopic(source.topic);
+  const reports = reportsTopic(source.topic);
+  const publisher = new Publisher(kafka, { topics: [trades, reports] });
+  await publisher.connect();
+  const ring = RingBuffer.attach(data.shared.outputRing);
+  const stage = ring.stage(SINK);
+  const report = createReport();
+  const trade = createTrade();
+  const bytes = ring.bytes;
+  let lastSeq = -1;
+  let index = 0;
+  let written = 0;
+  let next = stage.nextSequence();
+  const symbolName = (id: number): string => symbols.nameOf(id) ?? String(id);
+  for (;;) {
+    const hi = await stage.barrier.waitForAsync(next, 20);
+    if (hi === HALTED) break;
+    if (hi < next) {
+      const matched = stats[Stat.matched]!;
+      if (ring.published() < next) {
+        await publisher.flush();
+        if (matched > stats[Stat.flushed]!) stats[Stat.flushed] = matched;
+      }
+      continue;
+    }
+    for (let s = next; s <= hi; s++) {
+      const kind = readOutput(bytes, ring.offsetOf(s), report, trade);
+      const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
+      index = seq === lastSeq ? index + 1 : 0;
+      lastSeq = seq;
+      if (kind === OutputKind.Trade) {
+        if (publisher.publish({ topic: trades, key: symbolName(trade.symbolId), value: encodeTradeJson(trade, symbols), seq, idx: index })) written++;
+      } else if (kind === OutputKind.Report) {
+        if (publisher.publish({ topic: reports, key: symbolName(report.symbolId), value: encodeReportJson(report, symbols), seq, idx: index })) written++;
+      } else {
+        throw new Error(`output slot ${s} has unknown kind ${kind}`);
+      }
+    }
+    stage.cursor.set(hi);
+    stats[Stat.outputsWritten] = written;
+    stats[Stat.sinkSequence] = lastSeq;
+    next = hi + 1;
+    // Bounded: never more than ~64k records waiting for the broker.
+    if (publisher.pending > 65_536) await publisher.flush();
+    const acked = publisher.ackedPosition;
+    if (acked && acked.seq - 1 > stats[Stat.flushed]!) stats[Stat.flushed] = acked.seq - 1;
+  }
+  await publisher.close();
+  parentPort!.postMessage({ type: 'sink-done', written, lastSeq });
 }
+
+(data.source.kind === 'kafka' ? runKafka(data.source) : Promise.resolve(run())).catch((error: unknown) =>
+  fatal(error, { sinkSequence: stats[Stat.sinkSequence] }),
+);
