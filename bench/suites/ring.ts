@@ -185,7 +185,7 @@ function group(topo: Topo): BenchGroup {
       // ring (throughput, best of 2 in quick / 3 in full, since neighbours share the 2 cores)
       const per = Math.round(ringN / n);
       let best: Outcome | null = null;
-      for (let r = 0; r < (q ? 2 : 3); r++) {
+      for (let r = 0; r < (3); r++) {
         const out = await runWorkers(ringSpecs(topo, per, WAIT), timeout);
         if (!checksumOk(out, expectedTotal(topo, per))) throw new Error(`${name}: checksum mismatch`);
         if (!best || out.seconds < best.seconds) best = out;
@@ -216,7 +216,7 @@ function group(topo: Topo): BenchGroup {
 
       if (topo === '1p1c') {
         let bestRb: Outcome | null = null;
-        for (let r = 0; r < (q ? 2 : 3); r++) {
+        for (let r = 0; r < (3); r++) {
           const out = await runWorkers(ringbufSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:ringbuf.js checksum mismatch`);
           if (!bestRb || out.seconds < bestRb.seconds) bestRb = out;
@@ -224,7 +224,7 @@ function group(topo: Topo): BenchGroup {
         yield line(`${name}:ringbuf.js`, ringN, bestRb!, { batch: BATCH, slot_bytes: PAYLOAD, slots: SLOTS });
         // The ceiling on this machine right now: the same exchange with no library (hand loop).
         let bestHand: Outcome | null = null;
-        for (let r = 0; r < (q ? 2 : 3); r++) {
+        for (let r = 0; r < (3); r++) {
           const out = await runWorkers(handSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:hand-loop checksum mismatch`);
           if (!bestHand || out.seconds < bestHand.seconds) bestHand = out;
