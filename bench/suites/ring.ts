@@ -185,7 +185,7 @@ function group(topo: Topo): BenchGroup {
       // ring (throughput, best of 2 in quick / 3 in full, since neighbours share the 2 cores)
       const per = Math.round(ringN / n);
       let best: Outcome | null = null;
-      for (let r = 0; r < (q ? 2 : 3); r++) {
+      for (let r = 0; r < (3); r++) {
         const out = await runWorkers(ringSpecs(topo, per, WAIT), timeout);
         if (!checksumOk(out, expectedTotal(topo, per))) throw new Error(`${name}: checksum mismatch`);
         if (!best || out.seconds < best.seconds) best = out;
@@ -216,7 +216,7 @@ function group(topo: Topo): BenchGroup {
 
       if (topo === '1p1c') {
         let bestRb: Outcome | null = null;
-        for (let r = 0; r < (q ? 2 : 3); r++) {
+        for (let r = 0; r < (3); r++) {
           const out = await runWorkers(ringbufSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:ringbuf.js checksum mismatch`);
           if (!bestRb || out.seconds < bestRb.seconds) bestRb = out;
@@ -224,7 +224,7 @@ function group(topo: Topo): BenchGroup {
         yield line(`${name}:ringbuf.js`, ringN, bestRb!, { batch: BATCH, slot_bytes: PAYLOAD, slots: SLOTS });
         // The ceiling on this machine right now: the same exchange with no library (hand loop).
         let bestHand: Outcome | null = null;
-        for (let r = 0; r < (q ? 2 : 3); r++) {
+        for (let r = 0; r < (3); r++) {
           const out = await runWorkers(handSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:hand-loop checksum mismatch`);
           if (!bestHand || out.seconds < bestHand.seconds) bestHand = out;
@@ -241,21 +241,11 @@ function group(topo: Topo): BenchGroup {
 const cursorGroup: BenchGroup = {
   group: 'ring-cursor',
   async *run(ctx) {
-    const n = ctx.quick ? 1e7 : 5e7;
+    const n = ctx.quick ? 4e6 : 2e7;
     const i32 = new Int32Array(new SharedArrayBuffer(64));
     const f64 = new Float64Array(i32.buffer);
     const b64 = new BigInt64Array(new SharedArrayBuffer(64));
-    const time = (f: () => number): [number, number] => {
-      let best = Infinity;
-      let r = 0;
-      for (let k = 0; k < 3; k++) {
-        const t = hrNs();
-        r = f();
-        best = Math.min(best, hrNs() - t);
-      }
-      return [n / (best / 1e9), r];
-    };
-    const [i32Ops, a1] = time(() => {
+    const i32Loop = (): number => {
       let acc = 0;
       for (let s = 2 ** 32 - n / 2; s < 2 ** 32 + n / 2; s++) {
         f64[2] = s;
@@ -264,27 +254,40 @@ const cursorGroup: BenchGroup = {
         acc += ref + ((Atomics.load(i32, 0) - (ref | 0)) | 0) - s;
       }
       return acc;
-    });
-    const [i32Cas] = time(() => {
+    };
+    const i32CasLoop = (): number => {
       let ok = 0;
       Atomics.store(i32, 0, -1);
       for (let s = 0; s < n; s++) if (Atomics.compareExchange(i32, 0, (s - 1) | 0, s | 0) === ((s - 1) | 0)) ok++;
       return ok;
-    });
-    const [bigOps, a2] = time(() => {
+    };
+    const bigLoop = (): number => {
       let acc = 0;
       for (let s = 2 ** 32 - n / 2; s < 2 ** 32 + n / 2; s++) {
         Atomics.store(b64, 0, BigInt(s));
         acc += Number(Atomics.load(b64, 0)) - s;
       }
       return acc;
-    });
-    const [bigCas] = time(() => {
+    };
+    const bigCasLoop = (): number => {
       let ok = 0;
       Atomics.store(b64, 0, -1n);
       for (let s = 0; s < n; s++) if (Atomics.compareExchange(b64, 0, BigInt(s - 1), BigInt(s)) === BigInt(s - 1)) ok++;
       return ok;
-    });
+    };
+    // Interleaved rounds, best of each: the machine is shared, so both sides see the same noise.
+    const loops = [i32Loop, i32CasLoop, bigLoop, bigCasLoop];
+    const best = [Infinity, Infinity, Infinity, Infinity];
+    const res = [0, 0, 0, 0];
+    for (let round = 0; round < 5; round++) {
+      loops.forEach((f, k) => {
+        const t = hrNs();
+        res[k] = f();
+        best[k] = Math.min(best[k]!, hrNs() - t);
+      });
+    }
+    const [i32Ops, i32Cas, bigOps, bigCas] = best.map((ns) => n / (ns / 1e9)) as [number, number, number, number];
+    const [a1, , a2] = res;
     if (a1 !== 0 || a2 !== 0) throw new Error('cursor round trip lost precision');
     yield { bench: 'ring-cursor', ops_per_s: round(i32Ops), p50_us: null, p99_us: null, repr: 'int32+f64 hint', cas_per_s: round(i32Cas) };
     yield { bench: 'ring-cursor:bigint64', ops_per_s: round(bigOps), p50_us: null, p99_us: null, repr: 'BigInt64Array', cas_per_s: round(bigCas) };
