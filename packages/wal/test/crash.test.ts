@@ -51,7 +51,7 @@ describe.each(await backendsUnderTest())('SIGKILL crash test on the %s backend',
     for (const c of cleanups.splice(0)) c();
   });
 
-  it(`${RUNS} kills at random moments: every sequence reported durable is recovered, no gaps, no duplicates`, { timeout: 120_000 }, async () => {
+  it(`${RUNS} kills at random moments: every sequence reported durable is recovered, no gaps, no duplicates`, { timeout: 180_000 }, async () => {
     const t = tempDir(`crash-${backend}`);
     cleanups.push(t.cleanup);
     const r = rng(backend === 'fs' ? 7 : 11);
