@@ -369,7 +369,9 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Wa
  * - Promises resolve in append order with the batch's last sequence once it is durable; the caller
  *   must not modify the views until then (the ring's gate on the durable cursor ensures it).
  * - With the fs backend the write and sync happen inside the call (the promise is already settled
- *   when it returns); with the native backend they run on a libuv thread while JS frames the next batch.
+ *   when it returns). With the native backend the call frames the batch and hands it to the native
+ *   writer thread, which runs batches back to back: the second outstanding batch starts writing as
+ *   soon as the first one's fdatasync returns, while this thread is free (double buffering).
  * - Any write or fdatasync error is fatal: the batch and any waiting batch reject with WalFatalError,
  *   `failed` is set, and every later append throws it. Nothing is retried.
  */

@@ -95,6 +95,44 @@ describe.runIf(native !== null || expectNative)('native module on Node 20: Share
   });
 });
 
+describe.runIf(native !== null || expectNative)('native SyncWriter thread', () => {
+  it('runs batches in submission order and does no I/O after the first failure', async () => {
+    expect(native).not.toBeNull();
+    const t = tempDir('syncwriter');
+    cleanups.push(t.cleanup);
+    const file = path.join(t.dir, 'w.bin');
+    const fd = openSync(file, 'w+');
+    const reports: [number, number, string][] = [];
+    const keep = setInterval(() => undefined, 1000);
+    try {
+      const all = new Promise<void>((resolve) => {
+        const writer = new native!.SyncWriter((id, written, error) => {
+          reports.push([id, written, error]);
+          if (reports.length === 4) {
+            writer.close();
+            resolve();
+          }
+        });
+        const sab = new SharedArrayBuffer(64);
+        new Uint8Array(sab).fill(7);
+        writer.submit(1, fd, 0, [new Uint8Array(sab)]);
+        writer.submit(2, fd, 64, [new Uint8Array(sab)]);
+        writer.submit(3, fd, 128, [new Uint8Array(sab)], true); // written, then the sync fails
+        writer.submit(4, fd, 192, [new Uint8Array(sab)]); // must not be written
+      });
+      await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 10_000))]);
+      expect(reports.map((r) => r[0])).toEqual([1, 2, 3, 4]);
+      expect(reports.slice(0, 2)).toEqual([[1, 64, ''], [2, 64, '']]);
+      expect(reports[2]![2]).toMatch(/^EIO: fdatasync: injected/);
+      expect(reports[3]![2]).toMatch(/writer stopped after an earlier error/);
+      expect(readFileSync(file).length).toBe(192); // batch 4 never reached the file
+    } finally {
+      clearInterval(keep);
+      closeSync(fd);
+    }
+  });
+});
+
 describe.each(await backendsUnderTest())('WAL in a worker thread on the %s backend (the journaler setup)', (backend) => {
   it('appends views over a SharedArrayBuffer filled by the main thread; the log holds the shared bytes', async () => {
     const t = tempDir(`worker-${backend}`);
