@@ -174,7 +174,7 @@ export class Engine {
     // 1. Journaler: recover the WAL.
     const snapshotChannel = new MessageChannel();
     const journalerData: JournalerData = { walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1 };
-    const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [snapshotChannel.port1]);
+    const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [snapshotChannel.port1], 'closed');
     const recovered = (await journaler.waitFor('recovered', RECOVERY_TIMEOUT_MS)) as unknown as {
       backend: string; lastSequence: number; nextSequence: number; firstLogSequence: number | null; offsets: [number, number][];
       truncated: unknown; snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
@@ -225,9 +225,9 @@ export class Engine {
       shared, source: config.source, walDir, snapshot, replayFrom, replayTo, snapshotEvery: config.snapshotEvery,
       snapshotPort: snapshotChannel.port2, latencySampleEvery: 64,
     };
-    const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2]);
+    const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2], 'matcher-done');
     const sinkData: SinkData = { shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition };
-    this.supervisor.spawn(SINK, workerUrl('sink'), sinkData);
+    this.supervisor.spawn(SINK, workerUrl('sink'), sinkData, [], 'sink-done');
     const pollerData: PollerData = {
       shared, source: config.source, rate: config.rate, stopWhenIdleMs: config.stopWhenIdleMs,
       resume: { offsets: [...offsets], commandsAtLastOffset: [...lastCounts] },

