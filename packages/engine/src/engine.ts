@@ -269,6 +269,7 @@ export class Engine {
       for (const ring of this.rings) ring.halt();
       await journaler.waitFor('closed', EXIT_GRACE_MS);
       await this.supervisor.stopAll(EXIT_GRACE_MS);
+      if (config.source.kind === 'kafka') return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
       return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null);
     } finally {
       if (progress) clearInterval(progress);
