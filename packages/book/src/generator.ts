@@ -67,8 +67,9 @@ class Prng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
+  /** Uniform integer in [0, n). */
   int(n: number): number {
-    return this.u32() % n;
+    return Math.floor(this.u32() * 2.3283064365386963e-10 * n);
   }
   chance(p: number): boolean {
     return this.u32() < p * 4294967296;
@@ -85,9 +86,48 @@ interface SymState {
   liveAcct: Uint32Array;
   liveSide: Uint8Array;
   livePrice: Float64Array;
-  /** Open quantity the generator believes is left (0 for stops: not matchable until triggered). */
-  liveQty: Float64Array;
+  /** 1 for untriggered stops (not matchable), else 0. */
+  liveStop: Uint8Array;
+  /** Generator count when the order was tracked. */
+  liveTime: Float64Array;
   liveN: number;
+  /** Crossing orders seen, as monotonic stacks: buys (they kill sells at or below) and sells (kill buys at or above, negated). */
+  killSells: Sweeps;
+  killBuys: Sweeps;
+}
+
+/**
+ * Monotonic stack of (time, value) with values strictly decreasing from bottom to top, so the
+ * first entry after time t holds the maximum value of everything pushed after t.
+ */
+class Sweeps {
+  t = new Float64Array(64);
+  v = new Float64Array(64);
+  n = 0;
+  push(time: number, value: number): void {
+    while (this.n > 0 && this.v[this.n - 1]! <= value) this.n--;
+    if (this.n === this.t.length) {
+      const t = new Float64Array(this.n * 2);
+      t.set(this.t);
+      this.t = t;
+      const v = new Float64Array(this.n * 2);
+      v.set(this.v);
+      this.v = v;
+    }
+    this.t[this.n] = time;
+    this.v[this.n++] = value;
+  }
+  /** Max value pushed strictly after `time` (-Infinity if none). */
+  maxAfter(time: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.t[mid]! <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.n ? this.v[lo]! : -Infinity;
+  }
 }
 
 export class OrderFlowGenerator {
@@ -136,8 +176,11 @@ export class OrderFlowGenerator {
       liveAcct: new Uint32Array(this.cap),
       liveSide: new Uint8Array(this.cap),
       livePrice: new Float64Array(this.cap),
-      liveQty: new Float64Array(this.cap),
+      liveStop: new Uint8Array(this.cap),
+      liveTime: new Float64Array(this.cap),
       liveN: 0,
+      killSells: new Sweeps(),
+      killBuys: new Sweeps(),
     }));
   }
 
@@ -217,27 +260,24 @@ export class OrderFlowGenerator {
     s.liveAcct[i] = c.accountId;
     s.liveSide[i] = c.side;
     s.livePrice[i] = c.price;
-    s.liveQty[i] = c.type === OrderType.Stop || c.type === OrderType.StopLimit ? 0 : c.qty;
+    s.liveStop[i] = c.type === OrderType.Stop || c.type === OrderType.StopLimit ? 1 : 0;
+    s.liveTime[i] = this.count;
   }
 
   /**
-   * A rough fill model so that cancels and amends mostly target orders that are still live: a
-   * marketable order consumes tracked opposite orders it crosses (scan order, not exact price
-   * priority), which are then forgotten.
+   * A rough fill model so that cancels and amends mostly target live orders: an order that may
+   * cross (price `limit`) is remembered, and a tracked opposite order it crosses, placed before
+   * it, is presumed filled (quantities ignored). O(1) push, O(log n) check.
    */
-  private consume(s: SymState, side: Side, limit: number, qty: number): void {
-    for (let k = s.liveN - 1; k >= 0 && qty > 0; k--) {
-      if (s.liveSide[k] === side || s.liveQty[k] === 0) continue;
-      const p = s.livePrice[k]!;
-      if (side === Side.Buy ? p > limit : p < limit) continue;
-      const q = s.liveQty[k]!;
-      if (q > qty) {
-        s.liveQty[k] = q - qty;
-        return;
-      }
-      qty -= q;
-      this.removeLive(s, k);
-    }
+  private sweep(s: SymState, side: Side, limit: number): void {
+    if (side === Side.Buy) s.killSells.push(this.count, limit);
+    else s.killBuys.push(this.count, -limit);
+  }
+
+  private presumedFilled(s: SymState, k: number): boolean {
+    if (s.liveStop[k] === 1) return false;
+    const p = s.livePrice[k]!;
+    return s.liveSide[k] === Side.Buy ? s.killBuys.maxAfter(s.liveTime[k]!) >= -p : s.killSells.maxAfter(s.liveTime[k]!) >= p;
   }
 
   private passive(s: SymState, into: Command): Command {
@@ -245,15 +285,23 @@ export class OrderFlowGenerator {
     this.base(s, into, side);
     const d = 1 + this.depthTicks();
     into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
-    this.consume(s, side, into.price, into.qty);
+    this.sweep(s, side, into.price);
     this.track(s, into);
     return into;
   }
 
+  /** A tracked order to cancel or amend (recent ones preferred, presumed-filled ones dropped); -1 if none. */
   private pickLive(s: SymState): number {
-    // Prefer recent orders (like real flow, most cancels hit fresh quotes).
-    const n = s.liveN;
-    return this.rng.chance(0.7) ? n - 1 - this.rng.int(Math.min(n, 64)) : this.rng.int(n);
+    for (let attempt = 0; attempt < 4 && s.liveN > 0; attempt++) {
+      const n = s.liveN;
+      const k = this.rng.chance(0.7) ? n - 1 - this.rng.int(Math.min(n, 64)) : this.rng.int(n);
+      if (attempt < 3 && this.presumedFilled(s, k)) {
+        this.removeLive(s, k);
+        continue;
+      }
+      return k;
+    }
+    return -1;
   }
 
   private removeLive(s: SymState, k: number): void {
@@ -262,11 +310,13 @@ export class OrderFlowGenerator {
     s.liveAcct[k] = s.liveAcct[last]!;
     s.liveSide[k] = s.liveSide[last]!;
     s.livePrice[k] = s.livePrice[last]!;
-    s.liveQty[k] = s.liveQty[last]!;
+    s.liveStop[k] = s.liveStop[last]!;
+    s.liveTime[k] = s.liveTime[last]!;
   }
 
   private cancel(s: SymState, into: Command): Command {
     const k = this.pickLive(s);
+    if (k < 0) return this.passive(s, into);
     into.kind = CommandKind.Cancel;
     into.orderId = s.liveIds[k]!;
     into.accountId = s.liveAcct[k]!;
@@ -282,6 +332,7 @@ export class OrderFlowGenerator {
   private amend(s: SymState, into: Command): Command {
     const r = this.rng;
     const k = this.pickLive(s);
+    if (k < 0) return this.passive(s, into);
     into.kind = CommandKind.Amend;
     into.orderId = s.liveIds[k]!;
     into.accountId = s.liveAcct[k]!;
@@ -297,8 +348,9 @@ export class OrderFlowGenerator {
       const d = 1 + this.depthTicks();
       into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
       s.livePrice[k] = into.price;
+      s.liveTime[k] = this.count; // re-enters the book now
+      this.sweep(s, side as Side, into.price);
     } else into.qty = this.qty(s) + 10 * s.lot; // grow: loses priority
-    if (into.qty !== 0 && s.liveQty[k] !== 0) s.liveQty[k] = into.qty;
     return into;
   }
 
@@ -309,12 +361,13 @@ export class OrderFlowGenerator {
     if (r.chance(0.4)) {
       into.type = OrderType.Market;
       into.price = 0;
-      this.consume(s, side, side === Side.Buy ? Infinity : -Infinity, into.qty);
+      // a market order reaches a few ticks past the mid
+      this.sweep(s, side, (side === Side.Buy ? s.mid + 2 : s.mid - 2) * s.tick);
       return into;
     }
     const d = r.int(4);
     into.price = (side === Side.Buy ? s.mid + d : s.mid - d) * s.tick;
-    this.consume(s, side, into.price, into.qty);
+    this.sweep(s, side, into.price);
     if (!this.subset && r.chance(0.5)) into.tif = TimeInForce.IOC;
     else this.track(s, into);
     return into;
