@@ -591,7 +591,28 @@ export class MatchingEngine {
     this.oTif[o] = tif;
     this.oStp[o] = stp;
     this.oLevel[o] = NONE;
-    this.report(cmd, o, ExecStatus.Accepted, 0, 0, 0, 0, sink);
+    // ACCEPTED straight from the command's values (the order's fields are the same)
+    const r = this.rep;
+    r.seq = cmd.seq;
+    r.timestamp = cmd.timestamp;
+    r.status = ExecStatus.Accepted;
+    r.reason = 0;
+    r.field = 0;
+    r.symbolId = cmd.symbolId;
+    r.orderId = cmd.orderId;
+    r.accountId = cmd.accountId;
+    r.side = side;
+    r.type = type;
+    r.tif = tif;
+    r.price = cmd.price;
+    r.stopPrice = cmd.stopPrice;
+    r.qty = qty;
+    r.cumQty = 0;
+    r.leavesQty = qty;
+    r.lastQty = 0;
+    r.lastPrice = 0;
+    r.tradeId = 0;
+    sink.onReport(r);
     if (isStop) {
       this.oState[o] = ST_STOP;
       const lp = book.lastPrice;
