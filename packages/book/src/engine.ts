@@ -248,11 +248,9 @@ export class MatchingEngine {
 
   // level pool
   private lCap: number;
-  private lPrice!: Float64Array;
-  private lQty!: Float64Array;
-  private lHead!: Int32Array;
-  private lTail!: Int32Array;
-  private lCount!: Int32Array;
+  // one 32-byte record per price level: lf[l*4 + 0..1] price, qty | li[l*8 + 4..6] head, tail, count
+  private lf!: Float64Array;
+  private li!: Int32Array;
   private lFree!: Int32Array;
   private lFreeN = 0;
 
@@ -293,21 +291,10 @@ export class MatchingEngine {
   }
 
   private allocLevels(cap: number, old: number): void {
-    const growF = (a: Float64Array | undefined): Float64Array => {
-      const n = new Float64Array(cap);
-      if (a) n.set(a);
-      return n;
-    };
-    const growI = (a: Int32Array | undefined): Int32Array => {
-      const n = new Int32Array(cap);
-      if (a) n.set(a);
-      return n;
-    };
-    this.lPrice = growF(this.lPrice);
-    this.lQty = growF(this.lQty);
-    this.lHead = growI(this.lHead);
-    this.lTail = growI(this.lTail);
-    this.lCount = growI(this.lCount);
+    const buf = new ArrayBuffer(cap * 32);
+    if (this.lf && old > 0) new Uint8Array(buf).set(new Uint8Array(this.lf.buffer, 0, old * 32));
+    this.lf = new Float64Array(buf);
+    this.li = new Int32Array(buf);
     const free = new Int32Array(cap);
     if (this.lFree) free.set(this.lFree.subarray(0, this.lFreeN));
     let n = this.lFreeN;
@@ -330,11 +317,11 @@ export class MatchingEngine {
   private newLevel(price: number): number {
     if (this.lFreeN === 0) this.allocLevels(this.lCap * 2, this.lCap);
     const l = this.lFree[--this.lFreeN]!;
-    this.lPrice[l] = price;
-    this.lQty[l] = 0;
-    this.lHead[l] = NONE;
-    this.lTail[l] = NONE;
-    this.lCount[l] = 0;
+    this.lf[l * 4] = price;
+    this.lf[l * 4 + 1] = 0;
+    this.li[l * 8 + 4] = NONE;
+    this.li[l * 8 + 5] = NONE;
+    this.li[l * 8 + 6] = 0;
     return l;
   }
 
@@ -378,7 +365,7 @@ export class MatchingEngine {
       const arr = s === 0 ? out.bids : out.asks;
       for (let i = lad.n - 1; i >= 0 && arr.length < levels; i--) {
         const l = lad.lv[i]!;
-        arr.push({ price: this.lPrice[l]!, qty: this.lQty[l]!, orders: this.lCount[l]! });
+        arr.push({ price: this.lf[l * 4]!, qty: this.lf[l * 4 + 1]!, orders: this.li[l * 8 + 6]! });
       }
     }
     return out;
@@ -657,7 +644,7 @@ export class MatchingEngine {
     if (!priceChanged && newLeaves <= oldLeaves) {
       // keeps its time priority
       const l = this.i32[o * 20 + 14]!;
-      this.lQty[l] = this.lQty[l]! - (oldLeaves - newLeaves);
+      this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - (oldLeaves - newLeaves);
       this.f64[o * 10 + 4] = newLeaves;
       this.f64[o * 10 + 3] = this.f64[o * 10 + 5]! + newLeaves;
       this.report(cmd, o, ExecStatus.Amended, 0, 0, 0, 0, sink);
@@ -693,11 +680,11 @@ export class MatchingEngine {
       if (opp.keys[i]! < thr) return false;
       const l = opp.lv[i]!;
       if (stp === StpMode.None) {
-        need -= this.lQty[l]!;
+        need -= this.lf[l * 4 + 1]!;
         if (need <= 0) return true;
         continue;
       }
-      for (let m = this.lHead[l]!; m !== NONE; m = this.i32[m * 20 + 12]!) {
+      for (let m = this.li[l * 8 + 4]!; m !== NONE; m = this.i32[m * 20 + 12]!) {
         if (this.u32[m * 20 + 15] === acct) {
           if (stp === StpMode.CancelOldest) continue;
           return false; // CancelNewest / CancelBoth stop the taker here
@@ -730,8 +717,8 @@ export class MatchingEngine {
       const li = opp.n - 1;
       if (opp.keys[li]! < thr) break;
       const l = opp.lv[li]!;
-      const price = this.lPrice[l]!;
-      let m = this.lHead[l]!;
+      const price = this.lf[l * 4]!;
+      let m = this.li[l * 8 + 4]!;
       while (m !== NONE && leaves > 0) {
         const next = this.i32[m * 20 + 12]!;
         if (stpOn && this.u32[m * 20 + 15] === acct) {
@@ -766,7 +753,7 @@ export class MatchingEngine {
         // maker
         this.f64[m * 10 + 4] = ml - q;
         this.f64[m * 10 + 5] = this.f64[m * 10 + 5]! + q;
-        this.lQty[l] = this.lQty[l]! - q;
+        this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - q;
         if (ml === q) {
           this.report(cmd, m, ExecStatus.Filled, 0, q, price, tradeId, sink);
           this.unlinkFilled(book, m, l);
@@ -832,14 +819,14 @@ export class MatchingEngine {
       l = this.newLevel(price);
       lad.insertAt(i, key, l);
     }
-    const tail = this.lTail[l]!;
+    const tail = this.li[l * 8 + 5]!;
     this.i32[o * 20 + 13] = tail;
     this.i32[o * 20 + 12] = NONE;
-    if (tail === NONE) this.lHead[l] = o;
+    if (tail === NONE) this.li[l * 8 + 4] = o;
     else this.i32[tail * 20 + 12] = o;
-    this.lTail[l] = o;
-    this.lCount[l] = this.lCount[l]! + 1;
-    this.lQty[l] = this.lQty[l]! + this.f64[o * 10 + 4]!;
+    this.li[l * 8 + 5] = o;
+    this.li[l * 8 + 6] = this.li[l * 8 + 6]! + 1;
+    this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! + this.f64[o * 10 + 4]!;
     this.i32[o * 20 + 14] = l;
     this.u8[o * 80 + 70] = ST_RESTING;
   }
@@ -847,7 +834,7 @@ export class MatchingEngine {
   /** Removes a resting order (with its open quantity) from its level; drops an emptied level. */
   private unlink(book: Book, o: number): void {
     const l = this.i32[o * 20 + 14]!;
-    this.lQty[l] = this.lQty[l]! - this.f64[o * 10 + 4]!;
+    this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - this.f64[o * 10 + 4]!;
     this.unlinkFilled(book, o, l);
   }
 
@@ -855,17 +842,17 @@ export class MatchingEngine {
   private unlinkFilled(book: Book, o: number, l: number): void {
     const prev = this.i32[o * 20 + 13]!;
     const next = this.i32[o * 20 + 12]!;
-    if (prev === NONE) this.lHead[l] = next;
+    if (prev === NONE) this.li[l * 8 + 4] = next;
     else this.i32[prev * 20 + 12] = next;
-    if (next === NONE) this.lTail[l] = prev;
+    if (next === NONE) this.li[l * 8 + 5] = prev;
     else this.i32[next * 20 + 13] = prev;
     this.i32[o * 20 + 14] = NONE;
-    const c = this.lCount[l]! - 1;
-    this.lCount[l] = c;
+    const c = this.li[l * 8 + 6]! - 1;
+    this.li[l * 8 + 6] = c;
     if (c === 0) {
       const side = this.u8[o * 80 + 66]!;
       const lad = book.ladders[side]!;
-      const price = this.lPrice[l]!;
+      const price = this.lf[l * 4]!;
       const key = side === Side.Buy ? price : -price;
       const i = lad.n > 0 && lad.keys[lad.n - 1] === key ? lad.n - 1 : lad.lowerBound(key);
       lad.removeAt(i);
@@ -957,8 +944,8 @@ export class MatchingEngine {
         w.u32(lad.n);
         for (let i = lad.n - 1; i >= 0; i--) {
           const l = lad.lv[i]!;
-          w.u32(this.lCount[l]!);
-          for (let m = this.lHead[l]!; m !== NONE; m = this.i32[m * 20 + 12]!) this.writeOrder(w, m);
+          w.u32(this.li[l * 8 + 6]!);
+          for (let m = this.li[l * 8 + 4]!; m !== NONE; m = this.i32[m * 20 + 12]!) this.writeOrder(w, m);
         }
       }
       for (let s = 0; s < 2; s++) {
