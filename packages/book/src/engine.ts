@@ -1,7 +1,7 @@
 // Deterministic multi-symbol price-time priority matching engine.
 //
-// Data layout (allocation-light): every order lives in struct-of-arrays typed arrays indexed by a
-// pooled slot number; price levels likewise. Each side of a book is a sorted ladder of level keys
+// Data layout (allocation-light): every order is an 80-byte record in one ArrayBuffer (several
+// typed-array views), indexed by a pooled slot number; price levels are 32-byte records likewise. Each side of a book is a sorted ladder of level keys
 // (bids: key = price, asks: key = -price, so on both sides the best level is the LAST element and
 // touch-side inserts/removes move few elements). Orders at a level form an intrusive doubly
 // linked FIFO (next/prev arrays), so cancel by id is a Map lookup plus an O(1) unlink.
