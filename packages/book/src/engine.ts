@@ -1,7 +1,7 @@
 // Deterministic multi-symbol price-time priority matching engine.
 //
-// Data layout (allocation-light): every order lives in struct-of-arrays typed arrays indexed by a
-// pooled slot number; price levels likewise. Each side of a book is a sorted ladder of level keys
+// Data layout (allocation-light): every order is an 80-byte record in one ArrayBuffer (several
+// typed-array views), indexed by a pooled slot number; price levels are 32-byte records likewise. Each side of a book is a sorted ladder of level keys
 // (bids: key = price, asks: key = -price, so on both sides the best level is the LAST element and
 // touch-side inserts/removes move few elements). Orders at a level form an intrusive doubly
 // linked FIFO (next/prev arrays), so cancel by id is a Map lookup plus an O(1) unlink.
@@ -209,6 +209,7 @@ class Book {
   ) {}
 }
 
+const ORDER_BYTES = 80;
 const SNAPSHOT_MAGIC = 0x424d5252; // 'RRMB'
 const SNAPSHOT_VERSION = 1;
 
@@ -234,32 +235,22 @@ export class MatchingEngine {
 
   // order pool (struct of arrays)
   private oCap: number;
-  private oId!: Float64Array;
-  private oPrice!: Float64Array;
-  private oStop!: Float64Array;
-  private oQty!: Float64Array;
-  private oLeaves!: Float64Array;
-  private oCum!: Float64Array;
-  private oAcct!: Uint32Array;
-  private oSym!: Uint16Array;
-  private oSide!: Uint8Array;
-  private oType!: Uint8Array;
-  private oTif!: Uint8Array;
-  private oStp!: Uint8Array;
-  private oState!: Uint8Array;
-  private oNext!: Int32Array;
-  private oPrev!: Int32Array;
-  private oLevel!: Int32Array;
+  // one 80-byte record per order in a single buffer, seen through several views:
+  //   f64[o*10 + 0..5] id, price, stopPrice, qty, leaves, cum | i32[o*20 + 12..14] next, prev, level
+  //   u32[o*20 + 15] account | u16[o*40 + 32] symbol | u8[o*80 + 66..70] side, type, tif, stp, state
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  private u32!: Uint32Array;
+  private u16!: Uint16Array;
+  private u8!: Uint8Array;
   private oFree!: Int32Array;
   private oFreeN = 0;
 
   // level pool
   private lCap: number;
-  private lPrice!: Float64Array;
-  private lQty!: Float64Array;
-  private lHead!: Int32Array;
-  private lTail!: Int32Array;
-  private lCount!: Int32Array;
+  // one 32-byte record per price level: lf[l*4 + 0..1] price, qty | li[l*8 + 4..6] head, tail, count
+  private lf!: Float64Array;
+  private li!: Int32Array;
   private lFree!: Int32Array;
   private lFreeN = 0;
 
@@ -280,28 +271,15 @@ export class MatchingEngine {
   // ------------------------------------------------------------------------------------------
   // pools
 
-  private allocOrders(cap: number, old: number): void {
-    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(a: T | undefined, C: new (n: number) => T): T => {
-      const n = new C(cap);
-      if (a) n.set(a as never);
-      return n;
-    };
-    this.oId = grow(this.oId, Float64Array);
-    this.oPrice = grow(this.oPrice, Float64Array);
-    this.oStop = grow(this.oStop, Float64Array);
-    this.oQty = grow(this.oQty, Float64Array);
-    this.oLeaves = grow(this.oLeaves, Float64Array);
-    this.oCum = grow(this.oCum, Float64Array);
-    this.oAcct = grow(this.oAcct, Uint32Array);
-    this.oSym = grow(this.oSym, Uint16Array);
-    this.oSide = grow(this.oSide, Uint8Array);
-    this.oType = grow(this.oType, Uint8Array);
-    this.oTif = grow(this.oTif, Uint8Array);
-    this.oStp = grow(this.oStp, Uint8Array);
-    this.oState = grow(this.oState, Uint8Array);
-    this.oNext = grow(this.oNext, Int32Array);
-    this.oPrev = grow(this.oPrev, Int32Array);
-    this.oLevel = grow(this.oLevel, Int32Array);
+  private allocOrders(cap: number, old: number, fresh = false): void {
+    const buf = new ArrayBuffer(cap * ORDER_BYTES);
+    const bytes = new Uint8Array(buf);
+    if (this.u8 && !fresh) bytes.set(this.u8.subarray(0, old * ORDER_BYTES));
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.u8 = bytes;
     const free = new Int32Array(cap);
     if (this.oFree) free.set(this.oFree.subarray(0, this.oFreeN));
     // push new slots so that the lowest index is popped first
@@ -313,21 +291,10 @@ export class MatchingEngine {
   }
 
   private allocLevels(cap: number, old: number): void {
-    const growF = (a: Float64Array | undefined): Float64Array => {
-      const n = new Float64Array(cap);
-      if (a) n.set(a);
-      return n;
-    };
-    const growI = (a: Int32Array | undefined): Int32Array => {
-      const n = new Int32Array(cap);
-      if (a) n.set(a);
-      return n;
-    };
-    this.lPrice = growF(this.lPrice);
-    this.lQty = growF(this.lQty);
-    this.lHead = growI(this.lHead);
-    this.lTail = growI(this.lTail);
-    this.lCount = growI(this.lCount);
+    const buf = new ArrayBuffer(cap * 32);
+    if (this.lf && old > 0) new Uint8Array(buf).set(new Uint8Array(this.lf.buffer, 0, old * 32));
+    this.lf = new Float64Array(buf);
+    this.li = new Int32Array(buf);
     const free = new Int32Array(cap);
     if (this.lFree) free.set(this.lFree.subarray(0, this.lFreeN));
     let n = this.lFreeN;
@@ -343,18 +310,18 @@ export class MatchingEngine {
   }
 
   private freeOrder(o: number): void {
-    this.oState[o] = ST_FREE;
+    this.u8[o * 80 + 70] = ST_FREE;
     this.oFree[this.oFreeN++] = o;
   }
 
   private newLevel(price: number): number {
     if (this.lFreeN === 0) this.allocLevels(this.lCap * 2, this.lCap);
     const l = this.lFree[--this.lFreeN]!;
-    this.lPrice[l] = price;
-    this.lQty[l] = 0;
-    this.lHead[l] = NONE;
-    this.lTail[l] = NONE;
-    this.lCount[l] = 0;
+    this.lf[l * 4] = price;
+    this.lf[l * 4 + 1] = 0;
+    this.li[l * 8 + 4] = NONE;
+    this.li[l * 8 + 5] = NONE;
+    this.li[l * 8 + 6] = 0;
     return l;
   }
 
@@ -398,7 +365,7 @@ export class MatchingEngine {
       const arr = s === 0 ? out.bids : out.asks;
       for (let i = lad.n - 1; i >= 0 && arr.length < levels; i--) {
         const l = lad.lv[i]!;
-        arr.push({ price: this.lPrice[l]!, qty: this.lQty[l]!, orders: this.lCount[l]! });
+        arr.push({ price: this.lf[l * 4]!, qty: this.lf[l * 4 + 1]!, orders: this.li[l * 8 + 6]! });
       }
     }
     return out;
@@ -415,18 +382,18 @@ export class MatchingEngine {
     if (o < 0) return undefined;
     return {
       orderId,
-      symbolId: this.oSym[o]!,
-      accountId: this.oAcct[o]!,
-      side: this.oSide[o] as Side,
-      type: this.oType[o] as OrderType,
-      tif: this.oTif[o] as TimeInForce,
-      stp: this.oStp[o] as StpMode,
-      price: this.oPrice[o]!,
-      stopPrice: this.oStop[o]!,
-      qty: this.oQty[o]!,
-      cumQty: this.oCum[o]!,
-      leavesQty: this.oLeaves[o]!,
-      pendingStop: this.oState[o] === ST_STOP,
+      symbolId: this.u16[o * 40 + 32]!,
+      accountId: this.u32[o * 20 + 15]!,
+      side: this.u8[o * 80 + 66] as Side,
+      type: this.u8[o * 80 + 67] as OrderType,
+      tif: this.u8[o * 80 + 68] as TimeInForce,
+      stp: this.u8[o * 80 + 69] as StpMode,
+      price: this.f64[o * 10 + 1]!,
+      stopPrice: this.f64[o * 10 + 2]!,
+      qty: this.f64[o * 10 + 3]!,
+      cumQty: this.f64[o * 10 + 5]!,
+      leavesQty: this.f64[o * 10 + 4]!,
+      pendingStop: this.u8[o * 80 + 70] === ST_STOP,
     };
   }
 
@@ -491,17 +458,17 @@ export class MatchingEngine {
     r.status = status;
     r.reason = reason;
     r.field = 0;
-    r.symbolId = this.oSym[o]!;
-    r.orderId = this.oId[o]!;
-    r.accountId = this.oAcct[o]!;
-    r.side = this.oSide[o] as Side;
-    r.type = this.oType[o] as OrderType;
-    r.tif = this.oTif[o] as TimeInForce;
-    r.price = this.oPrice[o]!;
-    r.stopPrice = this.oStop[o]!;
-    r.qty = this.oQty[o]!;
-    r.cumQty = this.oCum[o]!;
-    r.leavesQty = this.oLeaves[o]!;
+    r.symbolId = this.u16[o * 40 + 32]!;
+    r.orderId = this.f64[o * 10]!;
+    r.accountId = this.u32[o * 20 + 15]!;
+    r.side = this.u8[o * 80 + 66] as Side;
+    r.type = this.u8[o * 80 + 67] as OrderType;
+    r.tif = this.u8[o * 80 + 68] as TimeInForce;
+    r.price = this.f64[o * 10 + 1]!;
+    r.stopPrice = this.f64[o * 10 + 2]!;
+    r.qty = this.f64[o * 10 + 3]!;
+    r.cumQty = this.f64[o * 10 + 5]!;
+    r.leavesQty = this.f64[o * 10 + 4]!;
     r.lastQty = lastQty;
     r.lastPrice = lastPrice;
     r.tradeId = tradeId;
@@ -578,22 +545,43 @@ export class MatchingEngine {
     const tif = cmd.tif;
     const isStop = type === OrderType.Stop || type === OrderType.StopLimit;
     const stp = this.effectiveStp(cmd);
-    this.oId[o] = cmd.orderId;
-    this.oPrice[o] = cmd.price;
-    this.oStop[o] = cmd.stopPrice;
-    this.oQty[o] = qty;
-    this.oLeaves[o] = qty;
-    this.oCum[o] = 0;
-    this.oAcct[o] = cmd.accountId;
-    this.oSym[o] = cmd.symbolId;
-    this.oSide[o] = side;
-    this.oType[o] = type;
-    this.oTif[o] = tif;
-    this.oStp[o] = stp;
-    this.oLevel[o] = NONE;
-    this.report(cmd, o, ExecStatus.Accepted, 0, 0, 0, 0, sink);
+    this.f64[o * 10] = cmd.orderId;
+    this.f64[o * 10 + 1] = cmd.price;
+    this.f64[o * 10 + 2] = cmd.stopPrice;
+    this.f64[o * 10 + 3] = qty;
+    this.f64[o * 10 + 4] = qty;
+    this.f64[o * 10 + 5] = 0;
+    this.u32[o * 20 + 15] = cmd.accountId;
+    this.u16[o * 40 + 32] = cmd.symbolId;
+    this.u8[o * 80 + 66] = side;
+    this.u8[o * 80 + 67] = type;
+    this.u8[o * 80 + 68] = tif;
+    this.u8[o * 80 + 69] = stp;
+    this.i32[o * 20 + 14] = NONE;
+    // ACCEPTED straight from the command's values (the order's fields are the same)
+    const r = this.rep;
+    r.seq = cmd.seq;
+    r.timestamp = cmd.timestamp;
+    r.status = ExecStatus.Accepted;
+    r.reason = 0;
+    r.field = 0;
+    r.symbolId = cmd.symbolId;
+    r.orderId = cmd.orderId;
+    r.accountId = cmd.accountId;
+    r.side = side;
+    r.type = type;
+    r.tif = tif;
+    r.price = cmd.price;
+    r.stopPrice = cmd.stopPrice;
+    r.qty = qty;
+    r.cumQty = 0;
+    r.leavesQty = qty;
+    r.lastQty = 0;
+    r.lastPrice = 0;
+    r.tradeId = 0;
+    sink.onReport(r);
     if (isStop) {
-      this.oState[o] = ST_STOP;
+      this.u8[o * 80 + 70] = ST_STOP;
       const lp = book.lastPrice;
       if (lp !== 0 && (side === Side.Buy ? lp >= cmd.stopPrice : lp <= cmd.stopPrice)) {
         // already past its trigger: fires immediately
@@ -604,7 +592,7 @@ export class MatchingEngine {
       }
       return;
     }
-    this.oState[o] = ST_ACTIVE;
+    this.u8[o * 80 + 70] = ST_ACTIVE;
     const before = this.tradeSeq;
     this.execute(cmd, book, o, sink);
     if (this.tradeSeq !== before) this.checkStops(cmd, book, sink);
@@ -614,11 +602,11 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
-    if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
-    if (this.oState[o] === ST_STOP) book.stops[this.oSide[o]!]!.remove(o);
+    if (o < 0 || this.u16[o * 40 + 32] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (this.u32[o * 20 + 15] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
+    if (this.u8[o * 80 + 70] === ST_STOP) book.stops[this.u8[o * 80 + 66]!]!.remove(o);
     else this.unlink(book, o);
-    this.oLeaves[o] = 0;
+    this.f64[o * 10 + 4] = 0;
     this.ids.delete(cmd.orderId);
     this.report(cmd, o, ExecStatus.Cancelled, Reason.UserCancel, 0, 0, 0, sink);
     this.freeOrder(o);
@@ -628,9 +616,9 @@ export class MatchingEngine {
     const book = this.books[cmd.symbolId];
     if (book === undefined) return this.rejectCmd(cmd, Reason.UnknownSymbol, Field.Symbol, sink);
     const o = this.ids.get(cmd.orderId);
-    if (o < 0 || this.oSym[o] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
-    if (this.oAcct[o] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
-    const type = this.oType[o]!;
+    if (o < 0 || this.u16[o * 40 + 32] !== cmd.symbolId) return this.rejectCmd(cmd, Reason.UnknownOrder, Field.OrderId, sink);
+    if (this.u32[o * 20 + 15] !== cmd.accountId) return this.rejectCmd(cmd, Reason.NotOwner, Field.Account, sink);
+    const type = this.u8[o * 80 + 67]!;
     if (cmd.qty < 0 || !Number.isSafeInteger(cmd.qty)) return this.rejectCmd(cmd, Reason.InvalidQuantity, Field.Qty, sink);
     if (cmd.qty % book.lotSize !== 0) return this.rejectCmd(cmd, Reason.QtyOffLot, Field.Qty, sink);
     if (cmd.price < 0 || !Number.isSafeInteger(cmd.price)) return this.rejectCmd(cmd, Reason.InvalidPrice, Field.Price, sink);
@@ -638,36 +626,36 @@ export class MatchingEngine {
       if (type === OrderType.Stop) return this.rejectCmd(cmd, Reason.InvalidAmend, Field.Price, sink);
       if (cmd.price % book.tickSize !== 0) return this.rejectCmd(cmd, Reason.PriceOffTick, Field.Price, sink);
     }
-    const side = this.oSide[o]!;
-    const oldPrice = this.oPrice[o]!;
-    const oldLeaves = this.oLeaves[o]!;
+    const side = this.u8[o * 80 + 66]!;
+    const oldPrice = this.f64[o * 10 + 1]!;
+    const oldLeaves = this.f64[o * 10 + 4]!;
     const newPrice = cmd.price === 0 ? oldPrice : cmd.price;
     const newLeaves = cmd.qty === 0 ? oldLeaves : cmd.qty;
-    if (this.oState[o] === ST_STOP) {
-      this.oPrice[o] = newPrice;
-      this.oLeaves[o] = newLeaves;
-      this.oQty[o] = this.oCum[o]! + newLeaves;
+    if (this.u8[o * 80 + 70] === ST_STOP) {
+      this.f64[o * 10 + 1] = newPrice;
+      this.f64[o * 10 + 4] = newLeaves;
+      this.f64[o * 10 + 3] = this.f64[o * 10 + 5]! + newLeaves;
       this.report(cmd, o, ExecStatus.Amended, 0, 0, 0, 0, sink);
       return;
     }
     const opp = book.ladders[side ^ 1]!;
     const priceChanged = newPrice !== oldPrice;
-    if (priceChanged && this.oTif[o] === TimeInForce.PostOnly && this.crosses(opp, side, newPrice)) return this.rejectCmd(cmd, Reason.PostOnlyWouldCross, Field.Price, sink);
+    if (priceChanged && this.u8[o * 80 + 68] === TimeInForce.PostOnly && this.crosses(opp, side, newPrice)) return this.rejectCmd(cmd, Reason.PostOnlyWouldCross, Field.Price, sink);
     if (!priceChanged && newLeaves <= oldLeaves) {
       // keeps its time priority
-      const l = this.oLevel[o]!;
-      this.lQty[l] = this.lQty[l]! - (oldLeaves - newLeaves);
-      this.oLeaves[o] = newLeaves;
-      this.oQty[o] = this.oCum[o]! + newLeaves;
+      const l = this.i32[o * 20 + 14]!;
+      this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - (oldLeaves - newLeaves);
+      this.f64[o * 10 + 4] = newLeaves;
+      this.f64[o * 10 + 3] = this.f64[o * 10 + 5]! + newLeaves;
       this.report(cmd, o, ExecStatus.Amended, 0, 0, 0, 0, sink);
       return;
     }
     // loses priority: leaves the book and re-enters (possibly as a taker) at the new price
     this.unlink(book, o);
-    this.oPrice[o] = newPrice;
-    this.oLeaves[o] = newLeaves;
-    this.oQty[o] = this.oCum[o]! + newLeaves;
-    this.oState[o] = ST_ACTIVE;
+    this.f64[o * 10 + 1] = newPrice;
+    this.f64[o * 10 + 4] = newLeaves;
+    this.f64[o * 10 + 3] = this.f64[o * 10 + 5]! + newLeaves;
+    this.u8[o * 80 + 70] = ST_ACTIVE;
     this.report(cmd, o, ExecStatus.Amended, 0, 0, 0, 0, sink);
     const before = this.tradeSeq;
     this.execute(cmd, book, o, sink);
@@ -692,16 +680,16 @@ export class MatchingEngine {
       if (opp.keys[i]! < thr) return false;
       const l = opp.lv[i]!;
       if (stp === StpMode.None) {
-        need -= this.lQty[l]!;
+        need -= this.lf[l * 4 + 1]!;
         if (need <= 0) return true;
         continue;
       }
-      for (let m = this.lHead[l]!; m !== NONE; m = this.oNext[m]!) {
-        if (this.oAcct[m] === acct) {
+      for (let m = this.li[l * 8 + 4]!; m !== NONE; m = this.i32[m * 20 + 12]!) {
+        if (this.u32[m * 20 + 15] === acct) {
           if (stp === StpMode.CancelOldest) continue;
           return false; // CancelNewest / CancelBoth stop the taker here
         }
-        need -= this.oLeaves[m]!;
+        need -= this.f64[m * 10 + 4]!;
         if (need <= 0) return true;
       }
     }
@@ -713,27 +701,27 @@ export class MatchingEngine {
    * expires or cancels what is left.
    */
   private execute(cmd: Command, book: Book, o: number, sink: BookSink): void {
-    const side = this.oSide[o]!;
-    const type = this.oType[o]!;
+    const side = this.u8[o * 80 + 66]!;
+    const type = this.u8[o * 80 + 67]!;
     const isMarket = type === OrderType.Market || type === OrderType.Stop;
-    const limit = this.oPrice[o]!;
+    const limit = this.f64[o * 10 + 1]!;
     const thr = isMarket ? -Infinity : side === Side.Buy ? -limit : limit;
     const opp = book.ladders[side ^ 1]!;
-    const acct = this.oAcct[o]!;
-    const stp = this.oStp[o]!;
+    const acct = this.u32[o * 20 + 15]!;
+    const stp = this.u8[o * 80 + 69]!;
     const stpOn = stp !== StpMode.None;
-    let leaves = this.oLeaves[o]!;
+    let leaves = this.f64[o * 10 + 4]!;
     let takerCancelled = false;
     const trd = this.trd;
     while (leaves > 0 && opp.n > 0) {
       const li = opp.n - 1;
       if (opp.keys[li]! < thr) break;
       const l = opp.lv[li]!;
-      const price = this.lPrice[l]!;
-      let m = this.lHead[l]!;
+      const price = this.lf[l * 4]!;
+      let m = this.li[l * 8 + 4]!;
       while (m !== NONE && leaves > 0) {
-        const next = this.oNext[m]!;
-        if (stpOn && this.oAcct[m] === acct) {
+        const next = this.i32[m * 20 + 12]!;
+        if (stpOn && this.u32[m * 20 + 15] === acct) {
           if (stp === StpMode.CancelOldest || stp === StpMode.CancelBoth) {
             this.cancelMaker(cmd, book, m, sink);
           }
@@ -744,7 +732,7 @@ export class MatchingEngine {
           m = next;
           continue;
         }
-        const ml = this.oLeaves[m]!;
+        const ml = this.f64[m * 10 + 4]!;
         const q = ml < leaves ? ml : leaves;
         leaves -= q;
         const tradeId = ++this.tradeSeq;
@@ -756,27 +744,27 @@ export class MatchingEngine {
         trd.symbolId = book.symbolId;
         trd.price = price;
         trd.qty = q;
-        trd.makerOrderId = this.oId[m]!;
-        trd.takerOrderId = this.oId[o]!;
-        trd.makerAccountId = this.oAcct[m]!;
+        trd.makerOrderId = this.f64[m * 10]!;
+        trd.takerOrderId = this.f64[o * 10]!;
+        trd.makerAccountId = this.u32[m * 20 + 15]!;
         trd.takerAccountId = acct;
         trd.takerSide = side as Side;
         sink.onTrade(trd);
         // maker
-        this.oLeaves[m] = ml - q;
-        this.oCum[m] = this.oCum[m]! + q;
-        this.lQty[l] = this.lQty[l]! - q;
+        this.f64[m * 10 + 4] = ml - q;
+        this.f64[m * 10 + 5] = this.f64[m * 10 + 5]! + q;
+        this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - q;
         if (ml === q) {
           this.report(cmd, m, ExecStatus.Filled, 0, q, price, tradeId, sink);
           this.unlinkFilled(book, m, l);
-          this.ids.delete(this.oId[m]!);
+          this.ids.delete(this.f64[m * 10]!);
           this.freeOrder(m);
         } else {
           this.report(cmd, m, ExecStatus.PartiallyFilled, 0, q, price, tradeId, sink);
         }
         // taker
-        this.oLeaves[o] = leaves;
-        this.oCum[o] = this.oCum[o]! + q;
+        this.f64[o * 10 + 4] = leaves;
+        this.f64[o * 10 + 5] = this.f64[o * 10 + 5]! + q;
         this.report(cmd, o, leaves === 0 ? ExecStatus.Filled : ExecStatus.PartiallyFilled, 0, q, price, tradeId, sink);
         book.lastPrice = price;
         m = next;
@@ -785,23 +773,23 @@ export class MatchingEngine {
       // the level may be gone already (its last order filled or cancelled)
     }
     if (leaves === 0) {
-      this.ids.delete(this.oId[o]!);
+      this.ids.delete(this.f64[o * 10]!);
       this.freeOrder(o);
       return;
     }
     if (takerCancelled) {
       this.counters.stpCancels++;
-      this.oLeaves[o] = 0;
-      this.ids.delete(this.oId[o]!);
+      this.f64[o * 10 + 4] = 0;
+      this.ids.delete(this.f64[o * 10]!);
       this.report(cmd, o, ExecStatus.Cancelled, Reason.SelfTradePrevention, 0, 0, 0, sink);
       this.freeOrder(o);
       return;
     }
-    const tif = this.oTif[o]!;
+    const tif = this.u8[o * 80 + 68]!;
     if (isMarket || tif === TimeInForce.IOC || tif === TimeInForce.FOK) {
       this.counters.expired++;
-      this.oLeaves[o] = 0;
-      this.ids.delete(this.oId[o]!);
+      this.f64[o * 10 + 4] = 0;
+      this.ids.delete(this.f64[o * 10]!);
       this.report(cmd, o, ExecStatus.Expired, Reason.UnfilledRemainder, 0, 0, 0, sink);
       this.freeOrder(o);
       return;
@@ -812,16 +800,16 @@ export class MatchingEngine {
   private cancelMaker(cmd: Command, book: Book, m: number, sink: BookSink): void {
     this.counters.stpCancels++;
     this.unlink(book, m);
-    this.oLeaves[m] = 0;
-    this.ids.delete(this.oId[m]!);
+    this.f64[m * 10 + 4] = 0;
+    this.ids.delete(this.f64[m * 10]!);
     this.report(cmd, m, ExecStatus.Cancelled, Reason.SelfTradePrevention, 0, 0, 0, sink);
     this.freeOrder(m);
   }
 
   /** Appends order `o` to the tail of its price level (creating the level if needed). */
   private rest(book: Book, o: number): void {
-    const side = this.oSide[o]!;
-    const price = this.oPrice[o]!;
+    const side = this.u8[o * 80 + 66]!;
+    const price = this.f64[o * 10 + 1]!;
     const lad = book.ladders[side]!;
     const key = side === Side.Buy ? price : -price;
     const i = lad.lowerBound(key);
@@ -831,40 +819,40 @@ export class MatchingEngine {
       l = this.newLevel(price);
       lad.insertAt(i, key, l);
     }
-    const tail = this.lTail[l]!;
-    this.oPrev[o] = tail;
-    this.oNext[o] = NONE;
-    if (tail === NONE) this.lHead[l] = o;
-    else this.oNext[tail] = o;
-    this.lTail[l] = o;
-    this.lCount[l] = this.lCount[l]! + 1;
-    this.lQty[l] = this.lQty[l]! + this.oLeaves[o]!;
-    this.oLevel[o] = l;
-    this.oState[o] = ST_RESTING;
+    const tail = this.li[l * 8 + 5]!;
+    this.i32[o * 20 + 13] = tail;
+    this.i32[o * 20 + 12] = NONE;
+    if (tail === NONE) this.li[l * 8 + 4] = o;
+    else this.i32[tail * 20 + 12] = o;
+    this.li[l * 8 + 5] = o;
+    this.li[l * 8 + 6] = this.li[l * 8 + 6]! + 1;
+    this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! + this.f64[o * 10 + 4]!;
+    this.i32[o * 20 + 14] = l;
+    this.u8[o * 80 + 70] = ST_RESTING;
   }
 
   /** Removes a resting order (with its open quantity) from its level; drops an emptied level. */
   private unlink(book: Book, o: number): void {
-    const l = this.oLevel[o]!;
-    this.lQty[l] = this.lQty[l]! - this.oLeaves[o]!;
+    const l = this.i32[o * 20 + 14]!;
+    this.lf[l * 4 + 1] = this.lf[l * 4 + 1]! - this.f64[o * 10 + 4]!;
     this.unlinkFilled(book, o, l);
   }
 
   /** Unlinks `o` from level `l` (level qty already adjusted); drops the level when empty. */
   private unlinkFilled(book: Book, o: number, l: number): void {
-    const prev = this.oPrev[o]!;
-    const next = this.oNext[o]!;
-    if (prev === NONE) this.lHead[l] = next;
-    else this.oNext[prev] = next;
-    if (next === NONE) this.lTail[l] = prev;
-    else this.oPrev[next] = prev;
-    this.oLevel[o] = NONE;
-    const c = this.lCount[l]! - 1;
-    this.lCount[l] = c;
+    const prev = this.i32[o * 20 + 13]!;
+    const next = this.i32[o * 20 + 12]!;
+    if (prev === NONE) this.li[l * 8 + 4] = next;
+    else this.i32[prev * 20 + 12] = next;
+    if (next === NONE) this.li[l * 8 + 5] = prev;
+    else this.i32[next * 20 + 13] = prev;
+    this.i32[o * 20 + 14] = NONE;
+    const c = this.li[l * 8 + 6]! - 1;
+    this.li[l * 8 + 6] = c;
     if (c === 0) {
-      const side = this.oSide[o]!;
+      const side = this.u8[o * 80 + 66]!;
       const lad = book.ladders[side]!;
-      const price = this.lPrice[l]!;
+      const price = this.lf[l * 4]!;
       const key = side === Side.Buy ? price : -price;
       const i = lad.n > 0 && lad.keys[lad.n - 1] === key ? lad.n - 1 : lad.lowerBound(key);
       lad.removeAt(i);
@@ -907,15 +895,15 @@ export class MatchingEngine {
     for (let head = 0; head < n; head++) {
       const o = this.pending[head]!;
       this.counters.triggered++;
-      this.oState[o] = ST_ACTIVE;
+      this.u8[o * 80 + 70] = ST_ACTIVE;
       this.report(cmd, o, ExecStatus.Triggered, 0, 0, 0, 0, sink);
-      const side = this.oSide[o]!;
+      const side = this.u8[o * 80 + 66]!;
       const opp = book.ladders[side ^ 1]!;
-      const market = this.oType[o] === OrderType.Stop;
-      if (this.oTif[o] === TimeInForce.FOK && !this.canFill(opp, side, market ? NaN : this.oPrice[o]!, this.oLeaves[o]!, this.oAcct[o]!, this.oStp[o]!)) {
+      const market = this.u8[o * 80 + 67] === OrderType.Stop;
+      if (this.u8[o * 80 + 68] === TimeInForce.FOK && !this.canFill(opp, side, market ? NaN : this.f64[o * 10 + 1]!, this.f64[o * 10 + 4]!, this.u32[o * 20 + 15]!, this.u8[o * 80 + 69]!)) {
         this.counters.expired++;
-        this.oLeaves[o] = 0;
-        this.ids.delete(this.oId[o]!);
+        this.f64[o * 10 + 4] = 0;
+        this.ids.delete(this.f64[o * 10]!);
         this.report(cmd, o, ExecStatus.Expired, Reason.FokCannotFill, 0, 0, 0, sink);
         this.freeOrder(o);
         continue;
@@ -956,8 +944,8 @@ export class MatchingEngine {
         w.u32(lad.n);
         for (let i = lad.n - 1; i >= 0; i--) {
           const l = lad.lv[i]!;
-          w.u32(this.lCount[l]!);
-          for (let m = this.lHead[l]!; m !== NONE; m = this.oNext[m]!) this.writeOrder(w, m);
+          w.u32(this.li[l * 8 + 6]!);
+          for (let m = this.li[l * 8 + 4]!; m !== NONE; m = this.i32[m * 20 + 12]!) this.writeOrder(w, m);
         }
       }
       for (let s = 0; s < 2; s++) {
@@ -970,34 +958,34 @@ export class MatchingEngine {
   }
 
   private writeOrder(w: Writer, o: number): void {
-    w.f64(this.oId[o]!);
-    w.f64(this.oPrice[o]!);
-    w.f64(this.oStop[o]!);
-    w.f64(this.oQty[o]!);
-    w.f64(this.oLeaves[o]!);
-    w.f64(this.oCum[o]!);
-    w.u32(this.oAcct[o]!);
-    w.u32(this.oSide[o]! | (this.oType[o]! << 8) | (this.oTif[o]! << 16) | (this.oStp[o]! << 24));
+    w.f64(this.f64[o * 10]!);
+    w.f64(this.f64[o * 10 + 1]!);
+    w.f64(this.f64[o * 10 + 2]!);
+    w.f64(this.f64[o * 10 + 3]!);
+    w.f64(this.f64[o * 10 + 4]!);
+    w.f64(this.f64[o * 10 + 5]!);
+    w.u32(this.u32[o * 20 + 15]!);
+    w.u32(this.u8[o * 80 + 66]! | (this.u8[o * 80 + 67]! << 8) | (this.u8[o * 80 + 68]! << 16) | (this.u8[o * 80 + 69]! << 24));
   }
 
   private readOrder(r: Reader, symbolId: number): number {
     const o = this.newOrder();
-    this.oId[o] = r.f64();
-    this.oPrice[o] = r.f64();
-    this.oStop[o] = r.f64();
-    this.oQty[o] = r.f64();
-    this.oLeaves[o] = r.f64();
-    this.oCum[o] = r.f64();
-    this.oAcct[o] = r.u32();
+    this.f64[o * 10] = r.f64();
+    this.f64[o * 10 + 1] = r.f64();
+    this.f64[o * 10 + 2] = r.f64();
+    this.f64[o * 10 + 3] = r.f64();
+    this.f64[o * 10 + 4] = r.f64();
+    this.f64[o * 10 + 5] = r.f64();
+    this.u32[o * 20 + 15] = r.u32();
     const f = r.u32();
-    this.oSide[o] = f & 0xff;
-    this.oType[o] = (f >> 8) & 0xff;
-    this.oTif[o] = (f >> 16) & 0xff;
-    this.oStp[o] = (f >>> 24) & 0xff;
-    this.oSym[o] = symbolId;
-    this.oLevel[o] = NONE;
-    if (this.ids.has(this.oId[o]!)) throw new SnapshotError(`duplicate order id ${this.oId[o]} in snapshot`);
-    this.ids.set(this.oId[o]!, o);
+    this.u8[o * 80 + 66] = f & 0xff;
+    this.u8[o * 80 + 67] = (f >> 8) & 0xff;
+    this.u8[o * 80 + 68] = (f >> 16) & 0xff;
+    this.u8[o * 80 + 69] = (f >>> 24) & 0xff;
+    this.u16[o * 40 + 32] = symbolId;
+    this.i32[o * 20 + 14] = NONE;
+    if (this.ids.has(this.f64[o * 10]!)) throw new SnapshotError(`duplicate order id ${this.f64[o * 10]} in snapshot`);
+    this.ids.set(this.f64[o * 10]!, o);
     return o;
   }
 
@@ -1011,11 +999,10 @@ export class MatchingEngine {
     this.accountStp.clear();
     this.oFree = undefined as unknown as Int32Array;
     this.oFreeN = 0;
-    this.allocOrders(this.oCap, 0);
+    this.allocOrders(this.oCap, 0, true);
     this.lFree = undefined as unknown as Int32Array;
     this.lFreeN = 0;
     this.allocLevels(this.lCap, 0);
-    this.oState.fill(ST_FREE);
     for (let id = 0; id < this.books.length; id++) {
       const def = this.books[id];
       if (def) this.books[id] = new Book(def.symbolId, def.tickSize, def.lotSize);
@@ -1039,7 +1026,7 @@ export class MatchingEngine {
           const count = r.u32();
           for (let k = 0; k < count; k++) {
             const o = this.readOrder(r, symbolId);
-            if (this.oSide[o] !== s) throw new SnapshotError('order on the wrong side in snapshot');
+            if (this.u8[o * 80 + 66] !== s) throw new SnapshotError('order on the wrong side in snapshot');
             this.rest(book, o);
           }
         }
@@ -1049,8 +1036,8 @@ export class MatchingEngine {
         const n = r.u32();
         for (let i = 0; i < n; i++) {
           const o = this.readOrder(r, symbolId);
-          this.oState[o] = ST_STOP;
-          st.push(s === Side.Buy ? -this.oStop[o]! : this.oStop[o]!, o);
+          this.u8[o * 80 + 70] = ST_STOP;
+          st.push(s === Side.Buy ? -this.f64[o * 10 + 2]! : this.f64[o * 10 + 2]!, o);
         }
       }
     }

@@ -1,6 +1,12 @@
 // Seeded, deterministic, realistic order-flow generator: limit adds near the touch, cancels and
 // amends of live orders, marketable flow, and a sprinkling of IOC / FOK / post-only / stops and
 // per-order STP. Same seed + options => the same command stream, on any machine.
+//
+// To cancel and amend orders that are really live (not ones that already traded), the generator
+// runs every command it emits through a private shadow MatchingEngine and forgets orders as soon
+// as they fill, expire, get cancelled or rejected. That keeps the book's size stationary (adds
+// turn into cancels when `livePerSymbol` orders are live) at the cost of matching each command
+// twice (the generator costs about one matcher).
 import {
   CommandKind,
   OrderType,
@@ -9,9 +15,13 @@ import {
   TimeInForce,
   createCommand,
   syntheticSymbolTable,
+  ExecStatus,
   type Command,
+  type ExecutionReport,
   type SymbolTable,
 } from '@ringmatch/protocol';
+import { MatchingEngine, type BookSink } from './engine.js';
+import { IdMap } from './idmap.js';
 
 /** Relative weights of the command mix (need not sum to 1). */
 export interface FlowMix {
@@ -48,10 +58,16 @@ export interface OrderFlowOptions {
   /** Timestamp of the first command and the step between commands (default 1.7e15 us, 1). */
   timestampStart?: number;
   timestampStep?: number;
-  /** Live orders tracked per symbol for cancels/amends (default 1024). */
+  /** Live orders per symbol the flow aims at; adds turn into cancels above it (default 1024). */
   livePerSymbol?: number;
   /** Fraction of new orders carrying an explicit STP mode (default 0.05; 0 in subset mode). */
   stpRate?: number;
+  /**
+   * Track fills with a private shadow book (default true): cancels/amends then always target live
+   * orders. false halves the generator's cost; cancels then pick remembered orders blindly (about
+   * a fifth of the commands become "unknown order" rejects, as many orders have traded).
+   */
+  shadowBook?: boolean;
 }
 
 class Prng {
@@ -67,8 +83,9 @@ class Prng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
+  /** Uniform integer in [0, n). */
   int(n: number): number {
-    return this.u32() % n;
+    return Math.floor(this.u32() * 2.3283064365386963e-10 * n);
   }
   chance(p: number): boolean {
     return this.u32() < p * 4294967296;
@@ -81,19 +98,22 @@ interface SymState {
   lot: number;
   /** Mid price in ticks. */
   mid: number;
+  /** Reference price in ticks the mid reverts to. */
+  ref: number;
+  /** Live orders (per the shadow book): id, account, side, price; `index` maps id -> position. */
   liveIds: Float64Array;
   liveAcct: Uint32Array;
   liveSide: Uint8Array;
   livePrice: Float64Array;
-  /** Open quantity the generator believes is left (0 for stops: not matchable until triggered). */
-  liveQty: Float64Array;
   liveN: number;
+  index: IdMap;
 }
 
 export class OrderFlowGenerator {
   readonly symbols: SymbolTable;
   private readonly rng: Prng;
   private readonly syms: SymState[];
+  private readonly symById: (SymState | undefined)[] = [];
   private readonly accounts: number;
   private readonly cum: Float64Array;
   private readonly subset: boolean;
@@ -102,6 +122,8 @@ export class OrderFlowGenerator {
   private ts: number;
   private readonly tsStep: number;
   private readonly cap: number;
+  private readonly shadow: MatchingEngine | null;
+  private readonly shadowSink: BookSink;
   /** Commands generated so far. */
   count = 0;
 
@@ -127,18 +149,33 @@ export class OrderFlowGenerator {
     this.nextOrderId = options.firstOrderId ?? 1;
     this.ts = options.timestampStart ?? 1_700_000_000_000_000;
     this.tsStep = options.timestampStep ?? 1;
-    this.syms = this.symbols.list().map((d) => ({
-      id: d.id,
-      tick: d.tickSize,
-      lot: d.lotSize,
-      mid: Math.max(200, Math.round((d.refPrice ?? d.tickSize * 10_000) / d.tickSize)),
-      liveIds: new Float64Array(this.cap),
-      liveAcct: new Uint32Array(this.cap),
-      liveSide: new Uint8Array(this.cap),
-      livePrice: new Float64Array(this.cap),
-      liveQty: new Float64Array(this.cap),
-      liveN: 0,
-    }));
+    this.syms = this.symbols.list().map((d) => {
+      const mid = Math.max(200, Math.round((d.refPrice ?? d.tickSize * 10_000) / d.tickSize));
+      const st: SymState = {
+        id: d.id,
+        tick: d.tickSize,
+        lot: d.lotSize,
+        mid,
+        ref: mid,
+        liveIds: new Float64Array(this.cap),
+        liveAcct: new Uint32Array(this.cap),
+        liveSide: new Uint8Array(this.cap),
+        livePrice: new Float64Array(this.cap),
+        liveN: 0,
+        index: new IdMap(this.cap),
+      };
+      this.symById[d.id] = st;
+      return st;
+    });
+    this.shadow = options.shadowBook === false ? null : new MatchingEngine({ symbols: this.symbols, initialOrders: 1024, initialLevels: 256 });
+    const self = this;
+    this.shadowSink = {
+      onReport(r: ExecutionReport): void {
+        const st = r.status;
+        if (st === ExecStatus.Filled || st === ExecStatus.Cancelled || st === ExecStatus.Expired || st === ExecStatus.Rejected) self.forget(r.symbolId, r.orderId);
+      },
+      onTrade(): void {},
+    };
   }
 
   /** Fills `into` (or a new command) with the next command of the stream and returns it. */
@@ -156,26 +193,34 @@ export class OrderFlowGenerator {
     into.field = 0;
     into.stopPrice = 0;
     into.stp = this.subset ? StpMode.None : StpMode.Default;
-    // slow random walk of the mid
-    if (r.chance(0.03)) s.mid += r.chance(0.5) ? 1 : -1;
-    if (s.mid < 100) s.mid = 100;
+    // slow, mean-reverting random walk of the mid (keeps the traded price range bounded)
+    if (r.chance(0.03)) {
+      const pull = (s.ref - s.mid) / 100;
+      s.mid += r.chance(0.5 + (pull > 0.3 ? 0.3 : pull < -0.3 ? -0.3 : pull)) ? 1 : -1;
+    }
     const u = r.u32() / 4294967296;
     const c = this.cum;
     let pick = u < c[0]! ? 0 : u < c[1]! ? 1 : u < c[2]! ? 2 : u < c[3]! ? 3 : 4;
     if ((pick === 1 || pick === 3) && s.liveN === 0) pick = 0;
-    if (pick === 0 && s.liveN >= this.cap) pick = 1; // keep the tracked book bounded
+    if (pick === 0 && s.liveN >= this.cap) pick = 1; // keep the book's size stationary
     switch (pick) {
       case 0:
-        return this.passive(s, into);
+        this.passive(s, into);
+        break;
       case 1:
-        return this.cancel(s, into);
+        this.cancel(s, into);
+        break;
       case 2:
-        return this.marketable(s, into);
+        this.marketable(s, into);
+        break;
       case 3:
-        return this.amend(s, into);
+        this.amend(s, into);
+        break;
       default:
-        return this.special(s, into);
+        this.special(s, into);
     }
+    if (this.shadow !== null) this.shadow.process(into, this.shadowSink);
+    return into;
   }
 
   /** Fills an array of n fresh commands. */
@@ -210,6 +255,7 @@ export class OrderFlowGenerator {
     return a < b ? a : b;
   }
 
+  /** Remembers a new order as live (the shadow book forgets it again when it completes). */
   private track(s: SymState, c: Command): void {
     if (s.liveN >= this.cap) return;
     const i = s.liveN++;
@@ -217,55 +263,40 @@ export class OrderFlowGenerator {
     s.liveAcct[i] = c.accountId;
     s.liveSide[i] = c.side;
     s.livePrice[i] = c.price;
-    s.liveQty[i] = c.type === OrderType.Stop || c.type === OrderType.StopLimit ? 0 : c.qty;
+    s.index.set(c.orderId, i);
   }
 
-  /**
-   * A rough fill model so that cancels and amends mostly target orders that are still live: a
-   * marketable order consumes tracked opposite orders it crosses (scan order, not exact price
-   * priority), which are then forgotten.
-   */
-  private consume(s: SymState, side: Side, limit: number, qty: number): void {
-    for (let k = s.liveN - 1; k >= 0 && qty > 0; k--) {
-      if (s.liveSide[k] === side || s.liveQty[k] === 0) continue;
-      const p = s.livePrice[k]!;
-      if (side === Side.Buy ? p > limit : p < limit) continue;
-      const q = s.liveQty[k]!;
-      if (q > qty) {
-        s.liveQty[k] = q - qty;
-        return;
-      }
-      qty -= q;
-      this.removeLive(s, k);
+  private forget(symbolId: number, orderId: number): void {
+    const s = this.symById[symbolId];
+    if (s === undefined) return;
+    const k = s.index.get(orderId);
+    if (k < 0) return;
+    s.index.delete(orderId);
+    const last = --s.liveN;
+    if (k !== last) {
+      s.liveIds[k] = s.liveIds[last]!;
+      s.liveAcct[k] = s.liveAcct[last]!;
+      s.liveSide[k] = s.liveSide[last]!;
+      s.livePrice[k] = s.livePrice[last]!;
+      s.index.set(s.liveIds[k]!, k);
     }
   }
 
-  private passive(s: SymState, into: Command): Command {
+  private passive(s: SymState, into: Command): void {
     const side = this.rng.chance(0.5) ? Side.Buy : Side.Sell;
     this.base(s, into, side);
     const d = 1 + this.depthTicks();
     into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
-    this.consume(s, side, into.price, into.qty);
     this.track(s, into);
-    return into;
   }
 
+  /** A live order, recent ones preferred (most cancels hit fresh quotes). */
   private pickLive(s: SymState): number {
-    // Prefer recent orders (like real flow, most cancels hit fresh quotes).
     const n = s.liveN;
     return this.rng.chance(0.7) ? n - 1 - this.rng.int(Math.min(n, 64)) : this.rng.int(n);
   }
 
-  private removeLive(s: SymState, k: number): void {
-    const last = --s.liveN;
-    s.liveIds[k] = s.liveIds[last]!;
-    s.liveAcct[k] = s.liveAcct[last]!;
-    s.liveSide[k] = s.liveSide[last]!;
-    s.livePrice[k] = s.livePrice[last]!;
-    s.liveQty[k] = s.liveQty[last]!;
-  }
-
-  private cancel(s: SymState, into: Command): Command {
+  private cancel(s: SymState, into: Command): void {
     const k = this.pickLive(s);
     into.kind = CommandKind.Cancel;
     into.orderId = s.liveIds[k]!;
@@ -275,11 +306,10 @@ export class OrderFlowGenerator {
     into.tif = TimeInForce.GTC;
     into.price = 0;
     into.qty = 0;
-    this.removeLive(s, k);
-    return into;
+    if (this.shadow === null) this.forget(s.id, into.orderId);
   }
 
-  private amend(s: SymState, into: Command): Command {
+  private amend(s: SymState, into: Command): void {
     const r = this.rng;
     const k = this.pickLive(s);
     into.kind = CommandKind.Amend;
@@ -292,35 +322,30 @@ export class OrderFlowGenerator {
     into.qty = 0;
     const what = r.int(10);
     if (what < 5) into.qty = (1 + r.int(3)) * s.lot; // usually a shrink: keeps priority
-    else if (what < 8) {
+    else if (what < 8 && s.livePrice[k] !== 0) {
       const side = s.liveSide[k]!;
       const d = 1 + this.depthTicks();
       into.price = (side === Side.Buy ? s.mid - d : s.mid + d) * s.tick;
       s.livePrice[k] = into.price;
     } else into.qty = this.qty(s) + 10 * s.lot; // grow: loses priority
-    if (into.qty !== 0 && s.liveQty[k] !== 0) s.liveQty[k] = into.qty;
-    return into;
   }
 
-  private marketable(s: SymState, into: Command): Command {
+  private marketable(s: SymState, into: Command): void {
     const r = this.rng;
     const side = r.chance(0.5) ? Side.Buy : Side.Sell;
     this.base(s, into, side);
     if (r.chance(0.4)) {
       into.type = OrderType.Market;
       into.price = 0;
-      this.consume(s, side, side === Side.Buy ? Infinity : -Infinity, into.qty);
-      return into;
+      return;
     }
     const d = r.int(4);
     into.price = (side === Side.Buy ? s.mid + d : s.mid - d) * s.tick;
-    this.consume(s, side, into.price, into.qty);
     if (!this.subset && r.chance(0.5)) into.tif = TimeInForce.IOC;
     else this.track(s, into);
-    return into;
   }
 
-  private special(s: SymState, into: Command): Command {
+  private special(s: SymState, into: Command): void {
     const r = this.rng;
     const side = r.chance(0.5) ? Side.Buy : Side.Sell;
     this.base(s, into, side);
@@ -329,25 +354,24 @@ export class OrderFlowGenerator {
       case 0: // FOK near or through the touch
         into.tif = TimeInForce.FOK;
         into.price = (s.mid + sign * r.int(3)) * s.tick;
-        return into;
+        return;
       case 1: // post-only near the touch (some will cross and be rejected)
         into.tif = TimeInForce.PostOnly;
         into.price = (s.mid - sign * r.int(3)) * s.tick;
         this.track(s, into);
-        return into;
+        return;
       case 2: // stop-market beyond the touch
         into.type = OrderType.Stop;
         into.price = 0;
         into.stopPrice = (s.mid + sign * (1 + r.int(6))) * s.tick;
         this.track(s, into);
-        return into;
+        return;
       default: // stop-limit
         into.type = OrderType.StopLimit;
         into.stopPrice = (s.mid + sign * (1 + r.int(6))) * s.tick;
         into.price = into.stopPrice + sign * r.int(3) * s.tick;
         if (r.chance(0.3)) into.tif = TimeInForce.IOC;
         this.track(s, into);
-        return into;
     }
   }
 }

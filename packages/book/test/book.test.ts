@@ -401,4 +401,33 @@ describe('OrderFlowGenerator', () => {
     expect(reports).toBeGreaterThan(20_000);
     expect(e.counters.trades).toBeGreaterThan(1000);
   });
+
+  it('cancels and amends target live orders, and the book size stays bounded', () => {
+    const gen = new OrderFlowGenerator({ seed: 5, symbols: 2, livePerSymbol: 300 });
+    const e = new MatchingEngine({ symbols: gen.symbols });
+    const reasons = new Map<number, number>();
+    const sink = {
+      onReport(r: ExecutionReport) {
+        if (r.status === ExecStatus.Rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+      },
+      onTrade() {},
+    };
+    let maxOpen = 0;
+    for (let i = 1; i <= 100_000; i++) {
+      const c = gen.next();
+      c.seq = i;
+      e.process(c, sink);
+      if (i % 1000 === 0) maxOpen = Math.max(maxOpen, e.openOrders);
+    }
+    expect(reasons.get(Reason.UnknownOrder) ?? 0).toBe(0);
+    expect(reasons.get(Reason.NotOwner) ?? 0).toBe(0);
+    expect(e.counters.cancels).toBeGreaterThan(20_000);
+    expect(maxOpen).toBeLessThanOrEqual(2 * 300 + 50);
+    // without the shadow book the stream is the blind variant: many cancels miss
+    const blind = new OrderFlowGenerator({ seed: 5, symbols: 2, livePerSymbol: 300, shadowBook: false });
+    const e2 = new MatchingEngine({ symbols: blind.symbols });
+    let unknown = 0;
+    for (let i = 1; i <= 20_000; i++) e2.process(blind.next(), { onReport: (r) => void (r.reason === Reason.UnknownOrder && unknown++), onTrade() {} });
+    expect(unknown).toBeGreaterThan(0);
+  });
 });

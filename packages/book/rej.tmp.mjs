@@ -1,7 +1,0 @@
-import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
-const g = new OrderFlowGenerator({ seed: 1, symbols: 1, accounts: 1000, livePerSymbol: 1024 });
-const e = new MatchingEngine({ symbols: g.symbols });
-const m = new Map();
-const sink = { onReport(r) { if (r.status === 2) m.set(r.reason, (m.get(r.reason) ?? 0) + 1); }, onTrade() {} };
-for (let i = 1; i <= 3000000; i++) { if (i % 500000 === 0) console.log(i, e.openOrders, e.depth(1,1000).bids.length, e.depth(1,1000).asks.length); const c = g.next(); c.seq = i; e.process(c, sink); }
-console.log([...m].sort((a,b)=>b[1]-a[1]), 'open', e.openOrders);
