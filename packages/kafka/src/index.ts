@@ -1,5 +1,5 @@
 export { logLevel } from 'kafkajs';
-export { createKafka, parseBrokers, withTimeout, KafkaConfigError, KafkaTimeoutError } from './client.js';
+export { createKafka, parseBrokers, withTimeout, KafkaConfigError, KafkaTimeoutError, IDEMPOTENT_RETRY } from './client.js';
 export type { CreateKafkaOptions } from './client.js';
 export { ensureTopics, deleteTopics, partitionCount, topicOffsets } from './admin.js';
 export type { TopicSpec } from './admin.js';
