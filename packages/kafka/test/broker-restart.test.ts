@@ -10,7 +10,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe.skipIf(!canStartBroker())('broker restart while consuming and publishing (real broker)', () => {
   beforeAll(async () => {
     await startBroker({ port: PORT, heap: '384m' });
-  }, 200_000);
+  }, 900_000); // a fresh machine fetches the broker jars with Maven first
   afterAll(async () => {
     await stopBroker({ port: PORT });
   }, 90_000);

@@ -48,7 +48,7 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
   let broker: TestBroker;
   beforeAll(async () => {
     broker = await ensureBroker();
-  });
+  }, 900_000); // a fresh machine fetches the broker jars with Maven first
   afterAll(async () => {
     await broker?.release();
   });

@@ -34,7 +34,7 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
   const sources: OrderSource[] = [];
   beforeAll(async () => {
     broker = await ensureBroker();
-  });
+  }, 900_000); // a fresh machine fetches the broker jars with Maven first
   afterEach(async () => {
     await Promise.all(sources.splice(0).map((s) => s.stop({ timeoutMs: 15_000 })));
   });
