@@ -5,7 +5,7 @@ export { ensureTopics, deleteTopics, partitionCount, topicOffsets } from './admi
 export type { TopicSpec } from './admin.js';
 export { OrderSource } from './source.js';
 export type { SourceRecord, SourceBatch, StartOffsets, OrderSourceHandlers, OrderSourceOptions } from './source.js';
-export { Publisher, partitionForKey, OutOfOrderError, PublishFailedError } from './publisher.js';
+export { Publisher, partitionForKey, OutOfOrderError, PublishFailedError, FIRST_HEADER, COUNT_HEADER } from './publisher.js';
 export type { OutputRecord, ResumePoint, PublisherOptions } from './publisher.js';
 export { lastPublishedSequence, readPosition, comparePositions, MissingSequenceError, SEQ_HEADER, IDX_HEADER } from './tail.js';
 export type { PublishedPosition } from './tail.js';
