@@ -44,20 +44,34 @@ export class PublishFailedError extends Error {
 const defaultPartitioner = Partitioners.DefaultPartitioner();
 const metadataCache = new Map<number, Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }>>();
 
+const keyCache = new Map<number, Map<string, number>>();
+
 /** The partition kafkajs' default partitioner (murmur2, Java-compatible) picks for a key. */
 export function partitionForKey(key: string | Buffer, partitions: number): number {
+  let cache: Map<string, number> | undefined;
+  if (typeof key === 'string') {
+    cache = keyCache.get(partitions);
+    if (!cache) keyCache.set(partitions, (cache = new Map()));
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+  }
   let meta = metadataCache.get(partitions);
   if (!meta) {
     meta = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     metadataCache.set(partitions, meta);
   }
-  return defaultPartitioner({ topic: '', partitionMetadata: meta, message: { key, value: null } });
+  const partition = defaultPartitioner({ topic: '', partitionMetadata: meta, message: { key, value: null } });
+  if (cache) {
+    if (cache.size >= 100_000) cache.clear(); // symbols are few; bound it anyway
+    cache.set(key as string, partition);
+  }
+  return partition;
 }
 
 export interface PublisherOptions {
   /** Output topics (they must exist: `ensureTopics`). */
   topics: string[];
-  /** Records per produce request (default 2000). */
+  /** Output records per produce request (default 2000; with `pack`, use more, e.g. 16000). */
   maxBatchRecords?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
@@ -197,7 +211,7 @@ export class Publisher {
         key: record.key,
         value: record.value,
         partition,
-        headers: { ...record.headers, [SEQ_HEADER]: String(pos.seq), [IDX_HEADER]: String(pos.idx) },
+        headers: this.options.pack ? undefined : { ...record.headers, [SEQ_HEADER]: String(pos.seq), [IDX_HEADER]: String(pos.idx) },
       },
     });
     this.counters.published++;
