@@ -3,7 +3,7 @@
 // (`engine-kafka:kafkajs-raw`). The helpers are exported so the engine suite produces the same
 // messages and measures the raw consume in the same run.
 import type { Kafka } from 'kafkajs';
-import { createKafka, ensureTopics, deleteTopics, withTimeout } from '@ringmatch/kafka';
+import { IDEMPOTENT_RETRY, Publisher, createKafka, ensureTopics, deleteTopics, withTimeout } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/kafka/testing';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 
@@ -134,6 +134,71 @@ export async function withBenchBroker<T>(ctx: BenchContext, fn: (kafka: Kafka) =
   }
 }
 
+/** A minimal length-prefixed batch codec for the packed publisher bench (the engine uses the protocol's). */
+function packValues(values: Array<string | Buffer>): Buffer {
+  const bufs = values.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+  const out = Buffer.allocUnsafe(bufs.reduce((n, b) => n + 4 + b.length, 0));
+  let at = 0;
+  for (const b of bufs) {
+    out.writeUInt32LE(b.length, at);
+    b.copy(out, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
+async function publishWithPublisher(kafka: Kafka, topic: string, n: number, batch: number, packed = false): Promise<number> {
+  if (packed) batch *= 8; // a request carries batch*8 outputs in batch*8/256 Kafka records
+  const publisher = new Publisher(kafka, { topics: [topic], maxBatchRecords: batch, skipResumePoint: true, ...(packed ? { pack: packValues, packMax: 256 } : {}) });
+  await publisher.connect();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    publisher.publish({ topic, key: SYMBOLS[i % SYMBOLS.length]!, value: benchOrder(i), seq: i });
+    if (publisher.pending >= batch * 4) await publisher.flush(); // bounded queue
+  }
+  await publisher.close();
+  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function publishRaw(kafka: Kafka, topic: string, n: number, batch: number): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
+  await producer.connect();
+  const start = process.hrtime.bigint();
+  try {
+    for (let i = 0; i < n; i += batch) {
+      const messages = [];
+      for (let j = i; j < Math.min(n, i + batch); j++) messages.push({ key: SYMBOLS[j % SYMBOLS.length]!, value: benchOrder(j), headers: { 'ringmatch-seq': String(j), 'ringmatch-idx': '0' } });
+      await withTimeout(producer.send({ topic, acks: -1, messages }), 60_000, 'raw publish');
+    }
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/**
+ * Publisher throughput (records/s, acknowledged) against a bare idempotent kafkajs producer sending
+ * the same records with the same headers in the same batch size; alternated, best of each.
+ */
+async function measurePublish(kafka: Kafka, n: number, batch: number, rounds: number): Promise<{ publisher: number; raw: number; packed: number }> {
+  const topics = Array.from({ length: 3 * rounds + 1 }, () => uniqueTopic('bench-trades'));
+  await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 4 })));
+  try {
+    await publishRaw(kafka, topics[0]!, Math.min(n, 10_000), batch); // warm-up (JIT, broker)
+    let publisher = 0;
+    let raw = 0;
+    let packed = 0;
+    for (let r = 0; r < rounds; r++) {
+      raw = Math.max(raw, await publishRaw(kafka, topics[1 + 3 * r]!, n, batch));
+      publisher = Math.max(publisher, await publishWithPublisher(kafka, topics[2 + 3 * r]!, n, batch));
+      packed = Math.max(packed, await publishWithPublisher(kafka, topics[3 + 3 * r]!, n, batch, true));
+    }
+    return { publisher, raw, packed };
+  } finally {
+    await deleteTopics(kafka, topics).catch(() => undefined);
+  }
+}
+
 export const groups: BenchGroup[] = [
   {
     group: 'kafka-raw',
@@ -171,6 +236,21 @@ export const groups: BenchGroup[] = [
       } else {
         yield result;
       }
+    },
+  },
+  {
+    group: 'kafka-publish',
+    async *run(ctx) {
+      const n = ctx.quick ? 30_000 : 100_000;
+      const batch = 2000;
+      const result = await withBenchBroker(ctx, (kafka) => measurePublish(kafka, n, batch, ctx.quick ? 1 : 2));
+      if ('skipped' in result) {
+        yield { bench: 'kafka-publish', ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
+        yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
+        return;
+      }
+      yield { bench: 'kafka-publish', ops_per_s: result.publisher, p50_us: null, p99_us: null, records: n, batch, partitions: 4, ratio_to_raw: result.publisher / result.raw, packed_per_s: result.packed, pack_max: 256 };
+      yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: result.raw, p50_us: null, p99_us: null, records: n, batch, partitions: 4 };
     },
   },
 ];

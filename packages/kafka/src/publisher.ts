@@ -44,20 +44,34 @@ export class PublishFailedError extends Error {
 const defaultPartitioner = Partitioners.DefaultPartitioner();
 const metadataCache = new Map<number, Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }>>();
 
+const keyCache = new Map<number, Map<string, number>>();
+
 /** The partition kafkajs' default partitioner (murmur2, Java-compatible) picks for a key. */
 export function partitionForKey(key: string | Buffer, partitions: number): number {
+  let cache: Map<string, number> | undefined;
+  if (typeof key === 'string') {
+    cache = keyCache.get(partitions);
+    if (!cache) keyCache.set(partitions, (cache = new Map()));
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+  }
   let meta = metadataCache.get(partitions);
   if (!meta) {
     meta = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     metadataCache.set(partitions, meta);
   }
-  return defaultPartitioner({ topic: '', partitionMetadata: meta, message: { key, value: null } });
+  const partition = defaultPartitioner({ topic: '', partitionMetadata: meta, message: { key, value: null } });
+  if (cache) {
+    if (cache.size >= 100_000) cache.clear(); // symbols are few; bound it anyway
+    cache.set(key as string, partition);
+  }
+  return partition;
 }
 
 export interface PublisherOptions {
   /** Output topics (they must exist: `ensureTopics`). */
   topics: string[];
-  /** Records per produce request (default 2000). */
+  /** Output records per produce request (default 2000; with `pack`, use more, e.g. 16000). */
   maxBatchRecords?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
@@ -65,7 +79,24 @@ export interface PublisherOptions {
   timeoutMs?: number;
   /** Skip reading the output topics' tails (a fresh deployment with empty topics). */
   skipResumePoint?: boolean;
+  /**
+   * Packing (optional): several output records of one partition go into ONE Kafka record whose
+   * value is `pack(values)` (e.g. a batch codec from @ringmatch/protocol), at most `packMax`
+   * (default 256) per Kafka record. Its headers carry the position of its LAST record
+   * (`ringmatch-seq`/`ringmatch-idx`), the first (`ringmatch-first`, "seq.idx") and the count
+   * (`ringmatch-count`); its key is `packKey(records)` (default: the first record's key). A
+   * packed record is written atomically, so the restart rule is unchanged. kafkajs spends most of
+   * its produce time per record, so this multiplies the publish rate (see bench/notes/kafka.md).
+   */
+  pack?: (values: Array<string | Buffer>) => Buffer;
+  packMax?: number;
+  packKey?: (records: OutputRecord[]) => string | Buffer | null;
 }
+
+/** Header of a packed record: position of its first record ("seq.idx"). */
+export const FIRST_HEADER = 'ringmatch-first';
+/** Header of a packed record: number of output records in it. */
+export const COUNT_HEADER = 'ringmatch-count';
 
 /**
  * Idempotent producer for execution reports and trades, keyed by symbol, each record carrying
@@ -84,7 +115,7 @@ export class Publisher {
   private readonly partitions = new Map<string, number>();
   private resume: ResumePoint = new Map();
   private readonly lastQueued = new Map<string, PublishedPosition>(); // `${topic}/${partition}`
-  private buffer: Array<{ topic: string; message: Message; pos: PublishedPosition }> = [];
+  private buffer: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }> = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private failed: PublishFailedError | null = null;
@@ -175,11 +206,12 @@ export class Publisher {
     this.buffer.push({
       topic: record.topic,
       pos,
+      record,
       message: {
         key: record.key,
         value: record.value,
         partition,
-        headers: { ...record.headers, [SEQ_HEADER]: String(pos.seq), [IDX_HEADER]: String(pos.idx) },
+        headers: this.options.pack ? undefined : { ...record.headers, [SEQ_HEADER]: String(pos.seq), [IDX_HEADER]: String(pos.idx) },
       },
     });
     this.counters.published++;
@@ -201,10 +233,14 @@ export class Publisher {
     this.chain = this.chain.then(async () => {
       if (this.failed) return;
       const byTopic = new Map<string, Message[]>();
-      for (const r of chunk) {
-        let list = byTopic.get(r.topic);
-        if (!list) byTopic.set(r.topic, (list = []));
-        list.push(r.message);
+      if (this.options.pack) {
+        this.packInto(chunk, byTopic);
+      } else {
+        for (const r of chunk) {
+          let list = byTopic.get(r.topic);
+          if (!list) byTopic.set(r.topic, (list = []));
+          list.push(r.message);
+        }
       }
       try {
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
@@ -214,6 +250,35 @@ export class Publisher {
         this.failed = new PublishFailedError(e as Error);
       }
     });
+  }
+
+  private packInto(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>, byTopic: Map<string, Message[]>): void {
+    const pack = this.options.pack!;
+    const packMax = this.options.packMax ?? 256;
+    const groups = new Map<string, typeof chunk>(); // topic/partition, in position order
+    for (const r of chunk) {
+      const k = `${r.topic}\u0000${r.message.partition}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = []));
+      g.push(r);
+    }
+    for (const g of groups.values()) {
+      const topic = g[0]!.topic;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      for (let i = 0; i < g.length; i += packMax) {
+        const part = g.slice(i, i + packMax);
+        const first = part[0]!.pos;
+        const last = part[part.length - 1]!.pos;
+        const records = part.map((r) => r.record);
+        list.push({
+          key: this.options.packKey ? this.options.packKey(records) : records[0]!.key,
+          value: pack(records.map((r) => r.value)),
+          partition: part[0]!.message.partition!,
+          headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
+        });
+      }
+    }
   }
 
   /** Sends everything queued and waits for the broker's acknowledgement. */

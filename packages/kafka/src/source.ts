@@ -76,6 +76,7 @@ export class OrderSource {
   private lost = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private restarts = 0;
+  private generation = 0;
   private readonly next = new Map<number, number>();
   private assigned = new Set<number>();
   /** Resolves when the current assignment is initialised (revoke/assign handlers done, seeks set). */
@@ -191,6 +192,7 @@ export class OrderSource {
     const revoked = [...this.assigned].filter((p) => lost || !now.has(p)).sort((a, b) => a - b);
     const added = partitions.filter((p) => lost || !this.assigned.has(p)).sort((a, b) => a - b);
     const previous = this.ready;
+    const generation = ++this.generation;
     this.rebalancing = true;
     this.ready = (async () => {
       await previous.catch(() => undefined);
@@ -216,7 +218,7 @@ export class OrderSource {
         this.report(e as Error);
         throw e;
       } finally {
-        this.rebalancing = false;
+        if (generation === this.generation) this.rebalancing = false;
       }
     })();
     this.ready.catch(() => undefined);
@@ -228,7 +230,11 @@ export class OrderSource {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    await this.ready;
+    // wait for the newest assignment (another join may start while we wait)
+    for (let ready = this.ready; ; ready = this.ready) {
+      await ready;
+      if (ready === this.ready) break;
+    }
     const p = batch.partition;
     if (!this.running || this.stopping || this.rebalancing || payload.isStale() || !this.assigned.has(p)) return;
     const expected = this.next.get(p) ?? 0;

@@ -7,7 +7,7 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
   let broker: TestBroker;
   beforeAll(async () => {
     broker = await ensureBroker();
-  });
+  }, 900_000); // a fresh machine fetches the broker jars with Maven first
   afterAll(async () => {
     await broker?.release();
   });

@@ -5,10 +5,11 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { Publisher, createKafka } from '@ringmatch/kafka';
 
-const [brokers, trades, reports, totalArg, recordFile] = process.argv.slice(2);
+const [brokers, trades, reports, totalArg, recordFile, mode] = process.argv.slice(2);
 const total = Number(totalArg);
 const kafka = createKafka({ brokers, clientId: 'crash-child' });
-const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: 200 });
+const pack = mode === 'pack' ? (values) => Buffer.from(JSON.stringify(values.map(String))) : undefined;
+const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: 200, pack, packMax: 16 });
 await publisher.connect();
 let start = 0;
 try {

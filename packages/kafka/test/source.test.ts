@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderSource, ensureTopics } from '@ringmatch/kafka';
 import type { SourceBatch, StartOffsets } from '@ringmatch/kafka';
@@ -34,7 +35,7 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
   const sources: OrderSource[] = [];
   beforeAll(async () => {
     broker = await ensureBroker();
-  });
+  }, 900_000); // a fresh machine fetches the broker jars with Maven first
   afterEach(async () => {
     await Promise.all(sources.splice(0).map((s) => s.stop({ timeoutMs: 15_000 })));
   });
@@ -185,6 +186,31 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     expect(got).toEqual(range(0, 50));
     expect(errors.some((m) => m.includes('engine bug'))).toBe(true);
     expect(assignedCalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs inside a worker thread (the poller worker)', async () => {
+    const topic = uniqueTopic('orders-worker');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    for (const p of [0, 1]) await produceTo(broker.kafka, topic, p, range(0, 40).map((i) => `p${p}-${i}`));
+    const seen = new Map<number, number[]>([[0, []], [1, []]]);
+    const worker = new Worker(new URL('./source-worker.mjs', import.meta.url), {
+      workerData: { brokers: broker.brokers.join(','), topic, groupId: uniqueTopic('g'), start: { 0: 5, 1: 35 } },
+    });
+    let stopped = false;
+    worker.on('message', (m: { type: string; partition: number; offsets: number[] }) => {
+      if (m.type === 'batch') seen.get(m.partition)!.push(...m.offsets);
+      if (m.type === 'stopped') stopped = true;
+    });
+    try {
+      await waitFor(() => seen.get(0)!.length >= 35 && seen.get(1)!.length >= 5, 20_000, 'records in the worker');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen.get(0)).toEqual(range(5, 40));
+      expect(seen.get(1)).toEqual(range(35, 40));
+      worker.postMessage('stop');
+      await waitFor(() => stopped, 20_000, 'worker source stopped');
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('two members of one group split the partitions on a rebalance; offsets from the shared WAL, nothing twice or lost', async () => {
