@@ -10,7 +10,7 @@ export class UsageError extends Error {
 export type WaitStrategyName = 'block' | 'yield' | 'spin';
 export type WalBackendName = 'auto' | 'fs' | 'native';
 export type SourceConfig =
-  | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number }
+  | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number; pregenerate: boolean }
   | { kind: 'ndjson'; file: string }
   | { kind: 'kafka'; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary' };
 
@@ -69,6 +69,8 @@ run flags:
   --seed N                embedded: generator seed (default 1)
   --symbols N             embedded: number of symbols (default 8)
   --accounts N            embedded: number of accounts (default 1000)
+  --pregenerate           embedded: generate every order before the clock starts, so the run
+                          measures the engine, not the generator (benchmarks)
   --brokers LIST          kafka: comma-separated host:port (default 127.0.0.1:9092)
   --topic NAME            kafka: orders topic (default orders)
   --group NAME            kafka: consumer group (default ringmatch)
@@ -131,7 +133,7 @@ function parseRun(argv: string[]): RunConfig {
     'data-dir': str, source: str, orders: str, seed: str, symbols: str, accounts: str, brokers: str, topic: str,
     group: str, format: str, rate: str, duration: str, 'ring-size': str, 'wait-strategy': str, wal: str,
     'metrics-port': str, 'snapshot-every': str, 'max-batch': str, reports: bool, 'cpu-prof': str,
-    'progress-ms': str, fresh: bool, 'stop-when-idle': str,
+    'progress-ms': str, fresh: bool, 'stop-when-idle': str, pregenerate: bool,
   });
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const dataDir = path.resolve(s('data-dir') ?? 'data');
@@ -144,7 +146,11 @@ function parseRun(argv: string[]): RunConfig {
       seed: integer('seed', s('seed'), 1, 0, 2 ** 31 - 1),
       symbols: integer('symbols', s('symbols'), 8, 1, 1024),
       accounts: integer('accounts', s('accounts'), 1000, 1, 1_000_000),
+      pregenerate: v.pregenerate === true,
     };
+    if (source.pregenerate && (source.orders === 0 || source.orders > 20_000_000)) {
+      throw new UsageError('--pregenerate needs --orders between 1 and 20000000 (the orders are held in memory)');
+    }
   } else if (sourceRaw.startsWith('ndjson:') && sourceRaw.length > 'ndjson:'.length) {
     source = { kind: 'ndjson', file: path.resolve(sourceRaw.slice('ndjson:'.length)) };
   } else if (sourceRaw === 'kafka') {
@@ -163,7 +169,7 @@ function parseRun(argv: string[]): RunConfig {
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
   }
   if (source.kind !== 'embedded') {
-    for (const flag of ['orders', 'seed', 'symbols', 'accounts']) {
+    for (const flag of ['orders', 'seed', 'symbols', 'accounts', 'pregenerate']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source embedded only`);
     }
   }

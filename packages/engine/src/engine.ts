@@ -106,6 +106,8 @@ export class Engine {
   private stopRequested!: () => void;
   private readonly stopSignal = new Promise<void>((resolve) => (this.stopRequested = resolve));
   private startedAt = 0;
+  /** When everything published was durable, matched and written (ms, timeOrigin-based). */
+  private drainedAt = 0;
   recovery: RecoveryInfo | null = null;
   /** Resolves with the summary when the run ends; rejects with the WorkerFailure that ended it. */
   readonly done: Promise<EngineSummary>;
@@ -224,6 +226,7 @@ export class Engine {
     const matcherData: MatcherData = {
       shared, source: config.source, walDir, snapshot, replayFrom, replayTo, snapshotEvery: config.snapshotEvery,
       snapshotPort: snapshotChannel.port2, latencySampleEvery: 64,
+      emitReports: config.writeReports || config.source.kind === 'kafka',
     };
     const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2], 'matcher-done');
     const sinkData: SinkData = { shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition };
@@ -261,6 +264,7 @@ export class Engine {
         if (performance.now() > drainDeadline) throw new WorkerFailure('engine', `drain timed out: ${JSON.stringify(readStats(v))}`);
         await sleep(5);
       }
+      this.drainedAt = performance.timeOrigin + performance.now();
       // 6. Final snapshot, then halt the rings and let the workers finish.
       if (published >= recovered.nextSequence || snapshot === null) {
         matcher.worker.postMessage({ type: 'final-snapshot' });
@@ -314,7 +318,9 @@ export class Engine {
   private summary(stoppedBy: string, tradesFile: string, reportsFile: string | null): EngineSummary {
     if (process.stderr.isTTY && this.config.progressMs > 0) process.stderr.write('\n');
     const s = readStats(this.view);
-    const seconds = (performance.now() - this.startedAt) / 1000;
+    // From the first publish (start-up, recovery and --pregenerate are not the engine's throughput).
+    const end = this.drainedAt || performance.timeOrigin + performance.now();
+    const seconds = s.firstPublishAt > 0 ? (end - s.firstPublishAt) / 1000 : (end - performance.timeOrigin - this.startedAt) / 1000;
     const orders = Math.max(0, s.matched - s.firstSequence + 1);
     const latency = this.metrics.latency;
     const sync = this.metrics.walSync;

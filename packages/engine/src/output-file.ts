@@ -1,5 +1,5 @@
 // Append-only NDJSON output (trades, reports) with a restart rule: every line carries the engine
-// sequence that produced it ("seq") and its index among that sequence's outputs ("n"), so after a crash
+// sequence that produced it ("seq") and its index among that sequence's lines in this file ("n"), so after a crash
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';

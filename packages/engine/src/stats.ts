@@ -36,6 +36,8 @@ export const Stat = {
   replayed: 18,
   /** Highest engine sequence whose outputs are all written to the output files (snapshots wait for it). */
   flushed: 19,
+  /** Wall-clock ms (timeOrigin-based) of the first publish of this run, 0 before it. */
+  firstPublishAt: 20,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;

@@ -7,7 +7,7 @@ describe('command line', () => {
     const c = parseCommandLine(['run', '--orders', '5000', '--seed', '7', '--ring-size', '1024', '--wal', 'fs', '--wait-strategy', 'yield', '--reports']);
     expect(c.command).toBe('run');
     if (c.command !== 'run') return;
-    expect(c.config.source).toEqual({ kind: 'embedded', orders: 5000, seed: 7, symbols: 8, accounts: 1000 });
+    expect(c.config.source).toEqual({ kind: 'embedded', orders: 5000, seed: 7, symbols: 8, accounts: 1000, pregenerate: false });
     expect(c.config.ringSize).toBe(1024);
     expect(c.config.wal).toBe('fs');
     expect(c.config.waitStrategy).toBe('yield');
@@ -26,6 +26,7 @@ describe('command line', () => {
     [['run', '--brokers', 'x:1'], /applies to --source kafka only/],
     [['run', '--source', 'kafka', '--brokers', 'nohost'], /host:port/],
     [['frobnicate'], /unknown command/],
+    [['run', '--pregenerate', '--orders', '0'], /--pregenerate needs --orders/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);

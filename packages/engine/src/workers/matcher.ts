@@ -34,6 +34,8 @@ export interface MatcherData {
   snapshotPort: MessagePort;
   /** Record the order-to-report latency of one sequence in this many. */
   latencySampleEvery: number;
+  /** Publish execution reports to the sink (off when nobody consumes them: trades-only file output). */
+  emitReports: boolean;
 }
 
 const data = workerData as MatcherData;
@@ -45,6 +47,7 @@ const stamps = new Float64Array(data.shared.stamps);
 const stampMask = stamps.length - 1;
 const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
+const emitReports = data.emitReports;
 
 /** Last source offset per partition reflected in the books (saved with each snapshot). */
 const lastOffsets = new Map<number, number>();
@@ -69,11 +72,12 @@ function ensureRoom(): void {
 
 const sink: BookSink = {
   onReport(report: ExecutionReport): void {
+    reports++;
+    if (report.status === ExecStatus.Rejected) rejected++;
+    if (!emitReports) return;
     ensureRoom();
     writeReport(staging, staged * OUTPUT_SLOT_BYTES, report);
     staged++;
-    reports++;
-    if (report.status === ExecStatus.Rejected) rejected++;
   },
   onTrade(trade: Trade): void {
     ensureRoom();

@@ -3,7 +3,7 @@
 // Malformed input becomes an Invalid command in sequence (the matcher rejects it with a reason).
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, INSUFFICIENT_CAPACITY, RingBuffer } from '@ringmatch/ring';
-import { CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageLenient, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageLenient, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
 import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter } from '@ringmatch/kafka';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
@@ -70,6 +70,7 @@ function claim(n: number): number {
 
 function publish(lo: number, hi: number): void {
   const t = nowMs();
+  if (stats[Stat.firstPublishAt] === 0) stats[Stat.firstPublishAt] = t;
   for (let s = lo; s <= hi; s++) stamps[s & stampMask] = t;
   sequencer.publish(lo, hi);
   published = hi;
@@ -84,6 +85,10 @@ function runEmbedded(source: Extract<SourceConfig, { kind: 'embedded' }>): void 
   // The generator is a pure function of (seed, index): replay it to where the WAL ends.
   for (let i = 0; i < index; i++) generator.next(cmd);
   const total = source.orders === 0 ? Number.MAX_SAFE_INTEGER : source.orders;
+  if (source.pregenerate) {
+    runPregenerated(generator, cmd, index, total);
+    return;
+  }
   while (index < total && !stopRequested()) {
     const n = Math.min(BATCH, total - index);
     const lo = claim(n);
@@ -98,6 +103,38 @@ function runEmbedded(source: Extract<SourceConfig, { kind: 'embedded' }>): void 
     }
     publish(lo, hi);
     stats[Stat.inputMessages] = index;
+    throttle();
+  }
+}
+
+/** Generates every remaining order into memory first, then only copies slots into the ring. */
+function runPregenerated(generator: OrderFlowGenerator, cmd: Command, firstIndex: number, total: number): void {
+  const count = total - firstIndex;
+  const orders = new Uint8Array(count * COMMAND_SLOT_BYTES);
+  const firstSeq = ring.published() + 1;
+  for (let k = 0; k < count; k++) {
+    generator.next(cmd);
+    cmd.seq = firstSeq + k;
+    cmd.partition = SOURCE_PARTITION;
+    cmd.offset = firstIndex + k;
+    writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
+  }
+  const ranges = [0, 0, 0, 0];
+  const chunk = Math.min(4096, ring.slotCount >> 2);
+  let done = 0;
+  while (done < count && !stopRequested()) {
+    const n = Math.min(chunk, count - done);
+    const lo = claim(n);
+    if (lo < 0) break;
+    if (lo !== firstSeq + done) throw new Error(`pregenerated order ${done} would get sequence ${lo}, expected ${firstSeq + done}`);
+    ring.batchRanges(lo, lo + n - 1, ranges);
+    const src = done * COMMAND_SLOT_BYTES;
+    const firstLen = ranges[1]! - ranges[0]!;
+    bytes.set(orders.subarray(src, src + firstLen), ranges[0]!);
+    if (ranges[3]! > ranges[2]!) bytes.set(orders.subarray(src + firstLen, src + n * COMMAND_SLOT_BYTES), ranges[2]!);
+    publish(lo, lo + n - 1);
+    done += n;
+    stats[Stat.inputMessages] = firstIndex + done;
     throttle();
   }
 }

@@ -35,7 +35,12 @@ function run(): void {
   const bytes = ring.bytes;
   let written = 0;
   let lastSeq = -1;
-  let index = 0;
+  // Each file numbers its own lines within a sequence ("n"), so the trade file's positions do not
+  // depend on whether execution reports are written too.
+  let lastTradeSeq = -1;
+  let tradeIndex = 0;
+  let lastReportSeq = -1;
+  let reportIndex = 0;
   let next = stage.nextSequence();
   let lastFlushMs = 0;
   const flush = (complete: number): void => {
@@ -58,17 +63,20 @@ function run(): void {
     }
     for (let s = next; s <= hi; s++) {
       const kind = readOutput(bytes, ring.offsetOf(s), report, trade);
-      const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
-      index = seq === lastSeq ? index + 1 : 0;
-      lastSeq = seq;
       if (kind === OutputKind.Trade) {
-        if (!alreadyWritten(data.tradesPosition, seq, index)) {
-          trades.append(index, encodeTradeJson(trade, symbols));
+        const seq = (lastSeq = trade.seq);
+        tradeIndex = seq === lastTradeSeq ? tradeIndex + 1 : 0;
+        lastTradeSeq = seq;
+        if (!alreadyWritten(data.tradesPosition, seq, tradeIndex)) {
+          trades.append(tradeIndex, encodeTradeJson(trade, symbols));
           written++;
         }
       } else if (kind === OutputKind.Report) {
-        if (reports && !alreadyWritten(data.reportsPosition, seq, index)) {
-          reports.append(index, encodeReportJson(report, symbols));
+        const seq = (lastSeq = report.seq);
+        reportIndex = seq === lastReportSeq ? reportIndex + 1 : 0;
+        lastReportSeq = seq;
+        if (reports && !alreadyWritten(data.reportsPosition, seq, reportIndex)) {
+          reports.append(reportIndex, encodeReportJson(report, symbols));
           written++;
         }
       } else {
