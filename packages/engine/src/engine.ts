@@ -270,6 +270,8 @@ export class Engine {
         matcher.worker.postMessage({ type: 'final-snapshot' });
         await journaler.waitFor('snapshot-written', 60_000, (message) => message.final === true);
       }
+      // A worker's exit can reach us before its last message: exits are expected from here on.
+      this.supervisor.expectExits();
       for (const ring of this.rings) ring.halt();
       await journaler.waitFor('closed', EXIT_GRACE_MS);
       await this.supervisor.stopAll(EXIT_GRACE_MS);

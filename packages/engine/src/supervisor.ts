@@ -100,6 +100,11 @@ export class Supervisor {
     for (const listener of [...this.failureListeners]) listener(failure);
   }
 
+  /** From now on workers may exit on their own (the engine is shutting down). */
+  expectExits(): void {
+    this.stopping = true;
+  }
+
   /** Marks the shutdown as intended, then waits for each worker to exit (terminating stragglers). */
   async stopAll(graceMs: number): Promise<void> {
     this.stopping = true;

@@ -247,12 +247,14 @@ async function waitAsync(site: WaitSite, target: number, probe: () => number, li
     const r = atomicsWaitAsync(i32, base + W_WAKE, w, slice);
     if (r.async) {
       // Node does not count a pending waitAsync as work: without a ref'd handle the event loop can
-      // exit under us (exit code 13). Hold a timer for the length of the park.
-      const keepAlive = setTimeout(noop, slice + 10);
+      // exit under us (exit code 13, or 0 in a worker). Hold a handle until the wait settles: a
+      // one-shot timer of the park's length was not enough on a loaded machine, where V8's own
+      // timeout task can run after that timer, leaving a moment with no handle at all.
+      const keepAlive = setInterval(noop, 1000);
       try {
         await r.value;
       } finally {
-        clearTimeout(keepAlive);
+        clearInterval(keepAlive);
       }
     }
     Atomics.sub(i32, base + W_WAITERS, 1);
