@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayDataDir } from '@ringmatch/engine';
+import { availableBackends } from '@ringmatch/wal';
 import { readLines, runCli, startCli, summaryOf, tempDir, waitExit } from './helpers.js';
 
 const dirs: string[] = [];
@@ -100,6 +101,26 @@ describe('engine, embedded source', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FATAL worker poller failed: .*ENOENT/);
     expect(r.stderr).toMatch(/last sequences: published=\d+ durable=\d+ matched=\d+/);
+  }, 60_000);
+});
+
+describe('engine, WAL backends', () => {
+  it('gives the same trades with the native WAL (napi-rs) as with node:fs, when the module is built', async () => {
+    const backends = await availableBackends();
+    if (process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(backends).toContain('native');
+    if (!backends.includes('native')) {
+      process.stderr.write('[engine test] native WAL module not built: only the fs path runs here\n');
+    }
+    const results: string[][] = [];
+    for (const backend of backends) {
+      const d = dir();
+      const r = await runCli([...RUN, '--data-dir', d, '--orders', '30000', '--wal', backend]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(summaryOf(r.stdout).walBackend).toBe(backend);
+      results.push(tradeBodies(d));
+    }
+    expect(results[0]!.length).toBeGreaterThan(1000);
+    for (const trades of results) expect(trades).toEqual(results[0]);
   }, 60_000);
 });
 
