@@ -11,15 +11,22 @@ export default function formatOutputs(task: { bytes: ArrayBuffer; count: number;
   const report = createReport();
   const trade = createTrade();
   let out = '';
-  let lastSeq = -1;
-  let n = 0;
+  // Line index within a sequence, per file (as the ring engine's sink numbers them).
+  let lastTradeSeq = -1;
+  let tradeIndex = 0;
+  let lastReportSeq = -1;
+  let reportIndex = 0;
   for (let k = 0; k < task.count; k++) {
     const kind = readOutput(bytes, k * OUTPUT_SLOT_BYTES, report, trade);
-    const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
-    n = seq === lastSeq ? n + 1 : 0;
-    lastSeq = seq;
-    if (kind === OutputKind.Trade) out += `{"n":${n},${encodeTradeJson(trade, symbols).slice(1)}\n`;
-    else if (task.reports) out += `{"n":${n},${encodeReportJson(report, symbols).slice(1)}\n`;
+    if (kind === OutputKind.Trade) {
+      tradeIndex = trade.seq === lastTradeSeq ? tradeIndex + 1 : 0;
+      lastTradeSeq = trade.seq;
+      out += `{"n":${tradeIndex},${encodeTradeJson(trade, symbols).slice(1)}\n`;
+    } else if (task.reports) {
+      reportIndex = report.seq === lastReportSeq ? reportIndex + 1 : 0;
+      lastReportSeq = report.seq;
+      out += `{"n":${reportIndex},${encodeReportJson(report, symbols).slice(1)}\n`;
+    }
   }
   return out;
 }

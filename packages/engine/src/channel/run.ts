@@ -17,6 +17,8 @@ export interface ChannelRunOptions {
   backend: 'auto' | 'fs' | 'native';
   /** Orders per second (0: unthrottled). */
   rate?: number;
+  /** Generate every order before the clock starts (as `ringmatch run --pregenerate`). */
+  pregenerate?: boolean;
   /** Commands per message. */
   batch?: number;
   /** In-flight commands allowed (the ring engine's ring size, for a like-for-like bound). */
@@ -50,9 +52,14 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   const started = performance.now();
   const workers = [
     spawn({ role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce: 64 }, [toJournaler.port2, toMatcher.port1]),
-    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: options.symbols, sampleEvery: 64 }, [toMatcher.port2, toMain.port1]),
-    spawn({ role: 'poller', out: toJournaler.port1, credits: credits.port2, orders: options.orders, rate: options.rate ?? 0, seed: options.seed, symbols: options.symbols, accounts: options.accounts, batch, window }, [toJournaler.port1, credits.port2]),
+    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: options.symbols, sampleEvery: 64, emitReports: false }, [toMatcher.port2, toMain.port1]),
+    spawn({ role: 'poller', out: toJournaler.port1, credits: credits.port2, orders: options.orders, rate: options.rate ?? 0, pregenerate: options.pregenerate ?? false, seed: options.seed, symbols: options.symbols, accounts: options.accounts, batch, window }, [toJournaler.port1, credits.port2]),
   ];
+  let firstSendAt = 0;
+  let finishedAt = 0;
+  workers[2]!.on('message', (m: { firstSendAt?: number }) => {
+    if (m.firstSendAt) firstSendAt = m.firstSendAt;
+  });
   const pool = new Piscina({ filename: new URL('./format.js', import.meta.url).href, minThreads: 1, maxThreads: 1 });
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
   let trades = 0;
@@ -63,7 +70,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
       for (const w of workers) w.once('error', (e) => { clearTimeout(timer); reject(e); });
       toMain.port2.on('message', (message: OutputBatch | { done: true; last: number }) => {
         if ('done' in message) {
-          written.then(() => { clearTimeout(timer); resolve(); }, reject);
+          written.then(() => { clearTimeout(timer); finishedAt = performance.timeOrigin + performance.now(); resolve(); }, reject);
           return;
         }
         for (const ns of message.latencyNs) latency.recordValue(Math.max(1, Math.round(ns)));
@@ -87,7 +94,9 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
     await Promise.all(workers.map((w) => w.terminate()));
     await pool.destroy();
   }
-  const seconds = (performance.now() - started) / 1000;
+  // From the first send (worker start-up and pregeneration are not the pipeline's throughput).
+  const end = finishedAt || performance.timeOrigin + performance.now();
+  const seconds = (firstSendAt > 0 ? end - firstSendAt : end - performance.timeOrigin - started) / 1000;
   const us = (p: number): number | null => (latency.totalCount ? Math.round(latency.getValueAtPercentile(p) / 100) / 10 : null);
   return { orders: options.orders, seconds, ordersPerSecond: Math.round(options.orders / seconds), trades, latencyP50Us: us(50), latencyP99Us: us(99), tradesFile };
 }

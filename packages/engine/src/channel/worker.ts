@@ -1,16 +1,16 @@
 // Stages of the channel baseline engine: the same generator, WAL and books as the ring engine, but
 // linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
 // measured against (bench `engine-embedded:channel`).
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, readCommand, syntheticSymbolTable, writeCommand, writeReport, writeTrade } from '@ringmatch/protocol';
 import { MatchingEngine, OrderFlowGenerator, type BookSink } from '@ringmatch/book';
 import { openWal } from '@ringmatch/wal';
 import { nowMs, slotSourcePosition } from '../shared.js';
 
 export type ChannelRole =
-  | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; seed: number; symbols: number; accounts: number; batch: number; window: number }
+  | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; pregenerate: boolean; seed: number; symbols: number; accounts: number; batch: number; window: number }
   | { role: 'journaler'; in: MessagePort; out: MessagePort; walDir: string; backend: 'auto' | 'fs' | 'native'; maxCoalesce: number }
-  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number };
+  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number; emitReports: boolean };
 
 /** A batch of command slots: sequences first .. first + count - 1, published at `t` (ms). */
 export interface CommandBatch { first: number; count: number; t: number; bytes: ArrayBuffer }
@@ -29,26 +29,39 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
     wake?.();
   });
   let seq = 1;
-  const started = nowMs();
-  for (let index = 0; index < d.orders; ) {
-    if (d.rate > 0) {
-      const aheadMs = (index * 1000) / d.rate - (nowMs() - started);
-      if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
-    }
-    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-    wake = null;
-    credits--;
-    const count = Math.min(d.batch, d.orders - index);
+  let generated = 0;
+  const generate = (): Uint8Array => {
+    const count = Math.min(d.batch, d.orders - generated);
     const bytes = new Uint8Array(count * COMMAND_SLOT_BYTES);
     for (let k = 0; k < count; k++) {
       generator.next(cmd);
       cmd.seq = seq++;
       cmd.partition = 0;
-      cmd.offset = index++;
+      cmd.offset = generated++;
       writeCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
     }
-    const batch: CommandBatch = { first: cmd.seq - count + 1, count, t: nowMs(), bytes: bytes.buffer };
-    d.out.postMessage(batch, [bytes.buffer]);
+    return bytes;
+  };
+  // --pregenerate, as in the ring engine: the clock measures the pipeline, not the generator.
+  const ready: Uint8Array[] = [];
+  if (d.pregenerate) while (generated < d.orders) ready.push(generate());
+  parentPort!.postMessage({ firstSendAt: nowMs() });
+  const started = nowMs();
+  let first = 1;
+  for (let sent = 0; sent < d.orders; ) {
+    if (d.rate > 0) {
+      const aheadMs = (sent * 1000) / d.rate - (nowMs() - started);
+      if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
+    }
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    credits--;
+    const bytes = d.pregenerate ? ready.shift()! : generate();
+    const count = bytes.length / COMMAND_SLOT_BYTES;
+    const batch: CommandBatch = { first, count, t: nowMs(), bytes: bytes.buffer as ArrayBuffer };
+    d.out.postMessage(batch, [bytes.buffer as ArrayBuffer]);
+    first += count;
+    sent += count;
   }
   d.out.postMessage({ done: true, last: seq - 1 });
   d.credits.close();
@@ -103,6 +116,7 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
   };
   const sink: BookSink = {
     onReport(report) {
+      if (!d.emitReports) return; // as in the ring engine: only what the sink writes
       room();
       writeReport(staging, staged++ * OUTPUT_SLOT_BYTES, report);
     },
