@@ -2,8 +2,9 @@
 // linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
 // measured against (bench `engine-embedded:channel`).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, readCommand, syntheticSymbolTable, writeCommand, writeReport, writeTrade } from '@ringmatch/protocol';
-import { MatchingEngine, OrderFlowGenerator, type BookSink } from '@ringmatch/book';
+import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, readCommand, syntheticSymbolTable, writeCommand } from '@ringmatch/protocol';
+import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
+import { OutputStaging } from '../staging.js';
 import { openWal } from '@ringmatch/wal';
 import { nowMs, slotSourcePosition } from '../shared.js';
 
@@ -106,25 +107,8 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
 function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
   const engine = new MatchingEngine({ symbols: syntheticSymbolTable(d.symbols) });
   const cmd = createCommand();
-  let staging = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
-  let staged = 0;
-  const room = (): void => {
-    if ((staged + 1) * OUTPUT_SLOT_BYTES <= staging.length) return;
-    const bigger = new Uint8Array(staging.length * 2);
-    bigger.set(staging);
-    staging = bigger;
-  };
-  const sink: BookSink = {
-    onReport(report) {
-      if (!d.emitReports) return; // as in the ring engine: only what the sink writes
-      room();
-      writeReport(staging, staged++ * OUTPUT_SLOT_BYTES, report);
-    },
-    onTrade(trade) {
-      room();
-      writeTrade(staging, staged++ * OUTPUT_SLOT_BYTES, trade);
-    },
-  };
+  // As in the ring engine: only what the sink writes (trades) leaves the matcher.
+  const staging = new OutputStaging(d.emitReports);
   d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
     if ('done' in message) {
       d.out.postMessage(message);
@@ -133,14 +117,14 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
     }
     const bytes = new Uint8Array(message.bytes);
     const latencyNs: number[] = [];
-    staged = 0;
+    staging.reset();
     for (let k = 0; k < message.count; k++) {
       readCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
-      engine.process(cmd, sink);
+      engine.process(cmd, staging);
       if (cmd.seq % d.sampleEvery === 0) latencyNs.push((nowMs() - message.t) * 1e6);
     }
-    const out = staging.slice(0, staged * OUTPUT_SLOT_BYTES);
-    const batch: OutputBatch = { lastSeq: message.first + message.count - 1, count: staged, bytes: out.buffer, latencyNs };
+    const out = staging.bytes.slice(0, staging.staged * OUTPUT_SLOT_BYTES);
+    const batch: OutputBatch = { lastSeq: message.first + message.count - 1, count: staging.staged, bytes: out.buffer, latencyNs };
     d.out.postMessage(batch, [out.buffer]);
   });
 }

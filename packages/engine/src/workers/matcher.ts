@@ -4,18 +4,9 @@
 // sequences and handed to the journaler, which owns the WAL directory.
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
-import {
-
-  ExecStatus,
-  OUTPUT_SLOT_BYTES,
-  createCommand,
-  readCommand,
-  writeReport,
-  writeTrade,
-  type ExecutionReport,
-  type Trade,
-} from '@ringmatch/protocol';
-import { MatchingEngine, type BookSink } from '@ringmatch/book';
+import { OUTPUT_SLOT_BYTES, createCommand, readCommand } from '@ringmatch/protocol';
+import { MatchingEngine } from '@ringmatch/book';
+import { OutputStaging, copyIntoRing } from '../staging.js';
 import { readRecords } from '@ringmatch/wal';
 import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
@@ -47,7 +38,6 @@ const stamps = new Float64Array(data.shared.stamps);
 const stampMask = stamps.length - 1;
 const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
-const emitReports = data.emitReports;
 
 /** Last source offset per partition reflected in the books (saved with each snapshot). */
 const lastOffsets = new Map<number, number>();
@@ -57,61 +47,25 @@ if (data.snapshot) {
 }
 
 // Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
-let staging = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
-let staged = 0;
-let trades = 0;
-let reports = 0;
-let rejected = 0;
-
-function ensureRoom(): void {
-  if ((staged + 1) * OUTPUT_SLOT_BYTES <= staging.length) return;
-  const bigger = new Uint8Array(staging.length * 2);
-  bigger.set(staging);
-  staging = bigger;
-}
-
-const sink: BookSink = {
-  onReport(report: ExecutionReport): void {
-    reports++;
-    if (report.status === ExecStatus.Rejected) rejected++;
-    if (!emitReports) return;
-    ensureRoom();
-    writeReport(staging, staged * OUTPUT_SLOT_BYTES, report);
-    staged++;
-  },
-  onTrade(trade: Trade): void {
-    ensureRoom();
-    writeTrade(staging, staged * OUTPUT_SLOT_BYTES, trade);
-    staged++;
-    trades++;
-  },
-};
-
-const ranges = [0, 0, 0, 0];
-const outBytes = outRing.bytes;
+const staging = new OutputStaging(data.emitReports);
 const maxChunk = outRing.slotCount >> 1;
 
 /** Copies staged outputs into the output ring (waiting while the sink is behind). False if halted. */
 function flushOutputs(): boolean {
   let done = 0;
-  while (done < staged) {
-    const n = Math.min(maxChunk, staged - done);
+  while (done < staging.staged) {
+    const n = Math.min(maxChunk, staging.staged - done);
     const hi = outSequencer.next(n);
     if (hi === HALTED) return false;
     if (hi < 0) continue;
-    const lo = hi - n + 1;
-    outRing.batchRanges(lo, hi, ranges);
-    const src = done * OUTPUT_SLOT_BYTES;
-    const firstLen = ranges[1]! - ranges[0]!;
-    outBytes.set(staging.subarray(src, src + firstLen), ranges[0]!);
-    if (ranges[3]! > ranges[2]!) outBytes.set(staging.subarray(src + firstLen, src + n * OUTPUT_SLOT_BYTES), ranges[2]!);
-    outSequencer.publish(lo, hi);
+    copyIntoRing(outRing, hi - n + 1, hi, staging.bytes, done * OUTPUT_SLOT_BYTES);
+    outSequencer.publish(hi - n + 1, hi);
     done += n;
   }
-  staged = 0;
-  stats[Stat.trades] = trades;
-  stats[Stat.reports] = reports;
-  stats[Stat.rejected] = rejected;
+  staging.reset();
+  stats[Stat.trades] = staging.trades;
+  stats[Stat.reports] = staging.reports;
+  stats[Stat.rejected] = staging.rejected;
   return true;
 }
 
@@ -121,7 +75,7 @@ function processSlot(bytes: Uint8Array, offset: number, expected: number): void 
   readCommand(bytes, offset, cmd);
   if (cmd.seq !== expected) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${expected}`);
   if (cmd.partition >= 0) lastOffsets.set(cmd.partition, cmd.offset);
-  engine.process(cmd, sink);
+  engine.process(cmd, staging);
 }
 
 let lastSnapshot = data.snapshot?.sequence ?? data.replayFrom - 1;

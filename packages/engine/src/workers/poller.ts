@@ -8,6 +8,7 @@ import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadL
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
+import { copyIntoRing } from '../staging.js';
 import { Stat } from '../stats.js';
 import { Control, dlqTopic, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
 
@@ -119,7 +120,6 @@ function runPregenerated(generator: OrderFlowGenerator, cmd: Command, firstIndex
     cmd.offset = firstIndex + k;
     writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
   }
-  const ranges = [0, 0, 0, 0];
   const chunk = Math.min(4096, ring.slotCount >> 2);
   let done = 0;
   while (done < count && !stopRequested()) {
@@ -127,11 +127,7 @@ function runPregenerated(generator: OrderFlowGenerator, cmd: Command, firstIndex
     const lo = claim(n);
     if (lo < 0) break;
     if (lo !== firstSeq + done) throw new Error(`pregenerated order ${done} would get sequence ${lo}, expected ${firstSeq + done}`);
-    ring.batchRanges(lo, lo + n - 1, ranges);
-    const src = done * COMMAND_SLOT_BYTES;
-    const firstLen = ranges[1]! - ranges[0]!;
-    bytes.set(orders.subarray(src, src + firstLen), ranges[0]!);
-    if (ranges[3]! > ranges[2]!) bytes.set(orders.subarray(src + firstLen, src + n * COMMAND_SLOT_BYTES), ranges[2]!);
+    copyIntoRing(ring, lo, lo + n - 1, orders, done * COMMAND_SLOT_BYTES);
     publish(lo, lo + n - 1);
     done += n;
     stats[Stat.inputMessages] = firstIndex + done;
