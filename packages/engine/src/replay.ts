@@ -146,7 +146,7 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
         [
           `WAL: ${summary.segments} segment(s), ${summary.records} records, sequences ${summary.firstSequence ?? '-'}..${summary.lastSequence ?? '-'}`,
           `snapshots: ${summary.snapshots.map((s) => `${s.sequence}(${s.status})`).join(', ') || 'none'}`,
-          `trades file: last sequence ${trades ?? '-'} (output lag behind the WAL: ${last !== null && trades !== null ? last - trades : '-'})`,
+          `trades file: last trade from sequence ${trades ?? '-'} (the WAL ends at ${last ?? '-'}; later commands may simply not have traded)`,
           ...summary.corrupt.map((c) => `corrupt: ${c.file} at ${c.at}: ${c.status}`),
         ].join('\n'),
       );
