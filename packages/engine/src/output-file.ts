@@ -3,6 +3,7 @@
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';
+import type { Trade, TradeLineEncoder } from '@ringmatch/protocol';
 
 export const TRADES_FILE = 'trades.ndjson';
 export const REPORTS_FILE = 'reports.ndjson';
@@ -68,22 +69,41 @@ export function recoverOutputFile(file: string, options: { truncate?: boolean } 
   }
 }
 
-/** Buffered appender; flushes when the buffer fills and on flush()/close(). */
+/**
+ * Buffered appender; flushes when the buffer fills and on flush()/close(). Lines are encoded
+ * straight into one preallocated Buffer (profiled: string concatenation plus writeSync of a
+ * 256 KiB rope cost the sink about 2 us per line in flattening and GC).
+ */
 export class OutputFile {
   private readonly fd: number;
-  private buffer = '';
-  constructor(readonly file: string, private readonly flushAt = 256 * 1024) {
+  private readonly buffer: Buffer;
+  private used = 0;
+  constructor(readonly file: string, size = 1 << 20) {
     this.fd = fs.openSync(file, 'a');
+    this.buffer = Buffer.allocUnsafe(size);
   }
   /** `body` is a JSON object text that carries "seq"; the output index "n" is prepended here. */
   append(index: number, body: string): void {
-    this.buffer += `{"n":${index},${body.slice(1)}\n`;
-    if (this.buffer.length >= this.flushAt) this.flush();
+    const line = `{"n":${index},${body.slice(1)}\n`;
+    // A UTF-8 line is at most 3 bytes per UTF-16 unit: flush first if it might not fit.
+    if (this.used + line.length * 3 > this.buffer.length) {
+      this.flush();
+      if (line.length * 3 > this.buffer.length) {
+        fs.writeSync(this.fd, line);
+        return;
+      }
+    }
+    this.used += this.buffer.write(line, this.used, 'utf8');
+  }
+  /** Appends a trade line encoded straight into the buffer (no intermediate strings). */
+  appendTrade(encoder: TradeLineEncoder, index: number, trade: Trade): void {
+    if (this.used + encoder.maxLineBytes > this.buffer.length) this.flush();
+    this.used = encoder.write(this.buffer, this.used, index, trade);
   }
   flush(): void {
-    if (this.buffer.length === 0) return;
-    fs.writeSync(this.fd, this.buffer);
-    this.buffer = '';
+    let written = 0;
+    while (written < this.used) written += fs.writeSync(this.fd, this.buffer, written, this.used - written);
+    this.used = 0;
   }
   close(): void {
     this.flush();

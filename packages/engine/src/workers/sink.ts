@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
-import { OutputKind, createReport, createTrade, encodeReportJson, encodeTradeJson, readOutput } from '@ringmatch/protocol';
+import { OutputKind, TradeLineEncoder, createReport, createTrade, encodeReportJson, encodeTradeJson, readOutput } from '@ringmatch/protocol';
 import type { SourceConfig } from '../config.js';
 import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosition } from '../output-file.js';
 import { Stat } from '../stats.js';
@@ -32,6 +32,7 @@ function run(): void {
   const reports = data.writeReports ? new OutputFile(path.join(data.outputDir, REPORTS_FILE)) : null;
   const report = createReport();
   const trade = createTrade();
+  const tradeLines = new TradeLineEncoder(symbols);
   const bytes = ring.bytes;
   let written = 0;
   let lastSeq = -1;
@@ -68,7 +69,7 @@ function run(): void {
         tradeIndex = seq === lastTradeSeq ? tradeIndex + 1 : 0;
         lastTradeSeq = seq;
         if (!alreadyWritten(data.tradesPosition, seq, tradeIndex)) {
-          trades.append(tradeIndex, encodeTradeJson(trade, symbols));
+          trades.appendTrade(tradeLines, tradeIndex, trade);
           written++;
         }
       } else if (kind === OutputKind.Report) {
