@@ -76,7 +76,7 @@ run flags:
   --group NAME            kafka: consumer group (default ringmatch)
   --format json|binary    kafka: input message format (default json)
   --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
-  --rate N                orders/s, 0 = unthrottled (default 0)
+  --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
   --wait-strategy W       block | yield | spin (default block: spin briefly, then park)
