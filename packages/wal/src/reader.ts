@@ -24,7 +24,8 @@ export interface SegmentFile {
   firstSequence: number;
 }
 
-export function segmentFiles(dir: string): SegmentFile[] {
+/** Files of `dir` named prefix + sequence + suffix (none when the directory does not exist). */
+function filesBySequence(dir: string, prefix: string, suffix: string): { file: string; path: string; sequence: number }[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -32,12 +33,18 @@ export function segmentFiles(dir: string): SegmentFile[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const out: SegmentFile[] = [];
+  const out: { file: string; path: string; sequence: number }[] = [];
   for (const file of names) {
-    const seq = parseSeqName(file, SEGMENT_PREFIX, SEGMENT_SUFFIX);
-    if (seq !== null) out.push({ file, path: path.join(dir, file), firstSequence: seq });
+    const sequence = parseSeqName(file, prefix, suffix);
+    if (sequence !== null) out.push({ file, path: path.join(dir, file), sequence });
   }
-  return out.sort((a, b) => a.firstSequence - b.firstSequence);
+  return out;
+}
+
+export function segmentFiles(dir: string): SegmentFile[] {
+  return filesBySequence(dir, SEGMENT_PREFIX, SEGMENT_SUFFIX)
+    .map(({ file, path: p, sequence }) => ({ file, path: p, firstSequence: sequence }))
+    .sort((a, b) => a.firstSequence - b.firstSequence);
 }
 
 export interface ScannedFrame {
@@ -233,21 +240,9 @@ export interface SnapshotFileInfo {
 
 /** Snapshot files, newest (highest sequence) first. */
 export function snapshotFiles(dir: string): SnapshotFileInfo[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const out: SnapshotFileInfo[] = [];
-  for (const file of names) {
-    const seq = parseSeqName(file, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX);
-    if (seq === null) continue;
-    const p = path.join(dir, file);
-    out.push({ file, path: p, sequence: seq, size: statSync(p).size });
-  }
-  return out.sort((a, b) => b.sequence - a.sequence);
+  return filesBySequence(dir, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX)
+    .map((f) => ({ ...f, size: statSync(f.path).size }))
+    .sort((a, b) => b.sequence - a.sequence);
 }
 
 export interface LoadedSnapshot extends DecodedSnapshot {
