@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayDataDir } from '@ringmatch/engine';
-import { availableBackends } from '@ringmatch/wal';
+import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
 import { readLines, runCli, startCli, summaryOf, tempDir, waitExit } from './helpers.js';
 
 const dirs: string[] = [];
@@ -102,6 +102,42 @@ describe('engine, embedded source', () => {
     expect(r.stderr).toMatch(/FATAL worker poller failed: .*ENOENT/);
     expect(r.stderr).toMatch(/last sequences: published=\d+ durable=\d+ matched=\d+/);
   }, 60_000);
+});
+
+describe('engine, corrupt WAL tail', () => {
+  it('cuts a corrupt last frame on restart, says so, and still ends with the uninterrupted trade log', async () => {
+    const reference = dir();
+    expect((await runCli([...RUN, '--data-dir', reference, '--orders', '40000', '--wal', 'fs'])).code).toBe(0);
+    const d = dir();
+    const child = startCli([...RUN, '--data-dir', d, '--orders', '40000', '--wal', 'fs', '--rate', '20000', '--progress-ms', '50', '--snapshot-every', '0']);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no progress within 30 s')), 30_000);
+      child.stderr!.on('data', (b: Buffer) => {
+        const m = /matched=(\d+)/.exec(b.toString());
+        if (m && Number(m[1]) > 8000) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await waitExit(child, 20_000);
+    // Flip a byte inside the last frame's records: a torn or rotten sync.
+    let last: WalFrame | null = null;
+    for (const frame of readFrames(path.join(d, 'wal'))) last = frame;
+    expect(last).not.toBeNull();
+    const at = last!.offset + FRAME_HEADER_SIZE + Math.floor(last!.data.length / 2);
+    const fd = fs.openSync(path.join(d, 'wal', last!.segment), 'r+');
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, at);
+    byte[0] = byte[0]! ^ 0xff;
+    fs.writeSync(fd, byte, 0, 1, at);
+    fs.closeSync(fd);
+    const r = await runCli([...RUN, '--data-dir', d, '--orders', '40000', '--wal', 'fs']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/WAL tail cut during recovery: .*"segment":"seg-/);
+    expect(tradeBodies(d)).toEqual(tradeBodies(reference));
+  }, 90_000);
 });
 
 describe('engine, WAL backends', () => {
