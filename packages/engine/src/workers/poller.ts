@@ -41,7 +41,8 @@ const stampMask = stamps.length - 1;
 const symbols = symbolTableFor(data.source);
 
 let published = ring.published();
-const startMs = nowMs();
+/** Start of the --rate schedule: reset when publishing starts (after any pregeneration). */
+let startMs = nowMs();
 let sent = 0;
 
 function stopRequested(): boolean {
@@ -120,8 +121,10 @@ function runPregenerated(generator: OrderFlowGenerator, cmd: Command, firstIndex
     cmd.offset = firstIndex + k;
     writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
   }
-  const chunk = Math.min(4096, ring.slotCount >> 2);
+  // Large chunks when flat out; when paced, the live generator's batch size (no bursts).
+  const chunk = Math.min(data.rate > 0 ? BATCH : 4096, ring.slotCount >> 2);
   let done = 0;
+  startMs = nowMs(); // the rate applies from the first publish, not from before generation
   while (done < count && !stopRequested()) {
     const n = Math.min(chunk, count - done);
     const lo = claim(n);
