@@ -82,6 +82,9 @@ async function run(config: Extract<Command, { command: 'run' }>['config']): Prom
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything is closed by now; if a stray handle (a client library's socket) kept the process
+    // alive, exit anyway rather than hang.
+    setTimeout(() => process.exit(code), 5000).unref();
   },
   (error: unknown) => {
     process.stderr.write(`ringmatch: ${(error as Error)?.stack ?? String(error)}\n`);

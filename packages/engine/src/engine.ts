@@ -100,7 +100,6 @@ export class Engine {
   readonly metrics = new EngineMetrics(this.view);
   private readonly supervisor: Supervisor;
   private readonly log: (line: string) => void;
-  private shared: SharedState | null = null;
   private rings: RingBuffer[] = [];
   private stopReason: string | null = null;
   private stopRequested!: () => void;
@@ -216,7 +215,6 @@ export class Engine {
       control: new SharedArrayBuffer(32 * 4),
       stamps: new SharedArrayBuffer(nextPowerOfTwo(config.ringSize * 2) * 8),
     };
-    this.shared = shared;
     const v = this.view;
     v[Stat.firstSequence] = recovered.nextSequence;
     v[Stat.published] = v[Stat.durable] = v[Stat.matched] = recovered.lastSequence;
@@ -283,7 +281,6 @@ export class Engine {
       await this.metrics.close();
     }
   }
-
 
   /** Kafka: the orders topic must exist; output and dead-letter topics are created like it. */
   private async prepareTopics(source: Extract<RunConfig['source'], { kind: 'kafka' }>): Promise<void> {
