@@ -10,6 +10,7 @@ import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosit
 import { Stat } from '../stats.js';
 import { SINK, fatal, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 import { Publisher, createKafka } from '@ringmatch/kafka';
+import { PACK_MAX, packOutputs } from '../kafka-format.js';
 
 export interface SinkData {
   shared: SharedState;
@@ -89,15 +90,24 @@ function run(): void {
 
 /**
  * Kafka: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by symbol,
- * each carrying (engine sequence, output index). The idempotent publisher reads each output
+ * packed (NDJSON, up to PACK_MAX outputs of one partition per Kafka record, headers: position of
+ * the last output, the first, the count). The idempotent publisher reads each output
  * partition's tail at connect and drops what is already there, so replaying outputs from the WAL
  * after a crash neither skips nor repeats a record. Snapshots wait for acknowledged outputs.
  */
+/**
+ * Outputs per produce request. The broker's message.max.bytes (1 MB by default) bounds each
+ * partition's record batch in a request; an output line is at most ~300 bytes, so 2048 stay well
+ * under it even when they all go to one partition.
+ */
+const MAX_REQUEST_OUTPUTS = 2048;
+
 async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
   const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
   const trades = tradesTopic(source.topic);
   const reports = reportsTopic(source.topic);
-  const publisher = new Publisher(kafka, { topics: [trades, reports] });
+  // Packed: one Kafka record per (partition, up to PACK_MAX outputs), NDJSON value (kafka-format.ts).
+  const publisher = new Publisher(kafka, { topics: [trades, reports], pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: MAX_REQUEST_OUTPUTS });
   await publisher.connect();
   const ring = RingBuffer.attach(data.shared.outputRing);
   const stage = ring.stage(SINK);
