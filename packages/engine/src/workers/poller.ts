@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, INSUFFICIENT_CAPACITY, RingBuffer } from '@ringmatch/ring';
 import { CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageLenient, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
-import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter } from '@ringmatch/kafka';
+import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter, type SourceBatch } from '@ringmatch/kafka';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
@@ -171,6 +171,7 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const lowWater = Math.max(1, ring.slotCount >> 2);
   let lastInput = nowMs();
   let fatalError: Error | null = null;
+  let lastErrorLog = 0;
   const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
     onAssigned(partitions) {
       const start = new Map<number, number | null>();
@@ -178,52 +179,66 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
       return start;
     },
     async onBatch(batch) {
-      lastInput = nowMs();
-      const capacity = sequencer.remainingCapacity();
-      const commands: Command[] = [];
-      const letters: DeadLetter[] = [];
-      let taken = 0;
-      for (const record of batch.records) {
-        let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
-        const resume = resumeAt.get(batch.partition);
-        if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
-        if (decoded.length > ring.slotCount) {
-          // Could never fit in the ring: reject the message as a whole rather than stall.
-          decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
-        }
-        if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
-        const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
-        if (invalid.length > 0) {
-          stats[Stat.malformed]! += invalid.length;
-          letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
-        }
-        for (const c of decoded) commands.push(c);
-        resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
-        taken++;
+      try {
+        return await takeBatch(batch);
+      } catch (error) {
+        fatalError = error as Error; // an engine bug, not a broker problem: fail loudly
+        return 0;
       }
-      stats[Stat.inputMessages]! += taken;
-      if (commands.length > 0) {
-        const hi = sequencer.tryNext(commands.length);
-        if (hi < 0) throw new Error(`ring claim of ${commands.length} failed (${hi}) after a capacity check`);
-        const first = hi - commands.length + 1;
-        for (let k = 0; k < commands.length; k++) {
-          const c = commands[k]!;
-          c.seq = first + k;
-          writeCommand(bytes, ring.offsetOf(first + k), c);
-        }
-        publish(first, hi);
-      }
-      if (taken < batch.records.length) stats[Stat.sourceStalls]!++;
-      if (letters.length > 0) await dlq.send(letters);
-      return taken;
     },
     async waitForSpace() {
       while (sequencer.remainingCapacity() < lowWater && !stopRequested()) await sleep(1);
     },
     onError(error) {
-      fatalError = error;
+      // Connection loss, coordinator moves, consumer crashes: OrderSource reconnects (and rebuilds
+      // a crashed consumer, then re-assigns and seeks from resumeAt). Log it; not fatal.
+      const now = nowMs();
+      if (now - lastErrorLog > 1000) {
+        lastErrorLog = now;
+        process.stderr.write(`[ringmatch] kafka source: ${error.message} (reconnecting)\n`);
+      }
     },
   });
+  async function takeBatch(batch: SourceBatch): Promise<number> {
+    lastInput = nowMs();
+    const capacity = sequencer.remainingCapacity();
+    const commands: Command[] = [];
+    const letters: DeadLetter[] = [];
+    let taken = 0;
+    for (const record of batch.records) {
+      let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
+      const resume = resumeAt.get(batch.partition);
+      if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
+      if (decoded.length > ring.slotCount) {
+        // Could never fit in the ring: reject the message as a whole rather than stall.
+        decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
+      }
+      if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
+      const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
+      if (invalid.length > 0) {
+        stats[Stat.malformed]! += invalid.length;
+        letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
+      }
+      for (const c of decoded) commands.push(c);
+      resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
+      taken++;
+    }
+    stats[Stat.inputMessages]! += taken;
+    if (commands.length > 0) {
+      const hi = sequencer.tryNext(commands.length);
+      if (hi < 0) throw new Error(`ring claim of ${commands.length} failed (${hi}) after a capacity check`);
+      const first = hi - commands.length + 1;
+      for (let k = 0; k < commands.length; k++) {
+        const c = commands[k]!;
+        c.seq = first + k;
+        writeCommand(bytes, ring.offsetOf(first + k), c);
+      }
+      publish(first, hi);
+    }
+    if (taken < batch.records.length) stats[Stat.sourceStalls]!++;
+    if (letters.length > 0) await dlq.send(letters);
+    return taken;
+  }
   await consumer.start();
   parentPort!.postMessage({ type: 'source-started', partitions: consumer.assignment() });
   for (;;) {
@@ -238,7 +253,12 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
 
 async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: string, assigned: number[], resumeAt: Map<number, { offset: number }>): Promise<boolean> {
   if (assigned.length === 0) return false;
-  const ends = await topicOffsets(kafka, topic);
+  let ends: Awaited<ReturnType<typeof topicOffsets>>;
+  try {
+    ends = await topicOffsets(kafka, topic);
+  } catch {
+    return false; // broker unreachable (e.g. restarting): not idle, the consumer reconnects
+  }
   return assigned.every((p) => (resumeAt.get(p)?.offset ?? 0) >= (ends.get(p)?.high ?? 0));
 }
 

@@ -97,17 +97,21 @@ function run(): void {
  */
 /**
  * Outputs per produce request. The broker's message.max.bytes (1 MB by default) bounds each
- * partition's record batch in a request; an output line is at most ~300 bytes, so 2048 stay well
+ * partition's record batch in a request; an output line is at most ~450 bytes (a report), so 1536 stay
  * under it even when they all go to one partition.
  */
-const MAX_REQUEST_OUTPUTS = 2048;
+const MAX_REQUEST_OUTPUTS = 1536;
+/** Longest broker outage the sink waits out before it fails the engine. */
+const BROKER_OUTAGE_MS = 110_000;
 
 async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
   const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
   const trades = tradesTopic(source.topic);
   const reports = reportsTopic(source.topic);
   // Packed: one Kafka record per (partition, up to PACK_MAX outputs), NDJSON value (kafka-format.ts).
-  const publisher = new Publisher(kafka, { topics: [trades, reports], pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: MAX_REQUEST_OUTPUTS });
+  // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
+  // producer retries without duplicates), a longer one fails the engine loudly.
+  const publisher = new Publisher(kafka, { topics: [trades, reports], pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: MAX_REQUEST_OUTPUTS, timeoutMs: BROKER_OUTAGE_MS });
   await publisher.connect();
   const ring = RingBuffer.attach(data.shared.outputRing);
   const stage = ring.stage(SINK);
