@@ -73,6 +73,12 @@ export interface PublisherOptions {
   topics: string[];
   /** Output records per produce request (default 2000; with `pack`, use more, e.g. 16000). */
   maxBatchRecords?: number;
+  /**
+   * Output records per partition per request (default: no limit). The broker's message.max.bytes
+   * (1 MB by default) bounds one partition's record batch in a request, so with large requests
+   * (packed) cap this at about 1 MB / largest output.
+   */
+  maxPartitionRecords?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
   /** Timeout of connect / resume-point reading / close (default 30 s). */
@@ -238,7 +244,8 @@ export class Publisher {
     this.chain = this.chain.then(async () => {
       try {
         while (this.buffer.length > 0 && !this.failed) {
-          const chunk = this.buffer.length <= this.maxBatch ? this.buffer : this.buffer.splice(0, this.maxBatch);
+          const take = this.requestSize();
+          const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
           if (chunk === this.buffer) this.buffer = [];
           await this.send(chunk);
         }
@@ -246,6 +253,22 @@ export class Publisher {
         this.draining = false;
       }
     });
+  }
+
+  /** Records of the next request: a prefix of the buffer within maxBatchRecords and maxPartitionRecords. */
+  private requestSize(): number {
+    const limit = Math.min(this.buffer.length, this.maxBatch);
+    const perPartition = this.options.maxPartitionRecords;
+    if (perPartition === undefined) return limit;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < limit; i++) {
+      const r = this.buffer[i]!;
+      const k = `${r.topic}\u0000${r.message.partition}`;
+      const c = (counts.get(k) ?? 0) + 1;
+      if (c > perPartition) return i;
+      counts.set(k, c);
+    }
+    return limit;
   }
 
   private async send(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>): Promise<void> {

@@ -76,7 +76,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
     const kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: 'ringmatch-channel-publisher' });
     const topics = [tradesTopic(kafkaOptions.outputPrefix), reportsTopic(kafkaOptions.outputPrefix)];
     await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 1 })), { timeoutMs: 30_000 });
-    publisher = new Publisher(kafka, { topics, pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: 1536, skipResumePoint: true });
+    publisher = new Publisher(kafka, { topics, pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: 8192, maxPartitionRecords: 1536, skipResumePoint: true });
     await publisher.connect();
   }
   const symbolsForTables = kafkaOptions ? 0 : options.symbols;
