@@ -144,4 +144,51 @@ d('scale-out on Kafka', () => {
     const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
     expect(new Set(records.map((r) => r.partition)).size).toBe(2);
   }, 420_000);
+
+  it('rebalance: a second engine joining mid-stream refuses a partition the first processed; the first resumes it, trades exactly once', async () => {
+    const values = orderMessages(9_000, 37);
+    const refDir = path.join(root, 'ref2');
+    fs.mkdirSync(refDir, { recursive: true });
+    fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.map((v) => v.value).join('\n')}\n`);
+    const ref = run(['--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
+    expect((await withTimeout(ref.exited, 120_000, 'reference run')).code).toBe(0);
+    const expected = perSymbol(fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean));
+    const expectedCount = [...expected.values()].reduce((n, l) => n + l.length, 0);
+
+    const topic = uniqueTopic('rebal');
+    const group = uniqueTopic('rebal-group');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
+    await producer.connect();
+    try {
+      for (let i = 0; i < values.length; i += 1000) await withTimeout(producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000) }), 30_000, 'produce orders');
+    } finally {
+      await producer.disconnect();
+    }
+    const common = ['--source', 'kafka', '--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--ring-size', '4096'];
+    // A alone, paced so that B joins mid-stream.
+    const a = run([...common, '--data-dir', path.join(root, 'ra'), '--rate', '1500', '--progress-ms', '50']);
+    let matchedA = 0;
+    a.child.stderr!.on('data', (d: Buffer) => { for (const m of d.toString().matchAll(/matched=(\d+)/g)) matchedA = Number(m[1]); });
+    await waitFor(() => matchedA >= 1000 || a.child.exitCode !== null, 120_000, 'engine A matching', 50);
+    expect(a.child.exitCode).toBe(null);
+    const b = run([...common, '--data-dir', path.join(root, 'rb')]);
+    const bOut = await withTimeout(b.exited, 120_000, 'engine B refusing its partition');
+    expect(bOut.code).toBe(1);
+    expect(bOut.stderr).toMatch(/another engine processed them/);
+    expect(matchedA).toBeLessThan(values.length); // B really joined mid-stream
+
+    let lines: string[] = [];
+    await waitFor(async () => {
+      if (a.child.exitCode !== null) throw new Error(`engine A exited (${a.child.exitCode})`);
+      lines = await outputLines(`${topic}.trades`);
+      return lines.length >= expectedCount;
+    }, 240_000, `${expectedCount} trades`, 500);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    lines = await outputLines(`${topic}.trades`);
+    expect(lines.length).toBe(expectedCount);
+    const actual = perSymbol(lines);
+    for (const [symbol, list] of expected) expect(actual.get(symbol), symbol).toEqual(list);
+  }, 420_000);
 });

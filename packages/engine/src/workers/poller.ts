@@ -9,7 +9,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
 import { Stat } from '../stats.js';
-import { Control, dlqTopic, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import { Control, dlqTopic, fatal, nowMs, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 
 export interface PollerData {
   shared: SharedState;
@@ -173,12 +173,18 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   let fatalError: Error | null = null;
   let lastErrorLog = 0;
   const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
-    onAssigned(partitions) {
+    async onAssigned(partitions) {
       const start = new Map<number, number | null>();
       for (const p of partitions) start.set(p, resumeAt.get(p)?.offset ?? null);
+      const unknown = partitions.filter((p) => !resumeAt.has(p));
+      if (unknown.length > 0) {
+        const taken = await processedElsewhere(kafka, source.topic, unknown).catch((e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`);
+        if (taken) fatalError = new Error(taken);
+      }
       return start;
     },
     async onBatch(batch) {
+      if (fatalError) return 0;
       try {
         return await takeBatch(batch);
       } catch (error) {
@@ -249,6 +255,27 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   }
   await consumer.stop();
   await dlq.close();
+}
+
+/**
+ * Guard against processing a partition twice: this engine's WAL has no offset for `partitions`,
+ * but if their output partitions already hold records, another engine (with its own WAL and
+ * books) processed them, e.g. a rebalance moved the partition here. Re-reading it from the start
+ * would publish its trades again, so refuse loudly (the other engine resumes it from its WAL).
+ * Orders keyed by symbol with the default partitioner and output topics with the same partition
+ * count (as prepareTopics creates them) put the outputs of input partition p in output partition p.
+ */
+async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: string, partitions: number[]): Promise<string | null> {
+  const inputs = await topicOffsets(kafka, topic);
+  for (const out of [tradesTopic(topic), reportsTopic(topic)]) {
+    const marks = await topicOffsets(kafka, out);
+    if (marks.size !== inputs.size) continue; // not our topology: no mapping to check
+    const busy = partitions.filter((p) => { const m = marks.get(p); return m !== undefined && m.high > m.low; });
+    if (busy.length > 0) {
+      return `partition(s) ${busy.join(',')} of ${topic} were assigned to this engine, whose WAL has no offset for them, but ${out} partition(s) ${busy.join(',')} already hold output: another engine processed them (a rebalance moved them here?). Re-reading them from the start would publish their trades twice; refusing. Run a fixed set of engines that all join before orders flow, or restart the engine that owns this partition's WAL.`;
+    }
+  }
+  return null;
 }
 
 async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: string, assigned: number[], resumeAt: Map<number, { offset: number }>): Promise<boolean> {
