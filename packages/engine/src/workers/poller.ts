@@ -172,6 +172,8 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   let lastInput = nowMs();
   let fatalError: Error | null = null;
   let lastErrorLog = 0;
+  let paceStart = 0;
+  let paced = 0;
   const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
     async onAssigned(partitions) {
       const start = new Map<number, number | null>();
@@ -211,7 +213,10 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
     const commands: Command[] = [];
     const letters: DeadLetter[] = [];
     let taken = 0;
+    // --rate: at most 1/20 s worth of messages per call (the source re-fetches the rest).
+    const limit = data.rate > 0 ? Math.max(1, Math.ceil(data.rate / 20)) : Number.MAX_SAFE_INTEGER;
     for (const record of batch.records) {
+      if (taken >= limit) break;
       let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
       const resume = resumeAt.get(batch.partition);
       if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
@@ -241,8 +246,15 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
       }
       publish(first, hi);
     }
-    if (taken < batch.records.length) stats[Stat.sourceStalls]!++;
+    if (taken < batch.records.length && taken < limit) stats[Stat.sourceStalls]!++;
     if (letters.length > 0) await dlq.send(letters);
+    if (data.rate > 0) {
+      // paced from the first batch (the group join does not count)
+      if (paceStart === 0) paceStart = nowMs() - (taken * 1000) / data.rate;
+      paced += taken;
+      const aheadMs = (paced * 1000) / data.rate - (nowMs() - paceStart);
+      if (aheadMs > 1) await sleep(Math.min(aheadMs, 1000));
+    }
     return taken;
   }
   await consumer.start();
