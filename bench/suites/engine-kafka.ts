@@ -48,18 +48,22 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
-async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary }> {
+async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number> }> {
   const engine = engineFor(brokers, topic, dataDir);
   const v = new Float64Array(engine.stats);
   const start = performance.now();
   const done = engine.run();
   let first = 0;
   let last = 0;
+  let consumed = 0;
+  let matched = 0;
   const deadline = start + timeoutMs;
   let failed: unknown = null;
   done.catch((e: unknown) => (failed = e));
   while (!failed) {
     if (first === 0 && v[Stat.published]! >= 1) first = performance.now();
+    if (consumed === 0 && v[Stat.published]! >= n) consumed = performance.now();
+    if (matched === 0 && v[Stat.matched]! >= n) matched = performance.now();
     if (v[Stat.flushed]! >= n) {
       last = performance.now();
       break;
@@ -72,7 +76,9 @@ async function measureEngine(brokers: string[], topic: string, dataDir: string, 
   }
   engine.stop('bench done');
   const summary = await done;
-  return { ops_per_s: n / ((last - first) / 1000), total_s: (last - start) / 1000, summary };
+  // Where the time goes: all input in the ring / all matched / all outputs acknowledged.
+  const phases = { consumed_s: round((consumed - first) / 1000), matched_s: round((matched - first) / 1000), acked_s: round((last - first) / 1000) };
+  return { ops_per_s: n / ((last - first) / 1000), total_s: (last - start) / 1000, summary, phases };
 }
 
 /** Produces `values` at `rate` msgs/s (chunks every 10 ms) while the engine runs. */
@@ -195,6 +201,8 @@ export const groups: BenchGroup[] = [
           total_s: round(engine.total_s),
           wal_backend: engine.summary.walBackend,
           wal_avg_batch: engine.summary.walAvgBatch,
+          ...engine.phases,
+          source_stalls: engine.summary.sourceStalls,
           vs_raw: round(engine.ops_per_s / raw.ops_per_s),
           vs_channel: round(engine.ops_per_s / channelOps),
           rss_mb: rssMb(),
