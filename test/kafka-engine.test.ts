@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { ensureTopics, parseDeadLetter } from '@ringmatch/kafka';
+import { unpackOutputs } from '@ringmatch/engine';
 import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
@@ -83,9 +84,14 @@ async function referenceTrades(values: string[], name: string): Promise<string[]
   return fs.readFileSync(path.join(dir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\{"n":\d+,/, '{'));
 }
 
+/** The output JSON lines of a topic (records are packed: NDJSON, count header checked), in order. */
+async function outputsIn(topic: string): Promise<string[]> {
+  const records = await readTopic(broker.kafka, topic, { timeoutMs: 60_000 });
+  return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
+}
+
 async function tradesIn(topic: string): Promise<string[]> {
-  const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
-  return records.map((r) => r.value!.toString());
+  return outputsIn(`${topic}.trades`);
 }
 
 const d = available.ok ? describe : describe.skip;
@@ -105,7 +111,7 @@ d('engine on Kafka', () => {
     const bad = values.map((v, offset) => ({ v, offset })).filter(({ v }) => v === 'not json at all' || v.includes('"ten"'));
     expect(letters.map((l) => [l.offset, l.value?.toString()])).toEqual(bad.map(({ v, offset }) => [offset, v]));
     for (const l of letters) expect(l.reason.length).toBeGreaterThan(0);
-    const reports = (await readTopic(broker.kafka, `${topic}.reports`)).map((rec) => JSON.parse(rec.value!.toString()) as { status: string; reasonCode: number; reason: string; seq: number });
+    const reports = (await outputsIn(`${topic}.reports`)).map((line) => JSON.parse(line) as { status: string; reasonCode: number; reason: string; seq: number });
     // Decode failures (reason codes 64+) are REJECTED in sequence: one per malformed message.
     const rejectedDecode = reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64);
     expect(rejectedDecode.length).toBe(bad.length);

@@ -25,8 +25,10 @@ export interface ProduceBenchOptions {
   partitions?: number;
   /** Message bytes for index i (default `benchOrder`). */
   encode?: (i: number) => Buffer;
-  /** Message key for index i (default the symbol); the partition is `i % partitions`. */
+  /** Message key for index i (default the symbol). */
   key?: (i: number) => string;
+  /** Partition for index i (default `i % partitions`). */
+  partition?: (i: number) => number;
   timeoutMs?: number;
 }
 
@@ -49,7 +51,7 @@ export async function produceBenchOrders(kafka: Kafka, topic: string, options: P
       for (let j = i; j < Math.min(options.n, i + chunk); j++) {
         const value = encode(j);
         bytes += value.length;
-        messages.push({ key: key(j), value, partition: j % partitions });
+        messages.push({ key: key(j), value, partition: options.partition ? options.partition(j) : j % partitions });
       }
       inFlight.push(producer.send({ topic, acks: -1, messages }));
       if (inFlight.length >= 4) await withTimeout(inFlight.shift()!, timeoutMs, 'bench produce');

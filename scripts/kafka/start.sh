@@ -69,7 +69,11 @@ jvm=(-Xmx"$heap" -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headle
 
 if [ ! -f "$state/data/meta.properties" ]; then
   # fresh cluster id: 16 random bytes, base64url without padding (what Uuid.randomUuid prints)
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # (one in 32 starts with '-', which the tool's argument parser takes for a flag: draw again)
+  cluster_id="-"
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   if ! java "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" > "$state/format.log" 2>&1; then
     echo "start.sh: formatting the KRaft storage failed:" >&2
     tail -n 40 "$state/format.log" >&2

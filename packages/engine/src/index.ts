@@ -7,3 +7,4 @@ export { replayDataDir, runInspect, runReplay, type ReplaySummary } from './repl
 export { checkOrWriteMeta, readMeta } from './datadir.js';
 export { TRADES_FILE, REPORTS_FILE } from './output-file.js';
 export { runChannelEngine, type ChannelRunOptions, type ChannelRunResult } from './channel/run.js';
+export { packOutputs, unpackOutputs, PackedRecordError, PACK_MAX } from './kafka-format.js';

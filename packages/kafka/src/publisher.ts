@@ -73,6 +73,12 @@ export interface PublisherOptions {
   topics: string[];
   /** Output records per produce request (default 2000; with `pack`, use more, e.g. 16000). */
   maxBatchRecords?: number;
+  /**
+   * Output records per partition per request (default: no limit). The broker's message.max.bytes
+   * (1 MB by default) bounds one partition's record batch in a request, so with large requests
+   * (packed) cap this at about 1 MB / largest output.
+   */
+  maxPartitionRecords?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
   /** Timeout of connect / resume-point reading / close (default 30 s). */
@@ -117,6 +123,7 @@ export class Publisher {
   private readonly lastQueued = new Map<string, PublishedPosition>(); // `${topic}/${partition}`
   private buffer: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }> = [];
   private timer: NodeJS.Timeout | null = null;
+  private draining = false;
   private chain: Promise<void> = Promise.resolve();
   private failed: PublishFailedError | null = null;
   private idxSeq = -1;
@@ -222,34 +229,66 @@ export class Publisher {
     return true;
   }
 
+  /**
+   * Starts the drain loop unless it runs already. The loop takes what is buffered when a request
+   * can go (up to `maxBatchRecords`), so while one request is in flight the next one grows
+   * (natural batching): a slow round trip means larger requests, not a queue of small ones.
+   */
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.buffer.length === 0) return;
-    const chunk = this.buffer;
-    this.buffer = [];
+    if (this.buffer.length === 0 || this.draining) return;
+    this.draining = true;
     this.chain = this.chain.then(async () => {
-      if (this.failed) return;
-      const byTopic = new Map<string, Message[]>();
-      if (this.options.pack) {
-        this.packInto(chunk, byTopic);
-      } else {
-        for (const r of chunk) {
-          let list = byTopic.get(r.topic);
-          if (!list) byTopic.set(r.topic, (list = []));
-          list.push(r.message);
-        }
-      }
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        this.acked = chunk[chunk.length - 1]!.pos;
-        this.counters.acked += chunk.length;
-      } catch (e) {
-        this.failed = new PublishFailedError(e as Error);
+        while (this.buffer.length > 0 && !this.failed) {
+          const take = this.requestSize();
+          const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
+          if (chunk === this.buffer) this.buffer = [];
+          await this.send(chunk);
+        }
+      } finally {
+        this.draining = false;
       }
     });
+  }
+
+  /** Records of the next request: a prefix of the buffer within maxBatchRecords and maxPartitionRecords. */
+  private requestSize(): number {
+    const limit = Math.min(this.buffer.length, this.maxBatch);
+    const perPartition = this.options.maxPartitionRecords;
+    if (perPartition === undefined) return limit;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < limit; i++) {
+      const r = this.buffer[i]!;
+      const k = `${r.topic}\u0000${r.message.partition}`;
+      const c = (counts.get(k) ?? 0) + 1;
+      if (c > perPartition) return i;
+      counts.set(k, c);
+    }
+    return limit;
+  }
+
+  private async send(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    if (this.options.pack) {
+      this.packInto(chunk, byTopic);
+    } else {
+      for (const r of chunk) {
+        let list = byTopic.get(r.topic);
+        if (!list) byTopic.set(r.topic, (list = []));
+        list.push(r.message);
+      }
+    }
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      this.acked = chunk[chunk.length - 1]!.pos;
+      this.counters.acked += chunk.length;
+    } catch (e) {
+      this.failed = new PublishFailedError(e as Error);
+    }
   }
 
   private packInto(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>, byTopic: Map<string, Message[]>): void {

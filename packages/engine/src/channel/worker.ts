@@ -2,7 +2,8 @@
 // linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
 // measured against (bench `engine-embedded:channel`).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, readCommand, syntheticSymbolTable, writeCommand } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, decodeMessageLenient, defaultSymbolTable, readCommand, syntheticSymbolTable, writeCommand, type Command } from '@ringmatch/protocol';
+import { OrderSource, createKafka } from '@ringmatch/kafka';
 import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
 import { OutputStaging } from '../staging.js';
 import { openWal } from '@ringmatch/wal';
@@ -11,7 +12,8 @@ import { nowMs, slotSourcePosition } from '../shared.js';
 export type ChannelRole =
   | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; pregenerate: boolean; seed: number; symbols: number; accounts: number; batch: number; window: number }
   | { role: 'journaler'; in: MessagePort; out: MessagePort; walDir: string; backend: 'auto' | 'fs' | 'native'; maxCoalesce: number }
-  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number; emitReports: boolean };
+  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number; emitReports: boolean }
+  | { role: 'kafka-poller'; out: MessagePort; credits: MessagePort; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary'; messages: number; batch: number; window: number };
 
 /** A batch of command slots: sequences first .. first + count - 1, published at `t` (ms). */
 export interface CommandBatch { first: number; count: number; t: number; bytes: ArrayBuffer }
@@ -68,6 +70,70 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
   d.credits.close();
 }
 
+/**
+ * Kafka source of the channel baseline: the engine's OrderSource (consumer group, eachBatch, from
+ * the earliest offset), decoded with the default symbol table, posted in batches of `batch`
+ * commands under the same credit window; ends after `messages` input messages.
+ */
+async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): Promise<void> {
+  const symbols = defaultSymbolTable();
+  let credits = d.window;
+  let wake: (() => void) | null = null;
+  d.credits.on('message', (n: number) => {
+    credits += n;
+    wake?.();
+  });
+  let seq = 1;
+  let consumed = 0;
+  let pending: Command[] = [];
+  let finished!: () => void;
+  const allConsumed = new Promise<void>((resolve) => (finished = resolve));
+  let failure: Error | null = null;
+  const post = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    credits--;
+    const bytes = new Uint8Array(pending.length * COMMAND_SLOT_BYTES);
+    const first = seq;
+    for (let k = 0; k < pending.length; k++) {
+      const c = pending[k]!;
+      c.seq = seq++;
+      writeCommand(bytes, k * COMMAND_SLOT_BYTES, c);
+    }
+    const batch: CommandBatch = { first, count: pending.length, t: nowMs(), bytes: bytes.buffer };
+    pending = [];
+    d.out.postMessage(batch, [bytes.buffer]);
+  };
+  const kafka = createKafka({ brokers: d.brokers, clientId: 'ringmatch-channel-poller' });
+  const source = new OrderSource(kafka, { topic: d.topic, groupId: d.groupId }, {
+    onAssigned: (partitions) => new Map(partitions.map((p) => [p, null])),
+    async onBatch(batch) {
+      if (consumed >= d.messages) return batch.records.length;
+      for (const record of batch.records) {
+        for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, { symbols, partition: batch.partition, offset: record.offset })) {
+          pending.push(c);
+          if (pending.length >= d.batch) await post();
+        }
+        if (++consumed >= d.messages) break;
+      }
+      await post();
+      if (consumed >= d.messages) finished();
+      return batch.records.length;
+    },
+    onError(error) {
+      failure = error;
+      finished();
+    },
+  });
+  await source.start();
+  await allConsumed;
+  await source.stop();
+  if (failure) throw failure;
+  d.out.postMessage({ done: true, last: seq - 1 });
+  d.credits.close();
+}
+
 async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promise<void> {
   const wal = await openWal(d.walDir, { backend: d.backend, offsetOf: slotSourcePosition });
   const queue: (CommandBatch | { done: true; last: number })[] = [];
@@ -105,7 +171,7 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
 }
 
 function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
-  const engine = new MatchingEngine({ symbols: syntheticSymbolTable(d.symbols) });
+  const engine = new MatchingEngine({ symbols: d.symbols > 0 ? syntheticSymbolTable(d.symbols) : defaultSymbolTable() });
   const cmd = createCommand();
   // As in the ring engine: only what the sink writes (trades) leaves the matcher.
   const staging = new OutputStaging(d.emitReports);
@@ -130,5 +196,6 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
 }
 
 if (data.role === 'poller') await poller(data);
+else if (data.role === 'kafka-poller') await kafkaPoller(data);
 else if (data.role === 'journaler') await journaler(data);
 else matcher(data);

@@ -4,13 +4,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, INSUFFICIENT_CAPACITY, RingBuffer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageLenient, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
-import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter } from '@ringmatch/kafka';
+import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter, type SourceBatch } from '@ringmatch/kafka';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
 import { copyIntoRing } from '../staging.js';
 import { Stat } from '../stats.js';
-import { Control, dlqTopic, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import { Control, dlqTopic, fatal, nowMs, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 
 export interface PollerData {
   shared: SharedState;
@@ -207,59 +207,92 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const lowWater = Math.max(1, ring.slotCount >> 2);
   let lastInput = nowMs();
   let fatalError: Error | null = null;
+  let lastErrorLog = 0;
+  let paceStart = 0;
+  let paced = 0;
   const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
-    onAssigned(partitions) {
+    async onAssigned(partitions) {
       const start = new Map<number, number | null>();
       for (const p of partitions) start.set(p, resumeAt.get(p)?.offset ?? null);
+      const unknown = partitions.filter((p) => !resumeAt.has(p));
+      if (unknown.length > 0) {
+        const taken = await processedElsewhere(kafka, source.topic, unknown).catch((e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`);
+        if (taken) fatalError = new Error(taken);
+      }
       return start;
     },
     async onBatch(batch) {
-      lastInput = nowMs();
-      const capacity = sequencer.remainingCapacity();
-      const commands: Command[] = [];
-      const letters: DeadLetter[] = [];
-      let taken = 0;
-      for (const record of batch.records) {
-        let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
-        const resume = resumeAt.get(batch.partition);
-        if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
-        if (decoded.length > ring.slotCount) {
-          // Could never fit in the ring: reject the message as a whole rather than stall.
-          decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
-        }
-        if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
-        const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
-        if (invalid.length > 0) {
-          stats[Stat.malformed]! += invalid.length;
-          letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
-        }
-        for (const c of decoded) commands.push(c);
-        resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
-        taken++;
+      if (fatalError) return 0;
+      try {
+        return await takeBatch(batch);
+      } catch (error) {
+        fatalError = error as Error; // an engine bug, not a broker problem: fail loudly
+        return 0;
       }
-      stats[Stat.inputMessages]! += taken;
-      if (commands.length > 0) {
-        const hi = sequencer.tryNext(commands.length);
-        if (hi < 0) throw new Error(`ring claim of ${commands.length} failed (${hi}) after a capacity check`);
-        const first = hi - commands.length + 1;
-        for (let k = 0; k < commands.length; k++) {
-          const c = commands[k]!;
-          c.seq = first + k;
-          writeCommand(bytes, ring.offsetOf(first + k), c);
-        }
-        publish(first, hi);
-      }
-      if (taken < batch.records.length) stats[Stat.sourceStalls]!++;
-      if (letters.length > 0) await dlq.send(letters);
-      return taken;
     },
     async waitForSpace() {
       while (sequencer.remainingCapacity() < lowWater && !stopRequested()) await sleep(1);
     },
     onError(error) {
-      fatalError = error;
+      // Connection loss, coordinator moves, consumer crashes: OrderSource reconnects (and rebuilds
+      // a crashed consumer, then re-assigns and seeks from resumeAt). Log it; not fatal.
+      const now = nowMs();
+      if (now - lastErrorLog > 1000) {
+        lastErrorLog = now;
+        process.stderr.write(`[ringmatch] kafka source: ${error.message} (reconnecting)\n`);
+      }
     },
   });
+  async function takeBatch(batch: SourceBatch): Promise<number> {
+    lastInput = nowMs();
+    const capacity = sequencer.remainingCapacity();
+    const commands: Command[] = [];
+    const letters: DeadLetter[] = [];
+    let taken = 0;
+    // --rate: at most 1/20 s worth of messages per call (the source re-fetches the rest).
+    const limit = data.rate > 0 ? Math.max(1, Math.ceil(data.rate / 20)) : Number.MAX_SAFE_INTEGER;
+    for (const record of batch.records) {
+      if (taken >= limit) break;
+      let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
+      const resume = resumeAt.get(batch.partition);
+      if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
+      if (decoded.length > ring.slotCount) {
+        // Could never fit in the ring: reject the message as a whole rather than stall.
+        decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
+      }
+      if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
+      const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
+      if (invalid.length > 0) {
+        stats[Stat.malformed]! += invalid.length;
+        letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
+      }
+      for (const c of decoded) commands.push(c);
+      resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
+      taken++;
+    }
+    stats[Stat.inputMessages]! += taken;
+    if (commands.length > 0) {
+      const hi = sequencer.tryNext(commands.length);
+      if (hi < 0) throw new Error(`ring claim of ${commands.length} failed (${hi}) after a capacity check`);
+      const first = hi - commands.length + 1;
+      for (let k = 0; k < commands.length; k++) {
+        const c = commands[k]!;
+        c.seq = first + k;
+        writeCommand(bytes, ring.offsetOf(first + k), c);
+      }
+      publish(first, hi);
+    }
+    if (taken < batch.records.length && taken < limit) stats[Stat.sourceStalls]!++;
+    if (letters.length > 0) await dlq.send(letters);
+    if (data.rate > 0) {
+      // paced from the first batch (the group join does not count)
+      if (paceStart === 0) paceStart = nowMs() - (taken * 1000) / data.rate;
+      paced += taken;
+      const aheadMs = (paced * 1000) / data.rate - (nowMs() - paceStart);
+      if (aheadMs > 1) await sleep(Math.min(aheadMs, 1000));
+    }
+    return taken;
+  }
   await consumer.start();
   parentPort!.postMessage({ type: 'source-started', partitions: consumer.assignment() });
   for (;;) {
@@ -272,9 +305,35 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   await dlq.close();
 }
 
+/**
+ * Guard against processing a partition twice: this engine's WAL has no offset for `partitions`,
+ * but if their output partitions already hold records, another engine (with its own WAL and
+ * books) processed them, e.g. a rebalance moved the partition here. Re-reading it from the start
+ * would publish its trades again, so refuse loudly (the other engine resumes it from its WAL).
+ * Orders keyed by symbol with the default partitioner and output topics with the same partition
+ * count (as prepareTopics creates them) put the outputs of input partition p in output partition p.
+ */
+async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: string, partitions: number[]): Promise<string | null> {
+  const inputs = await topicOffsets(kafka, topic);
+  for (const out of [tradesTopic(topic), reportsTopic(topic)]) {
+    const marks = await topicOffsets(kafka, out);
+    if (marks.size !== inputs.size) continue; // not our topology: no mapping to check
+    const busy = partitions.filter((p) => { const m = marks.get(p); return m !== undefined && m.high > m.low; });
+    if (busy.length > 0) {
+      return `partition(s) ${busy.join(',')} of ${topic} were assigned to this engine, whose WAL has no offset for them, but ${out} partition(s) ${busy.join(',')} already hold output: another engine processed them (a rebalance moved them here?). Re-reading them from the start would publish their trades twice; refusing. Run a fixed set of engines that all join before orders flow, or restart the engine that owns this partition's WAL.`;
+    }
+  }
+  return null;
+}
+
 async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: string, assigned: number[], resumeAt: Map<number, { offset: number }>): Promise<boolean> {
   if (assigned.length === 0) return false;
-  const ends = await topicOffsets(kafka, topic);
+  let ends: Awaited<ReturnType<typeof topicOffsets>>;
+  try {
+    ends = await topicOffsets(kafka, topic);
+  } catch {
+    return false; // broker unreachable (e.g. restarting): not idle, the consumer reconnects
+  }
   return assigned.every((p) => (resumeAt.get(p)?.offset ?? 0) >= (ends.get(p)?.high ?? 0));
 }
 

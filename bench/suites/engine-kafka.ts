@@ -1,0 +1,228 @@
+// engine-kafka: orders/s end to end through the real broker (Kafka orders -> poller -> durable WAL
+// -> books -> packed, acknowledged trades/reports in Kafka), against a bare kafkajs eachBatch
+// consume of the same messages (`:kafkajs-raw`, the ceiling) and the channel baseline engine fed
+// from Kafka (`:channel`: same source, WAL, books and packed publisher, postMessage between
+// stages), all in one run on the same pre-produced messages. Throughput is steady state (first
+// input to last output acknowledged; the group join is in `total_s`). Latency: a second, paced
+// run while a producer feeds the topic live: order record timestamp (producer) to the timestamp
+// of the packed report record carrying its first report (both CreateTime, ms).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { Engine, Stat, parseCommandLine, runChannelEngine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, partitionForKey, withTimeout } from '@ringmatch/kafka';
+import { kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
+import type { BenchGroup, BenchLine } from '../types.js';
+import { round, rssMb } from '../stats.js';
+import { measureRawConsume, produceBenchOrders, withBenchBroker } from './kafka.js';
+
+const PARTITIONS = 4;
+
+interface Messages { values: Buffer[]; keys: string[]; partitions: number[] }
+
+/** The seeded generator's orders as JSON messages keyed by symbol (default partitioner). */
+function benchMessages(n: number, seed: number): Messages {
+  const symbols = defaultSymbolTable();
+  const generator = new OrderFlowGenerator({ seed, symbols, accounts: 1000 });
+  const cmd = createCommand();
+  const out: Messages = { values: [], keys: [], partitions: [] };
+  for (let i = 0; i < n; i++) {
+    generator.next(cmd);
+    const key = symbols.nameOf(cmd.symbolId) ?? String(cmd.symbolId);
+    out.values.push(Buffer.from(commandToJson(cmd, symbols)));
+    out.keys.push(key);
+    out.partitions.push(partitionForKey(key, PARTITIONS));
+  }
+  return out;
+}
+
+function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = []): Engine {
+  const parsed = parseCommandLine(['run', '--data-dir', dataDir, '--fresh', '--progress-ms', '0', '--snapshot-every', '0', '--source', 'kafka', '--brokers', brokers.join(','), '--topic', topic, '--group', uniqueTopic('bench-engine'), ...extra]);
+  if (parsed.command !== 'run') throw new Error('unreachable');
+  return new Engine(parsed.config, { log: () => undefined });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
+async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number> }> {
+  const engine = engineFor(brokers, topic, dataDir);
+  const v = new Float64Array(engine.stats);
+  const start = performance.now();
+  const done = engine.run();
+  let first = 0;
+  let last = 0;
+  let consumed = 0;
+  let matched = 0;
+  const deadline = start + timeoutMs;
+  let failed: unknown = null;
+  done.catch((e: unknown) => (failed = e));
+  while (!failed) {
+    if (first === 0 && v[Stat.published]! >= 1) first = performance.now();
+    if (consumed === 0 && v[Stat.published]! >= n) consumed = performance.now();
+    if (matched === 0 && v[Stat.matched]! >= n) matched = performance.now();
+    if (v[Stat.flushed]! >= n) {
+      last = performance.now();
+      break;
+    }
+    if (performance.now() > deadline) {
+      engine.stop('bench timeout');
+      throw new Error(`engine-kafka: outputs of ${n} orders not acknowledged within ${timeoutMs} ms (matched ${v[Stat.matched]}, flushed ${v[Stat.flushed]})`);
+    }
+    await sleep(2);
+  }
+  engine.stop('bench done');
+  const summary = await done;
+  // Where the time goes: all input in the ring / all matched / all outputs acknowledged.
+  const phases = { consumed_s: round((consumed - first) / 1000), matched_s: round((matched - first) / 1000), acked_s: round((last - first) / 1000) };
+  return { ops_per_s: n / ((last - first) / 1000), total_s: (last - start) / 1000, summary, phases };
+}
+
+/** Produces `values` at `rate` msgs/s (chunks every 10 ms) while the engine runs. */
+async function producePaced(kafka: Kafka, topic: string, m: Messages, rate: number): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
+  await withTimeout(producer.connect(), 30_000, 'paced producer connect');
+  const started = performance.now();
+  try {
+    for (let i = 0; i < m.values.length; ) {
+      const due = Math.min(m.values.length, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+      if (due > i) {
+        const messages = [];
+        for (; i < due; i++) messages.push({ key: m.keys[i]!, value: m.values[i]!, partition: m.partitions[i]! });
+        await withTimeout(producer.send({ topic, acks: -1, messages }), 30_000, 'paced produce');
+      }
+      await sleep(10);
+    }
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Order record timestamp -> first report record timestamp, per order id (ms; p50/p99 in us). */
+async function endToEndLatency(kafka: Kafka, topic: string): Promise<{ p50_us: number | null; p99_us: number | null; samples: number }> {
+  const orders = await readTopic(kafka, topic, { timeoutMs: 60_000 });
+  const sentAt = new Map<number, number>();
+  for (const r of orders) {
+    const id = (JSON.parse(r.value!.toString()) as { orderId?: number }).orderId;
+    if (id !== undefined) sentAt.set(id, r.timestamp);
+  }
+  const latencies: number[] = [];
+  const seen = new Set<number>();
+  for (const r of await readTopic(kafka, `${topic}.reports`, { timeoutMs: 60_000 })) {
+    for (const line of unpackOutputs(r.value, r.headers as never)) {
+      const id = Number(/"orderId":(\d+)/.exec(line)?.[1]);
+      if (seen.has(id) || !sentAt.has(id)) continue;
+      seen.add(id);
+      latencies.push(r.timestamp - sentAt.get(id)!);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (p: number): number | null => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! * 1000 : null);
+  return { p50_us: at(50), p99_us: at(99), samples: latencies.length };
+}
+
+export const groups: BenchGroup[] = [
+  {
+    group: 'engine-kafka',
+    async *run(ctx) {
+      const n = ctx.quick ? 60_000 : 400_000;
+      const paced = { n: ctx.quick ? 6_000 : 30_000, rate: 3_000 };
+      const avail = kafkaAvailability();
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-kafka-'));
+      const topics: string[] = [];
+      try {
+        const result = await withBenchBroker(ctx, async (kafka) => {
+          try {
+            return await measureAll(kafka);
+          } finally {
+            await deleteTopics(kafka, topics).catch(() => undefined);
+          }
+        });
+        async function measureAll(kafka: Kafka) {
+          if (!avail.ok) throw new Error('unreachable');
+          const brokers = avail.brokers;
+          const topic = uniqueTopic('bench-eko');
+          const channelPrefix = `${topic}-channel`;
+          topics.push(topic, `${topic}.trades`, `${topic}.reports`, `${topic}.dlq`, `${channelPrefix}.trades`, `${channelPrefix}.reports`);
+          const m = benchMessages(n, 7);
+          const produced = await produceBenchOrders(kafka, topic, { n, partitions: PARTITIONS, encode: (i) => m.values[i]!, key: (i) => m.keys[i]!, partition: (i) => m.partitions[i]! });
+          ctx.log(`engine-kafka: produced ${n} orders in ${produced.seconds.toFixed(1)} s; raw consume`);
+          const raw = await measureRawConsume(kafka, topic, n);
+          ctx.log(`engine-kafka: engine`);
+          const engine = await measureEngine(brokers, topic, path.join(root, 'engine'), n, 300_000);
+          ctx.log(`engine-kafka: channel baseline`);
+          const channel = await runChannelEngine({
+            dataDir: path.join(root, 'channel'), orders: n, seed: 0, symbols: 0, accounts: 0, backend: 'auto', timeoutMs: 300_000,
+            kafka: { brokers, topic, groupId: uniqueTopic('bench-channel'), messages: n, outputPrefix: channelPrefix },
+          });
+          ctx.log(`engine-kafka: paced latency run (${paced.n} orders at ${paced.rate}/s)`);
+          const latTopic = uniqueTopic('bench-ekl');
+          topics.push(latTopic, `${latTopic}.trades`, `${latTopic}.reports`, `${latTopic}.dlq`);
+          await ensureTopics(kafka, [{ topic: latTopic, partitions: PARTITIONS }]);
+          const pm = benchMessages(paced.n, 9);
+          const latEngine = engineFor(brokers, latTopic, path.join(root, 'lat'), ['--stop-when-idle', '1500']);
+          const latDone = latEngine.run();
+          // The group join takes seconds: pace the orders only once the engine consumes (the
+          // first order goes alone and must be published into the ring first).
+          await producePaced(kafka, latTopic, { values: pm.values.slice(0, 1), keys: pm.keys.slice(0, 1), partitions: pm.partitions.slice(0, 1) }, paced.rate);
+          const lv = new Float64Array(latEngine.stats);
+          const joinDeadline = performance.now() + 60_000;
+          while (lv[Stat.published]! < 1) {
+            if (performance.now() > joinDeadline) throw new Error('paced engine did not start consuming within 60 s');
+            await sleep(5);
+          }
+          await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
+          await withTimeout(latDone, 120_000, 'paced engine run');
+          const e2e = await endToEndLatency(kafka, latTopic);
+          return { raw, engine, channel, e2e, produced };
+        }
+        if ('skipped' in result) {
+          for (const bench of ['engine-kafka', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel']) yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
+          return;
+        }
+        const { raw, engine, channel, e2e } = result;
+        const channelOps = n / channel.steadySeconds;
+        const line: BenchLine = {
+          bench: 'engine-kafka',
+          ops_per_s: engine.ops_per_s,
+          p50_us: e2e.p50_us,
+          p99_us: e2e.p99_us,
+          latency: `order record -> report record (Kafka CreateTime, ms resolution), paced ${paced.rate}/s`,
+          latency_samples: e2e.samples,
+          ring_p50_us: engine.summary.latencyP50Us,
+          ring_p99_us: engine.summary.latencyP99Us,
+          orders: n,
+          partitions: PARTITIONS,
+          trades: engine.summary.trades,
+          reports: engine.summary.reports,
+          total_s: round(engine.total_s),
+          wal_backend: engine.summary.walBackend,
+          wal_avg_batch: engine.summary.walAvgBatch,
+          ...engine.phases,
+          source_stalls: engine.summary.sourceStalls,
+          vs_raw: round(engine.ops_per_s / raw.ops_per_s),
+          vs_channel: round(engine.ops_per_s / channelOps),
+          rss_mb: rssMb(),
+        };
+        yield line;
+        yield { bench: 'engine-kafka:kafkajs-raw', ops_per_s: raw.ops_per_s, p50_us: null, p99_us: null, orders: n, partitions: PARTITIONS, total_s: round(raw.total_s), mean_batch: Math.round(raw.mean_batch) };
+        yield {
+          bench: 'engine-kafka:channel',
+          ops_per_s: channelOps,
+          p50_us: channel.latencyP50Us,
+          p99_us: channel.latencyP99Us,
+          latency: 'poller post -> matched (saturated, in-process)',
+          orders: channel.orders,
+          trades: channel.trades,
+          same_trade_count: channel.trades === engine.summary.trades,
+          total_s: round(channel.seconds),
+        };
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+];

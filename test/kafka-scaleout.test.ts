@@ -1,0 +1,194 @@
+// Scale-out on a real broker: two engine processes in one consumer group on a 2-partition orders
+// topic (orders keyed by symbol, default partitioner), each with its own data dir. Once both
+// members hold one partition each, the orders are produced; when every trade is out, the
+// per-symbol trade streams (price, qty, maker and taker order ids, in order) must equal a
+// single file-source run of the same orders.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { IDEMPOTENT_RETRY, ensureTopics, withTimeout } from '@ringmatch/kafka';
+import { unpackOutputs } from '@ringmatch/engine';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, waitFor, type TestBroker } from '@ringmatch/kafka/testing';
+
+const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
+const available = kafkaAvailability();
+if (!available.ok && process.env.CI) throw new Error(`CI must not skip the Kafka scale-out test: ${available.reason}`);
+if (!available.ok) process.stderr.write(`\n!!! SKIPPING KAFKA SCALE-OUT TEST: ${available.reason} !!!\n\n`);
+
+let broker: TestBroker;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-kafka-scaleout-'));
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  if (available.ok) broker = await ensureBroker();
+}, 240_000);
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+afterAll(async () => {
+  await broker?.release();
+  fs.rmSync(root, { recursive: true, force: true });
+}, 120_000);
+
+interface Trade { symbol: string; price: number; qty: number; makerOrderId: number; takerOrderId: number }
+const tradeKey = (t: Trade): string => `${t.price}/${t.qty}/${t.makerOrderId}/${t.takerOrderId}`;
+
+function perSymbol(lines: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of lines) {
+    const t = JSON.parse(line) as Trade;
+    let list = out.get(t.symbol);
+    if (!list) out.set(t.symbol, (list = []));
+    list.push(tradeKey(t));
+  }
+  return out;
+}
+
+function orderMessages(count: number, seed: number): Array<{ key: string; value: string }> {
+  const symbols = defaultSymbolTable();
+  const generator = new OrderFlowGenerator({ seed, symbols, accounts: 200 });
+  const cmd = createCommand();
+  const out: Array<{ key: string; value: string }> = [];
+  for (let i = 0; i < count; i++) {
+    generator.next(cmd);
+    out.push({ key: symbols.nameOf(cmd.symbolId)!, value: commandToJson(cmd, symbols) });
+  }
+  return out;
+}
+
+function run(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  return { child, exited };
+}
+
+async function outputLines(topic: string): Promise<string[]> {
+  const records = await readTopic(broker.kafka, topic, { timeoutMs: 60_000 });
+  return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
+}
+
+const d = available.ok ? describe : describe.skip;
+
+d('scale-out on Kafka', () => {
+  it('two engines in one group, one partition each: per-symbol trades equal a single file-source run', async () => {
+    const values = orderMessages(10_000, 31);
+    // Reference: one engine, file source, same orders in the same order.
+    const refDir = path.join(root, 'ref');
+    fs.mkdirSync(refDir, { recursive: true });
+    fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.map((v) => v.value).join('\n')}\n`);
+    const ref = run(['--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
+    const refOut = await withTimeout(ref.exited, 120_000, 'reference run');
+    expect(refOut.code, refOut.stderr).toBe(0);
+    const expected = perSymbol(fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean));
+    const expectedCount = [...expected.values()].reduce((n, l) => n + l.length, 0);
+    expect(expectedCount).toBeGreaterThan(500);
+    expect(expected.size).toBeGreaterThan(2);
+
+    const topic = uniqueTopic('scale');
+    const group = uniqueTopic('scale-group');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    const common = ['--source', 'kafka', '--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--ring-size', '4096'];
+    const a = run([...common, '--data-dir', path.join(root, 'a')]);
+    const b = run([...common, '--data-dir', path.join(root, 'b')]);
+    const failed = Promise.race([a.exited, b.exited]).then((r) => r);
+
+    // Both members must hold one partition each before any order exists (a partition that
+    // moves later would be read from its start by its new owner: see the README).
+    const admin = broker.kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(async () => {
+        const { groups } = await admin.describeGroups([group]);
+        const g = groups[0];
+        return g !== undefined && g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0);
+      }, 120_000, 'two stable members in the group', 250);
+    } finally {
+      await admin.disconnect();
+    }
+
+    // Orders keyed by symbol; kafkajs' default partitioner picks the partition.
+    const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
+    await producer.connect();
+    try {
+      for (let i = 0; i < values.length; i += 1000) {
+        await withTimeout(producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000) }), 30_000, 'produce orders');
+      }
+    } finally {
+      await producer.disconnect();
+    }
+
+    let lines: string[] = [];
+    await waitFor(async () => {
+      const early = await Promise.race([failed, Promise.resolve(null)]);
+      if (early) throw new Error(`an engine exited early (${early.code ?? early.signal}): ${early.stderr.slice(-3000)}`);
+      lines = await outputLines(`${topic}.trades`);
+      return lines.length >= expectedCount;
+    }, 180_000, `${expectedCount} trades in ${topic}.trades`, 500);
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+    await Promise.all([a.exited, b.exited]);
+
+    lines = await outputLines(`${topic}.trades`);
+    expect(lines.length).toBe(expectedCount);
+    const actual = perSymbol(lines);
+    expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [symbol, list] of expected) expect(actual.get(symbol), symbol).toEqual(list);
+    // Each output partition had one writer: its symbols all hash to the same input partition.
+    const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
+    expect(new Set(records.map((r) => r.partition)).size).toBe(2);
+  }, 420_000);
+
+  it('rebalance: a second engine joining mid-stream refuses a partition the first processed; the first resumes it, trades exactly once', async () => {
+    const values = orderMessages(6_000, 37);
+    const refDir = path.join(root, 'ref2');
+    fs.mkdirSync(refDir, { recursive: true });
+    fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.map((v) => v.value).join('\n')}\n`);
+    const ref = run(['--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
+    expect((await withTimeout(ref.exited, 120_000, 'reference run')).code).toBe(0);
+    const expected = perSymbol(fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean));
+    const expectedCount = [...expected.values()].reduce((n, l) => n + l.length, 0);
+
+    const topic = uniqueTopic('rebal');
+    const group = uniqueTopic('rebal-group');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
+    await producer.connect();
+    try {
+      for (let i = 0; i < values.length; i += 1000) await withTimeout(producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000) }), 30_000, 'produce orders');
+    } finally {
+      await producer.disconnect();
+    }
+    const common = ['--source', 'kafka', '--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--ring-size', '4096'];
+    // A alone, paced so that B joins mid-stream.
+    const a = run([...common, '--data-dir', path.join(root, 'ra'), '--rate', '500', '--progress-ms', '50']);
+    let matchedA = 0;
+    a.child.stderr!.on('data', (d: Buffer) => { for (const m of d.toString().matchAll(/matched=(\d+)/g)) matchedA = Number(m[1]); });
+    await waitFor(() => matchedA >= 500 || a.child.exitCode !== null, 120_000, 'engine A matching', 50);
+    expect(a.child.exitCode).toBe(null);
+    const b = run([...common, '--data-dir', path.join(root, 'rb')]);
+    const bOut = await withTimeout(b.exited, 120_000, 'engine B refusing its partition');
+    expect(bOut.code).toBe(1);
+    expect(bOut.stderr).toMatch(/another engine processed them/);
+    expect(matchedA).toBeLessThan(values.length); // B really joined mid-stream
+
+    let lines: string[] = [];
+    await waitFor(async () => {
+      if (a.child.exitCode !== null) throw new Error(`engine A exited (${a.child.exitCode})`);
+      lines = await outputLines(`${topic}.trades`);
+      return lines.length >= expectedCount;
+    }, 240_000, `${expectedCount} trades`, 500);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    lines = await outputLines(`${topic}.trades`);
+    expect(lines.length).toBe(expectedCount);
+    const actual = perSymbol(lines);
+    for (const [symbol, list] of expected) expect(actual.get(symbol), symbol).toEqual(list);
+  }, 420_000);
+});
