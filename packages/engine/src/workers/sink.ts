@@ -98,13 +98,6 @@ function run(): void {
 }
 
 /**
- * Kafka: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by symbol,
- * packed (NDJSON, up to PACK_MAX outputs of one partition per Kafka record, headers: position of
- * the last output, the first, the count). The idempotent publisher reads each output
- * partition's tail at connect and drops what is already there, so replaying outputs from the WAL
- * after a crash neither skips nor repeats a record. Snapshots wait for acknowledged outputs.
- */
-/**
  * Outputs per produce request, and per partition in one request: the broker's message.max.bytes
  * (1 MB by default) bounds each partition's record batch in a request; an output line is at most
  * ~450 bytes (a report), so 1536 per partition stay under it.
@@ -117,6 +110,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Longest broker outage the sink waits out before it fails the engine. */
 const BROKER_OUTAGE_MS = 110_000;
 
+/**
+ * Kafka: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by symbol,
+ * packed (NDJSON, up to PACK_MAX outputs of one partition per Kafka record, headers: position of
+ * the last output, the first, the count). The idempotent publisher reads each output
+ * partition's tail at connect and drops what is already there, so replaying outputs from the WAL
+ * after a crash neither skips nor repeats a record. Snapshots wait for acknowledged outputs.
+ */
 async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
   const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
   const trades = tradesTopic(source.topic);
