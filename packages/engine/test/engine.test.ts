@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayDataDir } from '@ringmatch/engine';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
-import { readLines, runCli, startCli, summaryOf, tempDir, waitExit } from './helpers.js';
+import { readLines, runCli, startCli, summaryOf, tempDir, waitExit, waitForMatched } from './helpers.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -75,16 +75,7 @@ describe('engine, embedded source', () => {
     let stdout = '';
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
     // Wait until orders flow (worker start-up time varies on a loaded machine), bounded.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no progress within 20 s')), 20_000);
-      child.stderr!.on('data', (b: Buffer) => {
-        const m = /matched=(\d+)/.exec(b.toString());
-        if (m && Number(m[1]) > 2000) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForMatched(child, 2000, 20_000);
     child.kill('SIGTERM');
     const { code } = await waitExit(child, 20_000);
     expect(code).toBe(0);
@@ -110,16 +101,7 @@ describe('engine, corrupt WAL tail', () => {
     expect((await runCli([...RUN, '--data-dir', reference, '--orders', '40000', '--wal', 'fs'])).code).toBe(0);
     const d = dir();
     const child = startCli([...RUN, '--data-dir', d, '--orders', '40000', '--wal', 'fs', '--rate', '20000', '--progress-ms', '50', '--snapshot-every', '0']);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no progress within 30 s')), 30_000);
-      child.stderr!.on('data', (b: Buffer) => {
-        const m = /matched=(\d+)/.exec(b.toString());
-        if (m && Number(m[1]) > 8000) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForMatched(child, 8000, 30_000);
     child.kill('SIGKILL');
     await waitExit(child, 20_000);
     // Flip a byte inside the last frame's records: a torn or rotten sync.

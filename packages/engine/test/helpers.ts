@@ -64,3 +64,17 @@ export function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
 }
+
+/** Resolves once the child's progress lines report more than `matched` orders matched (bounded). */
+export function waitForMatched(child: ChildProcess, matched: number, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fewer than ${matched} orders matched within ${timeoutMs} ms`)), timeoutMs);
+    child.stderr!.on('data', (b: Buffer) => {
+      const m = /matched=(\d+)/.exec(b.toString());
+      if (m && Number(m[1]) > matched) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}

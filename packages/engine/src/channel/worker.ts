@@ -22,15 +22,30 @@ export interface OutputBatch { lastSeq: number; count: number; bytes: ArrayBuffe
 
 const data = workerData as ChannelRole;
 
-async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void> {
-  const generator = new OrderFlowGenerator({ seed: d.seed, symbols: syntheticSymbolTable(d.symbols), accounts: d.accounts });
-  const cmd = createCommand();
-  let credits = d.window;
+/**
+ * Credit-based flow control of the channel pollers: at most `window` batches in flight; the main
+ * thread returns a credit per batch written, so no queue grows without bound.
+ */
+function creditGate(port: MessagePort, window: number): { take(): Promise<void> } {
+  let credits = window;
   let wake: (() => void) | null = null;
-  d.credits.on('message', (n: number) => {
+  port.on('message', (n: number) => {
     credits += n;
     wake?.();
   });
+  return {
+    async take() {
+      while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      credits--;
+    },
+  };
+}
+
+async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void> {
+  const generator = new OrderFlowGenerator({ seed: d.seed, symbols: syntheticSymbolTable(d.symbols), accounts: d.accounts });
+  const cmd = createCommand();
+  const gate = creditGate(d.credits, d.window);
   let seq = 1;
   let generated = 0;
   const generate = (): Uint8Array => {
@@ -56,9 +71,7 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
       const aheadMs = (sent * 1000) / d.rate - (nowMs() - started);
       if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
     }
-    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-    wake = null;
-    credits--;
+    await gate.take();
     const bytes = d.pregenerate ? ready.shift()! : generate();
     const count = bytes.length / COMMAND_SLOT_BYTES;
     const batch: CommandBatch = { first, count, t: nowMs(), bytes: bytes.buffer as ArrayBuffer };
@@ -77,12 +90,7 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
  */
 async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): Promise<void> {
   const symbols = defaultSymbolTable();
-  let credits = d.window;
-  let wake: (() => void) | null = null;
-  d.credits.on('message', (n: number) => {
-    credits += n;
-    wake?.();
-  });
+  const gate = creditGate(d.credits, d.window);
   let seq = 1;
   let consumed = 0;
   let pending: Command[] = [];
@@ -91,9 +99,7 @@ async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): P
   let failure: Error | null = null;
   const post = async (): Promise<void> => {
     if (pending.length === 0) return;
-    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-    wake = null;
-    credits--;
+    await gate.take();
     const bytes = new Uint8Array(pending.length * COMMAND_SLOT_BYTES);
     const first = seq;
     for (let k = 0; k < pending.length; k++) {
