@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterPublisher, KafkaConfigError, ensureTopics, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
+import { DeadLetterPublisher, KafkaConfigError, ensureTopics, nativeCrcCalls, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
 import type { TestBroker } from '@ringmatch/kafka/testing';
 
 describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real broker)', () => {
@@ -28,6 +28,15 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
     expect(await partitionCount(broker.kafka, b)).toBe(4);
     const offsets = await topicOffsets(broker.kafka, a);
     expect([...offsets.values()]).toEqual([{ low: 0, high: 0 }, { low: 0, high: 0 }, { low: 0, high: 0 }]);
+  });
+
+  it('produces record batches checksummed by the native CRC32C, which the broker accepts', async () => {
+    const topic = uniqueTopic('crc');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
+    const before = nativeCrcCalls.count;
+    await produceTo(broker.kafka, topic, 0, ['one', 'two', 'three']);
+    expect(nativeCrcCalls.count).toBeGreaterThan(before);
+    expect((await readTopic(broker.kafka, topic)).map((r) => r.value!.toString())).toEqual(['one', 'two', 'three']);
   });
 
   it('rejects bad specs with a typed error', async () => {
