@@ -7,6 +7,11 @@ import { Engine } from './engine.js';
 import { runInspect, runReplay } from './replay.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
+// `ringmatch replay --trades | head`: a closed pipe ends the output quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 async function main(argv: string[]): Promise<number> {
   let command: Command;
