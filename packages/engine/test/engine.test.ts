@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayDataDir } from '@ringmatch/engine';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
-import { readLines, runCli, startCli, summaryOf, tempDir, waitExit, waitForMatched } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { CLI, readLines, runCli, startCli, summaryOf, tempDir, waitExit, waitForMatched } from './helpers.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -92,6 +93,20 @@ describe('engine, embedded source', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FATAL worker poller failed: .*ENOENT/);
     expect(r.stderr).toMatch(/last sequences: published=\d+ durable=\d+ matched=\d+/);
+  }, 60_000);
+});
+
+describe('ringmatch replay', () => {
+  it('ends quietly (exit 0) when its reader closes the pipe early, like `| head`', async () => {
+    const d = dir();
+    expect((await runCli([...RUN, '--data-dir', d, '--orders', '20000'])).code).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'replay', '--data-dir', d, '--trades', '--from-start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const { code } = await waitExit(child, 30_000);
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE/);
   }, 60_000);
 });
 
