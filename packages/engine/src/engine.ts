@@ -179,6 +179,7 @@ export class Engine {
     const recovered = (await journaler.waitFor('recovered', RECOVERY_TIMEOUT_MS)) as unknown as {
       backend: string; lastSequence: number; nextSequence: number; firstLogSequence: number | null; offsets: [number, number][];
       truncated: unknown; snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
+      skippedSnapshots: { file: string; reason: string }[];
     };
     const snapshot = recovered.snapshot;
     const replayFrom = snapshot ? snapshot.sequence + 1 : (recovered.firstLogSequence ?? recovered.nextSequence);
@@ -198,6 +199,7 @@ export class Engine {
       this.log(`[ringmatch] recovered WAL (${recovered.backend}): last durable sequence ${recovered.lastSequence}, snapshot ${snapshot?.sequence ?? 'none'}, replaying ${this.recovery.replayed}`);
     }
     if (recovered.truncated) this.log(`[ringmatch] WAL tail cut during recovery: ${JSON.stringify(recovered.truncated)}`);
+    for (const skipped of recovered.skippedSnapshots) this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
 
     // 2. Rings, starting where the WAL ends.
     const wait = waitStrategyFor(config.waitStrategy);

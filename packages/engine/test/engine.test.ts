@@ -137,6 +137,24 @@ describe('engine, corrupt WAL tail', () => {
   }, 90_000);
 });
 
+describe('engine, corrupt snapshot', () => {
+  it('falls back to the previous snapshot plus the WAL, says so, and the trade log is unchanged', async () => {
+    const reference = dir();
+    expect((await runCli([...RUN, '--data-dir', reference, '--orders', '25000'])).code).toBe(0);
+    const d = dir();
+    expect((await runCli([...RUN, '--data-dir', d, '--orders', '20000', '--snapshot-every', '5000'])).code).toBe(0);
+    const walDir = path.join(d, 'wal');
+    const newest = fs.readdirSync(walDir).filter((f) => f.startsWith('snap-')).sort().pop()!;
+    const fd = fs.openSync(path.join(walDir, newest), 'r+');
+    fs.writeSync(fd, Buffer.from([0xff, 0xff, 0xff]), 0, 3, 100);
+    fs.closeSync(fd);
+    const r = await runCli([...RUN, '--data-dir', d, '--orders', '25000']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`snapshot ${newest} is invalid`);
+    expect(tradeBodies(d)).toEqual(tradeBodies(reference));
+  }, 60_000);
+});
+
 describe('engine, WAL backends', () => {
   it('gives the same trades with the native WAL (napi-rs) as with node:fs, when the module is built', async () => {
     const backends = await availableBackends();
