@@ -219,7 +219,11 @@ export class Engine {
     };
     const v = this.view;
     v[Stat.firstSequence] = recovered.nextSequence;
-    v[Stat.published] = v[Stat.durable] = v[Stat.matched] = recovered.lastSequence;
+    v[Stat.published] = v[Stat.durable] = recovered.lastSequence;
+    // Not lastSequence: the books reflect only the snapshot until the matcher has replayed the WAL,
+    // and the sink, the drain and the final snapshot all trust this value (a restart whose WAL
+    // already held every order used to drain at once and snapshot outputs it never wrote).
+    v[Stat.matched] = replayFrom - 1;
 
     // 3. Workers: journaler goes live, matcher replays then follows the durable cursor, sink, source.
     journaler.worker.postMessage({ shared });
@@ -308,7 +312,7 @@ export class Engine {
       lastMatched = s.matched;
       lastAt = t;
       const p99 = this.metrics.takeIntervalP99Us();
-      const line = `[ringmatch] ${((t - this.startedAt) / 1000).toFixed(1)}s orders/s=${Math.round(rate)} matched=${s.matched - s.firstSequence + 1} trades=${s.trades} durable_lag=${Math.max(0, s.published - s.durable)} match_lag=${Math.max(0, s.durable - s.matched)} p99_us=${p99 === null ? '-' : Math.round(p99)}`;
+      const line = `[ringmatch] ${((t - this.startedAt) / 1000).toFixed(1)}s orders/s=${Math.round(rate)} matched=${Math.max(0, s.matched - s.firstSequence + 1)} trades=${s.trades} durable_lag=${Math.max(0, s.published - s.durable)} match_lag=${Math.max(0, s.durable - s.matched)} p99_us=${p99 === null ? '-' : Math.round(p99)}`;
       if (tty) process.stderr.write(`\r\x1b[2K${line}`);
       else this.log(line);
     }, intervalMs);

@@ -91,9 +91,13 @@ function replay(): void {
   let count = 0;
   for (const record of readRecords(data.walDir, data.replayFrom, data.replayTo)) {
     processSlot(record.payload, 0, record.sequence);
-    if (++count % 1024 === 0 && !flushOutputs()) return;
+    if (++count % 1024 === 0) {
+      if (!flushOutputs()) return;
+      // matched is what the sink trusts (its outputs are published): advance it as replay goes.
+      stats[Stat.matched] = record.sequence;
+    }
   }
-  flushOutputs();
+  if (!flushOutputs()) return;
   stats[Stat.replayed] = count;
   stats[Stat.matched] = data.replayTo;
 }
