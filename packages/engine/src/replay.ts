@@ -15,7 +15,7 @@ import {
 import { listSegments, listSnapshots, readLatestSnapshot, readRecords } from '@ringmatch/wal';
 import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
-import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
+import { TRADES_FILE, recoverOutputFile } from './output-file.js';
 
 function open(dataDir: string): { walDir: string; symbols: SymbolTable } {
   const walDir = path.join(dataDir, 'wal');
