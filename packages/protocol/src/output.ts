@@ -2,6 +2,7 @@
 // integers only, and a `reason` text next to the `reasonCode` of rejects / cancels.
 import { OutputKind, createReport, createTrade, fieldName, reasonText, type ExecutionReport, type Trade, type Side, type OrderType, type TimeInForce, type ExecStatus } from './types.js';
 import type { SymbolTable } from './symbols.js';
+import { OUTPUT_SLOT_BYTES, readOutput } from './slot.js';
 import { SIDE_TEXT, TIF_TEXT, TYPE_TEXT } from './wire.js';
 
 export const STATUS_TEXT = ['', 'accepted', 'rejected', 'partially_filled', 'filled', 'cancelled', 'amended', 'expired', 'triggered'] as const;
@@ -94,9 +95,12 @@ export function parseOutputJson(line: string): ParsedOutput {
 
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
-const TRADE_HEAD = ascii('{"n":');
-const TRADE_TYPE_SEQ = ascii(',"type":"trade","seq":');
-const TRADE_TS = ascii(',"ts":');
+const N_HEAD = ascii('{"n":');
+const TRADE_OPEN = ascii('{"type":"trade","seq":');
+const TRADE_AFTER_N = ascii(',"type":"trade","seq":');
+const REPORT_OPEN = ascii('{"type":"report","seq":');
+const REPORT_AFTER_N = ascii(',"type":"report","seq":');
+const F_TS = ascii(',"ts":');
 const TRADE_ID = ascii(',"tradeId":');
 const TRADE_PRICE = ascii(',"price":');
 const TRADE_QTY = ascii(',"qty":');
@@ -104,9 +108,20 @@ const TRADE_MAKER = ascii(',"makerOrderId":');
 const TRADE_TAKER = ascii(',"takerOrderId":');
 const TRADE_MAKER_ACCOUNT = ascii(',"makerAccount":');
 const TRADE_TAKER_ACCOUNT = ascii(',"takerAccount":');
-const TRADE_SIDE = SIDE_TEXT.map((side) => ascii(`,"takerSide":"${side}"}\n`));
+const R_ORDER = ascii(',"orderId":');
+const R_ACCOUNT = ascii(',"account":');
+const R_PRICE = ascii(',"price":');
+const R_STOP = ascii(',"stopPrice":');
+const R_QTY = ascii(',"qty":');
+const R_CUM = ascii(',"cumQty":');
+const R_LEAVES = ascii(',"leavesQty":');
+const R_LAST_QTY = ascii(',"lastQty":');
+const R_LAST_PRICE = ascii(',"lastPrice":');
+const R_TRADE_ID = ascii(',"tradeId":');
+const R_REASON_CODE = ascii(',"reasonCode":');
+const CLOSE = ascii('}');
+const NEWLINE = 10;
 const DIGITS = new Uint8Array(24);
-
 /** Writes a safe integer in decimal at `offset`; returns the offset after it. */
 function writeInteger(out: Uint8Array, offset: number, value: number): number {
   let v = value;
@@ -136,46 +151,163 @@ function put(out: Uint8Array, offset: number, fragment: Uint8Array): number {
   return offset + fragment.length;
 }
 
-/**
- * Writes trade NDJSON lines straight into bytes: the same text as
- * `{"n":<n>,` + encodeTradeJson(trade).slice(1) + "\n", without building strings (the sink's hot
- * path: the string version cost about 2 us and 1 KB of garbage per trade).
- */
-export class TradeLineEncoder {
-  /** Longest line this encoder can write (bytes): reserve this much before calling write(). */
-  readonly maxLineBytes: number;
-  private readonly symbolParts: Uint8Array[] = [];
-
-  constructor(private readonly symbols?: SymbolTable) {
-    let longest = 0;
-    for (const def of symbols?.list() ?? []) {
-      const part = ascii(`,${symbolPart(def.id, symbols)}`);
-      this.symbolParts[def.id] = part;
-      longest = Math.max(longest, part.length);
-    }
-    // Fixed text + 9 integers of at most 17 characters + the longest symbol part.
-    this.maxLineBytes = 200 + 9 * 17 + Math.max(longest, 32);
-  }
-
-  private symbol(symbolId: number): Uint8Array {
-    let part = this.symbolParts[symbolId];
-    if (!part) this.symbolParts[symbolId] = part = ascii(`,${symbolPart(symbolId, this.symbols)}`);
+/** A fragment per small enum value, built on first use (unknown values included). */
+class Fragments {
+  private readonly parts: Uint8Array[] = [];
+  constructor(private readonly make: (value: number) => string) {}
+  get(value: number): Uint8Array {
+    let part = this.parts[value];
+    if (!part) this.parts[value] = part = ascii(this.make(value));
     return part;
   }
+  /** Longest fragment over values 0..255 (enums are u8 in the output slot). */
+  longest(): number {
+    let max = 0;
+    for (let v = 0; v < 256; v++) max = Math.max(max, this.get(v).length);
+    return max;
+  }
+}
 
-  /** Writes one line at `offset` (at least maxLineBytes must be free); returns the new offset. */
-  write(out: Uint8Array, offset: number, n: number, t: Trade): number {
-    let o = writeInteger(out, put(out, offset, TRADE_HEAD), n);
-    o = writeInteger(out, put(out, o, TRADE_TYPE_SEQ), t.seq);
-    o = writeInteger(out, put(out, o, TRADE_TS), t.timestamp);
+/**
+ * Writes output JSON straight into bytes: exactly the text of encodeTradeJson / encodeReportJson,
+ * optionally with a leading `"n":<n>` field (the file sink's per-file line index) and a trailing
+ * newline, without building strings (the sinks' hot path: the string versions cost about 2 us and
+ * 1 KB of garbage per output, and the garbage made GC a third of the Kafka sink's time).
+ */
+export class OutputJsonEncoder {
+  /** Longest output this encoder can write (bytes, newline included): reserve this much. */
+  readonly maxBytes: number;
+  private readonly symbolParts: Fragments;
+  private readonly status = new Fragments((v) => `,"status":"${STATUS_TEXT[v] ?? v}"`);
+  private readonly side = new Fragments((v) => `,"side":"${SIDE_TEXT[v] ?? v}"`);
+  private readonly orderType = new Fragments((v) => `,"orderType":"${TYPE_TEXT[v] ?? v}"`);
+  private readonly tif = new Fragments((v) => `,"tif":"${TIF_TEXT[v] ?? v}"`);
+  private readonly reason = new Fragments((v) => `,"reason":${v ? JSON.stringify(reasonText(v)) : '""'}`);
+  private readonly field = new Fragments((v) => (v ? `,"field":${JSON.stringify(fieldName(v))}` : ''));
+  private readonly takerSide = new Fragments((v) => `,"takerSide":"${SIDE_TEXT[v]}"}`);
+
+  constructor(symbols?: SymbolTable) {
+    this.symbolParts = new Fragments((id) => `,${symbolPart(id, symbols)}`);
+    let longestSymbol = 32;
+    for (const def of symbols?.list() ?? []) longestSymbol = Math.max(longestSymbol, this.symbolParts.get(def.id).length);
+    const enums = this.takerSide.longest() + this.status.longest() + this.side.longest() + this.orderType.longest() + this.tif.longest() + this.reason.longest() + this.field.longest();
+    // Fixed text (under 300 bytes) + at most 16 integers of at most 17 characters each.
+    this.maxBytes = 300 + 16 * 17 + longestSymbol + enums;
+  }
+
+  /** Writes a trade at `offset` (maxBytes must be free); `n` >= 0 adds the "n" field. Returns the end. */
+  writeTrade(out: Uint8Array, offset: number, t: Trade, n = -1, newline = false): number {
+    let o = n >= 0 ? put(out, writeInteger(out, put(out, offset, N_HEAD), n), TRADE_AFTER_N) : put(out, offset, TRADE_OPEN);
+    o = writeInteger(out, o, t.seq);
+    o = writeInteger(out, put(out, o, F_TS), t.timestamp);
     o = writeInteger(out, put(out, o, TRADE_ID), t.tradeId);
-    o = put(out, o, this.symbol(t.symbolId));
+    o = put(out, o, this.symbolParts.get(t.symbolId));
     o = writeInteger(out, put(out, o, TRADE_PRICE), t.price);
     o = writeInteger(out, put(out, o, TRADE_QTY), t.qty);
     o = writeInteger(out, put(out, o, TRADE_MAKER), t.makerOrderId);
     o = writeInteger(out, put(out, o, TRADE_TAKER), t.takerOrderId);
     o = writeInteger(out, put(out, o, TRADE_MAKER_ACCOUNT), t.makerAccountId);
     o = writeInteger(out, put(out, o, TRADE_TAKER_ACCOUNT), t.takerAccountId);
-    return put(out, o, TRADE_SIDE[t.takerSide]!);
+    o = put(out, o, this.takerSide.get(t.takerSide));
+    if (newline) out[o++] = NEWLINE;
+    return o;
   }
+
+  /** Writes an execution report at `offset` (maxBytes must be free); see writeTrade. */
+  writeReport(out: Uint8Array, offset: number, r: ExecutionReport, n = -1, newline = false): number {
+    let o = n >= 0 ? put(out, writeInteger(out, put(out, offset, N_HEAD), n), REPORT_AFTER_N) : put(out, offset, REPORT_OPEN);
+    o = writeInteger(out, o, r.seq);
+    o = writeInteger(out, put(out, o, F_TS), r.timestamp);
+    o = put(out, o, this.symbolParts.get(r.symbolId));
+    o = writeInteger(out, put(out, o, R_ORDER), r.orderId);
+    o = writeInteger(out, put(out, o, R_ACCOUNT), r.accountId);
+    o = put(out, o, this.status.get(r.status));
+    o = put(out, o, this.side.get(r.side));
+    o = put(out, o, this.orderType.get(r.type));
+    o = put(out, o, this.tif.get(r.tif));
+    o = writeInteger(out, put(out, o, R_PRICE), r.price);
+    o = writeInteger(out, put(out, o, R_STOP), r.stopPrice);
+    o = writeInteger(out, put(out, o, R_QTY), r.qty);
+    o = writeInteger(out, put(out, o, R_CUM), r.cumQty);
+    o = writeInteger(out, put(out, o, R_LEAVES), r.leavesQty);
+    o = writeInteger(out, put(out, o, R_LAST_QTY), r.lastQty);
+    o = writeInteger(out, put(out, o, R_LAST_PRICE), r.lastPrice);
+    o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
+    o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
+    o = put(out, o, this.reason.get(r.reason));
+    o = put(out, put(out, o, this.field.get(r.field)), CLOSE);
+    if (newline) out[o++] = NEWLINE;
+    return o;
+  }
+}
+
+/**
+ * Trade NDJSON lines of the file sink: `{"n":<n>,` + encodeTradeJson(trade).slice(1) + "\n",
+ * written straight into bytes (see OutputJsonEncoder).
+ */
+export class TradeLineEncoder {
+  /** Longest line this encoder can write (bytes): reserve this much before calling write(). */
+  readonly maxLineBytes: number;
+  private readonly encoder: OutputJsonEncoder;
+
+  constructor(symbols?: SymbolTable) {
+    this.encoder = new OutputJsonEncoder(symbols);
+    this.maxLineBytes = this.encoder.maxBytes;
+  }
+
+  /** Writes one line at `offset` (at least maxLineBytes must be free); returns the new offset. */
+  write(out: Uint8Array, offset: number, n: number, t: Trade): number {
+    return this.encoder.writeTrade(out, offset, t, n, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary output batch (Kafka output with `--output-format binary`): an 8-byte header, then
+// `count` output slots exactly as the matcher writes them into the output ring (OUTPUT_SLOT_BYTES
+// each, layout in slot.ts), so the sink packs them with a copy and no encoding.
+//   u8 magic 0xB8 | u8 version 1 | u16 reserved 0 | u32 count (little-endian)
+// The header is 8 bytes so that slots stay 8-byte aligned in an aligned buffer.
+
+export const OUTPUT_BATCH_MAGIC = 0xb8;
+export const OUTPUT_BATCH_VERSION = 1;
+export const OUTPUT_BATCH_HEADER_BYTES = 8;
+
+/** A binary output batch that is not one (bad magic, version, size, count or slot kind). */
+export class OutputBatchError extends Error {
+  override readonly name = 'OutputBatchError';
+}
+
+/** Writes the batch header for `count` slots at `offset`. */
+export function writeOutputBatchHeader(out: Uint8Array, offset: number, count: number): void {
+  out[offset] = OUTPUT_BATCH_MAGIC;
+  out[offset + 1] = OUTPUT_BATCH_VERSION;
+  out[offset + 2] = 0;
+  out[offset + 3] = 0;
+  new DataView(out.buffer, out.byteOffset + offset, 4 + 4).setUint32(4, count, true);
+}
+
+/** True if `bytes` starts like a binary output batch (JSON output starts with "{"). */
+export function isOutputBatch(bytes: Uint8Array): boolean {
+  return bytes.length >= OUTPUT_BATCH_HEADER_BYTES && bytes[0] === OUTPUT_BATCH_MAGIC;
+}
+
+/** Decodes a binary output batch into reports and trades, in order. Throws OutputBatchError. */
+export function decodeOutputBatch(bytes: Uint8Array): ParsedOutput[] {
+  if (bytes.length < OUTPUT_BATCH_HEADER_BYTES || bytes[0] !== OUTPUT_BATCH_MAGIC) throw new OutputBatchError('not a binary output batch (magic 0xB8 expected)');
+  if (bytes[1] !== OUTPUT_BATCH_VERSION) throw new OutputBatchError(`unsupported output batch version ${bytes[1]}`);
+  const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+  if (bytes.length !== OUTPUT_BATCH_HEADER_BYTES + count * OUTPUT_SLOT_BYTES) {
+    throw new OutputBatchError(`output batch of ${bytes.length} bytes cannot hold the ${count} slots its header announces`);
+  }
+  const out: ParsedOutput[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = OUTPUT_BATCH_HEADER_BYTES + i * OUTPUT_SLOT_BYTES;
+    const report = createReport();
+    const trade = createTrade();
+    const kind = readOutput(bytes, offset, report, trade);
+    if (kind === OutputKind.Report) out.push({ kind, report });
+    else if (kind === OutputKind.Trade) out.push({ kind, trade });
+    else throw new OutputBatchError(`output slot ${i} of the batch has unknown kind ${kind}`);
+  }
+  return out;
 }

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OUTPUT_BATCH_HEADER_BYTES, OUTPUT_SLOT_BYTES, OutputBatchError, OutputJsonEncoder, OutputKind, TradeLineEncoder, createReport, createTrade, decodeOutputBatch, defaultSymbolTable, encodeReportJson, encodeTradeJson, isOutputBatch, syntheticSymbolTable, writeOutputBatchHeader, writeReport, writeTrade } from '@ringmatch/protocol';
+import type { ExecutionReport, Trade } from '@ringmatch/protocol';
+
+const int = (max: number) => fc.integer({ min: 0, max });
+const safe = fc.oneof(int(1000), int(2 ** 31 + 5), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+
+describe('TradeLineEncoder', () => {
+  it('writes exactly the bytes of {"n":n, + encodeTradeJson + newline', () => {
+    for (const symbols of [defaultSymbolTable(), syntheticSymbolTable(40), undefined]) {
+      const encoder = new TradeLineEncoder(symbols);
+      const out = new Uint8Array(4096);
+      fc.assert(
+        fc.property(int(70), safe, safe, safe, int(45), safe, safe, safe, safe, safe, safe, fc.constantFrom(0, 1), int(1000),
+          (symbolId, seq, ts, tradeId, n, price, qty, maker, taker, makerAccount, takerAccount, side, at) => {
+            const t = createTrade({ symbolId, seq, timestamp: ts, tradeId, price, qty, makerOrderId: maker, takerOrderId: taker, makerAccountId: makerAccount % 2 ** 32, takerAccountId: takerAccount, takerSide: side as 0 | 1 });
+            const end = encoder.write(out, at, n, t);
+            expect(end - at).toBeLessThanOrEqual(encoder.maxLineBytes);
+            const expected = `{"n":${n},${encodeTradeJson(t, symbols).slice(1)}\n`;
+            expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
+          }),
+        { numRuns: 2000 },
+      );
+    }
+  });
+});
+
+const u8 = int(255);
+const anyReport = fc.record({
+  seq: safe, timestamp: safe, symbolId: int(70), orderId: safe, accountId: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  status: u8, side: u8, type: u8, tif: u8, price: safe, stopPrice: safe, qty: safe, cumQty: safe, leavesQty: safe,
+  lastQty: safe, lastPrice: safe, tradeId: safe, reason: u8, field: u8,
+});
+
+describe('OutputJsonEncoder', () => {
+  it('writes exactly the bytes of encodeReportJson / encodeTradeJson, with and without "n" and newline', () => {
+    for (const symbols of [defaultSymbolTable(), syntheticSymbolTable(40), undefined]) {
+      const encoder = new OutputJsonEncoder(symbols);
+      const out = new Uint8Array(8192);
+      fc.assert(
+        fc.property(anyReport, fc.integer({ min: -1, max: 50 }), fc.boolean(), int(1000), (fields, n, newline, at) => {
+          const r = createReport(fields as Partial<ExecutionReport>);
+          const end = encoder.writeReport(out, at, r, n, newline);
+          expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
+          const body = encodeReportJson(r, symbols);
+          const expected = (n >= 0 ? `{"n":${n},${body.slice(1)}` : body) + (newline ? '\n' : '');
+          expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
+          expect(JSON.parse(Buffer.from(out.subarray(at, end)).toString('utf8'))).toMatchObject({ seq: r.seq, orderId: r.orderId });
+        }),
+        { numRuns: 2000 },
+      );
+      const t = createTrade({ seq: 5, timestamp: 6, tradeId: 7, symbolId: 1, price: 100, qty: 3, makerOrderId: 1, takerOrderId: 2, makerAccountId: 3, takerAccountId: 4, takerSide: 1 });
+      const end = encoder.writeTrade(out, 0, t);
+      expect(Buffer.from(out.subarray(0, end)).toString('utf8')).toBe(encodeTradeJson(t, symbols));
+    }
+  });
+});
+
+describe('binary output batch', () => {
+  function batchOf(outputs: Array<{ report?: ExecutionReport; trade?: Trade }>): Uint8Array {
+    const bytes = new Uint8Array(OUTPUT_BATCH_HEADER_BYTES + outputs.length * OUTPUT_SLOT_BYTES);
+    writeOutputBatchHeader(bytes, 0, outputs.length);
+    outputs.forEach((o, i) => {
+      const at = OUTPUT_BATCH_HEADER_BYTES + i * OUTPUT_SLOT_BYTES;
+      if (o.report) writeReport(bytes, at, o.report);
+      else writeTrade(bytes, at, o.trade!);
+    });
+    return bytes;
+  }
+
+  it('round-trips reports and trades in order (report stopPrice is not carried, as in the output slot)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(anyReport.map((r) => ({ report: createReport({ ...r, side: r.side & 1, type: r.type & 3, tif: r.tif & 3 } as Partial<ExecutionReport>) })), fc.record({ seq: safe, price: safe, qty: safe, symbolId: int(70) }).map((t) => ({ trade: createTrade(t) }))), { maxLength: 40 }), (outputs) => {
+        const bytes = batchOf(outputs);
+        expect(isOutputBatch(bytes)).toBe(true);
+        const decoded = decodeOutputBatch(bytes);
+        expect(decoded).toHaveLength(outputs.length);
+        decoded.forEach((d, i) => {
+          const o = outputs[i]!;
+          if (o.report) expect(d).toEqual({ kind: OutputKind.Report, report: { ...o.report, stopPrice: 0 } });
+          else expect(d).toEqual({ kind: OutputKind.Trade, trade: o.trade });
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a wrong magic, version, size or slot kind with a reason', () => {
+    const good = batchOf([{ trade: createTrade({ seq: 1, price: 2, qty: 3 }) }]);
+    expect(isOutputBatch(Buffer.from('{"type":"trade"}'))).toBe(false);
+    expect(() => decodeOutputBatch(Buffer.from('{"type":"trade"}'))).toThrow(/magic/);
+    const version = good.slice();
+    version[1] = 9;
+    expect(() => decodeOutputBatch(version)).toThrow(/version 9/);
+    expect(() => decodeOutputBatch(good.subarray(0, good.length - 1))).toThrow(OutputBatchError);
+    const kind = good.slice();
+    kind[OUTPUT_BATCH_HEADER_BYTES + 78] = 7;
+    expect(() => decodeOutputBatch(kind)).toThrow(/unknown kind 7/);
+  });
+});
