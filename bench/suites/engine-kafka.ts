@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
-import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
 import { Engine, Stat, parseCommandLine, runChannelEngine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
@@ -23,8 +23,8 @@ const PARTITIONS = 4;
 
 interface Messages { values: Buffer[]; keys: string[]; partitions: number[] }
 
-/** The seeded generator's orders as JSON messages keyed by symbol (default partitioner). */
-function benchMessages(n: number, seed: number): Messages {
+/** The seeded generator's orders as JSON (or binary) messages keyed by symbol (default partitioner). */
+function benchMessages(n: number, seed: number, format: 'json' | 'binary' = 'json'): Messages {
   const symbols = defaultSymbolTable();
   const generator = new OrderFlowGenerator({ seed, symbols, accounts: 1000 });
   const cmd = createCommand();
@@ -32,7 +32,7 @@ function benchMessages(n: number, seed: number): Messages {
   for (let i = 0; i < n; i++) {
     generator.next(cmd);
     const key = symbols.nameOf(cmd.symbolId) ?? String(cmd.symbolId);
-    out.values.push(Buffer.from(commandToJson(cmd, symbols)));
+    out.values.push(format === 'json' ? Buffer.from(commandToJson(cmd, symbols)) : Buffer.from(encodeMessage(cmd, 'binary')));
     out.keys.push(key);
     out.partitions.push(partitionForKey(key, PARTITIONS));
   }
@@ -48,8 +48,8 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
-async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number> }> {
-  const engine = engineFor(brokers, topic, dataDir);
+async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number, extra: string[] = []): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number> }> {
+  const engine = engineFor(brokers, topic, dataDir, extra);
   const v = new Float64Array(engine.stats);
   const start = performance.now();
   const done = engine.run();
@@ -153,6 +153,15 @@ export const groups: BenchGroup[] = [
           const raw = await measureRawConsume(kafka, topic, n);
           ctx.log(`engine-kafka: engine`);
           const engine = await measureEngine(brokers, topic, path.join(root, 'engine'), n, 300_000);
+          // The same orders on the binary wire both ways (input codec and output batches), against
+          // a raw consume of those binary messages: what the engine costs when JSON does not.
+          const binTopic = `${topic}-bin`;
+          topics.push(binTopic, `${binTopic}.trades`, `${binTopic}.reports`, `${binTopic}.dlq`);
+          const mb = benchMessages(n, 7, 'binary');
+          await produceBenchOrders(kafka, binTopic, { n, partitions: PARTITIONS, encode: (i) => mb.values[i]!, key: (i) => mb.keys[i]!, partition: (i) => mb.partitions[i]! });
+          ctx.log(`engine-kafka: binary wire: raw consume, engine`);
+          const binRaw = await measureRawConsume(kafka, binTopic, n);
+          const binEngine = await measureEngine(brokers, binTopic, path.join(root, 'engine-bin'), n, 300_000, ['--format', 'binary', '--output-format', 'binary']);
           ctx.log(`engine-kafka: channel baseline`);
           const channel = await runChannelEngine({
             dataDir: path.join(root, 'channel'), orders: n, seed: 0, symbols: 0, accounts: 0, backend: 'auto', timeoutMs: 300_000,
@@ -177,13 +186,13 @@ export const groups: BenchGroup[] = [
           await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
           await withTimeout(latDone, 120_000, 'paced engine run');
           const e2e = await endToEndLatency(kafka, latTopic);
-          return { raw, engine, channel, e2e, produced };
+          return { raw, engine, channel, e2e, produced, binRaw, binEngine };
         }
         if ('skipped' in result) {
-          for (const bench of ['engine-kafka', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel']) yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
+          for (const bench of ['engine-kafka', 'engine-kafka:binary', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel']) yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
           return;
         }
-        const { raw, engine, channel, e2e } = result;
+        const { raw, engine, channel, e2e, binRaw, binEngine } = result;
         const channelOps = n / channel.steadySeconds;
         const line: BenchLine = {
           bench: 'engine-kafka',
@@ -208,6 +217,24 @@ export const groups: BenchGroup[] = [
           rss_mb: rssMb(),
         };
         yield line;
+        yield {
+          bench: 'engine-kafka:binary',
+          ops_per_s: binEngine.ops_per_s,
+          p50_us: null,
+          p99_us: null,
+          wire: 'binary orders in, binary output batches out',
+          ring_p50_us: binEngine.summary.latencyP50Us,
+          ring_p99_us: binEngine.summary.latencyP99Us,
+          orders: n,
+          trades: binEngine.summary.trades,
+          same_trade_count: binEngine.summary.trades === engine.summary.trades,
+          total_s: round(binEngine.total_s),
+          ...binEngine.phases,
+          source_stalls: binEngine.summary.sourceStalls,
+          raw_ops_per_s: binRaw.ops_per_s,
+          vs_raw: round(binEngine.ops_per_s / binRaw.ops_per_s),
+          vs_channel: round(binEngine.ops_per_s / channelOps),
+        };
         yield { bench: 'engine-kafka:kafkajs-raw', ops_per_s: raw.ops_per_s, p50_us: null, p99_us: null, orders: n, partitions: PARTITIONS, total_s: round(raw.total_s), mean_batch: Math.round(raw.mean_batch) };
         yield {
           bench: 'engine-kafka:channel',

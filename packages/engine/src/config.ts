@@ -12,7 +12,7 @@ export type WalBackendName = 'auto' | 'fs' | 'native';
 export type SourceConfig =
   | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number; pregenerate: boolean }
   | { kind: 'ndjson'; file: string }
-  | { kind: 'kafka'; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary' };
+  | { kind: 'kafka'; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary'; outputFormat: 'json' | 'binary' };
 
 export interface RunConfig {
   dataDir: string;
@@ -75,6 +75,9 @@ run flags:
   --topic NAME            kafka: orders topic (default orders)
   --group NAME            kafka: consumer group (default ringmatch)
   --format json|binary    kafka: input message format (default json)
+  --output-format json|binary
+                          kafka: trades/reports record format (default json: NDJSON lines;
+                          binary: 0xB8 batch of 96-byte output slots, see @ringmatch/protocol)
   --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
@@ -131,7 +134,7 @@ const bool = { type: 'boolean' } as const;
 function parseRun(argv: string[]): RunConfig {
   const v = parse(argv, {
     'data-dir': str, source: str, orders: str, seed: str, symbols: str, accounts: str, brokers: str, topic: str,
-    group: str, format: str, rate: str, duration: str, 'ring-size': str, 'wait-strategy': str, wal: str,
+    group: str, format: str, 'output-format': str, rate: str, duration: str, 'ring-size': str, 'wait-strategy': str, wal: str,
     'metrics-port': str, 'snapshot-every': str, 'max-batch': str, reports: bool, 'cpu-prof': str,
     'progress-ms': str, fresh: bool, 'stop-when-idle': str, pregenerate: bool,
   });
@@ -164,6 +167,7 @@ function parseRun(argv: string[]): RunConfig {
       topic: s('topic') ?? 'orders',
       groupId: s('group') ?? 'ringmatch',
       format: oneOf('format', s('format'), ['json', 'binary'] as const, 'json'),
+      outputFormat: oneOf('output-format', s('output-format'), ['json', 'binary'] as const, 'json'),
     };
   } else {
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
@@ -174,7 +178,7 @@ function parseRun(argv: string[]): RunConfig {
     }
   }
   if (source.kind !== 'kafka') {
-    for (const flag of ['brokers', 'topic', 'group', 'format', 'stop-when-idle']) {
+    for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source kafka only`);
     }
   }

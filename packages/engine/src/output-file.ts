@@ -3,7 +3,7 @@
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';
-import type { Trade, TradeLineEncoder } from '@ringmatch/protocol';
+import type { ExecutionReport, OutputJsonEncoder, Trade } from '@ringmatch/protocol';
 
 export const TRADES_FILE = 'trades.ndjson';
 export const REPORTS_FILE = 'reports.ndjson';
@@ -82,23 +82,15 @@ export class OutputFile {
     this.fd = fs.openSync(file, 'a');
     this.buffer = Buffer.allocUnsafe(size);
   }
-  /** `body` is a JSON object text that carries "seq"; the output index "n" is prepended here. */
-  append(index: number, body: string): void {
-    const line = `{"n":${index},${body.slice(1)}\n`;
-    // A UTF-8 line is at most 3 bytes per UTF-16 unit: flush first if it might not fit.
-    if (this.used + line.length * 3 > this.buffer.length) {
-      this.flush();
-      if (line.length * 3 > this.buffer.length) {
-        fs.writeSync(this.fd, line);
-        return;
-      }
-    }
-    this.used += this.buffer.write(line, this.used, 'utf8');
+  /** Appends a trade line ("n" = its index within its sequence in this file), no strings built. */
+  appendTrade(encoder: OutputJsonEncoder, index: number, trade: Trade): void {
+    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    this.used = encoder.writeTrade(this.buffer, this.used, trade, index, true);
   }
-  /** Appends a trade line encoded straight into the buffer (no intermediate strings). */
-  appendTrade(encoder: TradeLineEncoder, index: number, trade: Trade): void {
-    if (this.used + encoder.maxLineBytes > this.buffer.length) this.flush();
-    this.used = encoder.write(this.buffer, this.used, index, trade);
+  /** Appends an execution report line (see appendTrade). */
+  appendReport(encoder: OutputJsonEncoder, index: number, report: ExecutionReport): void {
+    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    this.used = encoder.writeReport(this.buffer, this.used, report, index, true);
   }
   flush(): void {
     let written = 0;

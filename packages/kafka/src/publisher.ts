@@ -22,6 +22,33 @@ export interface OutputRecord {
   headers?: Record<string, string | Buffer>;
 }
 
+/**
+ * Outputs the caller packed itself into one Kafka record (`publishPacked`): all for one partition
+ * of one topic, positions `first` .. `last` in order, `count` of them, `value` already encoded.
+ */
+export interface PackedOutputs {
+  topic: string;
+  partition: number;
+  key: string | Buffer | null;
+  value: Buffer;
+  first: PublishedPosition;
+  last: PublishedPosition;
+  count: number;
+}
+
+interface Entry {
+  topic: string;
+  message: Message;
+  /** Position of the (last) output in this entry. */
+  pos: PublishedPosition;
+  /** The record, for `pack`; null for a prepacked entry (its message is final). */
+  record: OutputRecord | null;
+  /** Outputs in this entry (1, or a packed record's count). */
+  count: number;
+  /** Value bytes (prepacked entries; 0 when unknown). */
+  bytes: number;
+}
+
 /** Per topic, per partition: the last position already in Kafka (null: empty). */
 export type ResumePoint = Map<string, Map<number, PublishedPosition | null>>;
 
@@ -79,6 +106,8 @@ export interface PublisherOptions {
    * (packed) cap this at about 1 MB / largest output.
    */
   maxPartitionRecords?: number;
+  /** Value bytes of prepacked records per partition per request (default: no limit); see above. */
+  maxPartitionBytes?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
   /** Timeout of connect / resume-point reading / close (default 30 s). */
@@ -121,7 +150,7 @@ export class Publisher {
   private readonly partitions = new Map<string, number>();
   private resume: ResumePoint = new Map();
   private readonly lastQueued = new Map<string, PublishedPosition>(); // `${topic}/${partition}`
-  private buffer: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }> = [];
+  private buffer: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private draining = false;
   private chain: Promise<void> = Promise.resolve();
@@ -214,6 +243,8 @@ export class Publisher {
       topic: record.topic,
       pos,
       record,
+      count: 1,
+      bytes: 0,
       message: {
         key: record.key,
         value: record.value,
@@ -221,12 +252,74 @@ export class Publisher {
         headers: this.options.pack ? undefined : { ...record.headers, [SEQ_HEADER]: String(pos.seq), [IDX_HEADER]: String(pos.idx) },
       },
     });
-    this.counters.published++;
-    if (this.buffer.length >= this.maxBatch) this.kick();
+    this.queued(1);
+    return true;
+  }
+
+  /** Partitions of an output topic (after connect()). */
+  partitionsOf(topic: string): number {
+    const count = this.partitions.get(topic);
+    if (count === undefined) throw new KafkaConfigError('topic', `${topic} is not an output topic of this publisher (or connect() was not awaited)`);
+    return count;
+  }
+
+  /**
+   * True if the output at (seq, idx) of `topic`'s `partition` was already in Kafka when this
+   * publisher connected (the restart rule: the caller drops it instead of publishing it).
+   */
+  alreadyPublished(topic: string, partition: number, seq: number, idx: number): boolean {
+    const tail = this.resume.get(topic)?.get(partition);
+    return !!tail && (seq < tail.seq || (seq === tail.seq && idx <= tail.idx));
+  }
+
+  /**
+   * Queues outputs the caller packed into one Kafka record (the engine's sink packs straight from
+   * the output ring into bytes: no object per output). The headers are those of `pack`: position
+   * of the last output, the first, the count. The caller applies the restart rule first
+   * (`alreadyPublished`); a record at or before the partition's tail or its previous record
+   * throws OutOfOrderError.
+   */
+  publishPacked(packed: PackedOutputs): void {
+    if (this.failed) throw this.failed;
+    const count = this.partitionsOf(packed.topic);
+    if (!Number.isSafeInteger(packed.partition) || packed.partition < 0 || packed.partition >= count) throw new KafkaConfigError('partition', `${packed.partition} (topic ${packed.topic} has ${count})`);
+    if (!(packed.count >= 1) || comparePositions(packed.first, packed.last) > 0) throw new KafkaConfigError('count', `${packed.count} outputs from ${packed.first.seq}.${packed.first.idx} to ${packed.last.seq}.${packed.last.idx}`);
+    const slot = `${packed.topic}/${packed.partition}`;
+    const previous = this.lastQueued.get(slot) ?? this.resume.get(packed.topic)?.get(packed.partition) ?? null;
+    if (previous && comparePositions(packed.first, previous) <= 0) throw new OutOfOrderError(packed.topic, packed.partition, previous, packed.first);
+    this.lastQueued.set(slot, packed.last);
+    const { first, last } = packed;
+    this.buffer.push({
+      topic: packed.topic,
+      pos: last,
+      record: null,
+      count: packed.count,
+      bytes: packed.value.length,
+      message: {
+        key: packed.key,
+        value: packed.value,
+        partition: packed.partition,
+        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(packed.count) },
+      },
+    });
+    this.queued(packed.count);
+  }
+
+  private queuedOutputs = 0;
+
+  /** Counts queued outputs and starts a request when a batch is full (or the linger timer). */
+  private queued(count: number): void {
+    this.counters.published += count;
+    this.queuedOutputs += count;
+    if (this.queuedOutputs >= this.maxBatch) this.kick();
     else if (!this.timer) {
       this.timer = setTimeout(() => this.kick(), this.linger);
     }
-    return true;
+  }
+
+  /** True when nothing is queued or in flight (the caller may hand over partial packs now). */
+  get idle(): boolean {
+    return !this.draining && this.buffer.length === 0;
   }
 
   /**
@@ -247,6 +340,7 @@ export class Publisher {
           const take = this.requestSize();
           const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
           if (chunk === this.buffer) this.buffer = [];
+          for (const e of chunk) this.queuedOutputs -= e.count;
           await this.send(chunk);
         }
       } finally {
@@ -255,23 +349,31 @@ export class Publisher {
     });
   }
 
-  /** Records of the next request: a prefix of the buffer within maxBatchRecords and maxPartitionRecords. */
+  /**
+   * Entries of the next request: a prefix of the buffer within maxBatchRecords outputs and, per
+   * partition, maxPartitionRecords outputs and maxPartitionBytes bytes (always at least one entry).
+   */
   private requestSize(): number {
-    const limit = Math.min(this.buffer.length, this.maxBatch);
-    const perPartition = this.options.maxPartitionRecords;
-    if (perPartition === undefined) return limit;
-    const counts = new Map<string, number>();
-    for (let i = 0; i < limit; i++) {
-      const r = this.buffer[i]!;
-      const k = `${r.topic}\u0000${r.message.partition}`;
-      const c = (counts.get(k) ?? 0) + 1;
-      if (c > perPartition) return i;
-      counts.set(k, c);
+    const perPartition = this.options.maxPartitionRecords ?? Infinity;
+    const perPartitionBytes = this.options.maxPartitionBytes ?? Infinity;
+    const counts = new Map<string, { outputs: number; bytes: number }>();
+    let outputs = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const e = this.buffer[i]!;
+      outputs += e.count;
+      if (i > 0 && outputs > this.maxBatch) return i;
+      if (perPartition === Infinity && perPartitionBytes === Infinity) continue;
+      const k = `${e.topic}\u0000${e.message.partition}`;
+      let c = counts.get(k);
+      if (!c) counts.set(k, (c = { outputs: 0, bytes: 0 }));
+      c.outputs += e.count;
+      c.bytes += e.bytes;
+      if (i > 0 && (c.outputs > perPartition || c.bytes > perPartitionBytes)) return i;
     }
-    return limit;
+    return this.buffer.length;
   }
 
-  private async send(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>): Promise<void> {
+  private async send(chunk: Entry[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     if (this.options.pack) {
       this.packInto(chunk, byTopic);
@@ -285,38 +387,50 @@ export class Publisher {
     try {
       await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       this.acked = chunk[chunk.length - 1]!.pos;
-      this.counters.acked += chunk.length;
+      for (const e of chunk) this.counters.acked += e.count;
     } catch (e) {
       this.failed = new PublishFailedError(e as Error);
     }
   }
 
-  private packInto(chunk: Array<{ topic: string; message: Message; pos: PublishedPosition; record: OutputRecord }>, byTopic: Map<string, Message[]>): void {
+  private packInto(chunk: Entry[], byTopic: Map<string, Message[]>): void {
     const pack = this.options.pack!;
     const packMax = this.options.packMax ?? 256;
-    const groups = new Map<string, typeof chunk>(); // topic/partition, in position order
+    const listOf = (topic: string): Message[] => {
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      return list;
+    };
+    const groups = new Map<string, Entry[]>(); // topic/partition, in position order
     for (const r of chunk) {
       const k = `${r.topic}\u0000${r.message.partition}`;
+      if (r.record === null) {
+        // Prepacked: what was grouped before it for its partition goes first (position order).
+        const g = groups.get(k);
+        if (g) this.packGroup(g, listOf(r.topic), pack, packMax);
+        groups.delete(k);
+        listOf(r.topic).push(r.message);
+        continue;
+      }
       let g = groups.get(k);
       if (!g) groups.set(k, (g = []));
       g.push(r);
     }
-    for (const g of groups.values()) {
-      const topic = g[0]!.topic;
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      for (let i = 0; i < g.length; i += packMax) {
-        const part = g.slice(i, i + packMax);
-        const first = part[0]!.pos;
-        const last = part[part.length - 1]!.pos;
-        const records = part.map((r) => r.record);
-        list.push({
-          key: this.options.packKey ? this.options.packKey(records) : records[0]!.key,
-          value: pack(records.map((r) => r.value)),
-          partition: part[0]!.message.partition!,
-          headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
-        });
-      }
+    for (const g of groups.values()) this.packGroup(g, listOf(g[0]!.topic), pack, packMax);
+  }
+
+  private packGroup(g: Entry[], list: Message[], pack: (values: Array<string | Buffer>) => Buffer, packMax: number): void {
+    for (let i = 0; i < g.length; i += packMax) {
+      const part = g.slice(i, i + packMax);
+      const first = part[0]!.pos;
+      const last = part[part.length - 1]!.pos;
+      const records = part.map((r) => r.record!);
+      list.push({
+        key: this.options.packKey ? this.options.packKey(records) : records[0]!.key,
+        value: pack(records.map((r) => r.value)),
+        partition: part[0]!.message.partition!,
+        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
+      });
     }
   }
 

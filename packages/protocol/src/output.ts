@@ -241,26 +241,6 @@ export class OutputJsonEncoder {
   }
 }
 
-/**
- * Trade NDJSON lines of the file sink: `{"n":<n>,` + encodeTradeJson(trade).slice(1) + "\n",
- * written straight into bytes (see OutputJsonEncoder).
- */
-export class TradeLineEncoder {
-  /** Longest line this encoder can write (bytes): reserve this much before calling write(). */
-  readonly maxLineBytes: number;
-  private readonly encoder: OutputJsonEncoder;
-
-  constructor(symbols?: SymbolTable) {
-    this.encoder = new OutputJsonEncoder(symbols);
-    this.maxLineBytes = this.encoder.maxBytes;
-  }
-
-  /** Writes one line at `offset` (at least maxLineBytes must be free); returns the new offset. */
-  write(out: Uint8Array, offset: number, n: number, t: Trade): number {
-    return this.encoder.writeTrade(out, offset, t, n, true);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Binary output batch (Kafka output with `--output-format binary`): an 8-byte header, then
 // `count` output slots exactly as the matcher writes them into the output ring (OUTPUT_SLOT_BYTES

@@ -190,6 +190,7 @@ function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const EMPTY = new Uint8Array(0);
 
 /**
  * Kafka: a consumer-group member whose offsets live in the WAL. Each fetched batch is decoded
@@ -243,6 +244,8 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
       }
     },
   });
+  // One options object, re-stamped per message (no allocation per message).
+  const decodeOptions = { symbols, partition: -1, offset: -1 };
   async function takeBatch(batch: SourceBatch): Promise<number> {
     lastInput = nowMs();
     const capacity = sequencer.remainingCapacity();
@@ -251,25 +254,36 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
     let taken = 0;
     // --rate: at most 1/20 s worth of messages per call (the source re-fetches the rest).
     const limit = data.rate > 0 ? Math.max(1, Math.ceil(data.rate / 20)) : Number.MAX_SAFE_INTEGER;
+    const resume = resumeAt.get(batch.partition);
+    let nextOffset = -1;
+    decodeOptions.partition = batch.partition;
     for (const record of batch.records) {
       if (taken >= limit) break;
-      let decoded = decodeMessageLenient(record.value ?? new Uint8Array(0), source.format, { symbols, partition: batch.partition, offset: record.offset });
-      const resume = resumeAt.get(batch.partition);
+      decodeOptions.offset = record.offset;
+      let decoded = decodeMessageLenient(record.value ?? EMPTY, source.format, decodeOptions);
       if (resume && resume.offset === record.offset && resume.skip > 0) decoded = decoded.slice(resume.skip);
       if (decoded.length > ring.slotCount) {
         // Could never fit in the ring: reject the message as a whole rather than stall.
         decoded = [invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${decoded.length} commands > ring size ${ring.slotCount}`), batch.partition, record.offset)];
       }
       if (commands.length + decoded.length > capacity && commands.length + decoded.length > 0) break;
-      const invalid = decoded.filter((c) => c.kind === CommandKind.Invalid);
-      if (invalid.length > 0) {
-        stats[Stat.malformed]! += invalid.length;
-        letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid[0]!.reason), timestamp: record.timestamp });
+      let invalid = 0;
+      let firstInvalid: Command | null = null;
+      for (const c of decoded) {
+        if (c.kind === CommandKind.Invalid) {
+          invalid++;
+          firstInvalid ??= c;
+        }
+        commands.push(c);
       }
-      for (const c of decoded) commands.push(c);
-      resumeAt.set(batch.partition, { offset: record.offset + 1, skip: 0 });
+      if (firstInvalid !== null) {
+        stats[Stat.malformed]! += invalid;
+        letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(firstInvalid.reason), timestamp: record.timestamp });
+      }
+      nextOffset = record.offset + 1;
       taken++;
     }
+    if (nextOffset >= 0) resumeAt.set(batch.partition, { offset: nextOffset, skip: 0 });
     stats[Stat.inputMessages]! += taken;
     if (commands.length > 0) {
       const hi = sequencer.tryNext(commands.length);

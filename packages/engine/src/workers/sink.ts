@@ -4,13 +4,14 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
-import { OutputKind, TradeLineEncoder, createReport, createTrade, encodeReportJson, encodeTradeJson, readOutput } from '@ringmatch/protocol';
+import { OutputJsonEncoder, OutputKind, createReport, createTrade, readOutput } from '@ringmatch/protocol';
 import type { SourceConfig } from '../config.js';
 import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosition } from '../output-file.js';
 import { Stat } from '../stats.js';
 import { SINK, fatal, nowMs, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 import { Publisher, createKafka } from '@ringmatch/kafka';
-import { PACK_MAX, packOutputs } from '../kafka-format.js';
+import { PACK_MAX } from '../kafka-format.js';
+import { KafkaOutputPacker } from '../kafka-packer.js';
 
 export interface SinkData {
   shared: SharedState;
@@ -33,7 +34,7 @@ function run(): void {
   const reports = data.writeReports ? new OutputFile(path.join(data.outputDir, REPORTS_FILE)) : null;
   const report = createReport();
   const trade = createTrade();
-  const tradeLines = new TradeLineEncoder(symbols);
+  const lines = new OutputJsonEncoder(symbols);
   const bytes = ring.bytes;
   let written = 0;
   let lastSeq = -1;
@@ -70,7 +71,7 @@ function run(): void {
         tradeIndex = seq === lastTradeSeq ? tradeIndex + 1 : 0;
         lastTradeSeq = seq;
         if (!alreadyWritten(data.tradesPosition, seq, tradeIndex)) {
-          trades.appendTrade(tradeLines, tradeIndex, trade);
+          trades.appendTrade(lines, tradeIndex, trade);
           written++;
         }
       } else if (kind === OutputKind.Report) {
@@ -78,7 +79,7 @@ function run(): void {
         reportIndex = seq === lastReportSeq ? reportIndex + 1 : 0;
         lastReportSeq = seq;
         if (reports && !alreadyWritten(data.reportsPosition, seq, reportIndex)) {
-          reports.append(reportIndex, encodeReportJson(report, symbols));
+          reports.appendReport(lines, reportIndex, report);
           written++;
         }
       } else {
@@ -98,86 +99,95 @@ function run(): void {
 }
 
 /**
- * Outputs per produce request, and per partition in one request: the broker's message.max.bytes
- * (1 MB by default) bounds each partition's record batch in a request; an output line is at most
- * ~450 bytes (a report), so 1536 per partition stay under it.
+ * Outputs per produce request: JSON outputs are up to ~450 bytes, binary ones 96. The broker's
+ * message.max.bytes (1 MB by default) bounds each partition's record batch in a request, hence
+ * the per-partition byte cap.
  */
-const MAX_REQUEST_OUTPUTS = 8192;
-const MAX_PARTITION_OUTPUTS = 1536;
-/** Outputs queued or in flight before the sink waits for acknowledgements. */
-const MAX_PENDING_OUTPUTS = 2 * MAX_REQUEST_OUTPUTS;
+const MAX_REQUEST_OUTPUTS = { json: 8192, binary: 32768 } as const;
+const MAX_PARTITION_BYTES = 900_000;
+/** Outputs per Kafka record, and bytes per JSON record. */
+const PACK_OUTPUTS = { json: PACK_MAX, binary: 2048 } as const;
+const PACK_BYTES = 128 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Longest broker outage the sink waits out before it fails the engine. */
 const BROKER_OUTAGE_MS = 110_000;
 
 /**
  * Kafka: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by symbol,
- * packed (NDJSON, up to PACK_MAX outputs of one partition per Kafka record, headers: position of
- * the last output, the first, the count). The idempotent publisher reads each output
- * partition's tail at connect and drops what is already there, so replaying outputs from the WAL
- * after a crash neither skips nor repeats a record. Snapshots wait for acknowledged outputs.
+ * packed (one Kafka record per partition and up to PACK_OUTPUTS outputs: NDJSON lines or a binary
+ * output batch; headers: position of the last output, the first, the count). The idempotent
+ * publisher reads each output partition's tail at connect and the packer drops what is already
+ * there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
+ * Snapshots wait for acknowledged outputs.
  */
 async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
   const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
   const trades = tradesTopic(source.topic);
   const reports = reportsTopic(source.topic);
-  // Packed: one Kafka record per (partition, up to PACK_MAX outputs), NDJSON value (kafka-format.ts).
+  const format = source.outputFormat;
   // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
   // producer retries without duplicates), a longer one fails the engine loudly.
-  const publisher = new Publisher(kafka, { topics: [trades, reports], pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: MAX_REQUEST_OUTPUTS, maxPartitionRecords: MAX_PARTITION_OUTPUTS, timeoutMs: BROKER_OUTAGE_MS });
+  const maxRequest = MAX_REQUEST_OUTPUTS[format];
+  const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: maxRequest, maxPartitionBytes: MAX_PARTITION_BYTES, timeoutMs: BROKER_OUTAGE_MS });
   await publisher.connect();
   const ring = RingBuffer.attach(data.shared.outputRing);
   const stage = ring.stage(SINK);
   const report = createReport();
   const trade = createTrade();
   const bytes = ring.bytes;
+  const packer = new KafkaOutputPacker(publisher, bytes, { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: PACK_OUTPUTS[format], packBytes: PACK_BYTES });
+  const maxPending = 2 * maxRequest;
   let lastSeq = -1;
   let index = 0;
   let written = 0;
   let next = stage.nextSequence();
-  const symbolName = (id: number): string => symbols.nameOf(id) ?? String(id);
+  /** Everything of sequences below the oldest output not yet acknowledged is in Kafka. */
+  const advanceFlushed = (): void => {
+    const acked = publisher.ackedPosition;
+    const held = packer.oldestHeldSeq();
+    const pendingInPublisher = publisher.pending > 0 ? (acked ? acked.seq : -1) : Infinity;
+    const complete = Math.min(held, pendingInPublisher, lastSeq) - 1;
+    if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
+  };
   for (;;) {
     const hi = await stage.barrier.waitForAsync(next, 20);
     if (hi === HALTED) break;
     if (hi < next) {
       const matched = stats[Stat.matched]!;
       if (ring.published() < next) {
+        packer.handOverAll();
         await publisher.flush();
         if (matched > stats[Stat.flushed]!) stats[Stat.flushed] = matched;
       }
       continue;
     }
     for (let s = next; s <= hi; s++) {
-      const kind = readOutput(bytes, ring.offsetOf(s), report, trade);
+      const offset = ring.offsetOf(s);
+      const kind = readOutput(bytes, offset, report, trade);
+      if (kind !== OutputKind.Trade && kind !== OutputKind.Report) throw new Error(`output slot ${s} has unknown kind ${kind}`);
       const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
       index = seq === lastSeq ? index + 1 : 0;
       lastSeq = seq;
-      if (kind === OutputKind.Trade) {
-        if (publisher.publish({ topic: trades, key: symbolName(trade.symbolId), value: encodeTradeJson(trade, symbols), seq, idx: index })) written++;
-      } else if (kind === OutputKind.Report) {
-        if (publisher.publish({ topic: reports, key: symbolName(report.symbolId), value: encodeReportJson(report, symbols), seq, idx: index })) written++;
-      } else {
-        throw new Error(`output slot ${s} has unknown kind ${kind}`);
-      }
+      if (packer.add(kind, bytes, offset, report, trade, seq, index)) written++;
     }
     stage.cursor.set(hi);
     stats[Stat.outputsWritten] = written;
     stats[Stat.sinkSequence] = lastSeq;
     next = hi + 1;
+    // Partial packs go out when the publisher has nothing queued (natural batching).
+    if (publisher.idle) packer.handOverAll();
     // Bounded: at most one request in flight and the next one filling. Waiting here (not
-    // flushing) keeps the pipe full, and holding few outputs keeps them in V8's young generation
-    // (a 64k backlog got them promoted: 30% of the sink's time was GC). The output ring behind us
-    // is the backpressure.
-    if (publisher.pending > MAX_PENDING_OUTPUTS) {
+    // flushing) keeps the pipe full; the output ring behind us is the backpressure.
+    if (publisher.pending > maxPending) {
       const deadline = nowMs() + BROKER_OUTAGE_MS;
-      while (publisher.pending > MAX_PENDING_OUTPUTS) {
+      while (publisher.pending > maxPending) {
         if (nowMs() > deadline) await publisher.flush(); // throws the timeout / publish failure
         else await sleep(1);
       }
     }
-    const acked = publisher.ackedPosition;
-    if (acked && acked.seq - 1 > stats[Stat.flushed]!) stats[Stat.flushed] = acked.seq - 1;
+    advanceFlushed();
   }
+  packer.handOverAll();
   await publisher.close();
   parentPort!.postMessage({ type: 'sink-done', written, lastSeq });
 }
