@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderFlowGenerator } from '@ringmatch/book';
-import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, parseDeadLetter } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
 import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
@@ -118,7 +118,37 @@ d('engine on Kafka', () => {
     for (const x of rejectedDecode) expect(x.reason.length).toBeGreaterThan(0);
   }, 240_000);
 
-  it('SIGKILL at random points, restart: the output topics hold each trade exactly once (10 runs)', async () => {
+  it('binary wire both ways (binary orders in, binary output batches out): the trades of the file source; bad binary messages rejected', async () => {
+    const topic = uniqueTopic('orders-bin');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
+    const symbols = defaultSymbolTable();
+    const generator = new OrderFlowGenerator({ seed: 31, symbols, accounts: 200 });
+    const cmd = createCommand();
+    const binary: Buffer[] = [];
+    const json: string[] = []; // the same messages for the file-source reference (same sequences)
+    for (let i = 0; i < 6000; i++) {
+      generator.next(cmd);
+      binary.push(Buffer.from(encodeMessage(cmd, 'binary')));
+      json.push(commandToJson(cmd, symbols));
+      if (i % 1500 === 7) {
+        binary.push(Buffer.from([0xb7, 1, 1, 0, 9, 9])); // a truncated binary command
+        json.push('not json at all');
+      }
+    }
+    await produceTo(broker.kafka, topic, 0, binary);
+    const expected = await referenceTrades(json, 'binary');
+    const r = await engine(['--data-dir', path.join(root, 'binary'), '--source', 'kafka', '--topic', topic, '--format', 'binary', '--output-format', 'binary', '--stop-when-idle', '1000'], 120_000);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
+    expect(records.length).toBeGreaterThan(0);
+    for (const rec of records) expect(isOutputBatch(rec.value!)).toBe(true);
+    expect(await tradesIn(topic)).toEqual(expected);
+    const reports = (await outputsIn(`${topic}.reports`)).map((line) => JSON.parse(line) as { status: string; reasonCode: number });
+    expect(reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64)).toHaveLength(4);
+    expect((await readTopic(broker.kafka, `${topic}.dlq`)).length).toBe(4);
+  }, 240_000);
+
+  it('SIGKILL at random points, restart: the output topics hold each trade exactly once (10 runs, JSON and binary output)', async () => {
     const values = orderMessages(8_000, 23);
     const expected = await referenceTrades(values, 'crash');
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
@@ -128,7 +158,8 @@ d('engine on Kafka', () => {
       await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
       await produceTo(broker.kafka, topic, 0, values);
       const dataDir = path.join(root, `crash-${run}`);
-      const args = ['--data-dir', dataDir, '--source', 'kafka', '--topic', topic, '--rate', '6000', '--snapshot-every', '2000'];
+      // Odd runs publish binary output batches: the restart rule reads positions from headers only.
+      const args = ['--data-dir', dataDir, '--source', 'kafka', '--topic', topic, '--rate', '6000', '--snapshot-every', '2000', '--output-format', run % 2 ? 'binary' : 'json'];
       const killed = await engine(args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
       const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);

@@ -14,6 +14,14 @@ describe('command line', () => {
     expect(c.config.writeReports).toBe(true);
   });
 
+  it('parses the Kafka source and its wire formats (JSON both ways by default)', () => {
+    const dflt = parseCommandLine(['run', '--source', 'kafka']);
+    const bin = parseCommandLine(['run', '--source', 'kafka', '--topic', 'o', '--format', 'binary', '--output-format', 'binary']);
+    if (dflt.command !== 'run' || bin.command !== 'run') throw new Error('expected run');
+    expect(dflt.config.source).toEqual({ kind: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'orders', groupId: 'ringmatch', format: 'json', outputFormat: 'json' });
+    expect(bin.config.source).toMatchObject({ topic: 'o', format: 'binary', outputFormat: 'binary' });
+  });
+
   it.each([
     [['run', '--ring-size', '1000'], /power of two/],
     [['run', '--orders=-5'], /--orders must be between/],
@@ -27,6 +35,8 @@ describe('command line', () => {
     [['run', '--source', 'kafka', '--brokers', 'nohost'], /host:port/],
     [['frobnicate'], /unknown command/],
     [['run', '--pregenerate', '--orders', '0'], /--pregenerate needs --orders/],
+    [['run', '--output-format', 'binary'], /--output-format applies to --source kafka only/],
+    [['run', '--source', 'kafka', '--output-format', 'xml'], /--output-format must be one of/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNT_HEADER, FIRST_HEADER, IDX_HEADER, OutOfOrderError, Publisher, SEQ_HEADER, ensureTopics, lastPublishedSequence, partitionForKey, readPosition } from '@ringmatch/kafka';
+import { COUNT_HEADER, FIRST_HEADER, IDX_HEADER, KafkaConfigError, OutOfOrderError, Publisher, SEQ_HEADER, ensureTopics, lastPublishedSequence, partitionForKey, readPosition } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
 import type { ReadRecord, TestBroker } from '@ringmatch/kafka/testing';
 
@@ -110,6 +110,46 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     const after = positions(await readTopic(broker.kafka, trades));
     expect(after).toHaveLength(26);
     expect(new Set(after.map((p) => `${p.seq}.${p.idx}`)).size).toBe(26);
+  });
+
+  it('publishPacked: caller-packed records carry first/last/count, keep position order, and obey the restart rule', async () => {
+    const topic = uniqueTopic('packed');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    const p1 = new Publisher(broker.kafka, { topics: [topic], maxBatchRecords: 5 });
+    await p1.connect();
+    expect(p1.partitionsOf(topic)).toBe(2);
+    const packed = (partition: number, first: [number, number], last: [number, number], count: number) => ({
+      topic, partition, key: `k${partition}`, value: Buffer.from(`${first.join('.')}-${last.join('.')}`), first: { seq: first[0], idx: first[1] }, last: { seq: last[0], idx: last[1] }, count,
+    });
+    p1.publishPacked(packed(0, [0, 0], [3, 1], 6));
+    p1.publishPacked(packed(1, [1, 0], [2, 0], 2));
+    p1.publishPacked(packed(0, [4, 0], [9, 0], 7));
+    expect(() => p1.publishPacked(packed(0, [9, 0], [10, 0], 2))).toThrow(OutOfOrderError); // overlaps the last one
+    expect(() => p1.publishPacked(packed(2, [20, 0], [20, 0], 1))).toThrow(KafkaConfigError); // no partition 2
+    expect(() => p1.publishPacked(packed(1, [5, 0], [4, 0], 1))).toThrow(KafkaConfigError); // first after last
+    await p1.flush();
+    expect(p1.pending).toBe(0);
+    expect(p1.stats.acked).toBe(15);
+    expect(p1.ackedPosition).toEqual({ seq: 9, idx: 0 });
+    await p1.close();
+    const records = await readTopic(broker.kafka, topic);
+    const summary = records.map((r) => [r.partition, r.value!.toString(), r.headers[FIRST_HEADER]!.toString(), r.headers[SEQ_HEADER]!.toString(), r.headers[IDX_HEADER]!.toString(), r.headers[COUNT_HEADER]!.toString()]);
+    expect(summary.sort()).toEqual([
+      [0, '0.0-3.1', '0.0', '3', '1', '6'],
+      [0, '4.0-9.0', '4.0', '9', '0', '7'],
+      [1, '1.0-2.0', '1.0', '2', '0', '2'],
+    ]);
+    // restarted: what is in Kafka is reported as published, and re-publishing it is refused
+    const p2 = new Publisher(broker.kafka, { topics: [topic] });
+    await p2.connect();
+    expect(p2.alreadyPublished(topic, 0, 9, 0)).toBe(true);
+    expect(p2.alreadyPublished(topic, 0, 9, 1)).toBe(false);
+    expect(p2.alreadyPublished(topic, 1, 2, 0)).toBe(true);
+    expect(p2.alreadyPublished(topic, 1, 3, 0)).toBe(false);
+    expect(() => p2.publishPacked(packed(1, [2, 0], [3, 0], 2))).toThrow(OutOfOrderError);
+    p2.publishPacked(packed(1, [3, 0], [3, 0], 1));
+    await p2.close();
+    expect((await readTopic(broker.kafka, topic)).length).toBe(4);
   });
 
   it.each([['one Kafka record per output', false], ['packed outputs', true]])('SIGKILL at random points while publishing (%s): every output exactly once, no gap, in order per partition', async (_label, packed) => {
