@@ -192,6 +192,11 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   return into;
 }
 
+/** Sets the engine sequence of the command slot at `offset` (the rest is unchanged). */
+export function writeCommandSeq(bytes: Uint8Array, offset: number, seq: number): void {
+  viewOf(bytes).setFloat64(offset, seq, true);
+}
+
 /** Engine sequence of the command slot at `offset`, without decoding the rest. */
 export function readCommandSeq(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getFloat64(offset, true);

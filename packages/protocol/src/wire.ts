@@ -267,7 +267,32 @@ function binF64(v: DataView, p: number, field: number, index: number, min: numbe
   return x;
 }
 
-function decodeBinaryInto(bytes: Uint8Array, out: Command[], opts: DecodeOptions | undefined, lenient: boolean): void {
+/** Sets every field of `c` to createCommand's defaults (a reused scratch command). */
+function resetCommand(c: Command, partition: number, offset: number): Command {
+  c.seq = 0;
+  c.kind = CommandKind.New;
+  c.side = Side.Buy;
+  c.type = OrderType.Limit;
+  c.tif = TimeInForce.GTC;
+  c.stp = StpMode.Default;
+  c.symbolId = 0;
+  c.orderId = 0;
+  c.accountId = 0;
+  c.price = 0;
+  c.qty = 0;
+  c.stopPrice = 0;
+  c.timestamp = 0;
+  c.partition = partition;
+  c.offset = offset;
+  c.reason = 0;
+  c.field = 0;
+  return c;
+}
+
+type Emit = (c: Command) => void;
+
+/** Binary records -> `emit` (a fresh command each, or `scratch` reused when given). */
+function decodeBinaryInto(bytes: Uint8Array, emit: Emit, opts: DecodeOptions | undefined, lenient: boolean, scratch?: Command): void {
   if (bytes.length < 4) fail(Reason.Truncated, Field.Message, 0, `${bytes.length} bytes`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (v.getUint8(0) !== BINARY_MAGIC) fail(Reason.Malformed, Field.Message, 0, 'bad magic');
@@ -277,7 +302,7 @@ function decodeBinaryInto(bytes: Uint8Array, out: Command[], opts: DecodeOptions
   if (count > (opts?.maxBatch ?? MAX_BATCH)) fail(Reason.TooLarge, Field.Batch, 0, `${count} commands`);
   let p = 4;
   for (let i = 0; i < count; i++) {
-    const c = createCommand({ partition: opts?.partition ?? -1, offset: opts?.offset ?? -1 });
+    const c = scratch ? resetCommand(scratch, opts?.partition ?? -1, opts?.offset ?? -1) : createCommand({ partition: opts?.partition ?? -1, offset: opts?.offset ?? -1 });
     if (p + 24 > bytes.length) fail(Reason.Truncated, Field.Message, i);
     // Recoverable ids first, so a lenient decode can carry them in the Invalid command.
     c.symbolId = v.getUint16(p + 2, true);
@@ -312,10 +337,10 @@ function decodeBinaryInto(bytes: Uint8Array, out: Command[], opts: DecodeOptions
         c.stp = StpMode.Default;
       }
       p += size;
-      out.push(c);
+      emit(c);
     } catch (e) {
       if (!lenient || !(e instanceof DecodeError) || e.reason === Reason.Truncated) throw e;
-      out.push(invalidCommand(e, c.partition, c.offset, c));
+      emit(invalidCommand(e, c.partition, c.offset, c));
       // The record length is only known when kind/type decoded; stop at an unknown kind.
       const kind = v.getUint8(p);
       if (kind !== CommandKind.New && kind !== CommandKind.Cancel && kind !== CommandKind.Amend) return;
@@ -337,7 +362,7 @@ export function decodeMessage(bytes: Uint8Array, format: WireFormat = 'json', op
   try {
     if (format === 'binary') {
       const out: Command[] = [];
-      decodeBinaryInto(bytes, out, opts, false);
+      decodeBinaryInto(bytes, (c) => out.push(c), opts, false);
       return out;
     }
     const items = jsonItems(parseJsonBytes(bytes), opts);
@@ -357,31 +382,52 @@ export function decodeMessage(bytes: Uint8Array, format: WireFormat = 'json', op
  * split into commands at all becomes a single `Invalid` command. Nothing is dropped.
  */
 export function decodeMessageLenient(bytes: Uint8Array, format: WireFormat = 'json', opts?: DecodeOptions): Command[] {
+  const out: Command[] = [];
+  decodeMessageEach(bytes, format, opts, null, (c) => out.push(c));
+  return out;
+}
+
+/**
+ * decodeMessageLenient without the array: each command (or `Invalid` command) goes to `emit`, in
+ * order; returns how many. With a `scratch` command, decoded commands are written into it and
+ * it is passed to every `emit` call (valid only during the call: copy what you keep), so the
+ * hot path allocates no command objects (the Kafka poller writes each straight into a slot).
+ * `Invalid` commands are always fresh objects.
+ */
+export function decodeMessageEach(bytes: Uint8Array, format: WireFormat, opts: DecodeOptions | undefined, scratch: Command | null, emit: Emit): number {
   const partition = opts?.partition ?? -1;
   const offset = opts?.offset ?? -1;
+  let count = 0;
+  const counted: Emit = (c) => {
+    count++;
+    emit(c);
+  };
   try {
     if (format === 'binary') {
-      const out: Command[] = [];
       try {
-        decodeBinaryInto(bytes, out, opts, true);
+        decodeBinaryInto(bytes, counted, opts, true, scratch ?? undefined);
       } catch (e) {
+        if (!(e instanceof DecodeError)) throw e; // from emit: not a decode error
         // Truncated / trailing / header errors: keep what decoded, then one Invalid for the rest.
-        out.push(invalidCommand(e, partition, offset));
+        counted(invalidCommand(e, partition, offset));
       }
-      return out;
+      return count;
     }
     const items = jsonItems(parseJsonBytes(bytes), opts);
-    const out: Command[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
+      let c: Command;
       try {
-        out[i] = commandFromJson(items[i], createCommand(), opts, i);
+        c = commandFromJson(items[i], scratch ?? createCommand(), opts, i);
       } catch (e) {
-        out[i] = invalidCommand(e, partition, offset, recoverJsonIds(items[i], opts));
+        c = invalidCommand(e, partition, offset, recoverJsonIds(items[i], opts));
       }
+      counted(c);
     }
-    return out;
+    return count;
   } catch (e) {
-    return [invalidCommand(e, partition, offset)];
+    if (count > 0) throw e; // an emit failed: not a decode error
+    counted(invalidCommand(e, partition, offset));
+    return count;
   }
 }
 

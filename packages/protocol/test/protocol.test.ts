@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  decodeMessageEach,
   COMMAND_SLOT_BYTES,
   OUTPUT_SLOT_BYTES,
   SLOT_SIZE,
@@ -242,6 +243,7 @@ describe('wire codecs', () => {
 
   it('fuzzed input never throws anything but DecodeError', () => {
     const enc = new TextEncoder();
+    const scratch = createCommand();
     const check = (bytes: Uint8Array): void => {
       for (const format of ['json', 'binary'] as const) {
         try {
@@ -252,6 +254,10 @@ describe('wire codecs', () => {
         }
         const lenient = decodeMessageLenient(bytes, format, { symbols });
         expect(lenient.length).toBeGreaterThan(0);
+        // The allocation-free form (one reused scratch command) emits exactly the same commands.
+        const each: unknown[] = [];
+        expect(decodeMessageEach(bytes, format, { symbols }, scratch, (c) => each.push({ ...c }))).toBe(lenient.length);
+        expect(each).toEqual(lenient);
       }
     };
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b)), { numRuns: 3000 });

@@ -127,7 +127,7 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const format = source.outputFormat;
   // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
   // producer retries without duplicates), a longer one fails the engine loudly.
-  const maxRequest = MAX_REQUEST_OUTPUTS[format];
+  const maxRequest = Number(process.env.XREQ ?? MAX_REQUEST_OUTPUTS[format]);
   const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: maxRequest, maxPartitionBytes: MAX_PARTITION_BYTES, timeoutMs: BROKER_OUTAGE_MS });
   await publisher.connect();
   const ring = RingBuffer.attach(data.shared.outputRing);
@@ -136,7 +136,7 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const trade = createTrade();
   const bytes = ring.bytes;
   const packer = new KafkaOutputPacker(publisher, bytes, { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: PACK_OUTPUTS[format], packBytes: PACK_BYTES });
-  const maxPending = 2 * maxRequest;
+  const maxPending = Number(process.env.XPEND ?? 2) * maxRequest;
   let lastSeq = -1;
   let index = 0;
   let written = 0;
