@@ -164,6 +164,229 @@ export function commandFromJson(value: unknown, into: Command, opts?: DecodeOpti
   return into;
 }
 
+// ---------------------------------------------------------------------------------------------
+// JSON fast path. A single flat command object whose values are plain ASCII strings and integers
+// (what every well-behaved producer sends) is scanned straight from the bytes into the command:
+// no UTF-8 decode, no JSON.parse object, no strings. Anything else (arrays, batches, escapes,
+// non-ASCII, fractions, exponents, null/true/false, nesting, duplicate keys) and every command
+// that would fail validation returns false, and the general path (JSON.parse + commandFromJson)
+// decides, with its exact errors. So the fast path only ever has to agree on valid commands,
+// which a differential property test checks. Profiled: JSON.parse was the Kafka poller's largest
+// cost, and the poller is the pipeline's critical path.
+
+const K_OP = 0, K_SYMBOL = 1, K_SYMBOL_ID = 2, K_ORDER_ID = 3, K_ACCOUNT = 4, K_TS = 5, K_SIDE = 6, K_TYPE = 7, K_TIF = 8, K_STP = 9, K_PRICE = 10, K_QTY = 11, K_STOP = 12, K_BATCH = 13;
+const FAST_KEYS = ['op', 'symbol', 'symbolId', 'orderId', 'account', 'ts', 'side', 'type', 'tif', 'stp', 'price', 'qty', 'stopPrice', 'batch'].map((k) => utf8Enc.encode(k));
+const enumEntries = <T>(table: Record<string, T>): Array<[Uint8Array, T]> => Object.entries(table).map(([k, v]) => [utf8Enc.encode(k), v]);
+const FAST_OP = enumEntries(OP_NAMES);
+const FAST_SIDE = enumEntries(SIDE_NAMES);
+const FAST_TYPE = enumEntries(TYPE_NAMES);
+const FAST_TIF = enumEntries(TIF_NAMES);
+const FAST_STP = enumEntries(STP_NAMES);
+
+/** Scan results per known key (reused): 0 absent, 1 string [start, end), 2 integer. */
+const fastKind = new Uint8Array(FAST_KEYS.length);
+const fastStart = new Int32Array(FAST_KEYS.length);
+const fastEnd = new Int32Array(FAST_KEYS.length);
+const fastInt = new Float64Array(FAST_KEYS.length);
+/** Symbol names seen, by FNV-1a hash of their bytes (verified on hit), bounded. */
+const symbolCache = new Map<number, { bytes: Uint8Array; id: number; table: SymbolTable }>();
+
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+function skipSpace(bytes: Uint8Array, p: number): number {
+  while (p < bytes.length && isSpace(bytes[p]!)) p++;
+  return p;
+}
+
+/** Index of the known key bytes[start, end) names, -1 for another key. */
+function keyIndex(bytes: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  outer: for (let k = 0; k < FAST_KEYS.length; k++) {
+    const key = FAST_KEYS[k]!;
+    if (key.length !== len) continue;
+    for (let i = 0; i < len; i++) if (key[i] !== bytes[start + i]) continue outer;
+    return k;
+  }
+  return -1;
+}
+
+/** enumField's case-insensitive match of a scanned string, or undefined. */
+function matchEnum<T>(bytes: Uint8Array, key: number, entries: Array<[Uint8Array, T]>): T | undefined {
+  const start = fastStart[key]!;
+  const len = fastEnd[key]! - start;
+  outer: for (const [name, value] of entries) {
+    if (name.length !== len) continue;
+    for (let i = 0; i < len; i++) {
+      let b = bytes[start + i]!;
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20; // ASCII only here, so toLowerCase is this
+      if (b !== name[i]) continue outer;
+    }
+    return value;
+  }
+  return undefined;
+}
+
+function symbolIdOf(bytes: Uint8Array, start: number, end: number, symbols: SymbolTable): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  const hit = symbolCache.get(h);
+  if (hit && hit.table === symbols && hit.bytes.length === end - start) {
+    let same = true;
+    for (let i = 0; i < hit.bytes.length && same; i++) same = hit.bytes[i] === bytes[start + i];
+    if (same) return hit.id;
+  }
+  const name = bytes.subarray(start, end);
+  const id = symbols.idOf(utf8.decode(name));
+  if (symbolCache.size >= 4096) symbolCache.clear();
+  symbolCache.set(h, { bytes: name.slice(), id, table: symbols });
+  return id;
+}
+
+/** Integer of a known key if present as an integer in [min, max]; `dflt` if absent; NaN otherwise. */
+function fastIntField(key: number, dflt: number, min: number, max: number): number {
+  const kind = fastKind[key]!;
+  if (kind === 0) return dflt;
+  if (kind !== 2) return NaN;
+  const v = fastInt[key]!;
+  return v >= min && v <= max ? v : NaN;
+}
+
+/**
+ * Decodes one flat JSON command object from `bytes` into `into` without JSON.parse when it is
+ * plainly valid (see above); false when the general path must decide (the command is then
+ * unspecified). A true result equals `commandFromJson(JSON.parse(text), into, opts)`.
+ */
+export function decodeJsonCommandFast(bytes: Uint8Array, into: Command, opts?: DecodeOptions): boolean {
+  fastKind.fill(0);
+  let p = skipSpace(bytes, 0);
+  if (bytes[p] !== 0x7b) return false; // {
+  p = skipSpace(bytes, p + 1);
+  if (bytes[p] === 0x7d) return false; // {}: let the general path report it
+  for (;;) {
+    if (bytes[p] !== 0x22) return false; // key
+    const keyStart = ++p;
+    while (p < bytes.length && bytes[p] !== 0x22) {
+      const b = bytes[p]!;
+      if (b === 0x5c || b < 0x20 || b > 0x7e) return false;
+      p++;
+    }
+    if (p >= bytes.length) return false;
+    const key = keyIndex(bytes, keyStart, p);
+    p = skipSpace(bytes, p + 1);
+    if (bytes[p] !== 0x3a) return false; // :
+    p = skipSpace(bytes, p + 1);
+    const b = bytes[p];
+    if (b === 0x22) {
+      const start = ++p;
+      while (p < bytes.length && bytes[p] !== 0x22) {
+        const c = bytes[p]!;
+        if (c === 0x5c || c < 0x20 || c > 0x7e) return false;
+        p++;
+      }
+      if (p >= bytes.length) return false;
+      if (key >= 0) {
+        if (fastKind[key] !== 0) return false; // duplicate: JSON.parse keeps the last one
+        fastKind[key] = 1;
+        fastStart[key] = start;
+        fastEnd[key] = p;
+      }
+      p++;
+    } else if (b === 0x2d || (b !== undefined && b >= 0x30 && b <= 0x39)) {
+      const negative = b === 0x2d;
+      if (negative) p++;
+      const start = p;
+      let v = 0;
+      while (p < bytes.length && bytes[p]! >= 0x30 && bytes[p]! <= 0x39) v = v * 10 + (bytes[p++]! - 0x30);
+      const digits = p - start;
+      // Up to 16 digits: exact while the value is a safe integer (every prefix is smaller), and a
+      // larger true value rounds to at least 2^53, which is caught here (the general path rejects it).
+      if (digits === 0 || digits > 16 || v > MAX_SAFE || (digits > 1 && bytes[start] === 0x30)) return false;
+      if (negative && v === 0) return false; // -0
+      const next = bytes[p];
+      if (next === 0x2e || next === 0x65 || next === 0x45) return false; // fraction / exponent
+      if (key >= 0) {
+        if (fastKind[key] !== 0) return false;
+        fastKind[key] = 2;
+        fastInt[key] = negative ? -v : v;
+      }
+    } else {
+      return false; // object, array, true, false, null, garbage
+    }
+    p = skipSpace(bytes, p);
+    if (bytes[p] === 0x2c) {
+      p = skipSpace(bytes, p + 1);
+      continue;
+    }
+    if (bytes[p] !== 0x7d) return false;
+    if (skipSpace(bytes, p + 1) !== bytes.length) return false;
+    break;
+  }
+  if (fastKind[K_BATCH] !== 0) return false;
+  // Validation: exactly commandFromJson's rules for a valid command; any failure -> false.
+  if (fastKind[K_OP] !== 1) return false;
+  const kind = matchEnum(bytes, K_OP, FAST_OP);
+  if (kind === undefined) return false;
+  let symbolId: number;
+  if (fastKind[K_SYMBOL] === 1) {
+    if (!opts?.symbols) return false;
+    symbolId = symbolIdOf(bytes, fastStart[K_SYMBOL]!, fastEnd[K_SYMBOL]!, opts.symbols);
+    if (symbolId < 0) return false;
+  } else if (fastKind[K_SYMBOL] === 2) {
+    symbolId = fastIntField(K_SYMBOL, NaN, 1, 0xffff);
+  } else {
+    symbolId = fastIntField(K_SYMBOL_ID, NaN, 1, 0xffff);
+  }
+  const orderId = fastIntField(K_ORDER_ID, NaN, 0, MAX_SAFE);
+  const accountId = fastIntField(K_ACCOUNT, NaN, 0, 0xffffffff);
+  const timestamp = fastIntField(K_TS, 0, -MAX_SAFE, MAX_SAFE);
+  if (Number.isNaN(symbolId) || Number.isNaN(orderId) || Number.isNaN(accountId) || Number.isNaN(timestamp)) return false;
+  let side: Side = Side.Buy;
+  let type: OrderType = OrderType.Limit;
+  let tif: TimeInForce = TimeInForce.GTC;
+  let stp: StpMode = StpMode.Default;
+  let price = 0;
+  let qty = 0;
+  let stopPrice = 0;
+  if (kind === CommandKind.New) {
+    if (fastKind[K_SIDE] !== 1) return false;
+    const sd = matchEnum(bytes, K_SIDE, FAST_SIDE);
+    const ty = fastKind[K_TYPE] === 0 ? OrderType.Limit : fastKind[K_TYPE] === 1 ? matchEnum(bytes, K_TYPE, FAST_TYPE) : undefined;
+    const tf = fastKind[K_TIF] === 0 ? TimeInForce.GTC : fastKind[K_TIF] === 1 ? matchEnum(bytes, K_TIF, FAST_TIF) : undefined;
+    const sp = fastKind[K_STP] === 0 ? StpMode.Default : fastKind[K_STP] === 1 ? matchEnum(bytes, K_STP, FAST_STP) : undefined;
+    if (sd === undefined || ty === undefined || tf === undefined || sp === undefined) return false;
+    side = sd;
+    type = ty;
+    tif = tf;
+    stp = sp;
+    price = fastIntField(K_PRICE, type === OrderType.Limit || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
+    qty = fastIntField(K_QTY, NaN, -MAX_SAFE, MAX_SAFE);
+    stopPrice = fastIntField(K_STOP, type === OrderType.Stop || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
+    if (Number.isNaN(price) || Number.isNaN(qty) || Number.isNaN(stopPrice)) return false;
+  } else if (kind === CommandKind.Amend) {
+    price = fastIntField(K_PRICE, 0, -MAX_SAFE, MAX_SAFE);
+    qty = fastIntField(K_QTY, 0, -MAX_SAFE, MAX_SAFE);
+    if (Number.isNaN(price) || Number.isNaN(qty) || (fastKind[K_PRICE] === 0 && fastKind[K_QTY] === 0)) return false;
+  }
+  into.kind = kind;
+  into.symbolId = symbolId;
+  into.orderId = orderId;
+  into.accountId = accountId;
+  into.timestamp = timestamp;
+  into.partition = opts?.partition ?? -1;
+  into.offset = opts?.offset ?? -1;
+  into.reason = 0;
+  into.field = 0;
+  into.seq = 0;
+  into.side = side;
+  into.type = type;
+  into.tif = tif;
+  into.stp = stp;
+  into.price = price;
+  into.qty = qty;
+  into.stopPrice = stopPrice;
+  return true;
+}
+
 /** Canonical JSON of one command (stable field order; symbol by name when a table is given). */
 export function commandToJson(c: Command, symbols?: SymbolTable): string {
   const sym = symbols?.nameOf(c.symbolId);
@@ -411,6 +634,10 @@ export function decodeMessageEach(bytes: Uint8Array, format: WireFormat, opts: D
         // Truncated / trailing / header errors: keep what decoded, then one Invalid for the rest.
         counted(invalidCommand(e, partition, offset));
       }
+      return count;
+    }
+    if (scratch !== null && decodeJsonCommandFast(bytes, scratch, opts)) {
+      counted(scratch);
       return count;
     }
     const items = jsonItems(parseJsonBytes(bytes), opts);
