@@ -122,6 +122,12 @@ const R_REASON_CODE = ascii(',"reasonCode":');
 const CLOSE = ascii('}');
 const NEWLINE = 10;
 const DIGITS = new Uint8Array(24);
+/** Decimal digits of 0 <= v < 2^31. */
+function digitCount(v: number): number {
+  if (v < 100000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+  return v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+}
+
 /** Writes a safe integer in decimal at `offset`; returns the offset after it. */
 function writeInteger(out: Uint8Array, offset: number, value: number): number {
   let v = value;
@@ -129,13 +135,25 @@ function writeInteger(out: Uint8Array, offset: number, value: number): number {
     out[offset++] = 45; // '-'
     v = -v;
   }
+  if (v <= 2147483647) {
+    // Common case: int32 arithmetic, digits written in place from the end.
+    let small = v | 0;
+    const end = offset + digitCount(small);
+    let o = end;
+    do {
+      const q = (small / 10) | 0;
+      out[--o] = 48 + small - q * 10;
+      small = q;
+    } while (small > 0);
+    return end;
+  }
   let n = 0;
   while (v > 2147483647) {
     const q = Math.floor(v / 10);
     DIGITS[n++] = 48 + (v - q * 10);
     v = q;
   }
-  let small = v | 0; // int32 arithmetic for the common case
+  let small = v | 0;
   do {
     const q = (small / 10) | 0;
     DIGITS[n++] = 48 + small - q * 10;
@@ -185,6 +203,10 @@ export class OutputJsonEncoder {
   private readonly reason = new Fragments((v) => `,"reason":${v ? JSON.stringify(reasonText(v)) : '""'}`);
   private readonly field = new Fragments((v) => (v ? `,"field":${JSON.stringify(fieldName(v))}` : ''));
   private readonly takerSide = new Fragments((v) => `,"takerSide":"${SIDE_TEXT[v]}"}`);
+  /** status + side + orderType + tif as one fragment (one copy instead of four). */
+  private readonly orderPart = new Map<number, Uint8Array>();
+  /** reason + field + closing brace as one fragment. */
+  private readonly tailPart = new Map<number, Uint8Array>();
 
   constructor(symbols?: SymbolTable) {
     this.symbolParts = new Fragments((id) => `,${symbolPart(id, symbols)}`);
@@ -221,10 +243,16 @@ export class OutputJsonEncoder {
     o = put(out, o, this.symbolParts.get(r.symbolId));
     o = writeInteger(out, put(out, o, R_ORDER), r.orderId);
     o = writeInteger(out, put(out, o, R_ACCOUNT), r.accountId);
-    o = put(out, o, this.status.get(r.status));
-    o = put(out, o, this.side.get(r.side));
-    o = put(out, o, this.orderType.get(r.type));
-    o = put(out, o, this.tif.get(r.tif));
+    const orderKey = ((r.status * 256 + r.side) * 256 + r.type) * 256 + r.tif;
+    let orderPart = this.orderPart.get(orderKey);
+    if (!orderPart) {
+      const parts = [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)];
+      orderPart = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) at = put(orderPart, at, p);
+      this.orderPart.set(orderKey, orderPart);
+    }
+    o = put(out, o, orderPart);
     o = writeInteger(out, put(out, o, R_PRICE), r.price);
     o = writeInteger(out, put(out, o, R_STOP), r.stopPrice);
     o = writeInteger(out, put(out, o, R_QTY), r.qty);
@@ -234,8 +262,16 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_LAST_PRICE), r.lastPrice);
     o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
     o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
-    o = put(out, o, this.reason.get(r.reason));
-    o = put(out, put(out, o, this.field.get(r.field)), CLOSE);
+    const tailKey = r.reason * 256 + r.field;
+    let tail = this.tailPart.get(tailKey);
+    if (!tail) {
+      const parts = [this.reason.get(r.reason), this.field.get(r.field), CLOSE];
+      tail = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) at = put(tail, at, p);
+      this.tailPart.set(tailKey, tail);
+    }
+    o = put(out, o, tail);
     if (newline) out[o++] = NEWLINE;
     return o;
   }
