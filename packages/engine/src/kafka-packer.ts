@@ -43,6 +43,8 @@ class PartitionPack {
   lastSeq = 0;
   lastIdx = 0;
   key = '';
+  /** When its first output arrived (performance.now() ms). */
+  startedAt = 0;
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -113,6 +115,7 @@ export class KafkaOutputPacker {
       pack.used = binary ? OUTPUT_BATCH_HEADER_BYTES : 0;
       pack.firstSeq = seq;
       pack.firstIdx = idx;
+      pack.startedAt = performance.now();
       pack.key = this.symbolKey(symbolId);
       this.held++;
     }
@@ -161,6 +164,14 @@ export class KafkaOutputPacker {
   handOverAll(): void {
     if (this.held === 0) return;
     for (const list of this.packs) for (const pack of list) if (pack.bytes !== null) this.handOver(pack);
+  }
+
+  /** Age of the oldest partial pack held here (ms; 0 when none). */
+  oldestHeldAgeMs(now: number): number {
+    if (this.held === 0) return 0;
+    let oldest = now;
+    for (const list of this.packs) for (const pack of list) if (pack.bytes !== null && pack.startedAt < oldest) oldest = pack.startedAt;
+    return now - oldest;
   }
 
   /** Smallest sequence among outputs still held here (not yet handed to the publisher), or Infinity. */

@@ -317,9 +317,13 @@ export class Publisher {
     }
   }
 
-  /** True when nothing is queued or in flight (the caller may hand over partial packs now). */
-  get idle(): boolean {
-    return !this.draining && this.buffer.length === 0;
+  /**
+   * True when nothing waits to be sent (a request may be in flight): what is handed over now
+   * goes in the next request. A caller packing its own records hands over partial packs then, so
+   * they neither wait behind a busy pipe nor split into tiny requests.
+   */
+  get nothingQueued(): boolean {
+    return this.buffer.length === 0;
   }
 
   /**

@@ -108,6 +108,10 @@ const MAX_PARTITION_BYTES = 900_000;
 /** Outputs per Kafka record, and bytes per JSON record. */
 const PACK_OUTPUTS = { json: PACK_MAX, binary: 2048 } as const;
 const PACK_BYTES = 128 * 1024;
+/** Longest a partial pack waits for more outputs under load (ms). */
+const PACK_LINGER_MS = 10;
+/** Output slots the Kafka sink takes from the ring per turn. */
+const SINK_CHUNK = 4096;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Longest broker outage the sink waits out before it fails the engine. */
 const BROKER_OUTAGE_MS = 110_000;
@@ -127,7 +131,7 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const format = source.outputFormat;
   // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
   // producer retries without duplicates), a longer one fails the engine loudly.
-  const maxRequest = Number(process.env.XREQ ?? MAX_REQUEST_OUTPUTS[format]);
+  const maxRequest = MAX_REQUEST_OUTPUTS[format];
   const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: maxRequest, maxPartitionBytes: MAX_PARTITION_BYTES, timeoutMs: BROKER_OUTAGE_MS });
   await publisher.connect();
   const ring = RingBuffer.attach(data.shared.outputRing);
@@ -136,7 +140,7 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   const trade = createTrade();
   const bytes = ring.bytes;
   const packer = new KafkaOutputPacker(publisher, bytes, { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: PACK_OUTPUTS[format], packBytes: PACK_BYTES });
-  const maxPending = Number(process.env.XPEND ?? 2) * maxRequest;
+  const maxPending = 2 * maxRequest;
   let lastSeq = -1;
   let index = 0;
   let written = 0;
@@ -150,8 +154,11 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
     if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
   };
   for (;;) {
-    const hi = await stage.barrier.waitForAsync(next, 20);
-    if (hi === HALTED) break;
+    const available = await stage.barrier.waitForAsync(next, 20);
+    if (available === HALTED) break;
+    // At most SINK_CHUNK slots per turn: the ring cursor advances (freeing room for the matcher)
+    // and the backpressure check below runs between chunks, not after a whole ring of outputs.
+    const hi = Math.min(available, next + SINK_CHUNK - 1);
     if (hi < next) {
       const matched = stats[Stat.matched]!;
       if (ring.published() < next) {
@@ -174,8 +181,6 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
     stats[Stat.outputsWritten] = written;
     stats[Stat.sinkSequence] = lastSeq;
     next = hi + 1;
-    // Partial packs go out when the publisher has nothing queued (natural batching).
-    if (publisher.idle) packer.handOverAll();
     // Bounded: at most one request in flight and the next one filling. Waiting here (not
     // flushing) keeps the pipe full; the output ring behind us is the backpressure.
     if (publisher.pending > maxPending) {
@@ -185,6 +190,10 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
         else await sleep(1);
       }
     }
+    // Partial packs join the next request when nothing else waits for it (while one request is
+    // in flight the packs fill: natural batching), and in any case once the oldest is PACK_LINGER_MS
+    // old: under sustained load a quiet partition's pack would otherwise wait for a full pack.
+    if (publisher.nothingQueued || packer.oldestHeldAgeMs(performance.now()) > PACK_LINGER_MS) packer.handOverAll();
     advanceFlushed();
   }
   packer.handOverAll();
