@@ -1,5 +1,5 @@
-// First: swap kafkajs' JavaScript CRC32C for the native one before kafkajs loads.
-export { nativeCrcCalls } from './native-crc.js';
+// First: kafkajs speed-ups (native CRC32C, encoder growth without zero-fill) before kafkajs loads.
+export { encoderGrowths, nativeCrcCalls } from './kafkajs-speedups.js';
 export { logLevel } from 'kafkajs';
 export { createKafka, parseBrokers, withTimeout, KafkaConfigError, KafkaTimeoutError, IDEMPOTENT_RETRY } from './client.js';
 export type { CreateKafkaOptions } from './client.js';

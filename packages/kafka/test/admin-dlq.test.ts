@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterPublisher, KafkaConfigError, ensureTopics, nativeCrcCalls, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
+import { DeadLetterPublisher, KafkaConfigError, encoderGrowths, ensureTopics, nativeCrcCalls, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
 import type { TestBroker } from '@ringmatch/kafka/testing';
 
@@ -30,13 +30,19 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
     expect([...offsets.values()]).toEqual([{ low: 0, high: 0 }, { low: 0, high: 0 }, { low: 0, high: 0 }]);
   });
 
-  it('produces record batches checksummed by the native CRC32C, which the broker accepts', async () => {
+  it('produces record batches checksummed by the native CRC32C and encoded by the patched encoder growth, which the broker accepts byte for byte', async () => {
     const topic = uniqueTopic('crc');
     await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
     const before = nativeCrcCalls.count;
-    await produceTo(broker.kafka, topic, 0, ['one', 'two', 'three']);
+    const growths = encoderGrowths.count;
+    // Large, varied values force many encoder growths; the broker checks every batch CRC.
+    const big = Array.from({ length: 5 }, (_, i) => Buffer.from(Array.from({ length: 70_000 + i * 999 }, (_, j) => (i * 31 + j * 7) & 0xff)));
+    await produceTo(broker.kafka, topic, 0, ['one', 'two', 'three', ...big]);
     expect(nativeCrcCalls.count).toBeGreaterThan(before);
-    expect((await readTopic(broker.kafka, topic)).map((r) => r.value!.toString())).toEqual(['one', 'two', 'three']);
+    expect(encoderGrowths.count).toBeGreaterThan(growths);
+    const read = await readTopic(broker.kafka, topic);
+    expect(read.slice(0, 3).map((r) => r.value!.toString())).toEqual(['one', 'two', 'three']);
+    expect(read.slice(3).map((r) => Buffer.compare(r.value!, big[read.indexOf(r) - 3]!))).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('rejects bad specs with a typed error', async () => {
