@@ -169,6 +169,15 @@ function put(out: Uint8Array, offset: number, fragment: Uint8Array): number {
   return offset + fragment.length;
 }
 
+/** Concatenates fragments into one, cached under `key`. */
+function joined(cache: Map<number, Uint8Array>, key: number, parts: Uint8Array[]): Uint8Array {
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) at = put(whole, at, p);
+  cache.set(key, whole);
+  return whole;
+}
+
 /** A fragment per small enum value, built on first use (unknown values included). */
 class Fragments {
   private readonly parts: Uint8Array[] = [];
@@ -244,15 +253,7 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_ORDER), r.orderId);
     o = writeInteger(out, put(out, o, R_ACCOUNT), r.accountId);
     const orderKey = ((r.status * 256 + r.side) * 256 + r.type) * 256 + r.tif;
-    let orderPart = this.orderPart.get(orderKey);
-    if (!orderPart) {
-      const parts = [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)];
-      orderPart = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) at = put(orderPart, at, p);
-      this.orderPart.set(orderKey, orderPart);
-    }
-    o = put(out, o, orderPart);
+    o = put(out, o, this.orderPart.get(orderKey) ?? joined(this.orderPart, orderKey, [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)]));
     o = writeInteger(out, put(out, o, R_PRICE), r.price);
     o = writeInteger(out, put(out, o, R_STOP), r.stopPrice);
     o = writeInteger(out, put(out, o, R_QTY), r.qty);
@@ -263,15 +264,7 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
     o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
     const tailKey = r.reason * 256 + r.field;
-    let tail = this.tailPart.get(tailKey);
-    if (!tail) {
-      const parts = [this.reason.get(r.reason), this.field.get(r.field), CLOSE];
-      tail = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) at = put(tail, at, p);
-      this.tailPart.set(tailKey, tail);
-    }
-    o = put(out, o, tail);
+    o = put(out, o, this.tailPart.get(tailKey) ?? joined(this.tailPart, tailKey, [this.reason.get(r.reason), this.field.get(r.field), CLOSE]));
     if (newline) out[o++] = NEWLINE;
     return o;
   }

@@ -198,6 +198,20 @@ function skipSpace(bytes: Uint8Array, p: number): number {
   return p;
 }
 
+/**
+ * Index of the closing quote of a JSON string starting at `start` (after its opening quote), or
+ * -1 unless it is plain: printable ASCII, no escapes (the rest is the general path's).
+ */
+function plainStringEnd(bytes: Uint8Array, start: number): number {
+  let p = start;
+  while (p < bytes.length && bytes[p] !== 0x22) {
+    const b = bytes[p]!;
+    if (b === 0x5c || b < 0x20 || b > 0x7e) return -1;
+    p++;
+  }
+  return p < bytes.length ? p : -1;
+}
+
 /** Index of the known key bytes[start, end) names, -1 for another key. */
 function keyIndex(bytes: Uint8Array, start: number, end: number): number {
   const len = end - start;
@@ -264,26 +278,18 @@ export function decodeJsonCommandFast(bytes: Uint8Array, into: Command, opts?: D
   if (bytes[p] === 0x7d) return false; // {}: let the general path report it
   for (;;) {
     if (bytes[p] !== 0x22) return false; // key
-    const keyStart = ++p;
-    while (p < bytes.length && bytes[p] !== 0x22) {
-      const b = bytes[p]!;
-      if (b === 0x5c || b < 0x20 || b > 0x7e) return false;
-      p++;
-    }
-    if (p >= bytes.length) return false;
+    const keyStart = p + 1;
+    p = plainStringEnd(bytes, keyStart);
+    if (p < 0) return false;
     const key = keyIndex(bytes, keyStart, p);
     p = skipSpace(bytes, p + 1);
     if (bytes[p] !== 0x3a) return false; // :
     p = skipSpace(bytes, p + 1);
     const b = bytes[p];
     if (b === 0x22) {
-      const start = ++p;
-      while (p < bytes.length && bytes[p] !== 0x22) {
-        const c = bytes[p]!;
-        if (c === 0x5c || c < 0x20 || c > 0x7e) return false;
-        p++;
-      }
-      if (p >= bytes.length) return false;
+      const start = p + 1;
+      p = plainStringEnd(bytes, start);
+      if (p < 0) return false;
       if (key >= 0) {
         if (fastKind[key] !== 0) return false; // duplicate: JSON.parse keeps the last one
         fastKind[key] = 1;
