@@ -41,6 +41,8 @@ interface Entry {
   message: Message;
   /** Position of the (last) output in this entry. */
   pos: PublishedPosition;
+  /** Engine sequence of its first output. */
+  firstSeq: number;
   /** The record, for `pack`; null for a prepacked entry (its message is final). */
   record: OutputRecord | null;
   /** Outputs in this entry (1, or a packed record's count). */
@@ -153,6 +155,8 @@ export class Publisher {
   private buffer: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private draining = false;
+  /** The request on the wire (empty when none). */
+  private inFlight: Entry[] = [];
   private chain: Promise<void> = Promise.resolve();
   private failed: PublishFailedError | null = null;
   private idxSeq = -1;
@@ -242,6 +246,7 @@ export class Publisher {
     this.buffer.push({
       topic: record.topic,
       pos,
+      firstSeq: pos.seq,
       record,
       count: 1,
       bytes: 0,
@@ -292,6 +297,7 @@ export class Publisher {
     this.buffer.push({
       topic: packed.topic,
       pos: last,
+      firstSeq: first.seq,
       record: null,
       count: packed.count,
       bytes: packed.value.length,
@@ -345,7 +351,12 @@ export class Publisher {
           const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
           if (chunk === this.buffer) this.buffer = [];
           for (const e of chunk) this.queuedOutputs -= e.count;
-          await this.send(chunk);
+          this.inFlight = chunk;
+          try {
+            await this.send(chunk);
+          } finally {
+            this.inFlight = [];
+          }
         }
       } finally {
         this.draining = false;
@@ -448,6 +459,19 @@ export class Publisher {
   /** Records queued but not yet acknowledged. */
   get pending(): number {
     return this.counters.published - this.counters.acked;
+  }
+
+  /**
+   * Smallest engine sequence among outputs queued or in flight (Infinity when none): every output
+   * of a smaller sequence handed to this publisher is acknowledged. Unlike `ackedPosition`, this
+   * holds when records are handed over out of sequence order across partitions (packs fill at
+   * different rates), which is what snapshots must rely on.
+   */
+  oldestPendingSeq(): number {
+    let min = Infinity;
+    for (const e of this.inFlight) if (e.firstSeq < min) min = e.firstSeq;
+    for (const e of this.buffer) if (e.firstSeq < min) min = e.firstSeq;
+    return min;
   }
 
   /** Position of the last acknowledged record (everything published before it is acknowledged). */

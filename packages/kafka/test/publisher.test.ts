@@ -121,29 +121,33 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     const packed = (partition: number, first: [number, number], last: [number, number], count: number) => ({
       topic, partition, key: `k${partition}`, value: Buffer.from(`${first.join('.')}-${last.join('.')}`), first: { seq: first[0], idx: first[1] }, last: { seq: last[0], idx: last[1] }, count,
     });
-    p1.publishPacked(packed(0, [0, 0], [3, 1], 6));
+    expect(p1.oldestPendingSeq()).toBe(Infinity);
+    p1.publishPacked(packed(0, [4, 0], [9, 0], 6));
+    // handed over later but older: partition 1's pack started at seq 1 and filled after
     p1.publishPacked(packed(1, [1, 0], [2, 0], 2));
-    p1.publishPacked(packed(0, [4, 0], [9, 0], 7));
-    expect(() => p1.publishPacked(packed(0, [9, 0], [10, 0], 2))).toThrow(OutOfOrderError); // overlaps the last one
+    expect(p1.oldestPendingSeq()).toBe(1);
+    p1.publishPacked(packed(0, [10, 0], [12, 1], 7));
+    expect(() => p1.publishPacked(packed(0, [12, 0], [13, 0], 2))).toThrow(OutOfOrderError); // overlaps the last one
     expect(() => p1.publishPacked(packed(2, [20, 0], [20, 0], 1))).toThrow(KafkaConfigError); // no partition 2
     expect(() => p1.publishPacked(packed(1, [5, 0], [4, 0], 1))).toThrow(KafkaConfigError); // first after last
     await p1.flush();
     expect(p1.pending).toBe(0);
+    expect(p1.oldestPendingSeq()).toBe(Infinity);
     expect(p1.stats.acked).toBe(15);
-    expect(p1.ackedPosition).toEqual({ seq: 9, idx: 0 });
+    expect(p1.ackedPosition).toEqual({ seq: 12, idx: 1 });
     await p1.close();
     const records = await readTopic(broker.kafka, topic);
     const summary = records.map((r) => [r.partition, r.value!.toString(), r.headers[FIRST_HEADER]!.toString(), r.headers[SEQ_HEADER]!.toString(), r.headers[IDX_HEADER]!.toString(), r.headers[COUNT_HEADER]!.toString()]);
     expect(summary.sort()).toEqual([
-      [0, '0.0-3.1', '0.0', '3', '1', '6'],
-      [0, '4.0-9.0', '4.0', '9', '0', '7'],
+      [0, '10.0-12.1', '10.0', '12', '1', '7'],
+      [0, '4.0-9.0', '4.0', '9', '0', '6'],
       [1, '1.0-2.0', '1.0', '2', '0', '2'],
     ]);
     // restarted: what is in Kafka is reported as published, and re-publishing it is refused
     const p2 = new Publisher(broker.kafka, { topics: [topic] });
     await p2.connect();
-    expect(p2.alreadyPublished(topic, 0, 9, 0)).toBe(true);
-    expect(p2.alreadyPublished(topic, 0, 9, 1)).toBe(false);
+    expect(p2.alreadyPublished(topic, 0, 12, 1)).toBe(true);
+    expect(p2.alreadyPublished(topic, 0, 12, 2)).toBe(false);
     expect(p2.alreadyPublished(topic, 1, 2, 0)).toBe(true);
     expect(p2.alreadyPublished(topic, 1, 3, 0)).toBe(false);
     expect(() => p2.publishPacked(packed(1, [2, 0], [3, 0], 2))).toThrow(OutOfOrderError);

@@ -145,12 +145,14 @@ async function runKafka(source: Extract<SourceConfig, { kind: 'kafka' }>): Promi
   let index = 0;
   let written = 0;
   let next = stage.nextSequence();
-  /** Everything of sequences below the oldest output not yet acknowledged is in Kafka. */
+  /**
+   * Everything of sequences below the oldest output not yet acknowledged is in Kafka: the oldest
+   * held in a partial pack, queued or in flight (packs go out of sequence order across partitions,
+   * so the last acknowledged position alone would overstate it), and the last sequence read (its
+   * outputs may continue in the next chunk).
+   */
   const advanceFlushed = (): void => {
-    const acked = publisher.ackedPosition;
-    const held = packer.oldestHeldSeq();
-    const pendingInPublisher = publisher.pending > 0 ? (acked ? acked.seq : -1) : Infinity;
-    const complete = Math.min(held, pendingInPublisher, lastSeq) - 1;
+    const complete = Math.min(packer.oldestHeldSeq(), publisher.oldestPendingSeq(), lastSeq) - 1;
     if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
   };
   for (;;) {
