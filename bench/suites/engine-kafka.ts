@@ -15,6 +15,7 @@ import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from 
 import { Engine, Stat, parseCommandLine, runChannelEngine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
+import { brokerPid } from '@ringmatch/kafka/broker';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 import { measureRawConsume, produceBenchOrders, withBenchBroker } from './kafka.js';
@@ -47,8 +48,21 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** CPU time (ms) the broker process has used so far, from /proc (null if not our script's broker). */
+function brokerCpuMs(brokers: string[]): number | null {
+  const pid = brokerPid(Number(brokers[0]?.split(':')[1]));
+  if (pid === null) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz clock ticks
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
-async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number, extra: string[] = []): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number> }> {
+async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number, extra: string[] = []): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number>; cpu: Record<string, number | null> }> {
   const engine = engineFor(brokers, topic, dataDir, extra);
   const v = new Float64Array(engine.stats);
   const start = performance.now();
@@ -59,9 +73,16 @@ async function measureEngine(brokers: string[], topic: string, dataDir: string, 
   let matched = 0;
   const deadline = start + timeoutMs;
   let failed: unknown = null;
+  // CPU over the measured span: this process (every engine worker is a thread of it) and the broker.
+  let cpu0 = process.cpuUsage();
+  let broker0: number | null = null;
   done.catch((e: unknown) => (failed = e));
   while (!failed) {
-    if (first === 0 && v[Stat.published]! >= 1) first = performance.now();
+    if (first === 0 && v[Stat.published]! >= 1) {
+      first = performance.now();
+      cpu0 = process.cpuUsage();
+      broker0 = brokerCpuMs(brokers);
+    }
     if (consumed === 0 && v[Stat.published]! >= n) consumed = performance.now();
     if (matched === 0 && v[Stat.matched]! >= n) matched = performance.now();
     if (v[Stat.flushed]! >= n) {
@@ -74,11 +95,17 @@ async function measureEngine(brokers: string[], topic: string, dataDir: string, 
     }
     await sleep(2);
   }
+  const used = process.cpuUsage(cpu0);
+  const broker1 = brokerCpuMs(brokers);
   engine.stop('bench done');
   const summary = await done;
+  const cpu = {
+    engine_cpu_us_per_order: round((used.user + used.system) / n),
+    broker_cpu_us_per_order: broker0 !== null && broker1 !== null ? round(((broker1 - broker0) * 1000) / n) : null,
+  };
   // Where the time goes: all input in the ring / all matched / all outputs acknowledged.
   const phases = { consumed_s: round((consumed - first) / 1000), matched_s: round((matched - first) / 1000), acked_s: round((last - first) / 1000) };
-  return { ops_per_s: n / ((last - first) / 1000), total_s: (last - start) / 1000, summary, phases };
+  return { ops_per_s: n / ((last - first) / 1000), total_s: (last - start) / 1000, summary, phases, cpu };
 }
 
 /** Produces `values` at `rate` msgs/s (chunks every 10 ms) while the engine runs. */
@@ -211,6 +238,7 @@ export const groups: BenchGroup[] = [
           wal_backend: engine.summary.walBackend,
           wal_avg_batch: engine.summary.walAvgBatch,
           ...engine.phases,
+          ...engine.cpu,
           source_stalls: engine.summary.sourceStalls,
           vs_raw: round(engine.ops_per_s / raw.ops_per_s),
           vs_channel: round(engine.ops_per_s / channelOps),
@@ -230,6 +258,7 @@ export const groups: BenchGroup[] = [
           same_trade_count: binEngine.summary.trades === engine.summary.trades,
           total_s: round(binEngine.total_s),
           ...binEngine.phases,
+          ...binEngine.cpu,
           source_stalls: binEngine.summary.sourceStalls,
           raw_ops_per_s: binRaw.ops_per_s,
           vs_raw: round(binEngine.ops_per_s / binRaw.ops_per_s),
