@@ -149,7 +149,8 @@ class StopList {
     this.keys = new Float64Array(cap);
     this.ords = new Int32Array(cap);
   }
-  insert(k: number, ord: number): void {
+  /** Doubles both arrays when full. */
+  private room(): void {
     if (this.n === this.keys.length) {
       const nk = new Float64Array(this.keys.length * 2);
       nk.set(this.keys);
@@ -158,6 +159,9 @@ class StopList {
       no.set(this.ords);
       this.ords = no;
     }
+  }
+  insert(k: number, ord: number): void {
+    this.room();
     // first index with key >= k: a later arrival goes below equal keys
     let lo = 0;
     let hi = this.n;
@@ -174,14 +178,7 @@ class StopList {
   }
   /** Appends at the end (restore: entries arrive already in order). */
   push(k: number, ord: number): void {
-    if (this.n === this.keys.length) {
-      const nk = new Float64Array(this.keys.length * 2);
-      nk.set(this.keys);
-      this.keys = nk;
-      const no = new Int32Array(this.ords.length * 2);
-      no.set(this.ords);
-      this.ords = no;
-    }
+    this.room();
     this.keys[this.n] = k;
     this.ords[this.n++] = ord;
   }

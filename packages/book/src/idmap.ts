@@ -26,18 +26,19 @@ export class IdMap {
     return Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> this.shift;
   }
 
-  /** Slot value for `key`, or -1. */
-  get(key: number): number {
+  /** Index holding `key`, or the empty index ending its probe run (where it would go). */
+  private probe(key: number): number {
     const keys = this.keys;
     const vals = this.vals;
     const mask = this.mask;
     let i = this.slot(key);
-    for (;;) {
-      const v = vals[i]!;
-      if (v === EMPTY) return EMPTY;
-      if (keys[i] === key) return v;
-      i = (i + 1) & mask;
-    }
+    while (vals[i] !== EMPTY && keys[i] !== key) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** Slot value for `key`, or -1. */
+  get(key: number): number {
+    return this.vals[this.probe(key)]!;
   }
 
   has(key: number): boolean {
@@ -47,57 +48,32 @@ export class IdMap {
   /** Inserts or replaces. */
   set(key: number, value: number): void {
     if ((this.size + 1) * 2 > this.vals.length) this.grow();
-    const keys = this.keys;
-    const vals = this.vals;
-    const mask = this.mask;
-    let i = this.slot(key);
-    for (;;) {
-      const v = vals[i]!;
-      if (v === EMPTY) {
-        keys[i] = key;
-        vals[i] = value;
-        this.size++;
-        return;
-      }
-      if (keys[i] === key) {
-        vals[i] = value;
-        return;
-      }
-      i = (i + 1) & mask;
+    const i = this.probe(key);
+    if (this.vals[i] === EMPTY) {
+      this.keys[i] = key;
+      this.size++;
     }
+    this.vals[i] = value;
   }
 
   /** Inserts key -> value unless the key is present; returns the existing value, or -1 when inserted. */
   putIfAbsent(key: number, value: number): number {
     if ((this.size + 1) * 2 > this.vals.length) this.grow();
-    const keys = this.keys;
-    const vals = this.vals;
-    const mask = this.mask;
-    let i = this.slot(key);
-    for (;;) {
-      const v = vals[i]!;
-      if (v === EMPTY) {
-        keys[i] = key;
-        vals[i] = value;
-        this.size++;
-        return EMPTY;
-      }
-      if (keys[i] === key) return v;
-      i = (i + 1) & mask;
-    }
+    const i = this.probe(key);
+    const v = this.vals[i]!;
+    if (v !== EMPTY) return v;
+    this.keys[i] = key;
+    this.vals[i] = value;
+    this.size++;
+    return EMPTY;
   }
 
   delete(key: number): boolean {
     const keys = this.keys;
     const vals = this.vals;
     const mask = this.mask;
-    let i = this.slot(key);
-    for (;;) {
-      const v = vals[i]!;
-      if (v === EMPTY) return false;
-      if (keys[i] === key) break;
-      i = (i + 1) & mask;
-    }
+    let i = this.probe(key);
+    if (vals[i] === EMPTY) return false;
     // backward-shift: move later entries of the probe run into the hole when allowed
     let j = i;
     for (;;) {
