@@ -1,5 +1,7 @@
-export { WalError, WalFatalError, type WalErrorCode } from './errors.js';
+export { WalCorruptError, WalError, WalFatalError, type WalErrorCode } from './errors.js';
 export { openWal, Wal, type OffsetExtractor, type RecoveryResult, type SnapshotWriteResult, type Truncation, type WalOptions } from './wal.js';
+export { repairWal, type RepairOptions, type RepairResult } from './repair.js';
+export type { LogWarning } from './log-scan.js';
 export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
 export {
   describeWal,

@@ -1,126 +1,20 @@
 // Read-only access to a WAL directory: segment listing, frame/record iteration, snapshots, and the
 // `ringmatch inspect`-style dump helpers. None of these modify the directory.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { WalCorruptError, WalError } from './errors.js';
+import { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo } from './files.js';
+import { decodeSnapshot, type DecodedSnapshot, type SegmentHeader } from './format.js';
 import {
-  FRAME_HEADER_SIZE,
-  SEGMENT_HEADER_SIZE,
-  SEGMENT_PREFIX,
-  SEGMENT_SUFFIX,
-  SNAPSHOT_PREFIX,
-  SNAPSHOT_SUFFIX,
-  checkFrame,
-  decodeSegmentHeader,
-  decodeSnapshot,
-  parseSeqName,
-  type DecodedSnapshot,
-  type SegmentHeader,
-} from './format.js';
+  scanLog,
+  scanSegmentAlone,
+  walkLog,
+  type FramesScan,
+  type LogScan,
+  type LogWarning,
+  type ScannedFrame,
+} from './log-scan.js';
 
-export interface SegmentFile {
-  file: string;
-  path: string;
-  /** First sequence from the file name. */
-  firstSequence: number;
-}
-
-/** Files of `dir` named prefix + sequence + suffix (none when the directory does not exist). */
-function filesBySequence(dir: string, prefix: string, suffix: string): { file: string; path: string; sequence: number }[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const out: { file: string; path: string; sequence: number }[] = [];
-  for (const file of names) {
-    const sequence = parseSeqName(file, prefix, suffix);
-    if (sequence !== null) out.push({ file, path: path.join(dir, file), sequence });
-  }
-  return out;
-}
-
-export function segmentFiles(dir: string): SegmentFile[] {
-  return filesBySequence(dir, SEGMENT_PREFIX, SEGMENT_SUFFIX)
-    .map(({ file, path: p, sequence }) => ({ file, path: p, firstSequence: sequence }))
-    .sort((a, b) => a.firstSequence - b.firstSequence);
-}
-
-export interface ScannedFrame {
-  /** Byte offset of the frame header in the segment. */
-  offset: number;
-  firstSequence: number;
-  recordSize: number;
-  count: number;
-  /** The frame's payload (count * recordSize bytes), a view into the segment image. */
-  data: Uint8Array;
-}
-
-export interface SegmentScan {
-  header: SegmentHeader | null;
-  /** Offset just past the last valid frame (where the next frame goes). */
-  end: number;
-  /** Sequence after the last valid record (= header.firstSequence when empty). */
-  nextSequence: number;
-  frames: number;
-  records: number;
-  /** First invalid thing found, if any: where, and why. Everything from `offset` on is not part of the log. */
-  error: { offset: number; reason: string } | null;
-  /** Non-zero bytes after the clean end of the log (left by a torn write). */
-  garbageAfterEnd: boolean;
-}
-
-function nonZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return true;
-  return false;
-}
-
-/**
- * Scans a segment image (the file's bytes; a file shorter than its segment size reads as if
- * zero-extended). `expectedFirst` is the sequence the segment must start at (null: trust the header).
- */
-export function scanSegment(buf: Uint8Array, expectedFirst: number | null, onFrame?: (frame: ScannedFrame) => void): SegmentScan {
-  const header = decodeSegmentHeader(buf);
-  if (typeof header === 'string') {
-    return { header: null, end: 0, nextSequence: expectedFirst ?? 0, frames: 0, records: 0, error: { offset: 0, reason: header }, garbageAfterEnd: false };
-  }
-  if (expectedFirst !== null && header.firstSequence !== expectedFirst) {
-    return {
-      header,
-      end: 0,
-      nextSequence: expectedFirst,
-      frames: 0,
-      records: 0,
-      error: { offset: 0, reason: `segment starts at sequence ${header.firstSequence} where ${expectedFirst} was expected` },
-      garbageAfterEnd: false,
-    };
-  }
-  const limit = Math.min(buf.length, header.segmentSize);
-  let offset = SEGMENT_HEADER_SIZE;
-  let next = header.firstSequence;
-  let frames = 0;
-  let records = 0;
-  let error: SegmentScan['error'] = null;
-  for (;;) {
-    const f = checkFrame(buf, offset, limit, next);
-    if (f === 'end') break;
-    if (typeof f === 'string') {
-      error = { offset, reason: f };
-      break;
-    }
-    if (onFrame) {
-      const start = offset + FRAME_HEADER_SIZE;
-      onFrame({ offset, firstSequence: f.firstSequence, recordSize: f.recordSize, count: f.count, data: buf.subarray(start, start + f.payloadLength) });
-    }
-    offset += FRAME_HEADER_SIZE + f.payloadLength + f.padding;
-    next += f.count;
-    frames++;
-    records += f.count;
-  }
-  const garbageAfterEnd = error === null && nonZero(buf, offset, limit);
-  return { header, end: offset, nextSequence: next, frames, records, error, garbageAfterEnd };
-}
+export { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo, type ScannedFrame };
 
 export interface SegmentInfo {
   file: string;
@@ -133,62 +27,122 @@ export interface SegmentInfo {
   usedBytes: number;
   segmentSize: number | null;
   fileSize: number;
-  /** 'ok', or why the scan stopped early (the writer's recovery would truncate there). */
+  /** 'ok' | 'torn' | 'corrupt': whether this segment is (wholly) part of the log. */
+  state: 'ok' | 'torn' | 'corrupt';
+  /** 'ok', `torn tail: <reason> (recovery cuts it)` or `corrupt: <reason>`. */
   status: string;
+  /** Byte offset of the problem in this segment, null when ok. */
   corruptAt: number | null;
+  /** Oddities that affect no record (non-zero frame padding). */
+  warnings: { offset: number; reason: string }[];
+}
+
+function segmentInfos(log: LogScan): SegmentInfo[] {
+  const out: SegmentInfo[] = [];
+  const stop = log.stop;
+  for (let i = 0; i < log.segments.length; i++) {
+    const seg = log.segments[i]!;
+    let scanned: { header: SegmentHeader | null; fileSize: number; scan: FramesScan | null } | undefined;
+    const inLog = log.scanned[i];
+    if (inLog) scanned = { header: inLog.header, fileSize: inLog.fileSize, scan: inLog };
+    else scanned = scanSegmentAlone(seg, i); // past the stop: what it holds on its own
+    const scan = scanned.scan;
+    let state: SegmentInfo['state'] = 'ok';
+    let status = 'ok';
+    let corruptAt: number | null = null;
+    if (stop && i === stop.index) {
+      state = stop.kind;
+      status = stop.kind === 'torn' ? `torn tail: ${stop.reason} (recovery cuts it)` : `corrupt: ${stop.reason}`;
+      corruptAt = stop.offset;
+    } else if (stop && i > stop.index) {
+      state = stop.kind;
+      status =
+        stop.kind === 'torn'
+          ? `torn tail: after the end of the log in ${stop.segment}, holds no record (recovery deletes it)`
+          : `corrupt: after the corrupt point in ${stop.segment} at byte ${stop.offset} (sequence ${stop.sequence}); not part of the log until repaired`;
+      corruptAt = 0;
+    }
+    out.push({
+      file: seg.file,
+      firstSequence: seg.firstSequence,
+      lastSequence: scan && scan.records > 0 ? scan.nextSequence - 1 : null,
+      frames: scan?.frames ?? 0,
+      records: scan?.records ?? 0,
+      usedBytes: scan?.end ?? 0,
+      segmentSize: scanned.header?.segmentSize ?? null,
+      fileSize: scanned.fileSize,
+      state,
+      status,
+      corruptAt,
+      warnings: (inLog?.warnings ?? []).map((w) => ({ offset: w.offset, reason: w.reason })),
+    });
+  }
+  return out;
 }
 
 /** Lists the segments of a WAL directory with what a scan finds in each (read-only). */
 export function listSegments(dir: string): SegmentInfo[] {
-  const out: SegmentInfo[] = [];
-  let expected: number | null = null;
-  for (const seg of segmentFiles(dir)) {
-    const buf = readFileSync(seg.path);
-    const scan = scanSegment(buf, expected ?? seg.firstSequence);
-    out.push({
-      file: seg.file,
-      firstSequence: seg.firstSequence,
-      lastSequence: scan.records > 0 ? scan.nextSequence - 1 : null,
-      frames: scan.frames,
-      records: scan.records,
-      usedBytes: scan.end,
-      segmentSize: scan.header?.segmentSize ?? null,
-      fileSize: statSync(seg.path).size,
-      status: scan.error ? scan.error.reason : scan.garbageAfterEnd ? 'non-zero bytes after the end of the log' : 'ok',
-      corruptAt: scan.error ? scan.error.offset : null,
-    });
-    expected = scan.error ? null : scan.nextSequence;
-  }
-  return out;
+  return segmentInfos(scanLog(segmentFiles(dir)));
 }
 
 export interface WalFrame extends ScannedFrame {
   segment: string;
 }
 
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+/** Records asked for that the log does not hold: an error, never a shorter answer. */
+function missing(message: string): WalError {
+  return new WalError('WAL_RECOVERY', message);
+}
+
 /**
  * Frames holding records with sequences >= `fromSequence` (and <= `toSequence`), in order, read from
- * disk. Stops at the first invalid frame or sequence discontinuity. The first frame may start before
- * `fromSequence` (frames are not split): use `readRecords` for exact record boundaries.
+ * disk. The first frame may start before `fromSequence` (frames are not split): use `readRecords` for
+ * exact record boundaries. Ends quietly at a torn tail (those records were never durable) and throws
+ * WalCorruptError at corruption. With `fromSequence` >= 1 it throws (WAL_RECOVERY) when the log starts
+ * above it, and with a finite `toSequence` when the log ends before it. `fromSequence` 0: from
+ * wherever the log starts. Damage past `toSequence` is not looked at.
  */
-export function* readFrames(dir: string, fromSequence = 0, toSequence = Number.MAX_SAFE_INTEGER): Generator<WalFrame> {
+export function* readFrames(dir: string, fromSequence = 0, toSequence = UNBOUNDED): Generator<WalFrame> {
+  if (toSequence < fromSequence) return;
+  const bounded = toSequence < UNBOUNDED;
   const segs = segmentFiles(dir);
+  if (segs.length === 0) {
+    if (bounded) throw missing(`records up to ${toSequence} were asked for, but ${dir} holds no WAL segment`);
+    return;
+  }
+  const first = segs[0]!;
+  if (fromSequence >= 1 && first.firstSequence > fromSequence) {
+    throw missing(`records ${fromSequence}..${first.firstSequence - 1} are not in the log: it starts at sequence ${first.firstSequence} (${first.file})`);
+  }
   let start = 0;
   for (let i = 0; i < segs.length; i++) if (segs[i]!.firstSequence <= fromSequence) start = i;
-  let expected: number | null = null;
-  for (let i = start; i < segs.length; i++) {
-    const seg = segs[i]!;
-    if (seg.firstSequence > toSequence) return;
-    const buf = readFileSync(seg.path);
-    const frames: ScannedFrame[] = [];
-    const scan = scanSegment(buf, expected ?? seg.firstSequence, (f) => frames.push(f));
+  let pending: ScannedFrame[] = [];
+  const walk = walkLog(segs, start, (f) => pending.push(f));
+  let step = walk.next();
+  while (!step.done) {
+    const segment = step.value.file.file;
+    const frames = pending;
+    pending = [];
     for (const f of frames) {
       if (f.firstSequence > toSequence) return;
       if (f.firstSequence + f.count - 1 < fromSequence) continue;
-      yield { ...f, segment: seg.file };
+      yield { ...f, segment };
     }
-    if (scan.error) return;
-    expected = scan.nextSequence;
+    step = walk.next();
+  }
+  const end = step.value;
+  if (end.stop && end.stop.sequence <= toSequence) {
+    const stop = end.classify()!;
+    if (stop.kind === 'corrupt') throw new WalCorruptError(stop);
+    if (bounded) {
+      throw missing(`the log ends at sequence ${stop.sequence - 1} (torn tail at ${stop.path} byte ${stop.offset}: ${stop.reason}), before sequence ${toSequence}`);
+    }
+    return;
+  }
+  if (bounded && end.nextSequence !== null && end.nextSequence <= toSequence) {
+    throw missing(`the log ends at sequence ${end.nextSequence - 1}, before sequence ${toSequence}`);
   }
 }
 
@@ -198,8 +152,8 @@ export interface WalRecord {
   payload: Uint8Array;
 }
 
-/** Records with `fromSequence <= sequence <= toSequence`, in order, from disk. */
-export function* readRecords(dir: string, fromSequence = 0, toSequence = Number.MAX_SAFE_INTEGER): Generator<WalRecord> {
+/** Records with `fromSequence <= sequence <= toSequence`, in order, from disk (errors as `readFrames`). */
+export function* readRecords(dir: string, fromSequence = 0, toSequence = UNBOUNDED): Generator<WalRecord> {
   for (const f of readFrames(dir, fromSequence, toSequence)) {
     for (let i = 0; i < f.count; i++) {
       const sequence = f.firstSequence + i;
@@ -229,20 +183,6 @@ export function dumpRecords(dir: string, options: { from?: number; limit?: numbe
     }
   }
   return lines;
-}
-
-export interface SnapshotFileInfo {
-  file: string;
-  path: string;
-  sequence: number;
-  size: number;
-}
-
-/** Snapshot files, newest (highest sequence) first. */
-export function snapshotFiles(dir: string): SnapshotFileInfo[] {
-  return filesBySequence(dir, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX)
-    .map((f) => ({ ...f, size: statSync(f.path).size }))
-    .sort((a, b) => b.sequence - a.sequence);
 }
 
 export interface LoadedSnapshot extends DecodedSnapshot {
@@ -290,26 +230,28 @@ export interface WalSummary {
   firstSequence: number | null;
   lastSequence: number | null;
   records: number;
-  /** First problem a recovery would cut at, null when clean. */
-  problem: { segment: string; offset: number | null; reason: string } | null;
+  /**
+   * Where the scan of the log stops before its clean end, null when it does not: a torn tail
+   * (recovery cuts it) or corruption (recovery refuses; `sequence` is where `repairWal` would cut).
+   */
+  problem: { kind: 'torn' | 'corrupt'; segment: string; offset: number; sequence: number; reason: string } | null;
+  /** Oddities that affect no record (non-zero frame padding). */
+  warnings: LogWarning[];
 }
 
 /** A read-only overview of a WAL directory (`ringmatch inspect`). */
 export function describeWal(dir: string): WalSummary {
-  const segments = listSegments(dir);
-  let firstSequence: number | null = null;
-  let lastSequence: number | null = null;
-  let records = 0;
-  let problem: WalSummary['problem'] = null;
-  for (const s of segments) {
-    if (problem === null) {
-      if (s.records > 0) {
-        firstSequence ??= s.firstSequence;
-        lastSequence = s.lastSequence;
-        records += s.records;
-      }
-      if (s.status !== 'ok') problem = { segment: s.file, offset: s.corruptAt ?? s.usedBytes, reason: s.status };
-    }
-  }
-  return { dir, segments, snapshots: listSnapshots(dir), firstSequence, lastSequence, records, problem };
+  const log = scanLog(segmentFiles(dir));
+  const stop = log.stop;
+  const hasRecords = log.records > 0 && log.nextSequence !== null;
+  return {
+    dir,
+    segments: segmentInfos(log),
+    snapshots: listSnapshots(dir),
+    firstSequence: hasRecords ? log.firstSequence : null,
+    lastSequence: hasRecords ? log.nextSequence! - 1 : null,
+    records: log.records,
+    problem: stop ? { kind: stop.kind, segment: stop.segment, offset: stop.offset, sequence: stop.sequence, reason: stop.reason } : null,
+    warnings: log.warnings,
+  };
 }

@@ -9,14 +9,13 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { open as openAsync, rename as renameAsync, unlink as unlinkAsync } from 'node:fs/promises';
 import path from 'node:path';
-import { WalError, WalFatalError } from './errors.js';
+import { WalCorruptError, WalError, WalFatalError } from './errors.js';
 import {
   FRAME_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
@@ -29,17 +28,10 @@ import {
   snapshotName,
 } from './format.js';
 import { fsWriteAndSync, loadNative, nativeLoadFailure, type BackendName, type NativeModule, type NativeSyncWriter } from './io.js';
-import {
-  readFrames,
-  readRecords,
-  readSnapshotFile,
-  scanSegment,
-  segmentFiles,
-  snapshotFiles,
-  type LoadedSnapshot,
-  type WalFrame,
-  type WalRecord,
-} from './reader.js';
+import { segmentFiles, snapshotFiles } from './files.js';
+import { cutLog, fsyncDir, zeroRange } from './log-cut.js';
+import { scanLog, type LogWarning } from './log-scan.js';
+import { readFrames, readRecords, readSnapshotFile, type LoadedSnapshot, type WalFrame, type WalRecord } from './reader.js';
 
 export type OffsetExtractor = (payload: Uint8Array, sequence: number) => { partition: number; offset: number } | null;
 
@@ -89,8 +81,10 @@ export interface RecoveryResult {
   skippedSnapshots: { file: string; reason: string }[];
   /** Last Kafka offset per partition: max of the snapshot's offsets and the extractor over every record in the log. */
   offsets: Map<number, number>;
-  /** What recovery cut (torn or corrupt tail), null when the log was clean. */
+  /** The torn tail recovery cut (a crash artifact: records never durable), null when there was none. */
   truncated: Truncation | null;
+  /** Oddities that affect no record (non-zero bytes in a frame's padding), reported, not fatal. */
+  warnings: LogWarning[];
   segments: number;
   records: number;
 }
@@ -119,24 +113,6 @@ interface Job {
 
 const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 const ZERO_CHUNK = new Uint8Array(1024 * 1024);
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes zeros over [from, to) of fd (no sync). */
-function zeroRange(fd: number, from: number, to: number): void {
-  let pos = from;
-  while (pos < to) {
-    const n = Math.min(ZERO_CHUNK.length, to - pos);
-    pos += writeSync(fd, ZERO_CHUNK, 0, n, pos);
-  }
-}
 
 /** Creates a preallocated, zero-filled segment (temp file, fsync, rename, fsync dir); returns an fd open for writing. */
 function createSegment(dir: string, firstSequence: number, segmentSize: number): { fd: number; file: string } {
@@ -245,77 +221,80 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Wa
     }
   }
 
-  // 2. Segments: scan, verify, cut at the first torn or corrupt frame.
+  // 2. Segments: scan and classify where the log stops (read-only so far).
   const offsets = new Map<number, number>();
   if (snapshot) for (const [p, o] of snapshot.offsets) offsets.set(p, o);
   const offsetOf = options.offsetOf;
   const segs = segmentFiles(dir);
-  let truncated: Truncation | null = null;
-  let expected: number | null = null;
   let firstLogSequence: number | null = null;
-  let records = 0;
-  let kept = 0;
-  let active: { file: string; end: number; segmentSize: number } | null = null;
-  for (let i = 0; i < segs.length; i++) {
-    const seg = segs[i]!;
-    const buf = readFileSync(seg.path);
-    const scan = scanSegment(buf, expected ?? seg.firstSequence, (frame) => {
-      if (firstLogSequence === null) firstLogSequence = frame.firstSequence;
-      if (offsetOf) {
-        for (let r = 0; r < frame.count; r++) {
-          const o = offsetOf(frame.data.subarray(r * frame.recordSize, (r + 1) * frame.recordSize), frame.firstSequence + r);
-          if (o !== null) mergeMax(offsets, o.partition, o.offset);
-        }
+  const log = scanLog(segs, (frame) => {
+    firstLogSequence ??= frame.firstSequence;
+    if (offsetOf) {
+      for (let r = 0; r < frame.count; r++) {
+        const o = offsetOf(frame.data.subarray(r * frame.recordSize, (r + 1) * frame.recordSize), frame.firstSequence + r);
+        if (o !== null) mergeMax(offsets, o.partition, o.offset);
       }
-    });
-    const cutReason = scan.error?.reason ?? (scan.garbageAfterEnd ? 'non-zero bytes after the end of the log (torn write)' : null);
-    if (scan.header === null || (scan.error !== null && scan.error.offset === 0)) {
-      // Unusable segment (bad header or out-of-sequence start): it and everything after it go.
-      const removed = segs.slice(i).map((s) => s.file);
-      for (const s of segs.slice(i)) unlinkSync(s.path);
-      fsyncDir(dir);
-      truncated = { segment: seg.file, offset: 0, sequence: expected ?? seg.firstSequence, reason: cutReason ?? 'bad segment', removedSegments: removed };
-      break;
     }
-    records += scan.records;
-    kept++;
-    expected = scan.nextSequence;
-    active = { file: seg.file, end: scan.end, segmentSize: scan.header.segmentSize };
-    if (cutReason !== null || buf.length !== scan.header.segmentSize) {
-      // Zero the tail (and restore the preallocated size if the file was cut short), then make it durable.
-      const fd = openSync(seg.path, 'r+');
+  });
+  // Corruption is never cut here: that would drop acknowledged records. Nothing has changed on disk.
+  if (log.stop?.kind === 'corrupt') throw new WalCorruptError(log.stop);
+
+  // 3. Snapshot and log must agree: the snapshot covers every record before the log's first one.
+  const firstInLog = log.firstSequence;
+  if (firstInLog !== null && firstInLog > (snapshot ? snapshot.sequence + 1 : firstSequence)) {
+    const found = snapshotFiles(dir).map((f) => {
+      const skipped = skippedSnapshots.find((s) => s.file === f.file);
+      return `${f.file} (${skipped ? skipped.reason : 'ok'})`;
+    });
+    const from = snapshot ? snapshot.sequence + 1 : firstSequence;
+    throw new WalError(
+      'WAL_RECOVERY',
+      `records ${from}..${firstInLog - 1} are missing: the log starts at sequence ${firstInLog} (${segs[0]!.file}) and no valid snapshot covers them (snapshots: ${found.length > 0 ? found.join(', ') : 'none'})`,
+    );
+  }
+
+  // 4. Cut a torn tail (a crash artifact), exactly as far as the scan stopped.
+  let truncated: Truncation | null = null;
+  let kept = log.scanned.length;
+  let records = log.records;
+  let active: { file: string; end: number; segmentSize: number } | null = null;
+  const last = log.scanned[log.scanned.length - 1];
+  if (last) active = { file: last.file.file, end: last.end, segmentSize: last.header.segmentSize };
+  if (log.stop) {
+    const { cut } = log.stop;
+    const cutSeg = log.scanned[cut.index];
+    const removedSegments = cutLog(dir, segs, cut, cutSeg?.header.segmentSize ?? segmentSize);
+    truncated = {
+      segment: segs[cut.index]!.file,
+      offset: cut.offset,
+      sequence: log.stop.sequence,
+      reason: log.stop.reason,
+      removedSegments,
+    };
+    kept = cut.offset === 0 ? cut.index : cut.index + 1;
+    active = cutSeg && cut.offset > 0 ? { file: cutSeg.file.file, end: cut.offset, segmentSize: cutSeg.header.segmentSize } : null;
+  }
+  // A file longer than its segment size (never written by the WAL): back to its size.
+  for (const s of log.scanned.slice(0, kept)) {
+    if (s.fileSize > s.header.segmentSize) {
+      const fd = openSync(s.file.path, 'r+');
       try {
-        zeroRange(fd, scan.end, Math.min(buf.length, scan.header.segmentSize));
-        if (buf.length < scan.header.segmentSize) zeroRange(fd, buf.length, scan.header.segmentSize);
-        else if (buf.length > scan.header.segmentSize) ftruncateSync(fd, scan.header.segmentSize);
+        ftruncateSync(fd, s.header.segmentSize);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
     }
-    if (cutReason !== null) {
-      const removed = segs.slice(i + 1).map((s) => s.file);
-      for (const s of segs.slice(i + 1)) unlinkSync(s.path);
-      fsyncDir(dir);
-      truncated = { segment: seg.file, offset: scan.end, sequence: scan.nextSequence, reason: cutReason, removedSegments: removed };
-      break;
-    }
   }
 
-  // 3. Stitch snapshot and log together.
+  // 5. Stitch snapshot and log together.
   let lastSequence: number;
   let needNewSegment = active === null;
-  if (expected === null) {
+  const nextInLog = kept > 0 ? log.nextSequence : null;
+  if (nextInLog === null) {
     lastSequence = snapshot ? snapshot.sequence : firstSequence - 1;
   } else {
-    const firstInLog = segs[0]!.firstSequence;
-    if (snapshot && firstInLog > snapshot.sequence + 1) {
-      throw new WalError('WAL_RECOVERY', `records ${snapshot.sequence + 1}..${firstInLog - 1} are missing: the log starts at ${firstInLog} after snapshot ${snapshot.file}`);
-    }
-    if (!snapshot && firstInLog > firstSequence && skippedSnapshots.length > 0) {
-      throw new WalError('WAL_RECOVERY', `the log starts at sequence ${firstInLog}, no valid snapshot covers the records before it (skipped: ${skippedSnapshots.map((s) => `${s.file}: ${s.reason}`).join('; ')})`);
-    }
-    lastSequence = expected - 1;
+    lastSequence = nextInLog - 1;
     if (snapshot && snapshot.sequence > lastSequence) {
       // The log ends before the snapshot (its tail was cut): every record left is covered by the
       // snapshot, so drop those segments and continue after the snapshot in a new segment.
@@ -337,6 +316,7 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Wa
     skippedSnapshots,
     offsets,
     truncated,
+    warnings: log.warnings,
     segments: kept,
     records,
   };

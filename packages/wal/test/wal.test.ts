@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   FRAME_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
+  WalCorruptError,
   WalError,
   WalFatalError,
   describeWal,
@@ -149,7 +150,7 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     bad(() => wal.append(new Uint8Array(1)), 'WAL_CLOSED');
   });
 
-  it('torn tail: cutting the file at every byte offset of the last frame never yields a partial record', async () => {
+  it('torn tail: cutting the file at every byte offset inside the last frame never yields a partial record; a cut at a frame end is refused', async () => {
     const d = dir('torn');
     const wal = await open(d);
     const ring = new TestRing(64);
@@ -162,30 +163,34 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     for (let cut = lastFrameStart; cut <= lastFrameEnd; cut++) {
       writeFileSync(file, original);
       truncateSync(file, cut);
+      if (cut === lastFrameStart || cut === lastFrameEnd) {
+        // A crash never shortens a segment: a file ending cleanly short of its size may have lost whole frames.
+        const refused = await openWal(d, { backend, segmentSize: 64 * 1024 }).then(
+          (w) => w.close().then(() => null),
+          (error: unknown) => error,
+        );
+        expect(refused).toBeInstanceOf(WalCorruptError);
+        expect(refused).toMatchObject({ offset: cut, sequence: cut === lastFrameStart ? 9 : 13, reason: expect.stringMatching(/shorter than its segment size/) });
+        expect(statSync(file).size).toBe(cut); // nothing changed
+        continue;
+      }
       const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
       try {
-        const complete = cut === lastFrameEnd;
-        expect(w.recovery.lastSequence).toBe(complete ? 12 : 8);
-        if (complete) expect(w.recovery.truncated).toBeNull();
-        else if (cut > lastFrameStart) {
-          expect(w.recovery.truncated).toMatchObject({ segment: path.basename(file), offset: lastFrameStart, sequence: 9 });
-        }
-        expectLog(d, 1, w.recovery.lastSequence);
+        expect(w.recovery.lastSequence).toBe(8);
+        expect(w.recovery.truncated).toMatchObject({ segment: path.basename(file), offset: lastFrameStart, sequence: 9 });
+        expectLog(d, 1, 8);
         expect(statSync(file).size).toBe(64 * 1024); // preallocated size restored
         // The log stays appendable right after the cut.
         const [a] = ring.publish(w.nextSequence, 2);
-        expect(await w.appendRecords(w.nextSequence, 64, a)).toBe(w.recovery.lastSequence + 2);
+        expect(await w.appendRecords(w.nextSequence, 64, a)).toBe(10);
       } finally {
         await w.close();
       }
-      expectLog(d, 1, complete(cut) ? 14 : 10);
-    }
-    function complete(cut: number): boolean {
-      return cut === lastFrameEnd;
+      expectLog(d, 1, 10);
     }
   });
 
-  it('random bit flips are detected: recovery keeps exactly the frames before the damaged one', async () => {
+  it('random bit flips are detected: in the last frame a torn tail (cut), in an earlier one corruption (refused, file untouched), in padding a warning', async () => {
     const d = dir('flips');
     const ring = new TestRing(128);
     const sizes = [7, 1, 30, 12, 64, 5, 9, 100, 20];
@@ -204,6 +209,7 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     const file = lastSegmentPath(d);
     const original = readFileSync(file);
     const r = rng(42);
+    const seen = { torn: 0, corrupt: 0, padding: 0 };
     for (let trial = 0; trial < 60; trial++) {
       const byte = SEGMENT_HEADER_SIZE + Math.floor(r() * (used - SEGMENT_HEADER_SIZE));
       const bit = Math.floor(r() * 8);
@@ -212,14 +218,29 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
       writeFileSync(file, damaged);
       let frame = 0;
       while (frame + 1 < starts.length && starts[frame + 1]! <= byte) frame++;
+      if (byte < payloadEnd[frame]! && frame < frames.length - 1) {
+        seen.corrupt++;
+        const error = await openWal(d, { backend, segmentSize: 64 * 1024 }).then(
+          (w) => w.close().then(() => null),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(WalCorruptError);
+        expect(error).toMatchObject({ code: 'WAL_CORRUPT', segment: path.basename(file), offset: starts[frame], sequence: frameSeq[frame] });
+        expect(readFileSync(file).equals(damaged)).toBe(true);
+        expect(() => [...readRecords(d, 0)]).toThrow(WalCorruptError);
+        continue;
+      }
       const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
       try {
         if (byte >= payloadEnd[frame]!) {
-          // A flip in the zero padding after a frame belongs to no record: nothing is lost or misread.
+          // A flip in the zero padding after a frame belongs to no record: nothing is lost, it is reported.
+          seen.padding++;
           expect(w.recovery.lastSequence).toBe(total);
+          expect(w.recovery.warnings).toEqual([{ segment: path.basename(file), offset: byte, reason: expect.stringMatching(/padding/) }]);
           expectLog(d, 1, total);
           continue;
         }
+        seen.torn++;
         expect(w.recovery.lastSequence).toBe(frameSeq[frame]! - 1);
         expect(w.recovery.truncated).toMatchObject({ offset: starts[frame], sequence: frameSeq[frame] });
         expectLog(d, 1, frameSeq[frame]! - 1);
@@ -227,14 +248,14 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
         await w.close();
       }
     }
-    // A flipped segment-header bit drops the segment (reported), never misreads it.
+    expect(seen.corrupt).toBeGreaterThan(20);
+    expect(seen.padding).toBeGreaterThan(0);
+    // A flipped segment-header bit: corruption, refused, never misread.
     const damaged = Buffer.from(original);
     damaged[20] ^= 4;
     writeFileSync(file, damaged);
-    const w = await openWal(d, { backend, segmentSize: 64 * 1024 });
-    expect(w.recovery.truncated).toMatchObject({ offset: 0, reason: expect.stringMatching(/segment/) });
-    expect(w.recovery.lastSequence).toBe(0);
-    await w.close();
+    await expect(openWal(d, { backend, segmentSize: 64 * 1024 })).rejects.toMatchObject({ code: 'WAL_CORRUPT', offset: 0, sequence: 1, reason: expect.stringMatching(/segment header/) });
+    expect(readFileSync(file).equals(damaged)).toBe(true);
   });
 
   it('non-zero bytes left after the end of the log by a torn write are zeroed and reported', async () => {
@@ -246,7 +267,8 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     const bytes = readFileSync(file);
     bytes[SEGMENT_HEADER_SIZE + FRAME_HEADER_SIZE + 4 * 64 + 100] = 0xee;
     writeFileSync(file, bytes);
-    expect(listSegments(d)[0]!.status).toMatch(/non-zero/);
+    expect(listSegments(d)[0]!.status).toMatch(/^torn tail: non-zero bytes after the end of the log \(first at byte \d+\) \(recovery cuts it\)$/);
+    expect(describeWal(d).problem).toMatchObject({ kind: 'torn', sequence: 5 });
     const w = await open(d);
     expect(w.recovery.lastSequence).toBe(4);
     expect(w.recovery.truncated).toMatchObject({ sequence: 5, reason: expect.stringMatching(/non-zero/) });
