@@ -412,7 +412,7 @@ export class MatchingEngine {
         return;
       case CommandKind.Invalid:
         this.counters.invalid++;
-        this.rejectCmd(cmd, cmd.reason || Reason.Malformed, cmd.field, sink);
+        this.rejectInvalid(cmd, sink);
         return;
       default:
         this.counters.invalid++;
@@ -446,6 +446,21 @@ export class MatchingEngine {
     r.lastPrice = 0;
     r.tradeId = 0;
     sink.onReport(r);
+  }
+
+  /**
+   * Undecodable input: the reject says where it came from. Set and cleared here only, so the
+   * reused report costs the other paths nothing.
+   */
+  private rejectInvalid(cmd: Command, sink: BookSink): void {
+    this.rep.sourcePartition = cmd.partition;
+    this.rep.sourceOffset = cmd.offset;
+    try {
+      this.rejectCmd(cmd, cmd.reason || Reason.Malformed, cmd.field, sink);
+    } finally {
+      this.rep.sourcePartition = -1;
+      this.rep.sourceOffset = -1;
+    }
   }
 
   private report(cmd: Command, o: number, status: ExecStatus, reason: number, lastQty: number, lastPrice: number, tradeId: number, sink: BookSink): void {

@@ -15,11 +15,15 @@ function symbolPart(symbolId: number, symbols?: SymbolTable): string {
 /**
  * `{"type":"report","seq":..,"ts":..,["symbol":..,]"symbolId":..,"orderId":..,"account":..,
  *   "status":..,"side":..,"orderType":..,"tif":..,"price":..,"stopPrice":..,"qty":..,"cumQty":..,
- *   "leavesQty":..,"lastQty":..,"lastPrice":..,"tradeId":..,"reasonCode":..,"reason":..[,"field":..]}`
+ *   "leavesQty":..,"lastQty":..,"lastPrice":..,"tradeId":..,"reasonCode":..,"reason":..[,"field":..]
+ *   [,"source":{"partition":..,"offset":..}]}`
+ * `source` is on REJECTED reports for undecodable input only: where the input came from (Kafka
+ * partition and offset; a file source is partition 0 and the 0-based line number as offset).
  */
 export function encodeReportJson(r: ExecutionReport, symbols?: SymbolTable): string {
   let s = `{"type":"report","seq":${r.seq},"ts":${r.timestamp},${symbolPart(r.symbolId, symbols)},"orderId":${r.orderId},"account":${r.accountId},"status":"${STATUS_TEXT[r.status] ?? r.status}","side":"${SIDE_TEXT[r.side] ?? r.side}","orderType":"${TYPE_TEXT[r.type] ?? r.type}","tif":"${TIF_TEXT[r.tif] ?? r.tif}","price":${r.price},"stopPrice":${r.stopPrice},"qty":${r.qty},"cumQty":${r.cumQty},"leavesQty":${r.leavesQty},"lastQty":${r.lastQty},"lastPrice":${r.lastPrice},"tradeId":${r.tradeId},"reasonCode":${r.reason},"reason":${r.reason ? JSON.stringify(reasonText(r.reason)) : '""'}`;
   if (r.field) s += `,"field":${JSON.stringify(fieldName(r.field))}`;
+  if (r.sourceOffset >= 0) s += `,"source":{"partition":${r.sourcePartition},"offset":${r.sourceOffset}}`;
   return `${s}}`;
 }
 
@@ -67,6 +71,14 @@ export function parseOutputJson(line: string): ParsedOutput {
   if (o.type !== 'report') throw new TypeError('not a report or trade');
   const status = STATUS_TEXT.indexOf(o.status as 'filled');
   if (status < 1) throw new TypeError(`unknown status ${String(o.status)}`);
+  let sourcePartition = -1;
+  let sourceOffset = -1;
+  if (o.source !== undefined) {
+    const src = o.source as Record<string, unknown> | null;
+    if (typeof src !== 'object' || src === null || !Number.isSafeInteger(src.partition) || !Number.isSafeInteger(src.offset)) throw new TypeError('output field source is not {"partition":int,"offset":int}');
+    sourcePartition = src.partition as number;
+    sourceOffset = src.offset as number;
+  }
   return {
     kind: OutputKind.Report,
     report: createReport({
@@ -89,6 +101,8 @@ export function parseOutputJson(line: string): ParsedOutput {
       lastQty: n('lastQty'),
       lastPrice: n('lastPrice'),
       tradeId: n('tradeId'),
+      sourcePartition,
+      sourceOffset,
     }),
   };
 }
@@ -119,7 +133,12 @@ const R_LAST_QTY = ascii(',"lastQty":');
 const R_LAST_PRICE = ascii(',"lastPrice":');
 const R_TRADE_ID = ascii(',"tradeId":');
 const R_REASON_CODE = ascii(',"reasonCode":');
+const R_SOURCE_PARTITION = ascii(',"source":{"partition":');
+const R_SOURCE_OFFSET = ascii(',"offset":');
 const CLOSE = ascii('}');
+const CLOSE_SOURCE = ascii('}}');
+/** tailPart key bit: the reason + field fragment without the closing brace (a source follows). */
+const TAIL_OPEN = 1 << 16;
 const NEWLINE = 10;
 const DIGITS = new Uint8Array(24);
 /** Decimal digits of 0 <= v < 2^31. */
@@ -214,7 +233,7 @@ export class OutputJsonEncoder {
   private readonly takerSide = new Fragments((v) => `,"takerSide":"${SIDE_TEXT[v]}"}`);
   /** status + side + orderType + tif as one fragment (one copy instead of four). */
   private readonly orderPart = new Map<number, Uint8Array>();
-  /** reason + field + closing brace as one fragment. */
+  /** reason + field + closing brace as one fragment (without the brace when a source follows). */
   private readonly tailPart = new Map<number, Uint8Array>();
 
   constructor(symbols?: SymbolTable) {
@@ -222,7 +241,8 @@ export class OutputJsonEncoder {
     let longestSymbol = 32;
     for (const def of symbols?.list() ?? []) longestSymbol = Math.max(longestSymbol, this.symbolParts.get(def.id).length);
     const enums = this.takerSide.longest() + this.status.longest() + this.side.longest() + this.orderType.longest() + this.tif.longest() + this.reason.longest() + this.field.longest();
-    // Fixed text (under 300 bytes) + at most 16 integers of at most 17 characters each.
+    // Fixed text (under 300 bytes, a report with its source included) + at most 16 integers of at
+    // most 17 characters each (a report: "n", 13 numeric fields and the source's two).
     this.maxBytes = 300 + 16 * 17 + longestSymbol + enums;
   }
 
@@ -263,8 +283,15 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_LAST_PRICE), r.lastPrice);
     o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
     o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
-    const tailKey = r.reason * 256 + r.field;
-    o = put(out, o, this.tailPart.get(tailKey) ?? joined(this.tailPart, tailKey, [this.reason.get(r.reason), this.field.get(r.field), CLOSE]));
+    if (r.sourceOffset >= 0) {
+      const openKey = TAIL_OPEN + r.reason * 256 + r.field;
+      o = put(out, o, this.tailPart.get(openKey) ?? joined(this.tailPart, openKey, [this.reason.get(r.reason), this.field.get(r.field)]));
+      o = writeInteger(out, put(out, o, R_SOURCE_PARTITION), r.sourcePartition);
+      o = put(out, writeInteger(out, put(out, o, R_SOURCE_OFFSET), r.sourceOffset), CLOSE_SOURCE);
+    } else {
+      const tailKey = r.reason * 256 + r.field;
+      o = put(out, o, this.tailPart.get(tailKey) ?? joined(this.tailPart, tailKey, [this.reason.get(r.reason), this.field.get(r.field), CLOSE]));
+    }
     if (newline) out[o++] = NEWLINE;
     return o;
   }
@@ -274,11 +301,15 @@ export class OutputJsonEncoder {
 // Binary output batch (Kafka output with `--output-format binary`): an 8-byte header, then
 // `count` output slots exactly as the matcher writes them into the output ring (OUTPUT_SLOT_BYTES
 // each, layout in slot.ts), so the sink packs them with a copy and no encoding.
-//   u8 magic 0xB8 | u8 version 1 | u16 reserved 0 | u32 count (little-endian)
+//   u8 magic 0xB8 | u8 version 2 | u16 reserved 0 | u32 count (little-endian)
 // The header is 8 bytes so that slots stay 8-byte aligned in an aligned buffer.
 
 export const OUTPUT_BATCH_MAGIC = 0xb8;
-export const OUTPUT_BATCH_VERSION = 1;
+/**
+ * 2: report slots may carry a source position (flag at byte 85, in place of the tradeId a reject
+ * never has), which a version-1 reader would take for a tradeId. Version-1 batches still decode.
+ */
+export const OUTPUT_BATCH_VERSION = 2;
 export const OUTPUT_BATCH_HEADER_BYTES = 8;
 
 /** A binary output batch that is not one (bad magic, version, size, count or slot kind). */
@@ -303,7 +334,7 @@ export function isOutputBatch(bytes: Uint8Array): boolean {
 /** Decodes a binary output batch into reports and trades, in order. Throws OutputBatchError. */
 export function decodeOutputBatch(bytes: Uint8Array): ParsedOutput[] {
   if (bytes.length < OUTPUT_BATCH_HEADER_BYTES || bytes[0] !== OUTPUT_BATCH_MAGIC) throw new OutputBatchError('not a binary output batch (magic 0xB8 expected)');
-  if (bytes[1] !== OUTPUT_BATCH_VERSION) throw new OutputBatchError(`unsupported output batch version ${bytes[1]}`);
+  if (bytes[1] !== OUTPUT_BATCH_VERSION && bytes[1] !== 1) throw new OutputBatchError(`unsupported output batch version ${bytes[1]}`);
   const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (bytes.length !== OUTPUT_BATCH_HEADER_BYTES + count * OUTPUT_SLOT_BYTES) {
     throw new OutputBatchError(`output batch of ${bytes.length} bytes cannot hold the ${count} slots its header announces`);

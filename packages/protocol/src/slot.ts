@@ -26,7 +26,7 @@
 //   40  f64   leavesQty    takerOrderId
 //   48  f64   lastQty      tradeId
 //   56  f64   lastPrice    takerAccountId
-//   64  f64   tradeId      -
+//   64  f64   tradeId      -          (report with flag SOURCE: source offset instead, see below)
 //   72  u32   accountId    makerAccountId
 //   76  u16   symbolId     symbolId
 //   78  u8    kind=1       kind=2
@@ -36,9 +36,13 @@
 //   82  u8    side         takerSide
 //   83  u8    type         -
 //   84  u8    tif          -
-//   85..87    reserved (0)
+//   85  u8    flags        -          bit 0 SOURCE: the report carries where its input came from
+//   86  i16   source partition (flag SOURCE, else 0)
 //   88  f64   qty          -
 //   (stopPrice of a report is not carried in the slot; read back as 0)
+//   A REJECTED report for undecodable input carries its source position (sourcePartition at 86,
+//   sourceOffset at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
+//   reserved zeros before, so a slot without the flag reads as it always did.
 import {
   CommandKind,
   OutputKind,
@@ -101,8 +105,14 @@ export const OutputSlot = {
   side: 82,
   type: 83,
   tif: 84,
+  reportFlags: 85,
+  sourcePartition: 86,
+  sourceOffset: 64,
   reportQty: 88,
 } as const;
+
+/** Report flag (OutputSlot.reportFlags): sourcePartition/sourceOffset are present. */
+export const REPORT_FLAG_SOURCE = 1;
 
 const TWO32 = 4294967296;
 const OFFSET_NONE_HI = 0xffff;
@@ -213,7 +223,8 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setFloat64(offset + 40, r.leavesQty, true);
   v.setFloat64(offset + 48, r.lastQty, true);
   v.setFloat64(offset + 56, r.lastPrice, true);
-  v.setFloat64(offset + 64, r.tradeId, true);
+  const hasSource = r.sourceOffset >= 0;
+  v.setFloat64(offset + 64, hasSource ? r.sourceOffset : r.tradeId, true);
   v.setUint32(offset + 72, r.accountId, true);
   v.setUint16(offset + 76, r.symbolId, true);
   v.setUint8(offset + 78, OutputKind.Report);
@@ -223,8 +234,8 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setUint8(offset + 82, r.side);
   v.setUint8(offset + 83, r.type);
   v.setUint8(offset + 84, r.tif);
-  v.setUint8(offset + 85, 0);
-  v.setUint16(offset + 86, 0, true);
+  v.setUint8(offset + 85, hasSource ? REPORT_FLAG_SOURCE : 0);
+  v.setInt16(offset + 86, hasSource ? r.sourcePartition : 0, true);
   v.setFloat64(offset + 88, r.qty, true);
 }
 
@@ -265,7 +276,15 @@ export function readReport(bytes: Uint8Array, offset: number, into: ExecutionRep
   into.leavesQty = v.getFloat64(offset + 40, true);
   into.lastQty = v.getFloat64(offset + 48, true);
   into.lastPrice = v.getFloat64(offset + 56, true);
-  into.tradeId = v.getFloat64(offset + 64, true);
+  if ((v.getUint8(offset + 85) & REPORT_FLAG_SOURCE) !== 0) {
+    into.tradeId = 0;
+    into.sourceOffset = v.getFloat64(offset + 64, true);
+    into.sourcePartition = v.getInt16(offset + 86, true);
+  } else {
+    into.tradeId = v.getFloat64(offset + 64, true);
+    into.sourceOffset = -1;
+    into.sourcePartition = -1;
+  }
   into.accountId = v.getUint32(offset + 72, true);
   into.symbolId = v.getUint16(offset + 76, true);
   into.status = v.getUint8(offset + 79) as ExecStatus;

@@ -292,6 +292,13 @@ export interface ExecutionReport {
   lastPrice: number;
   /** Trade id of the fill (fills only, else 0). */
   tradeId: number;
+  /**
+   * Where the input of a REJECTED report for undecodable input (an Invalid command) came from: the
+   * Kafka partition and offset, or for a file source partition 0 and the 0-based line number.
+   * -1 / -1 on every other report (a report carries either this or a tradeId, never both).
+   */
+  sourcePartition: number;
+  sourceOffset: number;
 }
 
 export function createReport(init?: Partial<ExecutionReport>): ExecutionReport {
@@ -315,6 +322,8 @@ export function createReport(init?: Partial<ExecutionReport>): ExecutionReport {
     lastQty: 0,
     lastPrice: 0,
     tradeId: 0,
+    sourcePartition: -1,
+    sourceOffset: -1,
   };
   if (init) Object.assign(r, init);
   return r;

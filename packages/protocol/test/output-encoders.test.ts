@@ -32,6 +32,13 @@ const anyReport = fc.record({
   status: u8, side: u8, type: u8, tif: u8, price: safe, stopPrice: safe, qty: safe, cumQty: safe, leavesQty: safe,
   lastQty: safe, lastPrice: safe, tradeId: safe, reason: u8, field: u8,
 });
+/** No source (-1 / -1, every report but a reject of undecodable input) or a Kafka-sized one. */
+const anySource = fc.oneof(
+  fc.constant({ sourcePartition: -1, sourceOffset: -1 }),
+  fc.record({ sourcePartition: fc.integer({ min: 0, max: 0x7fff }), sourceOffset: fc.oneof(int(1000), fc.integer({ min: 0, max: 2 ** 48 - 2 })) }),
+);
+/** A report as the book makes them: a source only on a reject, which has no tradeId. */
+const bookReport = fc.tuple(anyReport, anySource).map(([r, src]) => (src.sourceOffset >= 0 ? { ...r, ...src, status: 2, tradeId: 0 } : r));
 
 describe('OutputJsonEncoder, reports', () => {
   it('writes exactly the bytes of encodeReportJson / encodeTradeJson, with and without "n" and newline', () => {
@@ -39,14 +46,16 @@ describe('OutputJsonEncoder, reports', () => {
       const encoder = new OutputJsonEncoder(symbols);
       const out = new Uint8Array(8192);
       fc.assert(
-        fc.property(anyReport, fc.integer({ min: -1, max: 50 }), fc.boolean(), int(1000), (fields, n, newline, at) => {
-          const r = createReport(fields as Partial<ExecutionReport>);
+        fc.property(anyReport, anySource, fc.integer({ min: -1, max: 50 }), fc.boolean(), int(1000), (fields, source, n, newline, at) => {
+          const r = createReport({ ...fields, ...source } as Partial<ExecutionReport>);
           const end = encoder.writeReport(out, at, r, n, newline);
           expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
           const body = encodeReportJson(r, symbols);
           const expected = (n >= 0 ? `{"n":${n},${body.slice(1)}` : body) + (newline ? '\n' : '');
           expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
-          expect(JSON.parse(Buffer.from(out.subarray(at, end)).toString('utf8'))).toMatchObject({ seq: r.seq, orderId: r.orderId });
+          const parsed = JSON.parse(Buffer.from(out.subarray(at, end)).toString('utf8'));
+          expect(parsed).toMatchObject({ seq: r.seq, orderId: r.orderId });
+          expect(parsed.source).toEqual(r.sourceOffset >= 0 ? { partition: r.sourcePartition, offset: r.sourceOffset } : undefined);
         }),
         { numRuns: 2000 },
       );
@@ -71,7 +80,7 @@ describe('binary output batch', () => {
 
   it('round-trips reports and trades in order (report stopPrice is not carried, as in the output slot)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(anyReport.map((r) => ({ report: createReport({ ...r, side: r.side & 1, type: r.type & 3, tif: r.tif & 3 } as Partial<ExecutionReport>) })), fc.record({ seq: safe, price: safe, qty: safe, symbolId: int(70) }).map((t) => ({ trade: createTrade(t) }))), { maxLength: 40 }), (outputs) => {
+      fc.property(fc.array(fc.oneof(bookReport.map((r) => ({ report: createReport({ ...r, side: r.side & 1, type: r.type & 3, tif: r.tif & 3 } as Partial<ExecutionReport>) })), fc.record({ seq: safe, price: safe, qty: safe, symbolId: int(70) }).map((t) => ({ trade: createTrade(t) }))), { maxLength: 40 }), (outputs) => {
         const bytes = batchOf(outputs);
         expect(isOutputBatch(bytes)).toBe(true);
         const decoded = decodeOutputBatch(bytes);
@@ -84,6 +93,14 @@ describe('binary output batch', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes version 2 and still reads version 1 (whose slots never carry a source)', () => {
+    const report = createReport({ seq: 3, status: 4, tradeId: 12, lastQty: 1 });
+    const bytes = batchOf([{ report }]);
+    expect(bytes[1]).toBe(2);
+    bytes[1] = 1;
+    expect(decodeOutputBatch(bytes)).toEqual([{ kind: OutputKind.Report, report }]);
   });
 
   it('rejects a wrong magic, version, size or slot kind with a reason', () => {

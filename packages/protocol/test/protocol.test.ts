@@ -162,6 +162,28 @@ describe('output slot', () => {
     expect(t).toEqual(trade);
   });
 
+  it("carries a reject's source position in the slot (where a reject has no tradeId), and only when set", () => {
+    const buf = new Uint8Array(OUTPUT_SLOT_BYTES);
+    const r = createReport();
+    const t = createTrade();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0x7fff }), fc.integer({ min: 0, max: 2 ** 48 - 2 }), nonNeg, (partition, offset, orderId) => {
+        const rep = createReport({ seq: 9, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, orderId, sourcePartition: partition, sourceOffset: offset });
+        writeReport(buf, 0, rep);
+        expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
+        expect(r).toEqual(rep);
+      }),
+      { numRuns: 500 },
+    );
+    // A report without a source (every other report) reads back -1 / -1 and keeps its tradeId,
+    // after a slot that had one: nothing leaks from the previous use of the slot.
+    const fill = createReport({ status: ExecStatus.Filled, tradeId: 77, lastQty: 1 });
+    writeReport(buf, 0, fill);
+    expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
+    expect(r).toEqual(fill);
+    expect([r.sourcePartition, r.sourceOffset, r.tradeId]).toEqual([-1, -1, 77]);
+  });
+
   it('JSON output encoders have stable field order, reason text and parse back', () => {
     const rep = createReport({ seq: 3, status: ExecStatus.Rejected, reason: Reason.PostOnlyWouldCross, symbolId: 1, orderId: 9, accountId: 4, price: 100, qty: 5 });
     const line = encodeReportJson(rep, symbols);
@@ -171,6 +193,13 @@ describe('output slot', () => {
     const dec = createReport({ status: ExecStatus.Rejected, reason: Reason.MissingField, field: Field.Qty });
     expect(JSON.parse(encodeReportJson(dec)).field).toBe('qty');
     expect(parseOutputJson(encodeReportJson(dec)).kind).toBe(OutputKind.Report);
+    expect(JSON.parse(encodeReportJson(dec))).not.toHaveProperty('source');
+    // Undecodable input: the reject says where it came from, last, and parses back.
+    const bad = createReport({ seq: 4, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, sourcePartition: 2, sourceOffset: 123456789012 });
+    const badLine = encodeReportJson(bad);
+    expect(badLine.endsWith(',"reason":"malformed message","field":"message","source":{"partition":2,"offset":123456789012}}')).toBe(true);
+    expect(parseOutputJson(badLine)).toEqual({ kind: OutputKind.Report, report: bad });
+    expect(() => parseOutputJson(badLine.replace('"offset":123456789012', '"offset":"x"'))).toThrow(/source/);
     const trade = createTrade({ seq: 1, tradeId: 2, symbolId: 2, price: 7, qty: 1, makerOrderId: 3, takerOrderId: 4, makerAccountId: 5, takerAccountId: 6, takerSide: Side.Sell });
     const tl = encodeTradeJson(trade, symbols);
     expect(Object.keys(JSON.parse(tl))).toEqual(['type', 'seq', 'ts', 'tradeId', 'symbol', 'symbolId', 'price', 'qty', 'makerOrderId', 'takerOrderId', 'makerAccount', 'takerAccount', 'takerSide']);
@@ -239,6 +268,27 @@ describe('wire codecs', () => {
     expect(garbage[0]).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, offset: 5 });
     const bin = encodeMessage([createCommand({ kind: CommandKind.Cancel, symbolId: 1, orderId: 3 })], 'binary');
     expect(decodeMessageLenient(bin.subarray(0, bin.length - 1), 'binary')).toMatchObject([{ kind: CommandKind.Invalid, reason: Reason.Truncated }]);
+  });
+
+  it('invalid UTF-8 anywhere in a JSON message is Malformed, with or without a scratch command (the fast path)', () => {
+    const enc = new TextEncoder();
+    const text = '{"op":"new","symbol":"BTC-USD","orderId":7,"account":3,"side":"buy","price":100,"qty":1,"note":"ok"}';
+    const good = enc.encode(text);
+    const scratch = createCommand();
+    expect(decodeMessageEach(good, 'json', { symbols }, scratch, () => {})).toBe(1);
+    expect(scratch.kind).toBe(CommandKind.New);
+    const badBytes = [[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]; // invalid, truncated, surrogate, overlong
+    for (const bytes of badBytes) {
+      for (const at of [text.indexOf('BTC') + 1, text.indexOf('"ok"') + 1, text.indexOf('"buy"') + 2]) {
+        const bad = new Uint8Array([...good.subarray(0, at), ...bytes, ...good.subarray(at)]);
+        const expected = { kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message, partition: 0, offset: 41 };
+        expect(decodeMessageLenient(bad, 'json', { symbols, partition: 0, offset: 41 })).toMatchObject([expected]);
+        const each: Command[] = [];
+        decodeMessageEach(bad, 'json', { symbols, partition: 0, offset: 41 }, scratch, (c) => each.push({ ...c }));
+        expect(each).toMatchObject([expected]);
+        expect(() => decodeMessage(bad, 'json', { symbols })).toThrow(/invalid UTF-8/);
+      }
+    }
   });
 
   it('fuzzed input never throws anything but DecodeError', () => {
