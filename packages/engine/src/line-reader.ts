@@ -1,15 +1,24 @@
-// Synchronous NDJSON line reader for the poller worker (which blocks on the ring anyway). Reads
-// 1 MiB chunks; line numbers start at 0 and are the "offset" the WAL records for a file source.
+// Synchronous NDJSON line reader for the poller worker (which blocks on the ring anyway). Lines are
+// split on raw bytes and handed out undecoded: the JSON decoder checks UTF-8 itself (fatal), so a
+// line with invalid UTF-8 is rejected exactly as the same bytes from Kafka are (a decoding reader
+// would turn them into U+FFFD and accept the order), and no line is decoded and re-encoded.
+// Line numbers start at 0 and are the "offset" the WAL records for a file source.
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const READ_BYTES = 1 << 20;
 
 export class LineReader {
   private readonly fd: number;
-  private readonly chunk = Buffer.allocUnsafe(1 << 20);
-  private readonly decoder = new StringDecoder('utf8');
-  private pending: string[] = [];
-  private pendingIndex = 0;
-  private partial = '';
+  /** buf[start, end) holds read bytes not yet returned; it grows for a line longer than it. */
+  private buf = Buffer.allocUnsafe(READ_BYTES);
+  /** buf[0, end): bounds the newline search to bytes actually read. */
+  private view = this.buf.subarray(0, 0);
+  private start = 0;
+  private end = 0;
+  /** Where to look for the next newline (bytes before it in buf[start, scan) have none). */
+  private scan = 0;
   private eof = false;
   /** Number of the line the next call to next() returns. */
   lineNumber = 0;
@@ -18,28 +27,18 @@ export class LineReader {
     this.fd = fs.openSync(file, 'r');
   }
 
-  /** The next line without its newline (a final line without newline counts), or null at EOF. */
-  next(): string | null {
-    while (this.pendingIndex >= this.pending.length) {
-      if (this.eof) return null;
-      const n = fs.readSync(this.fd, this.chunk, 0, this.chunk.length, null);
-      let text: string;
-      if (n === 0) {
-        this.eof = true;
-        text = this.partial + this.decoder.end();
-        this.partial = '';
-        this.pending = text.length > 0 ? [text] : [];
-      } else {
-        text = this.partial + this.decoder.write(this.chunk.subarray(0, n));
-        const lines = text.split('\n');
-        this.partial = lines.pop()!;
-        this.pending = lines;
-      }
-      this.pendingIndex = 0;
+  /**
+   * The next line's bytes without its newline (and without a "\r" before it; a final line without
+   * newline counts), or null at EOF. The view is valid until the next call: copy what you keep.
+   */
+  next(): Uint8Array | null {
+    for (;;) {
+      const nl = this.end > this.scan ? this.view.indexOf(NEWLINE, this.scan) : -1;
+      if (nl >= 0) return this.take(nl, nl + 1);
+      this.scan = this.end;
+      if (this.eof) return this.start < this.end ? this.take(this.end, this.end) : null;
+      this.fill();
     }
-    this.lineNumber++;
-    const line = this.pending[this.pendingIndex++]!;
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
   }
 
   /** Skips lines until next() returns line `lineNumber` (used to resume after recovery). */
@@ -51,5 +50,33 @@ export class LineReader {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+
+  private take(lineEnd: number, next: number): Uint8Array {
+    const from = this.start;
+    const to = lineEnd > from && this.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    this.start = this.scan = next;
+    this.lineNumber++;
+    return this.buf.subarray(from, to);
+  }
+
+  /** Reads more bytes after the unreturned ones (moved to the front, or into a bigger buffer). */
+  private fill(): void {
+    const kept = this.end - this.start;
+    if (this.buf.length - kept < READ_BYTES / 2) {
+      // A line longer than half the buffer: double it (amortised, never per read).
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, kept + READ_BYTES));
+      this.buf.copy(bigger, 0, this.start, this.end);
+      this.buf = bigger;
+    } else if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+    }
+    this.start = 0;
+    this.scan = kept;
+    this.end = kept;
+    const n = fs.readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
+    if (n === 0) this.eof = true;
+    this.end += n;
+    this.view = this.buf.subarray(0, this.end);
   }
 }

@@ -3,7 +3,7 @@
 // Malformed input becomes an Invalid command in sequence (the matcher rejects it with a reason).
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, INSUFFICIENT_CAPACITY, RingBuffer } from '@ringmatch/ring';
-import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageEach, decodeMessageLenient, invalidCommand, reasonText, writeCommand, writeCommandSeq, type Command } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageEach, invalidCommand, reasonText, writeCommand, writeCommandSeq, type Command } from '@ringmatch/protocol';
 import { DeadLetterPublisher, OrderSource, createKafka, topicOffsets, type DeadLetter, type SourceBatch } from '@ringmatch/kafka';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
@@ -138,9 +138,21 @@ function runPregenerated(generator: OrderFlowGenerator, cmd: Command, firstIndex
   }
 }
 
+/** A line of only spaces, tabs and "\r" (JSON whitespace, as trim() treated it) carries no order. */
+function isBlank(line: Uint8Array): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i]!;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+/**
+ * File source: each line's raw bytes go to the same decoder as a Kafka message (bad UTF-8 or bad
+ * JSON become Invalid commands, rejected in sequence), staged as slots and published in batches.
+ */
 function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
   const reader = new LineReader(source.file);
-  const pending: Command[] = [];
   const lastOffset = new Map(data.resume.offsets).get(SOURCE_PARTITION) ?? -1;
   let skipFirst = 0;
   if (lastOffset >= 0) {
@@ -148,45 +160,60 @@ function runNdjson(source: Extract<SourceConfig, { kind: 'ndjson' }>): void {
     reader.skipTo(lastOffset);
     skipFirst = new Map(data.resume.commandsAtLastOffset).get(SOURCE_PARTITION) ?? Number.MAX_SAFE_INTEGER;
   }
-  const encoder = new TextEncoder();
+  // As on Kafka: one scratch command and one options object, each command written straight
+  // into a staging slot (Invalid commands are fresh objects, written the same way).
+  const decodeOptions = { symbols, partition: SOURCE_PARTITION, offset: -1 };
+  const scratch = createCommand();
+  let staging = new Uint8Array(COMMAND_SLOT_BYTES * BATCH * 2);
+  let staged = 0;
+  let skipLeft = 0;
+  const stage = (c: Command): void => {
+    if (skipLeft > 0) {
+      skipLeft--; // already in the WAL before the restart
+      return;
+    }
+    if (c.kind === CommandKind.Invalid) stats[Stat.malformed]!++;
+    if ((staged + 1) * COMMAND_SLOT_BYTES > staging.length) {
+      const bigger = new Uint8Array(staging.length * 2);
+      bigger.set(staging);
+      staging = bigger;
+    }
+    writeCommand(staging, staged++ * COMMAND_SLOT_BYTES, c);
+  };
+  // A line may hold a batch bigger than the ring: publish in pieces the ring can take.
+  const chunk = Math.min(BATCH, ring.slotCount);
   let eof = false;
-  while (!eof && !stopRequested()) {
-    while (pending.length < BATCH) {
-      const lineNumber = reader.lineNumber;
-      const line = reader.next();
-      if (line === null) {
-        eof = true;
-        break;
+  try {
+    while (!eof && !stopRequested()) {
+      staged = 0;
+      while (staged < BATCH) {
+        const lineNumber = reader.lineNumber;
+        const line = reader.next();
+        if (line === null) {
+          eof = true;
+          break;
+        }
+        stats[Stat.inputMessages]!++;
+        if (isBlank(line)) continue; // blank lines carry no order (but have a line number)
+        decodeOptions.offset = lineNumber;
+        // The last journaled line may be in the WAL already, fully or partly: skip that part.
+        skipLeft = lineNumber === lastOffset ? skipFirst : 0;
+        decodeMessageEach(line, 'json', decodeOptions, scratch, stage);
       }
-      stats[Stat.inputMessages]!++;
-      if (line.trim() === '') continue; // blank lines carry no order
-      let commands = decodeMessageLenient(encoder.encode(line), 'json', { symbols, partition: SOURCE_PARTITION, offset: lineNumber });
-      if (lineNumber === lastOffset) {
-        // Fully journaled already (or partly): skip what the WAL has.
-        commands = commands.slice(skipFirst);
-      }
-      for (const c of commands) {
-        if (c.kind === CommandKind.Invalid) stats[Stat.malformed]!++;
-        pending.push(c);
+      for (let done = 0; done < staged; ) {
+        const n = Math.min(chunk, staged - done);
+        const lo = claim(n);
+        if (lo < 0) return;
+        for (let k = 0; k < n; k++) writeCommandSeq(staging, (done + k) * COMMAND_SLOT_BYTES, lo + k);
+        copyIntoRing(ring, lo, lo + n - 1, staging, done * COMMAND_SLOT_BYTES);
+        publish(lo, lo + n - 1);
+        done += n;
+        throttle();
       }
     }
-    let i = 0;
-    while (i < pending.length) {
-      const n = Math.min(BATCH, pending.length - i);
-      const lo = claim(n);
-      if (lo < 0) return;
-      for (let k = 0; k < n; k++) {
-        const c = pending[i + k]!;
-        c.seq = lo + k;
-        writeCommand(bytes, ring.offsetOf(lo + k), c);
-      }
-      publish(lo, lo + n - 1);
-      i += n;
-      throttle();
-    }
-    pending.length = 0;
+  } finally {
+    reader.close();
   }
-  reader.close();
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
