@@ -61,7 +61,9 @@ function orderMessages(count: number, seed: number): Array<{ key: string; value:
 }
 
 function run(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Quiet unless the caller asks for progress lines (a flag may be given once).
+  const progress = args.includes('--progress-ms') ? [] : ['--progress-ms', '0'];
+  const child = spawn(process.execPath, [CLI, 'run', ...progress, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));

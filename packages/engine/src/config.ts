@@ -1,6 +1,7 @@
 // Command-line flags -> a validated, typed engine configuration. Every bad flag is a UsageError
 // with a message naming the flag; the CLI prints it and exits 2.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 
 export class UsageError extends Error {
@@ -43,15 +44,20 @@ export interface RunConfig {
   fresh: boolean;
   /** Kafka: stop once the input is consumed to its end and idle this long (0: run until stopped). */
   stopWhenIdleMs: number;
+  /** --debug or RINGMATCH_DEBUG=1: stack traces for internal errors. */
+  debug: boolean;
 }
 
-export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean; fromStart: boolean }
-export interface InspectConfig { dataDir: string; what: 'summary' | 'segments' | 'records' | 'snapshots'; from: number; limit: number; json: boolean }
+export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean; fromStart: boolean; debug: boolean }
+export interface InspectConfig { dataDir: string; what: 'summary' | 'segments' | 'records' | 'snapshots'; from: number; limit: number; json: boolean; debug: boolean }
+/** Cut the WAL so that `truncateAt` and every later sequence are gone. */
+export interface RepairConfig { dataDir: string; truncateAt: number; debug: boolean }
 
 export type Command =
   | { command: 'run'; config: RunConfig }
   | { command: 'replay'; config: ReplayConfig }
   | { command: 'inspect'; config: InspectConfig }
+  | { command: 'repair'; config: RepairConfig }
   | { command: 'help' };
 
 export const USAGE = `usage: ringmatch <command> [flags]
@@ -60,7 +66,13 @@ commands:
   run       run the engine (default source: embedded seeded order generator)
   replay    rebuild state from a data dir and print a summary or the trade log
   inspect   list WAL segments, records, snapshots and lag of a data dir
-  help      this text
+  repair    cut a damaged WAL at a sequence (the only way past corruption; loses that sequence and
+            everything after it)
+  help      this text (also: ringmatch <command> --help)
+
+every command:
+  --debug                 print stack traces for internal errors (also RINGMATCH_DEBUG=1)
+  -h, --help              this text
 
 run flags:
   --data-dir DIR          WAL, snapshots and output files (default ./data)
@@ -94,16 +106,19 @@ run flags:
 
 replay flags: --data-dir DIR  --trades (print the trade log)  --from-start (ignore snapshots)  --json
 inspect flags: --data-dir DIR  --what summary|segments|records|snapshots  --from SEQ  --limit N  --json
+repair flags:  --data-dir DIR  --truncate-at SEQ (required: the first sequence to drop)
 `;
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;
   if (!/^-?\d+$/.test(raw)) throw new UsageError(`--${flag} must be an integer, got ${JSON.stringify(raw)}`);
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${raw}`);
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  if (Number.isSafeInteger(value) && max === Number.MAX_SAFE_INTEGER && min <= 1) {
+    throw new UsageError(`--${flag} must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${raw}`);
   }
-  return value;
+  if (value < 0 && min === 0) throw new UsageError(`--${flag} must be a non-negative integer, got ${raw}`);
+  throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${raw}`);
 }
 
 function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -120,24 +135,75 @@ function powerOfTwo(flag: string, raw: string | undefined, fallback: number): nu
   return value;
 }
 
-function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, string | boolean | undefined> {
+type FlagKind = 'string' | 'integer' | 'boolean';
+type Flags = Record<string, FlagKind>;
+type Values = Record<string, string | boolean | undefined>;
+
+/**
+ * Flags -> values, or 'help' when -h/--help is among them (whatever else is wrong). parseArgs runs
+ * non-strict for its tokens only and the checks are ours: its strict mode calls `--orders -5`
+ * "ambiguous" and silently keeps the last of a repeated flag.
+ */
+function parse(argv: string[], flags: Flags): Values | 'help' {
+  const all: Flags = { ...flags, debug: 'boolean' };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, kind] of Object.entries(all)) options[name] = { type: kind === 'boolean' ? 'boolean' : 'string' };
+  let tokens;
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    tokens = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true }).tokens;
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return 'help';
+  const values: Values = {};
+  for (const t of tokens) {
+    if (t.kind === 'positional') throw new UsageError(`unexpected argument ${JSON.stringify(t.value)} (this command takes flags only)`);
+    if (t.kind !== 'option') continue;
+    if (!Object.hasOwn(all, t.name) || !t.rawName.startsWith('--')) throw new UsageError(`Unknown option '${t.rawName}'`);
+    const kind = all[t.name]!;
+    if (values[t.name] !== undefined) throw new UsageError(`--${t.name} is given more than once`);
+    if (kind === 'boolean') {
+      if (t.value !== undefined) throw new UsageError(`--${t.name} does not take a value, got ${JSON.stringify(t.value)}`);
+      values[t.name] = true;
+      continue;
+    }
+    if (t.value === undefined) throw new UsageError(`--${t.name} needs a value`);
+    // A separate value that starts with "-" is more likely the next flag than a value, except a
+    // negative number for an integer flag (validated, so "-5" is reported as negative).
+    if (!t.inlineValue && t.value.startsWith('-') && !(kind === 'integer' && /^-\d/.test(t.value))) {
+      throw new UsageError(`--${t.name} needs a value, got ${JSON.stringify(t.value)} (write --${t.name}=${t.value} if that is the value)`);
+    }
+    values[t.name] = t.value;
+  }
+  return values;
 }
 
-const str = { type: 'string' } as const;
-const bool = { type: 'boolean' } as const;
+/** --source ndjson:FILE must name a readable file now, before anything is created on disk. */
+function checkSourceFile(given: string, file: string): void {
+  const where = `--source ndjson:${given}`;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${where}: no such file`);
+    throw new UsageError(`${where}: cannot be read: ${code ?? (error as Error).message}`);
+  }
+  if (stat.isDirectory()) throw new UsageError(`${where}: is a directory`);
+  // Open to prove it is readable; not a FIFO, whose open would wait for a writer.
+  if (!stat.isFile()) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (error) {
+    throw new UsageError(`${where}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
 
-function parseRun(argv: string[]): RunConfig {
-  const v = parse(argv, {
-    'data-dir': str, source: str, orders: str, seed: str, symbols: str, accounts: str, brokers: str, topic: str,
-    group: str, format: str, 'output-format': str, rate: str, duration: str, 'ring-size': str, 'wait-strategy': str, wal: str,
-    'metrics-port': str, 'snapshot-every': str, 'max-batch': str, reports: bool, 'cpu-prof': str,
-    'progress-ms': str, fresh: bool, 'stop-when-idle': str, pregenerate: bool,
-  });
+const str = 'string' as const;
+const int = 'integer' as const;
+const bool = 'boolean' as const;
+
+function parseRun(v: Values, debug: boolean): RunConfig {
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const dataDir = path.resolve(s('data-dir') ?? 'data');
   const sourceRaw = s('source') ?? 'embedded';
@@ -155,7 +221,10 @@ function parseRun(argv: string[]): RunConfig {
       throw new UsageError('--pregenerate needs --orders between 1 and 20000000 (the orders are held in memory)');
     }
   } else if (sourceRaw.startsWith('ndjson:') && sourceRaw.length > 'ndjson:'.length) {
-    source = { kind: 'ndjson', file: path.resolve(sourceRaw.slice('ndjson:'.length)) };
+    const given = sourceRaw.slice('ndjson:'.length);
+    const file = path.resolve(given);
+    checkSourceFile(given, file);
+    source = { kind: 'ndjson', file };
   } else if (sourceRaw === 'kafka') {
     const brokers = (s('brokers') ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
     for (const broker of brokers) {
@@ -201,40 +270,54 @@ function parseRun(argv: string[]): RunConfig {
     writeReports: v.reports === true,
     fresh: v.fresh === true,
     stopWhenIdleMs: integer('stop-when-idle', s('stop-when-idle'), 0, 0, 3_600_000),
+    debug,
   };
 }
 
-export function parseCommandLine(argv: string[]): Command {
+const RUN_FLAGS: Flags = {
+  'data-dir': str, source: str, orders: int, seed: int, symbols: int, accounts: int, brokers: str, topic: str,
+  group: str, format: str, 'output-format': str, rate: int, duration: int, 'ring-size': int, 'wait-strategy': str, wal: str,
+  'metrics-port': int, 'snapshot-every': int, 'max-batch': int, reports: bool, 'cpu-prof': str,
+  'progress-ms': int, fresh: bool, 'stop-when-idle': int, pregenerate: bool,
+};
+const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
+const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int, json: bool };
+const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
+const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS };
+
+/** `env` is read for RINGMATCH_DEBUG only. */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (!Object.hasOwn(COMMAND_FLAGS, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const v = parse(rest, COMMAND_FLAGS[command]!);
+  if (v === 'help') return { command: 'help' };
+  const debug = v.debug === true || env.RINGMATCH_DEBUG === '1';
+  const dataDir = path.resolve((v['data-dir'] as string | undefined) ?? 'data');
   switch (command) {
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      return { command: 'help' };
-    case 'run':
-      return { command: 'run', config: parseRun(rest) };
-    case 'replay': {
-      const v = parse(rest, { 'data-dir': str, trades: bool, json: bool, 'from-start': bool });
-      return {
-        command: 'replay',
-        config: { dataDir: path.resolve((v['data-dir'] as string | undefined) ?? 'data'), printTrades: v.trades === true, json: v.json === true, fromStart: v['from-start'] === true },
-      };
-    }
-    case 'inspect': {
-      const v = parse(rest, { 'data-dir': str, what: str, from: str, limit: str, json: bool });
+    case 'replay':
+      return { command: 'replay', config: { dataDir, printTrades: v.trades === true, json: v.json === true, fromStart: v['from-start'] === true, debug } };
+    case 'inspect':
       return {
         command: 'inspect',
         config: {
-          dataDir: path.resolve((v['data-dir'] as string | undefined) ?? 'data'),
+          dataDir,
           what: oneOf('what', v.what as string | undefined, ['summary', 'segments', 'records', 'snapshots'] as const, 'summary'),
           from: integer('from', v.from as string | undefined, 0, 0),
           limit: integer('limit', v.limit as string | undefined, 20, 1, 1_000_000),
           json: v.json === true,
+          debug,
         },
       };
+    case 'repair': {
+      const raw = v['truncate-at'] as string | undefined;
+      if (raw === undefined) throw new UsageError('repair needs --truncate-at SEQ (the first sequence to drop; `ringmatch inspect` shows the damage)');
+      const truncateAt = integer('truncate-at', raw, 0, 1);
+      // It deletes data: the dir is named, never defaulted.
+      if (v['data-dir'] === undefined) throw new UsageError('repair needs --data-dir DIR (it cuts that data dir\'s WAL; there is no default)');
+      return { command: 'repair', config: { dataDir, truncateAt, debug } };
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      return { command: 'run', config: parseRun(v, debug) };
   }
 }

@@ -7,9 +7,14 @@ import { MessageChannel } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES } from '@ringmatch/protocol';
 import { readRecords } from '@ringmatch/wal';
-import type { RunConfig } from './config.js';
+import { UsageError, type RunConfig } from './config.js';
+import { openDataDir, type OpenedDataDir } from './datadir.js';
+import { WAL_DIR } from './datadir-files.js';
+import { describeFault, faultFacts } from './fault.js';
+import { Refusal } from './refusal.js';
 import { EngineMetrics, type SampleBatch } from './metrics.js';
 import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
+import { planReplay, type OutputFileState } from './output-rebuild.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { createKafka, ensureTopics, partitionCount } from '@ringmatch/kafka';
 import { Control, JOURNALER, MATCHER, SINK, dlqTopic, reportsTopic, slotSourcePosition, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
@@ -142,33 +147,52 @@ export class Engine {
   }
 
   private failed = false;
+  /** The data dir, locked for the life of the run. */
+  private dataDir: OpenedDataDir | null = null;
 
   private async fail(error: unknown): Promise<void> {
     if (this.failed) return;
     this.failed = true;
     for (const ring of this.rings) ring.halt();
     const s = readStats(this.view);
-    const failure = error instanceof WorkerFailure ? error : new WorkerFailure('engine', (error as Error)?.stack ?? String(error));
-    this.log(
-      `[ringmatch] FATAL ${failure.message}\n[ringmatch] last sequences: published=${s.published} durable=${s.durable} matched=${s.matched} sink=${s.sinkSequence}`,
-    );
+    const failure = error instanceof WorkerFailure ? error : new WorkerFailure('engine', (error as Error)?.stack ?? String(error), error, faultFacts(error));
+    const sequences = `[ringmatch] last sequences: published=${s.published} durable=${s.durable} matched=${s.matched} sink=${s.sinkSequence}`;
+    // An operator's or the disk's fault is one line with the way out; anything else is a bug and keeps its stack.
+    const refusal =
+      error instanceof Refusal ? error
+      : error instanceof UsageError ? new Refusal(error.message, 2)
+      : failure.facts && describeFault(failure.facts, this.config.dataDir) !== null ? new Refusal(describeFault(failure.facts, this.config.dataDir)!, 1)
+      : null;
+    if (refusal) {
+      this.log(`ringmatch: ${refusal.message}`);
+      if (this.config.debug) this.log(`${failure.message}\n${sequences}`);
+    } else {
+      this.log(`[ringmatch] FATAL ${failure.message}\n${sequences}`);
+    }
     await this.supervisor.terminateAll();
     await this.metrics.close();
-    this.rejectDone(failure);
+    this.dataDir?.lock.release();
+    this.rejectDone(refusal ?? failure);
   }
 
   private async execute(): Promise<EngineSummary> {
     const { config } = this;
-    if (config.fresh) fs.rmSync(config.dataDir, { recursive: true, force: true });
-    const walDir = path.join(config.dataDir, 'wal');
+    this.dataDir = openDataDir(config.dataDir, config.source, config.fresh);
+    if (this.dataDir.tookOver) this.log(`[ringmatch] took over the lock of ${config.dataDir} from pid ${this.dataDir.tookOver.pid}, which is gone`);
+    if (this.dataDir.wiped.length > 0) this.log(`[ringmatch] --fresh: deleted ${this.dataDir.wiped.length} file(s) of the previous run`);
+    const walDir = path.join(config.dataDir, WAL_DIR);
     fs.mkdirSync(walDir, { recursive: true });
     const tradesFile = path.join(config.outputDir, TRADES_FILE);
     const reportsFile = path.join(config.outputDir, REPORTS_FILE);
     const tradesPosition = recoverOutputFile(tradesFile);
-    const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : { seq: -1, index: -1, truncatedBytes: 0 };
+    const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
     for (const [file, position] of [[tradesFile, tradesPosition], [reportsFile, reportsPosition]] as const) {
-      if (position.truncatedBytes > 0) this.log(`[ringmatch] cut a torn last line (${position.truncatedBytes} bytes) from ${file}`);
+      if (position.truncatedBytes > 0) this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
     }
+    const outputFiles: OutputFileState[] =
+      config.source.kind === 'kafka'
+        ? []
+        : [{ kind: 'trades', file: tradesFile, position: tradesPosition }, ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : [])];
 
     if (config.source.kind === 'kafka') await this.prepareTopics(config.source);
 
@@ -181,7 +205,9 @@ export class Engine {
       truncated: unknown; snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
       skippedSnapshots: { file: string; reason: string }[];
     };
-    const snapshot = recovered.snapshot;
+    const plan = planReplay(walDir, recovered.snapshot, recovered.firstLogSequence, outputFiles);
+    if (plan.rebuilding) this.log(`[ringmatch] ${plan.rebuilding}`);
+    const snapshot = plan.base;
     const replayFrom = snapshot ? snapshot.sequence + 1 : (recovered.firstLogSequence ?? recovered.nextSequence);
     const replayTo = recovered.lastSequence;
     const offsets = new Map(recovered.offsets);
@@ -231,6 +257,7 @@ export class Engine {
       shared, source: config.source, walDir, snapshot, replayFrom, replayTo, snapshotEvery: config.snapshotEvery,
       snapshotPort: snapshotChannel.port2, latencySampleEvery: 64,
       emitReports: config.writeReports || config.source.kind === 'kafka',
+      recordOutputs: { trades: outputFiles.length > 0, reports: outputFiles.length > 1 },
     };
     const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2], 'matcher-done');
     const sinkData: SinkData = { shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition };
@@ -285,6 +312,7 @@ export class Engine {
       if (progress) clearInterval(progress);
       if (durationTimer) clearTimeout(durationTimer);
       await this.metrics.close();
+      if (!this.failed) this.dataDir?.lock.release();
     }
   }
 

@@ -3,6 +3,7 @@
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';
+import { Refusal } from './refusal.js';
 import type { ExecutionReport, OutputJsonEncoder, Trade } from '@ringmatch/protocol';
 
 export const TRADES_FILE = 'trades.ndjson';
@@ -15,58 +16,103 @@ export interface OutputPosition {
   index: number;
 }
 
-function linePosition(file: string, line: string): OutputPosition {
+function linePosition(line: string): OutputPosition | null {
   try {
     const parsed = JSON.parse(line) as { seq?: unknown; n?: unknown };
     if (Number.isSafeInteger(parsed.seq) && Number.isSafeInteger(parsed.n)) return { seq: parsed.seq as number, index: parsed.n as number };
   } catch {
-    // fall through
+    // not JSON
   }
-  throw new Error(`${file}: last line is not an engine output line: ${line.slice(0, 120)}`);
+  return null;
+}
+
+/** Output lines are a few hundred bytes: a tail this long holds the last two whole lines of an engine file. */
+const TAIL_BYTES = 256 * 1024;
+
+export interface RecoveredOutput extends OutputPosition {
+  /** Bytes cut (or, read-only, that a run would cut): a torn last line and a damaged last line. */
+  truncatedBytes: number;
+  /** The last complete line was not an engine output line (damaged) and was cut. */
+  damagedLine: boolean;
 }
 
 /**
- * Reads the last complete line's position and truncates a torn (newline-less) tail; with
- * `truncate: false` it only reports (inspect never writes).
+ * Reads the position of the last complete output line. A torn (newline-less) tail is cut, and so
+ * is one complete last line that is not an output line (a damaged tail), if the line before it is
+ * one; anything more damaged is a Refusal. With `truncate: false` it only reports (inspect never writes).
  */
-export function recoverOutputFile(file: string, options: { truncate?: boolean } = {}): OutputPosition & { truncatedBytes: number } {
+export function recoverOutputFile(file: string, options: { truncate?: boolean } = {}): RecoveredOutput {
   const truncate = options.truncate ?? true;
   let fd: number;
   try {
     fd = fs.openSync(file, truncate ? 'r+' : 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { seq: -1, index: -1, truncatedBytes: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
     throw error;
   }
   try {
     const size = fs.fstatSync(fd).size;
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    let end = size;
-    let validEnd = -1;
-    let tail = '';
-    // Walk back in chunks until a complete line is found (a line is far shorter than a chunk).
-    while (end > 0) {
-      const start = Math.max(0, end - chunk.length);
-      const n = fs.readSync(fd, chunk, 0, end - start, start);
-      tail = chunk.toString('utf8', 0, n) + tail;
-      const lastNewline = tail.lastIndexOf('\n');
-      if (lastNewline >= 0) {
-        validEnd = start + Buffer.byteLength(tail.slice(0, lastNewline + 1));
-        const before = tail.lastIndexOf('\n', lastNewline - 1);
-        if (before >= 0 || start === 0) {
-          const position = linePosition(file, tail.slice(before + 1, lastNewline));
-          if (truncate && validEnd < size) fs.ftruncateSync(fd, validEnd);
-          return { ...position, truncatedBytes: size - validEnd };
-        }
+    const start = Math.max(0, size - TAIL_BYTES);
+    const tail = Buffer.allocUnsafe(size - start);
+    fs.readSync(fd, tail, 0, tail.length, start);
+    // Complete lines end with '\n'; whatever follows the last one is a torn line.
+    let end = tail.lastIndexOf(0x0a) + 1;
+    let damagedLine = false;
+    for (;;) {
+      if (end === 0) {
+        if (start > 0) throw new Refusal(`${file} ends with ${size - start} bytes without a line break: not an engine output file; move it away or restore it`);
+        return cut(fd, truncate, size, 0, { seq: -1, index: -1 }, damagedLine);
       }
-      end = start;
+      const lineStart = tail.lastIndexOf(0x0a, end - 2) + 1;
+      if (lineStart === 0 && start > 0) {
+        // The chunk began mid-line: only possible for lines far longer than ours.
+        throw new Refusal(`${file} has a line longer than ${TAIL_BYTES} bytes near its end: not an engine output file; move it away or restore it`);
+      }
+      const position = linePosition(tail.toString('utf8', lineStart, end - 1));
+      if (position) return cut(fd, truncate, size, start + end, position, damagedLine);
+      if (damagedLine) {
+        throw new Refusal(`${file}: its last two lines are not engine output lines (damaged or not the engine's file); move it away so the engine rebuilds it from the WAL, or restore it`);
+      }
+      damagedLine = true;
+      end = lineStart;
     }
-    // No complete line at all: the whole file is a torn first line.
-    if (truncate && size > 0) fs.ftruncateSync(fd, 0);
-    return { seq: -1, index: -1, truncatedBytes: size };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function cut(fd: number, truncate: boolean, size: number, validEnd: number, position: OutputPosition, damagedLine: boolean): RecoveredOutput {
+  if (truncate && validEnd < size) {
+    fs.ftruncateSync(fd, validEnd);
+    fs.fsyncSync(fd);
+  }
+  return { ...position, truncatedBytes: size - validEnd, damagedLine };
+}
+
+/**
+ * Cuts every line of sequence >= `seq` from the end of an output file (repair: the outputs of a
+ * cut log go with it). Returns the bytes removed.
+ */
+export function cutOutputsFrom(file: string, seq: number): number {
+  if (!fs.existsSync(file)) return 0;
+  const bytes = fs.readFileSync(file);
+  let end = bytes.lastIndexOf(0x0a) + 1; // a torn last line goes too
+  while (end > 0) {
+    const lineStart = bytes.lastIndexOf(0x0a, end - 2) + 1;
+    const position = linePosition(bytes.toString('utf8', lineStart, end - 1));
+    if (position === null) throw new Refusal(`${file}: line at byte ${lineStart} is not an engine output line; move the file away or restore it`);
+    if (position.seq < seq) break;
+    end = lineStart;
+  }
+  if (end === bytes.length) return 0;
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, end);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return bytes.length - end;
 }
 
 /**
@@ -97,8 +143,13 @@ export class OutputFile {
     while (written < this.used) written += fs.writeSync(this.fd, this.buffer, written, this.used - written);
     this.used = 0;
   }
+  /** Makes everything flushed so far durable: a snapshot may then cover it. */
+  sync(): void {
+    fs.fdatasyncSync(this.fd);
+  }
   close(): void {
     this.flush();
+    this.sync();
     fs.closeSync(this.fd);
   }
 }

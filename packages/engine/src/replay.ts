@@ -12,14 +12,24 @@ import {
   syntheticSymbolTable,
   type SymbolTable,
 } from '@ringmatch/protocol';
-import { listSegments, listSnapshots, readLatestSnapshot, readRecords } from '@ringmatch/wal';
+import { describeWal, listSegments, readLatestSnapshot, readRecords, type WalSummary } from '@ringmatch/wal';
 import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
+import { WAL_DIR } from './datadir-files.js';
+import { decodeEngineSnapshot } from './engine-snapshot.js';
+import { liveOwner } from './lock.js';
+import { Refusal } from './refusal.js';
+import { describeFault } from './fault.js';
 import { TRADES_FILE, recoverOutputFile } from './output-file.js';
 
-function open(dataDir: string): { walDir: string; symbols: SymbolTable } {
-  const walDir = path.join(dataDir, 'wal');
+function open(dataDir: string, use: 'replay' | 'inspect'): { walDir: string; symbols: SymbolTable } {
+  const walDir = path.join(dataDir, WAL_DIR);
   if (!fs.existsSync(walDir)) throw new UsageError(`no WAL in ${dataDir} (expected ${walDir})`);
+  const owner = liveOwner(dataDir);
+  if (owner && use === 'replay') {
+    throw new Refusal(`data dir ${dataDir} is in use by ringmatch pid ${owner.pid}: its WAL is still growing; replay it once that engine has stopped`, 2);
+  }
+  if (owner) process.stderr.write(`[ringmatch] note: ringmatch pid ${owner.pid} is running on ${dataDir}; the WAL's end may be in flight\n`);
   const meta = readMeta(dataDir);
   const symbols = meta?.symbolTable.kind === 'synthetic' ? syntheticSymbolTable(meta.symbolTable.count) : defaultSymbolTable();
   return { walDir, symbols };
@@ -40,13 +50,13 @@ export interface ReplaySummary {
  * `fromStart` ignores snapshots and replays the whole log (it must still start at sequence 1).
  */
 export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false): ReplaySummary {
-  const { walDir, symbols } = open(dataDir);
+  const { walDir, symbols } = open(dataDir, 'replay');
   const engine = new MatchingEngine({ symbols });
   const snapshot = fromStart ? null : readLatestSnapshot(walDir).snapshot;
-  if (snapshot) engine.restore(snapshot.data);
+  if (snapshot) engine.restore(decodeEngineSnapshot(snapshot.data).books);
   if (fromStart) {
     const first = listSegments(walDir)[0]?.firstSequence;
-    if (first !== undefined && first > 1) throw new UsageError(`the WAL starts at sequence ${first}: earlier segments were deleted after a snapshot, replay without --from-start`);
+    if (first !== undefined && first > 1) throw new Refusal(`the WAL of ${dataDir} starts at sequence ${first}: earlier segments were deleted after a snapshot, so the trade log cannot be derived from sequence 1; replay without --from-start`);
   }
   let trades = 0;
   let reports = 0;
@@ -63,7 +73,8 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
   let first: number | null = null;
   let last: number | null = null;
   let commands = 0;
-  for (const record of readRecords(walDir, snapshot ? snapshot.sequence + 1 : 0)) {
+  // From 1 without a snapshot: a WAL that starts later cannot be replayed alone (the reader refuses).
+  for (const record of readRecords(walDir, snapshot ? snapshot.sequence + 1 : 1)) {
     readCommand(record.payload, 0, cmd);
     engine.process(cmd, sink);
     first ??= record.sequence;
@@ -104,18 +115,35 @@ export function runReplay(config: ReplayConfig, out: (line: string) => void): vo
   }
 }
 
-export function runInspect(config: InspectConfig, out: (line: string) => void): void {
-  const { walDir, symbols } = open(config.dataDir);
+/** A corrupt WAL as the one line an operator reads, with the way out. */
+function corruption(dataDir: string, problem: NonNullable<WalSummary['problem']>): Refusal {
+  return new Refusal(
+    describeFault({ code: 'WAL_CORRUPT', message: `WAL corrupt: ${path.join(dataDir, WAL_DIR, problem.segment)} at byte ${problem.offset} (sequence ${problem.sequence}): ${problem.reason}`, sequence: problem.sequence }, dataDir)!,
+  );
+}
+
+/**
+ * Prints what a data dir holds. Read-only. A corrupt WAL prints everything it can and then fails
+ * (exit 1): a listing that stops at corruption must not look complete.
+ */
+export function runInspect(config: InspectConfig, out: (line: string) => void): number {
+  const { walDir, symbols } = open(config.dataDir, 'inspect');
   const emit = (value: unknown, text: () => string): void => out(config.json ? JSON.stringify(value) : text());
+  const wal = describeWal(walDir);
+  const verdict = (): number => {
+    if (wal.problem?.kind !== 'corrupt') return 0;
+    process.stderr.write(`ringmatch: ${corruption(config.dataDir, wal.problem).message}\n`);
+    return 1;
+  };
   switch (config.what) {
     case 'segments':
-      for (const s of listSegments(walDir)) {
-        emit(s, () => `${s.file} first=${s.firstSequence} last=${s.lastSequence ?? '-'} records=${s.records} used=${s.usedBytes}/${s.fileSize} ${s.status}`);
+      for (const s of wal.segments) {
+        emit(s, () => `${s.file} first=${s.firstSequence} last=${s.lastSequence ?? '-'} records=${s.records} used=${s.usedBytes}/${s.fileSize} ${s.status}${s.warnings.map((w) => `; warning at ${w.offset}: ${w.reason}`).join('')}`);
       }
-      return;
+      return verdict();
     case 'snapshots':
-      for (const s of listSnapshots(walDir)) emit(s, () => `${s.file} sequence=${s.sequence} bytes=${s.size} ${s.status}`);
-      return;
+      for (const s of wal.snapshots) emit(s, () => `${s.file} sequence=${s.sequence} bytes=${s.size} ${s.status}`);
+      return 0;
     case 'records': {
       const cmd = createCommand();
       let n = 0;
@@ -125,32 +153,38 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
         out(config.json ? line : `${record.sequence} ${line}`);
         if (++n >= config.limit) break;
       }
-      return;
+      return 0;
     }
     case 'summary': {
-      const segments = listSegments(walDir);
-      const snapshots = listSnapshots(walDir);
-      const last = segments.reduce<number | null>((acc, s) => (s.lastSequence !== null && (acc === null || s.lastSequence > acc) ? s.lastSequence : acc), null);
-      const tradesPosition = recoverOutputFile(path.join(config.dataDir, TRADES_FILE), { truncate: false });
-      const trades = tradesPosition.seq >= 0 ? tradesPosition.seq : null;
+      let trades: { lastSequence: number | null; note: string | null };
+      try {
+        const position = recoverOutputFile(path.join(config.dataDir, TRADES_FILE), { truncate: false });
+        const note = position.truncatedBytes > 0 ? `the next run cuts its ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes)` : null;
+        trades = { lastSequence: position.seq >= 0 ? position.seq : null, note };
+      } catch (error) {
+        trades = { lastSequence: null, note: (error as Error).message };
+      }
       const summary = {
-        segments: segments.length,
-        records: segments.reduce((a, s) => a + s.records, 0),
-        firstSequence: segments[0]?.firstSequence ?? null,
-        lastSequence: last,
-        snapshots: snapshots.map((s) => ({ sequence: s.sequence, status: s.status })),
-        tradesFileLastSequence: trades,
-        corrupt: segments.filter((s) => s.status !== 'ok').map((s) => ({ file: s.file, status: s.status, at: s.corruptAt })),
+        segments: wal.segments.length,
+        records: wal.records,
+        firstSequence: wal.firstSequence,
+        lastSequence: wal.lastSequence,
+        snapshots: wal.snapshots.map((s) => ({ sequence: s.sequence, status: s.status })),
+        tradesFileLastSequence: trades.lastSequence,
+        tradesFileNote: trades.note,
+        problem: wal.problem,
+        warnings: wal.warnings,
       };
       emit(summary, () =>
         [
           `WAL: ${summary.segments} segment(s), ${summary.records} records, sequences ${summary.firstSequence ?? '-'}..${summary.lastSequence ?? '-'}`,
           `snapshots: ${summary.snapshots.map((s) => `${s.sequence}(${s.status})`).join(', ') || 'none'}`,
-          `trades file: last trade from sequence ${trades ?? '-'} (the WAL ends at ${last ?? '-'}; later commands may simply not have traded)`,
-          ...summary.corrupt.map((c) => `corrupt: ${c.file} at ${c.at}: ${c.status}`),
+          `trades file: last trade from sequence ${trades.lastSequence ?? '-'} (the WAL ends at ${wal.lastSequence ?? '-'}; later commands may simply not have traded)${trades.note ? `; ${trades.note}` : ''}`,
+          ...(wal.problem ? [`${wal.problem.kind === 'torn' ? 'torn tail (the next run cuts it)' : 'CORRUPT'}: ${wal.problem.segment} at byte ${wal.problem.offset}, sequence ${wal.problem.sequence}: ${wal.problem.reason}`] : []),
+          ...wal.warnings.map((w) => `warning: ${w.segment} at byte ${w.offset}: ${w.reason}`),
         ].join('\n'),
       );
-      return;
+      return verdict();
     }
   }
 }

@@ -5,6 +5,7 @@ import { WaitStrategies, type RingDescriptor, type WaitStrategy } from '@ringmat
 import { CommandSlot, defaultSymbolTable, syntheticSymbolTable, type SymbolTable } from '@ringmatch/protocol';
 import type { SourceConfig, WaitStrategyName } from './config.js';
 import type { SampleBatch } from './metrics.js';
+import { faultFacts } from './fault.js';
 
 /** Int32 words of the control array. */
 export const Control = {
@@ -96,9 +97,9 @@ export class SampleCollector {
   }
 }
 
-/** Reports a fatal error to the supervisor and ends the worker with a non-zero code. */
+/** Reports a fatal error (its stack and plain facts) to the supervisor and ends the worker with a non-zero code. */
 export function fatal(error: unknown, context: Record<string, unknown> = {}): never {
   const message = (error as Error)?.stack ?? String(error);
-  parentPort?.postMessage({ type: 'fatal', error: message, ...context });
+  parentPort?.postMessage({ type: 'fatal', error: message, fault: faultFacts(error), ...context });
   process.exit(1);
 }

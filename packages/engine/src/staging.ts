@@ -12,6 +12,9 @@ export class OutputStaging implements BookSink {
   trades = 0;
   reports = 0;
   rejected = 0;
+  /** Position (sequence, index within it) of the last trade and report staged: what a snapshot records. */
+  readonly lastTrade = { seq: -1, index: -1 };
+  readonly lastReport = { seq: -1, index: -1 };
 
   /** `emitReports: false` counts reports without staging them (nobody downstream reads them). */
   constructor(private readonly emitReports: boolean) {}
@@ -20,12 +23,14 @@ export class OutputStaging implements BookSink {
     this.reports++;
     if (report.status === ExecStatus.Rejected) this.rejected++;
     if (!this.emitReports) return;
+    advance(this.lastReport, report.seq);
     this.room();
     writeReport(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, report);
   }
 
   onTrade(trade: Trade): void {
     this.trades++;
+    advance(this.lastTrade, trade.seq);
     this.room();
     writeTrade(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, trade);
   }
@@ -39,6 +44,15 @@ export class OutputStaging implements BookSink {
     const bigger = new Uint8Array(this.bytes.length * 2);
     bigger.set(this.bytes);
     this.bytes = bigger;
+  }
+}
+
+/** Numbers outputs within their sequence as the file sink does (its "n"). */
+function advance(position: { seq: number; index: number }, seq: number): void {
+  if (seq === position.seq) position.index++;
+  else {
+    position.seq = seq;
+    position.index = 0;
   }
 }
 

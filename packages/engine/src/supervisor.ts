@@ -1,6 +1,7 @@
 // Starts the engine's workers and watches them: a worker that throws or exits unexpectedly takes
 // the engine down loudly (its name, the error, the last sequences), never a silent stall.
 import { Worker, type TransferListItem } from 'node:worker_threads';
+import { faultFacts, type FaultFacts } from './fault.js';
 
 export interface WorkerMessage { type: string; [key: string]: unknown }
 
@@ -15,7 +16,7 @@ export interface SupervisedWorker {
 
 export class WorkerFailure extends Error {
   override readonly name = 'WorkerFailure';
-  constructor(readonly worker: string, readonly detail: string, readonly origin?: unknown) {
+  constructor(readonly worker: string, readonly detail: string, readonly origin?: unknown, readonly facts: FaultFacts | null = null) {
     super(`worker ${worker} failed: ${detail}`);
   }
 }
@@ -43,7 +44,7 @@ export class Supervisor {
     worker.on('message', (message: WorkerMessage) => {
       if (message?.type === exitsAfter) finished = true;
       if (message?.type === 'fatal') {
-        this.fail(new WorkerFailure(name, String(message.error), message));
+        this.fail(new WorkerFailure(name, String(message.error), message, (message.fault as FaultFacts | undefined) ?? null));
         return;
       }
       seen.set(message.type, message);
@@ -51,7 +52,7 @@ export class Supervisor {
       if (list) waiters.set(message.type, list.filter((offer) => !offer(message)));
       this.options.onMessage(name, message);
     });
-    worker.on('error', (error) => this.fail(new WorkerFailure(name, error?.stack ?? String(error), error)));
+    worker.on('error', (error) => this.fail(new WorkerFailure(name, error?.stack ?? String(error), error, faultFacts(error))));
     const exited = new Promise<number>((resolve) => {
       worker.on('exit', (code) => {
         if (!this.stopping && !(finished && code === 0)) this.fail(new WorkerFailure(name, `exited unexpectedly with code ${code}`));

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError, parseCommandLine } from '@ringmatch/engine';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 describe('command line', () => {
   it('parses run flags into a typed configuration', () => {
@@ -24,9 +26,36 @@ describe('command line', () => {
 
   it.each([
     [['run', '--ring-size', '1000'], /power of two/],
-    [['run', '--orders=-5'], /--orders must be between/],
-    [['run', '--orders', '-5'], /argument is ambiguous/],
+    [['run', '--orders=-5'], '--orders must be a non-negative integer, got -5'],
+    [['run', '--orders', '-5'], '--orders must be a non-negative integer, got -5'],
+    [['run', '--orders', 'abc'], '--orders must be an integer, got "abc"'],
+    [['run', '--orders', '-1.5'], '--orders must be an integer, got "-1.5"'],
     [['run', '--orders', '1.5'], /--orders must be an integer/],
+    [['run', '--orders'], '--orders needs a value'],
+    [['run', '--orders', '--fresh'], '--orders needs a value, got "--fresh"'],
+    [['run', '--data-dir', '--fresh'], '--data-dir needs a value, got "--fresh" (write --data-dir=--fresh if that is the value)'],
+    [['run', '--fresh=yes'], '--fresh does not take a value, got "yes"'],
+    [['run', 'extra'], 'unexpected argument "extra"'],
+    [['run', '-x'], "Unknown option '-x'"],
+    [['run', '--seed', '-1'], '--seed must be a non-negative integer, got -1'],
+    [['run', '--seed', '2147483648'], '--seed must be between 0 and 2147483647, got 2147483648'],
+    [['run', '--rate', '-10'], '--rate must be a non-negative integer, got -10'],
+    [['run', '--max-batch', '-3'], '--max-batch must be between 1 and 1048576, got -3'],
+    [['run', '--ring-size', '-64'], '--ring-size must be between 64 and 16777216, got -64'],
+    [['run', '--orders', '99999999999999999999'], '--orders must be between 0 and 9007199254740991, got 99999999999999999999'],
+    [['inspect', '--from', '-2'], '--from must be a non-negative integer, got -2'],
+    [['inspect', '--limit', 'x'], '--limit must be an integer, got "x"'],
+    [['run', '--orders', '5', '--orders', '6'], '--orders is given more than once'],
+    [['run', '--orders=5', '--orders', '5'], '--orders is given more than once'],
+    [['run', '--fresh', '--fresh'], '--fresh is given more than once'],
+    [['run', '--debug', '--debug'], '--debug is given more than once'],
+    [['replay', '--data-dir', 'a', '--data-dir', 'b'], '--data-dir is given more than once'],
+    [['repair'], 'repair needs --truncate-at SEQ'],
+    [['repair', '--truncate-at', '0'], '--truncate-at must be a positive integer, got 0'],
+    [['repair', '--truncate-at', '-4'], '--truncate-at must be a positive integer, got -4'],
+    [['repair', '--truncate-at', 'end'], '--truncate-at must be an integer, got "end"'],
+    [['repair', '--truncate-at', '3', '--trades'], "Unknown option '--trades'"],
+    [['run', '--constructor', '1'], "Unknown option '--constructor'"],
     [['run', '--wal', 'tape'], /--wal must be one of/],
     [['run', '--bogus'], /Unknown option '--bogus'/],
     [['run', '--source', 'carrier-pigeon'], /--source must be/],
@@ -40,6 +69,73 @@ describe('command line', () => {
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it.each([['run'], ['replay'], ['inspect'], ['repair']])('%s --help / -h is the usage, even next to bad flags', (command) => {
+    for (const flag of ['--help', '-h']) {
+      expect(parseCommandLine([command, flag])).toEqual({ command: 'help' });
+      expect(parseCommandLine([command, '--data-dir', 'x', flag])).toEqual({ command: 'help' });
+      expect(parseCommandLine([command, '--bogus', flag, '--orders', '-5'])).toEqual({ command: 'help' });
+    }
+    // A flag's value that happens to be "--help" is a value, not a request for help.
+    expect(() => parseCommandLine([command, '--data-dir', '--help'])).toThrow('--data-dir needs a value');
+  });
+
+  it('parses repair with its required --truncate-at', () => {
+    expect(parseCommandLine(['repair', '--data-dir', 'd', '--truncate-at', '12345'], {})).toEqual({
+      command: 'repair',
+      config: { dataDir: path.resolve('d'), truncateAt: 12345, debug: false },
+    });
+    // repair deletes data: its --data-dir is never defaulted.
+    expect(() => parseCommandLine(['repair', '--truncate-at', '1'], {})).toThrow('repair needs --data-dir DIR');
+  });
+
+  it('--debug (or RINGMATCH_DEBUG=1) is accepted by every command', () => {
+    const debugOf = (argv: string[], env: NodeJS.ProcessEnv = {}): boolean => {
+      const c = parseCommandLine(argv, env);
+      if (c.command === 'help') throw new Error('expected a command');
+      return c.config.debug;
+    };
+    for (const argv of [['run'], ['replay'], ['inspect'], ['repair', '--data-dir', 'd', '--truncate-at', '7']]) {
+      expect(debugOf(argv)).toBe(false);
+      expect(debugOf([...argv, '--debug'])).toBe(true);
+      expect(debugOf(argv, { RINGMATCH_DEBUG: '1' })).toBe(true);
+      expect(debugOf(argv, { RINGMATCH_DEBUG: '0' })).toBe(false);
+    }
+  });
+
+  it('accepts negative-looking values for integer flags only as integers to validate', () => {
+    const c = parseCommandLine(['run', '--orders', '0', '--rate=0', '--data-dir=-odd-name'], {});
+    if (c.command !== 'run') throw new Error('expected run');
+    expect(c.config.source).toMatchObject({ orders: 0 });
+    expect(c.config.dataDir).toBe(path.resolve('-odd-name'));
+  });
+
+  describe('--source ndjson:FILE is checked at parse time', () => {
+    it('accepts a readable file', () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'orders.ndjson');
+      fs.writeFileSync(file, '');
+      const c = parseCommandLine(['run', '--source', `ndjson:${file}`], {});
+      expect(c).toMatchObject({ command: 'run', config: { source: { kind: 'ndjson', file } } });
+    });
+
+    it('rejects a missing file, a directory and a path through a file', () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'orders.ndjson');
+      fs.writeFileSync(file, '');
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${dir}/nope.ndjson`])).toThrow(new UsageError(`--source ndjson:${dir}/nope.ndjson: no such file`));
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${dir}`])).toThrow(new UsageError(`--source ndjson:${dir}: is a directory`));
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${file}/x`])).toThrow(new UsageError(`--source ndjson:${file}/x: cannot be read: ENOTDIR`));
+    });
+
+    // Root reads any file, so an unreadable file can only be made as another user.
+    it.skipIf(process.getuid?.() === 0)('rejects an unreadable file', () => {
+      const file = path.join(tempDir(), 'secret.ndjson');
+      fs.writeFileSync(file, '{}\n');
+      fs.chmodSync(file, 0o000);
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${file}`])).toThrow(new UsageError(`--source ndjson:${file}: cannot be read: EACCES`));
+    });
   });
 
   it('exits 2 with the message and usage on a bad flag', async () => {

@@ -1,5 +1,5 @@
-// kill -9 recovery: the engine is SIGKILLed at random points (mid-stream and during start-up or
-// recovery), restarted on the same data dir, and its final trade log must equal an uninterrupted
+// kill -9 recovery: the engine is SIGKILLed at random points (mid-stream, during start-up or
+// recovery, inside snapshot writes and before output fdatasyncs), restarted on the same data dir, and its final trade log must equal an uninterrupted
 // run of the same input: nothing lost, nothing doubled.
 import { describe, expect, it } from 'vitest';
 import { crashCheck } from '@ringmatch/engine/testing/crash';
@@ -13,5 +13,8 @@ describe('crash recovery', () => {
     expect(result.kills).toBeGreaterThanOrEqual(20);
     // Most kills must land while orders flow, or the test proves little.
     expect(result.killsMidStream, `seed ${seed}`).toBeGreaterThanOrEqual(12);
+    // Some kills land inside a snapshot write and between an output write and its fdatasync.
+    expect(result.killsAtSnapshotWrite, `seed ${seed}`).toBeGreaterThanOrEqual(4);
+    expect(result.killsAtOutputSync, `seed ${seed}`).toBeGreaterThanOrEqual(4);
   }, 600_000);
 });

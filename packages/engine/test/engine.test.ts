@@ -29,6 +29,8 @@ function replayedTrades(dataDir: string): string[] {
 }
 
 const RUN = ['run', '--progress-ms', '0', '--ring-size', '4096'];
+/** A run that prints progress lines (waitForMatched reads them). */
+const LIVE = (ms: number): string[] => ['run', '--progress-ms', String(ms), '--ring-size', '4096'];
 
 describe('engine, embedded source', () => {
   it('matches every order after it is durable, and its trades are exactly what the WAL replays to', async () => {
@@ -72,7 +74,7 @@ describe('engine, embedded source', () => {
 
   it('stops cleanly on SIGTERM: drains, syncs, snapshots, exits 0', async () => {
     const d = dir();
-    const child = startCli([...RUN, '--data-dir', d, '--orders', '0', '--rate', '20000', '--progress-ms', '100']);
+    const child = startCli([...LIVE(100), '--data-dir', d, '--orders', '0', '--rate', '20000']);
     let stdout = '';
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
     // Wait until orders flow (worker start-up time varies on a loaded machine), bounded.
@@ -89,9 +91,9 @@ describe('engine, embedded source', () => {
 
   it('a worker that fails takes the engine down loudly with its error and the last sequences', async () => {
     const d = dir();
-    const r = await runCli([...RUN, '--data-dir', d, '--source', `ndjson:${path.join(d, 'missing.ndjson')}`], 30_000);
+    const r = await runCli([...RUN, '--data-dir', d, '--orders', '1000'], 30_000, { RINGMATCH_TEST_FAIL_IN: 'poller' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/FATAL worker poller failed: .*ENOENT/);
+    expect(r.stderr).toMatch(/FATAL worker poller failed: Error: injected failure in the poller/);
     expect(r.stderr).toMatch(/last sequences: published=\d+ durable=\d+ matched=\d+/);
   }, 60_000);
 });
@@ -115,7 +117,7 @@ describe('engine, corrupt WAL tail', () => {
     const reference = dir();
     expect((await runCli([...RUN, '--data-dir', reference, '--orders', '40000', '--wal', 'fs'])).code).toBe(0);
     const d = dir();
-    const child = startCli([...RUN, '--data-dir', d, '--orders', '40000', '--wal', 'fs', '--rate', '20000', '--progress-ms', '50', '--snapshot-every', '0']);
+    const child = startCli([...LIVE(50), '--data-dir', d, '--orders', '40000', '--wal', 'fs', '--rate', '20000', '--snapshot-every', '0']);
     await waitForMatched(child, 8000, 30_000);
     child.kill('SIGKILL');
     await waitExit(child, 20_000);
@@ -142,7 +144,7 @@ describe('engine, restart with nothing new to read', () => {
     // Crash mid-stream; then drop the trade lines after the newest snapshot (the outputs a crash
     // can lose: the snapshot waited for everything before it to be written).
     const d = dir();
-    const child = startCli([...RUN, '--data-dir', d, '--orders', '40000', '--rate', '20000', '--progress-ms', '50', '--snapshot-every', '3000']);
+    const child = startCli([...LIVE(50), '--data-dir', d, '--orders', '40000', '--rate', '20000', '--snapshot-every', '3000']);
     await waitForMatched(child, 12_000, 30_000);
     child.kill('SIGKILL');
     await waitExit(child, 20_000);
@@ -205,7 +207,7 @@ describe('engine, WAL backends', () => {
 describe('engine, NDJSON source with bad input', () => {
   it('turns malformed lines into REJECTED reports with reasons and still processes every valid order', async () => {
     const d = dir();
-    const file = path.join(d, 'orders.ndjson');
+    const file = path.join(dir(), 'orders.ndjson'); // not inside the data dir: the engine owns that
     const lines = [
       '{"op":"new","symbol":"AAPL","orderId":1,"account":1,"side":"sell","type":"limit","price":19000,"qty":10}',
       'this is not json',

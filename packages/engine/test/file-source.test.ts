@@ -204,3 +204,54 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
     expect(tradesOf(data).map((t) => [t.takerOrderId, t.qty])).toEqual([[2, 1], [3, 1], [4, 2]]);
   }, 60_000);
 });
+
+describe('command line errors exit 2 with one clear line and no stack trace', () => {
+  const noStack = (stderr: string): void => {
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr).not.toMatch(/Error:|TypeError/);
+  };
+
+  it('a missing source file: nothing is created on disk', async () => {
+    const d = dir();
+    const data = path.join(d, 'data');
+    const missing = path.join(d, 'missing.ndjson');
+    const r = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${missing}`], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`ringmatch: --source ndjson:${missing}: no such file`);
+    noStack(r.stderr);
+    expect(fs.existsSync(data)).toBe(false);
+  }, 60_000);
+
+  it('a directory as the source file', async () => {
+    const d = dir();
+    const data = path.join(d, 'data');
+    const r = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${d}`], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`ringmatch: --source ndjson:${d}: is a directory`);
+    noStack(r.stderr);
+    expect(fs.existsSync(data)).toBe(false);
+  }, 60_000);
+
+  it.each([
+    [['--orders', '-5'], '--orders must be a non-negative integer, got -5'],
+    [['--orders', 'abc'], '--orders must be an integer, got "abc"'],
+    [['--orders', '5', '--orders', '6'], '--orders is given more than once'],
+    [['--fresh', '--fresh'], '--fresh is given more than once'],
+  ])('run %j', async (args, message) => {
+    const data = path.join(dir(), 'data');
+    const r = await runCli(['run', '--data-dir', data, ...args], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`ringmatch: ${message}`);
+    noStack(r.stderr);
+    expect(fs.existsSync(data)).toBe(false);
+  }, 60_000);
+
+  it.each([['run', '--help'], ['run', '-h'], ['replay', '--help'], ['inspect', '-h'], ['repair', '--help']])('%s %s prints the usage and exits 0', async (...args) => {
+    const r = await runCli(args, 30_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('usage: ringmatch <command> [flags]');
+    expect(r.stdout).toContain('repair    cut a damaged WAL at a sequence');
+    expect(r.stdout).toContain('--debug');
+    expect(r.stderr).toBe('');
+  }, 60_000);
+});

@@ -29,6 +29,9 @@ export interface CrashCheckResult {
   kills: number;
   /** Kills that landed while orders were flowing (not before start-up or after the end). */
   killsMidStream: number;
+  /** Kills the engine dealt itself while writing a snapshot, and with output lines written but not yet fdatasync'ed. */
+  killsAtSnapshotWrite: number;
+  killsAtOutputSync: number;
   failures: string[];
 }
 
@@ -58,24 +61,25 @@ interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: 
  * Runs the engine; if `killAt` is given, SIGKILLs it `killAt.delayMs` after the trigger: spawn
  * ('start') or the first progress line showing matched orders ('flowing').
  */
-function runEngine(args: string[], timeoutMs: number, killAt?: { trigger: 'start' | 'flowing'; delayMs: number }): Promise<Outcome> {
+function runEngine(args: string[], timeoutMs: number, killAt?: { trigger: 'start' | 'flowing'; delayMs: number } | { crashAt: string }): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = killAt && 'crashAt' in killAt ? { ...process.env, RINGMATCH_TEST_CRASH_AT: killAt.crashAt } : process.env;
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     let matched = 0;
     let killTimer: NodeJS.Timeout | null = null;
     const arm = (): void => {
-      if (killAt && !killTimer) killTimer = setTimeout(() => child.kill('SIGKILL'), killAt.delayMs);
+      if (killAt && 'delayMs' in killAt && !killTimer) killTimer = setTimeout(() => child.kill('SIGKILL'), killAt.delayMs);
     };
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
       stderr += text;
       for (const m of text.matchAll(/matched=(\d+)/g)) matched = Number(m[1]);
-      if (killAt?.trigger === 'flowing' && matched > 0) arm();
+      if (killAt && 'trigger' in killAt && killAt.trigger === 'flowing' && matched > 0) arm();
     });
-    if (killAt?.trigger === 'start') arm();
+    if (killAt && 'trigger' in killAt && killAt.trigger === 'start') arm();
     const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(guard);
@@ -91,7 +95,7 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
   const random = prng(options.seed);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-crash-'));
   const common = ['run', '--orders', String(options.orders), '--rate', String(options.rate), '--progress-ms', '50', '--ring-size', '4096', '--snapshot-every', String(Math.max(1000, Math.floor(options.orders / 4))), ...(options.extraArgs ?? [])];
-  const result: CrashCheckResult = { runs: 0, kills: 0, killsMidStream: 0, failures: [] };
+  const result: CrashCheckResult = { runs: 0, kills: 0, killsMidStream: 0, killsAtSnapshotWrite: 0, killsAtOutputSync: 0, failures: [] };
   try {
     const referenceDir = path.join(root, 'reference');
     const reference = await runEngine([...common, '--data-dir', referenceDir], timeout);
@@ -103,13 +107,18 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
       const kills = run % 3 === 2 ? 2 : 1;
       const where: string[] = [];
       for (let k = 0; k < kills; k++) {
-        // Mostly while orders flow; one run in five during start-up / recovery.
+        // Mostly at random moments while orders flow; one run in five during start-up / recovery;
+        // some first kills at exact points: in the middle of a snapshot write, or with output
+        // lines written but not yet fdatasync'ed (the engine SIGKILLs itself there).
+        const exact = k === 0 && run % 4 === 1 ? `snapshot-write:${1 + Math.floor(random() * 3)}` : k === 0 && run % 4 === 3 ? `output-sync:${1 + Math.floor(random() * 3)}` : null;
         const trigger = run % 5 === 4 && k === 0 ? 'start' : 'flowing';
         const delayMs = Math.floor(random() * (trigger === 'start' ? 400 : (1000 * options.orders) / options.rate));
-        const outcome = await runEngine([...common, '--data-dir', dataDir], timeout, { trigger, delayMs });
+        const outcome = await runEngine([...common, '--data-dir', dataDir], timeout, exact ? { crashAt: exact } : { trigger, delayMs });
         result.kills++;
         if (outcome.signal === 'SIGKILL' && outcome.matchedAtKill > 0) result.killsMidStream++;
-        where.push(`${trigger}+${delayMs}ms(matched ${outcome.matchedAtKill}, ${outcome.signal ?? `exit ${outcome.code}`})`);
+        if (outcome.signal === 'SIGKILL' && exact?.startsWith('snapshot-write')) result.killsAtSnapshotWrite++;
+        if (outcome.signal === 'SIGKILL' && exact?.startsWith('output-sync')) result.killsAtOutputSync++;
+        where.push(`${exact ?? `${trigger}+${delayMs}ms`}(matched ${outcome.matchedAtKill}, ${outcome.signal ?? `exit ${outcome.code}`})`);
         if (outcome.signal !== 'SIGKILL' && outcome.code !== 0) {
           result.failures.push(`run ${run}: engine failed before the kill: ${outcome.stderr.slice(-1500)}`);
         }

@@ -5,9 +5,10 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES } from '@ringmatch/protocol';
-import { openWal, type Wal } from '@ringmatch/wal';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE, openWal, type Wal } from '@ringmatch/wal';
 import type { WalBackendName } from '../config.js';
 import { Stat } from '../stats.js';
+import { crashPoint, walSegmentBytes } from '../test-hooks.js';
 import { JOURNALER, SampleCollector, fatal, slotSourcePosition, type SharedState } from '../shared.js';
 
 export interface JournalerData {
@@ -32,11 +33,15 @@ const samples = new SampleCollector();
 let wal: Wal | null = null;
 let walBytes = 0;
 
+const segmentSize = data.segmentSize ?? walSegmentBytes();
+/** A batch is one frame, and a frame must fit in a segment (small segments in tests). */
+const maxBatch = segmentSize === undefined ? data.maxBatch : Math.min(data.maxBatch, Math.floor((segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE) / COMMAND_SLOT_BYTES));
+
 async function main(): Promise<void> {
   wal = await openWal(data.walDir, {
     backend: data.backend,
     offsetOf: slotSourcePosition,
-    segmentSize: data.segmentSize,
+    segmentSize,
     onSync: (info) => {
       samples.wal(info.durationNs, info.records);
       walBytes += info.bytes;
@@ -72,9 +77,12 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   let snapshotWrite: Promise<void> | null = null;
   let queuedSnapshot: SnapshotRequest | null = null;
 
+  const crashDuringSnapshot = crashPoint('snapshot-write');
   const startSnapshot = (request: SnapshotRequest): void => {
     const offsets = new Map(request.offsets);
-    snapshotWrite = log.writeSnapshot(request.sequence, request.data, offsets).then((result) => {
+    const write = log.writeSnapshot(request.sequence, request.data, offsets);
+    setImmediate(crashDuringSnapshot); // tests: lands while the write is under way
+    snapshotWrite = write.then((result) => {
       stats[Stat.snapshots]!++;
       parentPort!.postMessage({ type: 'snapshot-written', sequence: result.sequence, file: result.file, bytes: result.bytes, deletedSegments: result.deletedSegments, final: request.final });
       snapshotWrite = null;
@@ -100,7 +108,7 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
     if (inflight.length < 2) {
       const available = stage.barrier.available(next);
       if (available >= next) {
-        const hi = Math.min(available, next + data.maxBatch - 1);
+        const hi = Math.min(available, next + maxBatch - 1);
         const [a, b] = ring.batchViews(next, hi);
         inflight.push({ promise: log.appendRecords(next, COMMAND_SLOT_BYTES, a!, b), last: hi });
         next = hi + 1;

@@ -7,6 +7,7 @@ import { HALTED, RingBuffer } from '@ringmatch/ring';
 import { OUTPUT_SLOT_BYTES, createCommand, readCommand } from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
 import { OutputStaging, copyIntoRing } from '../staging.js';
+import { decodeEngineSnapshot, encodeEngineSnapshot } from '../engine-snapshot.js';
 import { readRecords } from '@ringmatch/wal';
 import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
@@ -27,6 +28,8 @@ export interface MatcherData {
   latencySampleEvery: number;
   /** Publish execution reports to the sink (off when nobody consumes them: trades-only file output). */
   emitReports: boolean;
+  /** Output files whose last position each snapshot records (none for Kafka output). */
+  recordOutputs: { trades: boolean; reports: boolean };
 }
 
 const data = workerData as MatcherData;
@@ -41,13 +44,15 @@ const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
 
 /** Last source offset per partition reflected in the books (saved with each snapshot). */
 const lastOffsets = new Map<number, number>();
-if (data.snapshot) {
-  engine.restore(data.snapshot.data);
-  for (const [p, o] of data.snapshot.offsets) lastOffsets.set(p, o);
-}
-
 // Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
 const staging = new OutputStaging(data.emitReports);
+if (data.snapshot) {
+  const restored = decodeEngineSnapshot(data.snapshot.data);
+  engine.restore(restored.books);
+  for (const [p, o] of data.snapshot.offsets) lastOffsets.set(p, o);
+  if (restored.outputs?.trades) Object.assign(staging.lastTrade, restored.outputs.trades);
+  if (restored.outputs?.reports) Object.assign(staging.lastReport, restored.outputs.reports);
+}
 const maxChunk = outRing.slotCount >> 1;
 
 /** Copies staged outputs into the output ring (waiting while the sink is behind). False if halted. */
@@ -81,7 +86,10 @@ function processSlot(bytes: Uint8Array, offset: number, expected: number): void 
 let lastSnapshot = data.snapshot?.sequence ?? data.replayFrom - 1;
 
 function snapshot(sequence: number, final: boolean): void {
-  const bytes = engine.snapshot();
+  const bytes = encodeEngineSnapshot(engine.snapshot(), {
+    trades: data.recordOutputs.trades ? { ...staging.lastTrade } : null,
+    reports: data.recordOutputs.reports ? { ...staging.lastReport } : null,
+  });
   const request: SnapshotRequest = { type: 'snapshot', sequence, data: bytes, offsets: [...lastOffsets], final };
   data.snapshotPort.postMessage(request, [bytes.buffer as ArrayBuffer]);
   lastSnapshot = sequence;

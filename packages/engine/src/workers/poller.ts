@@ -9,6 +9,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import type { SourceConfig } from '../config.js';
 import { LineReader } from '../line-reader.js';
 import { copyIntoRing } from '../staging.js';
+import { failurePoint } from '../test-hooks.js';
 import { Stat } from '../stats.js';
 import { Control, dlqTopic, fatal, nowMs, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 
@@ -92,7 +93,7 @@ function runEmbedded(source: Extract<SourceConfig, { kind: 'embedded' }>): void 
     return;
   }
   while (index < total && !stopRequested()) {
-    const n = Math.min(BATCH, total - index);
+    const n = Math.min(BATCH, ring.slotCount, total - index); // a claim can never exceed the ring
     const lo = claim(n);
     if (lo < 0) break;
     const hi = lo + n - 1;
@@ -404,6 +405,7 @@ async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: strin
 }
 
 async function main(): Promise<void> {
+  failurePoint('poller');
   if (data.source.kind === 'embedded') runEmbedded(data.source);
   else if (data.source.kind === 'ndjson') runNdjson(data.source);
   else await runKafka(data.source);
