@@ -158,10 +158,11 @@ export class Engine {
     const failure = error instanceof WorkerFailure ? error : new WorkerFailure('engine', (error as Error)?.stack ?? String(error), error, faultFacts(error));
     const sequences = `[ringmatch] last sequences: published=${s.published} durable=${s.durable} matched=${s.matched} sink=${s.sinkSequence}`;
     // An operator's or the disk's fault is one line with the way out; anything else is a bug and keeps its stack.
+    const faultLine = failure.facts ? describeFault(failure.facts, this.config.dataDir) : null;
     const refusal =
       error instanceof Refusal ? error
       : error instanceof UsageError ? new Refusal(error.message, 2)
-      : failure.facts && describeFault(failure.facts, this.config.dataDir) !== null ? new Refusal(describeFault(failure.facts, this.config.dataDir)!, 1)
+      : faultLine !== null ? new Refusal(faultLine, 1)
       : null;
     if (refusal) {
       this.log(`ringmatch: ${refusal.message}`);
@@ -198,12 +199,16 @@ export class Engine {
 
     // 1. Journaler: recover the WAL.
     const snapshotChannel = new MessageChannel();
-    const journalerData: JournalerData = { walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1 };
+    const journalerData: JournalerData = {
+      walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1,
+      outputFiles: outputFiles.map((f) => f.file),
+    };
     const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [snapshotChannel.port1], 'closed');
     const recovered = (await journaler.waitFor('recovered', RECOVERY_TIMEOUT_MS)) as unknown as {
       backend: string; lastSequence: number; nextSequence: number; firstLogSequence: number | null; offsets: [number, number][];
       truncated: unknown; snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
       skippedSnapshots: { file: string; reason: string }[];
+      warnings: { segment: string; offset: number; reason: string }[];
     };
     const plan = planReplay(walDir, recovered.snapshot, recovered.firstLogSequence, outputFiles);
     if (plan.rebuilding) this.log(`[ringmatch] ${plan.rebuilding}`);
@@ -225,6 +230,7 @@ export class Engine {
       this.log(`[ringmatch] recovered WAL (${recovered.backend}): last durable sequence ${recovered.lastSequence}, snapshot ${snapshot?.sequence ?? 'none'}, replaying ${this.recovery.replayed}`);
     }
     if (recovered.truncated) this.log(`[ringmatch] WAL tail cut during recovery: ${JSON.stringify(recovered.truncated)}`);
+    for (const warning of recovered.warnings) this.log(`[ringmatch] WAL warning: ${warning.segment} at byte ${warning.offset}: ${warning.reason}`);
     for (const skipped of recovered.skippedSnapshots) this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
 
     // 2. Rings, starting where the WAL ends.

@@ -34,7 +34,7 @@ export const Stat = {
   invariantViolations: 17,
   /** Commands replayed from the WAL at start-up. */
   replayed: 18,
-  /** Highest engine sequence whose outputs are all durable: fdatasync'ed output files or acknowledged by Kafka (snapshots wait for it). */
+  /** Highest engine sequence whose outputs are all written to the output files, or acknowledged by Kafka (the drain waits for it; snapshots wait for it and, for files, for the journaler's fdatasync of them). */
   flushed: 19,
   /** Wall-clock ms (timeOrigin-based) of the first publish of this run, 0 before it. */
   firstPublishAt: 20,

@@ -1,21 +1,13 @@
 // End-to-end tests of the engine process: real worker threads, real WAL files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { replayDataDir } from '@ringmatch/engine';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
 import { spawn } from 'node:child_process';
-import { CLI, readLines, runCli, startCli, summaryOf, tempDir, waitExit, waitForMatched } from './helpers.js';
+import { CLI, readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const dir = tempDirs();
 
 /** Trade lines of a data dir without the per-file output index, i.e. as the books emitted them. */
 function tradeBodies(dataDir: string): string[] {

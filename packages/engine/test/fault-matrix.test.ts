@@ -6,19 +6,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFrames, segmentName } from '@ringmatch/wal';
-import { CLI, tempDir, waitExit, waitForMatched } from './helpers.js';
+import { CLI, tempDirs, waitExit, waitForMatched } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir('ringmatch-fault-');
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const dir = tempDirs('ringmatch-fault-');
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -243,6 +235,20 @@ describe('fault matrix: WAL damage', () => {
     const r = await engine(d, 40000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/WAL tail cut during recovery/);
+    expect(trades(d)).toBe(await reference(40000));
+  }, 60_000);
+
+  it('a non-zero byte in the padding after a frame affects no record: reported as a warning, the restart ends exactly', async () => {
+    const d = dir();
+    await manySegmentsNoSnapshot(d, 20000);
+    const frames = [...readFrames(walDir(d), 1)];
+    const padded = frames.findIndex((f, i) => i + 1 < frames.length && frames[i + 1]!.segment === f.segment && frames[i + 1]!.offset > f.offset + 32 + f.data.length);
+    expect(padded).toBeGreaterThanOrEqual(0);
+    const frame = frames[padded]!;
+    flipByte(path.join(walDir(d), frame.segment), frame.offset + 32 + frame.data.length + 1);
+    const r = await engine(d, 40000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`WAL warning: ${frame.segment} at byte`);
     expect(trades(d)).toBe(await reference(40000));
   }, 60_000);
 

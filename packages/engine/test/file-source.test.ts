@@ -2,20 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LineReader } from '@ringmatch/engine/line-reader';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
-import { readLines, runCli, summaryOf, tempDir } from './helpers.js';
+import { readLines, runCli, summaryOf, tempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const dir = tempDirs();
 
 const RUN = ['run', '--progress-ms', '0', '--wal', 'fs', '--snapshot-every', '0'];
 const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));

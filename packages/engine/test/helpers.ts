@@ -3,11 +3,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 export function tempDir(prefix = 'ringmatch-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A maker of temp dirs that are all removed after the test file's last test. */
+export function tempDirs(prefix?: string): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tempDir(prefix);
+    made.push(d);
+    return d;
+  };
 }
 
 export interface CliResult {

@@ -2,6 +2,7 @@
 // group commit - one write + one fdatasync per batch - and only then advances its cursor, which is
 // the durable cursor the matcher reads behind. At most two batches are in flight (the native
 // backend syncs one on its thread while the next is framed).
+import { open, type FileHandle } from 'node:fs/promises';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES } from '@ringmatch/protocol';
@@ -18,6 +19,8 @@ export interface JournalerData {
   segmentSize?: number;
   /** Snapshot requests from the matcher: { type: 'snapshot', sequence, data, offsets }. */
   snapshotPort: MessagePort;
+  /** Output files a snapshot must find durable (none for Kafka output: acknowledged means durable there). */
+  outputFiles: string[];
 }
 
 export interface SnapshotRequest {
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     offsets: [...r.offsets],
     truncated: r.truncated,
     skippedSnapshots: r.skippedSnapshots,
+    warnings: r.warnings,
     segments: r.segments,
     records: r.records,
     snapshot,
@@ -77,6 +81,23 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   let snapshotWrite: Promise<void> | null = null;
   let queuedSnapshot: SnapshotRequest | null = null;
 
+  // Outputs a snapshot covers must be durable first: a snapshot lets the WAL drop the records a
+  // lost output line would be rebuilt from. The sink only writes the files (fdatasync on its hot
+  // path would stall the pipeline); here they are synced, off the critical path, only when a
+  // snapshot waits for them.
+  let outputsDurable = -1;
+  let outputSync: Promise<void> | null = null;
+  const crashBeforeOutputSync = crashPoint('output-sync');
+  const outputsDurableThrough = (): number => (data.outputFiles.length === 0 ? stats[Stat.flushed]! : outputsDurable);
+  const syncOutputs = (): void => {
+    const target = stats[Stat.flushed]!;
+    crashBeforeOutputSync(); // tests: lines written, not yet durable
+    outputSync = Promise.all(data.outputFiles.map(datasyncFile)).then(() => {
+      outputsDurable = Math.max(outputsDurable, target);
+      outputSync = null;
+    });
+    outputSync.catch((error: unknown) => fatal(error, { durable: log.durableSequence }));
+  };
   const crashDuringSnapshot = crashPoint('snapshot-write');
   const startSnapshot = (request: SnapshotRequest): void => {
     const offsets = new Map(request.offsets);
@@ -93,12 +114,16 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
     for (let m = receiveMessageOnPort(data.snapshotPort); m; m = receiveMessageOnPort(data.snapshotPort)) {
       queuedSnapshot = m.message as SnapshotRequest; // a newer request supersedes an unwritten one
     }
-    // A snapshot may cover only sequences that are durable and whose outputs the sink has written
-    // (a restart replays from the snapshot on, so earlier outputs must already be in the files).
-    if (queuedSnapshot && !snapshotWrite && queuedSnapshot.sequence <= log.durableSequence && queuedSnapshot.sequence <= stats[Stat.flushed]!) {
-      const request = queuedSnapshot;
-      queuedSnapshot = null;
-      startSnapshot(request);
+    // A snapshot may cover only sequences that are durable and whose outputs are durable too (a
+    // restart replays from the snapshot on, so earlier outputs must already be safe in the files).
+    if (queuedSnapshot && !snapshotWrite && queuedSnapshot.sequence <= log.durableSequence) {
+      if (queuedSnapshot.sequence <= outputsDurableThrough()) {
+        const request = queuedSnapshot;
+        queuedSnapshot = null;
+        startSnapshot(request);
+      } else if (outputSync === null && queuedSnapshot.sequence <= stats[Stat.flushed]!) {
+        syncOutputs();
+      }
     }
   };
 
@@ -140,12 +165,29 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   const deadline = Date.now() + 10_000;
   while ((snapshotWrite || queuedSnapshot) && Date.now() < deadline) {
     if (snapshotWrite) await snapshotWrite;
+    else if (outputSync) await outputSync;
     else await new Promise((resolve) => setTimeout(resolve, 5));
     pollSnapshots();
   }
   samples.maybeFlush(true);
   await log.close();
   parentPort!.postMessage({ type: 'closed', durable: log.durableSequence });
+}
+
+/** fdatasync of a file through a descriptor of our own (Linux writes back the file, whoever wrote it). */
+async function datasyncFile(file: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing written yet
+    throw error;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 main().catch((error: unknown) => fatal(error, { durable: wal?.durableSequence ?? null }));

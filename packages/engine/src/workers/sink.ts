@@ -8,7 +8,6 @@ import { OutputJsonEncoder, OutputKind, createReport, createTrade, readOutput } 
 import type { SourceConfig } from '../config.js';
 import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten, type OutputPosition } from '../output-file.js';
 import { Stat } from '../stats.js';
-import { crashPoint } from '../test-hooks.js';
 import { SINK, fatal, nowMs, reportsTopic, symbolTableFor, tradesTopic, type SharedState } from '../shared.js';
 import { Publisher, createKafka } from '@ringmatch/kafka';
 import { PACK_MAX } from '../kafka-format.js';
@@ -25,8 +24,6 @@ export interface SinkData {
 }
 
 const data = workerData as SinkData;
-/** Output files are fdatasync'ed at most this often under load, and whenever the sink goes idle. */
-const SYNC_INTERVAL_MS = 100;
 const stats = new Float64Array(data.shared.stats);
 const symbols = symbolTableFor(data.source);
 
@@ -49,25 +46,13 @@ function run(): void {
   let reportIndex = 0;
   let next = stage.nextSequence();
   let lastFlushMs = 0;
-  let lastSyncMs = performance.now();
-  /** Every output of sequences <= this is written to the files (not yet necessarily durable). */
-  let writtenThrough = -1;
-  const crashBeforeSync = crashPoint('output-sync');
-  const sync = (): void => {
-    crashBeforeSync(); // tests: lines written, not yet durable
-    trades.sync();
-    reports?.sync();
-    lastSyncMs = performance.now();
-    // Every output of sequences <= writtenThrough is now durable: snapshots may cover them (a
-    // snapshot lets the WAL drop the records a lost output would be rebuilt from).
-    if (writtenThrough > stats[Stat.flushed]!) stats[Stat.flushed] = writtenThrough;
-  };
   const flush = (complete: number): void => {
     trades.flush();
     reports?.flush();
     lastFlushMs = performance.now();
-    if (complete > writtenThrough) writtenThrough = complete;
-    if (lastFlushMs - lastSyncMs >= SYNC_INTERVAL_MS) sync();
+    // Every output of sequences <= complete is now in the files; the journaler makes them durable
+    // (fdatasync) before a snapshot covers them.
+    if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
   };
   for (;;) {
     const hi = stage.barrier.waitFor(next, 20);
@@ -77,10 +62,7 @@ function run(): void {
       // before it advances matched, so if we have consumed everything published, all outputs
       // of sequences <= matched are ours.
       const matched = stats[Stat.matched]!;
-      if (ring.published() < next) {
-        flush(matched);
-        if (writtenThrough > stats[Stat.flushed]!) sync(); // idle: the drain and snapshots wait for it
-      }
+      if (ring.published() < next) flush(matched);
       continue;
     }
     for (let s = next; s <= hi; s++) {
