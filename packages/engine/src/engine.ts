@@ -202,6 +202,7 @@ export class Engine {
     const journalerData: JournalerData = {
       walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1,
       outputFiles: outputFiles.map((f) => f.file),
+      syncOutputsInSteps: config.snapshotEvery > 0 && outputFiles.length > 0,
     };
     const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [snapshotChannel.port1], 'closed');
     const recovered = (await journaler.waitFor('recovered', RECOVERY_TIMEOUT_MS)) as unknown as {

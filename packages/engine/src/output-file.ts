@@ -138,9 +138,12 @@ export class OutputFile {
     if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
     this.used = encoder.writeReport(this.buffer, this.used, report, index, true);
   }
+  /** Bytes written to the file by this appender. */
+  bytesWritten = 0;
   flush(): void {
     let written = 0;
     while (written < this.used) written += fs.writeSync(this.fd, this.buffer, written, this.used - written);
+    this.bytesWritten += written;
     this.used = 0;
   }
   /** Makes everything flushed so far durable: a snapshot may then cover it. */

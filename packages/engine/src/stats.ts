@@ -38,6 +38,8 @@ export const Stat = {
   flushed: 19,
   /** Wall-clock ms (timeOrigin-based) of the first publish of this run, 0 before it. */
   firstPublishAt: 20,
+  /** Bytes the file sink has written to its output files (the journaler syncs them in small steps). */
+  outputBytes: 21,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;

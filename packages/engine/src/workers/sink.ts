@@ -53,6 +53,7 @@ function run(): void {
     // Every output of sequences <= complete is now in the files; the journaler makes them durable
     // (fdatasync) before a snapshot covers them.
     if (complete > stats[Stat.flushed]!) stats[Stat.flushed] = complete;
+    stats[Stat.outputBytes] = trades.bytesWritten + (reports?.bytesWritten ?? 0);
   };
   for (;;) {
     const hi = stage.barrier.waitFor(next, 20);
