@@ -12,7 +12,7 @@ import {
   syntheticSymbolTable,
   type SymbolTable,
 } from '@ringmatch/protocol';
-import { describeWal, listSegments, readLatestSnapshot, readRecords, type WalSummary } from '@ringmatch/wal';
+import { describeWal, listSegments, listSnapshots, readLatestSnapshot, readRecords, type WalSummary } from '@ringmatch/wal';
 import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
@@ -129,20 +129,21 @@ function corruption(dataDir: string, problem: NonNullable<WalSummary['problem']>
 export function runInspect(config: InspectConfig, out: (line: string) => void): number {
   const { walDir, symbols } = open(config.dataDir, 'inspect');
   const emit = (value: unknown, text: () => string): void => out(config.json ? JSON.stringify(value) : text());
-  const wal = describeWal(walDir);
-  const verdict = (): number => {
+  const verdict = (wal: WalSummary): number => {
     if (wal.problem?.kind !== 'corrupt') return 0;
     process.stderr.write(`ringmatch: ${corruption(config.dataDir, wal.problem).message}\n`);
     return 1;
   };
   switch (config.what) {
-    case 'segments':
+    case 'segments': {
+      const wal = describeWal(walDir);
       for (const s of wal.segments) {
         emit(s, () => `${s.file} first=${s.firstSequence} last=${s.lastSequence ?? '-'} records=${s.records} used=${s.usedBytes}/${s.fileSize} ${s.status}${s.warnings.map((w) => `; warning at ${w.offset}: ${w.reason}`).join('')}`);
       }
-      return verdict();
+      return verdict(wal);
+    }
     case 'snapshots':
-      for (const s of wal.snapshots) emit(s, () => `${s.file} sequence=${s.sequence} bytes=${s.size} ${s.status}`);
+      for (const s of listSnapshots(walDir)) emit(s, () => `${s.file} sequence=${s.sequence} bytes=${s.size} ${s.status}`);
       return 0;
     case 'records': {
       const cmd = createCommand();
@@ -156,6 +157,7 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
       return 0;
     }
     case 'summary': {
+      const wal = describeWal(walDir);
       let trades: { lastSequence: number | null; note: string | null };
       try {
         const position = recoverOutputFile(path.join(config.dataDir, TRADES_FILE), { truncate: false });
@@ -184,7 +186,7 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
           ...wal.warnings.map((w) => `warning: ${w.segment} at byte ${w.offset}: ${w.reason}`),
         ].join('\n'),
       );
-      return verdict();
+      return verdict(wal);
     }
   }
 }
