@@ -102,11 +102,12 @@ run flags:
   --reports               also write execution reports (default: trades only)
   --cpu-prof DIR          write a V8 CPU profile per worker into DIR
   --progress-ms N         progress line interval (default 1000, 0 = none)
-  --fresh                 delete the data dir first
+  --fresh                 start over: delete the engine's own files in --data-dir first (refused
+                          for a dir holding anything else)
 
 replay flags: --data-dir DIR  --trades (print the trade log)  --from-start (ignore snapshots)  --json
 inspect flags: --data-dir DIR  --what summary|segments|records|snapshots  --from SEQ  --limit N  --json
-repair flags:  --data-dir DIR  --truncate-at SEQ (required: the first sequence to drop)
+repair flags:  --data-dir DIR  --truncate-at SEQ (both required; SEQ: the first sequence to drop)
 `;
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
