@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { availableBackends, type BackendName } from '@ringmatch/wal';
+import { afterEach } from 'vitest';
+import { availableBackends, openWal, type BackendName, type Wal, type WalOptions } from '@ringmatch/wal';
 
 /**
  * Backends the suite runs against: every available one, or the one forced by
@@ -21,6 +22,31 @@ export async function backendsUnderTest(): Promise<BackendName[]> {
 export function tempDir(tag: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ringmatch-wal-${tag}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Temp dirs and WALs for the tests of one describe block on `backend`: every WAL opened is closed
+ * and every dir removed after each test.
+ */
+export function walFixture(backend: BackendName, tagPrefix: string, defaults: WalOptions): { dir(tag: string): string; open(dir: string, options?: WalOptions): Promise<Wal> } {
+  const cleanups: (() => void)[] = [];
+  const wals: Wal[] = [];
+  afterEach(async () => {
+    for (const w of wals.splice(0)) await w.close().catch(() => undefined);
+    for (const c of cleanups.splice(0)) c();
+  });
+  return {
+    dir(tag) {
+      const t = tempDir(`${backend}-${tagPrefix}${tag}`);
+      cleanups.push(t.cleanup);
+      return t.dir;
+    },
+    async open(dir, options = {}) {
+      const wal = await openWal(dir, { backend, ...defaults, ...options });
+      wals.push(wal);
+      return wal;
+    },
+  };
 }
 
 /** Deterministic record content for a sequence: every byte derived from it. */

@@ -2,7 +2,7 @@
 // changing a byte, the readers and listings say which it is, and repairWal is the explicit way past.
 import { readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FRAME_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
@@ -18,7 +18,7 @@ import {
   type Wal,
   type WalFrame,
 } from '@ringmatch/wal';
-import { TestRing, backendsUnderTest, recordMatches, tempDir } from './helpers.js';
+import { TestRing, backendsUnderTest, recordMatches, walFixture } from './helpers.js';
 
 const SEGMENT = 64 * 1024;
 // Batches of 50 64-byte records: 3232-byte frames (no padding), 20 per 64 KiB segment, so the
@@ -27,22 +27,7 @@ const BATCH = 50;
 const TOTAL = 4500;
 
 describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail or corruption', (backend) => {
-  const cleanups: (() => void)[] = [];
-  const wals: Wal[] = [];
-  afterEach(async () => {
-    for (const w of wals.splice(0)) await w.close().catch(() => undefined);
-    for (const c of cleanups.splice(0)) c();
-  });
-  function dir(tag: string): string {
-    const t = tempDir(`${backend}-rec-${tag}`);
-    cleanups.push(t.cleanup);
-    return t.dir;
-  }
-  async function open(d: string): Promise<Wal> {
-    const wal = await openWal(d, { backend, segmentSize: SEGMENT });
-    wals.push(wal);
-    return wal;
-  }
+  const { dir, open } = walFixture(backend, 'rec-', { segmentSize: SEGMENT });
   async function append(wal: Wal, ring: TestRing, sizes: number[]): Promise<void> {
     const pending: Promise<number>[] = [];
     for (const n of sizes) {

@@ -1,6 +1,6 @@
 import { readFileSync, truncateSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FRAME_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
@@ -18,25 +18,15 @@ import {
   type Wal,
   type WalOptions,
 } from '@ringmatch/wal';
-import { TestRing, backendsUnderTest, recordMatches, rng, tempDir } from './helpers.js';
+import { TestRing, backendsUnderTest, recordMatches, rng, walFixture } from './helpers.js';
 
 const backends = await backendsUnderTest();
 
 describe.each(backends)('WAL on the %s backend', (backend) => {
-  const cleanups: (() => void)[] = [];
-  const wals: Wal[] = [];
-  afterEach(async () => {
-    for (const w of wals.splice(0)) await w.close().catch(() => undefined);
-    for (const c of cleanups.splice(0)) c();
-  });
-  function dir(tag: string): string {
-    const t = tempDir(`${backend}-${tag}`);
-    cleanups.push(t.cleanup);
-    return t.dir;
-  }
+  const fixture = walFixture(backend, '', { segmentSize: 64 * 1024 });
+  const dir = fixture.dir;
   async function open(d: string, options: WalOptions = {}): Promise<Wal> {
-    const wal = await openWal(d, { backend, segmentSize: 64 * 1024, ...options });
-    wals.push(wal);
+    const wal = await fixture.open(d, options);
     expect(wal.backend).toBe(backend);
     return wal;
   }
