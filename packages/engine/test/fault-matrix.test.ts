@@ -168,7 +168,7 @@ describe('fault matrix: --fresh and foreign dirs', () => {
     expect(trades(d)).toBe(await reference(40000));
   }, 60_000);
 
-  it('a data dir started on one ndjson file refuses another (exit 2)', async () => {
+  it('a data dir started on one input refuses another: another ndjson file, another seed (exit 2)', async () => {
     const d = dir();
     const a = path.join(d, 'a.ndjson');
     const b = path.join(d, 'b.ndjson');
@@ -180,6 +180,12 @@ describe('fault matrix: --fresh and foreign dirs', () => {
     const r = await cli([...RUN, '--data-dir', data, '--source', `ndjson:${b}`]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toContain(`was created with --source ndjson:${a}`);
+    // The embedded generator's stream is its seed (and symbols, accounts): another one is refused too.
+    const embedded = path.join(d, 'embedded');
+    expect((await engine(embedded, 5000)).code).toBe(0);
+    const reseeded = await engine(embedded, 10000, ['--seed', '2']);
+    expect(reseeded.code).toBe(2);
+    expect(oneLine(reseeded.stderr)).toContain('was created with the embedded generator (--seed 1 --symbols 8 --accounts 1000)');
   }, 30_000);
 
   it('an empty engine.json: exit 1 naming the file and the way out, which works', async () => {
