@@ -120,7 +120,7 @@ export async function measureRawConsume(kafka: Kafka, topic: string, n: number, 
  * line with the reason.
  */
 export async function withBenchBroker<T>(ctx: BenchContext, fn: (kafka: Kafka) => Promise<T>): Promise<T | { skipped: string }> {
-  let avail;
+  let avail: ReturnType<typeof kafkaAvailability>;
   try {
     avail = kafkaAvailability();
   } catch (e) {

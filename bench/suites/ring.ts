@@ -78,8 +78,8 @@ function expectedChecksum(count: number, id: number): number {
 }
 
 function checksumOk(out: Outcome, expected: number): boolean {
-  const terminal = out.reports.filter((r) => 'checksum' in r && r['role'] !== 'producer');
-  return terminal.some((r) => r['checksum'] === expected);
+  const terminal = out.reports.filter((r) => 'checksum' in r && r.role !== 'producer');
+  return terminal.some((r) => r.checksum === expected);
 }
 
 function line(bench: string, events: number, out: Outcome, extra: Record<string, unknown>): BenchLine {
@@ -100,7 +100,7 @@ function line(bench: string, events: number, out: Outcome, extra: Record<string,
 
 async function latency(specs: (lat: { samples: number; gapNs: number }) => Spec[], samples: number): Promise<{ p50_us: number | null; p99_us: number | null }> {
   const out = await runWorkers(specs({ samples, gapNs: 20_000 }), 60_000);
-  const s = out.reports.find((r) => r['samples'])?.['samples'] as Float64Array | undefined;
+  const s = out.reports.find((r) => r.samples)?.samples as Float64Array | undefined;
   if (!s) throw new Error('no latency samples');
   return latencySummaryUs(s.subarray(Math.floor(s.length / 10))); // drop warm-up tenth
 }
@@ -134,9 +134,9 @@ function portSpecs(topo: Topo, perProducer: number, batched: boolean, lat?: { sa
     return specs;
   }
   const chans = Array.from({ length: n }, () => new MessageChannel());
-  chans.forEach((c, id) =>
-    specs.push({ role: `port-${kind}-producer`, data: { outPort: c.port1, count: perProducer, batch: BATCH, producerId: id, producers: n, latency: lat }, transfer: [c.port1], reports: true }),
-  );
+  chans.forEach((c, id) => {
+    specs.push({ role: `port-${kind}-producer`, data: { outPort: c.port1, count: perProducer, batch: BATCH, producerId: id, producers: n, latency: lat }, transfer: [c.port1], reports: true });
+  });
   const ins = chans.map((c) => c.port2);
   specs.push({ role: `port-${kind}-stage`, data: { inPorts: ins, count: total, terminal: true, latency: lat }, transfer: ins, reports: true });
   return specs;

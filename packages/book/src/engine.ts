@@ -686,7 +686,7 @@ export class MatchingEngine {
 
   /** FOK dry run: would matching fill `qty` completely (STP applied as the real match would)? price NaN = market. */
   private canFill(opp: Ladder, side: number, price: number, qty: number, acct: number, stp: number): boolean {
-    const thr = price !== price ? -Infinity : side === Side.Buy ? -price : price;
+    const thr = Number.isNaN(price) ? -Infinity : side === Side.Buy ? -price : price;
     let need = qty;
     for (let i = opp.n - 1; i >= 0; i--) {
       if (opp.keys[i]! < thr) return false;

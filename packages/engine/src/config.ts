@@ -149,7 +149,7 @@ function parse(argv: string[], flags: Flags): Values | 'help' {
   const all: Flags = { ...flags, debug: 'boolean' };
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, kind] of Object.entries(all)) options[name] = { type: kind === 'boolean' ? 'boolean' : 'string' };
-  let tokens;
+  let tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>;
   try {
     tokens = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true }).tokens;
   } catch (error) {

@@ -111,8 +111,11 @@ export function openDataDir(dataDir: string, source: SourceConfig, fresh: boolea
   checkDataDir(dataDir, fresh);
   const { lock, tookOver } = DataDirLock.acquire(dataDir, `ringmatch run --source ${source.kind}`);
   try {
-    // Checked again under the lock: nothing can have appeared that a wipe would now delete.
-    const wiped = fresh ? (checkDataDir(dataDir, true), wipeKnownFiles(dataDir)) : [];
+    let wiped: string[] = [];
+    if (fresh) {
+      checkDataDir(dataDir, true); // again, under the lock: nothing a wipe would now delete can have appeared
+      wiped = wipeKnownFiles(dataDir);
+    }
     checkOrWriteMeta(dataDir, source);
     return { lock, tookOver, wiped };
   } catch (error) {

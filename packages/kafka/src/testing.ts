@@ -20,7 +20,7 @@ export type BrokerAvailability = { ok: true; brokers: string[]; external: boolea
  */
 export function kafkaAvailability(): BrokerAvailability {
   const env = process.env.RINGMATCH_KAFKA_BROKERS;
-  if (env && env.trim()) return { ok: true, brokers: parseBrokers(env), external: true };
+  if (env?.trim()) return { ok: true, brokers: parseBrokers(env), external: true };
   const reason = brokerUnavailableReason();
   if (reason === null) return { ok: true, brokers: [`127.0.0.1:${TEST_BROKER_PORT}`], external: false };
   const message = `Kafka tests need a broker: ${reason}. Set RINGMATCH_KAFKA_BROKERS or install Java 17 + Maven.`;

@@ -28,6 +28,7 @@ export class Pipeline {
   }
 
   /** Stage(s) reading behind the previous group (fan-out when an array is given). */
+  // biome-ignore lint/suspicious/noThenProperty: the builder's fluent name; a Pipeline is never awaited
   then(names: string | string[]): this {
     const group = Array.isArray(names) ? names : [names];
     if (group.length === 0) throw new RingError('BAD_CONFIG', 'then() needs at least one stage name');

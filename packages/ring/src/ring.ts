@@ -24,7 +24,7 @@ export const LINE_BYTES = 64;
 const LINE_I32 = LINE_BYTES / 4;
 const MAGIC = 0x52494e47; // 'RING'
 const VERSION = 1;
-const W_VALUE = 0;
+// Word 0 of a cursor's line holds its value (read through Sequence's own views); word 1 counts parked waiters.
 const W_WAITERS = 1;
 const W_WAKE = 2;
 const HINT_F64 = 2; // byte 16 of the line
@@ -845,7 +845,9 @@ export class RingBuffer {
     this.claimSequence = new Sequence(this.i32, this.f64, CLAIM_LINE);
     this.publishSequence = new Sequence(this.i32, this.f64, PUBLISH_LINE);
     this.stageSeqs = meta.stages.map((_, i) => new Sequence(this.i32, this.f64, FIRST_STAGE_LINE + i));
-    meta.stages.forEach((s, i) => this.stageIndex.set(s.name, i));
+    meta.stages.forEach((s, i) => {
+      this.stageIndex.set(s.name, i);
+    });
   }
 
   /** Allocate and initialise a ring with its topology. */
@@ -1009,7 +1011,9 @@ export class RingBuffer {
   /** Every cursor, exact, readable from any thread. */
   cursors(): CursorSnapshot {
     const stages: Record<string, number> = {};
-    this.stageSpecs.forEach((s, i) => (stages[s.name] = this.stageSeqs[i]!.get()));
+    this.stageSpecs.forEach((s, i) => {
+      stages[s.name] = this.stageSeqs[i]!.get();
+    });
     return { claimed: this.claimed(), published: this.published(), stages };
   }
 

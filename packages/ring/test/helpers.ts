@@ -5,6 +5,7 @@ export const WORKER = new URL('./worker.mjs', import.meta.url);
 
 export interface Spawned {
   worker: Worker;
+  // biome-ignore lint/suspicious/noExplicitAny: each worker role reports its own fields; tests read them
   result: Promise<any>;
 }
 
@@ -14,6 +15,7 @@ const live = new Set<Worker>();
 export function spawn(ring: RingBuffer, role: string, data: Record<string, unknown>, timeoutMs = 30_000): Spawned {
   const worker = new Worker(WORKER, { workerData: { ring: ring.descriptor, role, ...data } });
   live.add(worker);
+  // biome-ignore lint/suspicious/noExplicitAny: as Spawned.result
   const result = new Promise<any>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker ${role} timed out after ${timeoutMs} ms`)), timeoutMs);
     worker.once('message', (m) => {

@@ -87,13 +87,13 @@ async function consumeRun() {
   const until = ring.initialSequence + count - 1;
   let sum = 0;
   const errors = [];
-  const batch = (bytes, first, last) => {
+  const batch = (_bytes, first, last) => {
     for (let s = first; s <= last; s++) {
       if (s === failAt) throw new SlotError(s, new Error(`boom at ${s}`));
       sum += view.getFloat64(ring.offsetOf(s), true);
     }
   };
-  const each = (bytes, off, s) => {
+  const each = (_bytes, off, s) => {
     if (s === failAt) throw new Error(`boom at ${s}`);
     sum += view.getFloat64(off, true);
   };
