@@ -1,4 +1,4 @@
-/** One line of the benchmark contract (DESIGN.md §6). `null` where a figure does not apply. */
+/** One line of the benchmark contract (docs/ARCHITECTURE.md §7). `null` where a figure does not apply. */
 export interface BenchLine {
   bench: string;
   ops_per_s: number | null;

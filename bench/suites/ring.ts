@@ -1,4 +1,4 @@
-// Ring benches (DESIGN.md §6): ring-1p1c, ring-3stage, ring-mp, each with its MessagePort
+// Ring benches (docs/ARCHITECTURE.md §7): ring-1p1c, ring-3stage, ring-mp, each with its MessagePort
 // baselines measured in the same run, and ringbuf.js for 1P1C. Every worker plays one role of
 // bench/workers/ring-worker.ts; start is synchronised on a control SAB, so the window measured is
 // producer start -> terminal consumer done (worker start-up excluded).
@@ -235,7 +235,7 @@ function group(topo: Topo): BenchGroup {
   };
 }
 
-// Cursor representation (DESIGN.md §2): wrapping Int32 + Float64 hint (what the ring uses) against
+// Cursor representation (packages/ring/src/ring.ts): wrapping Int32 + Float64 hint (what the ring uses) against
 // BigInt64Array, one thread, the operations a cursor does per batch: release store + acquire load
 // + rebuild of the full sequence, and the multi-producer CAS.
 const cursorGroup: BenchGroup = {
