@@ -83,7 +83,10 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   if (next !== log.nextSequence) throw new Error(`ring starts at ${next} but the WAL expects ${log.nextSequence}`);
   const inflight: { promise: Promise<number>; last: number }[] = [];
   let snapshotWrite: Promise<void> | null = null;
+  /** The request being made ready (its outputs synced, then written); it is never superseded. */
   let queuedSnapshot: SnapshotRequest | null = null;
+  /** The newest request that arrived meanwhile (a newer one supersedes it). */
+  let nextSnapshot: SnapshotRequest | null = null;
 
   // Outputs a snapshot covers must be durable first: a snapshot lets the WAL drop the records a
   // lost output line would be rebuilt from. The sink only writes the files (fdatasync on its hot
@@ -118,14 +121,18 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   };
   const pollSnapshots = (): void => {
     for (let m = receiveMessageOnPort(data.snapshotPort); m; m = receiveMessageOnPort(data.snapshotPort)) {
-      queuedSnapshot = m.message as SnapshotRequest; // a newer request supersedes an unwritten one
+      // Superseding the request whose outputs are being synced could postpone every snapshot for
+      // as long as the load lasts (each sync would chase a newer one): only the waiting one goes.
+      if (queuedSnapshot === null) queuedSnapshot = m.message as SnapshotRequest;
+      else nextSnapshot = m.message as SnapshotRequest;
     }
     // A snapshot may cover only sequences that are durable and whose outputs are durable too (a
     // restart replays from the snapshot on, so earlier outputs must already be safe in the files).
     if (queuedSnapshot && !snapshotWrite && queuedSnapshot.sequence <= log.durableSequence) {
       if (queuedSnapshot.sequence <= outputsDurableThrough()) {
         const request = queuedSnapshot;
-        queuedSnapshot = null;
+        queuedSnapshot = nextSnapshot;
+        nextSnapshot = null;
         startSnapshot(request);
       } else if (outputSync === null && queuedSnapshot.sequence <= stats[Stat.flushed]!) {
         syncOutputs();
@@ -173,7 +180,7 @@ async function journal(log: Wal, shared: SharedState): Promise<void> {
   // Last snapshot requests (the final one is sent before the halt); bounded.
   pollSnapshots();
   const deadline = Date.now() + 10_000;
-  while ((snapshotWrite || queuedSnapshot) && Date.now() < deadline) {
+  while ((snapshotWrite || queuedSnapshot || nextSnapshot) && Date.now() < deadline) {
     if (snapshotWrite) await snapshotWrite;
     else if (outputSync) await outputSync;
     else await new Promise((resolve) => setTimeout(resolve, 5));
