@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isWalFileName } from '@ringmatch/wal';
 import { LOCK_FILE, TAKEOVER_DIR } from './lock.js';
 import { REPORTS_FILE, TRADES_FILE } from './output-file.js';
 import { Refusal } from './refusal.js';
@@ -12,8 +13,6 @@ export const WAL_DIR = 'wal';
 
 const TOP_LEVEL_FILES = new Set([META_FILE, `${META_FILE}.tmp`, TRADES_FILE, REPORTS_FILE, LOCK_FILE]);
 const LOCK_TEMP = /^engine\.lock\.\d+\.tmp$/;
-// The WAL's segment, snapshot and temp file names (packages/wal/src/format.ts and wal.ts).
-const WAL_FILE = /^(seg-\d{20}\.wal|snap-\d{20}\.snap)(\.tmp)?$|^spare-segment\.tmp$/;
 
 function entries(dir: string): fs.Dirent[] {
   try {
@@ -33,7 +32,7 @@ export function unknownEntries(dataDir: string): string[] {
     if (entry.isDirectory() && name === TAKEOVER_DIR) continue;
     if (entry.isDirectory() && name === WAL_DIR) {
       for (const walEntry of entries(path.join(dataDir, WAL_DIR))) {
-        if (!(walEntry.isFile() && WAL_FILE.test(walEntry.name))) unknown.push(path.join(WAL_DIR, walEntry.name));
+        if (!(walEntry.isFile() && isWalFileName(walEntry.name))) unknown.push(path.join(WAL_DIR, walEntry.name));
       }
       continue;
     }
@@ -88,7 +87,7 @@ export function wipeKnownFiles(dataDir: string): string[] {
   const removed: string[] = [];
   const walDir = path.join(dataDir, WAL_DIR);
   for (const entry of entries(walDir)) {
-    if (entry.isFile() && WAL_FILE.test(entry.name)) {
+    if (entry.isFile() && isWalFileName(entry.name)) {
       fs.rmSync(path.join(walDir, entry.name));
       removed.push(path.join(WAL_DIR, entry.name));
     }

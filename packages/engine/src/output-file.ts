@@ -82,37 +82,54 @@ export function recoverOutputFile(file: string, options: { truncate?: boolean } 
 }
 
 function cut(fd: number, truncate: boolean, size: number, validEnd: number, position: OutputPosition, damagedLine: boolean): RecoveredOutput {
-  if (truncate && validEnd < size) {
-    fs.ftruncateSync(fd, validEnd);
-    fs.fsyncSync(fd);
-  }
+  if (truncate) truncateDurably(fd, size, validEnd);
   return { ...position, truncatedBytes: size - validEnd, damagedLine };
+}
+
+/** Cuts the file to `length` bytes and makes the cut durable; returns the bytes removed. */
+function truncateDurably(fd: number, size: number, length: number): number {
+  if (length >= size) return 0;
+  fs.ftruncateSync(fd, length);
+  fs.fsyncSync(fd);
+  return size - length;
 }
 
 /**
  * Cuts every line of sequence >= `seq` from the end of an output file (repair: the outputs of a
- * cut log go with it). Returns the bytes removed.
+ * cut log go with it). Reads back from the end in growing spans, so memory follows what is cut,
+ * not the file's size. Returns the bytes removed.
  */
 export function cutOutputsFrom(file: string, seq: number): number {
-  if (!fs.existsSync(file)) return 0;
-  const bytes = fs.readFileSync(file);
-  let end = bytes.lastIndexOf(0x0a) + 1; // a torn last line goes too
-  while (end > 0) {
-    const lineStart = bytes.lastIndexOf(0x0a, end - 2) + 1;
-    const position = linePosition(bytes.toString('utf8', lineStart, end - 1));
-    if (position === null) throw new Refusal(`${file}: line at byte ${lineStart} is not an engine output line; move the file away or restore it`);
-    if (position.seq < seq) break;
-    end = lineStart;
-  }
-  if (end === bytes.length) return 0;
-  const fd = fs.openSync(file, 'r+');
+  let fd: number;
   try {
-    fs.ftruncateSync(fd, end);
-    fs.fsyncSync(fd);
+    fd = fs.openSync(file, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    for (let span = 1 << 20; ; span *= 2) {
+      const start = Math.max(0, size - span);
+      const bytes = Buffer.allocUnsafe(size - start);
+      fs.readSync(fd, bytes, 0, bytes.length, start);
+      let end = bytes.lastIndexOf(0x0a) + 1; // a torn last line goes too
+      for (;;) {
+        if (end === 0) {
+          if (start === 0) return truncateDurably(fd, size, 0);
+          break; // the span began inside a line: read a longer one
+        }
+        const lineStart = bytes.lastIndexOf(0x0a, end - 2) + 1;
+        if (lineStart === 0 && start > 0) break;
+        const position = linePosition(bytes.toString('utf8', lineStart, end - 1));
+        if (position === null) throw new Refusal(`${file}: line at byte ${start + lineStart} is not an engine output line; move the file away or restore it`);
+        if (position.seq < seq) return truncateDurably(fd, size, start + end);
+        end = lineStart;
+      }
+    }
   } finally {
     fs.closeSync(fd);
   }
-  return bytes.length - end;
 }
 
 /**

@@ -3,7 +3,7 @@
 // behind the position the snapshot recorded lost its tail (cut, deleted, or never reached the disk);
 // then the replay starts from an older snapshot that the file does reach, or from sequence 1 while
 // the WAL still starts there, and the sink writes the lost lines again. Otherwise: refuse.
-import { readSnapshotFile, snapshotFiles } from '@ringmatch/wal/reader';
+import { readSnapshotFile, snapshotFiles } from '@ringmatch/wal';
 import { decodeEngineSnapshot, type SnapshotOutputs } from './engine-snapshot.js';
 import type { OutputPosition } from './output-file.js';
 import { Refusal } from './refusal.js';

@@ -4,8 +4,7 @@
 // exactly what a run that stopped before SEQ leaves; the next run takes SEQ onward from its source.
 import fs from 'node:fs';
 import path from 'node:path';
-import { repairWal } from '@ringmatch/wal';
-import { snapshotFiles } from '@ringmatch/wal/reader';
+import { repairWal, snapshotFiles } from '@ringmatch/wal';
 import { fsyncDirectory } from './atomic-file.js';
 import { UsageError, type RepairConfig } from './config.js';
 import { WAL_DIR } from './datadir-files.js';

@@ -1,7 +1,7 @@
 // The files of a WAL directory, found by name: segments (oldest first) and snapshots (newest first).
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { SEGMENT_PREFIX, SEGMENT_SUFFIX, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX, parseSeqName } from './format.js';
+import { SEGMENT_PREFIX, SEGMENT_SUFFIX, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX, SPARE_SEGMENT_NAME, parseSeqName } from './format.js';
 
 export interface SegmentFile {
   file: string;
@@ -46,4 +46,14 @@ export function snapshotFiles(dir: string): SnapshotFileInfo[] {
   return filesBySequence(dir, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX)
     .map((f) => ({ ...f, size: statSync(f.path).size }))
     .sort((a, b) => b.sequence - a.sequence);
+}
+
+/**
+ * True for every name the WAL itself creates in its directory: segments, snapshots, their temp
+ * files and the spare segment (a data dir's owner may delete these, and nothing else, on a wipe).
+ */
+export function isWalFileName(name: string): boolean {
+  if (name === SPARE_SEGMENT_NAME) return true;
+  const base = name.endsWith('.tmp') ? name.slice(0, -'.tmp'.length) : name;
+  return parseSeqName(base, SEGMENT_PREFIX, SEGMENT_SUFFIX) !== null || parseSeqName(base, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX) !== null;
 }

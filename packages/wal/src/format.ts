@@ -18,6 +18,8 @@ export const SEGMENT_PREFIX = 'seg-';
 export const SEGMENT_SUFFIX = '.wal';
 export const SNAPSHOT_PREFIX = 'snap-';
 export const SNAPSHOT_SUFFIX = '.snap';
+/** The next segment, preallocated in the background; its header is written when it is adopted. */
+export const SPARE_SEGMENT_NAME = 'spare-segment.tmp';
 
 const TWO32 = 2 ** 32;
 

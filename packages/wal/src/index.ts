@@ -2,6 +2,7 @@ export { WalCorruptError, WalError, WalFatalError, type WalErrorCode } from './e
 export { openWal, Wal, type OffsetExtractor, type RecoveryResult, type SnapshotWriteResult, type Truncation, type WalOptions } from './wal.js';
 export { repairWal, type RepairOptions, type RepairResult } from './repair.js';
 export type { LogWarning } from './log-scan.js';
+export { isWalFileName, snapshotFiles, type SnapshotFileInfo } from './files.js';
 export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
 export {
   describeWal,
@@ -11,6 +12,7 @@ export {
   readFrames,
   readLatestSnapshot,
   readRecords,
+  readSnapshotFile,
   type LoadedSnapshot,
   type SegmentInfo,
   type WalSummary,

@@ -20,6 +20,7 @@ import {
   FRAME_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
   SEGMENT_VERSION,
+  SPARE_SEGMENT_NAME,
   encodeSegmentHeader,
   encodeSnapshot,
   fillFrameHeader,
@@ -132,12 +133,11 @@ function createSegment(dir: string, firstSequence: number, segmentSize: number):
   return { fd, file };
 }
 
-const SPARE_NAME = 'spare-segment.tmp';
 const SPARE_FLUSH_EVERY = 4 * 1024 * 1024;
 
 /** Preallocates a zero-filled spare segment file off the JS thread (libuv), fsync'ed; its header is written at rollover. */
 async function prepareSpare(dir: string, segmentSize: number): Promise<string> {
-  const spare = path.join(dir, SPARE_NAME);
+  const spare = path.join(dir, SPARE_SEGMENT_NAME);
   const handle = await openAsync(spare, 'w+');
   try {
     let pos = 0;
