@@ -6,7 +6,8 @@
 // side of a book is a sorted ladder of levels (ladder.ts) holding FIFO queues of orders
 // (resting-orders.ts), so cancel by id is a hash lookup plus an O(1) unlink. No clocks, no
 // randomness: reports carry the command's timestamp and engine sequence.
-import { CommandKind, ExecStatus, Field, OrderType, Reason, Side, type StpMode, TimeInForce, type Command, type SymbolTable } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
+import type { Command, StpMode, SymbolTable } from '@ringmatch/protocol';
 import { Book } from './book.js';
 import { IdMap } from './idmap.js';
 import { LevelPool } from './level-pool.js';
@@ -18,6 +19,10 @@ import { RestingOrders } from './resting-orders.js';
 import { AccountStpModes } from './self-trade.js';
 import { type SnapshotState, decodeSnapshot, encodeSnapshot, openSnapshot } from './snapshot-codec.js';
 import type { BookSink, EngineCounters, L2Depth, MatchingEngineOptions, OrderInfo } from './types.js';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { CommandKind, ExecStatus, Field, OrderType, Reason, Side, TimeInForce } = protocol;
 
 export class MatchingEngine {
   readonly symbols: SymbolTable;
@@ -116,9 +121,9 @@ export class MatchingEngine {
       orderId,
       symbolId: orders.symbol(o),
       accountId: orders.account(o),
-      side: orders.side(o) as Side,
-      type: orders.type(o) as OrderType,
-      tif: orders.tif(o) as TimeInForce,
+      side: orders.side(o) as protocol.Side,
+      type: orders.type(o) as protocol.OrderType,
+      tif: orders.tif(o) as protocol.TimeInForce,
       stp: orders.stp(o) as StpMode,
       price: orders.price(o),
       stopPrice: orders.stopPrice(o),

@@ -1,7 +1,8 @@
 // Matching: an order runs as a taker against the best levels of the other side (maker price,
 // time priority, self-trade prevention), then rests, expires or is cancelled; the stops its
 // trades trigger run next. Also the dry runs that decide post-only and FOK before acceptance.
-import { ExecStatus, OrderType, Reason, Side, StpMode, TimeInForce, createTrade, type Command, type Trade } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
+import { createTrade, type Command, type Trade } from '@ringmatch/protocol';
 import type { Book } from './book.js';
 import type { IdMap } from './idmap.js';
 import type { Ladder } from './ladder.js';
@@ -13,6 +14,10 @@ import type { RestingOrders } from './resting-orders.js';
 import { stpCancelsIncoming, stpCancelsResting } from './self-trade.js';
 import { TriggerQueue } from './stop-triggers.js';
 import type { BookSink, EngineCounters } from './types.js';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { ExecStatus, OrderType, Reason, Side, StpMode, TimeInForce } = protocol;
 
 const NONE = NO_SLOT;
 
@@ -130,7 +135,7 @@ export class Matcher {
         trd.takerOrderId = id;
         trd.makerAccountId = makerAcct;
         trd.takerAccountId = acct;
-        trd.takerSide = side as Side;
+        trd.takerSide = side as protocol.Side;
         sink.onTrade(trd);
         // maker
         orders.fill(m, q);

@@ -1,8 +1,13 @@
 // Execution reports: one reused report object filled from a command (rejects, ACCEPTED) or from
 // an order's record (every later state change), then handed to the sink.
-import { ExecStatus, Reason, createReport, type Command, type ExecutionReport } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
+import { createReport, type Command, type ExecutionReport } from '@ringmatch/protocol';
 import type { OrderPool } from './order-pool.js';
 import type { BookSink, EngineCounters } from './types.js';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { ExecStatus, Reason } = protocol;
 
 export class Reports {
   private readonly rep: ExecutionReport = createReport();
@@ -79,7 +84,7 @@ export class Reports {
   }
 
   /** A state change of order `o`, from its record; lastQty/lastPrice/tradeId describe a fill (0 otherwise). */
-  order(cmd: Command, o: number, status: ExecStatus, reason: number, lastQty: number, lastPrice: number, tradeId: number, sink: BookSink): void {
+  order(cmd: Command, o: number, status: protocol.ExecStatus, reason: number, lastQty: number, lastPrice: number, tradeId: number, sink: BookSink): void {
     const r = this.rep;
     r.seq = cmd.seq;
     r.timestamp = cmd.timestamp;

@@ -1,12 +1,16 @@
 // Resting orders: each price level holds its orders in a doubly linked FIFO (time priority) of
 // order slots; the side's ladder indexes the levels. Resting creates a level on demand, and a
 // level that loses its last order leaves the ladder and the pool.
-import { Side } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
 import type { Book } from './book.js';
 import type { Ladder } from './ladder.js';
 import type { LevelPool } from './level-pool.js';
 import { NO_SLOT } from './no-slot.js';
 import type { OrderPool } from './order-pool.js';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { Side } = protocol;
 
 const NONE = NO_SLOT;
 

@@ -1,6 +1,11 @@
 // Self-trade prevention: which mode an order runs under (its own, else its account's default) and
 // what a match against a resting order of the same account does under each mode.
-import { StpMode, type Command } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
+import type { Command } from '@ringmatch/protocol';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { StpMode } = protocol;
 
 /** A self-match under `mode` cancels the resting order (CancelOldest, CancelBoth). */
 export function stpCancelsResting(mode: number): boolean {
@@ -14,15 +19,15 @@ export function stpCancelsIncoming(mode: number): boolean {
 
 /** Per-account default modes, used by orders whose own mode is Default. */
 export class AccountStpModes {
-  private readonly modes = new Map<number, StpMode>();
+  private readonly modes = new Map<number, protocol.StpMode>();
 
   /** Default and None both mean "no account default". */
-  set(accountId: number, mode: StpMode): void {
+  set(accountId: number, mode: protocol.StpMode): void {
     if (mode === StpMode.Default || mode === StpMode.None) this.modes.delete(accountId);
     else this.modes.set(accountId, mode);
   }
 
-  get(accountId: number): StpMode {
+  get(accountId: number): protocol.StpMode {
     return this.modes.get(accountId) ?? StpMode.None;
   }
 
@@ -32,7 +37,7 @@ export class AccountStpModes {
   }
 
   /** [account, mode] pairs by account id (a deterministic order for snapshots). */
-  sorted(): [number, StpMode][] {
+  sorted(): [number, protocol.StpMode][] {
     return [...this.modes.entries()].sort((a, b) => a[0] - b[0]);
   }
 

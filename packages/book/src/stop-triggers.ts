@@ -1,8 +1,12 @@
 // The run queue of triggered stops: after trades move a book's last price, every stop whose
 // trigger it reached leaves its stop list and is queued; they then run FIFO, and their own trades
 // may queue more.
-import { Side } from '@ringmatch/protocol';
+import * as protocol from '@ringmatch/protocol';
 import type { Book } from './book.js';
+
+// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
+// while an imported binding is loaded and checked at every use (hot-path comparisons).
+const { Side } = protocol;
 
 export class TriggerQueue {
   private queue = new Int32Array(16);
