@@ -13,7 +13,7 @@ export class Ladder {
     this.levels = new Int32Array(capacity);
   }
 
-  /** Index of the first key >= k: scans down from the best first, since most activity is near the touch, then bisects. */
+  /** Index of the first key >= k: scans down from the best first, since most activity is near the touch. */
   lowerBound(k: number): number {
     const keys = this.keys;
     let hi = this.count;
@@ -22,6 +22,12 @@ export class Ladder {
       if (keys[hi - 1]! < k) return hi;
       hi--;
     }
+    return hi === 0 ? 0 : this.bisect(k, hi);
+  }
+
+  /** Index of the first key >= k among the first `hi` (the rare search past the top 8 levels: kept out of the inlined scan). */
+  private bisect(k: number, hi: number): number {
+    const keys = this.keys;
     let lo = 0;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
