@@ -15,8 +15,7 @@ import { stpCancelsIncoming, stpCancelsResting } from './self-trade.js';
 import { TriggerQueue } from './stop-triggers.js';
 import type { BookSink, EngineCounters } from './types.js';
 
-// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
-// while an imported binding is loaded and checked at every use (hot-path comparisons).
+// The protocol's enums as module constants, which V8 folds (README: Keeping it fast).
 const { ExecStatus, OrderType, Reason, Side, StpMode, TimeInForce } = protocol;
 
 const NONE = NO_SLOT;

@@ -7,8 +7,7 @@ import type { Book } from './book.js';
 import type { Matcher } from './matching.js';
 import type { AccountStpModes } from './self-trade.js';
 
-// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
-// while an imported binding is loaded and checked at every use (hot-path comparisons).
+// The protocol's enums as module constants, which V8 folds (README: Keeping it fast).
 const { Field, OrderType, Reason, Side, StpMode, TimeInForce } = protocol;
 
 export class NewOrderChecks {

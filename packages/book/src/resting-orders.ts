@@ -8,8 +8,7 @@ import type { LevelPool } from './level-pool.js';
 import { NO_SLOT } from './no-slot.js';
 import type { OrderPool } from './order-pool.js';
 
-// The protocol's enums as module constants: V8 folds a module's own constants into optimized code,
-// while an imported binding is loaded and checked at every use (hot-path comparisons).
+// The protocol's enums as module constants, which V8 folds (README: Keeping it fast).
 const { Side } = protocol;
 
 const NONE = NO_SLOT;
