@@ -9,6 +9,7 @@ export {
   HALTED,
   TIMEOUT,
   INSUFFICIENT_CAPACITY,
+  ENDED,
   LINE_BYTES,
   fullSequence,
   runStage,
@@ -25,7 +26,9 @@ export type {
   RunOptions,
   RunResult,
   BatchHandler,
+  AsyncBatchHandler,
   EventHandler,
 } from './ring.js';
 export { Pipeline, type PipelineOptions } from './pipeline.js';
 export { WaitStrategies, DEFAULT_WAIT, RingError, type WaitStrategy, type RingErrorCode } from './wait.js';
+export { SequenceSet, type SequenceSetDescriptor, type SequenceSetOptions } from './sequence-set.js';

@@ -3,7 +3,8 @@ import { DEFAULT_WAIT, RingError, validateWaitStrategy, type WaitStrategy } from
 // ---------------------------------------------------------------------------------------------
 // Memory layout (one SharedArrayBuffer):
 //
-//   line 0        control: magic, version, halt flag, error record, meta (JSON) offset/length
+//   line 0        control: magic, version, state word (halted / ended bits), error record, meta
+//                 (JSON) offset/length, end sequence (Float64, byte 56)
 //   line 1        claim cursor            (highest sequence handed to a producer)
 //   line 2        publish cursor (single producer) / "published" wake line (multi producer)
 //   line 3 + i    gate cursor of stage i  (its progress: highest sequence it has finished)
@@ -21,17 +22,20 @@ import { DEFAULT_WAIT, RingError, validateWaitStrategy, type WaitStrategy } from
 // ---------------------------------------------------------------------------------------------
 
 export const LINE_BYTES = 64;
-const LINE_I32 = LINE_BYTES / 4;
+/** @internal */ export const LINE_I32 = LINE_BYTES / 4;
 const MAGIC = 0x52494e47; // 'RING'
 const VERSION = 1;
 // Word 0 of a cursor's line holds its value (read through Sequence's own views); word 1 counts parked waiters.
 const W_WAITERS = 1;
-const W_WAKE = 2;
+/** @internal */ export const W_WAKE = 2;
 const HINT_F64 = 2; // byte 16 of the line
 // control line words
 const C_MAGIC = 0;
 const C_VERSION = 1;
-const C_HALT = 2;
+/** State word: S_HALTED | S_ENDED bits, so a producer's `next` tests both with one load. */
+/** @internal */ export const C_STATE = 2;
+/** @internal */ export const S_HALTED = 1;
+const S_ENDED = 2;
 const C_ERRORS = 3;
 const C_ERR_STAGE = 4;
 const C_ERR_TEXT_LEN = 5;
@@ -39,6 +43,7 @@ const C_META_OFF = 6;
 const C_META_LEN = 7;
 const C_SKIPPED = 8;
 const C_ERR_SEQ_F64 = 6; // byte 48
+const C_END_SEQ_F64 = 7; // byte 56: written before S_ENDED is set
 const ERROR_TEXT_BYTES = 512;
 const CLAIM_LINE = 1;
 const PUBLISH_LINE = 2;
@@ -49,6 +54,8 @@ export const HALTED = -2;
 export const TIMEOUT = -3;
 /** Returned by `tryNext` when the ring has no room for the batch. */
 export const INSUFFICIENT_CAPACITY = -4;
+/** Returned by a barrier's waits when the ring has ended (`end()`) before the sequence waited for. */
+export const ENDED = -5;
 const MAX_PARK_MS = 250; // a parked thread re-checks its state at least this often (belt and braces)
 const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
@@ -184,12 +191,25 @@ export class Sequence {
 // Shared waiting loop (slow path only). `probe()` returns the current available value; the wait
 // ends when it reaches `target`. `line()` names the cursor line to park on (the lagging one).
 
-interface WaitSite {
+/** @internal */
+export interface WaitSite {
+  /** Header view: its word C_STATE is the state word. */
   readonly i32: Int32Array;
+  readonly f64: Float64Array;
   readonly strategy: WaitStrategy;
+  /** Consumer waits return ENDED past the end of stream; producer (gate) waits do not. */
+  readonly endAware: boolean;
 }
 
-function waitSync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): number {
+/** Why a wait stops on a non-zero state word: HALTED, ENDED (stream ended before `target`), or 0 (keep waiting). */
+function stopCode(site: WaitSite, state: number, target: number): number {
+  if ((state & S_HALTED) !== 0) return HALTED;
+  if (site.endAware && (state & S_ENDED) !== 0 && site.f64[C_END_SEQ_F64]! < target) return ENDED;
+  return 0;
+}
+
+/** @internal */
+export function waitSync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): number {
   const { i32, strategy } = site;
   const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
   const spins = strategy.kind === 'busy-spin' ? Infinity : strategy.spins;
@@ -197,7 +217,11 @@ function waitSync(site: WaitSite, target: number, probe: () => number, line: () 
   for (;;) {
     const v = probe();
     if (v >= target) return v;
-    if (Atomics.load(i32, C_HALT) !== 0) return HALTED;
+    const state = Atomics.load(i32, C_STATE);
+    if (state !== 0) {
+      const stop = stopCode(site, state, target);
+      if (stop !== 0) return stop;
+    }
     i++;
     if (i < spins) {
       if ((i & 255) === 0 && now() >= deadline) return TIMEOUT;
@@ -214,7 +238,7 @@ function waitSync(site: WaitSite, target: number, probe: () => number, line: () 
     Atomics.add(i32, base + W_WAITERS, 1);
     const w = Atomics.load(i32, base + W_WAKE);
     const again = probe();
-    if (again >= target || Atomics.load(i32, C_HALT) !== 0) {
+    if (again >= target || stopCode(site, Atomics.load(i32, C_STATE), target) !== 0) {
       Atomics.sub(i32, base + W_WAITERS, 1);
       continue;
     }
@@ -223,7 +247,8 @@ function waitSync(site: WaitSite, target: number, probe: () => number, line: () 
   }
 }
 
-async function waitAsync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): Promise<number> {
+/** @internal */
+export async function waitAsync(site: WaitSite, target: number, probe: () => number, line: () => number, timeoutMs: number): Promise<number> {
   const { i32, strategy } = site;
   const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
   const spins = strategy.kind === 'busy-spin' ? 64 : strategy.spins;
@@ -231,7 +256,11 @@ async function waitAsync(site: WaitSite, target: number, probe: () => number, li
   for (;;) {
     const v = probe();
     if (v >= target) return v;
-    if (Atomics.load(i32, C_HALT) !== 0) return HALTED;
+    const state = Atomics.load(i32, C_STATE);
+    if (state !== 0) {
+      const stop = stopCode(site, state, target);
+      if (stop !== 0) return stop;
+    }
     if (++i < spins) continue;
     const left = deadline - now();
     if (left <= 0) return TIMEOUT;
@@ -239,7 +268,7 @@ async function waitAsync(site: WaitSite, target: number, probe: () => number, li
     Atomics.add(i32, base + W_WAITERS, 1);
     const w = Atomics.load(i32, base + W_WAKE);
     const again = probe();
-    if (again >= target || Atomics.load(i32, C_HALT) !== 0) {
+    if (again >= target || stopCode(site, Atomics.load(i32, C_STATE), target) !== 0) {
       Atomics.sub(i32, base + W_WAITERS, 1);
       continue;
     }
@@ -285,7 +314,7 @@ export class SequenceBarrier {
     this.onFlags = onProducer && ring.producerType === 'multi';
     this.depLines = Int32Array.from(deps.map((d) => d.base));
     this.single = deps.length === 1 && !this.onFlags ? deps[0]!.base : -1;
-    this.site = { i32: ring.i32, strategy: ring.wait };
+    this.site = { i32: ring.i32, f64: ring.f64, strategy: ring.wait, endAware: true };
     this.laggingLine = this.onFlags ? PUBLISH_LINE * LINE_I32 : this.depLines[0]!;
   }
 
@@ -315,12 +344,18 @@ export class SequenceBarrier {
 
   /**
    * Wait for `seq` (the next sequence this consumer needs). Returns the highest available sequence
-   * (>= seq), or HALTED when the ring is halted, or TIMEOUT after `timeoutMs`.
+   * (>= seq); else HALTED when the ring is halted; else ENDED when the ring has ended before `seq`
+   * (`endSequence() < seq`: nothing more will come, also for a stage behind other stages); else
+   * TIMEOUT after `timeoutMs`.
    */
   waitFor(seq: number, timeoutMs = Infinity): number {
     const v = this.available(seq);
     if (v >= seq) return v;
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    const state = Atomics.load(this.ring.i32, C_STATE);
+    if (state !== 0) {
+      const stop = stopCode(this.site, state, seq);
+      if (stop !== 0) return stop;
+    }
     return waitSync(this.site, seq, () => this.available(seq), () => this.parkLine(), timeoutMs);
   }
 
@@ -377,7 +412,7 @@ abstract class SequencerBase {
     this.gating = ring.terminalStageSequences();
     this.gateLines = Int32Array.from(this.gating.map((g) => g.base));
     this.gateLaggingLine = this.gateLines[0]!;
-    this.site = { i32: ring.i32, strategy: ring.wait };
+    this.site = { i32: ring.i32, f64: ring.f64, strategy: ring.wait, endAware: false };
     this.cachedGate = ring.initialSequence - 1;
   }
 
@@ -394,6 +429,12 @@ abstract class SequencerBase {
       }
     }
     return min;
+  }
+
+  /** `next`/`tryNext` on a halted or ended ring: HALTED, or a RingError (claiming after `end()` is a producer bug). */
+  protected stopped(): number {
+    if ((Atomics.load(this.ring.i32, C_STATE) & S_ENDED) !== 0) throw new RingError('ENDED', 'the ring has ended: no claim after end()');
+    return HALTED;
   }
 
   protected checkN(n: number): void {
@@ -429,7 +470,7 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
 
   next(n = 1, timeoutMs = Infinity): number {
     if (n !== 1) this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     const hi = this.claim + n;
     const wrap = hi - this.size;
     if (wrap > this.cachedGate) {
@@ -447,7 +488,7 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
 
   tryNext(n = 1): number {
     this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     const hi = this.claim + n;
     const wrap = hi - this.size;
     if (wrap > this.cachedGate) {
@@ -462,7 +503,7 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
 
   async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
     this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     const hi = this.claim + n;
     const wrap = hi - this.size;
     if (wrap > this.cachedGate) {
@@ -540,7 +581,7 @@ export class MultiProducerSequencer extends SequencerBase implements Sequencer {
 
   next(n = 1, timeoutMs = Infinity): number {
     if (n !== 1) this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     const first = this.claimOnce(n);
     if (first >= 0) return first;
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
@@ -557,13 +598,13 @@ export class MultiProducerSequencer extends SequencerBase implements Sequencer {
 
   tryNext(n = 1): number {
     this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     return this.claimOnce(n);
   }
 
   async nextAsync(n = 1, timeoutMs = Infinity): Promise<number> {
     this.checkN(n);
-    if (Atomics.load(this.ring.i32, C_HALT) !== 0) return HALTED;
+    if (Atomics.load(this.ring.i32, C_STATE) !== 0) return this.stopped();
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
     for (;;) {
       const hi = this.claimOnce(n);
@@ -625,20 +666,28 @@ export class MultiProducerSequencer extends SequencerBase implements Sequencer {
 export interface RunOptions {
   /** Stop (status 'done') once this sequence has been handled. */
   until?: number;
-  /** Return with status 'timeout' if no event arrives for this long. Default: wait forever (until halt). */
+  /** Return with status 'timeout' if no event arrives for this long. Default: wait forever (until halt or end). */
   idleTimeoutMs?: number;
+  /** With `idleTimeoutMs`: called on each idle timeout, and the loop keeps waiting instead of returning 'timeout'. */
+  onTimeout?: () => void;
   /**
    * Most events handed to one handler call (default slotCount / 4). Moving the cursor after a
    * bounded chunk gives a producer parked on a full ring room early instead of after a whole lap
    * (measured: 16K slots, 2K chunks about 1.5x the throughput of whole-ring batches under load).
    */
   maxBatch?: number;
+  /**
+   * `runAsync` only: how many handler promises may be outstanding (default 1). The cursor still
+   * moves strictly in order: past a batch only once it and every batch before it have settled.
+   */
+  maxInFlight?: number;
   /** Called for every handler error (both policies), before halting or skipping. */
   onError?: (error: RingErrorRecord, cause: unknown) => void;
 }
 
 export interface RunResult {
-  status: 'done' | 'halted' | 'error' | 'timeout';
+  /** 'ended': every event up to the ring's end sequence was handled (cursor = endSequence). */
+  status: 'done' | 'halted' | 'error' | 'timeout' | 'ended';
   /** Events handled (skipped ones excluded). */
   processed: number;
   /** This stage's cursor when the loop returned. */
@@ -652,6 +701,8 @@ export interface RunResult {
  * reported at `first`.
  */
 export type BatchHandler = (bytes: Uint8Array, first: number, last: number) => void;
+/** `runAsync`'s handler: may return a promise; the batch is handled when it settles (a rejection is a handler error). */
+export type AsyncBatchHandler = (bytes: Uint8Array, first: number, last: number) => void | Promise<void>;
 /** Per-event handler: `offset` is the slot's byte offset in `bytes`. */
 export type EventHandler = (bytes: Uint8Array, offset: number, seq: number) => void;
 
@@ -665,6 +716,17 @@ export class SlotError extends Error {
     this.sequence = sequence;
     this.cause = cause;
   }
+}
+
+/** The error record of a handler failure in first..last: SlotError's sequence when inside the batch, else `first`. */
+function errorRecord(stage: string, error: unknown, first: number, last: number): { rec: RingErrorRecord; cause: unknown } {
+  const seq = error instanceof SlotError && error.sequence >= first && error.sequence <= last ? error.sequence : first;
+  const cause = error instanceof SlotError ? error.cause : error;
+  return { rec: { stage, sequence: seq, message: String((cause as Error)?.stack ?? cause) }, cause };
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new RingError('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`);
 }
 
 /** A consumer stage of the pipeline: its barrier (what it reads behind) and its own cursor. */
@@ -690,42 +752,13 @@ export class Stage {
 
   /** Batch loop: waitFor -> handler(bytes, first, last) -> cursor.set(last). */
   run(handler: BatchHandler, options: RunOptions = {}): RunResult {
-    return this.loop(handler, options, false) as RunResult;
-  }
-
-  /** Per-event convenience loop (exact failing sequence, per-event skip). */
-  runEach(handler: EventHandler, options: RunOptions = {}): RunResult {
-    return this.run(this.eachToBatch(handler), options);
-  }
-
-  /** `run` with `Atomics.waitAsync` parking (keeps the event loop alive). */
-  runAsync(handler: BatchHandler, options: RunOptions = {}): Promise<RunResult> {
-    return this.loop(handler, options, true) as Promise<RunResult>;
-  }
-
-  private eachToBatch(handler: EventHandler): BatchHandler {
-    const ring = this.ring;
-    const base = ring.slotsOffset;
-    const mask = ring.mask;
-    const size = ring.slotSize;
-    return (bytes, first, last) => {
-      for (let s = first; s <= last; s++) {
-        try {
-          handler(bytes, base + (s & mask) * size, s);
-        } catch (e) {
-          throw e instanceof SlotError ? e : new SlotError(s, e);
-        }
-      }
-    };
-  }
-
-  private loop(handler: BatchHandler, options: RunOptions, isAsync: boolean): RunResult | Promise<RunResult> {
     const ring = this.ring;
     const bytes = ring.bytes;
     const until = options.until ?? MAX_SEQUENCE;
     const idle = options.idleTimeoutMs ?? Infinity;
+    const onTimeout = options.onTimeout;
     const maxBatch = options.maxBatch ?? Math.max(1, ring.slotCount >>> 2);
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RingError('BAD_ARGUMENT', `maxBatch must be a positive integer, got ${maxBatch}`);
+    checkPositive('maxBatch', maxBatch);
     let next = this.cursor.get() + 1;
     let processed = 0;
     const finish = (status: RunResult['status'], error?: RingErrorRecord): RunResult => {
@@ -735,8 +768,12 @@ export class Stage {
     };
     // Returns a RunResult to stop, or null to continue.
     const handle = (hi: number): RunResult | null => {
-      if (hi === HALTED) return finish('halted');
-      if (hi === TIMEOUT) return finish('timeout');
+      if (hi < 0) {
+        if (hi !== TIMEOUT) return finish(hi === ENDED ? 'ended' : 'halted');
+        if (onTimeout === undefined) return finish('timeout');
+        onTimeout();
+        return null;
+      }
       const capped = hi - next >= maxBatch ? next + maxBatch - 1 : hi;
       const last = capped > until ? until : capped;
       let first = next;
@@ -746,9 +783,8 @@ export class Stage {
           processed += last - first + 1;
           first = last + 1;
         } catch (e) {
-          const seq = e instanceof SlotError && e.sequence >= first && e.sequence <= last ? e.sequence : first;
-          const cause = e instanceof SlotError ? e.cause : e;
-          const rec: RingErrorRecord = { stage: this.name, sequence: seq, message: String((cause as Error)?.stack ?? cause) };
+          const { rec, cause } = errorRecord(this.name, e, first, last);
+          const seq = rec.sequence;
           processed += seq - first;
           options.onError?.(rec, cause);
           ring.recordError(this.index, seq, rec.message);
@@ -768,26 +804,262 @@ export class Stage {
       if (last >= until) return finish('done');
       return null;
     };
-    if (next > until) return isAsync ? Promise.resolve(finish('done')) : finish('done');
-    if (!isAsync) {
-      for (;;) {
-        const r = handle(this.barrier.waitFor(next, idle));
-        if (r) return r;
-      }
+    if (next > until) return finish('done');
+    for (;;) {
+      const r = handle(this.barrier.waitFor(next, idle));
+      if (r) return r;
     }
-    return (async () => {
-      // A busy ring never parks, and awaiting a resolved promise only runs microtasks: let the
-      // event loop (timers, I/O: the reason to use runAsync) in at least every 5 ms.
-      let lastYield = now();
-      for (;;) {
-        const r = handle(await this.barrier.waitForAsync(next, idle));
-        if (r) return r;
-        if (now() - lastYield > 5) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYield = now();
+  }
+
+  /** Per-event convenience loop (exact failing sequence, per-event skip). */
+  runEach(handler: EventHandler, options: RunOptions = {}): RunResult {
+    return this.run(this.eachToBatch(handler), options);
+  }
+
+  /**
+   * `run` with `Atomics.waitAsync` parking (keeps the event loop alive). The handler may return a
+   * promise; up to `maxInFlight` batches are handed out before the oldest settles.
+   */
+  runAsync(handler: AsyncBatchHandler, options: RunOptions = {}): Promise<RunResult> {
+    const maxBatch = options.maxBatch ?? Math.max(1, this.ring.slotCount >>> 2);
+    checkPositive('maxBatch', maxBatch);
+    const maxInFlight = options.maxInFlight ?? 1;
+    checkPositive('maxInFlight', maxInFlight);
+    return new AsyncStageRun(this, this.ring, handler, options, maxBatch, maxInFlight).run();
+  }
+
+  private eachToBatch(handler: EventHandler): BatchHandler {
+    const ring = this.ring;
+    const base = ring.slotsOffset;
+    const mask = ring.mask;
+    const size = ring.slotSize;
+    return (bytes, first, last) => {
+      for (let s = first; s <= last; s++) {
+        try {
+          handler(bytes, base + (s & mask) * size, s);
+        } catch (e) {
+          throw e instanceof SlotError ? e : new SlotError(s, e);
         }
       }
-    })();
+    };
+  }
+}
+
+const PENDING = 0;
+const SETTLED = 1;
+const FAILED = 2;
+
+/** A batch handed to an async handler whose cursor move waits for it (and every batch before it). */
+interface InFlight {
+  first: number;
+  last: number;
+  state: number; // PENDING | SETTLED | FAILED
+  error: unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return value !== undefined && value !== null && typeof (value as PromiseLike<void>).then === 'function';
+}
+
+/**
+ * One `runAsync` call. Batches are handed to the handler in order while fewer than `maxInFlight`
+ * are outstanding; `settle` moves the cursor over the settled prefix of the queue as promises
+ * settle, even while the loop is parked waiting for events (a producer gated on this cursor needs
+ * that room to publish them).
+ */
+class AsyncStageRun {
+  private readonly queue: InFlight[] = [];
+  private committed: number;
+  private processed = 0;
+  /** Set when a handler error halted the stage: no cursor move passes the failed batch. */
+  private failure: RunResult | null = null;
+  private progress: (() => void) | null = null;
+  private readonly bytes: Uint8Array;
+  private readonly settle = (): void => this.settleQueue();
+
+  constructor(
+    private readonly stage: Stage,
+    private readonly ring: RingBuffer,
+    private readonly handler: AsyncBatchHandler,
+    private readonly options: RunOptions,
+    private readonly maxBatch: number,
+    private readonly maxInFlight: number,
+  ) {
+    this.bytes = ring.bytes;
+    this.committed = stage.cursor.get();
+  }
+
+  async run(): Promise<RunResult> {
+    const { barrier } = this.stage;
+    const until = this.options.until ?? MAX_SEQUENCE;
+    const idle = this.options.idleTimeoutMs ?? Infinity;
+    const onTimeout = this.options.onTimeout;
+    let next = this.committed + 1;
+    if (next > until) return this.result('done');
+    // A busy ring never parks, and awaiting a resolved promise only runs microtasks: let the
+    // event loop (timers, I/O: the reason to use runAsync) in at least every 5 ms.
+    let lastYield = now();
+    for (;;) {
+      if (this.queue.length >= this.maxInFlight) {
+        await this.nextProgress();
+        if (this.failure) break;
+        continue;
+      }
+      const hi = await barrier.waitForAsync(next, idle);
+      if (this.failure) break;
+      if (hi < 0) {
+        if (hi === TIMEOUT && onTimeout !== undefined) {
+          onTimeout();
+          continue;
+        }
+        await this.drain();
+        return this.failure ?? this.result(hi === TIMEOUT ? 'timeout' : hi === ENDED ? 'ended' : 'halted');
+      }
+      const capped = hi - next >= this.maxBatch ? next + this.maxBatch - 1 : hi;
+      const last = capped > until ? until : capped;
+      this.dispatch(next, last);
+      next = last + 1;
+      if (last >= until) {
+        await this.drain();
+        return this.failure ?? this.result('done');
+      }
+      if (now() - lastYield > 5) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = now();
+      }
+    }
+    await this.drain();
+    return this.failure!;
+  }
+
+  private result(status: RunResult['status'], error?: RingErrorRecord): RunResult {
+    const r: RunResult = { status, processed: this.processed, cursor: this.committed };
+    if (error) r.error = error;
+    return r;
+  }
+
+  private dispatch(first: number, last: number): void {
+    if (this.queue.length === 0) {
+      // Nothing in flight: a synchronous handler moves the cursor at once, as `run` does.
+      let r: void | Promise<void>;
+      try {
+        r = this.handler(this.bytes, first, last);
+      } catch (e) {
+        this.queue.push({ first, last, state: FAILED, error: e });
+        this.settleQueue();
+        return;
+      }
+      if (!isThenable(r)) {
+        this.commit(first, last);
+        return;
+      }
+      const entry: InFlight = { first, last, state: PENDING, error: undefined };
+      this.queue.push(entry);
+      this.watch(entry, r);
+      return;
+    }
+    const entry: InFlight = { first, last, state: PENDING, error: undefined };
+    this.queue.push(entry);
+    this.invoke(entry);
+    if (entry.state !== PENDING) this.settleQueue();
+  }
+
+  /** Hand entry.first..entry.last to the handler; its state follows the outcome. */
+  private invoke(entry: InFlight): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.handler(this.bytes, entry.first, entry.last);
+    } catch (e) {
+      entry.state = FAILED;
+      entry.error = e;
+      return;
+    }
+    if (isThenable(r)) {
+      entry.state = PENDING;
+      this.watch(entry, r);
+    } else entry.state = SETTLED;
+  }
+
+  private watch(entry: InFlight, promise: PromiseLike<void>): void {
+    promise.then(
+      () => {
+        entry.state = SETTLED;
+        this.settle();
+      },
+      (e: unknown) => {
+        entry.state = FAILED;
+        entry.error = e;
+        this.settle();
+      },
+    );
+  }
+
+  private commit(first: number, last: number): void {
+    this.processed += last - first + 1;
+    this.stage.cursor.set(last);
+    this.committed = last;
+  }
+
+  /** Move the cursor over the settled head of the queue, applying the error policy in order. */
+  private settleQueue(): void {
+    const queue = this.queue;
+    while (queue.length > 0) {
+      const entry = queue[0]!;
+      if (entry.state === PENDING) break;
+      if (this.failure) queue.shift(); // handled, but the cursor stays before the failed batch
+      else if (entry.state === SETTLED) {
+        this.commit(entry.first, entry.last);
+        queue.shift();
+      } else this.fail(entry);
+    }
+    const wake = this.progress;
+    this.progress = null;
+    wake?.();
+  }
+
+  /**
+   * The failed batch at the head of the queue. 'halt': the cursor stops before the failing event,
+   * the ring halts, and the entry is dropped. 'skip': the failing event is skipped and the rest of
+   * its batch handed to the handler again, in the same place in the order (the entry stays).
+   */
+  private fail(entry: InFlight): void {
+    const ring = this.ring;
+    const { rec, cause } = errorRecord(this.stage.name, entry.error, entry.first, entry.last);
+    const seq = rec.sequence;
+    this.processed += seq - entry.first;
+    this.options.onError?.(rec, cause);
+    ring.recordError(this.stage.index, seq, rec.message);
+    if (ring.onError === 'halt') {
+      if (seq - 1 > this.committed) {
+        this.stage.cursor.set(seq - 1);
+        this.committed = seq - 1;
+      }
+      this.failure = this.result('error', rec);
+      this.queue.shift();
+      ring.halt();
+      return;
+    }
+    ring.countSkip();
+    if (seq === entry.last) {
+      this.stage.cursor.set(seq);
+      this.committed = seq;
+      this.queue.shift();
+      return;
+    }
+    entry.first = seq + 1;
+    entry.error = undefined;
+    this.invoke(entry);
+  }
+
+  private nextProgress(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.progress = resolve;
+    });
+  }
+
+  /** Wait for every batch in flight to settle (the cursor then covers what succeeded). */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.nextProgress();
   }
 }
 
@@ -1019,17 +1291,45 @@ export class RingBuffer {
 
   /** Stop the pipeline: set the halt flag and wake every parked waiter (producers and stages). */
   halt(): void {
+    Atomics.or(this.i32, C_STATE, S_HALTED);
+    this.wakeAll();
+  }
+
+  get halted(): boolean {
+    return (Atomics.load(this.i32, C_STATE) & S_HALTED) !== 0;
+  }
+
+  /**
+   * End of stream, called by the producer after its last publish: records the end sequence (single
+   * producer: the publish cursor; multi producer: the claimed cursor, so call it after every
+   * producer has published), then wakes every parked waiter. Stages then get ENDED from their
+   * barrier once they have handled everything up to the end; a later claim throws. Idempotent.
+   */
+  end(): void {
     const i32 = this.i32;
-    Atomics.store(i32, C_HALT, 1);
+    if ((Atomics.load(i32, C_STATE) & S_ENDED) !== 0) return;
+    // The sequence first, then the flag (a release): whoever sees the flag sees the sequence.
+    this.f64[C_END_SEQ_F64] = this.producerType === 'single' ? this.publishSequence.get() : this.claimed();
+    Atomics.or(i32, C_STATE, S_ENDED);
+    this.wakeAll();
+  }
+
+  get ended(): boolean {
+    return (Atomics.load(this.i32, C_STATE) & S_ENDED) !== 0;
+  }
+
+  /** The last sequence of the stream once `end()` was called; Infinity before (no sequence is past the end yet). */
+  endSequence(): number {
+    return (Atomics.load(this.i32, C_STATE) & S_ENDED) !== 0 ? this.f64[C_END_SEQ_F64]! : Infinity;
+  }
+
+  private wakeAll(): void {
+    const i32 = this.i32;
     const lines = FIRST_STAGE_LINE + this.stageSeqs.length;
     for (let l = 1; l < lines; l++) {
       Atomics.add(i32, l * LINE_I32 + W_WAKE, 1);
       Atomics.notify(i32, l * LINE_I32 + W_WAKE);
     }
-  }
-
-  get halted(): boolean {
-    return Atomics.load(this.i32, C_HALT) !== 0;
   }
 
   /** @internal */

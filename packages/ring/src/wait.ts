@@ -46,7 +46,7 @@ export function validateWaitStrategy(w: WaitStrategy): WaitStrategy {
   return w;
 }
 
-export type RingErrorCode = 'BAD_CONFIG' | 'BAD_DESCRIPTOR' | 'UNKNOWN_STAGE' | 'BAD_ARGUMENT' | 'HANDLER_FAILED';
+export type RingErrorCode = 'BAD_CONFIG' | 'BAD_DESCRIPTOR' | 'UNKNOWN_STAGE' | 'BAD_ARGUMENT' | 'HANDLER_FAILED' | 'ENDED';
 
 /** Typed error for every misuse of the ring API (bad config, unknown stage, bad batch size...). */
 export class RingError extends Error {
