@@ -153,7 +153,7 @@ export const Field = {
 export type Field = (typeof Field)[keyof typeof Field];
 
 /** Wire names of the fields (JSON keys). */
-export const FIELD_NAMES: readonly string[] = [
+const FIELD_NAMES: readonly string[] = [
   '',
   'op',
   'side',
@@ -240,25 +240,26 @@ export function createCommand(init?: Partial<Command>): Command {
   return c;
 }
 
-export function copyCommand(from: Command, into: Command): Command {
-  into.seq = from.seq;
-  into.kind = from.kind;
-  into.side = from.side;
-  into.type = from.type;
-  into.tif = from.tif;
-  into.stp = from.stp;
-  into.symbolId = from.symbolId;
-  into.orderId = from.orderId;
-  into.accountId = from.accountId;
-  into.price = from.price;
-  into.qty = from.qty;
-  into.stopPrice = from.stopPrice;
-  into.timestamp = from.timestamp;
-  into.partition = from.partition;
-  into.offset = from.offset;
-  into.reason = from.reason;
-  into.field = from.field;
-  return into;
+/** Sets every field of `c` to createCommand's defaults but `partition` and `offset` (a reused scratch command). */
+export function resetCommand(c: Command, partition: number, offset: number): Command {
+  c.seq = 0;
+  c.kind = CommandKind.New;
+  c.side = Side.Buy;
+  c.type = OrderType.Limit;
+  c.tif = TimeInForce.GTC;
+  c.stp = StpMode.Default;
+  c.symbolId = 0;
+  c.orderId = 0;
+  c.accountId = 0;
+  c.price = 0;
+  c.qty = 0;
+  c.stopPrice = 0;
+  c.timestamp = 0;
+  c.partition = partition;
+  c.offset = offset;
+  c.reason = 0;
+  c.field = 0;
+  return c;
 }
 
 /** Output kinds of an output slot (byte 78). */

@@ -1,6 +1,5 @@
-// The two I/O backends: node:fs (synchronous writev + fdatasync on the calling thread) and the
-// optional napi-rs module @ringmatch/native (pwritev + fdatasync on a libuv worker thread).
-import { fdatasyncSync, writevSync } from 'node:fs';
+// The optional napi-rs module @ringmatch/native (pwritev + fdatasync on a writer thread): its
+// types, loading it once per thread, and which backends are therefore available.
 
 export type BackendName = 'fs' | 'native';
 
@@ -56,47 +55,4 @@ export function nativeLoadFailure(): unknown {
 /** Backends usable here: 'fs' always, 'native' when the module loads. */
 export async function availableBackends(): Promise<BackendName[]> {
   return (await loadNative()) ? ['fs', 'native'] : ['fs'];
-}
-
-/** Error thrown by an injected fdatasync failure (tests). */
-export function injectedSyncError(): NodeJS.ErrnoException {
-  const error = new Error('EIO: fdatasync: injected failure') as NodeJS.ErrnoException;
-  error.code = 'EIO';
-  error.syscall = 'fdatasync';
-  return error;
-}
-
-/** writev every byte of `chunks` at `position` (loops on a short write), then fdatasync. */
-export function fsWriteAndSync(fd: number, position: number, chunks: Uint8Array[], failSync: boolean): number {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  let written = writevSync(fd, chunks, position);
-  if (written < total) {
-    // Short write (rare on regular files): finish the rest chunk by chunk.
-    let skip = written;
-    const rest: Uint8Array[] = [];
-    for (const c of chunks) {
-      if (skip >= c.length) skip -= c.length;
-      else {
-        rest.push(skip > 0 ? c.subarray(skip) : c);
-        skip = 0;
-      }
-    }
-    while (written < total) {
-      const n = writevSync(fd, rest, position + written);
-      if (n <= 0) throw new Error(`writev wrote ${n} bytes`);
-      written += n;
-      let drop = n;
-      while (drop > 0 && rest.length > 0) {
-        if (drop >= rest[0]!.length) drop -= rest.shift()!.length;
-        else {
-          rest[0] = rest[0]!.subarray(drop);
-          drop = 0;
-        }
-      }
-    }
-  }
-  if (failSync) throw injectedSyncError();
-  fdatasyncSync(fd);
-  return written;
 }

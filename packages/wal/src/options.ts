@@ -1,0 +1,61 @@
+// The options of recoverLog and openWal, their defaults and their validation (one place, so the
+// two agree on what a valid segment size or first sequence is).
+import { WalError } from './errors.js';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
+import type { BackendName } from './native-module.js';
+import type { RecoveryResult } from './recover.js';
+
+export type OffsetExtractor = (payload: Uint8Array, sequence: number) => { partition: number; offset: number } | null;
+
+/** What recovery needs: the subset of WalOptions that `recoverLog` reads. */
+export interface RecoverOptions {
+  /** Size of each preallocated segment file in bytes (default 64 MiB). A batch must fit in one. */
+  segmentSize?: number;
+  /** Reads the Kafka (partition, offset) a record carries, null when it carries none. */
+  offsetOf?: OffsetExtractor;
+  /** Sequence of the first record of a new, empty log (default 1). */
+  firstSequence?: number;
+}
+
+export interface WalOptions extends RecoverOptions {
+  /**
+   * 'auto' (default): `RINGMATCH_WAL_BACKEND` (fs|native) if set, else native when
+   * @ringmatch/native loads, else fs. 'native' throws WAL_BACKEND when the module is missing.
+   */
+  backend?: 'auto' | BackendName;
+  /** Snapshots kept after a new one is written (default 2, at least 1). */
+  keepSnapshots?: number;
+  /** Called after every successful write + fdatasync. */
+  onSync?: (info: { durationNs: number; records: number; bytes: number; durableSequence: number }) => void;
+  /** Tests only: the N-th write+sync (1-based) fails with EIO at the fdatasync step. */
+  faults?: { failSyncAt?: number };
+  /**
+   * The result of `recoverLog(dir)` run just before, under the data dir's lock: openWal trusts it
+   * and opens for appending without scanning the log again (`offsetOf` and `firstSequence` are then
+   * not used). Without it openWal recovers the directory itself.
+   */
+  recovery?: RecoveryResult;
+}
+
+const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
+const MIN_SEGMENT_SIZE = SEGMENT_HEADER_SIZE + FRAME_HEADER_SIZE + 1;
+
+export function segmentSizeOption(options: RecoverOptions): number {
+  const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  if (!Number.isSafeInteger(segmentSize) || segmentSize < MIN_SEGMENT_SIZE || segmentSize > 2 ** 32) {
+    throw new WalError('WAL_INVALID', `segmentSize must be an integer in [${MIN_SEGMENT_SIZE}, 2^32], got ${segmentSize}`);
+  }
+  return segmentSize;
+}
+
+export function firstSequenceOption(options: RecoverOptions): number {
+  const firstSequence = options.firstSequence ?? 1;
+  if (!Number.isSafeInteger(firstSequence) || firstSequence < 0) throw new WalError('WAL_INVALID', `firstSequence must be a safe integer >= 0`);
+  return firstSequence;
+}
+
+export function keepSnapshotsOption(options: WalOptions): number {
+  const keepSnapshots = options.keepSnapshots ?? 2;
+  if (!Number.isInteger(keepSnapshots) || keepSnapshots < 1) throw new WalError('WAL_INVALID', 'keepSnapshots must be an integer >= 1');
+  return keepSnapshots;
+}
