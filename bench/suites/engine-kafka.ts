@@ -85,13 +85,13 @@ async function measureEngine(brokers: string[], topic: string, dataDir: string, 
     }
     if (consumed === 0 && v[Stat.published]! >= n) consumed = performance.now();
     if (matched === 0 && v[Stat.matched]! >= n) matched = performance.now();
-    if (v[Stat.flushed]! >= n) {
+    if ((engine.progress()?.outputsDurable ?? -1) >= n) {
       last = performance.now();
       break;
     }
     if (performance.now() > deadline) {
       engine.stop('bench timeout');
-      throw new Error(`engine-kafka: outputs of ${n} orders not acknowledged within ${timeoutMs} ms (matched ${v[Stat.matched]}, flushed ${v[Stat.flushed]})`);
+      throw new Error(`engine-kafka: outputs of ${n} orders not acknowledged within ${timeoutMs} ms (${JSON.stringify(engine.progress())})`);
     }
     await sleep(2);
   }

@@ -167,6 +167,10 @@ export class OutputFile {
   sync(): void {
     fs.fdatasyncSync(this.fd);
   }
+  /** `sync` on the thread pool: the sink goes on writing meanwhile. */
+  syncAsync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+  }
   close(): void {
     this.flush();
     this.sync();

@@ -1,5 +1,6 @@
 // `ringmatch replay` and `ringmatch inspect`: offline views of a data dir, built from the WAL and
-// snapshots alone (the same code path the matcher uses at start-up).
+// snapshots alone. Replay plans its recovery and rebuilds the books with the very functions the
+// engine's start-up uses (recovery-plan.ts, wal-replay.ts), read-only.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MatchingEngine, type BookSink } from '@ringmatch/book';
@@ -12,11 +13,12 @@ import {
   syntheticSymbolTable,
   type SymbolTable,
 } from '@ringmatch/protocol';
-import { describeWal, listSegments, listSnapshots, readLatestSnapshot, readRecords, type WalSummary } from '@ringmatch/wal';
+import { describeWal, listSegments, listSnapshots, readRecords, type WalSummary } from '@ringmatch/wal';
 import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
-import { decodeEngineSnapshot } from './engine-snapshot.js';
+import { planRecovery } from './recovery-plan.js';
+import { replayRecords, restoreBase } from './wal-replay.js';
 import { liveOwner } from './lock.js';
 import { Refusal } from './refusal.js';
 import { describeFault } from './fault.js';
@@ -51,13 +53,13 @@ export interface ReplaySummary {
  */
 export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false): ReplaySummary {
   const { walDir, symbols } = open(dataDir, 'replay');
-  const engine = new MatchingEngine({ symbols });
-  const snapshot = fromStart ? null : readLatestSnapshot(walDir).snapshot;
-  if (snapshot) engine.restore(decodeEngineSnapshot(snapshot.data).books);
   if (fromStart) {
     const first = listSegments(walDir)[0]?.firstSequence;
     if (first !== undefined && first > 1) throw new Refusal(`the WAL of ${dataDir} starts at sequence ${first}: earlier segments were deleted after a snapshot, so the trade log cannot be derived from sequence 1; replay without --from-start`);
   }
+  const plan = planRecovery(walDir, [], { readOnly: true, fromStart });
+  const engine = new MatchingEngine({ symbols });
+  restoreBase(engine, plan.base);
   let trades = 0;
   let reports = 0;
   const sink: BookSink = {
@@ -69,18 +71,14 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
       onTrade?.(encodeTradeJson(trade, symbols));
     },
   };
-  const cmd = createCommand();
   let first: number | null = null;
   let last: number | null = null;
-  let commands = 0;
-  // From 1 without a snapshot: a WAL that starts later cannot be replayed alone (the reader refuses).
-  for (const record of readRecords(walDir, snapshot ? snapshot.sequence + 1 : 1)) {
-    readCommand(record.payload, 0, cmd);
-    engine.process(cmd, sink);
-    first ??= record.sequence;
-    last = record.sequence;
-    commands++;
-  }
+  const commands = replayRecords(engine, walDir, plan.replayFrom, plan.replayTo, sink, {
+    onCommand: (cmd) => {
+      first ??= cmd.seq;
+      last = cmd.seq;
+    },
+  });
   const books = symbols.list().map((def) => {
     const depth = engine.depth(def.id, 1_000_000);
     const bid = engine.bestBid(def.id);
@@ -93,7 +91,7 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
       askLevels: depth.asks.length,
     };
   });
-  return { snapshotSequence: snapshot?.sequence ?? null, firstSequence: first, lastSequence: last, commands, trades, reports, books };
+  return { snapshotSequence: plan.base?.sequence ?? null, firstSequence: first, lastSequence: last, commands, trades, reports, books };
 }
 
 export function runReplay(config: ReplayConfig, out: (line: string) => void): void {

@@ -356,10 +356,12 @@ export class Publisher {
             await this.send(chunk);
           } finally {
             this.inFlight = [];
+            this.settled();
           }
         }
       } finally {
         this.draining = false;
+        this.settled();
       }
     });
   }
@@ -447,6 +449,30 @@ export class Publisher {
         headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
       });
     }
+  }
+
+  private settleWaiters: Array<() => void> = [];
+
+  private settled(): void {
+    const waiters = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Resolves when the next request settles (acknowledged or failed), or after `timeoutMs`: a
+   * caller over its limit of pending outputs waits here instead of polling `pending`.
+   */
+  nextSettled(timeoutMs: number): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.settleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Sends everything queued and waits for the broker's acknowledgement. */

@@ -13,10 +13,11 @@
 //   54   2   i16   partition   -1 = not from Kafka
 //   56   4   u32   accountId
 //   60   2   u16   symbolId
-//   62   1   u8    kind        CommandKind (0 = empty slot, never valid)
+//   62   1   u8    kind        bits 0-6 CommandKind (0 = empty slot, never valid); bit 7 SNAPSHOT
+//                              mark: the matcher snapshots its state right after this command
 //   63   1   u8    flags       bit 0 side | bits 1-2 type | bits 3-4 tif | bits 5-7 stp
 //
-// Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade):
+// Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade, 3 = mark):
 //   off type  report       trade
 //    0  f64   seq          seq
 //    8  f64   timestamp    timestamp
@@ -40,6 +41,8 @@
 //   86  i16   source partition (flag SOURCE, else 0)
 //   88  f64   qty          -
 //   (stopPrice of a report is not carried in the slot; read back as 0)
+//   A mark (kind 3) carries only seq (at 0) and its flags (at 79): every output of sequences <= seq
+//   is before it in the ring (MARK_FLAG_SNAPSHOT: a snapshot at seq waits for those outputs to be durable).
 //   A REJECTED report for undecodable input carries its source position (sourcePartition at 86,
 //   sourceOffset at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
 //   reserved zeros before, so a slot without the flag reads as it always did.
@@ -111,6 +114,40 @@ export const OutputSlot = {
   reportQty: 88,
 } as const;
 
+const KIND_MASK = 0x7f;
+const SNAPSHOT_MARK = 0x80;
+
+/** Marks the command slot at `offset`: the matcher snapshots its state right after processing it. */
+export function markSnapshot(bytes: Uint8Array, offset: number): void {
+  bytes[offset + 62] = bytes[offset + 62]! | SNAPSHOT_MARK;
+}
+
+/** True if the command slot at `offset` carries the snapshot mark. */
+export function hasSnapshotMark(bytes: Uint8Array, offset: number): boolean {
+  return (bytes[offset + 62]! & SNAPSHOT_MARK) !== 0;
+}
+
+/** Mark flag: the matcher took a snapshot at the mark's sequence. */
+export const MARK_FLAG_SNAPSHOT = 1;
+
+/** Writes a mark output slot: every output of sequences <= `seq` precedes it. */
+export function writeMark(bytes: Uint8Array, offset: number, seq: number, flags: number): void {
+  const v = viewOf(bytes);
+  v.setFloat64(offset, seq, true);
+  v.setUint8(offset + 78, OutputKind.Mark);
+  v.setUint8(offset + 79, flags);
+}
+
+/** The sequence of the mark slot at `offset`. */
+export function readMarkSequence(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getFloat64(offset, true);
+}
+
+/** The flags of the mark slot at `offset`. */
+export function readMarkFlags(bytes: Uint8Array, offset: number): number {
+  return bytes[offset + 79]!;
+}
+
 /** Report flag (OutputSlot.reportFlags): sourcePartition/sourceOffset are present. */
 export const REPORT_FLAG_SOURCE = 1;
 
@@ -174,7 +211,7 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   const v = viewOf(bytes);
   into.seq = v.getFloat64(offset, true);
   into.orderId = v.getFloat64(offset + 8, true);
-  const kind = v.getUint8(offset + 62) as CommandKind;
+  const kind = (v.getUint8(offset + 62) & KIND_MASK) as CommandKind;
   into.kind = kind;
   if (kind === CommandKind.Invalid) {
     into.reason = v.getUint16(offset + 16, true);
@@ -261,7 +298,7 @@ export function writeTrade(bytes: Uint8Array, offset: number, t: Trade): void {
   v.setFloat64(offset + 88, 0, true);
 }
 
-/** Output kind of the slot at `offset` (OutputKind.Report / OutputKind.Trade, 0 if empty). */
+/** Output kind of the slot at `offset` (OutputKind.Report / Trade / Mark, 0 if empty). */
 export function readOutputKind(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getUint8(offset + 78);
 }
@@ -316,7 +353,7 @@ export function readTrade(bytes: Uint8Array, offset: number, into: Trade): Trade
 
 /**
  * Reads an output slot into `report` or `trade` depending on its kind; returns the kind
- * (OutputKind.Report or OutputKind.Trade; 0 for an empty slot, nothing filled).
+ * (OutputKind.Report or OutputKind.Trade; a mark or an empty slot fills nothing).
  */
 export function readOutput(bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): number {
   const kind = readOutputKind(bytes, offset);

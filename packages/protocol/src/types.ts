@@ -263,7 +263,8 @@ export function resetCommand(c: Command, partition: number, offset: number): Com
 }
 
 /** Output kinds of an output slot (byte 78). */
-export const OutputKind = { Report: 1, Trade: 2 } as const;
+/** Mark: a position in the output stream, not an output (see slot.ts). */
+export const OutputKind = { Report: 1, Trade: 2, Mark: 3 } as const;
 export type OutputKind = (typeof OutputKind)[keyof typeof OutputKind];
 
 /**

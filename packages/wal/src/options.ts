@@ -15,6 +15,11 @@ export interface RecoverOptions {
   offsetOf?: OffsetExtractor;
   /** Sequence of the first record of a new, empty log (default 1). */
   firstSequence?: number;
+  /**
+   * Report only (recoverLog): the result is what recovery would give, and nothing on disk changes
+   * (a torn tail stays, temp files stay). For offline readers such as a replay.
+   */
+  readOnly?: boolean;
 }
 
 export interface WalOptions extends RecoverOptions {

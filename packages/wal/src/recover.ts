@@ -120,8 +120,11 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
   // 4. From here on the directory changes: temp files of an interrupted write (a segment being
   // created, a snapshot, the spare) go, then a torn tail (a crash artifact) is cut, exactly as far
   // as the scan stopped.
-  mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) if (name.endsWith('.tmp')) unlinkSync(path.join(dir, name));
+  const write = options.readOnly !== true;
+  if (write) {
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) if (name.endsWith('.tmp')) unlinkSync(path.join(dir, name));
+  }
   let truncated: Truncation | null = null;
   let kept = log.scanned.length;
   let records = log.records;
@@ -131,7 +134,7 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
   if (log.stop) {
     const { cut } = log.stop;
     const cutSeg = log.scanned[cut.index];
-    const removedSegments = cutLog(dir, segs, cut, cutSeg?.header.segmentSize ?? segmentSize);
+    const removedSegments = write ? cutLog(dir, segs, cut, cutSeg?.header.segmentSize ?? segmentSize) : [];
     truncated = {
       segment: segs[cut.index]!.file,
       offset: cut.offset,
@@ -144,7 +147,7 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
   }
   // A file longer than its segment size (never written by the WAL): back to its size.
   for (const s of log.scanned.slice(0, kept)) {
-    if (s.fileSize > s.header.segmentSize) {
+    if (write && s.fileSize > s.header.segmentSize) {
       const fd = openSync(s.file.path, 'r+');
       try {
         ftruncateSync(fd, s.header.segmentSize);
@@ -165,8 +168,10 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
     if (snapshot && snapshot.sequence > lastSequence) {
       // The log ends before the snapshot (its tail was cut): every record left is covered by the
       // snapshot, so drop those segments and continue after the snapshot in a new segment.
-      for (const s of segmentFiles(dir)) unlinkSync(s.path);
-      fsyncDir(dir);
+      if (write) {
+        for (const s of segmentFiles(dir)) unlinkSync(s.path);
+        fsyncDir(dir);
+      }
       lastSequence = snapshot.sequence;
       active = null;
       kept = 0;
