@@ -11,9 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { createKafka, ensureTopics, logLevel, withTimeout } from '@ringmatch/kafka';
-import { startBroker, stopBroker } from '@ringmatch/kafka/broker';
 import { unpackOutputs } from '@ringmatch/engine';
-import { canStartBroker, produceTo, readTopic, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
+import { canStartBroker, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const PORT = Number(process.env.RINGMATCH_KAFKA_ENGINE_RESTART_PORT ?? 19292);

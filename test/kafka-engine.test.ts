@@ -10,7 +10,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, parseDeadLetter, partitionForKey } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const available = kafkaAvailability();

@@ -13,7 +13,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { IDEMPOTENT_RETRY, ensureTopics, withTimeout } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, waitFor, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, waitFor, type TestBroker } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const available = kafkaAvailability();

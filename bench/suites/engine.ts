@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine, parseCommandLine, runChannelEngine, type RunConfig } from '@ringmatch/engine';
+import { Engine, parseCommandLine, type RunConfig } from '@ringmatch/engine';
+import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 

@@ -4,7 +4,7 @@
 // messages and measures the raw consume in the same run.
 import type { Kafka } from 'kafkajs';
 import { IDEMPOTENT_RETRY, Publisher, createKafka, ensureTopics, deleteTopics, withTimeout } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/test-kit';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'XRP-USD', 'ADA-USD', 'DOGE-USD', 'DOT-USD', 'LTC-USD'];

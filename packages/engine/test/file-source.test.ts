@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineReader } from '@ringmatch/engine/line-reader';
+// Internal to the engine (not exported): the compiled module, as the CLI these tests run.
+import { LineReader } from '../dist/line-reader.js';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
 import { readLines, runCli, summaryOf, tempDirs } from './helpers.js';
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_SLOT_BYTES, OutputKind, createReport, createTrade, defaultSymbolTable, encodeReportJson, encodeTradeJson, isOutputBatch, readOutput, writeReport, writeTrade } from '@ringmatch/protocol';
 import { COUNT_HEADER, FIRST_HEADER, Publisher, SEQ_HEADER, ensureTopics, partitionForKey } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 import { unpackOutputs } from '@ringmatch/engine';
 import { KafkaOutputPacker, type OutputFormat } from '../src/kafka-packer.js';
 

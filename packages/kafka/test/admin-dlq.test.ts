@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterPublisher, KafkaConfigError, encoderGrowths, ensureTopics, nativeCrcCalls, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
-import type { TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/test-kit';
+import type { TestBroker } from '@ringmatch/test-kit';
 
 describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real broker)', () => {
   let broker: TestBroker;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderSource, Publisher, createKafka, ensureTopics, lastPublishedSequence, logLevel } from '@ringmatch/kafka';
-import { startBroker, stopBroker } from '@ringmatch/kafka/broker';
-import { canStartBroker, produceTo, readTopic, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
+import { canStartBroker, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
 
 // A broker of its own (another port), so restarting it never disturbs the other test files.
 const PORT = Number(process.env.RINGMATCH_KAFKA_RESTART_PORT ?? 19192);

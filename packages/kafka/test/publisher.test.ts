@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNT_HEADER, FIRST_HEADER, IDX_HEADER, KafkaConfigError, OutOfOrderError, Publisher, SEQ_HEADER, ensureTopics, lastPublishedSequence, partitionForKey, readPosition } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
-import type { ReadRecord, TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
+import type { ReadRecord, TestBroker } from '@ringmatch/test-kit';
 
 const child = new URL('./publish-child.mjs', import.meta.url).pathname;
 

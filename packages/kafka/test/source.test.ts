@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderSource, ensureTopics } from '@ringmatch/kafka';
 import type { SourceBatch, StartOffsets } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, produceTo, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
-import type { TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, produceTo, uniqueTopic, waitFor } from '@ringmatch/test-kit';
+import type { TestBroker } from '@ringmatch/test-kit';
 
 /** Per partition, the offsets delivered, in delivery order. */
 function collector() {

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runChannelEngine } from '@ringmatch/engine';
-import { readLines, runCli, startCli, tempDir, waitExit } from './helpers.js';
+import { startCli, tempDir, waitExit } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -39,21 +37,6 @@ function metricValue(body: string, name: string): number {
   if (!line) throw new Error(`metric ${name} missing from:\n${body.slice(0, 2000)}`);
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
-
-describe('channel baseline', () => {
-  it('produces exactly the trades of the ring engine for the same input', async () => {
-    const ringDir = tempDir();
-    const channelDir = tempDir();
-    dirs.push(ringDir, channelDir);
-    const r = await runCli(['run', '--data-dir', ringDir, '--orders', '20000', '--progress-ms', '0']);
-    expect(r.code, r.stderr).toBe(0);
-    const channel = await runChannelEngine({ dataDir: channelDir, orders: 20000, seed: 1, symbols: 8, accounts: 1000, backend: 'fs', timeoutMs: 60_000 });
-    const ringTrades = readLines(path.join(ringDir, 'trades.ndjson'));
-    expect(ringTrades.length).toBeGreaterThan(100);
-    expect(channel.trades).toBe(ringTrades.length);
-    expect(readLines(channel.tradesFile)).toEqual(ringTrades);
-  }, 60_000);
-});
 
 describe('metrics endpoint', () => {
   it('serves the engine figures in Prometheus format while running', async () => {

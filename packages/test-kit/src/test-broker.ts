@@ -1,10 +1,9 @@
-// Test and bench helpers: a real broker for every Kafka test, never a mock.
+// A real broker for every Kafka test and bench, never a mock.
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { IDEMPOTENT_RETRY, createKafka, parseBrokers, withTimeout } from './client.js';
-import { topicOffsets } from './admin.js';
+import { createKafka, parseBrokers } from '@ringmatch/kafka';
 import { brokerPid, brokerUnavailableReason, startBroker, stopBroker } from './broker.js';
 
 /** Port of the broker the helpers start themselves (not 9092, so it never meets CI's broker). */
@@ -138,85 +137,4 @@ export function ensureBroker(): Promise<TestBroker> {
       });
     },
   }));
-}
-
-let topicCounter = 0;
-/** A topic name unique to this process and call. */
-export function uniqueTopic(prefix = 't'): string {
-  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++topicCounter}`;
-}
-
-/** Waits (bounded, polling every `everyMs`) until `predicate` is true. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export interface ReadRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: import('kafkajs').IHeaders;
-  timestamp: number;
-}
-
-/**
- * Everything in `topic` right now (up to each partition's high watermark at the call), in offset
- * order per partition; a throw-away consumer group. Bounded by `timeoutMs`.
- */
-export async function readTopic(kafka: Kafka, topic: string, options: { timeoutMs?: number } = {}): Promise<ReadRecord[]> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const marks = await topicOffsets(kafka, topic, { timeoutMs });
-  const remaining = new Map([...marks].filter(([, m]) => m.high > m.low).map(([p, m]) => [p, m.high]));
-  const out: ReadRecord[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: uniqueTopic('read'), maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  try {
-    await withTimeout(consumer.connect(), timeoutMs, 'readTopic connect');
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const high = remaining.get(batch.partition);
-        if (high === undefined) return;
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= high) break;
-          out.push({ topic, partition: batch.partition, offset, key: m.key, value: m.value, headers: m.headers ?? {}, timestamp: Number(m.timestamp) });
-        }
-        if (Number(batch.lastOffset()) >= high - 1) remaining.delete(batch.partition);
-        if (remaining.size === 0) done();
-      },
-    });
-    await withTimeout(finished, timeoutMs, `readTopic(${topic})`);
-  } finally {
-    await withTimeout(consumer.disconnect(), 10_000, 'readTopic disconnect').catch(() => undefined);
-  }
-  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-}
-
-/** Produces `values` to one partition of `topic` (acks=all) in chunks; returns nothing. */
-export async function produceTo(kafka: Kafka, topic: string, partition: number, values: Array<string | Buffer>, options: { timeoutMs?: number; chunk?: number } = {}): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  await withTimeout(producer.connect(), timeoutMs, 'produceTo connect');
-  try {
-    const chunk = options.chunk ?? 1000;
-    for (let i = 0; i < values.length; i += chunk) {
-      await withTimeout(
-        producer.send({ topic, acks: -1, messages: values.slice(i, i + chunk).map((value) => ({ value, partition })) }),
-        timeoutMs,
-        'produceTo send',
-      );
-    }
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
 }

@@ -5,9 +5,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, decodeMessageLenient, defaultSymbolTable, readCommand, syntheticSymbolTable, writeCommand, type Command } from '@ringmatch/protocol';
 import { OrderSource, createKafka } from '@ringmatch/kafka';
 import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
-import { OutputStaging } from '../staging.js';
+import { OutputStaging, nowMs, slotSourcePosition } from '@ringmatch/engine';
 import { openWal } from '@ringmatch/wal';
-import { nowMs, slotSourcePosition } from '../shared.js';
 
 export type ChannelRole =
   | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; pregenerate: boolean; seed: number; symbols: number; accounts: number; batch: number; window: number }

@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export interface CrashCheckOptions {
+  /** Path of the engine's compiled CLI (packages/engine/dist/cli.js), passed in so the kit does not reach into the engine. */
+  cli: string;
   runs: number;
   /** Orders per run (embedded generator). */
   orders: number;
@@ -61,10 +60,10 @@ interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: 
  * Runs the engine; if `killAt` is given, SIGKILLs it `killAt.delayMs` after the trigger: spawn
  * ('start') or the first progress line showing matched orders ('flowing').
  */
-function runEngine(args: string[], timeoutMs: number, killAt?: { trigger: 'start' | 'flowing'; delayMs: number } | { crashAt: string }): Promise<Outcome> {
+function runEngine(cli: string, args: string[], timeoutMs: number, killAt?: { trigger: 'start' | 'flowing'; delayMs: number } | { crashAt: string }): Promise<Outcome> {
   return new Promise((resolve) => {
     const env = killAt && 'crashAt' in killAt ? { ...process.env, RINGMATCH_TEST_CRASH_AT: killAt.crashAt } : process.env;
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     let matched = 0;
@@ -98,7 +97,7 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
   const result: CrashCheckResult = { runs: 0, kills: 0, killsMidStream: 0, killsAtSnapshotWrite: 0, killsAtOutputSync: 0, failures: [] };
   try {
     const referenceDir = path.join(root, 'reference');
-    const reference = await runEngine([...common, '--data-dir', referenceDir], timeout);
+    const reference = await runEngine(options.cli, [...common, '--data-dir', referenceDir], timeout);
     if (reference.code !== 0) throw new Error(`reference run failed (${reference.code ?? reference.signal}): ${reference.stderr.slice(-2000)}`);
     const expected = tradeBodies(referenceDir);
     if (expected.length === 0) throw new Error('reference run produced no trades');
@@ -113,7 +112,7 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
         const exact = k === 0 && run % 4 === 1 ? `snapshot-write:${1 + Math.floor(random() * 3)}` : k === 0 && run % 4 === 3 ? `output-sync:${1 + Math.floor(random() * 3)}` : null;
         const trigger = run % 5 === 4 && k === 0 ? 'start' : 'flowing';
         const delayMs = Math.floor(random() * (trigger === 'start' ? 400 : (1000 * options.orders) / options.rate));
-        const outcome = await runEngine([...common, '--data-dir', dataDir], timeout, exact ? { crashAt: exact } : { trigger, delayMs });
+        const outcome = await runEngine(options.cli, [...common, '--data-dir', dataDir], timeout, exact ? { crashAt: exact } : { trigger, delayMs });
         result.kills++;
         if (outcome.signal === 'SIGKILL' && outcome.matchedAtKill > 0) result.killsMidStream++;
         if (outcome.signal === 'SIGKILL' && exact?.startsWith('snapshot-write')) result.killsAtSnapshotWrite++;
@@ -123,7 +122,7 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
           result.failures.push(`run ${run}: engine failed before the kill: ${outcome.stderr.slice(-1500)}`);
         }
       }
-      const final = await runEngine([...common, '--data-dir', dataDir], timeout);
+      const final = await runEngine(options.cli, [...common, '--data-dir', dataDir], timeout);
       result.runs++;
       if (final.code !== 0) {
         result.failures.push(`run ${run} (${where.join(', ')}): restart failed (${final.code ?? final.signal}): ${final.stderr.slice(-1500)}`);

@@ -9,8 +9,7 @@ import hdr from 'hdr-histogram-js';
 import { Publisher, createKafka, ensureTopics } from '@ringmatch/kafka';
 import type { ChannelRole, OutputBatch } from './worker.js';
 import type { FormattedOutputs } from './format.js';
-import { PACK_MAX, packOutputs } from '../kafka-format.js';
-import { reportsTopic, tradesTopic } from '../shared.js';
+import { PACK_MAX, packOutputs, reportsTopic, tradesTopic } from '@ringmatch/engine';
 
 /**
  * Kafka source and sink for the channel baseline (bench `engine-kafka:channel`): orders from
