@@ -1,5 +1,9 @@
-import { C_STATE, HALTED, LINE_BYTES, LINE_I32, S_HALTED, Sequence, W_WAKE, waitAsync, waitSync, type WaitSite } from './ring.js';
-import { DEFAULT_WAIT, RingError, validateWaitStrategy, type WaitStrategy } from './wait.js';
+import { C_STATE, LINE_BYTES, LINE_I32, S_HALTED, W_WAKE } from './layout.js';
+import { RingError } from './ring-error.js';
+import { Sequence } from './sequence.js';
+import { HALTED } from './status-codes.js';
+import { waitAsync, waitSync, type WaitSite } from './wait-loop.js';
+import { DEFAULT_WAIT, validateWaitStrategy, type WaitStrategy } from './wait-strategy.js';
 
 // Layout (one SharedArrayBuffer): line 0 control (magic, version, state word at the ring's index,
 // meta offset/length), line 1 + i the sequence named names[i] (the ring's cursor line layout), then

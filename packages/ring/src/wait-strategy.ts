@@ -1,3 +1,5 @@
+import { RingError } from './ring-error.js';
+
 /**
  * Wait strategies are plain, serialisable config objects (they travel inside the SAB header), so a
  * worker that attaches to a ring gets the same strategy as the thread that built it.
@@ -44,16 +46,4 @@ export function validateWaitStrategy(w: WaitStrategy): WaitStrategy {
       (w.kind === 'yielding' && Number.isInteger(w.spins) && w.spins >= 0 && w.parkMs > 0));
   if (!ok) throw new RingError('BAD_CONFIG', `invalid wait strategy ${JSON.stringify(w)}`);
   return w;
-}
-
-export type RingErrorCode = 'BAD_CONFIG' | 'BAD_DESCRIPTOR' | 'UNKNOWN_STAGE' | 'BAD_ARGUMENT' | 'HANDLER_FAILED' | 'ENDED';
-
-/** Typed error for every misuse of the ring API (bad config, unknown stage, bad batch size...). */
-export class RingError extends Error {
-  readonly code: RingErrorCode;
-  constructor(code: RingErrorCode, message: string) {
-    super(message);
-    this.name = 'RingError';
-    this.code = code;
-  }
 }
