@@ -74,6 +74,15 @@ function matchEnum<T>(bytes: Uint8Array, start: number, end: number, entries: Ar
   return undefined;
 }
 
+/** Integer of a known key if scanned as an integer in [min, max]; `dflt` if absent; NaN otherwise. */
+function intAt(kinds: Uint8Array, ints: Float64Array, key: number, dflt: number, min: number, max: number): number {
+  const kind = kinds[key]!;
+  if (kind === 0) return dflt;
+  if (kind !== 2) return NaN;
+  const v = ints[key]!;
+  return v >= min && v <= max ? v : NaN;
+}
+
 /**
  * Decodes one flat JSON command object from bytes into a command without JSON.parse when it is
  * plainly valid (see above). Each scanner owns its scratch (what the scan found per known key, and
@@ -97,6 +106,7 @@ export class JsonCommandScanner {
     const kinds = this.kind;
     const starts = this.start;
     const ends = this.end;
+    const ints = this.int;
     kinds.fill(0);
     let p = skipSpace(bytes, 0);
     if (bytes[p] !== 0x7b) return false; // {
@@ -139,7 +149,7 @@ export class JsonCommandScanner {
         if (key >= 0) {
           if (kinds[key] !== 0) return false;
           kinds[key] = 2;
-          this.int[key] = negative ? -v : v;
+          ints[key] = negative ? -v : v;
         }
       } else {
         return false; // object, array, true, false, null, garbage
@@ -164,13 +174,13 @@ export class JsonCommandScanner {
       symbolId = this.symbolIdOf(bytes, starts[K_SYMBOL]!, ends[K_SYMBOL]!, opts.symbols);
       if (symbolId < 0) return false;
     } else if (kinds[K_SYMBOL] === 2) {
-      symbolId = this.intField(K_SYMBOL, NaN, 1, 0xffff);
+      symbolId = intAt(kinds, ints, K_SYMBOL, NaN, 1, 0xffff);
     } else {
-      symbolId = this.intField(K_SYMBOL_ID, NaN, 1, 0xffff);
+      symbolId = intAt(kinds, ints, K_SYMBOL_ID, NaN, 1, 0xffff);
     }
-    const orderId = this.intField(K_ORDER_ID, NaN, 0, MAX_SAFE);
-    const accountId = this.intField(K_ACCOUNT, NaN, 0, 0xffffffff);
-    const timestamp = this.intField(K_TS, 0, -MAX_SAFE, MAX_SAFE);
+    const orderId = intAt(kinds, ints, K_ORDER_ID, NaN, 0, MAX_SAFE);
+    const accountId = intAt(kinds, ints, K_ACCOUNT, NaN, 0, 0xffffffff);
+    const timestamp = intAt(kinds, ints, K_TS, 0, -MAX_SAFE, MAX_SAFE);
     if (Number.isNaN(symbolId) || Number.isNaN(orderId) || Number.isNaN(accountId) || Number.isNaN(timestamp)) return false;
     let side: Side = Side.Buy;
     let type: OrderType = OrderType.Limit;
@@ -190,13 +200,13 @@ export class JsonCommandScanner {
       type = ty;
       tif = tf;
       stp = sp;
-      price = this.intField(K_PRICE, type === OrderType.Limit || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
-      qty = this.intField(K_QTY, NaN, -MAX_SAFE, MAX_SAFE);
-      stopPrice = this.intField(K_STOP, type === OrderType.Stop || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
+      price = intAt(kinds, ints, K_PRICE, type === OrderType.Limit || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
+      qty = intAt(kinds, ints, K_QTY, NaN, -MAX_SAFE, MAX_SAFE);
+      stopPrice = intAt(kinds, ints, K_STOP, type === OrderType.Stop || type === OrderType.StopLimit ? NaN : 0, -MAX_SAFE, MAX_SAFE);
       if (Number.isNaN(price) || Number.isNaN(qty) || Number.isNaN(stopPrice)) return false;
     } else if (kind === CommandKind.Amend) {
-      price = this.intField(K_PRICE, 0, -MAX_SAFE, MAX_SAFE);
-      qty = this.intField(K_QTY, 0, -MAX_SAFE, MAX_SAFE);
+      price = intAt(kinds, ints, K_PRICE, 0, -MAX_SAFE, MAX_SAFE);
+      qty = intAt(kinds, ints, K_QTY, 0, -MAX_SAFE, MAX_SAFE);
       if (Number.isNaN(price) || Number.isNaN(qty) || (kinds[K_PRICE] === 0 && kinds[K_QTY] === 0)) return false;
     }
     into.kind = kind;
@@ -217,15 +227,6 @@ export class JsonCommandScanner {
     into.qty = qty;
     into.stopPrice = stopPrice;
     return true;
-  }
-
-  /** Integer of a known key if present as an integer in [min, max]; `dflt` if absent; NaN otherwise. */
-  private intField(key: number, dflt: number, min: number, max: number): number {
-    const kind = this.kind[key]!;
-    if (kind === 0) return dflt;
-    if (kind !== 2) return NaN;
-    const v = this.int[key]!;
-    return v >= min && v <= max ? v : NaN;
   }
 
   private symbolIdOf(bytes: Uint8Array, start: number, end: number, symbols: SymbolTable): number {

@@ -2,7 +2,7 @@
 import { crc32c } from '@node-rs/crc32';
 
 /** Segment header: 64 bytes at offset 0 of every segment file. */
-export const SEGMENT_MAGIC = 'RMWALSEG';
+const SEGMENT_MAGIC = 'RMWALSEG';
 export const SEGMENT_VERSION = 1;
 export const SEGMENT_HEADER_SIZE = 64;
 /** Frame header: 32 bytes before each frame's payload. */
@@ -12,7 +12,7 @@ export const FRAME_HEADER_SIZE = 32;
 export const SNAPSHOT_MAGIC = 'RMSNAP01';
 export const SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_HEADER_SIZE = 48;
-export const SNAPSHOT_OFFSET_ENTRY = 16;
+const SNAPSHOT_OFFSET_ENTRY = 16;
 
 export const SEGMENT_PREFIX = 'seg-';
 export const SEGMENT_SUFFIX = '.wal';
@@ -23,7 +23,7 @@ export const SPARE_SEGMENT_NAME = 'spare-segment.tmp';
 
 const TWO32 = 2 ** 32;
 
-export function pad20(n: number): string {
+function pad20(n: number): string {
   return String(n).padStart(20, '0');
 }
 export function segmentName(firstSequence: number): string {
@@ -41,11 +41,11 @@ export function parseSeqName(name: string, prefix: string, suffix: string): numb
   return Number.isSafeInteger(n) ? n : null;
 }
 
-export function writeU64(view: DataView, at: number, value: number): void {
+function writeU64(view: DataView, at: number, value: number): void {
   view.setUint32(at, value % TWO32, true);
   view.setUint32(at + 4, Math.floor(value / TWO32), true);
 }
-export function readU64(view: DataView, at: number): number {
+function readU64(view: DataView, at: number): number {
   return view.getUint32(at, true) + view.getUint32(at + 4, true) * TWO32;
 }
 
@@ -127,7 +127,7 @@ export interface FrameInfo {
   padding: number;
 }
 
-export const PAGE_SIZE = 4096;
+const PAGE_SIZE = 4096;
 /** Padding after a frame of `frameBytes` at `position`: frames of a page or more end on a page boundary. */
 export function framePadding(position: number, frameBytes: number): number {
   if (frameBytes < PAGE_SIZE) return 0;
@@ -163,12 +163,6 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number, expecte
     return `sequence ${firstSequence} where ${expectedSequence} was expected`;
   }
   return { firstSequence, recordSize, count, payloadLength, padding };
-}
-
-export interface SnapshotHeader {
-  sequence: number;
-  dataLength: number;
-  offsetCount: number;
 }
 
 /**

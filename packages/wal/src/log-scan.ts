@@ -46,7 +46,7 @@ export interface CutPoint {
 }
 
 /** Where a scan stopped, before it is classified. */
-export interface ScanStop {
+interface ScanStop {
   /** Where the problem is: segment index and byte offset in it. */
   index: number;
   offset: number;
@@ -62,7 +62,7 @@ export interface ScanStop {
   cut: CutPoint;
 }
 
-export interface LogStop {
+interface LogStop {
   kind: 'torn' | 'corrupt';
   /** Where the problem is: segment index (into the file list), file, path and byte offset. */
   index: number;
@@ -90,7 +90,7 @@ FRAME_MAGIC_BYTES.writeUInt32LE(FRAME_MAGIC);
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** First non-zero byte in [from, to), -1 when none. memcmp against zeros: a preallocated 64 MiB tail costs milliseconds. */
-export function firstNonZero(buf: Buffer, from: number, to: number): number {
+function firstNonZero(buf: Buffer, from: number, to: number): number {
   for (let at = from; at < to; at += ZEROS.length) {
     const n = Math.min(ZEROS.length, to - at);
     if (ZEROS.compare(buf, at, at + n, 0, n) !== 0) {
@@ -130,7 +130,7 @@ function frameLimit(buf: Buffer, header: SegmentHeader): number {
  * one at `header.firstSequence`. Stops at the first invalid frame, or after the clean end of the log
  * when non-zero bytes follow it or the file is shorter than its segment size.
  */
-export function scanFrames(
+function scanFrames(
   buf: Buffer,
   header: SegmentHeader,
   file: string,
@@ -176,14 +176,14 @@ export function scanFrames(
   return { end: offset, nextSequence: next, frames, records, warnings, stop };
 }
 
-export interface ScannedSegment extends FramesScan {
+interface ScannedSegment extends FramesScan {
   index: number;
   file: SegmentFile;
   header: SegmentHeader;
   fileSize: number;
 }
 
-export interface LogEnd {
+interface LogEnd {
   /** Sequence after the last record the scan accepted (null: no segment scanned). */
   nextSequence: number | null;
   stop: ScanStop | null;
@@ -251,7 +251,7 @@ function logEnd(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogEnd {
  * Torn tail or corruption: the stop is torn when nothing valid exists after it. `image` is the
  * stop segment's bytes. Reads the later segments (only ever done at the stop point).
  */
-export function classifyStop(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogStop {
+function classifyStop(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogStop {
   const seg = segs[stop.index]!;
   const result = (kind: LogStop['kind'], reason: string): LogStop => ({
     kind,

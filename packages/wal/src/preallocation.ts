@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SEGMENT_HEADER_SIZE, SEGMENT_VERSION, SPARE_SEGMENT_NAME, encodeSegmentHeader, segmentName } from './format.js';
 import { fsyncDir, zeroRange } from './log-cut.js';
 
-export interface OpenSegment {
+interface OpenSegment {
   fd: number;
   file: string;
 }

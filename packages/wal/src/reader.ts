@@ -2,7 +2,7 @@
 // `ringmatch inspect`-style dump helpers. None of these modify the directory.
 import { readFileSync } from 'node:fs';
 import { WalCorruptError, WalError } from './errors.js';
-import { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo } from './files.js';
+import { segmentFiles, snapshotFiles, type SnapshotFileInfo } from './files.js';
 import { decodeSnapshot, type DecodedSnapshot, type SegmentHeader } from './format.js';
 import {
   scanLog,
@@ -13,8 +13,6 @@ import {
   type LogWarning,
   type ScannedFrame,
 } from './log-scan.js';
-
-export { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo, type ScannedFrame };
 
 export interface SegmentInfo {
   file: string;

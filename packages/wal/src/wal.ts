@@ -37,7 +37,7 @@ interface ActiveSegment {
  */
 export async function openWal(dir: string, options: WalOptions = {}): Promise<Wal> {
   const segmentSize = segmentSizeOption(options);
-  firstSequenceOption(options);
+  firstSequenceOption(options); // checked even when a given recovery makes it unused: a bad value is a caller's bug
   const keepSnapshots = keepSnapshotsOption(options);
   const native = await selectNative(options.backend ?? 'auto');
   const recovery = options.recovery ?? recoverLog(dir, options);
