@@ -20,7 +20,8 @@ import {
   type ExecutionReport,
   type SymbolTable,
 } from '@ringmatch/protocol';
-import { MatchingEngine, type BookSink } from './engine.js';
+import { MatchingEngine } from './matching-engine.js';
+import type { BookSink } from './types.js';
 import { IdMap } from './idmap.js';
 
 /** Relative weights of the command mix (need not sum to 1). */

@@ -1,3 +1,6 @@
-export * from './engine.js';
-export * from './generator.js';
-export * from './sinks.js';
+// The public API of @ringmatch/book (the package's only entry point).
+export { type FlowMix, DEFAULT_MIX, SUBSET_MIX, type OrderFlowOptions, OrderFlowGenerator } from './generator.js';
+export { MatchingEngine } from './matching-engine.js';
+export { type BookOutput, CollectingSink, CountingSink, NdjsonSink } from './sinks.js';
+export { SnapshotError } from './snapshot-bytes.js';
+export type { BookSink, DepthLevel, EngineCounters, L2Depth, MatchingEngineOptions, OrderInfo } from './types.js';

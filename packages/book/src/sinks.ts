@@ -1,5 +1,5 @@
 import { createReport, createTrade, encodeReportJson, encodeTradeJson, type ExecutionReport, type SymbolTable, type Trade } from '@ringmatch/protocol';
-import type { BookSink } from './engine.js';
+import type { BookSink } from './types.js';
 
 export type BookOutput = { kind: 'report'; report: ExecutionReport } | { kind: 'trade'; trade: Trade };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IdMap } from '@ringmatch/book/idmap';
+import { IdMap } from '../src/idmap.js';
 
 describe('IdMap (order id -> slot hash table)', () => {
   it('behaves like a Map under random set/delete/get, across growth and wrap-around', () => {

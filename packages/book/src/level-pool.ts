@@ -1,0 +1,111 @@
+// The price level pool: one 32-byte record per price level with resting orders (its price, open
+// quantity and FIFO of order slots) in one ArrayBuffer. Slots work as for orders: a level's slot
+// is its record's first index in the Float64Array view, so `f64[l + FIELD]`, `i32[l * 2 + FIELD]`.
+import { NO_SLOT } from './no-slot.js';
+import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
+
+/** Byte layout of a price level record (`bytes` is the record size). */
+export const LevelLayout = {
+  bytes: 32,
+  fields: {
+    price: { offset: 0, type: 'f64' },
+    /** Sum of the open quantity of the level's orders. */
+    qty: { offset: 8, type: 'f64' },
+    /** Oldest order (first to match), or NO_SLOT. */
+    head: { offset: 16, type: 'i32' },
+    /** Youngest order, or NO_SLOT. */
+    tail: { offset: 20, type: 'i32' },
+    orderCount: { offset: 24, type: 'i32' },
+  },
+} as const satisfies RecordLayout;
+
+// Element indices inside a record: module-local constants, which V8 folds into the accessors.
+const BYTES = LevelLayout.bytes;
+/** Slot distance between consecutive records (f64 elements per record). */
+const SLOT_STRIDE = viewStride(LevelLayout, 'f64');
+const PRICE = viewIndex(LevelLayout, 'price', 'f64');
+const QTY = viewIndex(LevelLayout, 'qty', 'f64');
+const HEAD = viewIndex(LevelLayout, 'head', 'i32');
+const TAIL = viewIndex(LevelLayout, 'tail', 'i32');
+const ORDER_COUNT = viewIndex(LevelLayout, 'orderCount', 'i32');
+const NONE = NO_SLOT;
+
+export class LevelPool {
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  /** Stack of free slots (the next one to hand out on top). */
+  private freeSlots!: Int32Array;
+  private freeCount = 0;
+  /** Records in the buffer. */
+  private capacity = 0;
+
+  constructor(capacity: number) {
+    this.resize(capacity, true);
+  }
+
+  /** Takes a free slot as an empty level at `price`. */
+  alloc(price: number): number {
+    if (this.freeCount === 0) this.resize(this.capacity * 2, false);
+    const l = this.freeSlots[--this.freeCount]!;
+    this.f64[l + PRICE] = price;
+    this.f64[l + QTY] = 0;
+    this.i32[l * 2 + HEAD] = NONE;
+    this.i32[l * 2 + TAIL] = NONE;
+    this.i32[l * 2 + ORDER_COUNT] = 0;
+    return l;
+  }
+
+  /** Frees the slot of a level whose last order left. */
+  free(l: number): void {
+    this.freeSlots[this.freeCount++] = l;
+  }
+
+  /** Frees every slot at once, keeping the capacity (restore). */
+  clear(): void {
+    this.resize(this.capacity, true);
+  }
+
+  private resize(capacity: number, empty: boolean): void {
+    const old = empty ? 0 : this.capacity;
+    const buffer = new ArrayBuffer(capacity * BYTES);
+    if (old > 0) new Uint8Array(buffer).set(new Uint8Array(this.f64.buffer, 0, old * BYTES));
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    const freeSlots = new Int32Array(capacity);
+    let n = empty ? 0 : this.freeCount;
+    if (n > 0) freeSlots.set(this.freeSlots.subarray(0, n));
+    // new records go on the stack highest first, so the lowest one is handed out first
+    for (let r = capacity - 1; r >= old; r--) freeSlots[n++] = r * SLOT_STRIDE;
+    this.freeSlots = freeSlots;
+    this.freeCount = n;
+    this.capacity = capacity;
+  }
+
+  price(l: number): number {
+    return this.f64[l + PRICE]!;
+  }
+  qty(l: number): number {
+    return this.f64[l + QTY]!;
+  }
+  setQty(l: number, v: number): void {
+    this.f64[l + QTY] = v;
+  }
+  head(l: number): number {
+    return this.i32[l * 2 + HEAD]!;
+  }
+  setHead(l: number, v: number): void {
+    this.i32[l * 2 + HEAD] = v;
+  }
+  tail(l: number): number {
+    return this.i32[l * 2 + TAIL]!;
+  }
+  setTail(l: number, v: number): void {
+    this.i32[l * 2 + TAIL] = v;
+  }
+  orderCount(l: number): number {
+    return this.i32[l * 2 + ORDER_COUNT]!;
+  }
+  setOrderCount(l: number, v: number): void {
+    this.i32[l * 2 + ORDER_COUNT] = v;
+  }
+}

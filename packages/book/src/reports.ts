@@ -1,0 +1,95 @@
+// Execution reports: one reused report object filled from a command (rejects, ACCEPTED) or from
+// an order's record (every later state change), then handed to the sink.
+import { ExecStatus, Reason, createReport, type Command, type ExecutionReport } from '@ringmatch/protocol';
+import type { OrderPool } from './order-pool.js';
+import type { BookSink, EngineCounters } from './types.js';
+
+export class Reports {
+  private readonly rep: ExecutionReport = createReport();
+
+  constructor(
+    private readonly orders: OrderPool,
+    private readonly counters: EngineCounters,
+  ) {}
+
+  /** REJECTED, from the command's values (counted in `rejected`). */
+  reject(cmd: Command, reason: number, field: number, sink: BookSink): void {
+    this.counters.rejected++;
+    const r = this.rep;
+    r.seq = cmd.seq;
+    r.timestamp = cmd.timestamp;
+    r.status = ExecStatus.Rejected;
+    r.reason = reason;
+    r.field = field;
+    r.symbolId = cmd.symbolId;
+    r.orderId = cmd.orderId;
+    r.accountId = cmd.accountId;
+    r.side = cmd.side;
+    r.type = cmd.type;
+    r.tif = cmd.tif;
+    r.price = cmd.price;
+    r.stopPrice = cmd.stopPrice;
+    r.qty = cmd.qty;
+    r.cumQty = 0;
+    r.leavesQty = 0;
+    r.lastQty = 0;
+    r.lastPrice = 0;
+    r.tradeId = 0;
+    sink.onReport(r);
+  }
+
+  /**
+   * Undecodable input: the reject says where it came from. Set and cleared here only, so the
+   * reused report costs the other paths nothing.
+   */
+  rejectInvalid(cmd: Command, sink: BookSink): void {
+    this.rep.sourcePartition = cmd.partition;
+    this.rep.sourceOffset = cmd.offset;
+    try {
+      this.reject(cmd, cmd.reason || Reason.Malformed, cmd.field, sink);
+    } finally {
+      this.rep.sourcePartition = -1;
+      this.rep.sourceOffset = -1;
+    }
+  }
+
+  /** ACCEPTED, straight from the command's values (the new order's fields are the same). */
+  accepted(cmd: Command, sink: BookSink): void {
+    const r = this.rep;
+    r.seq = cmd.seq;
+    r.timestamp = cmd.timestamp;
+    r.status = ExecStatus.Accepted;
+    r.reason = 0;
+    r.field = 0;
+    r.symbolId = cmd.symbolId;
+    r.orderId = cmd.orderId;
+    r.accountId = cmd.accountId;
+    r.side = cmd.side;
+    r.type = cmd.type;
+    r.tif = cmd.tif;
+    r.price = cmd.price;
+    r.stopPrice = cmd.stopPrice;
+    r.qty = cmd.qty;
+    r.cumQty = 0;
+    r.leavesQty = cmd.qty;
+    r.lastQty = 0;
+    r.lastPrice = 0;
+    r.tradeId = 0;
+    sink.onReport(r);
+  }
+
+  /** A state change of order `o`, from its record; lastQty/lastPrice/tradeId describe a fill (0 otherwise). */
+  order(cmd: Command, o: number, status: ExecStatus, reason: number, lastQty: number, lastPrice: number, tradeId: number, sink: BookSink): void {
+    const r = this.rep;
+    r.seq = cmd.seq;
+    r.timestamp = cmd.timestamp;
+    r.status = status;
+    r.reason = reason;
+    r.field = 0;
+    this.orders.copyTo(o, r);
+    r.lastQty = lastQty;
+    r.lastPrice = lastPrice;
+    r.tradeId = tradeId;
+    sink.onReport(r);
+  }
+}

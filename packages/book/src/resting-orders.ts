@@ -1,0 +1,75 @@
+// Resting orders: each price level holds its orders in a doubly linked FIFO (time priority) of
+// order slots; the side's ladder indexes the levels. Resting creates a level on demand, and a
+// level that loses its last order leaves the ladder and the pool.
+import { Side } from '@ringmatch/protocol';
+import type { Book } from './book.js';
+import type { LevelPool } from './level-pool.js';
+import { NO_SLOT } from './no-slot.js';
+import type { OrderPool } from './order-pool.js';
+
+const NONE = NO_SLOT;
+
+export class RestingOrders {
+  constructor(
+    private readonly orders: OrderPool,
+    private readonly levels: LevelPool,
+  ) {}
+
+  /** Appends order `o` to the tail of its price level (creating the level if needed). */
+  rest(book: Book, o: number): void {
+    const orders = this.orders;
+    const levels = this.levels;
+    const side = orders.side(o);
+    const price = orders.price(o);
+    const lad = book.ladders[side]!;
+    const key = side === Side.Buy ? price : -price;
+    const i = lad.lowerBound(key);
+    let l: number;
+    if (i < lad.count && lad.keys[i] === key) l = lad.levels[i]!;
+    else {
+      l = levels.alloc(price);
+      lad.insertAt(i, key, l);
+    }
+    const tail = levels.tail(l);
+    orders.setPrev(o, tail);
+    orders.setNext(o, NONE);
+    if (tail === NONE) levels.setHead(l, o);
+    else orders.setNext(tail, o);
+    levels.setTail(l, o);
+    levels.setOrderCount(l, levels.orderCount(l) + 1);
+    levels.setQty(l, levels.qty(l) + orders.leavesQty(o));
+    orders.setLevel(o, l);
+    orders.setResting(o);
+  }
+
+  /** Removes a resting order (with its open quantity) from its level; drops an emptied level. */
+  unlink(book: Book, o: number): void {
+    const l = this.orders.level(o);
+    this.levels.setQty(l, this.levels.qty(l) - this.orders.leavesQty(o));
+    this.unlinkFilled(book, o, l);
+  }
+
+  /** Unlinks `o` from level `l` (level qty already adjusted); drops the level when empty. */
+  unlinkFilled(book: Book, o: number, l: number): void {
+    const orders = this.orders;
+    const levels = this.levels;
+    const prev = orders.prev(o);
+    const next = orders.next(o);
+    if (prev === NONE) levels.setHead(l, next);
+    else orders.setNext(prev, next);
+    if (next === NONE) levels.setTail(l, prev);
+    else orders.setPrev(next, prev);
+    orders.setLevel(o, NONE);
+    const count = levels.orderCount(l) - 1;
+    levels.setOrderCount(l, count);
+    if (count === 0) {
+      const side = orders.side(o);
+      const lad = book.ladders[side]!;
+      const price = levels.price(l);
+      const key = side === Side.Buy ? price : -price;
+      const i = lad.count > 0 && lad.keys[lad.count - 1] === key ? lad.count - 1 : lad.lowerBound(key);
+      lad.removeAt(i);
+      levels.free(l);
+    }
+  }
+}
