@@ -53,8 +53,8 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
     for (let k = 0; k < count; k++) {
       generator.next(cmd);
       cmd.seq = seq++;
-      cmd.partition = 0;
-      cmd.offset = generated++;
+      cmd.sourceStream = 0;
+      cmd.sourcePosition = generated++;
       writeCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
     }
     return bytes;
@@ -116,7 +116,7 @@ async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): P
     async onBatch(batch) {
       if (consumed >= d.messages) return batch.records.length;
       for (const record of batch.records) {
-        for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, { symbols, partition: batch.partition, offset: record.offset })) {
+        for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, { symbols, sourceStream: batch.partition, sourcePosition: record.offset })) {
           pending.push(c);
           if (pending.length >= d.batch) await post();
         }

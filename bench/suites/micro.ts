@@ -65,7 +65,7 @@ export const groups: BenchGroup[] = [
     group: 'micro-decode-json',
     async *run(ctx) {
       const scratch = createCommand();
-      const options = { symbols, partition: 0, offset: 0 };
+      const options = { symbols, sourceStream: 0, sourcePosition: 0 };
       const decoder = new TextDecoder();
       let sink = 0;
       const results = await measure(ctx, {
@@ -107,7 +107,7 @@ export const groups: BenchGroup[] = [
     group: 'micro-command-slot',
     async *run(ctx) {
       const cmd = createCommand();
-      decodeMessageEach(ORDER, 'json', { symbols, partition: 0, offset: 0 }, cmd, () => undefined);
+      decodeMessageEach(ORDER, 'json', { symbols, sourceStream: 0, sourcePosition: 0 }, cmd, () => undefined);
       const into = createCommand();
       const slot = new Uint8Array(COMMAND_SLOT_BYTES);
       let sink = 0;

@@ -188,8 +188,8 @@ export class OrderFlowGenerator {
     into.symbolId = s.id;
     into.timestamp = this.ts;
     this.ts += this.tsStep;
-    into.partition = -1;
-    into.offset = -1;
+    into.sourceStream = -1;
+    into.sourcePosition = -1;
     into.reason = 0;
     into.field = 0;
     into.stopPrice = 0;

@@ -279,7 +279,7 @@ describe('validation', () => {
 
   it('turns Invalid (undecodable) commands into REJECTED reports with the decode reason', () => {
     const { e, run } = setup();
-    const s = run(cmd({ kind: CommandKind.Invalid, reason: Reason.NotInteger, field: Field.Price, orderId: 5, partition: 0, offset: 9 }));
+    const s = run(cmd({ kind: CommandKind.Invalid, reason: Reason.NotInteger, field: Field.Price, orderId: 5, sourceStream: 0, sourcePosition: 9 }));
     expect(s.reports).toEqual([expect.objectContaining({ status: ExecStatus.Rejected, reason: Reason.NotInteger, field: Field.Price, orderId: 5 })]);
     expect(e.counters.invalid).toBe(1);
   });

@@ -66,10 +66,10 @@ export function symbolTableFor(source: SourceConfig): SymbolTable {
 /** The WAL's offset extractor: the Kafka partition/offset (or file line) a command slot carries. */
 export function slotSourcePosition(payload: Uint8Array): { partition: number; offset: number } | null {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const partition = view.getInt16(CommandSlot.partition, true);
+  const partition = view.getInt16(CommandSlot.sourceStream, true);
   if (partition < 0) return null;
-  const lo = view.getUint32(CommandSlot.offsetLo, true);
-  const hi = view.getUint16(CommandSlot.offsetHi, true);
+  const lo = view.getUint32(CommandSlot.sourcePositionLo, true);
+  const hi = view.getUint16(CommandSlot.sourcePositionHi, true);
   if (hi === 0xffff && lo === 0xffffffff) return null;
   return { partition, offset: hi * 4294967296 + lo };
 }

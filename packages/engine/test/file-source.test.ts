@@ -24,7 +24,7 @@ const tradesOf = (d: string): Array<{ takerOrderId: number; makerOrderId: number
 
 /** What the Kafka path makes of the same bytes: the reason and field its reject carries. */
 function asKafkaWould(line: Uint8Array, offset: number): { reason: string; field: string } {
-  const [c, ...rest] = decodeMessageLenient(line, 'json', { symbols: defaultSymbolTable(), partition: 0, offset });
+  const [c, ...rest] = decodeMessageLenient(line, 'json', { symbols: defaultSymbolTable(), sourceStream: 0, sourcePosition: offset });
   expect(rest).toHaveLength(0);
   expect(c).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message });
   return { reason: reasonText(c!.reason), field: fieldName(c!.field) };

@@ -72,7 +72,7 @@ export function decodeBinaryInto(bytes: Uint8Array, emit: Emit, opts: DecodeOpti
   if (count > (opts?.maxBatch ?? MAX_BATCH)) fail(Reason.TooLarge, Field.Batch, 0, `${count} commands`);
   let p = 4;
   for (let i = 0; i < count; i++) {
-    const c = scratch ? resetCommand(scratch, opts?.partition ?? -1, opts?.offset ?? -1) : createCommand({ partition: opts?.partition ?? -1, offset: opts?.offset ?? -1 });
+    const c = scratch ? resetCommand(scratch, opts?.sourceStream ?? -1, opts?.sourcePosition ?? -1) : createCommand({ sourceStream: opts?.sourceStream ?? -1, sourcePosition: opts?.sourcePosition ?? -1 });
     if (p + 24 > bytes.length) fail(Reason.Truncated, Field.Message, i);
     // Recoverable ids first, so a lenient decode can carry them in the Invalid command.
     c.symbolId = v.getUint16(p + 2, true);
@@ -110,7 +110,7 @@ export function decodeBinaryInto(bytes: Uint8Array, emit: Emit, opts: DecodeOpti
       emit(c);
     } catch (e) {
       if (!lenient || !(e instanceof DecodeError) || e.reason === Reason.Truncated) throw e;
-      emit(invalidCommand(e, c.partition, c.offset, c));
+      emit(invalidCommand(e, c.sourceStream, c.sourcePosition, c));
       // The record length is only known when kind/type decoded; stop at an unknown kind.
       const kind = v.getUint8(p);
       if (kind !== CommandKind.New && kind !== CommandKind.Cancel && kind !== CommandKind.Amend) return;

@@ -21,9 +21,9 @@ export class DecodeError extends Error {
 export interface DecodeOptions {
   /** Needed to resolve symbol names in JSON (`"symbol": "BTC-USD"`); ids are always accepted. */
   symbols?: SymbolTable;
-  /** Stamped on every decoded command (default -1 / -1). */
-  partition?: number;
-  offset?: number;
+  /** The message's source position, stamped on every decoded command (default -1 / -1). */
+  sourceStream?: number;
+  sourcePosition?: number;
   /** Largest accepted batch (default 65535). */
   maxBatch?: number;
 }
@@ -39,8 +39,8 @@ export function fail(reason: DecodeReason, field: number, index: number, detail?
 }
 
 /** Builds an `Invalid` command from a decode failure (any thrown value; non-DecodeErrors map to Malformed). */
-export function invalidCommand(error: unknown, partition = -1, offset = -1, recovered?: Partial<Command>): Command {
-  const c = createCommand({ kind: CommandKind.Invalid, partition, offset });
+export function invalidCommand(error: unknown, sourceStream = -1, sourcePosition = -1, recovered?: Partial<Command>): Command {
+  const c = createCommand({ kind: CommandKind.Invalid, sourceStream, sourcePosition });
   if (recovered) {
     c.symbolId = recovered.symbolId ?? 0;
     c.orderId = recovered.orderId ?? 0;

@@ -54,7 +54,7 @@ export function commandFromJson(value: unknown, into: Command, opts?: DecodeOpti
   const orderId = intField(obj, 'orderId', Field.OrderId, undefined, 0, MAX_SAFE, index);
   const accountId = intField(obj, 'account', Field.Account, undefined, 0, 0xffffffff, index);
   const timestamp = intField(obj, 'ts', Field.Timestamp, 0, -MAX_SAFE, MAX_SAFE, index);
-  resetCommand(into, opts?.partition ?? -1, opts?.offset ?? -1);
+  resetCommand(into, opts?.sourceStream ?? -1, opts?.sourcePosition ?? -1);
   into.kind = kind;
   into.symbolId = symbolId;
   into.orderId = orderId;

@@ -214,8 +214,8 @@ export class JsonCommandScanner {
     into.orderId = orderId;
     into.accountId = accountId;
     into.timestamp = timestamp;
-    into.partition = opts?.partition ?? -1;
-    into.offset = opts?.offset ?? -1;
+    into.sourceStream = opts?.sourceStream ?? -1;
+    into.sourcePosition = opts?.sourcePosition ?? -1;
     into.reason = 0;
     into.field = 0;
     into.seq = 0;

@@ -47,7 +47,7 @@ export function decodeMessage(bytes: Uint8Array, format: WireFormat = 'json', op
 
 /**
  * Like decodeMessage but never throws: each command that fails to decode becomes an `Invalid`
- * command (reason, field, recovered ids, partition/offset) in its place; a message that cannot be
+ * command (reason, field, recovered ids, source position) in its place; a message that cannot be
  * split into commands at all becomes a single `Invalid` command. Nothing is dropped.
  */
 export function decodeMessageLenient(bytes: Uint8Array, format: WireFormat = 'json', opts?: DecodeOptions): Command[] {
@@ -64,8 +64,8 @@ export function decodeMessageLenient(bytes: Uint8Array, format: WireFormat = 'js
  * `Invalid` commands are always fresh objects.
  */
 export function decodeMessageEach(bytes: Uint8Array, format: WireFormat, opts: DecodeOptions | undefined, scratch: Command | null, emit: Emit): number {
-  const partition = opts?.partition ?? -1;
-  const offset = opts?.offset ?? -1;
+  const partition = opts?.sourceStream ?? -1;
+  const offset = opts?.sourcePosition ?? -1;
   let count = 0;
   const counted: Emit = (c) => {
     count++;

@@ -180,11 +180,11 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_LAST_PRICE), r.lastPrice);
     o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
     o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
-    if (r.sourceOffset >= 0) {
+    if (r.sourcePosition >= 0) {
       const openKey = TAIL_OPEN + r.reason * 256 + r.field;
       o = put(out, o, this.tailPart.get(openKey) ?? joined(this.tailPart, openKey, [this.reason.get(r.reason), this.field.get(r.field)]));
-      o = writeInteger(out, put(out, o, R_SOURCE_PARTITION), r.sourcePartition);
-      o = put(out, writeInteger(out, put(out, o, R_SOURCE_OFFSET), r.sourceOffset), CLOSE_SOURCE);
+      o = writeInteger(out, put(out, o, R_SOURCE_PARTITION), r.sourceStream);
+      o = put(out, writeInteger(out, put(out, o, R_SOURCE_OFFSET), r.sourcePosition), CLOSE_SOURCE);
     } else {
       const tailKey = r.reason * 256 + r.field;
       o = put(out, o, this.tailPart.get(tailKey) ?? joined(this.tailPart, tailKey, [this.reason.get(r.reason), this.field.get(r.field), CLOSE]));

@@ -22,7 +22,7 @@ export function symbolPart(symbolId: number, symbols?: SymbolTable): string {
 export function encodeReportJson(r: ExecutionReport, symbols?: SymbolTable): string {
   let s = `{"type":"report","seq":${r.seq},"ts":${r.timestamp},${symbolPart(r.symbolId, symbols)},"orderId":${r.orderId},"account":${r.accountId},"status":"${STATUS_TEXT[r.status] ?? r.status}","side":"${SIDE_TEXT[r.side] ?? r.side}","orderType":"${TYPE_TEXT[r.type] ?? r.type}","tif":"${TIF_TEXT[r.tif] ?? r.tif}","price":${r.price},"stopPrice":${r.stopPrice},"qty":${r.qty},"cumQty":${r.cumQty},"leavesQty":${r.leavesQty},"lastQty":${r.lastQty},"lastPrice":${r.lastPrice},"tradeId":${r.tradeId},"reasonCode":${r.reason},"reason":${r.reason ? JSON.stringify(reasonText(r.reason)) : '""'}`;
   if (r.field) s += `,"field":${JSON.stringify(fieldName(r.field))}`;
-  if (r.sourceOffset >= 0) s += `,"source":{"partition":${r.sourcePartition},"offset":${r.sourceOffset}}`;
+  if (r.sourcePosition >= 0) s += `,"source":{"partition":${r.sourceStream},"offset":${r.sourcePosition}}`;
   return `${s}}`;
 }
 
@@ -70,13 +70,13 @@ export function parseOutputJson(line: string): ParsedOutput {
   if (o.type !== 'report') throw new TypeError('not a report or trade');
   const status = STATUS_TEXT.indexOf(o.status as 'filled');
   if (status < 1) throw new TypeError(`unknown status ${String(o.status)}`);
-  let sourcePartition = -1;
-  let sourceOffset = -1;
+  let sourceStream = -1;
+  let sourcePosition = -1;
   if (o.source !== undefined) {
     const src = o.source as Record<string, unknown> | null;
     if (typeof src !== 'object' || src === null || !Number.isSafeInteger(src.partition) || !Number.isSafeInteger(src.offset)) throw new TypeError('output field source is not {"partition":int,"offset":int}');
-    sourcePartition = src.partition as number;
-    sourceOffset = src.offset as number;
+    sourceStream = src.partition as number;
+    sourcePosition = src.offset as number;
   }
   return {
     kind: OutputKind.Report,
@@ -100,8 +100,8 @@ export function parseOutputJson(line: string): ParsedOutput {
       lastQty: n('lastQty'),
       lastPrice: n('lastPrice'),
       tradeId: n('tradeId'),
-      sourcePartition,
-      sourceOffset,
+      sourceStream,
+      sourcePosition,
     }),
   };
 }

@@ -8,9 +8,11 @@
 //   24   8   f64   qty
 //   32   8   f64   stopPrice
 //   40   8   f64   timestamp   client timestamp
-//   48   4   u32   offset low 32 bits  } Kafka offset, 48 bits; all ones = -1 (not from Kafka)
-//   52   2   u16   offset high 16 bits }
-//   54   2   i16   partition   -1 = not from Kafka
+//   48   4   u32   source position, low 32 bits  } 48 bits; all ones = -1 (unknown)
+//   52   2   u16   source position, high 16 bits }
+//   54   2   i16   source stream   -1 = unknown
+//   (the source position is the source's own numbering of its input: Kafka partition and offset,
+//   a file's line number, the generator's index; see Command)
 //   56   4   u32   accountId
 //   60   2   u16   symbolId
 //   62   1   u8    kind        bits 0-6 CommandKind (0 = empty slot, never valid); bit 7 SNAPSHOT
@@ -43,8 +45,8 @@
 //   (stopPrice of a report is not carried in the slot; read back as 0)
 //   A mark (kind 3) carries only seq (at 0) and its flags (at 79): every output of sequences <= seq
 //   is before it in the ring (MARK_FLAG_SNAPSHOT: a snapshot at seq waits for those outputs to be durable).
-//   A REJECTED report for undecodable input carries its source position (sourcePartition at 86,
-//   sourceOffset at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
+//   A REJECTED report for undecodable input carries its source position (sourceStream at 86,
+//   sourcePosition at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
 //   reserved zeros before, so a slot without the flag reads as it always did.
 import {
   CommandKind,
@@ -74,9 +76,9 @@ export const CommandSlot = {
   qty: 24,
   stopPrice: 32,
   timestamp: 40,
-  offsetLo: 48,
-  offsetHi: 52,
-  partition: 54,
+  sourcePositionLo: 48,
+  sourcePositionHi: 52,
+  sourceStream: 54,
   accountId: 56,
   symbolId: 60,
   kind: 62,
@@ -109,8 +111,8 @@ export const OutputSlot = {
   type: 83,
   tif: 84,
   reportFlags: 85,
-  sourcePartition: 86,
-  sourceOffset: 64,
+  sourceStream: 86,
+  sourcePosition: 64,
   reportQty: 88,
 } as const;
 
@@ -148,13 +150,13 @@ export function readMarkFlags(bytes: Uint8Array, offset: number): number {
   return bytes[offset + 79]!;
 }
 
-/** Report flag (OutputSlot.reportFlags): sourcePartition/sourceOffset are present. */
+/** Report flag (OutputSlot.reportFlags): sourceStream/sourcePosition are present. */
 export const REPORT_FLAG_SOURCE = 1;
 
 const TWO32 = 4294967296;
 const OFFSET_NONE_HI = 0xffff;
 const OFFSET_NONE_LO = 0xffffffff;
-/** Largest Kafka offset representable in a slot (2^48 - 2). */
+/** Largest source position representable in a slot (2^48 - 2). */
 export const MAX_SLOT_OFFSET = 2 ** 48 - 2;
 
 // One-entry DataView cache: the same ring buffer is used for every call, so this avoids a
@@ -191,7 +193,7 @@ export function writeCommand(bytes: Uint8Array, offset: number, cmd: Command): v
   v.setFloat64(offset + 24, cmd.qty, true);
   v.setFloat64(offset + 32, cmd.stopPrice, true);
   v.setFloat64(offset + 40, cmd.timestamp, true);
-  const o = cmd.offset;
+  const o = cmd.sourcePosition;
   if (o < 0) {
     v.setUint32(offset + 48, OFFSET_NONE_LO, true);
     v.setUint16(offset + 52, OFFSET_NONE_HI, true);
@@ -199,7 +201,7 @@ export function writeCommand(bytes: Uint8Array, offset: number, cmd: Command): v
     v.setUint32(offset + 48, o >>> 0, true);
     v.setUint16(offset + 52, Math.floor(o / TWO32), true);
   }
-  v.setInt16(offset + 54, cmd.partition, true);
+  v.setInt16(offset + 54, cmd.sourceStream, true);
   v.setUint32(offset + 56, cmd.accountId, true);
   v.setUint16(offset + 60, cmd.symbolId, true);
   v.setUint8(offset + 62, cmd.kind);
@@ -227,8 +229,8 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   into.timestamp = v.getFloat64(offset + 40, true);
   const lo = v.getUint32(offset + 48, true);
   const hi = v.getUint16(offset + 52, true);
-  into.offset = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
-  into.partition = v.getInt16(offset + 54, true);
+  into.sourcePosition = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+  into.sourceStream = v.getInt16(offset + 54, true);
   into.accountId = v.getUint32(offset + 56, true);
   into.symbolId = v.getUint16(offset + 60, true);
   const flags = v.getUint8(offset + 63);
@@ -260,8 +262,8 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setFloat64(offset + 40, r.leavesQty, true);
   v.setFloat64(offset + 48, r.lastQty, true);
   v.setFloat64(offset + 56, r.lastPrice, true);
-  const hasSource = r.sourceOffset >= 0;
-  v.setFloat64(offset + 64, hasSource ? r.sourceOffset : r.tradeId, true);
+  const hasSource = r.sourcePosition >= 0;
+  v.setFloat64(offset + 64, hasSource ? r.sourcePosition : r.tradeId, true);
   v.setUint32(offset + 72, r.accountId, true);
   v.setUint16(offset + 76, r.symbolId, true);
   v.setUint8(offset + 78, OutputKind.Report);
@@ -272,7 +274,7 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setUint8(offset + 83, r.type);
   v.setUint8(offset + 84, r.tif);
   v.setUint8(offset + 85, hasSource ? REPORT_FLAG_SOURCE : 0);
-  v.setInt16(offset + 86, hasSource ? r.sourcePartition : 0, true);
+  v.setInt16(offset + 86, hasSource ? r.sourceStream : 0, true);
   v.setFloat64(offset + 88, r.qty, true);
 }
 
@@ -315,12 +317,12 @@ export function readReport(bytes: Uint8Array, offset: number, into: ExecutionRep
   into.lastPrice = v.getFloat64(offset + 56, true);
   if ((v.getUint8(offset + 85) & REPORT_FLAG_SOURCE) !== 0) {
     into.tradeId = 0;
-    into.sourceOffset = v.getFloat64(offset + 64, true);
-    into.sourcePartition = v.getInt16(offset + 86, true);
+    into.sourcePosition = v.getFloat64(offset + 64, true);
+    into.sourceStream = v.getInt16(offset + 86, true);
   } else {
     into.tradeId = v.getFloat64(offset + 64, true);
-    into.sourceOffset = -1;
-    into.sourcePartition = -1;
+    into.sourcePosition = -1;
+    into.sourceStream = -1;
   }
   into.accountId = v.getUint32(offset + 72, true);
   into.symbolId = v.getUint16(offset + 76, true);

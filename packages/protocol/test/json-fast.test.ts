@@ -32,7 +32,7 @@ const valid = fc
 /** The general path's single command, or the error it reports. */
 function general(text: string): Command | Error {
   try {
-    const out = decodeMessage(enc.encode(text), 'json', { symbols, partition: 3, offset: 9 });
+    const out = decodeMessage(enc.encode(text), 'json', { symbols, sourceStream: 3, sourcePosition: 9 });
     return out.length === 1 ? out[0]! : new Error(`${out.length} commands`);
   } catch (e) {
     return e as Error;
@@ -41,7 +41,7 @@ function general(text: string): Command | Error {
 
 function fast(text: string): Command | null {
   const into = createCommand({ price: 777, reason: 5 }); // stale values must all be overwritten
-  return decodeJsonCommandFast(enc.encode(text), into, { symbols, partition: 3, offset: 9 }) ? into : null;
+  return decodeJsonCommandFast(enc.encode(text), into, { symbols, sourceStream: 3, sourcePosition: 9 }) ? into : null;
 }
 
 /** Rewrites of a JSON object text that keep it valid JSON but vary its shape. */

@@ -34,11 +34,11 @@ const anyReport = fc.record({
 });
 /** No source (-1 / -1, every report but a reject of undecodable input) or a Kafka-sized one. */
 const anySource = fc.oneof(
-  fc.constant({ sourcePartition: -1, sourceOffset: -1 }),
-  fc.record({ sourcePartition: fc.integer({ min: 0, max: 0x7fff }), sourceOffset: fc.oneof(int(1000), fc.integer({ min: 0, max: 2 ** 48 - 2 })) }),
+  fc.constant({ sourceStream: -1, sourcePosition: -1 }),
+  fc.record({ sourceStream: fc.integer({ min: 0, max: 0x7fff }), sourcePosition: fc.oneof(int(1000), fc.integer({ min: 0, max: 2 ** 48 - 2 })) }),
 );
 /** A report as the book makes them: a source only on a reject, which has no tradeId. */
-const bookReport = fc.tuple(anyReport, anySource).map(([r, src]) => (src.sourceOffset >= 0 ? { ...r, ...src, status: 2, tradeId: 0 } : r));
+const bookReport = fc.tuple(anyReport, anySource).map(([r, src]) => (src.sourcePosition >= 0 ? { ...r, ...src, status: 2, tradeId: 0 } : r));
 
 describe('OutputJsonEncoder, reports', () => {
   it('writes exactly the bytes of encodeReportJson / encodeTradeJson, with and without "n" and newline', () => {
@@ -55,7 +55,7 @@ describe('OutputJsonEncoder, reports', () => {
           expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
           const parsed = JSON.parse(Buffer.from(out.subarray(at, end)).toString('utf8'));
           expect(parsed).toMatchObject({ seq: r.seq, orderId: r.orderId });
-          expect(parsed.source).toEqual(r.sourceOffset >= 0 ? { partition: r.sourcePartition, offset: r.sourceOffset } : undefined);
+          expect(parsed.source).toEqual(r.sourcePosition >= 0 ? { partition: r.sourceStream, offset: r.sourcePosition } : undefined);
         }),
         { numRuns: 2000 },
       );

@@ -56,14 +56,14 @@ const commandArb: fc.Arbitrary<Command> = fc
     qty: safeInt,
     stopPrice: safeInt,
     timestamp: nonNeg,
-    partition: fc.integer({ min: -1, max: 0x7fff }),
-    offset: fc.integer({ min: -1, max: 2 ** 48 - 2 }),
+    sourceStream: fc.integer({ min: -1, max: 0x7fff }),
+    sourcePosition: fc.integer({ min: -1, max: 2 ** 48 - 2 }),
   })
   .map((r) => createCommand(r as Partial<Command>));
 
 /** What a wire codec preserves: non-New commands drop order attributes; stop price only for stops. */
 function wireNormal(c: Command): Command {
-  const n = createCommand({ ...c, seq: 0, partition: -1, offset: -1 });
+  const n = createCommand({ ...c, seq: 0, sourceStream: -1, sourcePosition: -1 });
   if (c.kind !== CommandKind.New) {
     n.side = Side.Buy;
     n.type = OrderType.Limit;
@@ -109,12 +109,12 @@ describe('command slot', () => {
     expect(back.kind).toBe(CommandKind.Invalid);
     expect(back.reason).toBe(Reason.NotInteger);
     expect(back.field).toBe(Field.Price);
-    expect([back.partition, back.offset, back.orderId]).toEqual([7, 123456789012, 42]);
+    expect([back.sourceStream, back.sourcePosition, back.orderId]).toEqual([7, 123456789012, 42]);
   });
 
   it('does not write outside its 64 bytes', () => {
     const buf = new Uint8Array(64 * 3).fill(0xaa);
-    writeCommand(buf, 64, createCommand({ orderId: 2 ** 53 - 1, price: -5, offset: 2 ** 48 - 2 }));
+    writeCommand(buf, 64, createCommand({ orderId: 2 ** 53 - 1, price: -5, sourcePosition: 2 ** 48 - 2 }));
     expect(buf.subarray(0, 64).every((b) => b === 0xaa)).toBe(true);
     expect(buf.subarray(128).every((b) => b === 0xaa)).toBe(true);
   });
@@ -168,7 +168,7 @@ describe('output slot', () => {
     const t = createTrade();
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0x7fff }), fc.integer({ min: 0, max: 2 ** 48 - 2 }), nonNeg, (partition, offset, orderId) => {
-        const rep = createReport({ seq: 9, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, orderId, sourcePartition: partition, sourceOffset: offset });
+        const rep = createReport({ seq: 9, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, orderId, sourceStream: partition, sourcePosition: offset });
         writeReport(buf, 0, rep);
         expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
         expect(r).toEqual(rep);
@@ -181,7 +181,7 @@ describe('output slot', () => {
     writeReport(buf, 0, fill);
     expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
     expect(r).toEqual(fill);
-    expect([r.sourcePartition, r.sourceOffset, r.tradeId]).toEqual([-1, -1, 77]);
+    expect([r.sourceStream, r.sourcePosition, r.tradeId]).toEqual([-1, -1, 77]);
   });
 
   it('JSON output encoders have stable field order, reason text and parse back', () => {
@@ -195,7 +195,7 @@ describe('output slot', () => {
     expect(parseOutputJson(encodeReportJson(dec)).kind).toBe(OutputKind.Report);
     expect(JSON.parse(encodeReportJson(dec))).not.toHaveProperty('source');
     // Undecodable input: the reject says where it came from, last, and parses back.
-    const bad = createReport({ seq: 4, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, sourcePartition: 2, sourceOffset: 123456789012 });
+    const bad = createReport({ seq: 4, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, sourceStream: 2, sourcePosition: 123456789012 });
     const badLine = encodeReportJson(bad);
     expect(badLine.endsWith(',"reason":"malformed message","field":"message","source":{"partition":2,"offset":123456789012}}')).toBe(true);
     expect(parseOutputJson(badLine)).toEqual({ kind: OutputKind.Report, report: bad });
@@ -223,10 +223,10 @@ describe('wire codecs', () => {
     );
   });
 
-  it('stamps partition and offset', () => {
+  it('stamps the source position', () => {
     const msg = encodeMessage(createCommand({ kind: CommandKind.Cancel, symbolId: 1, orderId: 5 }), 'json');
-    const [c] = decodeMessage(msg, 'json', { partition: 3, offset: 77 });
-    expect([c!.partition, c!.offset]).toEqual([3, 77]);
+    const [c] = decodeMessage(msg, 'json', { sourceStream: 3, sourcePosition: 77 });
+    expect([c!.sourceStream, c!.sourcePosition]).toEqual([3, 77]);
   });
 
   it('reports field-level errors', () => {
@@ -260,12 +260,12 @@ describe('wire codecs', () => {
     const enc = new TextEncoder();
     const good = { op: 'cancel', symbol: 'ETH-USD', orderId: 1, account: 2 };
     const bad = { op: 'new', symbol: 'ETH-USD', orderId: 7, account: 3, side: 'buy', price: 1.5, qty: 1 };
-    const out = decodeMessageLenient(enc.encode(JSON.stringify([good, bad, good])), 'json', { symbols, partition: 1, offset: 10 });
+    const out = decodeMessageLenient(enc.encode(JSON.stringify([good, bad, good])), 'json', { symbols, sourceStream: 1, sourcePosition: 10 });
     expect(out.map((c) => c.kind)).toEqual([CommandKind.Cancel, CommandKind.Invalid, CommandKind.Cancel]);
-    expect(out[1]).toMatchObject({ reason: Reason.NotInteger, field: Field.Price, orderId: 7, accountId: 3, symbolId: 2, partition: 1, offset: 10 });
-    const garbage = decodeMessageLenient(enc.encode('not json'), 'json', { partition: 0, offset: 5 });
+    expect(out[1]).toMatchObject({ reason: Reason.NotInteger, field: Field.Price, orderId: 7, accountId: 3, symbolId: 2, sourceStream: 1, sourcePosition: 10 });
+    const garbage = decodeMessageLenient(enc.encode('not json'), 'json', { sourceStream: 0, sourcePosition: 5 });
     expect(garbage).toHaveLength(1);
-    expect(garbage[0]).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, offset: 5 });
+    expect(garbage[0]).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, sourcePosition: 5 });
     const bin = encodeMessage([createCommand({ kind: CommandKind.Cancel, symbolId: 1, orderId: 3 })], 'binary');
     expect(decodeMessageLenient(bin.subarray(0, bin.length - 1), 'binary')).toMatchObject([{ kind: CommandKind.Invalid, reason: Reason.Truncated }]);
   });
@@ -281,10 +281,10 @@ describe('wire codecs', () => {
     for (const bytes of badBytes) {
       for (const at of [text.indexOf('BTC') + 1, text.indexOf('"ok"') + 1, text.indexOf('"buy"') + 2]) {
         const bad = new Uint8Array([...good.subarray(0, at), ...bytes, ...good.subarray(at)]);
-        const expected = { kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message, partition: 0, offset: 41 };
-        expect(decodeMessageLenient(bad, 'json', { symbols, partition: 0, offset: 41 })).toMatchObject([expected]);
+        const expected = { kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message, sourceStream: 0, sourcePosition: 41 };
+        expect(decodeMessageLenient(bad, 'json', { symbols, sourceStream: 0, sourcePosition: 41 })).toMatchObject([expected]);
         const each: Command[] = [];
-        decodeMessageEach(bad, 'json', { symbols, partition: 0, offset: 41 }, scratch, (c) => each.push({ ...c }));
+        decodeMessageEach(bad, 'json', { symbols, sourceStream: 0, sourcePosition: 41 }, scratch, (c) => each.push({ ...c }));
         expect(each).toMatchObject([expected]);
         expect(() => decodeMessage(bad, 'json', { symbols })).toThrow(/invalid UTF-8/);
       }

@@ -32,8 +32,8 @@ export class EmbeddedSource implements CommandSource {
       for (let s = lo; s <= hi; s++) {
         generator.next(cmd);
         cmd.seq = s;
-        cmd.partition = SINGLE_PARTITION;
-        cmd.offset = index++;
+        cmd.sourceStream = SINGLE_PARTITION;
+        cmd.sourcePosition = index++;
         writeCommand(out.bytes, out.ring.offsetOf(s), cmd);
       }
       out.publish(lo, hi);
@@ -49,8 +49,8 @@ export class EmbeddedSource implements CommandSource {
     for (let k = 0; k < count; k++) {
       generator.next(cmd);
       cmd.seq = firstSeq + k;
-      cmd.partition = SINGLE_PARTITION;
-      cmd.offset = firstIndex + k;
+      cmd.sourceStream = SINGLE_PARTITION;
+      cmd.sourcePosition = firstIndex + k;
       writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
     }
     // Large chunks when flat out; when paced, the live generator's batch size (no bursts).

@@ -2,7 +2,7 @@
 // decoded (bad messages become Invalid commands and dead letters) and published as far as the ring
 // has room; the rest is re-fetched after the source pauses (backpressure, no unbounded queue).
 import { parentPort } from 'node:worker_threads';
-import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageEach, invalidCommand, reasonText, writeCommand, type Command } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageEach, invalidCommand, reasonText, writeCommand, type Command, type DecodeOptions } from '@ringmatch/protocol';
 import { DeadLetterPublisher, OrderSource, createKafka, ensureTopics, partitionCount, topicOffsets, type DeadLetter, type SourceBatch } from '@ringmatch/kafka';
 import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
@@ -85,7 +85,7 @@ export class KafkaSource implements CommandSource {
     // claimed and copied into the ring in one go (profiled: per-message Command objects, arrays
     // and option objects made GC the poller's largest cost, and the poller is the pipeline's
     // critical path on Kafka).
-    const decodeOptions = { symbols: this.context.symbols, partition: -1, offset: -1 };
+    const decodeOptions: DecodeOptions = { symbols: this.context.symbols, sourceStream: -1, sourcePosition: -1 };
     const scratch = createCommand();
     let staging = new Uint8Array(COMMAND_SLOT_BYTES * 8192);
     let staged = 0;
@@ -118,11 +118,11 @@ export class KafkaSource implements CommandSource {
       const resume = resumeAt.get(batch.partition);
       let nextOffset = -1;
       staged = 0;
-      decodeOptions.partition = batch.partition;
+      decodeOptions.sourceStream = batch.partition;
       for (const record of batch.records) {
         if (taken >= limit) break;
         const before = staged;
-        decodeOptions.offset = record.offset;
+        decodeOptions.sourcePosition = record.offset;
         skipLeft = resume && resume.offset === record.offset ? resume.skip : 0;
         invalidInMessage = 0;
         firstInvalid = null;

@@ -1,7 +1,7 @@
 // File source: each line's raw bytes go to the same decoder as a Kafka message (bad UTF-8 or bad
 // JSON become Invalid commands, rejected in sequence), staged as slots and published in batches.
 // It resumes by line number: the WAL's last line, minus the commands of it already journaled.
-import { COMMAND_SLOT_BYTES, CommandKind, createCommand, decodeMessageEach, writeCommand, type Command } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, CommandKind, createCommand, decodeMessageEach, writeCommand, type Command, type DecodeOptions } from '@ringmatch/protocol';
 import { LineReader } from '../line-reader.js';
 import { Stat } from '../stats.js';
 import type { CommandPublisher } from './command-publisher.js';
@@ -32,7 +32,7 @@ export class NdjsonSource implements CommandSource {
     }
     // As on Kafka: one scratch command and one options object, each command written straight
     // into a staging slot (Invalid commands are fresh objects, written the same way).
-    const decodeOptions = { symbols: this.context.symbols, partition: SINGLE_PARTITION, offset: -1 };
+    const decodeOptions: DecodeOptions = { symbols: this.context.symbols, sourceStream: SINGLE_PARTITION, sourcePosition: -1 };
     const scratch = createCommand();
     let staging = new Uint8Array(COMMAND_SLOT_BYTES * BATCH * 2);
     let staged = 0;
@@ -65,7 +65,7 @@ export class NdjsonSource implements CommandSource {
           }
           out.count(Stat.inputMessages);
           if (isBlank(line)) continue; // blank lines carry no order (but have a line number)
-          decodeOptions.offset = lineNumber;
+          decodeOptions.sourcePosition = lineNumber;
           // The last journaled line may be in the WAL already, fully or partly: skip that part.
           skipLeft = lineNumber === lastOffset ? skipFirst : 0;
           decodeMessageEach(line, 'json', decodeOptions, scratch, stage);

@@ -95,7 +95,7 @@ function replay(): void {
   }
   const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, staging, {
     onCommand: (cmd) => {
-      if (cmd.partition >= 0) lastOffsets.set(cmd.partition, cmd.offset);
+      if (cmd.sourceStream >= 0) lastOffsets.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence) => {
       staging.mark(sequence, 0);
@@ -122,7 +122,7 @@ function live(): void {
       const offset = ring.offsetOf(s);
       readCommand(bytes, offset, cmd);
       if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
-      if (cmd.partition >= 0) lastOffsets.set(cmd.partition, cmd.offset);
+      if (cmd.sourceStream >= 0) lastOffsets.set(cmd.sourceStream, cmd.sourcePosition);
       engine.process(cmd, staging);
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
