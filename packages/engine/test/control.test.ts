@@ -1,23 +1,11 @@
 // The engine's control path, under every wait strategy, with real workers: the drain at the end of
 // the input, snapshots at exact sequences (a mark in the command ring), a handler that fails, and
 // the halt that follows it, and a stop asked for by a signal.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replayDataDir } from '@ringmatch/engine';
-import { readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
+import { replayedTrades as replayed, runCli, startCli, summaryOf, tempDirs, tradeBodies as trades, waitExit, waitForMatched } from './helpers.js';
 
 const dir = tempDirs();
 const STRATEGIES = ['block', 'yield', 'spin'] as const;
-
-function trades(dataDir: string): string[] {
-  return readLines(path.join(dataDir, 'trades.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
-}
-
-function replayed(dataDir: string): string[] {
-  const lines: string[] = [];
-  replayDataDir(dataDir, (line) => lines.push(line), true);
-  return lines;
-}
 
 async function snapshotSequences(dataDir: string): Promise<number[]> {
   const r = await runCli(['inspect', '--data-dir', dataDir, '--what', 'snapshots', '--json']);

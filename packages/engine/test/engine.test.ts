@@ -2,23 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replayDataDir } from '@ringmatch/engine';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
 import { spawn } from 'node:child_process';
-import { CLI, readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
+import { CLI, readLines, replayedTrades, runCli, startCli, summaryOf, tempDirs, tradeBodies, waitExit, waitForMatched } from './helpers.js';
 
 const dir = tempDirs();
-
-/** Trade lines of a data dir without the per-file output index, i.e. as the books emitted them. */
-function tradeBodies(dataDir: string): string[] {
-  return readLines(path.join(dataDir, 'trades.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
-}
-
-function replayedTrades(dataDir: string): string[] {
-  const trades: string[] = [];
-  replayDataDir(dataDir, (line) => trades.push(line), true);
-  return trades;
-}
 
 const RUN = ['run', '--progress-ms', '0', '--ring-size', '4096'];
 /** A run that prints progress lines (waitForMatched reads them). */

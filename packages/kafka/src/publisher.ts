@@ -1,3 +1,6 @@
+// The ordered, idempotent output publisher and its restart rule (read each partition's tail at
+// connect, drop what Kafka already holds). Over 400 lines because batching, packing and the
+// restart rule share one queue and its positions; splitting them would expose that state.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { IDEMPOTENT_RETRY, KafkaConfigError, withTimeout } from './client.js';

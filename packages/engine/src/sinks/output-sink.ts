@@ -27,7 +27,8 @@ export interface OutputSink {
   close(): Promise<void>;
 }
 
-export interface SinkContext {
+/** What the main thread decides about a run's outputs (it travels in the sink worker's workerData). */
+export interface SinkSettings {
   source: SourceConfig;
   outputDir: string;
   writeReports: boolean;
@@ -36,6 +37,9 @@ export interface SinkContext {
   /** Where each output file ended before this run (files only). */
   tradesPosition: OutputPosition;
   reportsPosition: OutputPosition;
+}
+
+export interface SinkContext extends SinkSettings {
   progress: SinkProgress;
   /** Counts outputs written (metrics). */
   onWritten(count: number): void;

@@ -4,24 +4,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer, SequenceSet, type Sequence } from '@ringmatch/ring';
 import { MARK_FLAG_SNAPSHOT, OutputKind, createReport, createTrade, readMarkFlags, readMarkSequence, readOutput } from '@ringmatch/protocol';
-import type { SourceConfig } from '../config.js';
-import type { OutputPosition } from '../output-file.js';
 import { Stat } from '../stats.js';
+import type { SinkSettings } from '../sinks/output-sink.js';
 import { openSink } from '../sinks/sink-registry.js';
 import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
 import { EngineSequence, SINK, type SharedState } from '../shared.js';
 
-export interface SinkData {
+export interface SinkData extends SinkSettings {
   shared: SharedState;
-  source: SourceConfig;
-  outputDir: string;
-  writeReports: boolean;
-  /** Periodic snapshots are on: file outputs are synced in small steps as they grow. */
-  syncInSteps: boolean;
-  /** Where each file ended before this run (from recoverOutputFile). */
-  tradesPosition: OutputPosition;
-  reportsPosition: OutputPosition;
 }
 
 const data = workerData as SinkData;
@@ -47,12 +38,7 @@ runWorker(SINK, async () => {
   let failure: unknown = null;
   const sink = await openSink(
     {
-      source: data.source,
-      outputDir: data.outputDir,
-      writeReports: data.writeReports,
-      syncInSteps: data.syncInSteps,
-      tradesPosition: data.tradesPosition,
-      reportsPosition: data.reportsPosition,
+      ...data,
       progress: { written: advancing(sequences.sequence(EngineSequence.outputsWritten)), durable: advancing(sequences.sequence(EngineSequence.outputsDurable)) },
       onWritten: (count) => (stats[Stat.outputsWritten] = count),
       fail: (error) => {
