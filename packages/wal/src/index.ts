@@ -1,7 +1,7 @@
 export { WalCorruptError, WalError, WalFatalError, type WalErrorCode } from './errors.js';
 export { openWal, Wal, type SnapshotWriteResult } from './wal.js';
 export { recoverLog, type RecoveryResult, type Truncation } from './recover.js';
-export type { OffsetExtractor, RecoverOptions, WalOptions } from './options.js';
+export type { RecoverOptions, WalOptions } from './options.js';
 export { repairWal, type RepairOptions, type RepairResult } from './repair.js';
 export type { LogWarning } from './log-scan.js';
 export { isWalFileName, snapshotFiles, type SnapshotFileInfo } from './files.js';

@@ -5,14 +5,18 @@ import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
 import type { BackendName } from './native-module.js';
 import type { RecoveryResult } from './recover.js';
 
-export type OffsetExtractor = (payload: Uint8Array, sequence: number) => { partition: number; offset: number } | null;
-
 /** What recovery needs: the subset of WalOptions that `recoverLog` reads. */
 export interface RecoverOptions {
   /** Size of each preallocated segment file in bytes (default 64 MiB). A batch must fit in one. */
   segmentSize?: number;
-  /** Reads the Kafka (partition, offset) a record carries, null when it carries none. */
-  offsetOf?: OffsetExtractor;
+  /**
+   * Called by recovery for every record it keeps, in sequence order, each once: the records the
+   * newest snapshot covers included (the log may still hold them), the records of a torn tail
+   * (cut, or in `readOnly` mode to be cut) and of a log that ends before the snapshot (dropped)
+   * never. `payload` is a view into the segment read for the scan: copy what you keep. When
+   * recovery throws, the calls made so far describe no result.
+   */
+  onRecord?: (payload: Uint8Array, sequence: number) => void;
   /** Sequence of the first record of a new, empty log (default 1). */
   firstSequence?: number;
   /**
@@ -36,7 +40,7 @@ export interface WalOptions extends RecoverOptions {
   faults?: { failSyncAt?: number };
   /**
    * The result of `recoverLog(dir)` run just before, under the data dir's lock: openWal trusts it
-   * and opens for appending without scanning the log again (`offsetOf` and `firstSequence` are then
+   * and opens for appending without scanning the log again (`onRecord` and `firstSequence` are then
    * not used). Without it openWal recovers the directory itself.
    */
   recovery?: RecoveryResult;

@@ -1,9 +1,10 @@
 // Recovery of a WAL directory, on its own: synchronous, no write backend, and a result made only of
-// plain data (objects, arrays, Maps, Uint8Arrays) so it can be posted to the worker that appends.
+// plain data (objects, arrays, Uint8Arrays) so it can be posted to the worker that appends.
 import { closeSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { WalCorruptError, WalError } from './errors.js';
 import { segmentFiles, snapshotFiles } from './files.js';
+import { KeptRecords } from './kept-records.js';
 import { cutLog, fsyncDir } from './log-cut.js';
 import { scanLog, type LogWarning } from './log-scan.js';
 import { firstSequenceOption, segmentSizeOption, type RecoverOptions } from './options.js';
@@ -28,12 +29,10 @@ export interface RecoveryResult {
   nextSequence: number;
   /** Sequence of the oldest record still in the log, null when it holds none. */
   firstLogSequence: number | null;
-  /** Newest valid snapshot (its data, sequence and offsets), null when none. */
+  /** Newest valid snapshot (its sequence, data and source state), null when none. */
   snapshot: LoadedSnapshot | null;
   /** Newer snapshot files that were not valid (fallen back from). */
   skippedSnapshots: { file: string; reason: string }[];
-  /** Last Kafka offset per partition: max of the snapshot's offsets and the extractor over every record in the log. */
-  offsets: Map<number, number>;
   /** The torn tail recovery cut (a crash artifact: records never durable), null when there was none. */
   truncated: Truncation | null;
   /** Oddities that affect no record (non-zero bytes in a frame's padding), reported, not fatal. */
@@ -47,15 +46,13 @@ export interface RecoveryResult {
   appendAt: { segment: string; offset: number; segmentSize: number } | null;
 }
 
-function mergeMax(into: Map<number, number>, partition: number, offset: number): void {
-  const prev = into.get(partition);
-  if (prev === undefined || offset > prev) into.set(partition, offset);
+/** A plain Uint8Array over the same bytes (no copy): a Buffer is not structured-cloned as one. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The snapshot's data as a plain Uint8Array (no copy): a Buffer is not structured-cloned as one. */
 function plainSnapshot(snapshot: LoadedSnapshot): LoadedSnapshot {
-  const { data } = snapshot;
-  return { ...snapshot, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return { ...snapshot, data: plain(snapshot.data), sourceState: plain(snapshot.sourceState) };
 }
 
 /**
@@ -85,20 +82,14 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
     }
   }
 
-  // 2. Segments: scan and classify where the log stops (read-only so far).
-  const offsets = new Map<number, number>();
-  if (snapshot) for (const [p, o] of snapshot.offsets) offsets.set(p, o);
-  const offsetOf = options.offsetOf;
+  // 2. Segments: scan and classify where the log stops (read-only so far); the records kept go to
+  // onRecord as the scan meets them (a second pass would read the log twice).
+  const keptRecords = options.onRecord ? new KeptRecords(options.onRecord, snapshot ? snapshot.sequence : null) : null;
   const segs = segmentFiles(dir);
   let firstLogSequence: number | null = null;
   const log = scanLog(segs, (frame) => {
     firstLogSequence ??= frame.firstSequence;
-    if (offsetOf) {
-      for (let r = 0; r < frame.count; r++) {
-        const o = offsetOf(frame.data.subarray(r * frame.recordSize, (r + 1) * frame.recordSize), frame.firstSequence + r);
-        if (o !== null) mergeMax(offsets, o.partition, o.offset);
-      }
-    }
+    keptRecords?.frame(frame);
   });
   // 3. Corruption is never cut here: that would drop acknowledged records. Nothing has changed on disk.
   if (log.stop?.kind === 'corrupt') throw new WalCorruptError(log.stop);
@@ -167,7 +158,8 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
     lastSequence = nextInLog - 1;
     if (snapshot && snapshot.sequence > lastSequence) {
       // The log ends before the snapshot (its tail was cut): every record left is covered by the
-      // snapshot, so drop those segments and continue after the snapshot in a new segment.
+      // snapshot, so drop those segments and continue after the snapshot in a new segment (their
+      // records never reached onRecord: KeptRecords held them back).
       if (write) {
         for (const s of segmentFiles(dir)) unlinkSync(s.path);
         fsyncDir(dir);
@@ -185,7 +177,6 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
     firstLogSequence,
     snapshot,
     skippedSnapshots,
-    offsets,
     truncated,
     warnings: log.warnings,
     segments: kept,

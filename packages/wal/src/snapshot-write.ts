@@ -6,21 +6,19 @@ import { open as openAsync, rename as renameAsync, unlink as unlinkAsync } from 
 import path from 'node:path';
 import { WalError } from './errors.js';
 import { segmentFiles, snapshotFiles } from './files.js';
-import { encodeSnapshot, snapshotName } from './format.js';
+import { MAX_SOURCE_STATE, encodeSnapshot, snapshotName } from './format.js';
 import { fsyncDir } from './log-cut.js';
 import { readSnapshotFile } from './reader.js';
 
 /** Writes `snap-<sequence>.snap` in `dir`: temp file, fsync, rename, fsync directory. Returns its name and size. */
-export async function writeSnapshotFile(dir: string, sequence: number, data: Uint8Array, offsets: Map<number, number>): Promise<{ file: string; bytes: number }> {
-  for (const [p, o] of offsets) {
-    if (!Number.isInteger(p) || p < 0 || p >= 2 ** 32 || !Number.isSafeInteger(o) || o < 0) {
-      throw new WalError('WAL_INVALID', `bad snapshot offset entry partition=${p} offset=${o}`);
-    }
+export async function writeSnapshotFile(dir: string, sequence: number, data: Uint8Array, sourceState: Uint8Array): Promise<{ file: string; bytes: number }> {
+  if (!(sourceState instanceof Uint8Array) || sourceState.length > MAX_SOURCE_STATE) {
+    throw new WalError('WAL_INVALID', `snapshot source state must be a Uint8Array of at most ${MAX_SOURCE_STATE} bytes`);
   }
   const file = snapshotName(sequence);
   const finalPath = path.join(dir, file);
   const tmp = `${finalPath}.tmp`;
-  const chunks = encodeSnapshot(sequence, data, offsets);
+  const chunks = encodeSnapshot(sequence, data, sourceState);
   const handle = await openAsync(tmp, 'w');
   let bytes = 0;
   try {

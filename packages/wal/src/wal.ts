@@ -285,17 +285,18 @@ export class Wal {
 
   /**
    * Writes a snapshot (opaque `data`: e.g. the books' serialized state) covering every record up to
-   * `sequence` (<= durableSequence), with the Kafka offsets it reflects. Atomic: temp file, fsync,
+   * `sequence` (<= durableSequence), with `sourceState`: opaque bytes where the input source resumes
+   * after that sequence (possibly empty), returned as is by recovery. Atomic: temp file, fsync,
    * rename, fsync directory. Then keeps the newest `keepSnapshots` snapshots and deletes the
    * segments whose records are all covered by the oldest snapshot kept (so a corrupt newest
    * snapshot can still fall back to the previous one plus the log).
    */
-  async writeSnapshot(sequence: number, data: Uint8Array, offsets: Map<number, number> = new Map()): Promise<SnapshotWriteResult> {
+  async writeSnapshot(sequence: number, data: Uint8Array, sourceState: Uint8Array = new Uint8Array(0)): Promise<SnapshotWriteResult> {
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new WalError('WAL_INVALID', `snapshot sequence must be a safe integer >= 0, got ${sequence}`);
     if (sequence > this.durableSequence) {
       throw new WalError('WAL_INVALID', `snapshot at ${sequence} is past the durable sequence ${this.durableSequence}`);
     }
-    const { file, bytes } = await writeSnapshotFile(this.dir, sequence, data, offsets);
+    const { file, bytes } = await writeSnapshotFile(this.dir, sequence, data, sourceState);
     const deletedSnapshots = pruneSnapshots(this.dir, this.options.keepSnapshots);
     // Segments are deleted only up to the oldest kept snapshot that verifies.
     const cover = oldestValidSnapshotSequence(this.dir);

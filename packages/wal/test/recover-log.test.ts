@@ -1,20 +1,43 @@
 // recoverLog on its own, and openWal trusting its result: the same recovery as a plain openWal
-// (torn tail included), plain data that survives structuredClone (it is posted to a worker), the
-// same refusals with nothing changed on disk, and a stale result refused instead of overwriting.
+// (torn tail included), the kept records handed to onRecord once each (and not again by the trusted
+// open), plain data that survives structuredClone (it is posted to a worker), the same refusals
+// with nothing changed on disk, and a stale result refused instead of overwriting.
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FRAME_HEADER_SIZE, WalCorruptError, WalError, readFrames, readRecords, recoverLog, type RecoveryResult, type Wal, type WalOptions } from '@ringmatch/wal';
-import { TestRing, backendsUnderTest, recordMatches, walFixture } from './helpers.js';
+import { FRAME_HEADER_SIZE, WalCorruptError, WalError, readFrames, readRecords, recoverLog, type RecoveryResult, type Wal } from '@ringmatch/wal';
+import {
+  TestRing,
+  backendsUnderTest,
+  decodeOffsets,
+  encodeOffsets,
+  expectRecordsDelivered,
+  recordCollector,
+  recordMatches,
+  walFixture,
+} from './helpers.js';
 
 const SEGMENT = 64 * 1024;
 const BATCH = 50; // 3232-byte frames: 20 per 64 KiB segment
-const offsetOf: WalOptions['offsetOf'] = (_p, s) => (s % 7 === 0 ? null : { partition: s % 3, offset: s * 10 });
+/** The snapshot's source state: Kafka-style offsets, in the layout snapshot version 1 used. */
+const SOURCE_STATE = encodeOffsets(new Map([[0, 12000], [9, 5]]));
+/** The source position a record carries in these tests (none for every 7th). */
+const positionOf = (s: number): { partition: number; offset: number } | null => (s % 7 === 0 ? null : { partition: s % 3, offset: s * 10 });
 
-/** The offset `offsetOf` gives the last record of `partition` up to `last`. */
+/** The offset `positionOf` gives the last record of `partition` up to `last`. */
 function lastOffset(partition: number, last: number): number {
   for (let s = last; s > 0; s--) if (s % 7 !== 0 && s % 3 === partition) return s * 10;
   return -1;
+}
+
+/** What a Kafka-style caller computes: the snapshot's offsets, raised by the records recovery kept. */
+function resumeOffsets(recovery: RecoveryResult, sequences: number[]): Map<number, number> {
+  const offsets = decodeOffsets(recovery.snapshot?.sourceState ?? new Uint8Array(0));
+  for (const s of sequences) {
+    const p = positionOf(s);
+    if (p && p.offset > (offsets.get(p.partition) ?? -1)) offsets.set(p.partition, p.offset);
+  }
+  return offsets;
 }
 
 /** Fails unless `value` holds only plain objects, arrays, Maps, Uint8Arrays and primitives. */
@@ -65,12 +88,12 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     await Promise.all(pending);
   }
 
-  /** A closed log of 2000 records in 2 segments, snapshot at 1200 (offsets included), then 500 more. */
+  /** A closed log of 2000 records in 2 segments, snapshot at 1200 (source state included), then 500 more. */
   async function build(d: string): Promise<void> {
-    const wal = await open(d, { offsetOf });
+    const wal = await open(d);
     const ring = new TestRing(256);
     await append(wal, ring, 40);
-    await wal.writeSnapshot(1200, new TextEncoder().encode('books@1200'), new Map([[0, 12000], [9, 5]]));
+    await wal.writeSnapshot(1200, new TextEncoder().encode('books@1200'), SOURCE_STATE);
     await append(wal, ring, 10);
     await wal.close();
   }
@@ -99,16 +122,25 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     await build(trusted);
     const plain = twinsWithTornTail(trusted, 'plain');
 
-    const recovery = recoverLog(trusted, { segmentSize: SEGMENT, offsetOf });
+    const fromRecover = recordCollector();
+    const recovery = recoverLog(trusted, { segmentSize: SEGMENT, onRecord: fromRecover.onRecord });
     expect(recovery).not.toHaveProperty('backend'); // no backend needed to recover
     expect(recovery.truncated).toMatchObject({ sequence: 2451, reason: 'frame CRC mismatch', removedSegments: [] });
-    const a = await open(trusted, { recovery, offsetOf: () => { throw new Error('a trusted recovery does not scan again'); } });
-    const b = await open(plain, { offsetOf });
+    // Every record kept (1001..2450, the ones the snapshot covers included), none of the torn tail.
+    expectRecordsDelivered(fromRecover.calls, 1001, 2450);
+    const notAgain = recordCollector();
+    const a = await open(trusted, { recovery, onRecord: notAgain.onRecord });
+    expect(notAgain.calls).toEqual([]); // a trusted recovery does not scan again
+    const fromOpen = recordCollector();
+    const b = await open(plain, { onRecord: fromOpen.onRecord });
+    expect(fromOpen.calls).toEqual(fromRecover.calls);
     expect(a.recovery).toEqual(b.recovery);
     expect(a.recovery).toEqual({ ...recovery, backend });
     expect(a.recovery.backend).toBe(a.backend);
     expect(a.recovery).toMatchObject({ lastSequence: 2450, nextSequence: 2451, firstLogSequence: 1001, records: 1450, snapshot: { sequence: 1200 } });
-    expect(a.recovery.offsets).toEqual(new Map([[0, lastOffset(0, 2450)], [9, 5], [1, lastOffset(1, 2450)], [2, lastOffset(2, 2450)]]));
+    expect(a.recovery.snapshot!.sourceState).toEqual(SOURCE_STATE);
+    const sequences = fromRecover.calls.map((c) => c.sequence);
+    expect(resumeOffsets(a.recovery, sequences)).toEqual(new Map([[0, lastOffset(0, 2450)], [9, 5], [1, lastOffset(1, 2450)], [2, lastOffset(2, 2450)]]));
     expect(image(trusted)).toEqual(image(plain)); // the same cut, byte for byte
 
     expect([a.activeSegment, a.activeSegmentUsed]).toEqual([b.activeSegment, b.activeSegmentUsed]);
@@ -118,9 +150,48 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     }
     expectLog(trusted, 3950);
     expectLog(plain, 3950);
-    const again = [await open(trusted, { offsetOf }), await open(plain, { offsetOf })];
+    const reopened = [recordCollector(), recordCollector()];
+    const again = [await open(trusted, { onRecord: reopened[0]!.onRecord }), await open(plain, { onRecord: reopened[1]!.onRecord })];
     expect(again[0]!.recovery).toEqual(again[1]!.recovery);
     expect(again[0]!.recovery).toMatchObject({ lastSequence: 3950, truncated: null, records: 2950 });
+    for (const r of reopened) expectRecordsDelivered(r.calls, 1001, 3950);
+  });
+
+  it('readOnly: onRecord gets the records a recovery would keep, not those of the torn tail it would cut; nothing changes', async () => {
+    const d = dir('readonly');
+    await build(d);
+    const last = [...readFrames(d, 1001)].at(-1)!;
+    flip(path.join(d, last.segment), last.offset + FRAME_HEADER_SIZE + 5);
+    const before = image(d);
+    const seen = recordCollector();
+    const recovery = recoverLog(d, { segmentSize: SEGMENT, readOnly: true, onRecord: seen.onRecord });
+    expect(recovery).toMatchObject({ lastSequence: 2450, records: 1450, truncated: { sequence: 2451, removedSegments: [] } });
+    expectRecordsDelivered(seen.calls, 1001, 2450);
+    expect(image(d)).toEqual(before);
+  });
+
+  it('a log that ends before its snapshot: its records are dropped and never reach onRecord', async () => {
+    const d = dir('behind');
+    await build(d); // records 1001..2500, snapshot at 1200
+    const wal = await open(d);
+    await wal.writeSnapshot(2450, new TextEncoder().encode('books@2450'), encodeOffsets(new Map([[0, 24500]])));
+    await wal.close();
+    // Tear the log at 2351: zero the last three frames, then break the one before.
+    const frames = [...readFrames(d, 2301)];
+    expect(frames.map((f) => f.firstSequence)).toEqual([2301, 2351, 2401, 2451]);
+    const bytes = readFileSync(path.join(d, frames[2]!.segment));
+    bytes.fill(0, frames[2]!.offset);
+    writeFileSync(path.join(d, frames[2]!.segment), bytes);
+    flip(path.join(d, frames[1]!.segment), frames[1]!.offset + FRAME_HEADER_SIZE + 5);
+
+    for (const readOnly of [true, false]) {
+      const seen = recordCollector();
+      const recovery = recoverLog(d, { segmentSize: SEGMENT, readOnly, onRecord: seen.onRecord });
+      expect(recovery).toMatchObject({ lastSequence: 2450, nextSequence: 2451, records: 0, segments: 0, firstLogSequence: null, truncated: { sequence: 2351 } });
+      expect(seen.calls).toEqual([]);
+      expect(recovery.snapshot!.sourceState).toEqual(encodeOffsets(new Map([[0, 24500]])));
+    }
+    expect(readdirSync(d).filter((f) => f.endsWith('.wal'))).toEqual([]);
   });
 
   it('an empty directory: recoverLog creates it, the trusted open starts the first segment', async () => {
@@ -137,12 +208,15 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
   it('the result is plain data: structuredClone keeps it whole and the clone opens the WAL', async () => {
     const d = dir('clone');
     await build(d);
-    const recovery = recoverLog(d, { segmentSize: SEGMENT, offsetOf });
+    const payloadTypes = new Set<string>();
+    const recovery = recoverLog(d, { segmentSize: SEGMENT, onRecord: (p) => payloadTypes.add(p.constructor.name) });
+    expect([...payloadTypes]).toEqual(['Uint8Array']); // not a Buffer: a payload posted on keeps its type too
     expectPlainData(recovery);
     const clone: RecoveryResult = structuredClone(recovery);
     expect(clone).toEqual(recovery);
     expect(new TextDecoder().decode(clone.snapshot!.data)).toBe('books@1200');
-    expect(clone.offsets).toBeInstanceOf(Map);
+    expect(Object.getPrototypeOf(clone.snapshot!.sourceState)).toBe(Uint8Array.prototype);
+    expect(clone.snapshot!.sourceState).toEqual(SOURCE_STATE);
     const wal = await open(d, { recovery: clone });
     expect(wal.recovery).toMatchObject({ lastSequence: 2500, nextSequence: 2501, snapshot: { sequence: 1200 } });
     await append(wal, new TestRing(256), 2);
