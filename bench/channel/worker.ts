@@ -5,7 +5,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, decodeMessageLenient, defaultSymbolTable, readCommand, syntheticSymbolTable, writeCommand, type Command } from '@ringmatch/protocol';
 import { OrderSource, createKafka } from '@ringmatch/kafka';
 import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
-import { OutputStaging, nowMs, slotSourcePosition } from '@ringmatch/engine';
+import { OutputStaging, nowMs } from '@ringmatch/engine';
 import { openWal } from '@ringmatch/wal';
 
 export type ChannelRole =
@@ -140,7 +140,7 @@ async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): P
 }
 
 async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promise<void> {
-  const wal = await openWal(d.walDir, { backend: d.backend, offsetOf: slotSourcePosition });
+  const wal = await openWal(d.walDir, { backend: d.backend });
   const queue: (CommandBatch | { done: true; last: number })[] = [];
   let running = false;
   const drain = async (): Promise<void> => {

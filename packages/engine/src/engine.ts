@@ -32,7 +32,8 @@ export interface RecoveryInfo {
   snapshotSequence: number | null;
   replayed: number;
   truncated: unknown;
-  offsets: [number, number][];
+  /** Per source stream, the last position in the WAL (where the source resumes). */
+  positions: [number, number][];
 }
 
 export interface EngineSummary {
@@ -242,7 +243,7 @@ export class Engine {
       snapshotSequence: plan.base?.sequence ?? null,
       replayed,
       truncated: log.truncated,
-      offsets: [...log.offsets],
+      positions: plan.resume.positions,
     };
     const matcherData: MatcherData = {
       shared, source: config.source, walDir, base: plan.base, replayFrom: plan.replayFrom, replayTo: plan.replayTo, latencySampleEvery: 64,

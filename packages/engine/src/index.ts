@@ -4,5 +4,5 @@ export { Stat } from './stats.js';
 export { replayDataDir } from './replay.js';
 // For the channel baseline engine in bench/channel, which reuses the ring engine's pieces.
 export { OutputStaging } from './staging.js';
-export { nowMs, slotSourcePosition, reportsTopic, tradesTopic } from './shared.js';
+export { nowMs, reportsTopic, tradesTopic } from './shared.js';
 export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';

@@ -9,12 +9,13 @@
 import { readRecords, recoverLog, type RecoveryResult } from '@ringmatch/wal';
 import { planReplay, type OutputFileState, type ReplayBase } from './output-rebuild.js';
 import { slotSourcePosition } from './shared.js';
+import { advancePositions, decodeSourcePositions } from './source-positions.js';
 
 export interface SourceResume {
-  /** Last offset (Kafka) or line / generator index (files, embedded) in the WAL, per source partition. */
-  offsets: [number, number][];
-  /** How many commands of that offset's message are in the WAL (a message may hold a batch). */
-  commandsAtLastOffset: [number, number][];
+  /** Per source stream, the last position (Kafka offset, line, generator index) in the WAL. */
+  positions: [number, number][];
+  /** How many commands of that position's message are in the WAL (a message may hold a batch). */
+  commandsAtLastPosition: [number, number][];
 }
 
 export interface RecoveryPlan {
@@ -39,29 +40,35 @@ export interface PlanOptions {
 }
 
 export function planRecovery(walDir: string, outputFiles: OutputFileState[], options: PlanOptions = {}): RecoveryPlan {
-  const log = recoverLog(walDir, { segmentSize: options.segmentSize, offsetOf: slotSourcePosition, readOnly: options.readOnly });
-  const newest = log.snapshot && !options.fromStart ? { sequence: log.snapshot.sequence, data: log.snapshot.data, offsets: [...log.snapshot.offsets] } : null;
+  // The source's positions: the newest snapshot's, raised by every record recovery keeps.
+  let positions = new Map<number, number>();
+  const log = recoverLog(walDir, { segmentSize: options.segmentSize, readOnly: options.readOnly, onRecord: (payload) => advancePositions(positions, payload) });
+  if (log.snapshot) {
+    const recorded = decodeSourcePositions(log.snapshot.sourceState);
+    for (const [stream, position] of positions) if (position > (recorded.get(stream) ?? -1)) recorded.set(stream, position);
+    positions = recorded;
+  }
+  const newest = log.snapshot && !options.fromStart ? { sequence: log.snapshot.sequence, data: log.snapshot.data, positions: [...decodeSourcePositions(log.snapshot.sourceState)] } : null;
   const { base, rebuilding } = planReplay(walDir, newest, log.firstLogSequence, outputFiles);
   const replayFrom = base ? base.sequence + 1 : (log.firstLogSequence ?? log.nextSequence);
   const replayTo = log.lastSequence;
-  const offsets = new Map(log.offsets);
   return {
     log,
     base,
     rebuilding,
     replayFrom,
     replayTo,
-    resume: { offsets: [...offsets], commandsAtLastOffset: [...commandsAtLastOffsets(walDir, replayFrom, replayTo, offsets)] },
+    resume: { positions: [...positions], commandsAtLastPosition: [...commandsAtLastPositions(walDir, replayFrom, replayTo, positions)] },
   };
 }
 
-/** How many WAL records at the end of the log carry each partition's last offset. */
-function commandsAtLastOffsets(walDir: string, from: number, to: number, offsets: Map<number, number>): Map<number, number> {
+/** How many WAL records at the end of the log carry each stream's last position. */
+function commandsAtLastPositions(walDir: string, from: number, to: number, positions: Map<number, number>): Map<number, number> {
   const counts = new Map<number, number>();
   if (to < from) return counts;
   for (const record of readRecords(walDir, Math.max(from, to - 65_535), to)) {
     const position = slotSourcePosition(record.payload);
-    if (position && offsets.get(position.partition) === position.offset) {
+    if (position && positions.get(position.partition) === position.offset) {
       counts.set(position.partition, (counts.get(position.partition) ?? 0) + 1);
     }
   }

@@ -63,7 +63,7 @@ export function symbolTableFor(source: SourceConfig): SymbolTable {
   return source.kind === 'embedded' ? syntheticSymbolTable(source.symbols) : defaultSymbolTable();
 }
 
-/** The WAL's offset extractor: the Kafka partition/offset (or file line) a command slot carries. */
+/** The source position (stream, position) a command slot carries, null when it carries none. */
 export function slotSourcePosition(payload: Uint8Array): { partition: number; offset: number } | null {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const partition = view.getInt16(CommandSlot.sourceStream, true);

@@ -3,7 +3,7 @@
 // file write (only, briefly, for the journaler to copy chunks out when the ring is full).
 //
 // Chunk slot: f64 sequence | u32 bytes in this chunk | u8 flags (1 first, 2 last) | pad to 16 | bytes.
-// The chunks of one snapshot carry: u32 offset count, count x (f64 partition, f64 offset), the data.
+// The chunks of one snapshot carry: u32 source state length, the source state, the data.
 import { HALTED, type RingBuffer, type Sequencer } from '@ringmatch/ring';
 
 export const SNAPSHOT_CHUNK_SLOT_BYTES = 64 * 1024;
@@ -17,7 +17,8 @@ const CLAIM_WAIT_MS = 60_000;
 
 export interface HandedSnapshot {
   sequence: number;
-  offsets: [number, number][];
+  /** The source's positions at `sequence` (opaque here; source-positions.ts). */
+  sourceState: Uint8Array;
   data: Uint8Array;
 }
 
@@ -30,15 +31,10 @@ export class SnapshotSender {
 
   /** Publishes one snapshot. False when the ring was halted (the engine is failing). */
   send(snapshot: HandedSnapshot): boolean {
-    const head = new Uint8Array(4 + snapshot.offsets.length * 16);
-    const view = new DataView(head.buffer);
-    view.setUint32(0, snapshot.offsets.length, true);
-    snapshot.offsets.forEach(([partition, offset], i) => {
-      view.setFloat64(4 + i * 16, partition, true);
-      view.setFloat64(12 + i * 16, offset, true);
-    });
-    const parts = [head, snapshot.data];
-    const total = head.length + snapshot.data.length;
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, snapshot.sourceState.length, true);
+    const parts = [head, snapshot.sourceState, snapshot.data];
+    const total = parts.reduce((n, part) => n + part.length, 0);
     const bytes = this.ring.bytes;
     const slots = this.ring.view;
     let part = 0;
@@ -115,8 +111,6 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 
 function decode(sequence: number, payload: Uint8Array): HandedSnapshot {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const count = view.getUint32(0, true);
-  const offsets: [number, number][] = [];
-  for (let i = 0; i < count; i++) offsets.push([view.getFloat64(4 + i * 16, true), view.getFloat64(12 + i * 16, true)]);
-  return { sequence, offsets, data: payload.subarray(4 + count * 16) };
+  const length = view.getUint32(0, true);
+  return { sequence, sourceState: payload.subarray(4, 4 + length), data: payload.subarray(4 + length) };
 }

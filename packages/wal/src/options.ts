@@ -10,10 +10,12 @@ export interface RecoverOptions {
   /** Size of each preallocated segment file in bytes (default 64 MiB). A batch must fit in one. */
   segmentSize?: number;
   /**
-   * Called by recovery for every record it keeps, in sequence order, each once: the records the
-   * newest snapshot covers included (the log may still hold them), the records of a torn tail
-   * (cut, or in `readOnly` mode to be cut) and of a log that ends before the snapshot (dropped)
-   * never. `payload` is a view into the segment read for the scan: copy what you keep. When
+   * Called by recovery for every valid record of the log, in sequence order, each once, as the
+   * scan meets it: the records the newest snapshot covers included, the records of a torn tail
+   * (cut, or in `readOnly` mode to be cut) never. A log that ends before its snapshot is dropped
+   * after the scan: its records were all covered by the snapshot, so a caller that keeps, per
+   * stream, the newest of the snapshot's state and the records (what resuming needs) is not
+   * misled. `payload` is a view into the segment read for the scan: copy what you keep. When
    * recovery throws, the calls made so far describe no result.
    */
   onRecord?: (payload: Uint8Array, sequence: number) => void;

@@ -4,7 +4,6 @@ import { closeSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, 
 import path from 'node:path';
 import { WalCorruptError, WalError } from './errors.js';
 import { segmentFiles, snapshotFiles } from './files.js';
-import { KeptRecords } from './kept-records.js';
 import { cutLog, fsyncDir } from './log-cut.js';
 import { scanLog, type LogWarning } from './log-scan.js';
 import { firstSequenceOption, segmentSizeOption, type RecoverOptions } from './options.js';
@@ -84,12 +83,16 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
 
   // 2. Segments: scan and classify where the log stops (read-only so far); the records kept go to
   // onRecord as the scan meets them (a second pass would read the log twice).
-  const keptRecords = options.onRecord ? new KeptRecords(options.onRecord, snapshot ? snapshot.sequence : null) : null;
+  const onRecord = options.onRecord;
   const segs = segmentFiles(dir);
   let firstLogSequence: number | null = null;
   const log = scanLog(segs, (frame) => {
     firstLogSequence ??= frame.firstSequence;
-    keptRecords?.frame(frame);
+    if (onRecord) {
+      const { data, recordSize } = frame;
+      // A plain Uint8Array over the segment image (a Buffer's subarray would be a Buffer).
+      for (let r = 0; r < frame.count; r++) onRecord(new Uint8Array(data.buffer, data.byteOffset + r * recordSize, recordSize), frame.firstSequence + r);
+    }
   });
   // 3. Corruption is never cut here: that would drop acknowledged records. Nothing has changed on disk.
   if (log.stop?.kind === 'corrupt') throw new WalCorruptError(log.stop);
@@ -158,8 +161,7 @@ export function recoverLog(dir: string, options: RecoverOptions = {}): RecoveryR
     lastSequence = nextInLog - 1;
     if (snapshot && snapshot.sequence > lastSequence) {
       // The log ends before the snapshot (its tail was cut): every record left is covered by the
-      // snapshot, so drop those segments and continue after the snapshot in a new segment (their
-      // records never reached onRecord: KeptRecords held them back).
+      // snapshot, so drop those segments and continue after the snapshot in a new segment.
       if (write) {
         for (const s of segmentFiles(dir)) unlinkSync(s.path);
         fsyncDir(dir);

@@ -17,7 +17,7 @@ export class EmbeddedSource implements CommandSource {
     const { config } = this.context;
     const generator = new OrderFlowGenerator({ seed: config.seed, symbols: this.context.symbols, accounts: config.accounts });
     const cmd = createCommand();
-    let index = (new Map(this.context.resume.offsets).get(SINGLE_PARTITION) ?? -1) + 1;
+    let index = (new Map(this.context.resume.positions).get(SINGLE_PARTITION) ?? -1) + 1;
     for (let i = 0; i < index; i++) generator.next(cmd);
     const total = config.orders === 0 ? Number.MAX_SAFE_INTEGER : config.orders;
     if (config.pregenerate) {

@@ -35,8 +35,8 @@ export class KafkaSource implements CommandSource {
     await dlq.connect();
     // Next offset to read per partition, and how many commands of that message the WAL already has.
     const resumeAt = new Map<number, { offset: number; skip: number }>();
-    const counts = new Map(this.context.resume.commandsAtLastOffset);
-    for (const [partition, offset] of this.context.resume.offsets) resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
+    const counts = new Map(this.context.resume.commandsAtLastPosition);
+    for (const [partition, offset] of this.context.resume.positions) resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
     const lowWater = Math.max(1, out.slotCount >> 2);
     let lastInput = nowMs();
     let fatalError: Error | null = null;

@@ -23,12 +23,12 @@ export class NdjsonSource implements CommandSource {
   run(out: CommandPublisher): void {
     const reader = new LineReader(this.context.config.file);
     const resume = this.context.resume;
-    const lastOffset = new Map(resume.offsets).get(SINGLE_PARTITION) ?? -1;
+    const lastOffset = new Map(resume.positions).get(SINGLE_PARTITION) ?? -1;
     let skipFirst = 0;
     if (lastOffset >= 0) {
       // Resume inside the last journaled line if only part of its batch reached the WAL.
       reader.skipTo(lastOffset);
-      skipFirst = new Map(resume.commandsAtLastOffset).get(SINGLE_PARTITION) ?? Number.MAX_SAFE_INTEGER;
+      skipFirst = new Map(resume.commandsAtLastPosition).get(SINGLE_PARTITION) ?? Number.MAX_SAFE_INTEGER;
     }
     // As on Kafka: one scratch command and one options object, each command written straight
     // into a staging slot (Invalid commands are fresh objects, written the same way).

@@ -16,7 +16,7 @@ import { crashPoint, failureSequence, walSegmentBytes } from '../test-hooks.js';
 import { SampleCollector } from '../samples.js';
 import { SnapshotAssembler, type HandedSnapshot } from '../snapshot-handoff.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
-import { EngineSequence, JOURNALER, SNAPSHOT_WRITER, slotSourcePosition, type SharedState } from '../shared.js';
+import { EngineSequence, JOURNALER, SNAPSHOT_WRITER, type SharedState } from '../shared.js';
 
 export interface JournalerData {
   shared: SharedState;
@@ -75,7 +75,7 @@ async function writeSnapshots(wal: Wal): Promise<void> {
       if (reached === TIMEOUT) throw new Error(`snapshot ${snapshot.sequence}: its outputs were not durable within ${OUTPUTS_DURABLE_TIMEOUT_MS} ms (outputs durable through ${sequences.sequence(EngineSequence.outputsDurable).get()})`);
       if (reached >= snapshot.sequence) break;
     }
-    const written = wal.writeSnapshot(snapshot.sequence, snapshot.data, new Map(snapshot.offsets));
+    const written = wal.writeSnapshot(snapshot.sequence, snapshot.data, snapshot.sourceState);
     setImmediate(crashDuringSnapshot); // tests: lands while the write is under way
     const result = await written;
     stats[Stat.snapshots]!++;
@@ -113,7 +113,6 @@ async function writeSnapshots(wal: Wal): Promise<void> {
 runWorker(JOURNALER, async () => {
   const wal = await openWal(data.walDir, {
     backend: data.backend,
-    offsetOf: slotSourcePosition,
     segmentSize,
     recovery: data.recovery,
     onSync: (info) => {

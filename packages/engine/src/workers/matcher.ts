@@ -15,6 +15,7 @@ import type { ReplayBase } from '../output-rebuild.js';
 import { Stat } from '../stats.js';
 import { SampleCollector } from '../samples.js';
 import { SnapshotSender } from '../snapshot-handoff.js';
+import { encodeSourcePositions } from '../source-positions.js';
 import { replayRecords, restoreBase } from '../wal-replay.js';
 import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
@@ -47,8 +48,8 @@ const stamps = new Float64Array(data.shared.stamps);
 const stampMask = stamps.length - 1;
 const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
-/** Last source offset per partition reflected in the books (saved with each snapshot). */
-const lastOffsets = new Map<number, number>();
+/** Last source position per stream reflected in the books (saved with each snapshot). */
+const lastPositions = new Map<number, number>();
 // Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
 const staging = new OutputStaging(data.emitReports);
 const maxChunk = outRing.slotCount >> 1;
@@ -81,21 +82,21 @@ function snapshot(sequence: number): void {
     trades: data.recordOutputs.trades ? { ...staging.lastTrade } : null,
     reports: data.recordOutputs.reports ? { ...staging.lastReport } : null,
   });
-  if (!snapshots.send({ sequence, offsets: [...lastOffsets], data: bytes })) throw new Halted();
+  if (!snapshots.send({ sequence, sourceState: encodeSourcePositions(lastPositions), data: bytes })) throw new Halted();
   lastSnapshot = sequence;
 }
 
 function replay(): void {
   const outputs = restoreBase(engine, data.base);
   if (data.base) {
-    for (const [p, o] of data.base.offsets) lastOffsets.set(p, o);
+    for (const [stream, position] of data.base.positions) lastPositions.set(stream, position);
     if (outputs?.trades) Object.assign(staging.lastTrade, outputs.trades);
     if (outputs?.reports) Object.assign(staging.lastReport, outputs.reports);
     lastSnapshot = data.base.sequence;
   }
   const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, staging, {
     onCommand: (cmd) => {
-      if (cmd.sourceStream >= 0) lastOffsets.set(cmd.sourceStream, cmd.sourcePosition);
+      if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence) => {
       staging.mark(sequence, 0);
@@ -122,7 +123,7 @@ function live(): void {
       const offset = ring.offsetOf(s);
       readCommand(bytes, offset, cmd);
       if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
-      if (cmd.sourceStream >= 0) lastOffsets.set(cmd.sourceStream, cmd.sourcePosition);
+      if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
       engine.process(cmd, staging);
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
