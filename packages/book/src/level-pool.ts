@@ -81,6 +81,26 @@ export class LevelPool {
     this.capacity = capacity;
   }
 
+  /** The level gains an order with `qty` open. */
+  addOrder(l: number, qty: number): void {
+    const i32 = this.i32;
+    i32[l * 2 + ORDER_COUNT] = i32[l * 2 + ORDER_COUNT]! + 1;
+    this.f64[l + QTY] = this.f64[l + QTY]! + qty;
+  }
+
+  /** The level loses an order (its quantity is taken off separately); returns the orders left. */
+  removeOrder(l: number): number {
+    const i32 = this.i32;
+    const count = i32[l * 2 + ORDER_COUNT]! - 1;
+    i32[l * 2 + ORDER_COUNT] = count;
+    return count;
+  }
+
+  /** Takes `q` off the level's open quantity (a fill, a cancel, a shrink). */
+  reduceQty(l: number, q: number): void {
+    this.f64[l + QTY] = this.f64[l + QTY]! - q;
+  }
+
   price(l: number): number {
     return this.f64[l + PRICE]!;
   }

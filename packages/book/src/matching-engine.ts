@@ -177,30 +177,28 @@ export class MatchingEngine {
   }
 
   private accept(cmd: Command, book: Book, o: number, sink: BookSink): void {
-    const orders = this.orders;
-    const side = cmd.side;
     const type = cmd.type;
-    orders.init(o, cmd, this.stp.effective(cmd));
+    this.orders.init(o, cmd, this.stp.effective(cmd));
     this.reports.accepted(cmd, sink);
-    if (type === OrderType.Stop || type === OrderType.StopLimit) {
-      orders.setPendingStop(o);
-      const lp = book.lastPrice;
-      if (lp !== 0 && (side === Side.Buy ? lp >= cmd.stopPrice : lp <= cmd.stopPrice)) {
-        // already past its trigger: fires immediately
-        this.matcher.fireStop(cmd, book, o, sink);
-      } else {
-        book.stops[side]!.insert(side === Side.Buy ? -cmd.stopPrice : cmd.stopPrice, o);
-      }
-      return;
-    }
+    if (type === OrderType.Stop || type === OrderType.StopLimit) return this.acceptStop(cmd, book, o, sink);
     // A GTC or post-only limit that does not cross rests at once: what matching it would come to.
+    const side = cmd.side;
     const tif = cmd.tif;
     if (type === OrderType.Limit && (tif === TimeInForce.GTC || tif === TimeInForce.PostOnly) && !this.matcher.crosses(book.ladders[side ^ 1]!, side, cmd.price)) {
       this.resting.rest(book, o);
       return;
     }
-    orders.setActive(o);
+    this.orders.setActive(o);
     this.matcher.take(cmd, book, o, sink);
+  }
+
+  /** An accepted stop waits in its stop list, or fires at once when the last price is already past its trigger. */
+  private acceptStop(cmd: Command, book: Book, o: number, sink: BookSink): void {
+    const side = cmd.side;
+    this.orders.setPendingStop(o);
+    const lp = book.lastPrice;
+    if (lp !== 0 && (side === Side.Buy ? lp >= cmd.stopPrice : lp <= cmd.stopPrice)) this.matcher.fireStop(cmd, book, o, sink);
+    else book.stops[side]!.insert(side === Side.Buy ? -cmd.stopPrice : cmd.stopPrice, o);
   }
 
   private onCancel(cmd: Command, sink: BookSink): void {
@@ -249,7 +247,7 @@ export class MatchingEngine {
     if (!priceChanged && newLeaves <= oldLeaves) {
       // keeps its time priority
       const l = orders.level(o);
-      this.levels.setQty(l, this.levels.qty(l) - (oldLeaves - newLeaves));
+      this.levels.reduceQty(l, oldLeaves - newLeaves);
       orders.setLeavesQty(o, newLeaves);
       orders.setQty(o, orders.cumQty(o) + newLeaves);
       this.reports.order(cmd, o, ExecStatus.Amended, 0, 0, 0, 0, sink);

@@ -134,7 +134,7 @@ export class Matcher {
         sink.onTrade(trd);
         // maker
         orders.fill(m, q);
-        levels.setQty(l, levels.qty(l) - q);
+        levels.reduceQty(l, q);
         if (ml === q) {
           this.reports.order(cmd, m, ExecStatus.Filled, 0, q, price, tradeId, sink);
           this.resting.unlinkFilled(book, m, l);

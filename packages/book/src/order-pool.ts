@@ -135,26 +135,29 @@ export class OrderPool {
     f64[o + QTY] = cmd.qty;
     f64[o + LEAVES_QTY] = cmd.qty;
     f64[o + CUM_QTY] = 0;
-    this.i32[o * 2 + LEVEL] = NONE;
-    this.u32[o * 2 + ACCOUNT] = cmd.accountId;
+    const w = o * 2;
+    this.i32[w + LEVEL] = NONE;
+    this.u32[w + ACCOUNT] = cmd.accountId;
     this.u16[o * 4 + SYMBOL] = cmd.symbolId;
     const u8 = this.u8;
-    u8[o * 8 + SIDE] = cmd.side;
-    u8[o * 8 + TYPE] = cmd.type;
-    u8[o * 8 + TIF] = cmd.tif;
-    u8[o * 8 + STP] = stp;
+    const b = o * 8;
+    u8[b + SIDE] = cmd.side;
+    u8[b + TYPE] = cmd.type;
+    u8[b + TIF] = cmd.tif;
+    u8[b + STP] = stp;
   }
 
   /** Copies the order's identity, enums, prices and quantities into a report. */
   copyTo(o: number, r: ExecutionReport): void {
     const f64 = this.f64;
     const u8 = this.u8;
+    const b = o * 8;
     r.symbolId = this.u16[o * 4 + SYMBOL]!;
     r.orderId = f64[o + ID]!;
     r.accountId = this.u32[o * 2 + ACCOUNT]!;
-    r.side = u8[o * 8 + SIDE] as Side;
-    r.type = u8[o * 8 + TYPE] as OrderType;
-    r.tif = u8[o * 8 + TIF] as TimeInForce;
+    r.side = u8[b + SIDE] as Side;
+    r.type = u8[b + TYPE] as OrderType;
+    r.tif = u8[b + TIF] as TimeInForce;
     r.price = f64[o + PRICE]!;
     r.stopPrice = f64[o + STOP_PRICE]!;
     r.qty = f64[o + QTY]!;

@@ -3,6 +3,7 @@
 // level that loses its last order leaves the ladder and the pool.
 import { Side } from '@ringmatch/protocol';
 import type { Book } from './book.js';
+import type { Ladder } from './ladder.js';
 import type { LevelPool } from './level-pool.js';
 import { NO_SLOT } from './no-slot.js';
 import type { OrderPool } from './order-pool.js';
@@ -24,20 +25,14 @@ export class RestingOrders {
     const lad = book.ladders[side]!;
     const key = side === Side.Buy ? price : -price;
     const i = lad.lowerBound(key);
-    let l: number;
-    if (i < lad.count && lad.keys[i] === key) l = lad.levels[i]!;
-    else {
-      l = levels.alloc(price);
-      lad.insertAt(i, key, l);
-    }
+    const l = i < lad.count && lad.keys[i] === key ? lad.levels[i]! : this.openLevel(lad, i, key, price);
     const tail = levels.tail(l);
     orders.setPrev(o, tail);
     orders.setNext(o, NONE);
     if (tail === NONE) levels.setHead(l, o);
     else orders.setNext(tail, o);
     levels.setTail(l, o);
-    levels.setOrderCount(l, levels.orderCount(l) + 1);
-    levels.setQty(l, levels.qty(l) + orders.leavesQty(o));
+    levels.addOrder(l, orders.leavesQty(o));
     orders.setLevel(o, l);
     orders.setResting(o);
   }
@@ -45,7 +40,7 @@ export class RestingOrders {
   /** Removes a resting order (with its open quantity) from its level; drops an emptied level. */
   unlink(book: Book, o: number): void {
     const l = this.orders.level(o);
-    this.levels.setQty(l, this.levels.qty(l) - this.orders.leavesQty(o));
+    this.levels.reduceQty(l, this.orders.leavesQty(o));
     this.unlinkFilled(book, o, l);
   }
 
@@ -60,16 +55,26 @@ export class RestingOrders {
     if (next === NONE) levels.setTail(l, prev);
     else orders.setPrev(next, prev);
     orders.setLevel(o, NONE);
-    const count = levels.orderCount(l) - 1;
-    levels.setOrderCount(l, count);
-    if (count === 0) {
-      const side = orders.side(o);
-      const lad = book.ladders[side]!;
-      const price = levels.price(l);
-      const key = side === Side.Buy ? price : -price;
-      const i = lad.count > 0 && lad.keys[lad.count - 1] === key ? lad.count - 1 : lad.lowerBound(key);
-      lad.removeAt(i);
-      levels.free(l);
-    }
+    if (levels.removeOrder(l) === 0) this.closeLevel(book, orders.side(o), l);
+  }
+
+  // Level creation and removal are the rare branches of rest and unlink: separate methods keep
+  // them out of the inlined common path.
+
+  /** A new level at `price`, inserted at index `i` of the ladder. */
+  private openLevel(lad: Ladder, i: number, key: number, price: number): number {
+    const l = this.levels.alloc(price);
+    lad.insertAt(i, key, l);
+    return l;
+  }
+
+  /** Drops empty level `l` from the `side` ladder and the pool. */
+  private closeLevel(book: Book, side: number, l: number): void {
+    const lad = book.ladders[side]!;
+    const price = this.levels.price(l);
+    const key = side === Side.Buy ? price : -price;
+    const i = lad.count > 0 && lad.keys[lad.count - 1] === key ? lad.count - 1 : lad.lowerBound(key);
+    lad.removeAt(i);
+    this.levels.free(l);
   }
 }
