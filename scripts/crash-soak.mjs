@@ -11,11 +11,16 @@ const args = process.argv.slice(2);
 const options = { cli, runs: 200, orders: 100_000, rate: 80_000, seed: Date.now() % 2 ** 31, extraArgs: [] };
 for (let i = 0; i < args.length; i++) {
   const flag = args[i];
-  if (flag === '--') { options.extraArgs = args.slice(i + 1); break; }
+  if (flag === '--') {
+    options.extraArgs = args.slice(i + 1);
+    break;
+  }
   const value = Number(args[i + 1]);
   const key = { '--runs': 'runs', '--orders': 'orders', '--rate': 'rate', '--seed': 'seed' }[flag];
   if (!key || !Number.isSafeInteger(value) || value <= 0) {
-    console.error(`crash-soak: bad flag ${flag} ${args[i + 1] ?? ''}\nusage: node scripts/crash-soak.mjs [--runs N] [--orders N] [--rate N] [--seed N] [-- run flags]`);
+    console.error(
+      `crash-soak: bad flag ${flag} ${args[i + 1] ?? ''}\nusage: node scripts/crash-soak.mjs [--runs N] [--orders N] [--rate N] [--seed N] [-- run flags]`,
+    );
     process.exit(2);
   }
   options[key] = value;

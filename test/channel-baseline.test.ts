@@ -35,7 +35,10 @@ function runCli(args: string[], timeoutMs: number): Promise<{ code: number | nul
 
 function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 describe('channel baseline', () => {

@@ -1,6 +1,17 @@
 // Piscina task of the channel baseline: formats one batch of output slots into NDJSON lines
 // (a stateless transform, which is what a worker pool fits).
-import { OutputKind, createReport, createTrade, defaultSymbolTable, encodeReportJson, encodeTradeJson, readOutput, syntheticSymbolTable, OUTPUT_SLOT_BYTES, type SymbolTable } from '@ringmatch/protocol';
+import {
+  OutputKind,
+  createReport,
+  createTrade,
+  defaultSymbolTable,
+  encodeReportJson,
+  encodeTradeJson,
+  readOutput,
+  syntheticSymbolTable,
+  OUTPUT_SLOT_BYTES,
+  type SymbolTable,
+} from '@ringmatch/protocol';
 
 const tables = new Map<number, SymbolTable>();
 
@@ -11,7 +22,13 @@ function tableFor(n: number): SymbolTable {
 }
 
 /** Kafka variant: one record per output (kind 0 trade / 1 report, symbol key, JSON, seq, index). */
-export interface FormattedOutputs { kinds: number[]; keys: string[]; values: string[]; seqs: number[]; idx: number[] }
+export interface FormattedOutputs {
+  kinds: number[];
+  keys: string[];
+  values: string[];
+  seqs: number[];
+  idx: number[];
+}
 
 export function formatOutputRecords(task: { bytes: ArrayBuffer; count: number; symbols: number }): FormattedOutputs {
   const symbols = tableFor(task.symbols);

@@ -76,19 +76,58 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   if (kafkaOptions) {
     const kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: 'ringmatch-channel-publisher' });
     const topics = [tradesTopic(kafkaOptions.outputPrefix), reportsTopic(kafkaOptions.outputPrefix)];
-    await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 1 })), { timeoutMs: 30_000 });
+    await ensureTopics(
+      kafka,
+      topics.map((topic) => ({ topic, partitions: 1 })),
+      { timeoutMs: 30_000 },
+    );
     publisher = new Publisher(kafka, { topics, pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: 8192, maxPartitionRecords: 1536, skipResumePoint: true });
     await publisher.connect();
   }
   const symbolsForTables = kafkaOptions ? 0 : options.symbols;
   const started = performance.now();
   const source = kafkaOptions
-    ? spawn({ role: 'kafka-poller', out: toJournaler.port1, credits: credits.port2, brokers: kafkaOptions.brokers, topic: kafkaOptions.topic, groupId: kafkaOptions.groupId, format: kafkaOptions.format ?? 'json', messages: kafkaOptions.messages, batch, window }, [toJournaler.port1, credits.port2])
-    : spawn({ role: 'poller', out: toJournaler.port1, credits: credits.port2, orders: options.orders, rate: options.rate ?? 0, pregenerate: options.pregenerate ?? false, seed: options.seed, symbols: options.symbols, accounts: options.accounts, batch, window }, [toJournaler.port1, credits.port2]);
+    ? spawn(
+        {
+          role: 'kafka-poller',
+          out: toJournaler.port1,
+          credits: credits.port2,
+          brokers: kafkaOptions.brokers,
+          topic: kafkaOptions.topic,
+          groupId: kafkaOptions.groupId,
+          format: kafkaOptions.format ?? 'json',
+          messages: kafkaOptions.messages,
+          batch,
+          window,
+        },
+        [toJournaler.port1, credits.port2],
+      )
+    : spawn(
+        {
+          role: 'poller',
+          out: toJournaler.port1,
+          credits: credits.port2,
+          orders: options.orders,
+          rate: options.rate ?? 0,
+          pregenerate: options.pregenerate ?? false,
+          seed: options.seed,
+          symbols: options.symbols,
+          accounts: options.accounts,
+          batch,
+          window,
+        },
+        [toJournaler.port1, credits.port2],
+      );
   const workers = [
-    spawn({ role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce: 64 }, [toJournaler.port2, toMatcher.port1]),
+    spawn(
+      { role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce: 64 },
+      [toJournaler.port2, toMatcher.port1],
+    ),
     // Reports leave the matcher only when something publishes them (Kafka), as in the ring engine.
-    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: symbolsForTables, sampleEvery: 64, emitReports: kafkaOptions !== undefined }, [toMatcher.port2, toMain.port1]),
+    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: symbolsForTables, sampleEvery: 64, emitReports: kafkaOptions !== undefined }, [
+      toMatcher.port2,
+      toMain.port1,
+    ]),
     source,
   ];
   let firstSendAt = 0;
@@ -104,19 +143,35 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   let firstOutputAt = 0;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`channel engine did not finish within ${options.timeoutMs ?? 600_000} ms`)), options.timeoutMs ?? 600_000);
-      for (const w of workers) w.once('error', (e) => { clearTimeout(timer); reject(e); });
+      const timer = setTimeout(
+        () => reject(new Error(`channel engine did not finish within ${options.timeoutMs ?? 600_000} ms`)),
+        options.timeoutMs ?? 600_000,
+      );
+      for (const w of workers)
+        w.once('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
       toMain.port2.on('message', (message: OutputBatch | { done: true; last: number }) => {
         if ('done' in message) {
           doneLast = message.last;
-          written.then(() => publisher?.flush()).then(() => { clearTimeout(timer); finishedAt = performance.timeOrigin + performance.now(); resolve(); }, reject);
+          written
+            .then(() => publisher?.flush())
+            .then(() => {
+              clearTimeout(timer);
+              finishedAt = performance.timeOrigin + performance.now();
+              resolve();
+            }, reject);
           return;
         }
         if (firstOutputAt === 0) firstOutputAt = performance.now();
         for (const ns of message.latencyNs) latency.recordValue(Math.max(1, Math.round(ns)));
         if (publisher) {
           // Kafka: format on the pool, publish in order (packed), then give the poller its credit back.
-          const records = pool.run({ bytes: message.bytes, count: message.count, symbols: 0 }, { name: 'formatOutputRecords', transferList: [message.bytes] }) as Promise<FormattedOutputs>;
+          const records = pool.run(
+            { bytes: message.bytes, count: message.count, symbols: 0 },
+            { name: 'formatOutputRecords', transferList: [message.bytes] },
+          ) as Promise<FormattedOutputs>;
           const out = [tradesTopic(kafkaOptions!.outputPrefix), reportsTopic(kafkaOptions!.outputPrefix)];
           written = written.then(async () => {
             const r = await records;
@@ -131,7 +186,10 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
           return;
         }
         // Format on the pool, write in order, then give the poller its credit back.
-        const formatted = pool.run({ bytes: message.bytes, count: message.count, symbols: options.symbols, reports: false }, { transferList: [message.bytes] }) as Promise<string>;
+        const formatted = pool.run(
+          { bytes: message.bytes, count: message.count, symbols: options.symbols, reports: false },
+          { transferList: [message.bytes] },
+        ) as Promise<string>;
         written = written.then(async () => {
           const text = await formatted;
           if (text.length > 0) {

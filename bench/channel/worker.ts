@@ -2,22 +2,65 @@
 // linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
 // measured against (bench `engine-embedded:channel`).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, createCommand, decodeMessageLenient, defaultSymbolTable, readCommand, syntheticSymbolTable, writeCommand, type Command } from '@ringmatch/protocol';
+import {
+  COMMAND_SLOT_BYTES,
+  OUTPUT_SLOT_BYTES,
+  createCommand,
+  decodeMessageLenient,
+  defaultSymbolTable,
+  readCommand,
+  syntheticSymbolTable,
+  writeCommand,
+  type Command,
+} from '@ringmatch/protocol';
 import { OrderSource, createKafka } from '@ringmatch/kafka';
 import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
 import { OutputStaging, nowMs } from '@ringmatch/engine';
 import { openWal } from '@ringmatch/wal';
 
 export type ChannelRole =
-  | { role: 'poller'; out: MessagePort; credits: MessagePort; orders: number; rate: number; pregenerate: boolean; seed: number; symbols: number; accounts: number; batch: number; window: number }
+  | {
+      role: 'poller';
+      out: MessagePort;
+      credits: MessagePort;
+      orders: number;
+      rate: number;
+      pregenerate: boolean;
+      seed: number;
+      symbols: number;
+      accounts: number;
+      batch: number;
+      window: number;
+    }
   | { role: 'journaler'; in: MessagePort; out: MessagePort; walDir: string; backend: 'auto' | 'fs' | 'native'; maxCoalesce: number }
   | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number; emitReports: boolean }
-  | { role: 'kafka-poller'; out: MessagePort; credits: MessagePort; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary'; messages: number; batch: number; window: number };
+  | {
+      role: 'kafka-poller';
+      out: MessagePort;
+      credits: MessagePort;
+      brokers: string[];
+      topic: string;
+      groupId: string;
+      format: 'json' | 'binary';
+      messages: number;
+      batch: number;
+      window: number;
+    };
 
 /** A batch of command slots: sequences first .. first + count - 1, published at `t` (ms). */
-export interface CommandBatch { first: number; count: number; t: number; bytes: ArrayBuffer }
+export interface CommandBatch {
+  first: number;
+  count: number;
+  t: number;
+  bytes: ArrayBuffer;
+}
 /** The outputs of one command batch, with latency samples (ns). */
-export interface OutputBatch { lastSeq: number; count: number; bytes: ArrayBuffer; latencyNs: number[] }
+export interface OutputBatch {
+  lastSeq: number;
+  count: number;
+  bytes: ArrayBuffer;
+  latencyNs: number[];
+}
 
 const data = workerData as ChannelRole;
 
@@ -111,26 +154,34 @@ async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): P
     d.out.postMessage(batch, [bytes.buffer]);
   };
   const kafka = createKafka({ brokers: d.brokers, clientId: 'ringmatch-channel-poller' });
-  const source = new OrderSource(kafka, { topic: d.topic, groupId: d.groupId }, {
-    onAssigned: (partitions) => new Map(partitions.map((p) => [p, null])),
-    async onBatch(batch) {
-      if (consumed >= d.messages) return batch.records.length;
-      for (const record of batch.records) {
-        for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, { symbols, sourceStream: batch.partition, sourcePosition: record.offset })) {
-          pending.push(c);
-          if (pending.length >= d.batch) await post();
+  const source = new OrderSource(
+    kafka,
+    { topic: d.topic, groupId: d.groupId },
+    {
+      onAssigned: (partitions) => new Map(partitions.map((p) => [p, null])),
+      async onBatch(batch) {
+        if (consumed >= d.messages) return batch.records.length;
+        for (const record of batch.records) {
+          for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, {
+            symbols,
+            sourceStream: batch.partition,
+            sourcePosition: record.offset,
+          })) {
+            pending.push(c);
+            if (pending.length >= d.batch) await post();
+          }
+          if (++consumed >= d.messages) break;
         }
-        if (++consumed >= d.messages) break;
-      }
-      await post();
-      if (consumed >= d.messages) finished();
-      return batch.records.length;
+        await post();
+        if (consumed >= d.messages) finished();
+        return batch.records.length;
+      },
+      onError(error) {
+        failure = error;
+        finished();
+      },
     },
-    onError(error) {
-      failure = error;
-      finished();
-    },
-  });
+  );
   await source.start();
   await allConsumed;
   await source.stop();
@@ -171,7 +222,12 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
   };
   d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
     queue.push(message);
-    if (!running) void drain().catch((error: unknown) => setImmediate(() => { throw error; }));
+    if (!running)
+      void drain().catch((error: unknown) =>
+        setImmediate(() => {
+          throw error;
+        }),
+      );
   });
 }
 

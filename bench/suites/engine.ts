@@ -20,7 +20,9 @@ function runConfig(dataDir: string, args: string[]): RunConfig {
 
 async function ringRun(dataDir: string, orders: number, rate: number) {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0', '--pregenerate']), { log: () => undefined });
+  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0', '--pregenerate']), {
+    log: () => undefined,
+  });
   return engine.run();
 }
 

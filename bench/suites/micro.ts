@@ -18,7 +18,21 @@
 //   micro-sequence-set-store  a SequenceSet sequence's set, nobody waiting    vs a bare Atomics.store
 import { Bench } from 'tinybench';
 import { Pipeline, SequenceSet, WaitStrategies } from '@ringmatch/ring';
-import { CommandKind, createCommand, createTrade, decodeMessageEach, defaultSymbolTable, encodeTradeJson, OutputJsonEncoder, readCommand, Side, SymbolTable, writeCommand, COMMAND_SLOT_BYTES, type Command } from '@ringmatch/protocol';
+import {
+  CommandKind,
+  createCommand,
+  createTrade,
+  decodeMessageEach,
+  defaultSymbolTable,
+  encodeTradeJson,
+  OutputJsonEncoder,
+  readCommand,
+  Side,
+  SymbolTable,
+  writeCommand,
+  COMMAND_SLOT_BYTES,
+  type Command,
+} from '@ringmatch/protocol';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 import { round } from '../stats.js';
@@ -67,7 +81,11 @@ async function measure(ctx: BenchContext, tasks: Record<string, MicroTask>): Pro
 const CURSOR_OPS = 1000;
 
 /** `measure` for tasks running `ops` operations per call: figures per operation. */
-async function measurePerOp(ctx: BenchContext, ops: number, tasks: Record<string, () => void>): Promise<Map<string, { ops: number; p50: number | null; p99: number | null }>> {
+async function measurePerOp(
+  ctx: BenchContext,
+  ops: number,
+  tasks: Record<string, () => void>,
+): Promise<Map<string, { ops: number; p50: number | null; p99: number | null }>> {
   const out = new Map<string, { ops: number; p50: number | null; p99: number | null }>();
   for (const [name, r] of await measure(ctx, tasks)) {
     out.set(name, { ops: r.ops * ops, p50: r.p50 === null ? null : round(r.p50 / ops), p99: r.p99 === null ? null : round(r.p99 / ops) });
@@ -80,7 +98,16 @@ function cursorLines(group: string, baselines: string[], results: Map<string, { 
   const main = results.get(group)!;
   const head: BenchLine = { bench: group, ops_per_s: main.ops, p50_us: main.p50, p99_us: main.p99, ops_per_call: CURSOR_OPS };
   for (const b of baselines) head[`vs_${b}`] = round(main.ops / results.get(b)!.ops);
-  return [head, ...baselines.map((b) => ({ bench: `${group}:${b}`, ops_per_s: results.get(b)!.ops, p50_us: results.get(b)!.p50, p99_us: results.get(b)!.p99, ops_per_call: CURSOR_OPS }))];
+  return [
+    head,
+    ...baselines.map((b) => ({
+      bench: `${group}:${b}`,
+      ops_per_s: results.get(b)!.ops,
+      p50_us: results.get(b)!.p50,
+      p99_us: results.get(b)!.p99,
+      ops_per_call: CURSOR_OPS,
+    })),
+  ];
 }
 
 function lines(group: string, baseline: string, results: Map<string, { ops: number; p50: number | null; p99: number | null }>): BenchLine[] {
@@ -188,7 +215,15 @@ function checkSameBook(engine: MatchingEngine, nob: NobBook): void {
  * Timed: `batch` through one book. Untimed, around each batch and in the same book: `before`
  * (the makers a cross takes, the orders a cancel batch cancels) and `after` (cancels of an add batch).
  */
-function bookTasks(name: string, engine: MatchingEngine, sink: CountingSink, nob: NobBook, batch: BookBatch, before: BookBatch | null, after: BookBatch | null): Record<string, MicroTask> {
+function bookTasks(
+  name: string,
+  engine: MatchingEngine,
+  sink: CountingSink,
+  nob: NobBook,
+  batch: BookBatch,
+  before: BookBatch | null,
+  after: BookBatch | null,
+): Record<string, MicroTask> {
   const renumber = (): void => {
     before?.renumber();
     if (before && batch.kind === CommandKind.Cancel) batch.follow(before);
@@ -244,7 +279,18 @@ export const groups: BenchGroup[] = [
   {
     group: 'micro-encode-trade',
     async *run(ctx) {
-      const trade = createTrade({ seq: 1234567, timestamp: 1_700_000_000_000, makerOrderId: 991, takerOrderId: 992, price: 6500000, qty: 3, tradeId: 4242, symbolId: 0, makerAccountId: 5, takerAccountId: 6 });
+      const trade = createTrade({
+        seq: 1234567,
+        timestamp: 1_700_000_000_000,
+        makerOrderId: 991,
+        takerOrderId: 992,
+        price: 6500000,
+        qty: 3,
+        tradeId: 4242,
+        symbolId: 0,
+        makerAccountId: 5,
+        takerAccountId: 6,
+      });
       const encoder = new OutputJsonEncoder(symbols);
       const out = new Uint8Array(64 * 1024);
       const text = new TextEncoder();

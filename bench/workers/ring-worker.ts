@@ -227,7 +227,7 @@ function portStage(batched: boolean): void {
   const credit = (n: number): void => {
     const before = got;
     got += n;
-    if ((before >>> 12) !== (got >>> 12) || got === d.count) {
+    if (before >>> 12 !== got >>> 12 || got === d.count) {
       Atomics.store(ctl, CTL_CONSUMED, got);
       Atomics.notify(ctl, CTL_CONSUMED);
     }

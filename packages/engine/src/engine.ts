@@ -107,7 +107,10 @@ export class Engine {
   private resolveDone!: (summary: EngineSummary) => void;
   private rejectDone!: (error: unknown) => void;
 
-  constructor(readonly config: RunConfig, private readonly hooks: EngineHooks = {}) {
+  constructor(
+    readonly config: RunConfig,
+    private readonly hooks: EngineHooks = {},
+  ) {
     this.log = hooks.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.supervisor = new Supervisor({ cpuProfileDir: config.cpuProfileDir, onMessage: (name, message) => this.onMessage(name, message) });
     this.done = new Promise((resolve, reject) => {
@@ -149,10 +152,7 @@ export class Engine {
     // An operator's or the disk's fault is one line with the way out; anything else is a bug and keeps its stack.
     const faultLine = failure.facts ? describeFault(failure.facts, this.config.dataDir) : null;
     const refusal =
-      error instanceof Refusal ? error
-      : error instanceof UsageError ? new Refusal(error.message, 2)
-      : faultLine !== null ? new Refusal(faultLine, 1)
-      : null;
+      error instanceof Refusal ? error : error instanceof UsageError ? new Refusal(error.message, 2) : faultLine !== null ? new Refusal(faultLine, 1) : null;
     if (refusal) {
       this.log(`ringmatch: ${refusal.message}`);
       if (this.config.debug) this.log(`${failure.message}\n${sequences}`);
@@ -176,13 +176,20 @@ export class Engine {
     const reportsFile = path.join(config.outputDir, REPORTS_FILE);
     const tradesPosition = recoverOutputFile(tradesFile);
     const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
-    for (const [file, position] of [[tradesFile, tradesPosition], [reportsFile, reportsPosition]] as const) {
-      if (position.truncatedBytes > 0) this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
+    for (const [file, position] of [
+      [tradesFile, tradesPosition],
+      [reportsFile, reportsPosition],
+    ] as const) {
+      if (position.truncatedBytes > 0)
+        this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
     }
     const outputFiles: OutputFileState[] =
       config.source.kind === 'kafka'
         ? []
-        : [{ kind: 'trades', file: tradesFile, position: tradesPosition }, ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : [])];
+        : [
+            { kind: 'trades', file: tradesFile, position: tradesPosition },
+            ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : []),
+          ];
 
     if (config.source.kind === 'kafka') {
       try {
@@ -203,17 +210,36 @@ export class Engine {
     }
     if (log.truncated) this.log(`[ringmatch] WAL tail cut during recovery: ${JSON.stringify(log.truncated)}`);
     for (const warning of log.warnings) this.log(`[ringmatch] WAL warning: ${warning.segment} at byte ${warning.offset}: ${warning.reason}`);
-    for (const skipped of log.skippedSnapshots) this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
+    for (const skipped of log.skippedSnapshots)
+      this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
 
     // 2. Rings, starting where the WAL ends, and the engine's own sequences.
     const wait = waitStrategyFor(config.waitStrategy);
     const commandRing = RingBuffer.create({
-      slotSize: COMMAND_SLOT_BYTES, slotCount: config.ringSize, producer: 'single', wait,
-      stages: [{ name: JOURNALER, after: [] }, { name: MATCHER, after: [JOURNALER] }],
+      slotSize: COMMAND_SLOT_BYTES,
+      slotCount: config.ringSize,
+      producer: 'single',
+      wait,
+      stages: [
+        { name: JOURNALER, after: [] },
+        { name: MATCHER, after: [JOURNALER] },
+      ],
       initialSequence: log.nextSequence,
     });
-    const outputRing = RingBuffer.create({ slotSize: OUTPUT_SLOT_BYTES, slotCount: OUTPUT_RING_SLOTS, producer: 'single', wait, stages: [{ name: SINK, after: [] }] });
-    const snapshotRing = RingBuffer.create({ slotSize: SNAPSHOT_CHUNK_SLOT_BYTES, slotCount: SNAPSHOT_RING_SLOTS, producer: 'single', wait, stages: [{ name: SNAPSHOT_WRITER, after: [] }] });
+    const outputRing = RingBuffer.create({
+      slotSize: OUTPUT_SLOT_BYTES,
+      slotCount: OUTPUT_RING_SLOTS,
+      producer: 'single',
+      wait,
+      stages: [{ name: SINK, after: [] }],
+    });
+    const snapshotRing = RingBuffer.create({
+      slotSize: SNAPSHOT_CHUNK_SLOT_BYTES,
+      slotCount: SNAPSHOT_RING_SLOTS,
+      producer: 'single',
+      wait,
+      stages: [{ name: SNAPSHOT_WRITER, after: [] }],
+    });
     this.rings = [commandRing, outputRing, snapshotRing];
     // The outputs of everything the base covers were durable before that snapshot was written.
     this.sequences = SequenceSet.create(Object.values(EngineSequence), { initial: plan.replayFrom - 1, wait });
@@ -246,17 +272,35 @@ export class Engine {
       positions: plan.resume.positions,
     };
     const matcherData: MatcherData = {
-      shared, source: config.source, walDir, base: plan.base, replayFrom: plan.replayFrom, replayTo: plan.replayTo, latencySampleEvery: 64,
+      shared,
+      source: config.source,
+      walDir,
+      base: plan.base,
+      replayFrom: plan.replayFrom,
+      replayTo: plan.replayTo,
+      latencySampleEvery: 64,
       emitReports: config.writeReports || config.source.kind === 'kafka',
       recordOutputs: { trades: outputFiles.length > 0, reports: outputFiles.length > 1 },
     };
     const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [], 'matcher-done');
     const sinkData: SinkData = {
-      shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition,
+      shared,
+      source: config.source,
+      outputDir: config.outputDir,
+      writeReports: config.writeReports,
+      tradesPosition,
+      reportsPosition,
       syncInSteps: config.snapshotEvery > 0 && outputFiles.length > 0,
     };
     const sink = this.supervisor.spawn(SINK, workerUrl('sink'), sinkData, [], 'sink-done');
-    const pollerData: PollerData = { shared, source: config.source, rate: config.rate, stopWhenIdleMs: config.stopWhenIdleMs, resume: plan.resume, snapshotEvery: config.snapshotEvery };
+    const pollerData: PollerData = {
+      shared,
+      source: config.source,
+      rate: config.rate,
+      stopWhenIdleMs: config.stopWhenIdleMs,
+      resume: plan.resume,
+      snapshotEvery: config.snapshotEvery,
+    };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();
 
@@ -266,7 +310,8 @@ export class Engine {
       this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics`);
     }
     const progress = config.progressMs > 0 ? this.startProgress(config.progressMs) : null;
-    const durationTimer = config.durationSeconds > 0 ? setTimeout(() => this.stop(`duration ${config.durationSeconds}s reached`), config.durationSeconds * 1000) : null;
+    const durationTimer =
+      config.durationSeconds > 0 ? setTimeout(() => this.stop(`duration ${config.durationSeconds}s reached`), config.durationSeconds * 1000) : null;
 
     try {
       // 4. Run until the source ends or a stop is asked for.
@@ -283,10 +328,15 @@ export class Engine {
       // 5. Drain: the poller ended the command ring; each stage finishes what is before the end
       // and ends the rings it produces (the matcher after the final snapshot), and each worker
       // reports when it is done. The journaler closes last: the final snapshot is written.
-      await Promise.all([matcher.waitFor('matcher-done', DRAIN_TIMEOUT_MS), sink.waitFor('sink-done', DRAIN_TIMEOUT_MS), journaler.waitFor('closed', DRAIN_TIMEOUT_MS)]);
+      await Promise.all([
+        matcher.waitFor('matcher-done', DRAIN_TIMEOUT_MS),
+        sink.waitFor('sink-done', DRAIN_TIMEOUT_MS),
+        journaler.waitFor('closed', DRAIN_TIMEOUT_MS),
+      ]);
       this.drainedAt = v[Stat.endedAt]!;
       await this.supervisor.stopAll(EXIT_GRACE_MS);
-      if (config.source.kind === 'kafka') return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
+      if (config.source.kind === 'kafka')
+        return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
       return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null);
     } finally {
       if (progress) clearInterval(progress);

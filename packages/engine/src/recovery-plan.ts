@@ -48,7 +48,10 @@ export function planRecovery(walDir: string, outputFiles: OutputFileState[], opt
     for (const [stream, position] of positions) if (position > (recorded.get(stream) ?? -1)) recorded.set(stream, position);
     positions = recorded;
   }
-  const newest = log.snapshot && !options.fromStart ? { sequence: log.snapshot.sequence, data: log.snapshot.data, positions: [...decodeSourcePositions(log.snapshot.sourceState)] } : null;
+  const newest =
+    log.snapshot && !options.fromStart
+      ? { sequence: log.snapshot.sequence, data: log.snapshot.data, positions: [...decodeSourcePositions(log.snapshot.sourceState)] }
+      : null;
   const { base, rebuilding } = planReplay(walDir, newest, log.firstLogSequence, outputFiles);
   const replayFrom = base ? base.sequence + 1 : (log.firstLogSequence ?? log.nextSequence);
   const replayTo = log.lastSequence;

@@ -78,4 +78,3 @@ export function slotSourcePosition(payload: Uint8Array): { partition: number; of
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
-

@@ -9,7 +9,10 @@ const STRATEGIES = ['block', 'yield', 'spin'] as const;
 
 async function snapshotSequences(dataDir: string): Promise<number[]> {
   const r = await runCli(['inspect', '--data-dir', dataDir, '--what', 'snapshots', '--json']);
-  return r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { sequence: number }).sequence);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { sequence: number }).sequence);
 }
 
 describe.each(STRATEGIES)('control path, --wait-strategy %s', (strategy) => {
@@ -30,7 +33,21 @@ describe.each(STRATEGIES)('control path, --wait-strategy %s', (strategy) => {
 
   it('a stop (SIGTERM) ends the input, drains, and snapshots at the last sequence published', async () => {
     const d = dir();
-    const child = startCli(['run', '--progress-ms', '100', '--ring-size', '1024', '--wait-strategy', strategy, '--data-dir', d, '--orders', '0', '--rate', '20000']);
+    const child = startCli([
+      'run',
+      '--progress-ms',
+      '100',
+      '--ring-size',
+      '1024',
+      '--wait-strategy',
+      strategy,
+      '--data-dir',
+      d,
+      '--orders',
+      '0',
+      '--rate',
+      '20000',
+    ]);
     let stdout = '';
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
     await waitForMatched(child, 2000, 30_000);
@@ -43,19 +60,23 @@ describe.each(STRATEGIES)('control path, --wait-strategy %s', (strategy) => {
     expect(trades(d)).toEqual(replayed(d));
   }, 60_000);
 
-  it.each(['journaler', 'matcher', 'sink'])('a failing %s handler halts every stage: exit 1 with its error, promptly', async (stage) => {
-    const d = dir();
-    const started = performance.now();
-    const r = await runCli([...RUN, '--data-dir', d, '--orders', '50000'], 30_000, { RINGMATCH_TEST_FAIL_AT: `${stage}:20000` });
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`FATAL worker ${stage} failed: Error: injected failure in the ${stage}'s handler at sequence 20000`);
-    expect(r.stdout).not.toContain('"type":"summary"');
-    // Halted, not drained: nothing waits out a timeout.
-    expect(performance.now() - started).toBeLessThan(15_000);
-    // What the WAL holds is exactly what was durable; a restart finishes the run.
-    const again = await runCli([...RUN, '--data-dir', d, '--orders', '50000'], 60_000);
-    expect(again.code, again.stderr).toBe(0);
-    expect(summaryOf(again.stdout)).toMatchObject({ lastSequence: 50000, durable: 50000 });
-    expect(trades(d)).toEqual(replayed(d));
-  }, 90_000);
+  it.each(['journaler', 'matcher', 'sink'])(
+    'a failing %s handler halts every stage: exit 1 with its error, promptly',
+    async (stage) => {
+      const d = dir();
+      const started = performance.now();
+      const r = await runCli([...RUN, '--data-dir', d, '--orders', '50000'], 30_000, { RINGMATCH_TEST_FAIL_AT: `${stage}:20000` });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`FATAL worker ${stage} failed: Error: injected failure in the ${stage}'s handler at sequence 20000`);
+      expect(r.stdout).not.toContain('"type":"summary"');
+      // Halted, not drained: nothing waits out a timeout.
+      expect(performance.now() - started).toBeLessThan(15_000);
+      // What the WAL holds is exactly what was durable; a restart finishes the run.
+      const again = await runCli([...RUN, '--data-dir', d, '--orders', '50000'], 60_000);
+      expect(again.code, again.stderr).toBe(0);
+      expect(summaryOf(again.stdout)).toMatchObject({ lastSequence: 50000, durable: 50000 });
+      expect(trades(d)).toEqual(replayed(d));
+    },
+    90_000,
+  );
 });

@@ -118,7 +118,6 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
     expect(s.rejected).toBe(0);
   }, 60_000);
 
-
   it('rejects invalid UTF-8 and garbage lines with their reason and line, and trades every valid order', async () => {
     const d = dir();
     const file = path.join(d, 'orders.ndjson');
@@ -194,7 +193,11 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
       [5, { partition: 0, offset: 4 }],
     ]);
     expect(reports.filter((x) => x.status === 'accepted').map((x) => x.orderId)).toEqual([1, 2, 3, 4]);
-    expect(tradesOf(data).map((t) => [t.takerOrderId, t.qty])).toEqual([[2, 1], [3, 1], [4, 2]]);
+    expect(tradesOf(data).map((t) => [t.takerOrderId, t.qty])).toEqual([
+      [2, 1],
+      [3, 1],
+      [4, 2],
+    ]);
   }, 60_000);
 });
 
@@ -230,21 +233,35 @@ describe('command line errors exit 2 with one clear line and no stack trace', ()
     [['--orders', 'abc'], '--orders must be an integer, got "abc"'],
     [['--orders', '5', '--orders', '6'], '--orders is given more than once'],
     [['--fresh', '--fresh'], '--fresh is given more than once'],
-  ])('run %j', async (args, message) => {
-    const data = path.join(dir(), 'data');
-    const r = await runCli(['run', '--data-dir', data, ...args], 30_000);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe(`ringmatch: ${message}`);
-    noStack(r.stderr);
-    expect(fs.existsSync(data)).toBe(false);
-  }, 60_000);
+  ])(
+    'run %j',
+    async (args, message) => {
+      const data = path.join(dir(), 'data');
+      const r = await runCli(['run', '--data-dir', data, ...args], 30_000);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`ringmatch: ${message}`);
+      noStack(r.stderr);
+      expect(fs.existsSync(data)).toBe(false);
+    },
+    60_000,
+  );
 
-  it.each([['run', '--help'], ['run', '-h'], ['replay', '--help'], ['inspect', '-h'], ['repair', '--help']])('%s %s prints the usage and exits 0', async (...args) => {
-    const r = await runCli(args, 30_000);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('usage: ringmatch <command> [flags]');
-    expect(r.stdout).toContain('repair    cut a damaged WAL at a sequence');
-    expect(r.stdout).toContain('--debug');
-    expect(r.stderr).toBe('');
-  }, 60_000);
+  it.each([
+    ['run', '--help'],
+    ['run', '-h'],
+    ['replay', '--help'],
+    ['inspect', '-h'],
+    ['repair', '--help'],
+  ])(
+    '%s %s prints the usage and exits 0',
+    async (...args) => {
+      const r = await runCli(args, 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('usage: ringmatch <command> [flags]');
+      expect(r.stdout).toContain('repair    cut a damaged WAL at a sequence');
+      expect(r.stdout).toContain('--debug');
+      expect(r.stderr).toBe('');
+    },
+    60_000,
+  );
 });

@@ -77,7 +77,10 @@ export function summaryOf(stdout: string): Record<string, unknown> {
 
 export function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 /** Resolves once the child's progress lines report more than `matched` orders matched (bounded). */

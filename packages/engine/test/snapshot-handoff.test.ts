@@ -33,18 +33,21 @@ function roundTrip(snapshots: HandedSnapshot[], slots = 32): HandedSnapshot[] {
 }
 
 describe('snapshot handoff', () => {
-  it.each([0, 1, SNAPSHOT_CHUNK_SLOT_BYTES - 100, SNAPSHOT_CHUNK_SLOT_BYTES, 5 * SNAPSHOT_CHUNK_SLOT_BYTES + 7])('%i data bytes arrive whole, with the source state', (size) => {
-    const sent: HandedSnapshot[] = [
-      { sequence: 1000, sourceState: bytes(48, 1), data: bytes(size, 2) },
-      { sequence: 2000, sourceState: new Uint8Array(0), data: bytes(size + 3, 3) },
-    ];
-    const got = roundTrip(sent);
-    expect(got.map((s) => s.sequence)).toEqual([1000, 2000]);
-    got.forEach((s, i) => {
-      expect(Buffer.from(s.sourceState).equals(Buffer.from(sent[i]!.sourceState))).toBe(true);
-      expect(Buffer.from(s.data).equals(Buffer.from(sent[i]!.data))).toBe(true);
-    });
-  });
+  it.each([0, 1, SNAPSHOT_CHUNK_SLOT_BYTES - 100, SNAPSHOT_CHUNK_SLOT_BYTES, 5 * SNAPSHOT_CHUNK_SLOT_BYTES + 7])(
+    '%i data bytes arrive whole, with the source state',
+    (size) => {
+      const sent: HandedSnapshot[] = [
+        { sequence: 1000, sourceState: bytes(48, 1), data: bytes(size, 2) },
+        { sequence: 2000, sourceState: new Uint8Array(0), data: bytes(size + 3, 3) },
+      ];
+      const got = roundTrip(sent);
+      expect(got.map((s) => s.sequence)).toEqual([1000, 2000]);
+      got.forEach((s, i) => {
+        expect(Buffer.from(s.sourceState).equals(Buffer.from(sent[i]!.sourceState))).toBe(true);
+        expect(Buffer.from(s.data).equals(Buffer.from(sent[i]!.data))).toBe(true);
+      });
+    },
+  );
 
   it('a snapshot larger than the ring goes through while the receiver takes chunks', async () => {
     const r = ring(4);

@@ -60,7 +60,12 @@ export type ResumePoint = Map<string, Map<number, PublishedPosition | null>>;
 /** A record published out of position order for its partition (an engine bug). */
 export class OutOfOrderError extends Error {
   override readonly name = 'OutOfOrderError';
-  constructor(readonly topic: string, readonly partition: number, readonly previous: PublishedPosition, readonly got: PublishedPosition) {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly previous: PublishedPosition,
+    readonly got: PublishedPosition,
+  ) {
     super(`${topic}[${partition}]: position ${got.seq}.${got.idx} published after ${previous.seq}.${previous.idx}`);
   }
 }
@@ -170,7 +175,10 @@ export class Publisher {
   private readonly linger: number;
   private readonly timeoutMs: number;
 
-  constructor(private readonly kafka: Kafka, private readonly options: PublisherOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: PublisherOptions,
+  ) {
     if (!options.topics || options.topics.length === 0) throw new KafkaConfigError('topics', 'at least one output topic');
     this.maxBatch = options.maxBatchRecords ?? 2000;
     this.linger = options.lingerMs ?? 1;
@@ -189,10 +197,7 @@ export class Publisher {
     await withTimeout(this.producer.connect(), this.timeoutMs, 'publisher connect');
     for (const topic of this.options.topics) {
       this.partitions.set(topic, await partitionCount(this.kafka, topic, { timeoutMs: this.timeoutMs }));
-      this.resume.set(
-        topic,
-        this.options.skipResumePoint ? new Map() : await lastPublishedSequence(this.kafka, topic, { timeoutMs: this.timeoutMs }),
-      );
+      this.resume.set(topic, this.options.skipResumePoint ? new Map() : await lastPublishedSequence(this.kafka, topic, { timeoutMs: this.timeoutMs }));
     }
     return this.resume;
   }
@@ -290,8 +295,10 @@ export class Publisher {
   publishPacked(packed: PackedOutputs): void {
     if (this.failed) throw this.failed;
     const count = this.partitionsOf(packed.topic);
-    if (!Number.isSafeInteger(packed.partition) || packed.partition < 0 || packed.partition >= count) throw new KafkaConfigError('partition', `${packed.partition} (topic ${packed.topic} has ${count})`);
-    if (!(packed.count >= 1) || comparePositions(packed.first, packed.last) > 0) throw new KafkaConfigError('count', `${packed.count} outputs from ${packed.first.seq}.${packed.first.idx} to ${packed.last.seq}.${packed.last.idx}`);
+    if (!Number.isSafeInteger(packed.partition) || packed.partition < 0 || packed.partition >= count)
+      throw new KafkaConfigError('partition', `${packed.partition} (topic ${packed.topic} has ${count})`);
+    if (!(packed.count >= 1) || comparePositions(packed.first, packed.last) > 0)
+      throw new KafkaConfigError('count', `${packed.count} outputs from ${packed.first.seq}.${packed.first.idx} to ${packed.last.seq}.${packed.last.idx}`);
     const slot = `${packed.topic}/${packed.partition}`;
     const previous = this.lastQueued.get(slot) ?? this.resume.get(packed.topic)?.get(packed.partition) ?? null;
     if (previous && comparePositions(packed.first, previous) <= 0) throw new OutOfOrderError(packed.topic, packed.partition, previous, packed.first);
@@ -308,7 +315,12 @@ export class Publisher {
         key: packed.key,
         value: packed.value,
         partition: packed.partition,
-        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(packed.count) },
+        headers: {
+          [SEQ_HEADER]: String(last.seq),
+          [IDX_HEADER]: String(last.idx),
+          [FIRST_HEADER]: `${first.seq}.${first.idx}`,
+          [COUNT_HEADER]: String(packed.count),
+        },
       },
     });
     this.queued(packed.count);
@@ -449,7 +461,12 @@ export class Publisher {
         key: this.options.packKey ? this.options.packKey(records) : records[0]!.key,
         value: pack(records.map((r) => r.value)),
         partition: part[0]!.message.partition!,
-        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
+        headers: {
+          [SEQ_HEADER]: String(last.seq),
+          [IDX_HEADER]: String(last.idx),
+          [FIRST_HEADER]: `${first.seq}.${first.idx}`,
+          [COUNT_HEADER]: String(part.length),
+        },
       });
     }
   }

@@ -72,7 +72,9 @@ export function decodeBinaryInto(bytes: Uint8Array, emit: Emit, opts: DecodeOpti
   if (count > (opts?.maxBatch ?? MAX_BATCH)) fail(Reason.TooLarge, Field.Batch, 0, `${count} commands`);
   let p = 4;
   for (let i = 0; i < count; i++) {
-    const c = scratch ? resetCommand(scratch, opts?.sourceStream ?? -1, opts?.sourcePosition ?? -1) : createCommand({ sourceStream: opts?.sourceStream ?? -1, sourcePosition: opts?.sourcePosition ?? -1 });
+    const c = scratch
+      ? resetCommand(scratch, opts?.sourceStream ?? -1, opts?.sourcePosition ?? -1)
+      : createCommand({ sourceStream: opts?.sourceStream ?? -1, sourcePosition: opts?.sourcePosition ?? -1 });
     if (p + 24 > bytes.length) fail(Reason.Truncated, Field.Message, i);
     // Recoverable ids first, so a lenient decode can carry them in the Invalid command.
     c.symbolId = v.getUint16(p + 2, true);

@@ -1,6 +1,19 @@
 // What every command decoder shares: the options it takes, the one error it throws (DecodeError:
 // reason + field + batch index), and the Invalid command a lenient decode puts in a bad one's place.
-import { CommandKind, Field, OrderType, Reason, Side, StpMode, TimeInForce, createCommand, fieldName, reasonText, type Command, type DecodeReason } from './types.js';
+import {
+  CommandKind,
+  Field,
+  OrderType,
+  Reason,
+  Side,
+  StpMode,
+  TimeInForce,
+  createCommand,
+  fieldName,
+  reasonText,
+  type Command,
+  type DecodeReason,
+} from './types.js';
 import type { SymbolTable } from './symbols.js';
 
 export class DecodeError extends Error {

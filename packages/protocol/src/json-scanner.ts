@@ -15,8 +15,23 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Enc = new TextEncoder();
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-const K_OP = 0, K_SYMBOL = 1, K_SYMBOL_ID = 2, K_ORDER_ID = 3, K_ACCOUNT = 4, K_TS = 5, K_SIDE = 6, K_TYPE = 7, K_TIF = 8, K_STP = 9, K_PRICE = 10, K_QTY = 11, K_STOP = 12, K_BATCH = 13;
-const KEYS = ['op', 'symbol', 'symbolId', 'orderId', 'account', 'ts', 'side', 'type', 'tif', 'stp', 'price', 'qty', 'stopPrice', 'batch'].map((k) => utf8Enc.encode(k));
+const K_OP = 0,
+  K_SYMBOL = 1,
+  K_SYMBOL_ID = 2,
+  K_ORDER_ID = 3,
+  K_ACCOUNT = 4,
+  K_TS = 5,
+  K_SIDE = 6,
+  K_TYPE = 7,
+  K_TIF = 8,
+  K_STP = 9,
+  K_PRICE = 10,
+  K_QTY = 11,
+  K_STOP = 12,
+  K_BATCH = 13;
+const KEYS = ['op', 'symbol', 'symbolId', 'orderId', 'account', 'ts', 'side', 'type', 'tif', 'stp', 'price', 'qty', 'stopPrice', 'batch'].map((k) =>
+  utf8Enc.encode(k),
+);
 const enumEntries = <T>(table: Record<string, T>): Array<[Uint8Array, T]> => Object.entries(table).map(([k, v]) => [utf8Enc.encode(k), v]);
 const OPS = enumEntries(OP_NAMES);
 const SIDES = enumEntries(SIDE_NAMES);

@@ -36,7 +36,8 @@ export function isOutputBatch(bytes: Uint8Array): boolean {
 
 /** Decodes a binary output batch into reports and trades, in order. Throws OutputBatchError. */
 export function decodeOutputBatch(bytes: Uint8Array): ParsedOutput[] {
-  if (bytes.length < OUTPUT_BATCH_HEADER_BYTES || bytes[0] !== OUTPUT_BATCH_MAGIC) throw new OutputBatchError('not a binary output batch (magic 0xB8 expected)');
+  if (bytes.length < OUTPUT_BATCH_HEADER_BYTES || bytes[0] !== OUTPUT_BATCH_MAGIC)
+    throw new OutputBatchError('not a binary output batch (magic 0xB8 expected)');
   if (bytes[1] !== OUTPUT_BATCH_VERSION && bytes[1] !== 1) throw new OutputBatchError(`unsupported output batch version ${bytes[1]}`);
   const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (bytes.length !== OUTPUT_BATCH_HEADER_BYTES + count * OUTPUT_SLOT_BYTES) {

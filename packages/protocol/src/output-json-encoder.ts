@@ -137,7 +137,14 @@ export class OutputJsonEncoder {
     this.symbolParts = new Fragments((id) => `,${symbolPart(id, symbols)}`);
     let longestSymbol = 32;
     for (const def of symbols?.list() ?? []) longestSymbol = Math.max(longestSymbol, this.symbolParts.get(def.id).length);
-    const enums = this.takerSide.longest() + this.status.longest() + this.side.longest() + this.orderType.longest() + this.tif.longest() + this.reason.longest() + this.field.longest();
+    const enums =
+      this.takerSide.longest() +
+      this.status.longest() +
+      this.side.longest() +
+      this.orderType.longest() +
+      this.tif.longest() +
+      this.reason.longest() +
+      this.field.longest();
     // Fixed text (under 300 bytes, a report with its source included) + at most 16 integers of at
     // most 17 characters each (a report: "n", 13 numeric fields and the source's two).
     this.maxBytes = 300 + 16 * 17 + longestSymbol + enums;
@@ -170,7 +177,12 @@ export class OutputJsonEncoder {
     o = writeInteger(out, put(out, o, R_ORDER), r.orderId);
     o = writeInteger(out, put(out, o, R_ACCOUNT), r.accountId);
     const orderKey = ((r.status * 256 + r.side) * 256 + r.type) * 256 + r.tif;
-    o = put(out, o, this.orderPart.get(orderKey) ?? joined(this.orderPart, orderKey, [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)]));
+    o = put(
+      out,
+      o,
+      this.orderPart.get(orderKey) ??
+        joined(this.orderPart, orderKey, [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)]),
+    );
     o = writeInteger(out, put(out, o, R_PRICE), r.price);
     o = writeInteger(out, put(out, o, R_STOP), r.stopPrice);
     o = writeInteger(out, put(out, o, R_QTY), r.qty);

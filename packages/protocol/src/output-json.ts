@@ -3,7 +3,19 @@
 // that text back into outputs (tests, tools).
 import { SIDE_TEXT, STATUS_TEXT, TIF_TEXT, TYPE_TEXT } from './enum-names.js';
 import type { SymbolTable } from './symbols.js';
-import { OutputKind, createReport, createTrade, fieldName, reasonText, type ExecStatus, type ExecutionReport, type OrderType, type Side, type TimeInForce, type Trade } from './types.js';
+import {
+  OutputKind,
+  createReport,
+  createTrade,
+  fieldName,
+  reasonText,
+  type ExecStatus,
+  type ExecutionReport,
+  type OrderType,
+  type Side,
+  type TimeInForce,
+  type Trade,
+} from './types.js';
 
 /** An output's symbol fields: its name when the table knows it, and its id. */
 export function symbolPart(symbolId: number, symbols?: SymbolTable): string {
@@ -74,7 +86,8 @@ export function parseOutputJson(line: string): ParsedOutput {
   let sourcePosition = -1;
   if (o.source !== undefined) {
     const src = o.source as Record<string, unknown> | null;
-    if (typeof src !== 'object' || src === null || !Number.isSafeInteger(src.partition) || !Number.isSafeInteger(src.offset)) throw new TypeError('output field source is not {"partition":int,"offset":int}');
+    if (typeof src !== 'object' || src === null || !Number.isSafeInteger(src.partition) || !Number.isSafeInteger(src.offset))
+      throw new TypeError('output field source is not {"partition":int,"offset":int}');
     sourceStream = src.partition as number;
     sourcePosition = src.offset as number;
   }

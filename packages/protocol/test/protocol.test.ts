@@ -156,7 +156,19 @@ describe('output slot', () => {
       ),
       { numRuns: 1000 },
     );
-    const trade = createTrade({ seq: 5, timestamp: 6, tradeId: 7, symbolId: 3, price: 100, qty: 4, makerOrderId: 2 ** 53 - 1, takerOrderId: 11, makerAccountId: 0xffffffff, takerAccountId: 2, takerSide: Side.Sell });
+    const trade = createTrade({
+      seq: 5,
+      timestamp: 6,
+      tradeId: 7,
+      symbolId: 3,
+      price: 100,
+      qty: 4,
+      makerOrderId: 2 ** 53 - 1,
+      takerOrderId: 11,
+      makerAccountId: 0xffffffff,
+      takerAccountId: 2,
+      takerSide: Side.Sell,
+    });
     writeTrade(buf, 0, trade);
     expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Trade);
     expect(t).toEqual(trade);
@@ -168,7 +180,15 @@ describe('output slot', () => {
     const t = createTrade();
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0x7fff }), fc.integer({ min: 0, max: 2 ** 48 - 2 }), nonNeg, (partition, offset, orderId) => {
-        const rep = createReport({ seq: 9, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, orderId, sourceStream: partition, sourcePosition: offset });
+        const rep = createReport({
+          seq: 9,
+          status: ExecStatus.Rejected,
+          reason: Reason.Malformed,
+          field: Field.Message,
+          orderId,
+          sourceStream: partition,
+          sourcePosition: offset,
+        });
         writeReport(buf, 0, rep);
         expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
         expect(r).toEqual(rep);
@@ -185,7 +205,16 @@ describe('output slot', () => {
   });
 
   it('JSON output encoders have stable field order, reason text and parse back', () => {
-    const rep = createReport({ seq: 3, status: ExecStatus.Rejected, reason: Reason.PostOnlyWouldCross, symbolId: 1, orderId: 9, accountId: 4, price: 100, qty: 5 });
+    const rep = createReport({
+      seq: 3,
+      status: ExecStatus.Rejected,
+      reason: Reason.PostOnlyWouldCross,
+      symbolId: 1,
+      orderId: 9,
+      accountId: 4,
+      price: 100,
+      qty: 5,
+    });
     const line = encodeReportJson(rep, symbols);
     expect(line.startsWith('{"type":"report","seq":3,"ts":0,"symbol":"BTC-USD","symbolId":1,"orderId":9')).toBe(true);
     expect(JSON.parse(line).reason).toBe('post-only order would cross');
@@ -195,14 +224,46 @@ describe('output slot', () => {
     expect(parseOutputJson(encodeReportJson(dec)).kind).toBe(OutputKind.Report);
     expect(JSON.parse(encodeReportJson(dec))).not.toHaveProperty('source');
     // Undecodable input: the reject says where it came from, last, and parses back.
-    const bad = createReport({ seq: 4, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, sourceStream: 2, sourcePosition: 123456789012 });
+    const bad = createReport({
+      seq: 4,
+      status: ExecStatus.Rejected,
+      reason: Reason.Malformed,
+      field: Field.Message,
+      sourceStream: 2,
+      sourcePosition: 123456789012,
+    });
     const badLine = encodeReportJson(bad);
     expect(badLine.endsWith(',"reason":"malformed message","field":"message","source":{"partition":2,"offset":123456789012}}')).toBe(true);
     expect(parseOutputJson(badLine)).toEqual({ kind: OutputKind.Report, report: bad });
     expect(() => parseOutputJson(badLine.replace('"offset":123456789012', '"offset":"x"'))).toThrow(/source/);
-    const trade = createTrade({ seq: 1, tradeId: 2, symbolId: 2, price: 7, qty: 1, makerOrderId: 3, takerOrderId: 4, makerAccountId: 5, takerAccountId: 6, takerSide: Side.Sell });
+    const trade = createTrade({
+      seq: 1,
+      tradeId: 2,
+      symbolId: 2,
+      price: 7,
+      qty: 1,
+      makerOrderId: 3,
+      takerOrderId: 4,
+      makerAccountId: 5,
+      takerAccountId: 6,
+      takerSide: Side.Sell,
+    });
     const tl = encodeTradeJson(trade, symbols);
-    expect(Object.keys(JSON.parse(tl))).toEqual(['type', 'seq', 'ts', 'tradeId', 'symbol', 'symbolId', 'price', 'qty', 'makerOrderId', 'takerOrderId', 'makerAccount', 'takerAccount', 'takerSide']);
+    expect(Object.keys(JSON.parse(tl))).toEqual([
+      'type',
+      'seq',
+      'ts',
+      'tradeId',
+      'symbol',
+      'symbolId',
+      'price',
+      'qty',
+      'makerOrderId',
+      'takerOrderId',
+      'makerAccount',
+      'takerAccount',
+      'takerSide',
+    ]);
     expect(parseOutputJson(tl)).toEqual({ kind: OutputKind.Trade, trade });
   });
 });
@@ -252,7 +313,10 @@ describe('wire codecs', () => {
     expect(err(JSON.stringify([base, { ...base, account: -1 }]))).toMatchObject({ reason: Reason.OutOfRange, field: Field.Account, index: 1 });
     expect(err('[]')).toMatchObject({ reason: Reason.EmptyBatch });
     expect(err('{"op":"amend","symbolId":1,"orderId":1,"account":1}')).toMatchObject({ reason: Reason.MissingField });
-    expect(err('{"op":"new","symbolId":1,"orderId":1,"account":1,"side":"buy","type":"stop","qty":1}')).toMatchObject({ reason: Reason.MissingField, field: Field.StopPrice });
+    expect(err('{"op":"new","symbolId":1,"orderId":1,"account":1,"side":"buy","type":"stop","qty":1}')).toMatchObject({
+      reason: Reason.MissingField,
+      field: Field.StopPrice,
+    });
     expect(err('{"op":"x"}').message).toContain('op');
   });
 
@@ -310,8 +374,14 @@ describe('wire codecs', () => {
         expect(each).toEqual(lenient);
       }
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b)), { numRuns: 3000 });
-    fc.assert(fc.property(fc.json(), (j) => check(enc.encode(j))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b)),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.json(), (j) => check(enc.encode(j))),
+      { numRuns: 3000 },
+    );
     // Mutations of valid messages (bit flips, truncation) hit the deeper validation paths.
     fc.assert(
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(255))), fc.nat(), (cmds, flips, cut) => {
@@ -326,7 +396,25 @@ describe('wire codecs', () => {
     // JSON objects with wrong-typed fields.
     const anyVal = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()), fc.object());
     fc.assert(
-      fc.property(fc.record({ op: fc.oneof(fc.constantFrom('new', 'cancel', 'amend'), anyVal), symbol: fc.oneof(fc.constant('BTC-USD'), anyVal), orderId: anyVal, account: anyVal, side: anyVal, type: anyVal, tif: anyVal, price: anyVal, qty: anyVal, stopPrice: anyVal, ts: anyVal }, { requiredKeys: [] }), (o) => check(enc.encode(JSON.stringify(o)))),
+      fc.property(
+        fc.record(
+          {
+            op: fc.oneof(fc.constantFrom('new', 'cancel', 'amend'), anyVal),
+            symbol: fc.oneof(fc.constant('BTC-USD'), anyVal),
+            orderId: anyVal,
+            account: anyVal,
+            side: anyVal,
+            type: anyVal,
+            tif: anyVal,
+            price: anyVal,
+            qty: anyVal,
+            stopPrice: anyVal,
+            ts: anyVal,
+          },
+          { requiredKeys: [] },
+        ),
+        (o) => check(enc.encode(JSON.stringify(o))),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -336,6 +424,12 @@ describe('wire codecs', () => {
     expect(symbols.byId(7)).toMatchObject({ name: 'EUR-USD', tickSize: 5, lotSize: 1000 });
     expect(symbols.idOf('x')).toBe(-1);
     expect(() => new SymbolTable([{ id: 1, name: 'A', tickSize: 0, lotSize: 1 }])).toThrow(RangeError);
-    expect(() => new SymbolTable([{ id: 1, name: 'A', tickSize: 1, lotSize: 1 }, { id: 1, name: 'B', tickSize: 1, lotSize: 1 }])).toThrow(RangeError);
+    expect(
+      () =>
+        new SymbolTable([
+          { id: 1, name: 'A', tickSize: 1, lotSize: 1 },
+          { id: 1, name: 'B', tickSize: 1, lotSize: 1 },
+        ]),
+    ).toThrow(RangeError);
   });
 });

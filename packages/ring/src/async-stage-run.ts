@@ -166,7 +166,8 @@ export class AsyncStageRun {
     while (queue.length > 0) {
       const entry = queue[0]!;
       if (entry.state === PENDING) break;
-      if (this.failure) queue.shift(); // handled, but the cursor stays before the failed batch
+      if (this.failure)
+        queue.shift(); // handled, but the cursor stays before the failed batch
       else if (entry.state === SETTLED) {
         this.commit(entry.first, entry.last);
         queue.shift();

@@ -215,7 +215,11 @@ export class RingBuffer {
   /** A barrier behind the named stages (or behind the producer when `after` is empty). */
   barrierFor(after: readonly string[]): SequenceBarrier {
     if (after.length === 0) return new SequenceBarrier(this, [this.producerType === 'single' ? this.publishSequence : this.claimSequence], true);
-    return new SequenceBarrier(this, after.map((n) => this.stageSequence(n)), false);
+    return new SequenceBarrier(
+      this,
+      after.map((n) => this.stageSequence(n)),
+      false,
+    );
   }
 
   stageSequence(name: string): Sequence {
@@ -259,8 +263,10 @@ export class RingBuffer {
       const idx = s & mask;
       const round = (Math.floor(s / size) << 1) | 0;
       const f = Atomics.load(flags, idx);
-      if (f === (round | 1)) s += lens[idx]!; // a batch start: its length is visible behind the flag
-      else if (f === round) s++; // inside a batch (only when a reader starts mid-batch)
+      if (f === (round | 1))
+        s += lens[idx]!; // a batch start: its length is visible behind the flag
+      else if (f === round)
+        s++; // inside a batch (only when a reader starts mid-batch)
       else return s - 1;
     }
     return s - 1 > claimed ? claimed : s - 1;
@@ -356,7 +362,6 @@ export class RingBuffer {
     return { stage: this.stageSpecs[i32[C_ERR_STAGE]!]?.name ?? '?', sequence: this.f64[C_ERR_SEQ_F64]!, message };
   }
 }
-
 
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;

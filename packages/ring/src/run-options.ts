@@ -44,7 +44,6 @@ export type AsyncBatchHandler = (bytes: Uint8Array, first: number, last: number)
 /** Per-event handler: `offset` is the slot's byte offset in `bytes`. */
 export type EventHandler = (bytes: Uint8Array, offset: number, seq: number) => void;
 
-
 /** A count option (maxBatch, maxInFlight) must be a positive integer. */
 export function checkPositive(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RingError('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`);

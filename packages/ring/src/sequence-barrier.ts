@@ -74,7 +74,13 @@ export class SequenceBarrier {
   waitForAsync(seq: number, timeoutMs = Infinity): Promise<number> {
     const v = this.available(seq);
     if (v >= seq) return Promise.resolve(v);
-    return waitAsync(this.site, seq, () => this.available(seq), () => this.parkLine(), timeoutMs);
+    return waitAsync(
+      this.site,
+      seq,
+      () => this.available(seq),
+      () => this.parkLine(),
+      timeoutMs,
+    );
   }
 
   // Out of line so that the fast path above keeps a small frame and allocates no closure context.
@@ -84,7 +90,13 @@ export class SequenceBarrier {
       const stop = stopCode(this.site, state, seq);
       if (stop !== 0) return stop;
     }
-    return waitSync(this.site, seq, () => this.available(seq), () => this.parkLine(), timeoutMs);
+    return waitSync(
+      this.site,
+      seq,
+      () => this.available(seq),
+      () => this.parkLine(),
+      timeoutMs,
+    );
   }
 
   private parkLine(): number {

@@ -118,7 +118,13 @@ export class SequenceSet {
     const v = seq.get();
     if (v >= target) return v;
     if (this.halted) return HALTED;
-    return waitSync(this.site, target, () => seq.get(), () => seq.base, timeoutMs);
+    return waitSync(
+      this.site,
+      target,
+      () => seq.get(),
+      () => seq.base,
+      timeoutMs,
+    );
   }
 
   /** Like `waitFor`, parking with `Atomics.waitAsync` so the event loop keeps running. */
@@ -126,7 +132,13 @@ export class SequenceSet {
     const seq = this.sequence(name);
     const v = seq.get();
     if (v >= target) return Promise.resolve(v);
-    return waitAsync(this.site, target, () => seq.get(), () => seq.base, timeoutMs);
+    return waitAsync(
+      this.site,
+      target,
+      () => seq.get(),
+      () => seq.base,
+      timeoutMs,
+    );
   }
 
   /** Set the halt flag and wake every waiter: waits then return HALTED. */

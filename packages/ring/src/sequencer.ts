@@ -74,10 +74,22 @@ export abstract class SequencerBase {
   }
 
   protected waitGate(wrapPoint: number, ref: number, timeoutMs: number): number {
-    return waitSync(this.site, wrapPoint, () => this.minGate(ref), () => this.gateLaggingLine, timeoutMs);
+    return waitSync(
+      this.site,
+      wrapPoint,
+      () => this.minGate(ref),
+      () => this.gateLaggingLine,
+      timeoutMs,
+    );
   }
 
   protected waitGateAsync(wrapPoint: number, ref: number, timeoutMs: number): Promise<number> {
-    return waitAsync(this.site, wrapPoint, () => this.minGate(ref), () => this.gateLaggingLine, timeoutMs);
+    return waitAsync(
+      this.site,
+      wrapPoint,
+      () => this.minGate(ref),
+      () => this.gateLaggingLine,
+      timeoutMs,
+    );
   }
 }

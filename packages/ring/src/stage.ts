@@ -123,7 +123,6 @@ export class Stage {
   }
 }
 
-
 /** `stage.run(handler, options)`: the batch loop as a free function. */
 export function runStage(stage: Stage, handler: BatchHandler, options: RunOptions = {}): RunResult {
   return stage.run(handler, options);

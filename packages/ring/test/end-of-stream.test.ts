@@ -86,9 +86,12 @@ describe('end of stream (one thread)', () => {
     const last = publish(ring, 7);
     ring.end();
     const seen: number[] = [];
-    const ra = ring.stage('a').run((_b, first, l) => {
-      for (let s = first; s <= l; s++) seen.push(s);
-    }, { maxBatch: 3 });
+    const ra = ring.stage('a').run(
+      (_b, first, l) => {
+        for (let s = first; s <= l; s++) seen.push(s);
+      },
+      { maxBatch: 3 },
+    );
     expect(ra).toEqual({ status: 'ended', processed: 7, cursor: last });
     expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => 2 ** 31 - 3 + i));
     expect(ring.stage('b').runEach(() => {})).toEqual({ status: 'ended', processed: 7, cursor: last });

@@ -78,7 +78,12 @@ describe('processor options', () => {
     });
     await until(() => batches.length === 4, '4 batches in flight');
     await flush();
-    expect(batches.map((b) => [b.first, b.last])).toEqual([[0, 2], [3, 5], [6, 8], [9, 11]]);
+    expect(batches.map((b) => [b.first, b.last])).toEqual([
+      [0, 2],
+      [3, 5],
+      [6, 8],
+      [9, 11],
+    ]);
     // Settle in reverse: nothing moves until the oldest settles, then the cursor jumps over all.
     for (const k of [3, 2, 1]) {
       batches[k]!.resolve();
@@ -108,7 +113,7 @@ describe('processor options', () => {
     expect(result).toEqual({ status: 'ended', processed: 17, cursor: 16 });
   });
 
-  it("maxInFlight with a full ring: settling moves the cursor, so a parked producer gets room (no deadlock)", async () => {
+  it('maxInFlight with a full ring: settling moves the cursor, so a parked producer gets room (no deadlock)', async () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 8, wait: WaitStrategies.async(4) }).then('a').build();
     const a = ring.stage('a');
     const { batches, handler } = manualHandler();
@@ -167,7 +172,11 @@ describe('processor options', () => {
       },
       { maxBatch: 3, maxInFlight: 2 },
     );
-    expect(calls).toEqual([[0, 2], [3, 5], [2, 2]]);
+    expect(calls).toEqual([
+      [0, 2],
+      [3, 5],
+      [2, 2],
+    ]);
     expect(r).toEqual({ status: 'ended', processed: 4, cursor: 5 });
     expect(ring.skippedCount()).toBe(2);
   });
@@ -175,10 +184,13 @@ describe('processor options', () => {
   it('runAsync with a synchronous throw still applies the error policy; bad maxInFlight is rejected', async () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 16, wait: WaitStrategies.async(4) }).then('a').build();
     publish(ring, 4);
-    const r = await ring.stage('a').runAsync((_b, first, last) => {
-      if (last >= 2) throw new SlotError(2, new Error('sync'));
-      void first;
-    }, { maxInFlight: 3 });
+    const r = await ring.stage('a').runAsync(
+      (_b, first, last) => {
+        if (last >= 2) throw new SlotError(2, new Error('sync'));
+        void first;
+      },
+      { maxInFlight: 3 },
+    );
     expect(r).toMatchObject({ status: 'error', cursor: 1, processed: 2, error: { sequence: 2 } });
     expect(() => ring.stage('a').runAsync(() => {}, { maxInFlight: 0 })).toThrow(RingError);
     expect(() => ring.stage('a').runAsync(() => {}, { maxInFlight: 1.5 })).toThrow(RingError);

@@ -27,7 +27,10 @@ async function produce() {
         hi = seq.tryNext(n);
         if (hi !== INSUFFICIENT_CAPACITY) break;
         fullHits++;
-        if (performance.now() - t0 > TIMEOUT_MS) { hi = TIMEOUT; break; }
+        if (performance.now() - t0 > TIMEOUT_MS) {
+          hi = TIMEOUT;
+          break;
+        }
         await new Promise((r) => setImmediate(r));
       }
     } else hi = seq.next(n, TIMEOUT_MS);
@@ -50,7 +53,7 @@ async function produce() {
 function consumeManual() {
   // The engine's stage loop: waitFor -> process next..hi via byte offsets -> cursor.set(hi).
   const stage = ring.stage(d.stage);
-  const deps = (ring.stageSpecs[stage.index].after).map((n) => ring.stageNames().indexOf(n));
+  const deps = ring.stageSpecs[stage.index].after.map((n) => ring.stageNames().indexOf(n));
   const { count, producers = 1, slowUs = 0 } = d;
   const last = ring.initialSequence + count - 1;
   const expect = new Float64Array(producers).fill(1);
@@ -69,12 +72,21 @@ function consumeManual() {
       const v = view.getFloat64(off, true);
       const p = view.getInt32(off + 8, true);
       sum += v;
-      if (p < 0 || p >= producers || v !== expect[p]) { bad++; firstBad ??= { s, v, p, want: expect[p] }; }
-      else expect[p] = v + 1;
-      for (const k of deps) if (view.getInt32(off + 16 + 4 * k, true) !== ((s ^ k) | 0)) { bad++; firstBad ??= { s, dep: k }; }
+      if (p < 0 || p >= producers || v !== expect[p]) {
+        bad++;
+        firstBad ??= { s, v, p, want: expect[p] };
+      } else expect[p] = v + 1;
+      for (const k of deps)
+        if (view.getInt32(off + 16 + 4 * k, true) !== ((s ^ k) | 0)) {
+          bad++;
+          firstBad ??= { s, dep: k };
+        }
       view.setInt32(off + 16 + 4 * stage.index, (s ^ stage.index) | 0, true);
     }
-    if (slowUs) { const t = performance.now() + slowUs / 1000; while (performance.now() < t); }
+    if (slowUs) {
+      const t = performance.now() + slowUs / 1000;
+      while (performance.now() < t);
+    }
     stage.cursor.set(hi);
     next = hi + 1;
   }

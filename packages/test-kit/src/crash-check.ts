@@ -54,13 +54,24 @@ function tradeBodies(dataDir: string): string[] {
     .map((l) => l.replace(/^\{"n":\d+,/, '{'));
 }
 
-interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; matchedAtKill: number }
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  matchedAtKill: number;
+}
 
 /**
  * Runs the engine; if `killAt` is given, SIGKILLs it `killAt.delayMs` after the trigger: spawn
  * ('start') or the first progress line showing matched orders ('flowing').
  */
-function runEngine(cli: string, args: string[], timeoutMs: number, killAt?: { trigger: 'start' | 'flowing'; delayMs: number } | { crashAt: string }): Promise<Outcome> {
+function runEngine(
+  cli: string,
+  args: string[],
+  timeoutMs: number,
+  killAt?: { trigger: 'start' | 'flowing'; delayMs: number } | { crashAt: string },
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const env = killAt && 'crashAt' in killAt ? { ...process.env, RINGMATCH_TEST_CRASH_AT: killAt.crashAt } : process.env;
     const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -93,7 +104,20 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
   const timeout = options.processTimeoutMs ?? 60_000;
   const random = prng(options.seed);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-crash-'));
-  const common = ['run', '--orders', String(options.orders), '--rate', String(options.rate), '--progress-ms', '50', '--ring-size', '4096', '--snapshot-every', String(Math.max(1000, Math.floor(options.orders / 4))), ...(options.extraArgs ?? [])];
+  const common = [
+    'run',
+    '--orders',
+    String(options.orders),
+    '--rate',
+    String(options.rate),
+    '--progress-ms',
+    '50',
+    '--ring-size',
+    '4096',
+    '--snapshot-every',
+    String(Math.max(1000, Math.floor(options.orders / 4))),
+    ...(options.extraArgs ?? []),
+  ];
   const result: CrashCheckResult = { runs: 0, kills: 0, killsMidStream: 0, killsAtSnapshotWrite: 0, killsAtOutputSync: 0, failures: [] };
   try {
     const referenceDir = path.join(root, 'reference');
@@ -109,7 +133,12 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
         // Mostly at random moments while orders flow; one run in five during start-up / recovery;
         // some first kills at exact points: in the middle of a snapshot write, or with output
         // lines written but not yet fdatasync'ed (the engine SIGKILLs itself there).
-        const exact = k === 0 && run % 4 === 1 ? `snapshot-write:${1 + Math.floor(random() * 3)}` : k === 0 && run % 4 === 3 ? `output-sync:${1 + Math.floor(random() * 3)}` : null;
+        const exact =
+          k === 0 && run % 4 === 1
+            ? `snapshot-write:${1 + Math.floor(random() * 3)}`
+            : k === 0 && run % 4 === 3
+              ? `output-sync:${1 + Math.floor(random() * 3)}`
+              : null;
         const trigger = run % 5 === 4 && k === 0 ? 'start' : 'flowing';
         const delayMs = Math.floor(random() * (trigger === 'start' ? 400 : (1000 * options.orders) / options.rate));
         const outcome = await runEngine(options.cli, [...common, '--data-dir', dataDir], timeout, exact ? { crashAt: exact } : { trigger, delayMs });
@@ -133,7 +162,9 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
       if (summary.invariantViolations !== 0) result.failures.push(`run ${run}: invariant violations ${summary.invariantViolations}`);
       if (actual.length !== expected.length || actual.some((line, i) => line !== expected[i])) {
         const firstDiff = actual.findIndex((line, i) => line !== expected[i]);
-        result.failures.push(`run ${run} (${where.join(', ')}): trade log differs: ${actual.length} lines vs ${expected.length}, first difference at line ${firstDiff}`);
+        result.failures.push(
+          `run ${run} (${where.join(', ')}): trade log differs: ${actual.length} lines vs ${expected.length}, first difference at line ${firstDiff}`,
+        );
       }
       log(`crash run ${run}: ${where.join(', ')} -> ${actual.length} trades ${result.failures.length ? '' : 'identical'}`);
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -56,7 +56,13 @@ export async function readTopic(kafka: Kafka, topic: string, options: { timeoutM
 }
 
 /** Produces `values` to one partition of `topic` (acks=all) in chunks; returns nothing. */
-export async function produceTo(kafka: Kafka, topic: string, partition: number, values: Array<string | Buffer>, options: { timeoutMs?: number; chunk?: number } = {}): Promise<void> {
+export async function produceTo(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  values: Array<string | Buffer>,
+  options: { timeoutMs?: number; chunk?: number } = {},
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
   const timeoutMs = options.timeoutMs ?? 30_000;
   await withTimeout(producer.connect(), timeoutMs, 'produceTo connect');

@@ -161,7 +161,7 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number, expecte
   if (offset + FRAME_HEADER_SIZE + payloadLength + padding > end) return 'frame runs past segment end';
   let crc = crc32c(buf.subarray(offset + 8, offset + FRAME_HEADER_SIZE));
   crc = crc32c(buf.subarray(offset + FRAME_HEADER_SIZE, offset + FRAME_HEADER_SIZE + payloadLength), crc);
-  if ((crc >>> 0) !== view.getUint32(4, true)) return 'frame CRC mismatch';
+  if (crc >>> 0 !== view.getUint32(4, true)) return 'frame CRC mismatch';
   if (expectedSequence !== null && firstSequence !== expectedSequence) {
     return `sequence ${firstSequence} where ${expectedSequence} was expected`;
   }
@@ -215,7 +215,7 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot | string {
   if (total !== bytes.length) return `snapshot length ${bytes.length} where ${total} was expected`;
   let crc = crc32c(bytes.subarray(0, 36));
   crc = crc32c(bytes.subarray(40), crc);
-  if ((crc >>> 0) !== view.getUint32(36, true)) return 'snapshot CRC mismatch';
+  if (crc >>> 0 !== view.getUint32(36, true)) return 'snapshot CRC mismatch';
   const dataStart = SNAPSHOT_HEADER_SIZE + stateLength;
   return {
     sequence,

@@ -10,15 +10,7 @@
 // corruption: cutting there would drop records that were acknowledged.
 import { readFileSync } from 'node:fs';
 import type { SegmentFile } from './files.js';
-import {
-  FRAME_HEADER_SIZE,
-  FRAME_MAGIC,
-  SEGMENT_HEADER_SIZE,
-  checkFrame,
-  decodeSegmentHeader,
-  type FrameInfo,
-  type SegmentHeader,
-} from './format.js';
+import { FRAME_HEADER_SIZE, FRAME_MAGIC, SEGMENT_HEADER_SIZE, checkFrame, decodeSegmentHeader, type FrameInfo, type SegmentHeader } from './format.js';
 
 export interface ScannedFrame {
   /** Byte offset of the frame header in the segment. */
@@ -130,13 +122,7 @@ function frameLimit(buf: Buffer, header: SegmentHeader): number {
  * one at `header.firstSequence`. Stops at the first invalid frame, or after the clean end of the log
  * when non-zero bytes follow it or the file is shorter than its segment size.
  */
-function scanFrames(
-  buf: Buffer,
-  header: SegmentHeader,
-  file: string,
-  index: number,
-  onFrame?: (frame: ScannedFrame, index: number) => void,
-): FramesScan {
+function scanFrames(buf: Buffer, header: SegmentHeader, file: string, index: number, onFrame?: (frame: ScannedFrame, index: number) => void): FramesScan {
   const limit = frameLimit(buf, header);
   let offset = SEGMENT_HEADER_SIZE;
   let next = header.firstSequence;
@@ -157,7 +143,11 @@ function scanFrames(
       // Not covered by the CRC and part of no record: worth a warning, not a refusal.
       const at = firstNonZero(buf, payloadEnd, payloadEnd + f.padding);
       if (at >= 0) {
-        warnings.push({ segment: file, offset: at, reason: `non-zero byte in the padding after the frame at byte ${offset} (sequences ${f.firstSequence}..${f.firstSequence + f.count - 1}); no record is affected` });
+        warnings.push({
+          segment: file,
+          offset: at,
+          reason: `non-zero byte in the padding after the frame at byte ${offset} (sequences ${f.firstSequence}..${f.firstSequence + f.count - 1}); no record is affected`,
+        });
       }
     }
     onFrame?.({ offset, firstSequence: f.firstSequence, recordSize: f.recordSize, count: f.count, data: buf.subarray(start, payloadEnd) }, index);

@@ -50,7 +50,8 @@ function openActiveSegment(dir: string, recovery: RecoveryResult, segmentSize: n
   const at = recovery.appendAt;
   if (at === null) {
     // A recovery result opens once: its segment must not exist yet (else it is stale).
-    if (segmentFiles(dir).some((s) => s.firstSequence >= recovery.nextSequence)) throw staleRecovery(dir, `a segment at or after sequence ${recovery.nextSequence} exists`);
+    if (segmentFiles(dir).some((s) => s.firstSequence >= recovery.nextSequence))
+      throw staleRecovery(dir, `a segment at or after sequence ${recovery.nextSequence} exists`);
     const created = createSegment(dir, recovery.nextSequence, segmentSize);
     return { fd: created.fd, file: created.file, position: SEGMENT_HEADER_SIZE, segmentSize };
   }

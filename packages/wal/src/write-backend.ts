@@ -41,12 +41,15 @@ export async function selectNative(requested: 'auto' | BackendName): Promise<Nat
   if (choice === 'auto') {
     const env = process.env.RINGMATCH_WAL_BACKEND;
     if (env === 'fs' || env === 'native') choice = env;
-    else if (env !== undefined && env !== '' && env !== 'auto') throw new WalError('WAL_INVALID', `RINGMATCH_WAL_BACKEND must be fs or native, got ${JSON.stringify(env)}`);
+    else if (env !== undefined && env !== '' && env !== 'auto')
+      throw new WalError('WAL_INVALID', `RINGMATCH_WAL_BACKEND must be fs or native, got ${JSON.stringify(env)}`);
   }
   if (choice === 'fs') return null;
   const native = await loadNative();
   if (native === null && choice === 'native') {
-    throw new WalError('WAL_BACKEND', `native WAL backend requested but @ringmatch/native did not load: ${String(nativeLoadFailure())}`, { cause: nativeLoadFailure() });
+    throw new WalError('WAL_BACKEND', `native WAL backend requested but @ringmatch/native did not load: ${String(nativeLoadFailure())}`, {
+      cause: nativeLoadFailure(),
+    });
   }
   return native;
 }

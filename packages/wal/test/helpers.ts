@@ -28,7 +28,11 @@ export function tempDir(tag: string): { dir: string; cleanup: () => void } {
  * Temp dirs and WALs for the tests of one describe block on `backend`: every WAL opened is closed
  * and every dir removed after each test.
  */
-export function walFixture(backend: BackendName, tagPrefix: string, defaults: WalOptions): { dir(tag: string): string; open(dir: string, options?: WalOptions): Promise<Wal> } {
+export function walFixture(
+  backend: BackendName,
+  tagPrefix: string,
+  defaults: WalOptions,
+): { dir(tag: string): string; open(dir: string, options?: WalOptions): Promise<Wal> } {
   const cleanups: (() => void)[] = [];
   const wals: Wal[] = [];
   afterEach(async () => {
@@ -65,7 +69,10 @@ export function recordMatches(payload: Uint8Array, sequence: number): boolean {
 /** A ring of `slots` 64-byte slots over a SharedArrayBuffer, like the engine's. */
 export class TestRing {
   readonly bytes: Uint8Array;
-  constructor(readonly slots: number, readonly slotSize = 64) {
+  constructor(
+    readonly slots: number,
+    readonly slotSize = 64,
+  ) {
     this.bytes = new Uint8Array(new SharedArrayBuffer(slots * slotSize));
   }
   /** Fills the slots of sequences first..first+count-1 and returns the one or two views covering them. */
@@ -100,10 +107,12 @@ export function rng(seed: number): () => number {
 export function encodeOffsets(offsets: Map<number, number>): Uint8Array {
   const bytes = new Uint8Array(offsets.size * 16);
   const view = new DataView(bytes.buffer);
-  [...offsets].sort((x, y) => x[0] - y[0]).forEach(([partition, offset], i) => {
-    view.setUint32(i * 16, partition, true);
-    view.setBigUint64(i * 16 + 8, BigInt(offset), true);
-  });
+  [...offsets]
+    .sort((x, y) => x[0] - y[0])
+    .forEach(([partition, offset], i) => {
+      view.setUint32(i * 16, partition, true);
+      view.setBigUint64(i * 16 + 8, BigInt(offset), true);
+    });
   return bytes;
 }
 

@@ -6,21 +6,17 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FRAME_HEADER_SIZE, WalCorruptError, WalError, readFrames, readRecords, recoverLog, type RecoveryResult, type Wal } from '@ringmatch/wal';
-import {
-  TestRing,
-  backendsUnderTest,
-  decodeOffsets,
-  encodeOffsets,
-  expectRecordsDelivered,
-  recordCollector,
-  recordMatches,
-  walFixture,
-} from './helpers.js';
+import { TestRing, backendsUnderTest, decodeOffsets, encodeOffsets, expectRecordsDelivered, recordCollector, recordMatches, walFixture } from './helpers.js';
 
 const SEGMENT = 64 * 1024;
 const BATCH = 50; // 3232-byte frames: 20 per 64 KiB segment
 /** The snapshot's source state: Kafka-style offsets, in the layout snapshot version 1 used. */
-const SOURCE_STATE = encodeOffsets(new Map([[0, 12000], [9, 5]]));
+const SOURCE_STATE = encodeOffsets(
+  new Map([
+    [0, 12000],
+    [9, 5],
+  ]),
+);
 /** The source position a record carries in these tests (none for every 7th). */
 const positionOf = (s: number): { partition: number; offset: number } | null => (s % 7 === 0 ? null : { partition: s % 3, offset: s * 10 });
 
@@ -140,7 +136,14 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     expect(a.recovery).toMatchObject({ lastSequence: 2450, nextSequence: 2451, firstLogSequence: 1001, records: 1450, snapshot: { sequence: 1200 } });
     expect(a.recovery.snapshot!.sourceState).toEqual(SOURCE_STATE);
     const sequences = fromRecover.calls.map((c) => c.sequence);
-    expect(resumeOffsets(a.recovery, sequences)).toEqual(new Map([[0, lastOffset(0, 2450)], [9, 5], [1, lastOffset(1, 2450)], [2, lastOffset(2, 2450)]]));
+    expect(resumeOffsets(a.recovery, sequences)).toEqual(
+      new Map([
+        [0, lastOffset(0, 2450)],
+        [9, 5],
+        [1, lastOffset(1, 2450)],
+        [2, lastOffset(2, 2450)],
+      ]),
+    );
     expect(image(trusted)).toEqual(image(plain)); // the same cut, byte for byte
 
     expect([a.activeSegment, a.activeSegmentUsed]).toEqual([b.activeSegment, b.activeSegmentUsed]);
@@ -187,7 +190,14 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     for (const readOnly of [true, false]) {
       const seen = recordCollector();
       const recovery = recoverLog(d, { segmentSize: SEGMENT, readOnly, onRecord: seen.onRecord });
-      expect(recovery).toMatchObject({ lastSequence: 2450, nextSequence: 2451, records: 0, segments: 0, firstLogSequence: null, truncated: { sequence: 2351 } });
+      expect(recovery).toMatchObject({
+        lastSequence: 2450,
+        nextSequence: 2451,
+        records: 0,
+        segments: 0,
+        firstLogSequence: null,
+        truncated: { sequence: 2351 },
+      });
       // The scan met records 1001..2350 (all before the snapshot at 2450), none of the torn tail.
       expectRecordsDelivered(seen.calls, 1001, 2350);
       expect(recovery.snapshot!.sourceState).toEqual(encodeOffsets(new Map([[0, 24500]])));
@@ -279,7 +289,10 @@ describe.each(await backendsUnderTest())('recoverLog on the %s backend', (backen
     await append(first, new TestRing(256), 1);
     await first.close();
     const before = image(d);
-    await expect(open(d, { recovery })).rejects.toMatchObject({ code: 'WAL_INVALID', message: expect.stringMatching(/does not describe .* any more \(seg-\d+\.wal holds data at byte \d+/) });
+    await expect(open(d, { recovery })).rejects.toMatchObject({
+      code: 'WAL_INVALID',
+      message: expect.stringMatching(/does not describe .* any more \(seg-\d+\.wal holds data at byte \d+/),
+    });
     expect(image(d)).toEqual(before);
 
     const fresh = path.join(dir('stale-new'), 'wal');

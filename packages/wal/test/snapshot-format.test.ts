@@ -130,7 +130,11 @@ describe('snapshot format', () => {
 
   it('a version-1 file loads: its offset entries, byte for byte, are the source state; the next snapshot is written as version 2', async () => {
     const d = dir('v1');
-    const offsets = new Map([[3, 2 ** 40 + 7], [0, 12_000], [1, 0]]);
+    const offsets = new Map([
+      [3, 2 ** 40 + 7],
+      [0, 12_000],
+      [1, 0],
+    ]);
     const v1 = snapshotV1(500, offsets, new TextEncoder().encode('books@500'));
     writeFileSync(path.join(d, snapshotName(500)), v1);
     const loaded = readLatestSnapshot(d).snapshot!;
@@ -166,7 +170,14 @@ describe('snapshot format', () => {
 
   it('version 1: a wrong entry count or a flipped byte is refused as before', () => {
     const d = dir('v1bad');
-    const good = snapshotV1(500, new Map([[0, 1], [1, 2]]), new Uint8Array([5, 6, 7]));
+    const good = snapshotV1(
+      500,
+      new Map([
+        [0, 1],
+        [1, 2],
+      ]),
+      new Uint8Array([5, 6, 7]),
+    );
     const target = path.join(d, snapshotName(500));
     const cases: [Uint8Array, string][] = [
       [withU32(good, 32, 3), `snapshot length ${good.length} where ${good.length + 16} was expected`],
@@ -186,7 +197,10 @@ describe('snapshot format', () => {
     const wal = await open(d);
     await appendRecords(wal, 5);
     const offsets = new Map([[0, 5]]) as unknown as Uint8Array; // the old API's argument
-    await expect(wal.writeSnapshot(5, new Uint8Array(1), offsets)).rejects.toMatchObject({ code: 'WAL_INVALID', message: expect.stringMatching(/source state must be a Uint8Array/) });
+    await expect(wal.writeSnapshot(5, new Uint8Array(1), offsets)).rejects.toMatchObject({
+      code: 'WAL_INVALID',
+      message: expect.stringMatching(/source state must be a Uint8Array/),
+    });
     expect(readdirSync(d).filter((f) => f.includes('.snap'))).toEqual([]);
   });
 });

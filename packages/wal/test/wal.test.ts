@@ -63,7 +63,9 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(expected - 1).toBe(to);
   }
   function lastSegmentPath(d: string): string {
-    const segs = readdirSync(d).filter((f) => f.endsWith('.wal')).sort();
+    const segs = readdirSync(d)
+      .filter((f) => f.endsWith('.wal'))
+      .sort();
     return path.join(d, segs[segs.length - 1]!);
   }
 
@@ -169,7 +171,11 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
           (error: unknown) => error,
         );
         expect(refused).toBeInstanceOf(WalCorruptError);
-        expect(refused).toMatchObject({ offset: cut, sequence: cut === lastFrameStart ? 9 : 13, reason: expect.stringMatching(/shorter than its segment size/) });
+        expect(refused).toMatchObject({
+          offset: cut,
+          sequence: cut === lastFrameStart ? 9 : 13,
+          reason: expect.stringMatching(/shorter than its segment size/),
+        });
         expect(statSync(file).size).toBe(cut); // nothing changed
         continue;
       }
@@ -253,7 +259,12 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     const damaged = Buffer.from(original);
     damaged[20] ^= 4;
     writeFileSync(file, damaged);
-    await expect(openWal(d, { backend, segmentSize: 64 * 1024 })).rejects.toMatchObject({ code: 'WAL_CORRUPT', offset: 0, sequence: 1, reason: expect.stringMatching(/segment header/) });
+    await expect(openWal(d, { backend, segmentSize: 64 * 1024 })).rejects.toMatchObject({
+      code: 'WAL_CORRUPT',
+      offset: 0,
+      sequence: 1,
+      reason: expect.stringMatching(/segment header/),
+    });
     expect(readFileSync(file).equals(damaged)).toBe(true);
   });
 
@@ -280,12 +291,30 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     const wal = await open(d);
     await appendAll(wal, ring, Array(40).fill(50)); // 2000 records: segments 1..1000, 1001..2000
     expect(listSegments(d).map((s) => s.firstSequence)).toEqual([1, 1001]);
-    const s1 = await wal.writeSnapshot(1500, new TextEncoder().encode('books@1500'), encodeOffsets(new Map([[0, 1500], [7, 99]])));
+    const s1 = await wal.writeSnapshot(
+      1500,
+      new TextEncoder().encode('books@1500'),
+      encodeOffsets(
+        new Map([
+          [0, 1500],
+          [7, 99],
+        ]),
+      ),
+    );
     expect(s1).toMatchObject({ sequence: 1500, deletedSnapshots: [] });
     // Only one snapshot so far: segments entirely <= 1500 are deleted.
     expect(s1.deletedSegments).toEqual(['seg-00000000000000000001.wal']);
     await appendAll(wal, ring, Array(20).fill(50)); // up to 3000
-    const s2 = await wal.writeSnapshot(2900, new TextEncoder().encode('books@2900'), encodeOffsets(new Map([[0, 2900], [7, 120]])));
+    const s2 = await wal.writeSnapshot(
+      2900,
+      new TextEncoder().encode('books@2900'),
+      encodeOffsets(
+        new Map([
+          [0, 2900],
+          [7, 120],
+        ]),
+      ),
+    );
     // Two snapshots kept: segments are deleted only up to the older one (1500).
     const firstLeft = listSegments(d)[0]!;
     expect(firstLeft.firstSequence).toBeLessThanOrEqual(1501);
@@ -300,14 +329,26 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(w.recovery.snapshot).toMatchObject({ sequence: 2900 });
     expect(new TextDecoder().decode(w.recovery.snapshot!.data)).toBe('books@2900');
     expect(w.recovery.lastSequence).toBe(3010);
-    expect(w.recovery.snapshot!.sourceState).toEqual(encodeOffsets(new Map([[0, 2900], [7, 120]])));
+    expect(w.recovery.snapshot!.sourceState).toEqual(
+      encodeOffsets(
+        new Map([
+          [0, 2900],
+          [7, 120],
+        ]),
+      ),
+    );
     // Every record the log keeps, the ones the snapshot covers included; a caller resuming a source
     // combines them with the snapshot's state (here each record's position is its sequence, partition 0).
     expectRecordsDelivered(seen.calls, w.recovery.firstLogSequence!, 3010);
     expect(seen.calls.length).toBe(w.recovery.records);
     const resume = decodeOffsets(w.recovery.snapshot!.sourceState);
     for (const c of seen.calls) resume.set(0, Math.max(resume.get(0)!, c.sequence));
-    expect(resume).toEqual(new Map([[0, 3010], [7, 120]]));
+    expect(resume).toEqual(
+      new Map([
+        [0, 3010],
+        [7, 120],
+      ]),
+    );
     expect([...w.records(2901)].length).toBe(110);
     await w.close();
 
@@ -319,13 +360,23 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(listSnapshots(d).map((s) => s.status)).toEqual([expect.stringMatching(/CRC/), 'ok']);
     w = await open(d);
     expect(w.recovery.snapshot).toMatchObject({ sequence: 1500 });
-    expect(decodeOffsets(w.recovery.snapshot!.sourceState)).toEqual(new Map([[0, 1500], [7, 99]]));
+    expect(decodeOffsets(w.recovery.snapshot!.sourceState)).toEqual(
+      new Map([
+        [0, 1500],
+        [7, 99],
+      ]),
+    );
     expect(w.recovery.skippedSnapshots).toEqual([{ file: 'snap-00000000000000002900.snap', reason: expect.stringMatching(/CRC/) }]);
     expect(w.recovery.lastSequence).toBe(3010);
     expectLog(d, 1501, 3010);
     const latest = readLatestSnapshot(d).snapshot!;
     expect(latest.sequence).toBe(1500);
-    expect(decodeOffsets(latest.sourceState)).toEqual(new Map([[0, 1500], [7, 99]]));
+    expect(decodeOffsets(latest.sourceState)).toEqual(
+      new Map([
+        [0, 1500],
+        [7, 99],
+      ]),
+    );
     // A third snapshot prunes the oldest and deletes the segments covered by the older kept one.
     const s3 = await w.writeSnapshot(3010, new Uint8Array([9]));
     expect(s3.deletedSnapshots).toEqual(['snap-00000000000000001500.snap']);

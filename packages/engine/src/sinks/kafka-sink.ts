@@ -36,7 +36,12 @@ export class KafkaSink implements OutputSink {
   private idleFlush: Promise<void> | null = null;
   private readonly maxPending: number;
 
-  private constructor(private readonly context: SinkContext, private readonly publisher: Publisher, private readonly packer: KafkaOutputPacker, maxRequest: number) {
+  private constructor(
+    private readonly context: SinkContext,
+    private readonly publisher: Publisher,
+    private readonly packer: KafkaOutputPacker,
+    maxRequest: number,
+  ) {
     this.maxPending = 2 * maxRequest;
   }
 
@@ -49,9 +54,21 @@ export class KafkaSink implements OutputSink {
     // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
     // producer retries without duplicates), a longer one fails the engine loudly.
     const maxRequest = MAX_REQUEST_OUTPUTS[format];
-    const publisher = new Publisher(kafka, { topics: [trades, reports], maxBatchRecords: maxRequest, maxPartitionBytes: MAX_PARTITION_BYTES, timeoutMs: BROKER_OUTAGE_MS });
+    const publisher = new Publisher(kafka, {
+      topics: [trades, reports],
+      maxBatchRecords: maxRequest,
+      maxPartitionBytes: MAX_PARTITION_BYTES,
+      timeoutMs: BROKER_OUTAGE_MS,
+    });
     await publisher.connect();
-    const packer = new KafkaOutputPacker(publisher, ringBytes, { tradesTopic: trades, reportsTopic: reports, format, symbols: symbolTableFor(source), packMax: PACK_OUTPUTS[format], packBytes: PACK_BYTES });
+    const packer = new KafkaOutputPacker(publisher, ringBytes, {
+      tradesTopic: trades,
+      reportsTopic: reports,
+      format,
+      symbols: symbolTableFor(source),
+      packMax: PACK_OUTPUTS[format],
+      packBytes: PACK_BYTES,
+    });
     return new KafkaSink(context, publisher, packer, maxRequest);
   }
 
@@ -72,7 +89,8 @@ export class KafkaSink implements OutputSink {
     if (this.publisher.pending > this.maxPending) {
       const deadline = nowMs() + BROKER_OUTAGE_MS;
       while (this.publisher.pending > this.maxPending) {
-        if (nowMs() > deadline) await this.publisher.flush(); // throws the timeout / publish failure
+        if (nowMs() > deadline)
+          await this.publisher.flush(); // throws the timeout / publish failure
         else await this.publisher.nextSettled(deadline - nowMs());
       }
     }

@@ -2,7 +2,20 @@
 // decoded (bad messages become Invalid commands and dead letters) and published as far as the ring
 // has room; the rest is re-fetched after the source pauses (backpressure, no unbounded queue).
 import { parentPort } from 'node:worker_threads';
-import { COMMAND_SLOT_BYTES, CommandKind, DecodeError, Field, Reason, createCommand, decodeMessageEach, invalidCommand, reasonText, writeCommand, type Command, type DecodeOptions } from '@ringmatch/protocol';
+import {
+  COMMAND_SLOT_BYTES,
+  CommandKind,
+  DecodeError,
+  Field,
+  Reason,
+  createCommand,
+  decodeMessageEach,
+  invalidCommand,
+  reasonText,
+  writeCommand,
+  type Command,
+  type DecodeOptions,
+} from '@ringmatch/protocol';
 import { DeadLetterPublisher, OrderSource, createKafka, ensureTopics, partitionCount, topicOffsets, type DeadLetter, type SourceBatch } from '@ringmatch/kafka';
 import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
@@ -25,7 +38,11 @@ export class KafkaSource implements CommandSource {
       throw new Error(`cannot read orders topic ${source.topic} on ${source.brokers.join(',')}: ${(error as Error).message}`);
     }
     if (partitions === 0) throw new Error(`orders topic ${source.topic} does not exist`);
-    await ensureTopics(kafka, [tradesTopic(source.topic), reportsTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })), { timeoutMs: 30_000 });
+    await ensureTopics(
+      kafka,
+      [tradesTopic(source.topic), reportsTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })),
+      { timeoutMs: 30_000 },
+    );
   }
 
   async run(out: CommandPublisher): Promise<void> {
@@ -36,50 +53,57 @@ export class KafkaSource implements CommandSource {
     // Next offset to read per partition, and how many commands of that message the WAL already has.
     const resumeAt = new Map<number, { offset: number; skip: number }>();
     const counts = new Map(this.context.resume.commandsAtLastPosition);
-    for (const [partition, offset] of this.context.resume.positions) resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
+    for (const [partition, offset] of this.context.resume.positions)
+      resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
     const lowWater = Math.max(1, out.slotCount >> 2);
     let lastInput = nowMs();
     let fatalError: Error | null = null;
     let lastErrorLog = 0;
     let paceStart = 0;
     let paced = 0;
-    const consumer = new OrderSource(kafka, { topic: source.topic, groupId: source.groupId }, {
-      async onAssigned(partitions) {
-        const start = new Map<number, number | null>();
-        for (const p of partitions) start.set(p, resumeAt.get(p)?.offset ?? null);
-        const unknown = partitions.filter((p) => !resumeAt.has(p));
-        if (unknown.length > 0) {
-          const taken = await processedElsewhere(kafka, source.topic, unknown).catch((e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`);
-          if (taken) {
-            fatalError = new Error(taken);
-            out.wake();
+    const consumer = new OrderSource(
+      kafka,
+      { topic: source.topic, groupId: source.groupId },
+      {
+        async onAssigned(partitions) {
+          const start = new Map<number, number | null>();
+          for (const p of partitions) start.set(p, resumeAt.get(p)?.offset ?? null);
+          const unknown = partitions.filter((p) => !resumeAt.has(p));
+          if (unknown.length > 0) {
+            const taken = await processedElsewhere(kafka, source.topic, unknown).catch(
+              (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
+            );
+            if (taken) {
+              fatalError = new Error(taken);
+              out.wake();
+            }
           }
-        }
-        return start;
+          return start;
+        },
+        async onBatch(batch) {
+          if (fatalError) return 0;
+          try {
+            return await takeBatch(batch);
+          } catch (error) {
+            fatalError = error as Error; // an engine bug, not a broker problem: fail loudly
+            out.wake();
+            return 0;
+          }
+        },
+        async waitForSpace() {
+          await out.waitForSpace(lowWater, 1000);
+        },
+        onError(error) {
+          // Connection loss, coordinator moves, consumer crashes: OrderSource reconnects (and rebuilds
+          // a crashed consumer, then re-assigns and seeks from resumeAt). Log it; not fatal.
+          const now = nowMs();
+          if (now - lastErrorLog > 1000) {
+            lastErrorLog = now;
+            process.stderr.write(`[ringmatch] kafka source: ${error.message} (reconnecting)\n`);
+          }
+        },
       },
-      async onBatch(batch) {
-        if (fatalError) return 0;
-        try {
-          return await takeBatch(batch);
-        } catch (error) {
-          fatalError = error as Error; // an engine bug, not a broker problem: fail loudly
-          out.wake();
-          return 0;
-        }
-      },
-      async waitForSpace() {
-        await out.waitForSpace(lowWater, 1000);
-      },
-      onError(error) {
-        // Connection loss, coordinator moves, consumer crashes: OrderSource reconnects (and rebuilds
-        // a crashed consumer, then re-assigns and seeks from resumeAt). Log it; not fatal.
-        const now = nowMs();
-        if (now - lastErrorLog > 1000) {
-          lastErrorLog = now;
-          process.stderr.write(`[ringmatch] kafka source: ${error.message} (reconnecting)\n`);
-        }
-      },
-    });
+    );
     // The hot path allocates nothing per command: one options object re-stamped per message, one
     // scratch command the decoder fills, written straight into a staging slot; the batch is then
     // claimed and copied into the ring in one go (profiled: per-message Command objects, arrays
@@ -133,7 +157,9 @@ export class KafkaSource implements CommandSource {
           staged = before;
           invalidInMessage = 0;
           firstInvalid = null;
-          stage(invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${count} commands > ring size ${out.slotCount}`), batch.partition, record.offset));
+          stage(
+            invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${count} commands > ring size ${out.slotCount}`), batch.partition, record.offset),
+          );
         }
         if (staged > capacity) {
           staged = before; // no room for this message: it is fetched again after the pause
@@ -142,7 +168,15 @@ export class KafkaSource implements CommandSource {
         const invalid = firstInvalid as Command | null; // set by stage() during the decode
         if (invalid !== null) {
           out.count(Stat.malformed, invalidInMessage);
-          letters.push({ sourceTopic: batch.topic, partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: reasonText(invalid.reason), timestamp: record.timestamp });
+          letters.push({
+            sourceTopic: batch.topic,
+            partition: batch.partition,
+            offset: record.offset,
+            key: record.key,
+            value: record.value,
+            reason: reasonText(invalid.reason),
+            timestamp: record.timestamp,
+          });
         }
         nextOffset = record.offset + 1;
         taken++;
@@ -191,7 +225,10 @@ async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: 
   for (const out of [tradesTopic(topic), reportsTopic(topic)]) {
     const marks = await topicOffsets(kafka, out);
     if (marks.size !== inputs.size) continue; // not our topology: no mapping to check
-    const busy = partitions.filter((p) => { const m = marks.get(p); return m !== undefined && m.high > m.low; });
+    const busy = partitions.filter((p) => {
+      const m = marks.get(p);
+      return m !== undefined && m.high > m.low;
+    });
     if (busy.length > 0) {
       return `partition(s) ${busy.join(',')} of ${topic} were assigned to this engine, whose WAL has no offset for them, but ${out} partition(s) ${busy.join(',')} already hold output: another engine processed them (a rebalance moved them here?). Re-reading them from the start would publish their trades twice; refusing. Run a fixed set of engines that all join before orders flow, or restart the engine that owns this partition's WAL.`;
     }
@@ -199,7 +236,12 @@ async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: 
   return null;
 }
 
-async function consumedToEnd(kafka: ReturnType<typeof createKafka>, topic: string, assigned: number[], resumeAt: Map<number, { offset: number }>): Promise<boolean> {
+async function consumedToEnd(
+  kafka: ReturnType<typeof createKafka>,
+  topic: string,
+  assigned: number[],
+  resumeAt: Map<number, { offset: number }>,
+): Promise<boolean> {
   if (assigned.length === 0) return false;
   let ends: Awaited<ReturnType<typeof topicOffsets>>;
   try {

@@ -35,7 +35,8 @@ const OUTPUTS_DURABLE_TIMEOUT_MS = 120_000;
 const segmentSize = walSegmentBytes();
 let walBytes = 0;
 /** A batch is one frame, and a frame must fit in a segment (small segments in tests). */
-const maxBatch = segmentSize === undefined ? data.maxBatch : Math.min(data.maxBatch, Math.floor((segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE) / COMMAND_SLOT_BYTES));
+const maxBatch =
+  segmentSize === undefined ? data.maxBatch : Math.min(data.maxBatch, Math.floor((segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE) / COMMAND_SLOT_BYTES));
 
 async function journal(wal: Wal): Promise<void> {
   const ring = RingBuffer.attach(data.shared.commandRing);
@@ -72,14 +73,23 @@ async function writeSnapshots(wal: Wal): Promise<void> {
     for (;;) {
       const reached = await sequences.waitForAsync(EngineSequence.outputsDurable, snapshot.sequence, OUTPUTS_DURABLE_TIMEOUT_MS);
       if (reached === HALTED) return;
-      if (reached === TIMEOUT) throw new Error(`snapshot ${snapshot.sequence}: its outputs were not durable within ${OUTPUTS_DURABLE_TIMEOUT_MS} ms (outputs durable through ${sequences.sequence(EngineSequence.outputsDurable).get()})`);
+      if (reached === TIMEOUT)
+        throw new Error(
+          `snapshot ${snapshot.sequence}: its outputs were not durable within ${OUTPUTS_DURABLE_TIMEOUT_MS} ms (outputs durable through ${sequences.sequence(EngineSequence.outputsDurable).get()})`,
+        );
       if (reached >= snapshot.sequence) break;
     }
     const written = wal.writeSnapshot(snapshot.sequence, snapshot.data, snapshot.sourceState);
     setImmediate(crashDuringSnapshot); // tests: lands while the write is under way
     const result = await written;
     stats[Stat.snapshots]!++;
-    parentPort!.postMessage({ type: 'snapshot-written', sequence: result.sequence, file: result.file, bytes: result.bytes, deletedSegments: result.deletedSegments });
+    parentPort!.postMessage({
+      type: 'snapshot-written',
+      sequence: result.sequence,
+      file: result.file,
+      bytes: result.bytes,
+      deletedSegments: result.deletedSegments,
+    });
   };
   let failure: unknown = null;
   const next = (): void => {

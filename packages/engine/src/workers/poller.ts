@@ -27,10 +27,14 @@ const data = workerData as PollerData;
 const ring = RingBuffer.attach(data.shared.commandRing);
 const out = new CommandPublisher(ring, data.shared, data.snapshotEvery, data.rate);
 
-runWorker('poller', async () => {
-  const source = openSource({ config: data.source, symbols: symbolTableFor(data.source), resume: data.resume, stopWhenIdleMs: data.stopWhenIdleMs });
-  await source.run(out);
-  if (ring.halted) return; // the engine is failing: nothing drains
-  ring.end();
-  parentPort!.postMessage({ type: 'source-done', published: out.published });
-}, () => ({ published: out.published }));
+runWorker(
+  'poller',
+  async () => {
+    const source = openSource({ config: data.source, symbols: symbolTableFor(data.source), resume: data.resume, stopWhenIdleMs: data.stopWhenIdleMs });
+    await source.run(out);
+    if (ring.halted) return; // the engine is failing: nothing drains
+    ring.end();
+    parentPort!.postMessage({ type: 'source-done', published: out.published });
+  },
+  () => ({ published: out.published }),
+);

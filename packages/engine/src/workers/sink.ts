@@ -39,7 +39,10 @@ runWorker(SINK, async () => {
   const sink = await openSink(
     {
       ...data,
-      progress: { written: advancing(sequences.sequence(EngineSequence.outputsWritten)), durable: advancing(sequences.sequence(EngineSequence.outputsDurable)) },
+      progress: {
+        written: advancing(sequences.sequence(EngineSequence.outputsWritten)),
+        durable: advancing(sequences.sequence(EngineSequence.outputsDurable)),
+      },
       onWritten: (count) => (stats[Stat.outputsWritten] = count),
       fail: (error) => {
         failure ??= error;
@@ -53,7 +56,11 @@ runWorker(SINK, async () => {
   const bytes = ring.bytes;
   let lastSeq = -1;
   const failAt = failureSequence(SINK);
-  const policy = processorPolicy({ idleTimeoutMs: IDLE_MS, onTimeout: () => sink.idle(), maxBatch: data.source.kind === 'kafka' ? KAFKA_MAX_BATCH : undefined });
+  const policy = processorPolicy({
+    idleTimeoutMs: IDLE_MS,
+    onTimeout: () => sink.idle(),
+    maxBatch: data.source.kind === 'kafka' ? KAFKA_MAX_BATCH : undefined,
+  });
   const result = await ring.stage(SINK).runAsync((_bytes, first, last) => {
     for (let s = first; s <= last; s++) {
       const offset = ring.offsetOf(s);
