@@ -251,7 +251,7 @@ function group(topo: Topo): BenchGroup {
   };
 }
 
-// Cursor representation (packages/ring/src/ring.ts): wrapping Int32 + Float64 hint (what the ring uses) against
+// Cursor representation (packages/ring/src/sequence.ts): wrapping Int32 + Float64 hint (what the ring uses) against
 // BigInt64Array, one thread, the operations a cursor does per batch: release store + acquire load
 // + rebuild of the full sequence, and the multi-producer CAS.
 const cursorGroup: BenchGroup = {
