@@ -52,7 +52,16 @@ export class CommandPublisher {
   /** Resolves once a stop is requested, or after `timeoutMs` (false then). */
   async whenStopRequested(timeoutMs: number): Promise<boolean> {
     const result = waitAsync(this.control, Control.stopSource, 0, timeoutMs);
-    if (result.async) await result.value;
+    if (result.async) {
+      // A pending Atomics.waitAsync does not keep a worker alive: while the Kafka client holds no
+      // handle (a broker restart), the worker would exit under us with code 0. Hold one.
+      const keepAlive = setInterval(() => undefined, 1000);
+      try {
+        await result.value;
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
     return this.stopRequested();
   }
 
