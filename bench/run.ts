@@ -8,10 +8,18 @@ import path from 'node:path';
 import type { BenchContext, BenchGroup, BenchLine } from './types.js';
 import { round } from './stats.js';
 
-interface Options { json: boolean; quick: boolean; only: string | null; write: boolean | null; render: boolean }
+interface Options {
+  json: boolean;
+  quick: boolean;
+  only: string | null;
+  write: boolean | null;
+  render: boolean;
+}
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only <prefix>] [--write|--no-write] | --render (RESULTS.md from results.jsonl and the notes, no run)\n`);
+  process.stderr.write(
+    `bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only <prefix>] [--write|--no-write] | --render (RESULTS.md from results.jsonl and the notes, no run)\n`,
+  );
   process.exit(2);
 }
 
@@ -89,7 +97,10 @@ async function main(): Promise<void> {
   if (options.render) {
     // Re-render RESULTS.md (e.g. after editing notes) from the last full run's raw lines.
     const file = path.join(sourceDir, 'results.jsonl');
-    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as BenchLine);
+    const lines = (await readFile(file, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as BenchLine);
     const { mtime } = await stat(file);
     await writeResults(lines, options, mtime);
     return;

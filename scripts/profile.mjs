@@ -41,14 +41,28 @@ try {
   run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', outDir, '--cpu-prof-name', 'main.cpuprofile', cli, ...engineArgs]);
   if (clinic) {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    run('npx', ['--yes', 'clinic@13', 'doctor', '--dest', outDir, '--open=false', '--', process.execPath, cli, ...engineArgs.filter((a, i, all) => a !== '--cpu-prof' && all[i - 1] !== '--cpu-prof')]);
+    run('npx', [
+      '--yes',
+      'clinic@13',
+      'doctor',
+      '--dest',
+      outDir,
+      '--open=false',
+      '--',
+      process.execPath,
+      cli,
+      ...engineArgs.filter((a, i, all) => a !== '--cpu-prof' && all[i - 1] !== '--cpu-prof'),
+    ]);
   }
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
 // Top self time per profile: a quick answer before opening a viewer.
-for (const file of fs.readdirSync(outDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+for (const file of fs
+  .readdirSync(outDir)
+  .filter((f) => f.endsWith('.cpuprofile'))
+  .sort()) {
   const profile = JSON.parse(fs.readFileSync(path.join(outDir, file), 'utf8'));
   const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples?.length ?? 1);
   const selfByFunction = new Map();

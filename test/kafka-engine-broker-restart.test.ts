@@ -11,9 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { createKafka, ensureTopics, logLevel, withTimeout } from '@ringmatch/kafka';
-import { startBroker, stopBroker } from '@ringmatch/kafka/broker';
 import { unpackOutputs } from '@ringmatch/engine';
-import { canStartBroker, produceTo, readTopic, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
+import { canStartBroker, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const PORT = Number(process.env.RINGMATCH_KAFKA_ENGINE_RESTART_PORT ?? 19292);
@@ -36,7 +35,9 @@ function run(args: string[]) {
     state.stderr = (state.stderr + text).slice(-30_000);
     for (const m of text.matchAll(/matched=(\d+)/g)) state.matched = Number(m[1]);
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, state, exited };
 }
 
@@ -64,14 +65,33 @@ describe.skipIf(!canStartBroker())('engine rides out a broker restart (real brok
     fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.join('\n')}\n`);
     const ref = run(['--progress-ms', '0', '--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
     expect((await withTimeout(ref.exited, 120_000, 'reference run')).code, ref.state.stderr).toBe(0);
-    const expected = fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\{"n":\d+,/, '{'));
+    const expected = fs
+      .readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\{"n":\d+,/, '{'));
     expect(expected.length).toBeGreaterThan(500);
 
     const topic = uniqueTopic('restart-orders');
     await ensureTopics(kafka, [{ topic, partitions: 1 }]);
     await produceTo(kafka, topic, 0, values.slice(0, half));
     // Paced so that the restart lands mid-stream.
-    const engine = run(['--progress-ms', '50', '--ring-size', '4096', '--data-dir', path.join(root, 'engine'), '--source', 'kafka', '--brokers', brokers, '--topic', topic, '--rate', '1500']);
+    const engine = run([
+      '--progress-ms',
+      '50',
+      '--ring-size',
+      '4096',
+      '--data-dir',
+      path.join(root, 'engine'),
+      '--source',
+      'kafka',
+      '--brokers',
+      brokers,
+      '--topic',
+      topic,
+      '--rate',
+      '1500',
+    ]);
     await waitFor(() => engine.state.matched >= 1500 || engine.child.exitCode !== null, 120_000, 'engine matching orders', 50);
     expect(engine.child.exitCode, engine.state.stderr.slice(-3000)).toBe(null);
     const matchedAtStop = engine.state.matched;
@@ -84,12 +104,17 @@ describe.skipIf(!canStartBroker())('engine rides out a broker restart (real brok
 
     await produceTo(kafka, topic, 0, values.slice(half), { timeoutMs: 60_000 });
     let lines: string[] = [];
-    await waitFor(async () => {
-      if (engine.child.exitCode !== null) throw new Error(`engine exited (${engine.child.exitCode}): ${engine.state.stderr.slice(-3000)}`);
-      if (engine.state.matched < values.length) return false;
-      lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
-      return lines.length >= expected.length;
-    }, 240_000, 'all trades after the restart', 500);
+    await waitFor(
+      async () => {
+        if (engine.child.exitCode !== null) throw new Error(`engine exited (${engine.child.exitCode}): ${engine.state.stderr.slice(-3000)}`);
+        if (engine.state.matched < values.length) return false;
+        lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
+        return lines.length >= expected.length;
+      },
+      240_000,
+      'all trades after the restart',
+      500,
+    );
 
     engine.child.kill('SIGTERM'); // clean shutdown: the publisher is healthy after the restart
     const exit = await withTimeout(engine.exited, 120_000, 'engine shutdown');

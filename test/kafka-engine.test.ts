@@ -10,7 +10,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, parseDeadLetter, partitionForKey } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const available = kafkaAvailability();
@@ -27,11 +27,18 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 }, 120_000);
 
-interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 function engine(args: string[], timeoutMs: number, killAfterMatched?: { matched: number; delayMs: number }): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '50', '--ring-size', '4096', '--brokers', broker.brokers.join(','), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '50', '--ring-size', '4096', '--brokers', broker.brokers.join(','), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let armed = false;
@@ -73,7 +80,9 @@ async function referenceTrades(values: string[], name: string): Promise<string[]
   const file = path.join(dir, 'orders.ndjson');
   fs.writeFileSync(file, `${values.join('\n')}\n`);
   const r = await new Promise<Outcome>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', '--data-dir', path.join(dir, 'data'), '--source', `ndjson:${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', '--data-dir', path.join(dir, 'data'), '--source', `ndjson:${file}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -81,7 +90,11 @@ async function referenceTrades(values: string[], name: string): Promise<string[]
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   expect(r.code, r.stderr).toBe(0);
-  return fs.readFileSync(path.join(dir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\{"n":\d+,/, '{'));
+  return fs
+    .readFileSync(path.join(dir, 'data', 'trades.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
 }
 
 /** The output JSON lines of a topic (records are packed: NDJSON, count header checked), in order. */
@@ -111,7 +124,9 @@ d('engine on Kafka', () => {
     const bad = values.map((v, offset) => ({ v, offset })).filter(({ v }) => v === 'not json at all' || v.includes('"ten"'));
     expect(letters.map((l) => [l.offset, l.value?.toString()])).toEqual(bad.map(({ v, offset }) => [offset, v]));
     for (const l of letters) expect(l.reason.length).toBeGreaterThan(0);
-    const reports = (await outputsIn(`${topic}.reports`)).map((line) => JSON.parse(line) as { status: string; reasonCode: number; reason: string; seq: number });
+    const reports = (await outputsIn(`${topic}.reports`)).map(
+      (line) => JSON.parse(line) as { status: string; reasonCode: number; reason: string; seq: number },
+    );
     // Decode failures (reason codes 64+) are REJECTED in sequence: one per malformed message.
     const rejectedDecode = reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64);
     expect(rejectedDecode.length).toBe(bad.length);
@@ -137,7 +152,23 @@ d('engine on Kafka', () => {
     }
     await produceTo(broker.kafka, topic, 0, binary);
     const expected = await referenceTrades(json, 'binary');
-    const r = await engine(['--data-dir', path.join(root, 'binary'), '--source', 'kafka', '--topic', topic, '--format', 'binary', '--output-format', 'binary', '--stop-when-idle', '1000'], 120_000);
+    const r = await engine(
+      [
+        '--data-dir',
+        path.join(root, 'binary'),
+        '--source',
+        'kafka',
+        '--topic',
+        topic,
+        '--format',
+        'binary',
+        '--output-format',
+        'binary',
+        '--stop-when-idle',
+        '1000',
+      ],
+      120_000,
+    );
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const records = await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 60_000 });
     expect(records.length).toBeGreaterThan(0);
@@ -152,14 +183,27 @@ d('engine on Kafka', () => {
     const values = orderMessages(8_000, 23);
     const expected = await referenceTrades(values, 'crash');
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
-    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let run = 0; run < 10; run++) {
       const topic = uniqueTopic(`crash${run}`);
       await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
       await produceTo(broker.kafka, topic, 0, values);
       const dataDir = path.join(root, `crash-${run}`);
       // Odd runs publish binary output batches: the restart rule reads positions from headers only.
-      const args = ['--data-dir', dataDir, '--source', 'kafka', '--topic', topic, '--rate', '6000', '--snapshot-every', '2000', '--output-format', run % 2 ? 'binary' : 'json'];
+      const args = [
+        '--data-dir',
+        dataDir,
+        '--source',
+        'kafka',
+        '--topic',
+        topic,
+        '--rate',
+        '6000',
+        '--snapshot-every',
+        '2000',
+        '--output-format',
+        run % 2 ? 'binary' : 'json',
+      ];
       const killed = await engine(args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
       const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);
@@ -181,7 +225,13 @@ d('engine on Kafka', () => {
     const keyOf = (v: string): string => (JSON.parse(v) as { symbol: string }).symbol;
     async function produceAll(topic: string): Promise<void> {
       await ensureTopics(broker.kafka, [{ topic, partitions }]);
-      for (let p = 0; p < partitions; p++) await produceTo(broker.kafka, topic, p, values.filter((v) => partitionForKey(keyOf(v), partitions) === p));
+      for (let p = 0; p < partitions; p++)
+        await produceTo(
+          broker.kafka,
+          topic,
+          p,
+          values.filter((v) => partitionForKey(keyOf(v), partitions) === p),
+        );
     }
     /** Per symbol: its outputs in order, as text without the run-dependent fields; and any position seen twice. */
     async function perSymbol(topic: string): Promise<{ bySymbol: Map<string, string[]>; repeated: string[] }> {
@@ -210,11 +260,24 @@ d('engine on Kafka', () => {
     expect(expected.repeated).toEqual([]);
     expect(expected.bySymbol.size).toBeGreaterThan(2);
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000) + 7;
-    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let run = 0; run < 4; run++) {
       const topic = uniqueTopic(`mp${run}`);
       await produceAll(topic);
-      const args = ['--data-dir', path.join(root, `mp-${run}`), '--source', 'kafka', '--topic', topic, '--rate', '8000', '--snapshot-every', '300', '--output-format', run % 2 ? 'binary' : 'json'];
+      const args = [
+        '--data-dir',
+        path.join(root, `mp-${run}`),
+        '--source',
+        'kafka',
+        '--topic',
+        topic,
+        '--rate',
+        '8000',
+        '--snapshot-every',
+        '300',
+        '--output-format',
+        run % 2 ? 'binary' : 'json',
+      ];
       const killed = await engine(args, 120_000, { matched: 500 + Math.floor(random() * 4500), delayMs: Math.floor(random() * 100) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
       const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);

@@ -13,7 +13,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { IDEMPOTENT_RETRY, ensureTopics, withTimeout } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, waitFor, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, waitFor, type TestBroker } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const available = kafkaAvailability();
@@ -34,7 +34,13 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 }, 120_000);
 
-interface Trade { symbol: string; price: number; qty: number; makerOrderId: number; takerOrderId: number }
+interface Trade {
+  symbol: string;
+  price: number;
+  qty: number;
+  makerOrderId: number;
+  takerOrderId: number;
+}
 const tradeKey = (t: Trade): string => `${t.price}/${t.qty}/${t.makerOrderId}/${t.takerOrderId}`;
 
 function perSymbol(lines: string[]): Map<string, string[]> {
@@ -67,7 +73,9 @@ function run(args: string[]): { child: ChildProcess; exited: Promise<{ code: num
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return { child, exited };
 }
 
@@ -88,7 +96,12 @@ d('scale-out on Kafka', () => {
     const ref = run(['--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
     const refOut = await withTimeout(ref.exited, 120_000, 'reference run');
     expect(refOut.code, refOut.stderr).toBe(0);
-    const expected = perSymbol(fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean));
+    const expected = perSymbol(
+      fs
+        .readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean),
+    );
     const expectedCount = [...expected.values()].reduce((n, l) => n + l.length, 0);
     expect(expectedCount).toBeGreaterThan(500);
     expect(expected.size).toBeGreaterThan(2);
@@ -106,11 +119,16 @@ d('scale-out on Kafka', () => {
     const admin = broker.kafka.admin();
     await admin.connect();
     try {
-      await waitFor(async () => {
-        const { groups } = await admin.describeGroups([group]);
-        const g = groups[0];
-        return g !== undefined && g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0);
-      }, 120_000, 'two stable members in the group', 250);
+      await waitFor(
+        async () => {
+          const { groups } = await admin.describeGroups([group]);
+          const g = groups[0];
+          return g !== undefined && g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0);
+        },
+        120_000,
+        'two stable members in the group',
+        250,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -127,12 +145,17 @@ d('scale-out on Kafka', () => {
     }
 
     let lines: string[] = [];
-    await waitFor(async () => {
-      const early = await Promise.race([failed, Promise.resolve(null)]);
-      if (early) throw new Error(`an engine exited early (${early.code ?? early.signal}): ${early.stderr.slice(-3000)}`);
-      lines = await outputLines(`${topic}.trades`);
-      return lines.length >= expectedCount;
-    }, 180_000, `${expectedCount} trades in ${topic}.trades`, 500);
+    await waitFor(
+      async () => {
+        const early = await Promise.race([failed, Promise.resolve(null)]);
+        if (early) throw new Error(`an engine exited early (${early.code ?? early.signal}): ${early.stderr.slice(-3000)}`);
+        lines = await outputLines(`${topic}.trades`);
+        return lines.length >= expectedCount;
+      },
+      180_000,
+      `${expectedCount} trades in ${topic}.trades`,
+      500,
+    );
     a.child.kill('SIGKILL');
     b.child.kill('SIGKILL');
     await Promise.all([a.exited, b.exited]);
@@ -154,7 +177,12 @@ d('scale-out on Kafka', () => {
     fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.map((v) => v.value).join('\n')}\n`);
     const ref = run(['--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
     expect((await withTimeout(ref.exited, 120_000, 'reference run')).code).toBe(0);
-    const expected = perSymbol(fs.readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8').split('\n').filter(Boolean));
+    const expected = perSymbol(
+      fs
+        .readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean),
+    );
     const expectedCount = [...expected.values()].reduce((n, l) => n + l.length, 0);
 
     const topic = uniqueTopic('rebal');
@@ -163,7 +191,8 @@ d('scale-out on Kafka', () => {
     const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });
     await producer.connect();
     try {
-      for (let i = 0; i < values.length; i += 1000) await withTimeout(producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000) }), 30_000, 'produce orders');
+      for (let i = 0; i < values.length; i += 1000)
+        await withTimeout(producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000) }), 30_000, 'produce orders');
     } finally {
       await producer.disconnect();
     }
@@ -171,7 +200,9 @@ d('scale-out on Kafka', () => {
     // A alone, paced so that B joins mid-stream.
     const a = run([...common, '--data-dir', path.join(root, 'ra'), '--rate', '500', '--progress-ms', '50']);
     let matchedA = 0;
-    a.child.stderr!.on('data', (d: Buffer) => { for (const m of d.toString().matchAll(/matched=(\d+)/g)) matchedA = Number(m[1]); });
+    a.child.stderr!.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/matched=(\d+)/g)) matchedA = Number(m[1]);
+    });
     await waitFor(() => matchedA >= 500 || a.child.exitCode !== null, 120_000, 'engine A matching', 50);
     expect(a.child.exitCode).toBe(null);
     const b = run([...common, '--data-dir', path.join(root, 'rb')]);
@@ -181,11 +212,16 @@ d('scale-out on Kafka', () => {
     expect(matchedA).toBeLessThan(values.length); // B really joined mid-stream
 
     let lines: string[] = [];
-    await waitFor(async () => {
-      if (a.child.exitCode !== null) throw new Error(`engine A exited (${a.child.exitCode})`);
-      lines = await outputLines(`${topic}.trades`);
-      return lines.length >= expectedCount;
-    }, 240_000, `${expectedCount} trades`, 500);
+    await waitFor(
+      async () => {
+        if (a.child.exitCode !== null) throw new Error(`engine A exited (${a.child.exitCode})`);
+        lines = await outputLines(`${topic}.trades`);
+        return lines.length >= expectedCount;
+      },
+      240_000,
+      `${expectedCount} trades`,
+      500,
+    );
     a.child.kill('SIGKILL');
     await a.exited;
     lines = await outputLines(`${topic}.trades`);

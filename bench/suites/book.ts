@@ -234,7 +234,15 @@ export const groups: BenchGroup[] = [
         JSON.stringify(d.bids.map((l) => [l.price, l.qty])) === JSON.stringify(bids.slice(0, 5)) &&
         JSON.stringify(d.asks.map((l) => [l.price, l.qty])) === JSON.stringify(asks.slice(0, 5));
       yield ourLine('book-subset', ours, { ratio_vs_nodejs_order_book: round(ours.opsPerS / theirs.opsPerS), target_ratio: 10, same_book_as_baseline: agree });
-      yield { bench: 'book-subset:nodejs-order-book', ops_per_s: round(theirs.opsPerS), p50_us: theirs.p50, p99_us: theirs.p99, wall_ops_per_s: round(theirs.wallOpsPerS), commands: nobTotal, rss_mb: rssMb() };
+      yield {
+        bench: 'book-subset:nodejs-order-book',
+        ops_per_s: round(theirs.opsPerS),
+        p50_us: theirs.p50,
+        p99_us: theirs.p99,
+        wall_ops_per_s: round(theirs.wallOpsPerS),
+        commands: nobTotal,
+        rss_mb: rssMb(),
+      };
     },
   },
 ];

@@ -12,17 +12,21 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
-import { Engine, Stat, parseCommandLine, runChannelEngine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { Engine, Stat, parseCommandLine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, partitionForKey, withTimeout } from '@ringmatch/kafka';
-import { kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
-import { brokerPid } from '@ringmatch/kafka/broker';
+import { brokerPid, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
+import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 import { measureRawConsume, produceBenchOrders, withBenchBroker } from './kafka.js';
 
 const PARTITIONS = 4;
 
-interface Messages { values: Buffer[]; keys: string[]; partitions: number[] }
+interface Messages {
+  values: Buffer[];
+  keys: string[];
+  partitions: number[];
+}
 
 /** The seeded generator's orders as JSON (or binary) messages keyed by symbol (default partitioner). */
 function benchMessages(n: number, seed: number, format: 'json' | 'binary' = 'json'): Messages {
@@ -41,7 +45,25 @@ function benchMessages(n: number, seed: number, format: 'json' | 'binary' = 'jso
 }
 
 function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = []): Engine {
-  const parsed = parseCommandLine(['run', '--data-dir', dataDir, '--fresh', '--progress-ms', '0', '--snapshot-every', '0', '--source', 'kafka', '--brokers', brokers.join(','), '--topic', topic, '--group', uniqueTopic('bench-engine'), ...extra]);
+  const parsed = parseCommandLine([
+    'run',
+    '--data-dir',
+    dataDir,
+    '--fresh',
+    '--progress-ms',
+    '0',
+    '--snapshot-every',
+    '0',
+    '--source',
+    'kafka',
+    '--brokers',
+    brokers.join(','),
+    '--topic',
+    topic,
+    '--group',
+    uniqueTopic('bench-engine'),
+    ...extra,
+  ]);
   if (parsed.command !== 'run') throw new Error('unreachable');
   return new Engine(parsed.config, { log: () => undefined });
 }
@@ -62,7 +84,14 @@ function brokerCpuMs(brokers: string[]): number | null {
 }
 
 /** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
-async function measureEngine(brokers: string[], topic: string, dataDir: string, n: number, timeoutMs: number, extra: string[] = []): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number>; cpu: Record<string, number | null> }> {
+async function measureEngine(
+  brokers: string[],
+  topic: string,
+  dataDir: string,
+  n: number,
+  timeoutMs: number,
+  extra: string[] = [],
+): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number>; cpu: Record<string, number | null> }> {
   const engine = engineFor(brokers, topic, dataDir, extra);
   const v = new Float64Array(engine.stats);
   const start = performance.now();
@@ -85,13 +114,13 @@ async function measureEngine(brokers: string[], topic: string, dataDir: string, 
     }
     if (consumed === 0 && v[Stat.published]! >= n) consumed = performance.now();
     if (matched === 0 && v[Stat.matched]! >= n) matched = performance.now();
-    if (v[Stat.flushed]! >= n) {
+    if ((engine.progress()?.outputsDurable ?? -1) >= n) {
       last = performance.now();
       break;
     }
     if (performance.now() > deadline) {
       engine.stop('bench timeout');
-      throw new Error(`engine-kafka: outputs of ${n} orders not acknowledged within ${timeoutMs} ms (matched ${v[Stat.matched]}, flushed ${v[Stat.flushed]})`);
+      throw new Error(`engine-kafka: outputs of ${n} orders not acknowledged within ${timeoutMs} ms (${JSON.stringify(engine.progress())})`);
     }
     await sleep(2);
   }
@@ -147,7 +176,8 @@ async function endToEndLatency(kafka: Kafka, topic: string): Promise<{ p50_us: n
     }
   }
   latencies.sort((a, b) => a - b);
-  const at = (p: number): number | null => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! * 1000 : null);
+  const at = (p: number): number | null =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! * 1000 : null;
   return { p50_us: at(50), p99_us: at(99), samples: latencies.length };
 }
 
@@ -175,7 +205,13 @@ export const groups: BenchGroup[] = [
           const channelPrefix = `${topic}-channel`;
           topics.push(topic, `${topic}.trades`, `${topic}.reports`, `${topic}.dlq`, `${channelPrefix}.trades`, `${channelPrefix}.reports`);
           const m = benchMessages(n, 7);
-          const produced = await produceBenchOrders(kafka, topic, { n, partitions: PARTITIONS, encode: (i) => m.values[i]!, key: (i) => m.keys[i]!, partition: (i) => m.partitions[i]! });
+          const produced = await produceBenchOrders(kafka, topic, {
+            n,
+            partitions: PARTITIONS,
+            encode: (i) => m.values[i]!,
+            key: (i) => m.keys[i]!,
+            partition: (i) => m.partitions[i]!,
+          });
           ctx.log(`engine-kafka: produced ${n} orders in ${produced.seconds.toFixed(1)} s; raw consume`);
           const raw = await measureRawConsume(kafka, topic, n);
           ctx.log(`engine-kafka: engine`);
@@ -185,13 +221,30 @@ export const groups: BenchGroup[] = [
           const binTopic = `${topic}-bin`;
           topics.push(binTopic, `${binTopic}.trades`, `${binTopic}.reports`, `${binTopic}.dlq`);
           const mb = benchMessages(n, 7, 'binary');
-          await produceBenchOrders(kafka, binTopic, { n, partitions: PARTITIONS, encode: (i) => mb.values[i]!, key: (i) => mb.keys[i]!, partition: (i) => mb.partitions[i]! });
+          await produceBenchOrders(kafka, binTopic, {
+            n,
+            partitions: PARTITIONS,
+            encode: (i) => mb.values[i]!,
+            key: (i) => mb.keys[i]!,
+            partition: (i) => mb.partitions[i]!,
+          });
           ctx.log(`engine-kafka: binary wire: raw consume, engine`);
           const binRaw = await measureRawConsume(kafka, binTopic, n);
-          const binEngine = await measureEngine(brokers, binTopic, path.join(root, 'engine-bin'), n, 300_000, ['--format', 'binary', '--output-format', 'binary']);
+          const binEngine = await measureEngine(brokers, binTopic, path.join(root, 'engine-bin'), n, 300_000, [
+            '--format',
+            'binary',
+            '--output-format',
+            'binary',
+          ]);
           ctx.log(`engine-kafka: channel baseline`);
           const channel = await runChannelEngine({
-            dataDir: path.join(root, 'channel'), orders: n, seed: 0, symbols: 0, accounts: 0, backend: 'auto', timeoutMs: 300_000,
+            dataDir: path.join(root, 'channel'),
+            orders: n,
+            seed: 0,
+            symbols: 0,
+            accounts: 0,
+            backend: 'auto',
+            timeoutMs: 300_000,
             kafka: { brokers, topic, groupId: uniqueTopic('bench-channel'), messages: n, outputPrefix: channelPrefix },
           });
           ctx.log(`engine-kafka: paced latency run (${paced.n} orders at ${paced.rate}/s)`);
@@ -216,7 +269,8 @@ export const groups: BenchGroup[] = [
           return { raw, engine, channel, e2e, produced, binRaw, binEngine };
         }
         if ('skipped' in result) {
-          for (const bench of ['engine-kafka', 'engine-kafka:binary', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel']) yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
+          for (const bench of ['engine-kafka', 'engine-kafka:binary', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel'])
+            yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
           return;
         }
         const { raw, engine, channel, e2e, binRaw, binEngine } = result;
@@ -264,7 +318,16 @@ export const groups: BenchGroup[] = [
           vs_raw: round(binEngine.ops_per_s / binRaw.ops_per_s),
           vs_channel: round(binEngine.ops_per_s / channelOps),
         };
-        yield { bench: 'engine-kafka:kafkajs-raw', ops_per_s: raw.ops_per_s, p50_us: null, p99_us: null, orders: n, partitions: PARTITIONS, total_s: round(raw.total_s), mean_batch: Math.round(raw.mean_batch) };
+        yield {
+          bench: 'engine-kafka:kafkajs-raw',
+          ops_per_s: raw.ops_per_s,
+          p50_us: null,
+          p99_us: null,
+          orders: n,
+          partitions: PARTITIONS,
+          total_s: round(raw.total_s),
+          mean_batch: Math.round(raw.mean_batch),
+        };
         yield {
           bench: 'engine-kafka:channel',
           ops_per_s: channelOps,

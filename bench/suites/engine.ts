@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine, parseCommandLine, runChannelEngine, type RunConfig } from '@ringmatch/engine';
+import { Engine, parseCommandLine, type RunConfig } from '@ringmatch/engine';
+import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 
@@ -19,7 +20,9 @@ function runConfig(dataDir: string, args: string[]): RunConfig {
 
 async function ringRun(dataDir: string, orders: number, rate: number) {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0', '--pregenerate']), { log: () => undefined });
+  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0', '--pregenerate']), {
+    log: () => undefined,
+  });
   return engine.run();
 }
 

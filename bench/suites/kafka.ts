@@ -4,7 +4,7 @@
 // messages and measures the raw consume in the same run.
 import type { Kafka } from 'kafkajs';
 import { IDEMPOTENT_RETRY, Publisher, createKafka, ensureTopics, deleteTopics, withTimeout } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/test-kit';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'XRP-USD', 'ADA-USD', 'DOGE-USD', 'DOT-USD', 'LTC-USD'];
@@ -77,7 +77,12 @@ export interface RawConsumeResult {
  * A bare kafkajs consumer (own group, from the beginning, `eachBatch`, no processing) reading the
  * first `n` messages of `topic`. Bounded by `timeoutMs`.
  */
-export async function measureRawConsume(kafka: Kafka, topic: string, n: number, options: { timeoutMs?: number; maxBytesPerPartition?: number } = {}): Promise<RawConsumeResult> {
+export async function measureRawConsume(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+  options: { timeoutMs?: number; maxBytesPerPartition?: number } = {},
+): Promise<RawConsumeResult> {
   const consumer = kafka.consumer({
     groupId: uniqueTopic('bench-raw'),
     maxWaitTimeInMs: 100,
@@ -151,7 +156,12 @@ function packValues(values: Array<string | Buffer>): Buffer {
 
 async function publishWithPublisher(kafka: Kafka, topic: string, n: number, batch: number, packed = false): Promise<number> {
   if (packed) batch *= 8; // a request carries batch*8 outputs in batch*8/256 Kafka records
-  const publisher = new Publisher(kafka, { topics: [topic], maxBatchRecords: batch, skipResumePoint: true, ...(packed ? { pack: packValues, packMax: 256 } : {}) });
+  const publisher = new Publisher(kafka, {
+    topics: [topic],
+    maxBatchRecords: batch,
+    skipResumePoint: true,
+    ...(packed ? { pack: packValues, packMax: 256 } : {}),
+  });
   await publisher.connect();
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -169,7 +179,8 @@ async function publishRaw(kafka: Kafka, topic: string, n: number, batch: number)
   try {
     for (let i = 0; i < n; i += batch) {
       const messages = [];
-      for (let j = i; j < Math.min(n, i + batch); j++) messages.push({ key: SYMBOLS[j % SYMBOLS.length]!, value: benchOrder(j), headers: { 'ringmatch-seq': String(j), 'ringmatch-idx': '0' } });
+      for (let j = i; j < Math.min(n, i + batch); j++)
+        messages.push({ key: SYMBOLS[j % SYMBOLS.length]!, value: benchOrder(j), headers: { 'ringmatch-seq': String(j), 'ringmatch-idx': '0' } });
       await withTimeout(producer.send({ topic, acks: -1, messages }), 60_000, 'raw publish');
     }
   } finally {
@@ -184,7 +195,10 @@ async function publishRaw(kafka: Kafka, topic: string, n: number, batch: number)
  */
 async function measurePublish(kafka: Kafka, n: number, batch: number, rounds: number): Promise<{ publisher: number; raw: number; packed: number }> {
   const topics = Array.from({ length: 3 * rounds + 1 }, () => uniqueTopic('bench-trades'));
-  await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 4 })));
+  await ensureTopics(
+    kafka,
+    topics.map((topic) => ({ topic, partitions: 4 })),
+  );
   try {
     await publishRaw(kafka, topics[0]!, Math.min(n, 10_000), batch); // warm-up (JIT, broker)
     let publisher = 0;
@@ -251,7 +265,18 @@ export const groups: BenchGroup[] = [
         yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
         return;
       }
-      yield { bench: 'kafka-publish', ops_per_s: result.publisher, p50_us: null, p99_us: null, records: n, batch, partitions: 4, ratio_to_raw: result.publisher / result.raw, packed_per_s: result.packed, pack_max: 256 };
+      yield {
+        bench: 'kafka-publish',
+        ops_per_s: result.publisher,
+        p50_us: null,
+        p99_us: null,
+        records: n,
+        batch,
+        partitions: 4,
+        ratio_to_raw: result.publisher / result.raw,
+        packed_per_s: result.packed,
+        pack_max: 256,
+      };
       yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: result.raw, p50_us: null, p99_us: null, records: n, batch, partitions: 4 };
     },
   },

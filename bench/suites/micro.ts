@@ -11,8 +11,28 @@
 // their samples is a batch of BOOK_BATCH operations (set up and cleaned up outside the timing:
 // makers added before a cross batch, orders added before a cancel batch, adds cancelled after an
 // add batch); their ops_per_s counts operations and p50/p99 are per operation within a batch.
+// Ring cursor operations take a few ns, far below tinybench's per-call overhead, so each of their
+// tasks runs CURSOR_OPS operations per call; ops_per_s counts operations, p50/p99 are per operation.
+//   micro-cursor-set-get      Sequence.set + get (a stage's cursor)          vs plain Int32Array store + load, Atomics store + load
+//   micro-barrier-available   barrier.available, one dependency               vs a bare Atomics.load
+//   micro-sequence-set-store  a SequenceSet sequence's set, nobody waiting    vs a bare Atomics.store
 import { Bench } from 'tinybench';
-import { CommandKind, createCommand, createTrade, decodeMessageEach, defaultSymbolTable, encodeTradeJson, OutputJsonEncoder, readCommand, Side, SymbolTable, writeCommand, COMMAND_SLOT_BYTES, type Command } from '@ringmatch/protocol';
+import { Pipeline, SequenceSet, WaitStrategies } from '@ringmatch/ring';
+import {
+  CommandKind,
+  createCommand,
+  createTrade,
+  decodeMessageEach,
+  defaultSymbolTable,
+  encodeTradeJson,
+  OutputJsonEncoder,
+  readCommand,
+  Side,
+  SymbolTable,
+  writeCommand,
+  COMMAND_SLOT_BYTES,
+  type Command,
+} from '@ringmatch/protocol';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 import { round } from '../stats.js';
@@ -56,6 +76,38 @@ async function measure(ctx: BenchContext, tasks: Record<string, MicroTask>): Pro
     out.set(task.name, { ops: Math.round(r.throughput.mean * n), p50: us(r.latency.p50), p99: us(r.latency.p99) });
   }
   return out;
+}
+
+const CURSOR_OPS = 1000;
+
+/** `measure` for tasks running `ops` operations per call: figures per operation. */
+async function measurePerOp(
+  ctx: BenchContext,
+  ops: number,
+  tasks: Record<string, () => void>,
+): Promise<Map<string, { ops: number; p50: number | null; p99: number | null }>> {
+  const out = new Map<string, { ops: number; p50: number | null; p99: number | null }>();
+  for (const [name, r] of await measure(ctx, tasks)) {
+    out.set(name, { ops: r.ops * ops, p50: r.p50 === null ? null : round(r.p50 / ops), p99: r.p99 === null ? null : round(r.p99 / ops) });
+  }
+  return out;
+}
+
+/** The bench line (with its ratio to each baseline) and one line per baseline. */
+function cursorLines(group: string, baselines: string[], results: Map<string, { ops: number; p50: number | null; p99: number | null }>): BenchLine[] {
+  const main = results.get(group)!;
+  const head: BenchLine = { bench: group, ops_per_s: main.ops, p50_us: main.p50, p99_us: main.p99, ops_per_call: CURSOR_OPS };
+  for (const b of baselines) head[`vs_${b}`] = round(main.ops / results.get(b)!.ops);
+  return [
+    head,
+    ...baselines.map((b) => ({
+      bench: `${group}:${b}`,
+      ops_per_s: results.get(b)!.ops,
+      p50_us: results.get(b)!.p50,
+      p99_us: results.get(b)!.p99,
+      ops_per_call: CURSOR_OPS,
+    })),
+  ];
 }
 
 function lines(group: string, baseline: string, results: Map<string, { ops: number; p50: number | null; p99: number | null }>): BenchLine[] {
@@ -163,7 +215,15 @@ function checkSameBook(engine: MatchingEngine, nob: NobBook): void {
  * Timed: `batch` through one book. Untimed, around each batch and in the same book: `before`
  * (the makers a cross takes, the orders a cancel batch cancels) and `after` (cancels of an add batch).
  */
-function bookTasks(name: string, engine: MatchingEngine, sink: CountingSink, nob: NobBook, batch: BookBatch, before: BookBatch | null, after: BookBatch | null): Record<string, MicroTask> {
+function bookTasks(
+  name: string,
+  engine: MatchingEngine,
+  sink: CountingSink,
+  nob: NobBook,
+  batch: BookBatch,
+  before: BookBatch | null,
+  after: BookBatch | null,
+): Record<string, MicroTask> {
   const renumber = (): void => {
     before?.renumber();
     if (before && batch.kind === CommandKind.Cancel) batch.follow(before);
@@ -199,7 +259,7 @@ export const groups: BenchGroup[] = [
     group: 'micro-decode-json',
     async *run(ctx) {
       const scratch = createCommand();
-      const options = { symbols, partition: 0, offset: 0 };
+      const options = { symbols, sourceStream: 0, sourcePosition: 0 };
       const decoder = new TextDecoder();
       let sink = 0;
       const results = await measure(ctx, {
@@ -219,7 +279,18 @@ export const groups: BenchGroup[] = [
   {
     group: 'micro-encode-trade',
     async *run(ctx) {
-      const trade = createTrade({ seq: 1234567, timestamp: 1_700_000_000_000, makerOrderId: 991, takerOrderId: 992, price: 6500000, qty: 3, tradeId: 4242, symbolId: 0, makerAccountId: 5, takerAccountId: 6 });
+      const trade = createTrade({
+        seq: 1234567,
+        timestamp: 1_700_000_000_000,
+        makerOrderId: 991,
+        takerOrderId: 992,
+        price: 6500000,
+        qty: 3,
+        tradeId: 4242,
+        symbolId: 0,
+        makerAccountId: 5,
+        takerAccountId: 6,
+      });
       const encoder = new OutputJsonEncoder(symbols);
       const out = new Uint8Array(64 * 1024);
       const text = new TextEncoder();
@@ -241,7 +312,7 @@ export const groups: BenchGroup[] = [
     group: 'micro-command-slot',
     async *run(ctx) {
       const cmd = createCommand();
-      decodeMessageEach(ORDER, 'json', { symbols, partition: 0, offset: 0 }, cmd, () => undefined);
+      decodeMessageEach(ORDER, 'json', { symbols, sourceStream: 0, sourcePosition: 0 }, cmd, () => undefined);
       const into = createCommand();
       const slot = new Uint8Array(COMMAND_SLOT_BYTES);
       let sink = 0;
@@ -256,6 +327,79 @@ export const groups: BenchGroup[] = [
       });
       if (sink === 0) throw new Error('nothing copied');
       yield* lines('micro-command-slot', 'structured-clone', results);
+    },
+  },
+  {
+    group: 'micro-cursor-set-get',
+    async *run(ctx) {
+      const ring = new Pipeline({ slotSize: 64, slotCount: 1024, wait: WaitStrategies.blocking() }).then('a').build();
+      const cursor = ring.stageSequence('a');
+      const i32 = new Int32Array(new SharedArrayBuffer(64));
+      let v = 0;
+      let sink = 0;
+      const results = await measurePerOp(ctx, CURSOR_OPS, {
+        'micro-cursor-set-get': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) {
+            cursor.set(++v);
+            sink += cursor.get();
+          }
+        },
+        'int32-store-load': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) {
+            i32[0] = ++v;
+            sink += i32[0]!;
+          }
+        },
+        'atomics-store-load': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) {
+            Atomics.store(i32, 0, ++v);
+            sink += Atomics.load(i32, 0);
+          }
+        },
+      });
+      if (sink === 0) throw new Error('nothing stored');
+      yield* cursorLines('micro-cursor-set-get', ['int32-store-load', 'atomics-store-load'], results);
+    },
+  },
+  {
+    group: 'micro-barrier-available',
+    async *run(ctx) {
+      const ring = new Pipeline({ slotSize: 64, slotCount: 1024, wait: WaitStrategies.blocking() }).then('a').build();
+      const seq = ring.sequencer();
+      seq.publish(0, seq.next(100));
+      const barrier = ring.stage('a').barrier;
+      const i32 = new Int32Array(new SharedArrayBuffer(64));
+      i32[0] = 99;
+      let sink = 0;
+      const results = await measurePerOp(ctx, CURSOR_OPS, {
+        'micro-barrier-available': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) sink += barrier.available(50);
+        },
+        'atomics-load': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) sink += Atomics.load(i32, 0);
+        },
+      });
+      if (sink === 0) throw new Error('nothing read');
+      yield* cursorLines('micro-barrier-available', ['atomics-load'], results);
+    },
+  },
+  {
+    group: 'micro-sequence-set-store',
+    async *run(ctx) {
+      const set = SequenceSet.create(['committed']);
+      const committed = set.sequence('committed');
+      const i32 = new Int32Array(new SharedArrayBuffer(64));
+      let v = 0;
+      const results = await measurePerOp(ctx, CURSOR_OPS, {
+        'micro-sequence-set-store': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) committed.set(++v);
+        },
+        'atomics-store': () => {
+          for (let k = 0; k < CURSOR_OPS; k++) Atomics.store(i32, 0, ++v);
+        },
+      });
+      if (committed.get() === -1 || committed.waiters() !== 0) throw new Error('sequence not set, or someone waits');
+      yield* cursorLines('micro-sequence-set-store', ['atomics-store'], results);
     },
   },
   {

@@ -115,8 +115,14 @@ function ringSpecs(topo: Topo, perProducer: number, wait: WaitStrategy, lat?: { 
   const total = lat ? lat.samples : perProducer * n;
   const specs: Spec[] = [];
   const stages = topo === '3stage' ? ['a', 'b', 'c'] : ['c'];
-  for (const stage of stages) specs.push({ role: 'ring-stage', data: { ring: ring.descriptor, stage, count: total, chunk: CHUNK, latency: stage === 'c' ? lat : undefined }, reports: stage === 'c' });
-  for (let id = 0; id < n; id++) specs.push({ role: 'ring-producer', data: { ring: ring.descriptor, count: perProducer, batch: BATCH, producerId: id, latency: lat }, reports: true });
+  for (const stage of stages)
+    specs.push({
+      role: 'ring-stage',
+      data: { ring: ring.descriptor, stage, count: total, chunk: CHUNK, latency: stage === 'c' ? lat : undefined },
+      reports: stage === 'c',
+    });
+  for (let id = 0; id < n; id++)
+    specs.push({ role: 'ring-producer', data: { ring: ring.descriptor, count: perProducer, batch: BATCH, producerId: id, latency: lat }, reports: true });
   return specs;
 }
 
@@ -127,7 +133,12 @@ function portSpecs(topo: Topo, perProducer: number, batched: boolean, lat?: { sa
   const specs: Spec[] = [];
   if (topo === '3stage') {
     const [c1, c2, c3] = [new MessageChannel(), new MessageChannel(), new MessageChannel()];
-    specs.push({ role: `port-${kind}-producer`, data: { outPort: c1.port1, count: perProducer, batch: BATCH, latency: lat }, transfer: [c1.port1], reports: true });
+    specs.push({
+      role: `port-${kind}-producer`,
+      data: { outPort: c1.port1, count: perProducer, batch: BATCH, latency: lat },
+      transfer: [c1.port1],
+      reports: true,
+    });
     specs.push({ role: `port-${kind}-stage`, data: { inPort: c1.port2, outPort: c2.port1, count: total }, transfer: [c1.port2, c2.port1], reports: false });
     specs.push({ role: `port-${kind}-stage`, data: { inPort: c2.port2, outPort: c3.port1, count: total }, transfer: [c2.port2, c3.port1], reports: false });
     specs.push({ role: `port-${kind}-stage`, data: { inPort: c3.port2, count: total, terminal: true, latency: lat }, transfer: [c3.port2], reports: true });
@@ -135,7 +146,12 @@ function portSpecs(topo: Topo, perProducer: number, batched: boolean, lat?: { sa
   }
   const chans = Array.from({ length: n }, () => new MessageChannel());
   chans.forEach((c, id) => {
-    specs.push({ role: `port-${kind}-producer`, data: { outPort: c.port1, count: perProducer, batch: BATCH, producerId: id, producers: n, latency: lat }, transfer: [c.port1], reports: true });
+    specs.push({
+      role: `port-${kind}-producer`,
+      data: { outPort: c.port1, count: perProducer, batch: BATCH, producerId: id, producers: n, latency: lat },
+      transfer: [c.port1],
+      reports: true,
+    });
   });
   const ins = chans.map((c) => c.port2);
   specs.push({ role: `port-${kind}-stage`, data: { inPorts: ins, count: total, terminal: true, latency: lat }, transfer: ins, reports: true });
@@ -185,12 +201,12 @@ function group(topo: Topo): BenchGroup {
       // ring (throughput, best of 2 in quick / 3 in full, since neighbours share the 2 cores)
       const per = Math.round(ringN / n);
       let best: Outcome | null = null;
-      for (let r = 0; r < (3); r++) {
+      for (let r = 0; r < 3; r++) {
         const out = await runWorkers(ringSpecs(topo, per, WAIT), timeout);
         if (!checksumOk(out, expectedTotal(topo, per))) throw new Error(`${name}: checksum mismatch`);
         if (!best || out.seconds < best.seconds) best = out;
       }
-      ctx.log(`${name}: ring ${round(per * n / best!.seconds)} ev/s`);
+      ctx.log(`${name}: ring ${round((per * n) / best!.seconds)} ev/s`);
       const ringLat = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WAIT, lat), latN);
       // busy-spin latency only for 1P1C: with 3 spinning stages on 2 cores it measures the scheduler.
       const spinLat = topo !== '1p1c' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WaitStrategies.busySpin(), lat), latN);
@@ -216,7 +232,7 @@ function group(topo: Topo): BenchGroup {
 
       if (topo === '1p1c') {
         let bestRb: Outcome | null = null;
-        for (let r = 0; r < (3); r++) {
+        for (let r = 0; r < 3; r++) {
           const out = await runWorkers(ringbufSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:ringbuf.js checksum mismatch`);
           if (!bestRb || out.seconds < bestRb.seconds) bestRb = out;
@@ -224,7 +240,7 @@ function group(topo: Topo): BenchGroup {
         yield line(`${name}:ringbuf.js`, ringN, bestRb!, { batch: BATCH, slot_bytes: PAYLOAD, slots: SLOTS });
         // The ceiling on this machine right now: the same exchange with no library (hand loop).
         let bestHand: Outcome | null = null;
-        for (let r = 0; r < (3); r++) {
+        for (let r = 0; r < 3; r++) {
           const out = await runWorkers(handSpecs(ringN), timeout);
           if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:hand-loop checksum mismatch`);
           if (!bestHand || out.seconds < bestHand.seconds) bestHand = out;
@@ -235,7 +251,7 @@ function group(topo: Topo): BenchGroup {
   };
 }
 
-// Cursor representation (packages/ring/src/ring.ts): wrapping Int32 + Float64 hint (what the ring uses) against
+// Cursor representation (packages/ring/src/sequence.ts): wrapping Int32 + Float64 hint (what the ring uses) against
 // BigInt64Array, one thread, the operations a cursor does per batch: release store + acquire load
 // + rebuild of the full sequence, and the multi-producer CAS.
 const cursorGroup: BenchGroup = {

@@ -1,6 +1,7 @@
 // Bench worker for the ring suite: one role per worker (ring producer/stage, MessagePort
 // baselines, ringbuf.js baseline). Start is synchronised on a control SAB so the measured window
 // excludes worker start-up; terminal consumers report their end time (hrtime ns) and a checksum.
+// Over 400 lines: the roles share one start/stop protocol and one report format; one file keeps them in step.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, WaitStrategies, type WaitStrategy } from '@ringmatch/ring';
 import { RingBuffer as RingBufJs } from 'ringbuf.js';
@@ -226,7 +227,7 @@ function portStage(batched: boolean): void {
   const credit = (n: number): void => {
     const before = got;
     got += n;
-    if ((before >>> 12) !== (got >>> 12) || got === d.count) {
+    if (before >>> 12 !== got >>> 12 || got === d.count) {
       Atomics.store(ctl, CTL_CONSUMED, got);
       Atomics.notify(ctl, CTL_CONSUMED);
     }

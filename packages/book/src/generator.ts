@@ -146,7 +146,7 @@ export class OrderFlowGenerator {
     if (!(total > 0)) throw new RangeError('mix weights must sum to a positive number');
     this.cum = new Float64Array(5);
     let acc = 0;
-    for (let i = 0; i < 5; i++) this.cum[i] = (acc += w[i]! / total);
+    for (let i = 0; i < 5; i++) this.cum[i] = acc += w[i]! / total;
     this.nextOrderId = options.firstOrderId ?? 1;
     this.ts = options.timestampStart ?? 1_700_000_000_000_000;
     this.tsStep = options.timestampStep ?? 1;
@@ -173,7 +173,8 @@ export class OrderFlowGenerator {
     this.shadowSink = {
       onReport(r: ExecutionReport): void {
         const st = r.status;
-        if (st === ExecStatus.Filled || st === ExecStatus.Cancelled || st === ExecStatus.Expired || st === ExecStatus.Rejected) self.forget(r.symbolId, r.orderId);
+        if (st === ExecStatus.Filled || st === ExecStatus.Cancelled || st === ExecStatus.Expired || st === ExecStatus.Rejected)
+          self.forget(r.symbolId, r.orderId);
       },
       onTrade(): void {},
     };
@@ -188,8 +189,8 @@ export class OrderFlowGenerator {
     into.symbolId = s.id;
     into.timestamp = this.ts;
     this.ts += this.tsStep;
-    into.partition = -1;
-    into.offset = -1;
+    into.sourceStream = -1;
+    into.sourcePosition = -1;
     into.reason = 0;
     into.field = 0;
     into.stopPrice = 0;
@@ -322,7 +323,8 @@ export class OrderFlowGenerator {
     into.price = 0;
     into.qty = 0;
     const what = r.int(10);
-    if (what < 5) into.qty = (1 + r.int(3)) * s.lot; // usually a shrink: keeps priority
+    if (what < 5)
+      into.qty = (1 + r.int(3)) * s.lot; // usually a shrink: keeps priority
     else if (what < 8 && s.livePrice[k] !== 0) {
       const side = s.liveSide[k]!;
       const d = 1 + this.depthTicks();

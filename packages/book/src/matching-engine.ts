@@ -188,7 +188,11 @@ export class MatchingEngine {
     // A GTC or post-only limit that does not cross rests at once: what matching it would come to.
     const side = cmd.side;
     const tif = cmd.tif;
-    if (type === OrderType.Limit && (tif === TimeInForce.GTC || tif === TimeInForce.PostOnly) && !this.matcher.crosses(book.ladders[side ^ 1]!, side, cmd.price)) {
+    if (
+      type === OrderType.Limit &&
+      (tif === TimeInForce.GTC || tif === TimeInForce.PostOnly) &&
+      !this.matcher.crosses(book.ladders[side ^ 1]!, side, cmd.price)
+    ) {
       this.resting.rest(book, o);
       return;
     }
@@ -247,7 +251,8 @@ export class MatchingEngine {
       return;
     }
     const priceChanged = newPrice !== oldPrice;
-    if (priceChanged && orders.tif(o) === TimeInForce.PostOnly && this.matcher.crosses(book.ladders[side ^ 1]!, side, newPrice)) return this.reports.reject(cmd, Reason.PostOnlyWouldCross, Field.Price, sink);
+    if (priceChanged && orders.tif(o) === TimeInForce.PostOnly && this.matcher.crosses(book.ladders[side ^ 1]!, side, newPrice))
+      return this.reports.reject(cmd, Reason.PostOnlyWouldCross, Field.Price, sink);
     if (!priceChanged && newLeaves <= oldLeaves) {
       // keeps its time priority
       const l = orders.level(o);

@@ -210,7 +210,10 @@ export class Matcher {
       const side = orders.side(o);
       const opp = book.ladders[side ^ 1]!;
       const market = orders.type(o) === OrderType.Stop;
-      if (orders.tif(o) === TimeInForce.FOK && !this.canFill(opp, side, market ? NaN : orders.price(o), orders.leavesQty(o), orders.account(o), orders.stp(o))) {
+      if (
+        orders.tif(o) === TimeInForce.FOK &&
+        !this.canFill(opp, side, market ? NaN : orders.price(o), orders.leavesQty(o), orders.account(o), orders.stp(o))
+      ) {
         this.counters.expired++;
         orders.setLeavesQty(o, 0);
         this.ids.delete(orders.id(o));

@@ -45,7 +45,8 @@ export class NewOrderChecks {
     if (!isStop) {
       if (type === OrderType.Market && opp.count === 0) return this.fail(Reason.NoLiquidity, Field.None);
       if (tif === TimeInForce.PostOnly && this.matcher.crosses(opp, side, cmd.price)) return this.fail(Reason.PostOnlyWouldCross, Field.Price);
-      if (tif === TimeInForce.FOK && !this.matcher.canFill(opp, side, type === OrderType.Market ? NaN : cmd.price, qty, cmd.accountId, this.stp.effective(cmd))) return this.fail(Reason.FokCannotFill, Field.Qty);
+      if (tif === TimeInForce.FOK && !this.matcher.canFill(opp, side, type === OrderType.Market ? NaN : cmd.price, qty, cmd.accountId, this.stp.effective(cmd)))
+        return this.fail(Reason.FokCannotFill, Field.Qty);
     }
     return 0;
   }

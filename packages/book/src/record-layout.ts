@@ -30,6 +30,7 @@ export function viewIndex<L extends RecordLayout>(layout: L, field: keyof L['fie
   const f = layout.fields[field];
   if (f === undefined || f.type !== type) throw new Error(`record field ${field} is not a ${type}`);
   const width = FIELD_BYTES[type];
-  if (f.offset % width !== 0 || f.offset < 0 || f.offset + width > layout.bytes) throw new Error(`record field ${field} at byte ${f.offset} is unaligned or outside the record`);
+  if (f.offset % width !== 0 || f.offset < 0 || f.offset + width > layout.bytes)
+    throw new Error(`record field ${field} at byte ${f.offset} is unaligned or outside the record`);
   return f.offset / width;
 }

@@ -47,13 +47,13 @@ export class Reports {
    * reused report costs the other paths nothing.
    */
   rejectInvalid(cmd: Command, sink: BookSink): void {
-    this.rep.sourcePartition = cmd.partition;
-    this.rep.sourceOffset = cmd.offset;
+    this.rep.sourceStream = cmd.sourceStream;
+    this.rep.sourcePosition = cmd.sourcePosition;
     try {
       this.reject(cmd, cmd.reason || Reason.Malformed, cmd.field, sink);
     } finally {
-      this.rep.sourcePartition = -1;
-      this.rep.sourceOffset = -1;
+      this.rep.sourceStream = -1;
+      this.rep.sourcePosition = -1;
     }
   }
 

@@ -21,7 +21,19 @@ import type { EngineCounters } from './types.js';
 const SNAPSHOT_MAGIC = 0x424d5252; // 'RRMB'
 const SNAPSHOT_VERSION = 1;
 
-const COUNTER_KEYS: readonly (keyof EngineCounters)[] = ['commands', 'newOrders', 'cancels', 'amends', 'invalid', 'rejected', 'trades', 'volume', 'triggered', 'expired', 'stpCancels'];
+const COUNTER_KEYS: readonly (keyof EngineCounters)[] = [
+  'commands',
+  'newOrders',
+  'cancels',
+  'amends',
+  'invalid',
+  'rejected',
+  'trades',
+  'volume',
+  'triggered',
+  'expired',
+  'stpCancels',
+];
 
 /** The parts of an engine a snapshot covers (besides the trade sequence). */
 export interface SnapshotState {

@@ -34,7 +34,8 @@ function cmd(init: Partial<Command>): Command {
 const buy = (orderId: number, price: number, qty: number, more: Partial<Command> = {}): Command => cmd({ orderId, side: Side.Buy, price, qty, ...more });
 const sell = (orderId: number, price: number, qty: number, more: Partial<Command> = {}): Command => cmd({ orderId, side: Side.Sell, price, qty, ...more });
 const cancel = (orderId: number, more: Partial<Command> = {}): Command => cmd({ kind: CommandKind.Cancel, orderId, ...more });
-const amend = (orderId: number, price: number, qty: number, more: Partial<Command> = {}): Command => cmd({ kind: CommandKind.Amend, orderId, price, qty, ...more });
+const amend = (orderId: number, price: number, qty: number, more: Partial<Command> = {}): Command =>
+  cmd({ kind: CommandKind.Amend, orderId, price, qty, ...more });
 
 function setup(): { e: MatchingEngine; run: (...cs: Command[]) => CollectingSink } {
   const e = new MatchingEngine({ symbols, initialOrders: 16, initialLevels: 16 });
@@ -90,7 +91,10 @@ describe('limit orders and price-time priority', () => {
 describe('market, IOC, FOK, post-only', () => {
   it('market into an empty book is rejected; a partial market fill expires the rest', () => {
     const { run } = setup();
-    expect(run(cmd({ orderId: 1, side: Side.Buy, type: OrderType.Market, qty: 5 })).reports[0]).toMatchObject({ status: ExecStatus.Rejected, reason: Reason.NoLiquidity });
+    expect(run(cmd({ orderId: 1, side: Side.Buy, type: OrderType.Market, qty: 5 })).reports[0]).toMatchObject({
+      status: ExecStatus.Rejected,
+      reason: Reason.NoLiquidity,
+    });
     run(sell(2, 100, 2, { accountId: 2 }));
     const s = run(cmd({ orderId: 3, side: Side.Buy, type: OrderType.Market, qty: 5 }));
     expect(statuses(s)).toEqual([
@@ -279,7 +283,7 @@ describe('validation', () => {
 
   it('turns Invalid (undecodable) commands into REJECTED reports with the decode reason', () => {
     const { e, run } = setup();
-    const s = run(cmd({ kind: CommandKind.Invalid, reason: Reason.NotInteger, field: Field.Price, orderId: 5, partition: 0, offset: 9 }));
+    const s = run(cmd({ kind: CommandKind.Invalid, reason: Reason.NotInteger, field: Field.Price, orderId: 5, sourceStream: 0, sourcePosition: 9 }));
     expect(s.reports).toEqual([expect.objectContaining({ status: ExecStatus.Rejected, reason: Reason.NotInteger, field: Field.Price, orderId: 5 })]);
     expect(e.counters.invalid).toBe(1);
   });

@@ -6,7 +6,9 @@ describe('IdMap (order id -> slot hash table)', () => {
   it('behaves like a Map under random set/delete/get, across growth and wrap-around', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), fc.nat(1e6)), { maxLength: 2000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), fc.nat(1e6)), {
+          maxLength: 2000,
+        }),
         (ops) => {
           const m = new IdMap(4);
           const ref = new Map<number, number>();

@@ -87,7 +87,18 @@ describe('OrderPool', () => {
     const pool = new OrderPool(4);
     const s = pool.alloc();
     pool.setLevel(s, 1234);
-    const cmd = createCommand({ orderId: 2 ** 40 + 1, symbolId: 513, accountId: 3_000_000_000, side: Side.Sell, type: OrderType.StopLimit, tif: TimeInForce.PostOnly, price: 101, stopPrice: 99, qty: 70, stp: StpMode.Default });
+    const cmd = createCommand({
+      orderId: 2 ** 40 + 1,
+      symbolId: 513,
+      accountId: 3_000_000_000,
+      side: Side.Sell,
+      type: OrderType.StopLimit,
+      tif: TimeInForce.PostOnly,
+      price: 101,
+      stopPrice: 99,
+      qty: 70,
+      stp: StpMode.Default,
+    });
     pool.init(s, cmd, StpMode.CancelBoth);
     expect(pool.level(s)).toBe(NO_SLOT);
     expect(pool.stp(s)).toBe(StpMode.CancelBoth);
@@ -95,7 +106,19 @@ describe('OrderPool', () => {
     expect([pool.leavesQty(s), pool.cumQty(s), pool.qty(s)]).toEqual([40, 30, 70]);
     const r = createReport();
     pool.copyTo(s, r);
-    expect(r).toMatchObject({ orderId: cmd.orderId, symbolId: 513, accountId: 3_000_000_000, side: Side.Sell, type: OrderType.StopLimit, tif: TimeInForce.PostOnly, price: 101, stopPrice: 99, qty: 70, cumQty: 30, leavesQty: 40 });
+    expect(r).toMatchObject({
+      orderId: cmd.orderId,
+      symbolId: 513,
+      accountId: 3_000_000_000,
+      side: Side.Sell,
+      type: OrderType.StopLimit,
+      tif: TimeInForce.PostOnly,
+      price: 101,
+      stopPrice: 99,
+      qty: 70,
+      cumQty: 30,
+      leavesQty: 40,
+    });
   });
 
   it('grows by doubling and keeps every record; clear frees all at the grown size', () => {

@@ -4,17 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CollectingSink, MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
-import {
-  CommandKind,
-  Field,
-  OrderType,
-  Reason,
-  SymbolTable,
-  StpMode,
-  TimeInForce,
-  createCommand,
-  type Command,
-} from '@ringmatch/protocol';
+import { CommandKind, Field, OrderType, Reason, SymbolTable, StpMode, TimeInForce, createCommand, type Command } from '@ringmatch/protocol';
 import { ReferenceMatcher, type Out } from './reference.js';
 
 const TOTAL = Number(process.env.RINGMATCH_REF_COMMANDS ?? 300_000);
@@ -52,7 +42,16 @@ const cmdArb: fc.Arbitrary<Command> = fc
   .map((r) => {
     const tick = r.sym === 2 ? 5 : 1;
     const lot = r.sym === 2 ? 10 : 1;
-    const c = createCommand({ kind: r.kind, symbolId: r.sym, orderId: r.orderId, accountId: r.accountId, side: r.side as 0 | 1, type: r.type, tif: r.tif, stp: r.stp });
+    const c = createCommand({
+      kind: r.kind,
+      symbolId: r.sym,
+      orderId: r.orderId,
+      accountId: r.accountId,
+      side: r.side as 0 | 1,
+      type: r.type,
+      tif: r.tif,
+      stp: r.stp,
+    });
     const price = tick === 5 ? r.p5 : r.p1;
     const stop = tick === 5 ? r.s5 : r.s1;
     const qty = r.lots * lot + (r.offLot === 0 ? 1 : 0);
@@ -118,7 +117,10 @@ describe('MatchingEngine agrees with the reference model', () => {
   it(`on random command streams (${TOTAL} commands in total)`, () => {
     const perRun = 300;
     const runs = Math.max(1, Math.ceil(TOTAL / perRun));
-    const stpArb = fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(StpMode.None, StpMode.CancelNewest, StpMode.CancelOldest, StpMode.CancelBoth)), { maxLength: 3 });
+    const stpArb = fc.array(
+      fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(StpMode.None, StpMode.CancelNewest, StpMode.CancelOldest, StpMode.CancelBoth)),
+      { maxLength: 3 },
+    );
     fc.assert(
       fc.property(fc.array(cmdArb, { minLength: perRun, maxLength: perRun }), stpArb, (cmds, stp) => compare(cmds, stp)),
       { numRuns: runs, seed: Number(process.env.RINGMATCH_REF_SEED ?? 20261125) },

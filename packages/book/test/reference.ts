@@ -186,7 +186,19 @@ export class ReferenceMatcher {
       if (!this.muted) {
         this.out.push({
           kind: 'trade',
-          trade: createTrade({ seq: this.cmd.seq, timestamp: this.cmd.timestamp, tradeId, symbolId: t.symbolId, price: m.price, qty: q, makerOrderId: m.orderId, takerOrderId: t.orderId, makerAccountId: m.accountId, takerAccountId: t.accountId, takerSide: t.side as Side }),
+          trade: createTrade({
+            seq: this.cmd.seq,
+            timestamp: this.cmd.timestamp,
+            tradeId,
+            symbolId: t.symbolId,
+            price: m.price,
+            qty: q,
+            makerOrderId: m.orderId,
+            takerOrderId: t.orderId,
+            makerAccountId: m.accountId,
+            takerAccountId: t.accountId,
+            takerSide: t.side as Side,
+          }),
         });
       }
       m.leaves -= q;
@@ -283,14 +295,30 @@ export class ReferenceMatcher {
       if (!(c.stopPrice > 0) || !Number.isSafeInteger(c.stopPrice)) return this.reject(c, Reason.InvalidStopPrice, Field.StopPrice);
       if (c.stopPrice % book.tick !== 0) return this.reject(c, Reason.PriceOffTick, Field.StopPrice);
     } else if (c.stopPrice !== 0) return this.reject(c, Reason.InvalidStopPrice, Field.StopPrice);
-    if (c.tif > TimeInForce.PostOnly || (c.tif === TimeInForce.PostOnly && c.type !== OrderType.Limit)) return this.reject(c, Reason.InvalidOrderType, Field.Tif);
+    if (c.tif > TimeInForce.PostOnly || (c.tif === TimeInForce.PostOnly && c.type !== OrderType.Limit))
+      return this.reject(c, Reason.InvalidOrderType, Field.Tif);
     if (c.stp > StpMode.CancelBoth) return this.reject(c, Reason.InvalidOrderType, Field.Stp);
     const stp = c.stp === StpMode.Default ? (this.acctStp.get(c.accountId) ?? StpMode.None) : c.stp;
-    const o: RefOrder = { orderId: c.orderId, symbolId: c.symbolId, accountId: c.accountId, side: c.side, type: c.type, tif: c.tif, stp, price: c.price, stopPrice: c.stopPrice, qty: c.qty, cum: 0, leaves: c.qty, time: 0 };
+    const o: RefOrder = {
+      orderId: c.orderId,
+      symbolId: c.symbolId,
+      accountId: c.accountId,
+      side: c.side,
+      type: c.type,
+      tif: c.tif,
+      stp,
+      price: c.price,
+      stopPrice: c.stopPrice,
+      qty: c.qty,
+      cum: 0,
+      leaves: c.qty,
+      time: 0,
+    };
     if (!isStop) {
       const opp = book.orders.filter((m) => m.side !== c.side);
       if (c.type === OrderType.Market && opp.length === 0) return this.reject(c, Reason.NoLiquidity, Field.None);
-      if (c.tif === TimeInForce.PostOnly && opp.some((m) => this.crossesPrice(c.side, c.price, false, m.price))) return this.reject(c, Reason.PostOnlyWouldCross, Field.Price);
+      if (c.tif === TimeInForce.PostOnly && opp.some((m) => this.crossesPrice(c.side, c.price, false, m.price)))
+        return this.reject(c, Reason.PostOnlyWouldCross, Field.Price);
       if (c.tif === TimeInForce.FOK && !this.wouldFill(book, o)) return this.reject(c, Reason.FokCannotFill, Field.Qty);
     }
     this.live.set(c.orderId, o);

@@ -15,7 +15,8 @@ const symbols = new SymbolTable([
 let seq = 1;
 const cmd = (init: Partial<Command>): Command => createCommand({ symbolId: 1, accountId: 1, seq, timestamp: 5000 + seq++, ...init });
 const limit = (orderId: number, side: Side, price: number, qty: number, more: Partial<Command> = {}): Command => cmd({ orderId, side, price, qty, ...more });
-const stop = (orderId: number, side: Side, stopPrice: number, qty: number, more: Partial<Command> = {}): Command => cmd({ orderId, side, type: OrderType.Stop, stopPrice, qty, ...more });
+const stop = (orderId: number, side: Side, stopPrice: number, qty: number, more: Partial<Command> = {}): Command =>
+  cmd({ orderId, side, type: OrderType.Stop, stopPrice, qty, ...more });
 
 function run(e: MatchingEngine, cmds: Command[]): string[] {
   const sink = new CollectingSink();
@@ -98,10 +99,15 @@ describe('snapshot round trip of a non-trivial book', () => {
     const r = new MatchingEngine({ symbols });
     r.restore(e.snapshot());
     const next = continuation();
-    const expected = run(e, next.map((c) => ({ ...c })));
+    const expected = run(
+      e,
+      next.map((c) => ({ ...c })),
+    );
     const actual = run(r, next);
     expect(actual).toEqual(expected);
-    const reports = actual.map((o) => JSON.parse(o) as { kind: string; report?: { status: number; orderId: number; reason: number } }).flatMap((o) => (o.report ? [o.report] : []));
+    const reports = actual
+      .map((o) => JSON.parse(o) as { kind: string; report?: { status: number; orderId: number; reason: number } })
+      .flatMap((o) => (o.report ? [o.report] : []));
     expect(reports.filter((r) => r.status === ExecStatus.Triggered).map((r) => r.orderId)).toEqual([10, 11, 13, 14]);
     expect(reports.find((r) => r.orderId === 5)).toMatchObject({ status: ExecStatus.Cancelled, reason: Reason.SelfTradePrevention });
     expect(Buffer.from(r.snapshot()).equals(Buffer.from(e.snapshot()))).toBe(true);
@@ -110,7 +116,22 @@ describe('snapshot round trip of a non-trivial book', () => {
 
 describe('snapshot format', () => {
   const MAGIC = 0x424d5252;
-  function writeOrder(w: SnapshotWriter, o: { id: number; price: number; stopPrice: number; qty: number; leaves: number; cum: number; account: number; side: number; type: number; tif: number; stp: number }): void {
+  function writeOrder(
+    w: SnapshotWriter,
+    o: {
+      id: number;
+      price: number;
+      stopPrice: number;
+      qty: number;
+      leaves: number;
+      cum: number;
+      account: number;
+      side: number;
+      type: number;
+      tif: number;
+      stp: number;
+    },
+  ): void {
     for (const x of [o.id, o.price, o.stopPrice, o.qty, o.leaves, o.cum]) w.f64(x);
     w.u32(o.account);
     w.u32(o.side | (o.type << 8) | (o.tif << 16) | (o.stp << 24));
@@ -130,12 +151,48 @@ describe('snapshot format', () => {
     w.f64(100);
     w.u32(1); // bid levels
     w.u32(2);
-    writeOrder(w, { id: 1001, price: 99, stopPrice: 0, qty: 8, leaves: 5, cum: 3, account: 5, side: Side.Buy, type: OrderType.Limit, tif: TimeInForce.GTC, stp: StpMode.None });
-    writeOrder(w, { id: tweak.bId ?? 1002, price: 99, stopPrice: 0, qty: 3, leaves: 3, cum: 0, account: 6, side: tweak.bSide ?? Side.Buy, type: OrderType.Limit, tif: TimeInForce.PostOnly, stp: StpMode.CancelOldest });
+    writeOrder(w, {
+      id: 1001,
+      price: 99,
+      stopPrice: 0,
+      qty: 8,
+      leaves: 5,
+      cum: 3,
+      account: 5,
+      side: Side.Buy,
+      type: OrderType.Limit,
+      tif: TimeInForce.GTC,
+      stp: StpMode.None,
+    });
+    writeOrder(w, {
+      id: tweak.bId ?? 1002,
+      price: 99,
+      stopPrice: 0,
+      qty: 3,
+      leaves: 3,
+      cum: 0,
+      account: 6,
+      side: tweak.bSide ?? Side.Buy,
+      type: OrderType.Limit,
+      tif: TimeInForce.PostOnly,
+      stp: StpMode.CancelOldest,
+    });
     w.u32(0); // ask levels
     w.u32(0); // buy stops
     w.u32(1); // sell stops
-    writeOrder(w, { id: 1003, price: 0, stopPrice: 98, qty: 4, leaves: 4, cum: 0, account: 7, side: Side.Sell, type: OrderType.Stop, tif: TimeInForce.GTC, stp: StpMode.None });
+    writeOrder(w, {
+      id: 1003,
+      price: 0,
+      stopPrice: 98,
+      qty: 4,
+      leaves: 4,
+      cum: 0,
+      account: 7,
+      side: Side.Sell,
+      type: OrderType.Stop,
+      tif: TimeInForce.GTC,
+      stp: StpMode.None,
+    });
     if (tweak.trailing) w.u32(0);
     return w.finish();
   }
@@ -143,15 +200,43 @@ describe('snapshot format', () => {
   it('restores a hand-written snapshot to the state it describes', () => {
     const e = new MatchingEngine({ symbols });
     e.restore(handBuilt());
-    expect(e.counters).toEqual({ commands: 0, newOrders: 10, cancels: 20, amends: 30, invalid: 40, rejected: 50, trades: 60, volume: 70, triggered: 80, expired: 90, stpCancels: 100 });
+    expect(e.counters).toEqual({
+      commands: 0,
+      newOrders: 10,
+      cancels: 20,
+      amends: 30,
+      invalid: 40,
+      rejected: 50,
+      trades: 60,
+      volume: 70,
+      triggered: 80,
+      expired: 90,
+      stpCancels: 100,
+    });
     expect(e.accountStpMode(5)).toBe(StpMode.CancelBoth);
     expect(e.lastTradePrice(1)).toBe(100);
     expect(e.depth(1)).toEqual({ symbolId: 1, bids: [{ price: 99, qty: 8, orders: 2 }], asks: [] });
-    expect(e.order(1001)).toEqual({ orderId: 1001, symbolId: 1, accountId: 5, side: Side.Buy, type: OrderType.Limit, tif: TimeInForce.GTC, stp: StpMode.None, price: 99, stopPrice: 0, qty: 8, cumQty: 3, leavesQty: 5, pendingStop: false });
+    expect(e.order(1001)).toEqual({
+      orderId: 1001,
+      symbolId: 1,
+      accountId: 5,
+      side: Side.Buy,
+      type: OrderType.Limit,
+      tif: TimeInForce.GTC,
+      stp: StpMode.None,
+      price: 99,
+      stopPrice: 0,
+      qty: 8,
+      cumQty: 3,
+      leavesQty: 5,
+      pendingStop: false,
+    });
     expect(e.order(1002)).toMatchObject({ tif: TimeInForce.PostOnly, stp: StpMode.CancelOldest, pendingStop: false });
     expect(e.order(1003)).toMatchObject({ side: Side.Sell, type: OrderType.Stop, stopPrice: 98, pendingStop: true });
     // the next trade is number 42, against the older order first; trading at 98 fires the stop
-    const out = run(e, [limit(50, Side.Sell, 98, 6, { accountId: 9 })]).map((o) => JSON.parse(o) as { kind: string; trade?: { tradeId: number; makerOrderId: number; price: number } });
+    const out = run(e, [limit(50, Side.Sell, 98, 6, { accountId: 9 })]).map(
+      (o) => JSON.parse(o) as { kind: string; trade?: { tradeId: number; makerOrderId: number; price: number } },
+    );
     expect(out.filter((o) => o.kind === 'trade').map((o) => [o.trade!.tradeId, o.trade!.makerOrderId, o.trade!.price])).toEqual([
       [42, 1001, 99],
       [43, 1002, 99],

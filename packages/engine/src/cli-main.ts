@@ -81,7 +81,8 @@ function report(error: unknown): number {
     return 2;
   }
   if (error instanceof Refusal) process.stderr.write(`ringmatch: ${error.message}\n`);
-  else process.stderr.write(`ringmatch: internal error: ${(error as Error)?.message ?? String(error)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
+  else
+    process.stderr.write(`ringmatch: internal error: ${(error as Error)?.message ?? String(error)}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
   if (debug) process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
   return error instanceof Refusal ? error.exitCode : 1;
 }

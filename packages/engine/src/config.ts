@@ -48,10 +48,27 @@ export interface RunConfig {
   debug: boolean;
 }
 
-export interface ReplayConfig { dataDir: string; printTrades: boolean; json: boolean; fromStart: boolean; debug: boolean }
-export interface InspectConfig { dataDir: string; what: 'summary' | 'segments' | 'records' | 'snapshots'; from: number; limit: number; json: boolean; debug: boolean }
+export interface ReplayConfig {
+  dataDir: string;
+  printTrades: boolean;
+  json: boolean;
+  fromStart: boolean;
+  debug: boolean;
+}
+export interface InspectConfig {
+  dataDir: string;
+  what: 'summary' | 'segments' | 'records' | 'snapshots';
+  from: number;
+  limit: number;
+  json: boolean;
+  debug: boolean;
+}
 /** Cut the WAL so that `truncateAt` and every later sequence are gone. */
-export interface RepairConfig { dataDir: string; truncateAt: number; debug: boolean }
+export interface RepairConfig {
+  dataDir: string;
+  truncateAt: number;
+  debug: boolean;
+}
 
 export type Command =
   | { command: 'run'; config: RunConfig }
@@ -227,7 +244,10 @@ function parseRun(v: Values, debug: boolean): RunConfig {
     checkSourceFile(given, file);
     source = { kind: 'ndjson', file };
   } else if (sourceRaw === 'kafka') {
-    const brokers = (s('brokers') ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = (s('brokers') ?? '127.0.0.1:9092')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     for (const broker of brokers) {
       if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers entries must be host:port, got ${JSON.stringify(broker)}`);
     }
@@ -276,10 +296,31 @@ function parseRun(v: Values, debug: boolean): RunConfig {
 }
 
 const RUN_FLAGS: Flags = {
-  'data-dir': str, source: str, orders: int, seed: int, symbols: int, accounts: int, brokers: str, topic: str,
-  group: str, format: str, 'output-format': str, rate: int, duration: int, 'ring-size': int, 'wait-strategy': str, wal: str,
-  'metrics-port': int, 'snapshot-every': int, 'max-batch': int, reports: bool, 'cpu-prof': str,
-  'progress-ms': int, fresh: bool, 'stop-when-idle': int, pregenerate: bool,
+  'data-dir': str,
+  source: str,
+  orders: int,
+  seed: int,
+  symbols: int,
+  accounts: int,
+  brokers: str,
+  topic: str,
+  group: str,
+  format: str,
+  'output-format': str,
+  rate: int,
+  duration: int,
+  'ring-size': int,
+  'wait-strategy': str,
+  wal: str,
+  'metrics-port': int,
+  'snapshot-every': int,
+  'max-batch': int,
+  reports: bool,
+  'cpu-prof': str,
+  'progress-ms': int,
+  fresh: bool,
+  'stop-when-idle': int,
+  pregenerate: bool,
 };
 const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
 const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int, json: bool };
@@ -315,7 +356,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       if (raw === undefined) throw new UsageError('repair needs --truncate-at SEQ (the first sequence to drop; `ringmatch inspect` shows the damage)');
       const truncateAt = integer('truncate-at', raw, 0, 1);
       // It deletes data: the dir is named, never defaulted.
-      if (v['data-dir'] === undefined) throw new UsageError('repair needs --data-dir DIR (it cuts that data dir\'s WAL; there is no default)');
+      if (v['data-dir'] === undefined) throw new UsageError("repair needs --data-dir DIR (it cuts that data dir's WAL; there is no default)");
       return { command: 'repair', config: { dataDir, truncateAt, debug } };
     }
     default:

@@ -75,7 +75,10 @@ export function checkDataDir(dataDir: string, fresh: boolean): void {
   const unknown = unknownEntries(dataDir);
   if (unknown.length === 0) return;
   if (fresh) {
-    throw new Refusal(`--fresh refuses to wipe ${dataDir}: it holds files ringmatch did not make (${listed(unknown)}); nothing was deleted. Choose another --data-dir, or move those files away`, 2);
+    throw new Refusal(
+      `--fresh refuses to wipe ${dataDir}: it holds files ringmatch did not make (${listed(unknown)}); nothing was deleted. Choose another --data-dir, or move those files away`,
+      2,
+    );
   }
   if (!fs.existsSync(path.join(dataDir, META_FILE))) {
     throw new Refusal(`${dataDir} is not a ringmatch data dir (it holds ${listed(unknown)} and no ${META_FILE}): choose an empty or new --data-dir`, 2);

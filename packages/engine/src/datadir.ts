@@ -62,7 +62,9 @@ export function readMeta(dataDir: string): DataDirMeta | null {
     // reported below
   }
   if (meta === null || typeof meta !== 'object' || meta.format !== 1 || typeof meta.symbolTable?.kind !== 'string') {
-    throw new Refusal(`${file} is damaged (${text.length === 0 ? 'empty' : 'not the engine\'s JSON'}): restore it, or delete it and run again with the --source flags this data dir was created with`);
+    throw new Refusal(
+      `${file} is damaged (${text.length === 0 ? 'empty' : "not the engine's JSON"}): restore it, or delete it and run again with the --source flags this data dir was created with`,
+    );
   }
   return meta;
 }

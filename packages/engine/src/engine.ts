@@ -3,10 +3,8 @@
 // arrives, or a worker fails. Every wait here is bounded.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
-import { RingBuffer } from '@ringmatch/ring';
+import { RingBuffer, SequenceSet } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES } from '@ringmatch/protocol';
-import { readRecords } from '@ringmatch/wal';
 import { UsageError, type RunConfig } from './config.js';
 import { openDataDir, type OpenedDataDir } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
@@ -14,10 +12,13 @@ import { describeFault, faultFacts } from './fault.js';
 import { Refusal } from './refusal.js';
 import { EngineMetrics, type SampleBatch } from './metrics.js';
 import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
-import { planReplay, type OutputFileState } from './output-rebuild.js';
+import type { OutputFileState } from './output-rebuild.js';
+import { planRecovery } from './recovery-plan.js';
+import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-handoff.js';
+import { prepareSource } from './sources/source-registry.js';
 import { Stat, createStats, readStats } from './stats.js';
-import { createKafka, ensureTopics, partitionCount } from '@ringmatch/kafka';
-import { Control, JOURNALER, MATCHER, SINK, dlqTopic, reportsTopic, slotSourcePosition, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
+import { walSegmentBytes } from './test-hooks.js';
+import { Control, EngineSequence, JOURNALER, MATCHER, SINK, SNAPSHOT_WRITER, reportsTopic, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
 import { Supervisor, WorkerFailure, type WorkerMessage } from './supervisor.js';
 import type { JournalerData } from './workers/journaler.js';
 import type { MatcherData } from './workers/matcher.js';
@@ -31,7 +32,8 @@ export interface RecoveryInfo {
   snapshotSequence: number | null;
   replayed: number;
   truncated: unknown;
-  offsets: [number, number][];
+  /** Per source stream, the last position in the WAL (where the source resumes). */
+  positions: [number, number][];
 }
 
 export interface EngineSummary {
@@ -84,21 +86,6 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** How many WAL records at the end of the log carry each partition's last offset (a message may hold a batch). */
-function commandsAtLastOffsets(walDir: string, from: number, to: number, offsets: Map<number, number>): Map<number, number> {
-  const counts = new Map<number, number>();
-  if (to < from) return counts;
-  for (const record of readRecords(walDir, Math.max(from, to - 65_535), to)) {
-    const position = slotSourcePosition(record.payload);
-    if (position && offsets.get(position.partition) === position.offset) {
-      counts.set(position.partition, (counts.get(position.partition) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
-
 export class Engine {
   readonly stats = createStats();
   private readonly view = new Float64Array(this.stats);
@@ -106,6 +93,8 @@ export class Engine {
   private readonly supervisor: Supervisor;
   private readonly log: (line: string) => void;
   private rings: RingBuffer[] = [];
+  private sequences: SequenceSet | null = null;
+  private commandRing: RingBuffer | null = null;
   private stopReason: string | null = null;
   private stopRequested!: () => void;
   private readonly stopSignal = new Promise<void>((resolve) => (this.stopRequested = resolve));
@@ -118,7 +107,10 @@ export class Engine {
   private resolveDone!: (summary: EngineSummary) => void;
   private rejectDone!: (error: unknown) => void;
 
-  constructor(readonly config: RunConfig, private readonly hooks: EngineHooks = {}) {
+  constructor(
+    readonly config: RunConfig,
+    private readonly hooks: EngineHooks = {},
+  ) {
     this.log = hooks.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.supervisor = new Supervisor({ cpuProfileDir: config.cpuProfileDir, onMessage: (name, message) => this.onMessage(name, message) });
     this.done = new Promise((resolve, reject) => {
@@ -154,16 +146,13 @@ export class Engine {
     if (this.failed) return;
     this.failed = true;
     for (const ring of this.rings) ring.halt();
-    const s = readStats(this.view);
+    this.sequences?.halt();
     const failure = error instanceof WorkerFailure ? error : new WorkerFailure('engine', (error as Error)?.stack ?? String(error), error, faultFacts(error));
-    const sequences = `[ringmatch] last sequences: published=${s.published} durable=${s.durable} matched=${s.matched} sink=${s.sinkSequence}`;
+    const sequences = `[ringmatch] last sequences: ${this.describeSequences()}`;
     // An operator's or the disk's fault is one line with the way out; anything else is a bug and keeps its stack.
     const faultLine = failure.facts ? describeFault(failure.facts, this.config.dataDir) : null;
     const refusal =
-      error instanceof Refusal ? error
-      : error instanceof UsageError ? new Refusal(error.message, 2)
-      : faultLine !== null ? new Refusal(faultLine, 1)
-      : null;
+      error instanceof Refusal ? error : error instanceof UsageError ? new Refusal(error.message, 2) : faultLine !== null ? new Refusal(faultLine, 1) : null;
     if (refusal) {
       this.log(`ringmatch: ${refusal.message}`);
       if (this.config.debug) this.log(`${failure.message}\n${sequences}`);
@@ -187,91 +176,130 @@ export class Engine {
     const reportsFile = path.join(config.outputDir, REPORTS_FILE);
     const tradesPosition = recoverOutputFile(tradesFile);
     const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
-    for (const [file, position] of [[tradesFile, tradesPosition], [reportsFile, reportsPosition]] as const) {
-      if (position.truncatedBytes > 0) this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
+    for (const [file, position] of [
+      [tradesFile, tradesPosition],
+      [reportsFile, reportsPosition],
+    ] as const) {
+      if (position.truncatedBytes > 0)
+        this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
     }
     const outputFiles: OutputFileState[] =
       config.source.kind === 'kafka'
         ? []
-        : [{ kind: 'trades', file: tradesFile, position: tradesPosition }, ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : [])];
+        : [
+            { kind: 'trades', file: tradesFile, position: tradesPosition },
+            ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : []),
+          ];
 
-    if (config.source.kind === 'kafka') await this.prepareTopics(config.source);
-
-    // 1. Journaler: recover the WAL.
-    const snapshotChannel = new MessageChannel();
-    const journalerData: JournalerData = {
-      walDir, backend: config.wal, maxBatch: config.maxBatch, snapshotPort: snapshotChannel.port1,
-      outputFiles: outputFiles.map((f) => f.file),
-      syncOutputsInSteps: config.snapshotEvery > 0 && outputFiles.length > 0,
-    };
-    const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [snapshotChannel.port1], 'closed');
-    const recovered = (await journaler.waitFor('recovered', RECOVERY_TIMEOUT_MS)) as unknown as {
-      backend: string; lastSequence: number; nextSequence: number; firstLogSequence: number | null; offsets: [number, number][];
-      truncated: unknown; snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
-      skippedSnapshots: { file: string; reason: string }[];
-      warnings: { segment: string; offset: number; reason: string }[];
-    };
-    const plan = planReplay(walDir, recovered.snapshot, recovered.firstLogSequence, outputFiles);
-    if (plan.rebuilding) this.log(`[ringmatch] ${plan.rebuilding}`);
-    const snapshot = plan.base;
-    const replayFrom = snapshot ? snapshot.sequence + 1 : (recovered.firstLogSequence ?? recovered.nextSequence);
-    const replayTo = recovered.lastSequence;
-    const offsets = new Map(recovered.offsets);
-    const lastCounts = commandsAtLastOffsets(walDir, replayFrom, replayTo, offsets);
-    this.recovery = {
-      backend: recovered.backend,
-      lastSequence: recovered.lastSequence,
-      nextSequence: recovered.nextSequence,
-      snapshotSequence: snapshot?.sequence ?? null,
-      replayed: Math.max(0, replayTo - replayFrom + 1),
-      truncated: recovered.truncated,
-      offsets: recovered.offsets,
-    };
-    if (recovered.lastSequence >= recovered.nextSequence - 1 && recovered.lastSequence >= 1) {
-      this.log(`[ringmatch] recovered WAL (${recovered.backend}): last durable sequence ${recovered.lastSequence}, snapshot ${snapshot?.sequence ?? 'none'}, replaying ${this.recovery.replayed}`);
+    if (config.source.kind === 'kafka') {
+      try {
+        await prepareSource(config.source);
+      } catch (error) {
+        throw new WorkerFailure('engine', (error as Error).message);
+      }
     }
-    if (recovered.truncated) this.log(`[ringmatch] WAL tail cut during recovery: ${JSON.stringify(recovered.truncated)}`);
-    for (const warning of recovered.warnings) this.log(`[ringmatch] WAL warning: ${warning.segment} at byte ${warning.offset}: ${warning.reason}`);
-    for (const skipped of recovered.skippedSnapshots) this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
 
-    // 2. Rings, starting where the WAL ends.
+    // 1. Recovery, planned once (recovery-plan.ts): the WAL's state, the base the matcher restores,
+    // the records it replays, where the source resumes. Each worker gets its part.
+    const plan = planRecovery(walDir, outputFiles, { segmentSize: walSegmentBytes() });
+    const log = plan.log;
+    if (plan.rebuilding) this.log(`[ringmatch] ${plan.rebuilding}`);
+    const replayed = Math.max(0, plan.replayTo - plan.replayFrom + 1);
+    if (log.lastSequence >= 1) {
+      this.log(`[ringmatch] recovered WAL: last durable sequence ${log.lastSequence}, snapshot ${plan.base?.sequence ?? 'none'}, replaying ${replayed}`);
+    }
+    if (log.truncated) this.log(`[ringmatch] WAL tail cut during recovery: ${JSON.stringify(log.truncated)}`);
+    for (const warning of log.warnings) this.log(`[ringmatch] WAL warning: ${warning.segment} at byte ${warning.offset}: ${warning.reason}`);
+    for (const skipped of log.skippedSnapshots)
+      this.log(`[ringmatch] snapshot ${skipped.file} is invalid (${skipped.reason}): fell back to an older one and the WAL`);
+
+    // 2. Rings, starting where the WAL ends, and the engine's own sequences.
     const wait = waitStrategyFor(config.waitStrategy);
     const commandRing = RingBuffer.create({
-      slotSize: COMMAND_SLOT_BYTES, slotCount: config.ringSize, producer: 'single', wait,
-      stages: [{ name: JOURNALER, after: [] }, { name: MATCHER, after: [JOURNALER] }],
-      initialSequence: recovered.nextSequence,
+      slotSize: COMMAND_SLOT_BYTES,
+      slotCount: config.ringSize,
+      producer: 'single',
+      wait,
+      stages: [
+        { name: JOURNALER, after: [] },
+        { name: MATCHER, after: [JOURNALER] },
+      ],
+      initialSequence: log.nextSequence,
     });
-    const outputRing = RingBuffer.create({ slotSize: OUTPUT_SLOT_BYTES, slotCount: OUTPUT_RING_SLOTS, producer: 'single', wait, stages: [{ name: SINK, after: [] }] });
-    this.rings = [commandRing, outputRing];
+    const outputRing = RingBuffer.create({
+      slotSize: OUTPUT_SLOT_BYTES,
+      slotCount: OUTPUT_RING_SLOTS,
+      producer: 'single',
+      wait,
+      stages: [{ name: SINK, after: [] }],
+    });
+    const snapshotRing = RingBuffer.create({
+      slotSize: SNAPSHOT_CHUNK_SLOT_BYTES,
+      slotCount: SNAPSHOT_RING_SLOTS,
+      producer: 'single',
+      wait,
+      stages: [{ name: SNAPSHOT_WRITER, after: [] }],
+    });
+    this.rings = [commandRing, outputRing, snapshotRing];
+    // The outputs of everything the base covers were durable before that snapshot was written.
+    this.sequences = SequenceSet.create(Object.values(EngineSequence), { initial: plan.replayFrom - 1, wait });
+    this.commandRing = commandRing;
     const shared: SharedState = {
       commandRing: commandRing.descriptor,
       outputRing: outputRing.descriptor,
+      snapshotRing: snapshotRing.descriptor,
+      sequences: this.sequences.descriptor,
       stats: this.stats,
       control: new SharedArrayBuffer(32 * 4),
       stamps: new SharedArrayBuffer(nextPowerOfTwo(config.ringSize * 2) * 8),
     };
     const v = this.view;
-    v[Stat.firstSequence] = recovered.nextSequence;
-    v[Stat.published] = v[Stat.durable] = recovered.lastSequence;
-    // Not lastSequence: the books reflect only the snapshot until the matcher has replayed the WAL,
-    // and the sink, the drain and the final snapshot all trust this value (a restart whose WAL
-    // already held every order used to drain at once and snapshot outputs it never wrote).
-    v[Stat.matched] = replayFrom - 1;
+    v[Stat.firstSequence] = log.nextSequence;
+    v[Stat.published] = v[Stat.durable] = log.lastSequence;
+    v[Stat.matched] = plan.replayFrom - 1;
 
-    // 3. Workers: journaler goes live, matcher replays then follows the durable cursor, sink, source.
-    journaler.worker.postMessage({ shared });
+    // 3. Workers: journaler (opens the WAL), matcher (replays, then follows the durable cursor), sink, source.
+    const journalerData: JournalerData = { shared, walDir, backend: config.wal, maxBatch: config.maxBatch, recovery: log };
+    const journaler = this.supervisor.spawn(JOURNALER, workerUrl('journaler'), journalerData, [], 'closed');
+    const opened = await journaler.waitFor('opened', RECOVERY_TIMEOUT_MS);
+    this.recovery = {
+      backend: String(opened.backend),
+      lastSequence: log.lastSequence,
+      nextSequence: log.nextSequence,
+      snapshotSequence: plan.base?.sequence ?? null,
+      replayed,
+      truncated: log.truncated,
+      positions: plan.resume.positions,
+    };
     const matcherData: MatcherData = {
-      shared, source: config.source, walDir, snapshot, replayFrom, replayTo, snapshotEvery: config.snapshotEvery,
-      snapshotPort: snapshotChannel.port2, latencySampleEvery: 64,
+      shared,
+      source: config.source,
+      walDir,
+      base: plan.base,
+      replayFrom: plan.replayFrom,
+      replayTo: plan.replayTo,
+      latencySampleEvery: 64,
       emitReports: config.writeReports || config.source.kind === 'kafka',
       recordOutputs: { trades: outputFiles.length > 0, reports: outputFiles.length > 1 },
     };
-    const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [snapshotChannel.port2], 'matcher-done');
-    const sinkData: SinkData = { shared, source: config.source, outputDir: config.outputDir, writeReports: config.writeReports, tradesPosition, reportsPosition };
-    this.supervisor.spawn(SINK, workerUrl('sink'), sinkData, [], 'sink-done');
+    const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [], 'matcher-done');
+    const sinkData: SinkData = {
+      shared,
+      source: config.source,
+      outputDir: config.outputDir,
+      writeReports: config.writeReports,
+      tradesPosition,
+      reportsPosition,
+      syncInSteps: config.snapshotEvery > 0 && outputFiles.length > 0,
+    };
+    const sink = this.supervisor.spawn(SINK, workerUrl('sink'), sinkData, [], 'sink-done');
     const pollerData: PollerData = {
-      shared, source: config.source, rate: config.rate, stopWhenIdleMs: config.stopWhenIdleMs,
-      resume: { offsets: [...offsets], commandsAtLastOffset: [...lastCounts] },
+      shared,
+      source: config.source,
+      rate: config.rate,
+      stopWhenIdleMs: config.stopWhenIdleMs,
+      resume: plan.resume,
+      snapshotEvery: config.snapshotEvery,
     };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();
@@ -282,38 +310,33 @@ export class Engine {
       this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics`);
     }
     const progress = config.progressMs > 0 ? this.startProgress(config.progressMs) : null;
-    const durationTimer = config.durationSeconds > 0 ? setTimeout(() => this.stop(`duration ${config.durationSeconds}s reached`), config.durationSeconds * 1000) : null;
+    const durationTimer =
+      config.durationSeconds > 0 ? setTimeout(() => this.stop(`duration ${config.durationSeconds}s reached`), config.durationSeconds * 1000) : null;
 
     try {
       // 4. Run until the source ends or a stop is asked for.
       const sourceDone = poller.waitFor('source-done', 2 ** 31 - 1);
       const first = await Promise.race([sourceDone.then(() => 'source'), this.stopSignal.then(() => 'stop')]);
       if (first === 'stop') {
-        Atomics.store(new Int32Array(shared.control), Control.stopSource, 1);
+        const control = new Int32Array(shared.control);
+        Atomics.store(control, Control.stopSource, 1);
+        Atomics.notify(control, Control.stopSource);
         await poller.waitFor('source-done', STOP_SOURCE_TIMEOUT_MS);
       }
       const stoppedBy = this.stopReason ?? 'source ended';
 
-      // 5. Drain: everything published becomes durable, matched and written.
-      const published = v[Stat.published]!;
-      const drainDeadline = performance.now() + DRAIN_TIMEOUT_MS;
-      while (!(v[Stat.durable]! >= published && v[Stat.matched]! >= published && v[Stat.flushed]! >= published)) {
-        if (this.supervisor.failure) throw this.supervisor.failure;
-        if (performance.now() > drainDeadline) throw new WorkerFailure('engine', `drain timed out: ${JSON.stringify(readStats(v))}`);
-        await sleep(5);
-      }
-      this.drainedAt = performance.timeOrigin + performance.now();
-      // 6. Final snapshot, then halt the rings and let the workers finish.
-      if (published >= recovered.nextSequence || snapshot === null) {
-        matcher.worker.postMessage({ type: 'final-snapshot' });
-        await journaler.waitFor('snapshot-written', 60_000, (message) => message.final === true);
-      }
-      // A worker's exit can reach us before its last message: exits are expected from here on.
-      this.supervisor.expectExits();
-      for (const ring of this.rings) ring.halt();
-      await journaler.waitFor('closed', EXIT_GRACE_MS);
+      // 5. Drain: the poller ended the command ring; each stage finishes what is before the end
+      // and ends the rings it produces (the matcher after the final snapshot), and each worker
+      // reports when it is done. The journaler closes last: the final snapshot is written.
+      await Promise.all([
+        matcher.waitFor('matcher-done', DRAIN_TIMEOUT_MS),
+        sink.waitFor('sink-done', DRAIN_TIMEOUT_MS),
+        journaler.waitFor('closed', DRAIN_TIMEOUT_MS),
+      ]);
+      this.drainedAt = v[Stat.endedAt]!;
       await this.supervisor.stopAll(EXIT_GRACE_MS);
-      if (config.source.kind === 'kafka') return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
+      if (config.source.kind === 'kafka')
+        return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
       return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null);
     } finally {
       if (progress) clearInterval(progress);
@@ -323,17 +346,28 @@ export class Engine {
     }
   }
 
-  /** Kafka: the orders topic must exist; output and dead-letter topics are created like it. */
-  private async prepareTopics(source: Extract<RunConfig['source'], { kind: 'kafka' }>): Promise<void> {
-    const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-admin' });
-    let partitions: number;
-    try {
-      partitions = await partitionCount(kafka, source.topic, { timeoutMs: 30_000 });
-    } catch (error) {
-      throw new WorkerFailure('engine', `cannot read orders topic ${source.topic} on ${source.brokers.join(',')}: ${(error as Error).message}`);
-    }
-    if (partitions === 0) throw new WorkerFailure('engine', `orders topic ${source.topic} does not exist`);
-    await ensureTopics(kafka, [tradesTopic(source.topic), reportsTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })), { timeoutMs: 30_000 });
+  /** Exact progress from the ring cursors and the engine sequences (null before the rings exist). */
+  progress(): { published: number; durable: number; matched: number; outputsWritten: number; outputsDurable: number } | null {
+    const ring = this.commandRing;
+    if (!ring || !this.sequences) return null;
+    const c = ring.cursors();
+    const outputs = this.sequences.snapshot();
+    return {
+      published: c.published,
+      durable: c.stages[JOURNALER]!,
+      matched: c.stages[MATCHER]!,
+      outputsWritten: outputs[EngineSequence.outputsWritten]!,
+      outputsDurable: outputs[EngineSequence.outputsDurable]!,
+    };
+  }
+
+  /** Ring cursors and engine sequences, for a failure's last line. */
+  private describeSequences(): string {
+    const ring = this.commandRing;
+    if (!ring) return 'none yet';
+    const c = ring.cursors();
+    const outputs = this.sequences?.snapshot() ?? {};
+    return `published=${c.published} durable=${c.stages[JOURNALER]} matched=${c.stages[MATCHER]} outputs-written=${outputs[EngineSequence.outputsWritten]} outputs-durable=${outputs[EngineSequence.outputsDurable]}`;
   }
 
   private startProgress(intervalMs: number): NodeJS.Timeout {
@@ -361,15 +395,18 @@ export class Engine {
     // From the first publish (start-up, recovery and --pregenerate are not the engine's throughput).
     const end = this.drainedAt || performance.timeOrigin + performance.now();
     const seconds = s.firstPublishAt > 0 ? (end - s.firstPublishAt) / 1000 : (end - performance.timeOrigin - this.startedAt) / 1000;
-    const orders = Math.max(0, s.matched - s.firstSequence + 1);
+    // Exact, from the cursors (the stats are metrics).
+    const matched = this.commandRing!.stageSequence(MATCHER).get();
+    const durable = this.commandRing!.stageSequence(JOURNALER).get();
+    const orders = Math.max(0, matched - s.firstSequence + 1);
     const latency = this.metrics.latency;
     const sync = this.metrics.walSync;
     const us = (h: typeof latency, p: number): number | null => (h.totalCount ? Math.round(h.getValueAtPercentile(p) / 100) / 10 : null);
     return {
       orders,
       firstSequence: s.firstSequence,
-      lastSequence: s.matched,
-      durable: s.durable,
+      lastSequence: matched,
+      durable,
       trades: s.trades,
       reports: s.reports,
       rejected: s.rejected,

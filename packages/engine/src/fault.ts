@@ -32,7 +32,8 @@ export function faultFacts(error: unknown): FaultFacts {
 }
 
 const ERRNO_ADVICE: Record<string, string> = {
-  ENOSPC: 'the disk is full: free space on that device (or use a --data-dir elsewhere) and run again; everything acknowledged is in the WAL and the engine resumes from it',
+  ENOSPC:
+    'the disk is full: free space on that device (or use a --data-dir elsewhere) and run again; everything acknowledged is in the WAL and the engine resumes from it',
   EDQUOT: 'the disk quota is used up: free space and run again; the engine resumes from the WAL',
   EROFS: 'the file system is read-only: remount it read-write or use another --data-dir',
   EACCES: 'permission denied: fix the permissions of the data dir or run as its owner',

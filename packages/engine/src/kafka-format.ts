@@ -30,7 +30,11 @@ export class PackedRecordError extends Error {
  * batch is decoded and rendered as the JSON the json format would carry (symbol names from
  * `symbols`, by default the Kafka engine's table). Checks the count header when present.
  */
-export function unpackOutputs(value: Buffer | string | null, headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>, symbols: SymbolTable = defaultSymbols()): string[] {
+export function unpackOutputs(
+  value: Buffer | string | null,
+  headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>,
+  symbols: SymbolTable = defaultSymbols(),
+): string[] {
   if (value === null || value.length === 0) return [];
   const lines =
     typeof value !== 'string' && isOutputBatch(value)

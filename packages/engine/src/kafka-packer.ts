@@ -64,9 +64,14 @@ export class KafkaOutputPacker {
   private readonly ringWords: Int32Array | null;
   private held = 0;
 
-  constructor(private readonly publisher: Publisher, ringBytes: Uint8Array, private readonly options: PackerOptions) {
+  constructor(
+    private readonly publisher: Publisher,
+    ringBytes: Uint8Array,
+    private readonly options: PackerOptions,
+  ) {
     this.json = new OutputJsonEncoder(options.symbols);
-    this.capacity = options.format === 'binary' ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES : Math.max(options.packBytes, this.json.maxBytes * 2);
+    this.capacity =
+      options.format === 'binary' ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES : Math.max(options.packBytes, this.json.maxBytes * 2);
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;

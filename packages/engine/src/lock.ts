@@ -81,7 +81,10 @@ export class DataDirLock {
   private released = false;
   private readonly onExit = (): void => this.release();
 
-  private constructor(readonly file: string, readonly owner: LockOwner) {
+  private constructor(
+    readonly file: string,
+    readonly owner: LockOwner,
+  ) {
     process.once('exit', this.onExit);
   }
 
@@ -111,7 +114,10 @@ export class DataDirLock {
         }
         if (!ownerIsGone(holder)) {
           const where = holder.host === os.hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on host ${holder.host}`;
-          throw new Refusal(`data dir ${dataDir} is in use by another ringmatch (${where}, ${holder.command}, since ${holder.since}): stop it first, or use another --data-dir`, 2);
+          throw new Refusal(
+            `data dir ${dataDir} is in use by another ringmatch (${where}, ${holder.command}, since ${holder.since}): stop it first, or use another --data-dir`,
+            2,
+          );
         }
         if (DataDirLock.replaceStale(dataDir, file, holder, tmp)) {
           tookOver = holder;

@@ -36,8 +36,13 @@ export class EngineMetrics {
   constructor(private readonly stats: Float64Array) {
     const counter = (name: string, help: string, stat: StatName): void => {
       new client.Counter({
-        name, help, registers: [this.registry],
-        collect() { this.reset(); this.inc(Math.max(0, readValue(stat))); },
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(Math.max(0, readValue(stat)));
+        },
       });
     };
     const readValue = (stat: StatName): number => readStats(this.stats)[stat];
@@ -50,7 +55,15 @@ export class EngineMetrics {
       ['ringmatch_orders_durable_total', 'Commands durable in the WAL this run', 'durable'],
       ['ringmatch_orders_matched_total', 'Commands processed by the books this run', 'matched'],
     ] as const) {
-      new client.Counter({ name, help, registers: [this.registry], collect() { this.reset(); this.inc(sequenceCount(stat)); } });
+      new client.Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(sequenceCount(stat));
+        },
+      });
     }
     counter('ringmatch_trades_total', 'Trades emitted', 'trades');
     counter('ringmatch_reports_total', 'Execution reports emitted', 'reports');
@@ -61,7 +74,10 @@ export class EngineMetrics {
     counter('ringmatch_snapshots_total', 'Book snapshots written', 'snapshots');
     counter('ringmatch_source_stalls_total', 'Times the source waited on a full ring', 'sourceStalls');
     const lag = new client.Gauge({
-      name: 'ringmatch_ring_lag', help: 'Sequences between pipeline cursors', labelNames: ['stage'], registers: [this.registry],
+      name: 'ringmatch_ring_lag',
+      help: 'Sequences between pipeline cursors',
+      labelNames: ['stage'],
+      registers: [this.registry],
       collect: () => {
         const s = readStats(this.stats);
         lag.set({ stage: 'durable' }, Math.max(0, s.published - s.durable));
@@ -70,7 +86,10 @@ export class EngineMetrics {
       },
     });
     const cursor = new client.Gauge({
-      name: 'ringmatch_cursor', help: 'Engine sequence reached by each stage', labelNames: ['stage'], registers: [this.registry],
+      name: 'ringmatch_cursor',
+      help: 'Engine sequence reached by each stage',
+      labelNames: ['stage'],
+      registers: [this.registry],
       collect: () => {
         const s = readStats(this.stats);
         cursor.set({ stage: 'published' }, s.published);
@@ -80,24 +99,34 @@ export class EngineMetrics {
       },
     });
     const quantiles = new client.Gauge({
-      name: 'ringmatch_order_latency_seconds', help: 'Order-to-report latency (publish into the ring to report), hdr quantiles',
-      labelNames: ['quantile'], registers: [this.registry],
+      name: 'ringmatch_order_latency_seconds',
+      help: 'Order-to-report latency (publish into the ring to report), hdr quantiles',
+      labelNames: ['quantile'],
+      registers: [this.registry],
       collect: () => {
         for (const q of [50, 90, 99, 99.9]) quantiles.set({ quantile: String(q / 100) }, this.latency.getValueAtPercentile(q) / 1e9);
       },
     });
     this.walSyncSeconds = new client.Histogram({
-      name: 'ringmatch_wal_sync_seconds', help: 'WAL write + fdatasync time per group commit', registers: [this.registry],
+      name: 'ringmatch_wal_sync_seconds',
+      help: 'WAL write + fdatasync time per group commit',
+      registers: [this.registry],
       buckets: [25e-6, 50e-6, 100e-6, 200e-6, 400e-6, 800e-6, 1.6e-3, 3.2e-3, 6.4e-3, 12.8e-3, 25.6e-3, 0.1],
     });
     this.walBatchRecords = new client.Histogram({
-      name: 'ringmatch_wal_batch_records', help: 'Records per WAL group commit', registers: [this.registry],
+      name: 'ringmatch_wal_batch_records',
+      help: 'Records per WAL group commit',
+      registers: [this.registry],
       buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536],
     });
   }
 
   observe(samples: SampleBatch): void {
-    if (samples.walSyncNs) for (const ns of samples.walSyncNs) { this.walSyncSeconds.observe(ns / 1e9); this.walSync.recordValue(Math.max(1, ns)); }
+    if (samples.walSyncNs)
+      for (const ns of samples.walSyncNs) {
+        this.walSyncSeconds.observe(ns / 1e9);
+        this.walSync.recordValue(Math.max(1, ns));
+      }
     if (samples.walBatch) for (const n of samples.walBatch) this.walBatchRecords.observe(n);
     if (samples.latencyNs) {
       for (const ns of samples.latencyNs) {
@@ -118,10 +147,17 @@ export class EngineMetrics {
 
   async serve(port: number, host = '127.0.0.1'): Promise<number> {
     this.server = http.createServer((req, res) => {
-      if (req.url !== '/metrics') { res.writeHead(404).end('not found: try /metrics\n'); return; }
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('not found: try /metrics\n');
+        return;
+      }
       this.registry.metrics().then(
-        (body) => { res.writeHead(200, { 'content-type': this.registry.contentType }).end(body); },
-        (error: unknown) => { res.writeHead(500).end(String(error)); },
+        (body) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+        },
+        (error: unknown) => {
+          res.writeHead(500).end(String(error));
+        },
       );
     });
     await new Promise<void>((resolve, reject) => {

@@ -71,7 +71,9 @@ export function recoverOutputFile(file: string, options: { truncate?: boolean } 
       const position = linePosition(tail.toString('utf8', lineStart, end - 1));
       if (position) return cut(fd, truncate, size, start + end, position, damagedLine);
       if (damagedLine) {
-        throw new Refusal(`${file}: its last two lines are not engine output lines (damaged or not the engine's file); move it away so the engine rebuilds it from the WAL, or restore it`);
+        throw new Refusal(
+          `${file}: its last two lines are not engine output lines (damaged or not the engine's file); move it away so the engine rebuilds it from the WAL, or restore it`,
+        );
       }
       damagedLine = true;
       end = lineStart;
@@ -141,7 +143,10 @@ export class OutputFile {
   private readonly fd: number;
   private readonly buffer: Buffer;
   private used = 0;
-  constructor(readonly file: string, size = 1 << 20) {
+  constructor(
+    readonly file: string,
+    size = 1 << 20,
+  ) {
     this.fd = fs.openSync(file, 'a');
     this.buffer = Buffer.allocUnsafe(size);
   }
@@ -166,6 +171,10 @@ export class OutputFile {
   /** Makes everything flushed so far durable: a snapshot may then cover it. */
   sync(): void {
     fs.fdatasyncSync(this.fd);
+  }
+  /** `sync` on the thread pool: the sink goes on writing meanwhile. */
+  syncAsync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
   }
   close(): void {
     this.flush();

@@ -6,12 +6,14 @@
 import { readSnapshotFile, snapshotFiles } from '@ringmatch/wal';
 import { decodeEngineSnapshot, type SnapshotOutputs } from './engine-snapshot.js';
 import type { OutputPosition } from './output-file.js';
+import { decodeSourcePositions } from './source-positions.js';
 import { Refusal } from './refusal.js';
 
 export interface ReplayBase {
   sequence: number;
   data: Uint8Array;
-  offsets: [number, number][];
+  /** The source positions the snapshot recorded (source-positions.ts). */
+  positions: [number, number][];
 }
 
 export interface OutputFileState {
@@ -55,7 +57,7 @@ export function planReplay(walDir: string, newest: ReplayBase | null, firstLogSe
     if (firstLogSequence === null || info.sequence + 1 < firstLogSequence) break; // the WAL no longer reaches back there
     const older = readSnapshotFile(info);
     if (typeof older === 'string') continue;
-    const base = { sequence: older.sequence, data: older.data, offsets: [...older.offsets] };
+    const base = { sequence: older.sequence, data: older.data, positions: [...decodeSourcePositions(older.sourceState)] };
     if (behind(base, files) === null) return { base, rebuilding: `${what}: rebuilding the lost lines from snapshot ${base.sequence} and the WAL` };
   }
   if (firstLogSequence === 1) return { base: null, rebuilding: `${what}: rebuilding the lost lines from the whole WAL` };

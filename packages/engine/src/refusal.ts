@@ -4,7 +4,10 @@
 //   exit 1: the data dir is damaged in a way the engine cannot recover exactly.
 export class Refusal extends Error {
   override readonly name = 'Refusal';
-  constructor(message: string, readonly exitCode: 1 | 2 = 1) {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
     super(message);
   }
 }

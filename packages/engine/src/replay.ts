@@ -1,22 +1,16 @@
 // `ringmatch replay` and `ringmatch inspect`: offline views of a data dir, built from the WAL and
-// snapshots alone (the same code path the matcher uses at start-up).
+// snapshots alone. Replay plans its recovery and rebuilds the books with the very functions the
+// engine's start-up uses (recovery-plan.ts, wal-replay.ts), read-only.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MatchingEngine, type BookSink } from '@ringmatch/book';
-import {
-  commandToJson,
-  createCommand,
-  defaultSymbolTable,
-  encodeTradeJson,
-  readCommand,
-  syntheticSymbolTable,
-  type SymbolTable,
-} from '@ringmatch/protocol';
-import { describeWal, listSegments, listSnapshots, readLatestSnapshot, readRecords, type WalSummary } from '@ringmatch/wal';
+import { commandToJson, createCommand, defaultSymbolTable, encodeTradeJson, readCommand, syntheticSymbolTable, type SymbolTable } from '@ringmatch/protocol';
+import { describeWal, listSegments, listSnapshots, readRecords, type WalSummary } from '@ringmatch/wal';
 import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
-import { decodeEngineSnapshot } from './engine-snapshot.js';
+import { planRecovery } from './recovery-plan.js';
+import { replayRecords, restoreBase } from './wal-replay.js';
 import { liveOwner } from './lock.js';
 import { Refusal } from './refusal.js';
 import { describeFault } from './fault.js';
@@ -51,13 +45,16 @@ export interface ReplaySummary {
  */
 export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false): ReplaySummary {
   const { walDir, symbols } = open(dataDir, 'replay');
-  const engine = new MatchingEngine({ symbols });
-  const snapshot = fromStart ? null : readLatestSnapshot(walDir).snapshot;
-  if (snapshot) engine.restore(decodeEngineSnapshot(snapshot.data).books);
   if (fromStart) {
     const first = listSegments(walDir)[0]?.firstSequence;
-    if (first !== undefined && first > 1) throw new Refusal(`the WAL of ${dataDir} starts at sequence ${first}: earlier segments were deleted after a snapshot, so the trade log cannot be derived from sequence 1; replay without --from-start`);
+    if (first !== undefined && first > 1)
+      throw new Refusal(
+        `the WAL of ${dataDir} starts at sequence ${first}: earlier segments were deleted after a snapshot, so the trade log cannot be derived from sequence 1; replay without --from-start`,
+      );
   }
+  const plan = planRecovery(walDir, [], { readOnly: true, fromStart });
+  const engine = new MatchingEngine({ symbols });
+  restoreBase(engine, plan.base);
   let trades = 0;
   let reports = 0;
   const sink: BookSink = {
@@ -69,18 +66,14 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
       onTrade?.(encodeTradeJson(trade, symbols));
     },
   };
-  const cmd = createCommand();
   let first: number | null = null;
   let last: number | null = null;
-  let commands = 0;
-  // From 1 without a snapshot: a WAL that starts later cannot be replayed alone (the reader refuses).
-  for (const record of readRecords(walDir, snapshot ? snapshot.sequence + 1 : 1)) {
-    readCommand(record.payload, 0, cmd);
-    engine.process(cmd, sink);
-    first ??= record.sequence;
-    last = record.sequence;
-    commands++;
-  }
+  const commands = replayRecords(engine, walDir, plan.replayFrom, plan.replayTo, sink, {
+    onCommand: (cmd) => {
+      first ??= cmd.seq;
+      last = cmd.seq;
+    },
+  });
   const books = symbols.list().map((def) => {
     const depth = engine.depth(def.id, 1_000_000);
     const bid = engine.bestBid(def.id);
@@ -93,14 +86,16 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
       askLevels: depth.asks.length,
     };
   });
-  return { snapshotSequence: snapshot?.sequence ?? null, firstSequence: first, lastSequence: last, commands, trades, reports, books };
+  return { snapshotSequence: plan.base?.sequence ?? null, firstSequence: first, lastSequence: last, commands, trades, reports, books };
 }
 
 export function runReplay(config: ReplayConfig, out: (line: string) => void): void {
   const summary = replayDataDir(config.dataDir, config.printTrades ? out : undefined, config.fromStart);
   if (config.printTrades) {
     if (summary.snapshotSequence !== null) {
-      process.stderr.write(`[ringmatch] trades of sequences <= ${summary.snapshotSequence} are in the snapshot's past (their WAL segments may be gone); printed: the ${summary.trades} after it\n`);
+      process.stderr.write(
+        `[ringmatch] trades of sequences <= ${summary.snapshotSequence} are in the snapshot's past (their WAL segments may be gone); printed: the ${summary.trades} after it\n`,
+      );
     }
     return;
   }
@@ -108,17 +103,28 @@ export function runReplay(config: ReplayConfig, out: (line: string) => void): vo
     out(JSON.stringify(summary));
     return;
   }
-  out(`snapshot: ${summary.snapshotSequence ?? 'none'}; WAL records replayed: ${summary.commands} (sequences ${summary.firstSequence ?? '-'}..${summary.lastSequence ?? '-'})`);
+  out(
+    `snapshot: ${summary.snapshotSequence ?? 'none'}; WAL records replayed: ${summary.commands} (sequences ${summary.firstSequence ?? '-'}..${summary.lastSequence ?? '-'})`,
+  );
   out(`outputs of the replayed records: ${summary.trades} trades, ${summary.reports} execution reports`);
   for (const book of summary.books) {
-    out(`  ${book.symbol.padEnd(10)} bid ${String(book.bestBid ?? '-').padStart(10)} (${book.bidLevels} levels)  ask ${String(book.bestAsk ?? '-').padStart(10)} (${book.askLevels} levels)`);
+    out(
+      `  ${book.symbol.padEnd(10)} bid ${String(book.bestBid ?? '-').padStart(10)} (${book.bidLevels} levels)  ask ${String(book.bestAsk ?? '-').padStart(10)} (${book.askLevels} levels)`,
+    );
   }
 }
 
 /** A corrupt WAL as the one line an operator reads, with the way out. */
 function corruption(dataDir: string, problem: NonNullable<WalSummary['problem']>): Refusal {
   return new Refusal(
-    describeFault({ code: 'WAL_CORRUPT', message: `WAL corrupt: ${path.join(dataDir, WAL_DIR, problem.segment)} at byte ${problem.offset} (sequence ${problem.sequence}): ${problem.reason}`, sequence: problem.sequence }, dataDir)!,
+    describeFault(
+      {
+        code: 'WAL_CORRUPT',
+        message: `WAL corrupt: ${path.join(dataDir, WAL_DIR, problem.segment)} at byte ${problem.offset} (sequence ${problem.sequence}): ${problem.reason}`,
+        sequence: problem.sequence,
+      },
+      dataDir,
+    )!,
   );
 }
 
@@ -138,7 +144,11 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
     case 'segments': {
       const wal = describeWal(walDir);
       for (const s of wal.segments) {
-        emit(s, () => `${s.file} first=${s.firstSequence} last=${s.lastSequence ?? '-'} records=${s.records} used=${s.usedBytes}/${s.fileSize} ${s.status}${s.warnings.map((w) => `; warning at ${w.offset}: ${w.reason}`).join('')}`);
+        emit(
+          s,
+          () =>
+            `${s.file} first=${s.firstSequence} last=${s.lastSequence ?? '-'} records=${s.records} used=${s.usedBytes}/${s.fileSize} ${s.status}${s.warnings.map((w) => `; warning at ${w.offset}: ${w.reason}`).join('')}`,
+        );
       }
       return verdict(wal);
     }
@@ -161,7 +171,10 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
       let trades: { lastSequence: number | null; note: string | null };
       try {
         const position = recoverOutputFile(path.join(config.dataDir, TRADES_FILE), { truncate: false });
-        const note = position.truncatedBytes > 0 ? `the next run cuts its ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes)` : null;
+        const note =
+          position.truncatedBytes > 0
+            ? `the next run cuts its ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes)`
+            : null;
         trades = { lastSequence: position.seq >= 0 ? position.seq : null, note };
       } catch (error) {
         trades = { lastSequence: null, note: (error as Error).message };
@@ -182,7 +195,11 @@ export function runInspect(config: InspectConfig, out: (line: string) => void): 
           `WAL: ${summary.segments} segment(s), ${summary.records} records, sequences ${summary.firstSequence ?? '-'}..${summary.lastSequence ?? '-'}`,
           `snapshots: ${summary.snapshots.map((s) => `${s.sequence}(${s.status})`).join(', ') || 'none'}`,
           `trades file: last trade from sequence ${trades.lastSequence ?? '-'} (the WAL ends at ${wal.lastSequence ?? '-'}; later commands may simply not have traded)${trades.note ? `; ${trades.note}` : ''}`,
-          ...(wal.problem ? [`${wal.problem.kind === 'torn' ? 'torn tail (the next run cuts it)' : 'CORRUPT'}: ${wal.problem.segment} at byte ${wal.problem.offset}, sequence ${wal.problem.sequence}: ${wal.problem.reason}`] : []),
+          ...(wal.problem
+            ? [
+                `${wal.problem.kind === 'torn' ? 'torn tail (the next run cuts it)' : 'CORRUPT'}: ${wal.problem.segment} at byte ${wal.problem.offset}, sequence ${wal.problem.sequence}: ${wal.problem.reason}`,
+              ]
+            : []),
           ...wal.warnings.map((w) => `warning: ${w.segment} at byte ${w.offset}: ${w.reason}`),
         ].join('\n'),
       );

@@ -1,11 +1,8 @@
-// What the engine's workers share: ring descriptors, the stats and control arrays, the latency
-// stamps, and small helpers every worker uses.
-import { parentPort } from 'node:worker_threads';
-import { WaitStrategies, type RingDescriptor, type WaitStrategy } from '@ringmatch/ring';
+// What the engine's workers share: ring descriptors, the engine's sequences, the stats (metrics)
+// and control arrays, the latency stamps, and small helpers every worker uses.
+import { WaitStrategies, type RingDescriptor, type SequenceSetDescriptor, type WaitStrategy } from '@ringmatch/ring';
 import { CommandSlot, defaultSymbolTable, syntheticSymbolTable, type SymbolTable } from '@ringmatch/protocol';
 import type { SourceConfig, WaitStrategyName } from './config.js';
-import type { SampleBatch } from './metrics.js';
-import { faultFacts } from './fault.js';
 
 /** Int32 words of the control array. */
 export const Control = {
@@ -14,8 +11,15 @@ export const Control = {
 } as const;
 
 export interface SharedState {
+  /** Commands, in engine sequence order: poller -> journaler -> matcher. */
   commandRing: RingDescriptor;
+  /** Trades, execution reports and marks: matcher -> sink. */
   outputRing: RingDescriptor;
+  /** Snapshots of the books, in chunks: matcher -> journaler. */
+  snapshotRing: RingDescriptor;
+  /** Engine sequences that are not ring cursors (see EngineSequence). */
+  sequences: SequenceSetDescriptor;
+  /** Metrics only: nothing reads them to decide anything. */
   stats: SharedArrayBuffer;
   control: SharedArrayBuffer;
   /** Float64 publish time (ms, timeOrigin-based) of each sequence, indexed by seq & (length - 1). */
@@ -25,7 +29,18 @@ export interface SharedState {
 /** Command ring stages: the journaler makes slots durable; the matcher reads only behind it. */
 export const JOURNALER = 'journaler';
 export const MATCHER = 'matcher';
+/** Output ring stage. */
 export const SINK = 'sink';
+/** Snapshot ring stage (the journaler writes snapshot files). */
+export const SNAPSHOT_WRITER = 'snapshot-writer';
+
+/** Engine sequences written by the sink, in engine sequence numbers (-1 before any). */
+export const EngineSequence = {
+  /** Every output of sequences <= this is written to the output files, or handed to Kafka. */
+  outputsWritten: 'outputs-written',
+  /** Every output of sequences <= this is durable: fdatasync'ed files, or acknowledged by Kafka. A snapshot at S waits for it to reach S. */
+  outputsDurable: 'outputs-durable',
+} as const;
 
 export function waitStrategyFor(name: WaitStrategyName): WaitStrategy {
   switch (name) {
@@ -48,13 +63,13 @@ export function symbolTableFor(source: SourceConfig): SymbolTable {
   return source.kind === 'embedded' ? syntheticSymbolTable(source.symbols) : defaultSymbolTable();
 }
 
-/** The WAL's offset extractor: the Kafka partition/offset (or file line) a command slot carries. */
+/** The source position (stream, position) a command slot carries, null when it carries none. */
 export function slotSourcePosition(payload: Uint8Array): { partition: number; offset: number } | null {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const partition = view.getInt16(CommandSlot.partition, true);
+  const partition = view.getInt16(CommandSlot.sourceStream, true);
   if (partition < 0) return null;
-  const lo = view.getUint32(CommandSlot.offsetLo, true);
-  const hi = view.getUint16(CommandSlot.offsetHi, true);
+  const lo = view.getUint32(CommandSlot.sourcePositionLo, true);
+  const hi = view.getUint16(CommandSlot.sourcePositionHi, true);
   if (hi === 0xffff && lo === 0xffffffff) return null;
   return { partition, offset: hi * 4294967296 + lo };
 }
@@ -62,44 +77,4 @@ export function slotSourcePosition(payload: Uint8Array): { partition: number; of
 /** Wall-clock milliseconds comparable across threads (each worker has its own performance.timeOrigin). */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** Buffers latency / WAL samples in a worker and posts them to the main thread a few times a second. */
-export class SampleCollector {
-  private latency: number[] = [];
-  private walSync: number[] = [];
-  private walBatch: number[] = [];
-  private lastFlush = nowMs();
-  constructor(private readonly intervalMs = 250) {}
-  latencyNs(ns: number): void {
-    this.latency.push(ns);
-  }
-  wal(syncNs: number, records: number): void {
-    this.walSync.push(syncNs);
-    this.walBatch.push(records);
-  }
-  /** Posts if the interval has passed (or always with force). */
-  maybeFlush(force = false): void {
-    const t = nowMs();
-    if (!force && t - this.lastFlush < this.intervalMs) return;
-    this.lastFlush = t;
-    if (this.latency.length + this.walSync.length === 0) return;
-    const batch: SampleBatch = { type: 'samples' };
-    if (this.latency.length) batch.latencyNs = Float64Array.from(this.latency);
-    if (this.walSync.length) {
-      batch.walSyncNs = Float64Array.from(this.walSync);
-      batch.walBatch = Float64Array.from(this.walBatch);
-    }
-    this.latency = [];
-    this.walSync = [];
-    this.walBatch = [];
-    parentPort?.postMessage(batch);
-  }
-}
-
-/** Reports a fatal error (its stack and plain facts) to the supervisor and ends the worker with a non-zero code. */
-export function fatal(error: unknown, context: Record<string, unknown> = {}): never {
-  const message = (error as Error)?.stack ?? String(error);
-  parentPort?.postMessage({ type: 'fatal', error: message, fault: faultFacts(error), ...context });
-  process.exit(1);
 }

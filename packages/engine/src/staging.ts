@@ -1,7 +1,7 @@
 // Output staging shared by the matcher and the channel baseline's matcher: a BookSink that writes
 // each report/trade as a 96-byte output slot into a growing buffer, counting as it goes; and the
 // copy of a run of staged slots into a ring (which may wrap the ring's end).
-import { ExecStatus, OUTPUT_SLOT_BYTES, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import { ExecStatus, OUTPUT_SLOT_BYTES, writeMark, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import type { BookSink } from '@ringmatch/book';
 import type { RingBuffer } from '@ringmatch/ring';
 
@@ -33,6 +33,12 @@ export class OutputStaging implements BookSink {
     advance(this.lastTrade, trade.seq);
     this.room();
     writeTrade(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, trade);
+  }
+
+  /** A mark: every output of sequences <= seq is staged before it (the sink's flush and sync points). */
+  mark(seq: number, flags: number): void {
+    this.room();
+    writeMark(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, seq, flags);
   }
 
   reset(): void {

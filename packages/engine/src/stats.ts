@@ -1,6 +1,7 @@
-// Shared engine counters: one Float64Array over a SharedArrayBuffer, each field written by one
-// worker only (so plain stores suffice) and read by the main thread for metrics and progress.
-// Float64 holds integers exactly up to 2^53, the range of our sequences.
+// Shared engine metrics: one Float64Array over a SharedArrayBuffer, each field written by one
+// worker only with plain stores and read by the main thread for metrics, progress and the summary.
+// Nothing reads them to decide anything: what gates behaviour is a ring cursor or an engine
+// sequence (shared.ts), read and written with Atomics. Float64 holds integers exactly up to 2^53.
 
 export const Stat = {
   /** Highest engine sequence published into the command ring (poller). */
@@ -34,12 +35,10 @@ export const Stat = {
   invariantViolations: 17,
   /** Commands replayed from the WAL at start-up. */
   replayed: 18,
-  /** Highest engine sequence whose outputs are all written to the output files, or acknowledged by Kafka (the drain waits for it; snapshots wait for it and, for files, for the journaler's fdatasync of them). */
-  flushed: 19,
+  /** Wall-clock ms (timeOrigin-based) when the matcher reached the end of the stream (the run's end for its throughput). */
+  endedAt: 19,
   /** Wall-clock ms (timeOrigin-based) of the first publish of this run, 0 before it. */
   firstPublishAt: 20,
-  /** Bytes the file sink has written to its output files (the journaler syncs them in small steps). */
-  outputBytes: 21,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;
@@ -48,7 +47,7 @@ export function createStats(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(STAT_COUNT * Float64Array.BYTES_PER_ELEMENT);
   new Float64Array(buffer).fill(0);
   const view = new Float64Array(buffer);
-  view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = view[Stat.flushed] = -1;
+  view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = -1;
   return buffer;
 }
 

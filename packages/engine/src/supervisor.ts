@@ -3,7 +3,10 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { faultFacts, type FaultFacts } from './fault.js';
 
-export interface WorkerMessage { type: string; [key: string]: unknown }
+export interface WorkerMessage {
+  type: string;
+  [key: string]: unknown;
+}
 
 export interface SupervisedWorker {
   name: string;
@@ -16,7 +19,12 @@ export interface SupervisedWorker {
 
 export class WorkerFailure extends Error {
   override readonly name = 'WorkerFailure';
-  constructor(readonly worker: string, readonly detail: string, readonly origin?: unknown, readonly facts: FaultFacts | null = null) {
+  constructor(
+    readonly worker: string,
+    readonly detail: string,
+    readonly origin?: unknown,
+    readonly facts: FaultFacts | null = null,
+  ) {
     super(`worker ${worker} failed: ${detail}`);
   }
 }
@@ -34,9 +42,7 @@ export class Supervisor {
    * any other exit before the engine stops is a failure.
    */
   spawn(name: string, url: URL, workerData: unknown, transferList: TransferListItem[] = [], exitsAfter?: string): SupervisedWorker {
-    const execArgv = this.options.cpuProfileDir
-      ? ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`]
-      : [];
+    const execArgv = this.options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
     const worker = new Worker(url, { workerData, execArgv, name, stdout: false, stderr: false, transferList });
     const waiters = new Map<string, Array<(message: WorkerMessage) => boolean>>();
     const seen = new Map<string, WorkerMessage>();
@@ -49,7 +55,11 @@ export class Supervisor {
       }
       seen.set(message.type, message);
       const list = waiters.get(message.type);
-      if (list) waiters.set(message.type, list.filter((offer) => !offer(message)));
+      if (list)
+        waiters.set(
+          message.type,
+          list.filter((offer) => !offer(message)),
+        );
       this.options.onMessage(name, message);
     });
     worker.on('error', (error) => this.fail(new WorkerFailure(name, error?.stack ?? String(error), error, faultFacts(error))));
@@ -68,7 +78,10 @@ export class Supervisor {
         if (already && accept(already)) return Promise.resolve(already);
         return new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new WorkerFailure(name, `no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
-          const onFailure = (failure: WorkerFailure): void => { clearTimeout(timer); reject(failure); };
+          const onFailure = (failure: WorkerFailure): void => {
+            clearTimeout(timer);
+            reject(failure);
+          };
           this.failureListeners.push(onFailure);
           const list = waiters.get(type) ?? [];
           list.push((message) => {

@@ -5,7 +5,9 @@
 //                                  `snapshot-write` (while the snapshot file is being written) or
 //                                  `output-sync` (output lines written, not yet fdatasync'ed);
 //   RINGMATCH_TEST_FAIL_IN=WORKER  that worker throws as it starts (an engine bug, as far as the
-//                                  supervisor can tell).
+//                                  supervisor can tell);
+//   RINGMATCH_TEST_FAIL_AT=W:SEQ   the handler of stage W (journaler, matcher, sink) throws in the
+//                                  batch that holds engine sequence SEQ (a handler failure).
 export function walSegmentBytes(): number | undefined {
   const raw = process.env.RINGMATCH_WAL_SEGMENT_BYTES;
   if (raw === undefined || raw === '') return undefined;
@@ -28,4 +30,10 @@ export function crashPoint(where: 'snapshot-write' | 'output-sync'): () => void 
 /** Throws in the named worker when RINGMATCH_TEST_FAIL_IN names it. */
 export function failurePoint(worker: string): void {
   if (process.env.RINGMATCH_TEST_FAIL_IN === worker) throw new Error(`injected failure in the ${worker}`);
+}
+
+/** The engine sequence at which `stage`'s handler is to fail (RINGMATCH_TEST_FAIL_AT), or -1. */
+export function failureSequence(stage: string): number {
+  const [what, seq] = (process.env.RINGMATCH_TEST_FAIL_AT ?? '').split(':');
+  return what === stage ? Number(seq) : -1;
 }

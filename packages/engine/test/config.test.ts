@@ -20,7 +20,14 @@ describe('command line', () => {
     const dflt = parseCommandLine(['run', '--source', 'kafka']);
     const bin = parseCommandLine(['run', '--source', 'kafka', '--topic', 'o', '--format', 'binary', '--output-format', 'binary']);
     if (dflt.command !== 'run' || bin.command !== 'run') throw new Error('expected run');
-    expect(dflt.config.source).toEqual({ kind: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'orders', groupId: 'ringmatch', format: 'json', outputFormat: 'json' });
+    expect(dflt.config.source).toEqual({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092'],
+      topic: 'orders',
+      groupId: 'ringmatch',
+      format: 'json',
+      outputFormat: 'json',
+    });
     expect(bin.config.source).toMatchObject({ topic: 'o', format: 'binary', outputFormat: 'binary' });
   });
 
@@ -124,7 +131,9 @@ describe('command line', () => {
       const dir = tempDir();
       const file = path.join(dir, 'orders.ndjson');
       fs.writeFileSync(file, '');
-      expect(() => parseCommandLine(['run', '--source', `ndjson:${dir}/nope.ndjson`])).toThrow(new UsageError(`--source ndjson:${dir}/nope.ndjson: no such file`));
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${dir}/nope.ndjson`])).toThrow(
+        new UsageError(`--source ndjson:${dir}/nope.ndjson: no such file`),
+      );
       expect(() => parseCommandLine(['run', '--source', `ndjson:${dir}`])).toThrow(new UsageError(`--source ndjson:${dir}: is a directory`));
       expect(() => parseCommandLine(['run', '--source', `ndjson:${file}/x`])).toThrow(new UsageError(`--source ndjson:${file}/x: cannot be read: ENOTDIR`));
     });

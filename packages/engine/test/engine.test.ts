@@ -2,23 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replayDataDir } from '@ringmatch/engine';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
 import { spawn } from 'node:child_process';
-import { CLI, readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
+import { CLI, readLines, replayedTrades, runCli, startCli, summaryOf, tempDirs, tradeBodies, waitExit, waitForMatched } from './helpers.js';
 
 const dir = tempDirs();
-
-/** Trade lines of a data dir without the per-file output index, i.e. as the books emitted them. */
-function tradeBodies(dataDir: string): string[] {
-  return readLines(path.join(dataDir, 'trades.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
-}
-
-function replayedTrades(dataDir: string): string[] {
-  const trades: string[] = [];
-  replayDataDir(dataDir, (line) => trades.push(line), true);
-  return trades;
-}
 
 const RUN = ['run', '--progress-ms', '0', '--ring-size', '4096'];
 /** A run that prints progress lines (waitForMatched reads them). */
@@ -49,7 +37,10 @@ describe('engine, embedded source', () => {
     expect(replayedTrades(d)).toEqual(trades);
     // The clean shutdown left a snapshot at the last sequence.
     const inspect = await runCli(['inspect', '--data-dir', d, '--what', 'snapshots', '--json']);
-    const snapshots = inspect.stdout.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; status: string });
+    const snapshots = inspect.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { sequence: number; status: string });
     expect(snapshots[0]).toMatchObject({ sequence: 50000, status: 'ok' });
   }, 60_000);
 
@@ -140,7 +131,10 @@ describe('engine, restart with nothing new to read', () => {
     await waitForMatched(child, 12_000, 30_000);
     child.kill('SIGKILL');
     await waitExit(child, 20_000);
-    const snapshots = (await runCli(['inspect', '--data-dir', d, '--what', 'snapshots', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; status: string });
+    const snapshots = (await runCli(['inspect', '--data-dir', d, '--what', 'snapshots', '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { sequence: number; status: string });
     const covered = Math.max(...snapshots.filter((x) => x.status === 'ok').map((x) => x.sequence));
     const tradesFile = path.join(d, 'trades.ndjson');
     const kept = readLines(tradesFile).filter((l) => (JSON.parse(l) as { seq: number }).seq <= covered);
@@ -165,7 +159,11 @@ describe('engine, corrupt snapshot', () => {
     const d = dir();
     expect((await runCli([...RUN, '--data-dir', d, '--orders', '20000', '--snapshot-every', '5000'])).code).toBe(0);
     const walDir = path.join(d, 'wal');
-    const newest = fs.readdirSync(walDir).filter((f) => f.startsWith('snap-')).sort().pop()!;
+    const newest = fs
+      .readdirSync(walDir)
+      .filter((f) => f.startsWith('snap-'))
+      .sort()
+      .pop()!;
     const fd = fs.openSync(path.join(walDir, newest), 'r+');
     fs.writeSync(fd, Buffer.from([0xff, 0xff, 0xff]), 0, 3, 100);
     fs.closeSync(fd);
@@ -228,6 +226,9 @@ describe('engine, NDJSON source with bad input', () => {
     expect(s.malformed).toBe(3); // failed to decode: lines 2, 4 and 5 (the negative quantity decodes; the book rejects it)
     // Valid orders traded: 4 lots to order 5, then the market order takes the remaining 6.
     const trades = tradeBodies(d).map((l) => JSON.parse(l) as { qty: number; takerOrderId: number });
-    expect(trades.map((t) => [t.takerOrderId, t.qty])).toEqual([[5, 4], [6, 6]]);
+    expect(trades.map((t) => [t.takerOrderId, t.qty])).toEqual([
+      [5, 4],
+      [6, 6],
+    ]);
   }, 60_000);
 });

@@ -12,7 +12,12 @@ import { CLI, tempDirs, waitExit, waitForMatched } from './helpers.js';
 
 const dir = tempDirs('ringmatch-fault-');
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Small WAL segments, so that snapshots let a short run delete covered segments as a long one does. */
 const SMALL_SEGMENTS = { RINGMATCH_WAL_SEGMENT_BYTES: String(256 * 1024) };
@@ -45,11 +50,22 @@ function engine(d: string, orders: number, extra: string[] = [], env: Record<str
 
 const trades = (d: string): string => fs.readFileSync(path.join(d, 'trades.ndjson'), 'utf8');
 const walDir = (d: string): string => path.join(d, 'wal');
-const segments = (d: string): string[] => fs.readdirSync(walDir(d)).filter((f) => f.endsWith('.wal')).sort();
-const snapshots = (d: string): string[] => fs.readdirSync(walDir(d)).filter((f) => f.endsWith('.snap')).sort();
+const segments = (d: string): string[] =>
+  fs
+    .readdirSync(walDir(d))
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+const snapshots = (d: string): string[] =>
+  fs
+    .readdirSync(walDir(d))
+    .filter((f) => f.endsWith('.snap'))
+    .sort();
 /** Errors a user can read: one `ringmatch:` line (after any `[ringmatch]` progress notes), no stack trace. */
 function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((line) => !line.startsWith('[ringmatch] '));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((line) => !line.startsWith('[ringmatch] '));
   expect(lines, stderr).toHaveLength(1);
   expect(lines[0], stderr).toMatch(/^ringmatch: /);
   expect(stderr).not.toMatch(/\n\s+at /);
@@ -149,7 +165,12 @@ describe('fault matrix: --fresh and foreign dirs', () => {
     fs.writeFileSync(path.join(inner, 'keep.txt'), 'x');
     const file = path.join(d, 'a-file');
     fs.writeFileSync(file, 'y');
-    for (const [target, message] of [['/', /file system root/], ['..', /parent of the current directory/], ['', /the current directory/], [file, /is not a directory/]] as const) {
+    for (const [target, message] of [
+      ['/', /file system root/],
+      ['..', /parent of the current directory/],
+      ['', /the current directory/],
+      [file, /is not a directory/],
+    ] as const) {
       const r = await cli([...RUN, '--data-dir', target, '--fresh', '--orders', '10'], { cwd: inner });
       expect(r.code, target).toBe(2);
       expect(oneLine(r.stderr)).toMatch(message);
@@ -212,9 +233,18 @@ describe('fault matrix: WAL damage', () => {
     flipByte(file, victim.offset + 32 + 10);
     const bytesBefore = fs.readFileSync(file);
     // Temp files (a killed snapshot write's, the spare segment) may be cleaned; nothing else may change.
-    const listing = (): string[] => fs.readdirSync(walDir(d)).filter((f) => !f.endsWith('.tmp')).sort();
+    const listing = (): string[] =>
+      fs
+        .readdirSync(walDir(d))
+        .filter((f) => !f.endsWith('.tmp'))
+        .sort();
     const before = listing();
-    for (const args of [[...RUN, '--data-dir', d, '--orders', '40000'], ['replay', '--data-dir', d], ['replay', '--data-dir', d, '--trades', '--from-start'], ['inspect', '--data-dir', d]]) {
+    for (const args of [
+      [...RUN, '--data-dir', d, '--orders', '40000'],
+      ['replay', '--data-dir', d],
+      ['replay', '--data-dir', d, '--trades', '--from-start'],
+      ['inspect', '--data-dir', d],
+    ]) {
       const r = await cli(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
       expect(r.stderr, args.join(' ')).toContain(victim.segment);
@@ -248,7 +278,9 @@ describe('fault matrix: WAL damage', () => {
     const d = dir();
     await manySegmentsNoSnapshot(d, 20000);
     const frames = [...readFrames(walDir(d), 1)];
-    const padded = frames.findIndex((f, i) => i + 1 < frames.length && frames[i + 1]!.segment === f.segment && frames[i + 1]!.offset > f.offset + 32 + f.data.length);
+    const padded = frames.findIndex(
+      (f, i) => i + 1 < frames.length && frames[i + 1]!.segment === f.segment && frames[i + 1]!.offset > f.offset + 32 + f.data.length,
+    );
     expect(padded).toBeGreaterThanOrEqual(0);
     const frame = frames[padded]!;
     flipByte(path.join(walDir(d), frame.segment), frame.offset + 32 + frame.data.length + 1);
@@ -319,14 +351,18 @@ describe('fault matrix: snapshots', () => {
     ['deleted', (file: string) => fs.rmSync(file)],
     ['corrupted', (file: string) => flipByte(file, 100)],
     ['truncated', (file: string) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2))],
-  ])('the newest snapshot %s: the restart falls back to the older one and ends exactly', async (_how, damage) => {
-    const d = dir();
-    await truncatedWal(d);
-    damage(path.join(walDir(d), snapshots(d).at(-1)!));
-    const r = await engine(d, 60000, ['--snapshot-every', '5000'], SMALL_SEGMENTS);
-    expect(r.code, r.stderr).toBe(0);
-    expect(trades(d)).toBe(await reference(60000));
-  }, 60_000);
+  ])(
+    'the newest snapshot %s: the restart falls back to the older one and ends exactly',
+    async (_how, damage) => {
+      const d = dir();
+      await truncatedWal(d);
+      damage(path.join(walDir(d), snapshots(d).at(-1)!));
+      const r = await engine(d, 60000, ['--snapshot-every', '5000'], SMALL_SEGMENTS);
+      expect(r.code, r.stderr).toBe(0);
+      expect(trades(d)).toBe(await reference(60000));
+    },
+    60_000,
+  );
 
   it('both snapshots corrupt: refuse (exit 1)', async () => {
     const d = dir();
@@ -419,53 +455,64 @@ describe('fault matrix: the process', () => {
   }, 60_000);
 
   const root = process.getuid?.() === 0;
-  const mountable = root && os.platform() === 'linux' && (() => {
-    try {
-      execFileSync('mount', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const mountable =
+    root &&
+    os.platform() === 'linux' &&
+    (() => {
+      try {
+        execFileSync('mount', ['--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
   if (!mountable) console.warn('[fault matrix] SKIPPED: the disk-full case needs root and mount (tmpfs); CI runs as root');
-  it.skipIf(!mountable)('disk full on a small tmpfs: exit 1 with one ENOSPC line; once space is freed the restart ends exactly', async () => {
-    const d = dir();
-    const mnt = path.join(d, 'mnt');
-    fs.mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]);
-    try {
-      const data = path.join(mnt, 'data');
-      const full = await engine(data, 40000, ['--snapshot-every', '5000'], { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) });
-      expect(full.code).toBe(1);
-      expect(oneLine(full.stderr)).toMatch(/^ringmatch: ENOSPC on .*disk is full/);
-      execFileSync('mount', ['-o', 'remount,size=64m', mnt]);
-      const again = await engine(data, 40000, ['--snapshot-every', '5000'], { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) });
-      expect(again.code, again.stderr).toBe(0);
-      expect(trades(data)).toBe(await reference(40000));
-    } finally {
-      execFileSync('umount', [mnt]);
-    }
-  }, 90_000);
+  it.skipIf(!mountable)(
+    'disk full on a small tmpfs: exit 1 with one ENOSPC line; once space is freed the restart ends exactly',
+    async () => {
+      const d = dir();
+      const mnt = path.join(d, 'mnt');
+      fs.mkdirSync(mnt);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]);
+      try {
+        const data = path.join(mnt, 'data');
+        const full = await engine(data, 40000, ['--snapshot-every', '5000'], { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) });
+        expect(full.code).toBe(1);
+        expect(oneLine(full.stderr)).toMatch(/^ringmatch: ENOSPC on .*disk is full/);
+        execFileSync('mount', ['-o', 'remount,size=64m', mnt]);
+        const again = await engine(data, 40000, ['--snapshot-every', '5000'], { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) });
+        expect(again.code, again.stderr).toBe(0);
+        expect(trades(data)).toBe(await reference(40000));
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+    90_000,
+  );
 
-  it.skipIf(!mountable)('a read-only file system: exit 1 with one EROFS line naming the file; nothing is lost once it is writable again', async () => {
-    const d = dir();
-    const mnt = path.join(d, 'mnt');
-    fs.mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
-    try {
-      const data = path.join(mnt, 'data');
-      const small = { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) };
-      expect((await engine(data, 20000, [], small)).code).toBe(0);
-      execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      const readOnly = await engine(data, 40000, [], small);
-      expect(readOnly.code).toBe(1);
-      expect(oneLine(readOnly.stderr)).toMatch(new RegExp(`^ringmatch: EROFS on \\w+ ${data}/.*read-only`));
-      execFileSync('mount', ['-o', 'remount,rw', mnt]);
-      const again = await engine(data, 40000, [], small);
-      expect(again.code, again.stderr).toBe(0);
-      expect(trades(data)).toBe(await reference(40000));
-    } finally {
-      execFileSync('umount', [mnt]);
-    }
-  }, 90_000);
+  it.skipIf(!mountable)(
+    'a read-only file system: exit 1 with one EROFS line naming the file; nothing is lost once it is writable again',
+    async () => {
+      const d = dir();
+      const mnt = path.join(d, 'mnt');
+      fs.mkdirSync(mnt);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+      try {
+        const data = path.join(mnt, 'data');
+        const small = { RINGMATCH_WAL_SEGMENT_BYTES: String(1024 * 1024) };
+        expect((await engine(data, 20000, [], small)).code).toBe(0);
+        execFileSync('mount', ['-o', 'remount,ro', mnt]);
+        const readOnly = await engine(data, 40000, [], small);
+        expect(readOnly.code).toBe(1);
+        expect(oneLine(readOnly.stderr)).toMatch(new RegExp(`^ringmatch: EROFS on \\w+ ${data}/.*read-only`));
+        execFileSync('mount', ['-o', 'remount,rw', mnt]);
+        const again = await engine(data, 40000, [], small);
+        expect(again.code, again.stderr).toBe(0);
+        expect(trades(data)).toBe(await reference(40000));
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+    90_000,
+  );
 });

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineReader } from '@ringmatch/engine/line-reader';
+// Internal to the engine (not exported): the compiled module, as the CLI these tests run.
+import { LineReader } from '../dist/line-reader.js';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
 import { readLines, runCli, summaryOf, tempDirs } from './helpers.js';
 
@@ -23,7 +24,7 @@ const tradesOf = (d: string): Array<{ takerOrderId: number; makerOrderId: number
 
 /** What the Kafka path makes of the same bytes: the reason and field its reject carries. */
 function asKafkaWould(line: Uint8Array, offset: number): { reason: string; field: string } {
-  const [c, ...rest] = decodeMessageLenient(line, 'json', { symbols: defaultSymbolTable(), partition: 0, offset });
+  const [c, ...rest] = decodeMessageLenient(line, 'json', { symbols: defaultSymbolTable(), sourceStream: 0, sourcePosition: offset });
   expect(rest).toHaveLength(0);
   expect(c).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message });
   return { reason: reasonText(c!.reason), field: fieldName(c!.field) };
@@ -117,7 +118,6 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
     expect(s.rejected).toBe(0);
   }, 60_000);
 
-
   it('rejects invalid UTF-8 and garbage lines with their reason and line, and trades every valid order', async () => {
     const d = dir();
     const file = path.join(d, 'orders.ndjson');
@@ -193,7 +193,11 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
       [5, { partition: 0, offset: 4 }],
     ]);
     expect(reports.filter((x) => x.status === 'accepted').map((x) => x.orderId)).toEqual([1, 2, 3, 4]);
-    expect(tradesOf(data).map((t) => [t.takerOrderId, t.qty])).toEqual([[2, 1], [3, 1], [4, 2]]);
+    expect(tradesOf(data).map((t) => [t.takerOrderId, t.qty])).toEqual([
+      [2, 1],
+      [3, 1],
+      [4, 2],
+    ]);
   }, 60_000);
 });
 
@@ -229,21 +233,35 @@ describe('command line errors exit 2 with one clear line and no stack trace', ()
     [['--orders', 'abc'], '--orders must be an integer, got "abc"'],
     [['--orders', '5', '--orders', '6'], '--orders is given more than once'],
     [['--fresh', '--fresh'], '--fresh is given more than once'],
-  ])('run %j', async (args, message) => {
-    const data = path.join(dir(), 'data');
-    const r = await runCli(['run', '--data-dir', data, ...args], 30_000);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe(`ringmatch: ${message}`);
-    noStack(r.stderr);
-    expect(fs.existsSync(data)).toBe(false);
-  }, 60_000);
+  ])(
+    'run %j',
+    async (args, message) => {
+      const data = path.join(dir(), 'data');
+      const r = await runCli(['run', '--data-dir', data, ...args], 30_000);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`ringmatch: ${message}`);
+      noStack(r.stderr);
+      expect(fs.existsSync(data)).toBe(false);
+    },
+    60_000,
+  );
 
-  it.each([['run', '--help'], ['run', '-h'], ['replay', '--help'], ['inspect', '-h'], ['repair', '--help']])('%s %s prints the usage and exits 0', async (...args) => {
-    const r = await runCli(args, 30_000);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('usage: ringmatch <command> [flags]');
-    expect(r.stdout).toContain('repair    cut a damaged WAL at a sequence');
-    expect(r.stdout).toContain('--debug');
-    expect(r.stderr).toBe('');
-  }, 60_000);
+  it.each([
+    ['run', '--help'],
+    ['run', '-h'],
+    ['replay', '--help'],
+    ['inspect', '-h'],
+    ['repair', '--help'],
+  ])(
+    '%s %s prints the usage and exits 0',
+    async (...args) => {
+      const r = await runCli(args, 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('usage: ringmatch <command> [flags]');
+      expect(r.stdout).toContain('repair    cut a damaged WAL at a sequence');
+      expect(r.stdout).toContain('--debug');
+      expect(r.stderr).toBe('');
+    },
+    60_000,
+  );
 });

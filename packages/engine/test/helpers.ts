@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { replayDataDir } from '@ringmatch/engine';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -76,7 +77,10 @@ export function summaryOf(stdout: string): Record<string, unknown> {
 
 export function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 /** Resolves once the child's progress lines report more than `matched` orders matched (bounded). */
@@ -91,4 +95,16 @@ export function waitForMatched(child: ChildProcess, matched: number, timeoutMs: 
       }
     });
   });
+}
+
+/** Trade lines of a data dir without the per-file output index, i.e. as the books emitted them. */
+export function tradeBodies(dataDir: string): string[] {
+  return readLines(path.join(dataDir, 'trades.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
+}
+
+/** The trade log an offline replay of the data dir's whole WAL gives. */
+export function replayedTrades(dataDir: string): string[] {
+  const trades: string[] = [];
+  replayDataDir(dataDir, (line) => trades.push(line), true);
+  return trades;
 }

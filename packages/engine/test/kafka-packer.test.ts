@@ -2,9 +2,21 @@
 // records, positions in the headers, partial packs tracked (oldest sequence and age), and the
 // restart rule applied against the partition tails read by the publisher at connect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_SLOT_BYTES, OutputKind, createReport, createTrade, defaultSymbolTable, encodeReportJson, encodeTradeJson, isOutputBatch, readOutput, writeReport, writeTrade } from '@ringmatch/protocol';
+import {
+  OUTPUT_SLOT_BYTES,
+  OutputKind,
+  createReport,
+  createTrade,
+  defaultSymbolTable,
+  encodeReportJson,
+  encodeTradeJson,
+  isOutputBatch,
+  readOutput,
+  writeReport,
+  writeTrade,
+} from '@ringmatch/protocol';
 import { COUNT_HEADER, FIRST_HEADER, Publisher, SEQ_HEADER, ensureTopics, partitionForKey } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 import { unpackOutputs } from '@ringmatch/engine';
 import { KafkaOutputPacker, type OutputFormat } from '../src/kafka-packer.js';
 
@@ -17,8 +29,28 @@ function slots(count: number): Uint8Array {
   for (let i = 0; i < count; i++) {
     const seq = Math.floor(i / 2);
     const symbolId = 1 + (seq % 3);
-    if (i % 2 === 1 && seq % 3 === 0) writeTrade(bytes, i * OUTPUT_SLOT_BYTES, createTrade({ seq, symbolId, tradeId: seq, price: 100 + seq, qty: 1 + i, makerOrderId: 7, takerOrderId: seq, takerSide: 1 }));
-    else writeReport(bytes, i * OUTPUT_SLOT_BYTES, createReport({ seq, symbolId, orderId: seq, accountId: 5, status: 1 + (i % 4), price: 100 + seq, qty: 10, leavesQty: 10, timestamp: 1_700_000_000_000_000 + i }));
+    if (i % 2 === 1 && seq % 3 === 0)
+      writeTrade(
+        bytes,
+        i * OUTPUT_SLOT_BYTES,
+        createTrade({ seq, symbolId, tradeId: seq, price: 100 + seq, qty: 1 + i, makerOrderId: 7, takerOrderId: seq, takerSide: 1 }),
+      );
+    else
+      writeReport(
+        bytes,
+        i * OUTPUT_SLOT_BYTES,
+        createReport({
+          seq,
+          symbolId,
+          orderId: seq,
+          accountId: 5,
+          status: 1 + (i % 4),
+          price: 100 + seq,
+          qty: 10,
+          leavesQty: 10,
+          timestamp: 1_700_000_000_000_000 + i,
+        }),
+      );
   }
   return bytes;
 }
@@ -36,7 +68,11 @@ function feed(packer: KafkaOutputPacker, bytes: Uint8Array): Array<{ topic: 't' 
     index = seq === lastSeq ? index + 1 : 0;
     lastSeq = seq;
     const added = packer.add(kind, bytes, offset, report, trade, seq, index);
-    out.push(kind === OutputKind.Trade ? { topic: 't', json: encodeTradeJson(trade, symbols), seq, added } : { topic: 'r', json: encodeReportJson(report, symbols), seq, added });
+    out.push(
+      kind === OutputKind.Trade
+        ? { topic: 't', json: encodeTradeJson(trade, symbols), seq, added }
+        : { topic: 'r', json: encodeReportJson(report, symbols), seq, added },
+    );
   }
   return out;
 }
@@ -50,53 +86,64 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
     await broker?.release();
   });
 
-  it.each<[OutputFormat]>([['json'], ['binary']])('packs %s records per partition, in order, with positions; a restart skips what Kafka holds', async (format) => {
-    const trades = uniqueTopic('pk-trades');
-    const reports = uniqueTopic('pk-reports');
-    await ensureTopics(broker.kafka, [{ topic: trades, partitions: 2 }, { topic: reports, partitions: 3 }]);
-    const bytes = slots(300);
-    const options = { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: 7, packBytes: 4096 };
-    const p1 = new Publisher(broker.kafka, { topics: [trades, reports] });
-    await p1.connect();
-    const packer = new KafkaOutputPacker(p1, bytes, options);
-    expect(packer.oldestHeldSeq()).toBe(Infinity);
-    const firstHalf = feed(packer, bytes.subarray(0, 150 * OUTPUT_SLOT_BYTES));
-    expect(firstHalf.every((o) => o.added)).toBe(true);
-    // some packs are partial: held, not yet in the publisher
-    expect(packer.oldestHeldSeq()).toBeLessThan(75);
-    expect(packer.oldestHeldAgeMs(performance.now() + 50)).toBeGreaterThanOrEqual(50);
-    packer.handOverAll();
-    expect(packer.oldestHeldSeq()).toBe(Infinity);
-    expect(packer.oldestHeldAgeMs(performance.now())).toBe(0);
-    await p1.close(); // "crash" after the first half
+  it.each<[OutputFormat]>([['json'], ['binary']])(
+    'packs %s records per partition, in order, with positions; a restart skips what Kafka holds',
+    async (format) => {
+      const trades = uniqueTopic('pk-trades');
+      const reports = uniqueTopic('pk-reports');
+      await ensureTopics(broker.kafka, [
+        { topic: trades, partitions: 2 },
+        { topic: reports, partitions: 3 },
+      ]);
+      const bytes = slots(300);
+      const options = { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: 7, packBytes: 4096 };
+      const p1 = new Publisher(broker.kafka, { topics: [trades, reports] });
+      await p1.connect();
+      const packer = new KafkaOutputPacker(p1, bytes, options);
+      expect(packer.oldestHeldSeq()).toBe(Infinity);
+      const firstHalf = feed(packer, bytes.subarray(0, 150 * OUTPUT_SLOT_BYTES));
+      expect(firstHalf.every((o) => o.added)).toBe(true);
+      // some packs are partial: held, not yet in the publisher
+      expect(packer.oldestHeldSeq()).toBeLessThan(75);
+      expect(packer.oldestHeldAgeMs(performance.now() + 50)).toBeGreaterThanOrEqual(50);
+      packer.handOverAll();
+      expect(packer.oldestHeldSeq()).toBe(Infinity);
+      expect(packer.oldestHeldAgeMs(performance.now())).toBe(0);
+      await p1.close(); // "crash" after the first half
 
-    // Restarted: replays everything from the start; only the second half may be added.
-    const p2 = new Publisher(broker.kafka, { topics: [trades, reports] });
-    await p2.connect();
-    const replay = new KafkaOutputPacker(p2, bytes, options);
-    const all = feed(replay, bytes);
-    expect(all.slice(0, 150).some((o) => o.added)).toBe(false);
-    expect(all.slice(150).every((o) => o.added)).toBe(true);
-    replay.handOverAll();
-    await p2.close();
+      // Restarted: replays everything from the start; only the second half may be added.
+      const p2 = new Publisher(broker.kafka, { topics: [trades, reports] });
+      await p2.connect();
+      const replay = new KafkaOutputPacker(p2, bytes, options);
+      const all = feed(replay, bytes);
+      expect(all.slice(0, 150).some((o) => o.added)).toBe(false);
+      expect(all.slice(150).every((o) => o.added)).toBe(true);
+      replay.handOverAll();
+      await p2.close();
 
-    for (const [topic, kind] of [[trades, 't'], [reports, 'r']] as const) {
-      const records = await readTopic(broker.kafka, topic);
-      for (const r of records) {
-        expect(isOutputBatch(r.value!)).toBe(format === 'binary');
-        expect(Number(r.headers[COUNT_HEADER]!.toString())).toBeLessThanOrEqual(7);
-        expect(r.headers[FIRST_HEADER]).toBeDefined();
-        expect(r.headers[SEQ_HEADER]).toBeDefined();
+      for (const [topic, kind] of [
+        [trades, 't'],
+        [reports, 'r'],
+      ] as const) {
+        const records = await readTopic(broker.kafka, topic);
+        for (const r of records) {
+          expect(isOutputBatch(r.value!)).toBe(format === 'binary');
+          expect(Number(r.headers[COUNT_HEADER]!.toString())).toBeLessThanOrEqual(7);
+          expect(r.headers[FIRST_HEADER]).toBeDefined();
+          expect(r.headers[SEQ_HEADER]).toBeDefined();
+        }
+        // per partition: exactly the outputs of that topic routed there, once each, in order
+        const expected = all.filter((o) => o.topic === kind);
+        const got = new Map<number, string[]>();
+        for (const r of records) got.set(r.partition, [...(got.get(r.partition) ?? []), ...unpackOutputs(r.value, r.headers as never, symbols)]);
+        const partitions = kind === 't' ? 2 : 3;
+        for (let p = 0; p < partitions; p++) {
+          const want = expected
+            .filter((o) => partitionForKey(names[(JSON.parse(o.json) as { symbolId: number }).symbolId - 1]!, partitions) === p)
+            .map((o) => o.json);
+          expect(got.get(p) ?? [], `${topic}[${p}]`).toEqual(want);
+        }
       }
-      // per partition: exactly the outputs of that topic routed there, once each, in order
-      const expected = all.filter((o) => o.topic === kind);
-      const got = new Map<number, string[]>();
-      for (const r of records) got.set(r.partition, [...(got.get(r.partition) ?? []), ...unpackOutputs(r.value, r.headers as never, symbols)]);
-      const partitions = kind === 't' ? 2 : 3;
-      for (let p = 0; p < partitions; p++) {
-        const want = expected.filter((o) => partitionForKey(names[(JSON.parse(o.json) as { symbolId: number }).symbolId - 1]!, partitions) === p).map((o) => o.json);
-        expect(got.get(p) ?? [], `${topic}[${p}]`).toEqual(want);
-      }
-    }
-  });
+    },
+  );
 });

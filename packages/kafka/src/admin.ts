@@ -13,14 +13,11 @@ export interface TopicSpec {
  * waits until every partition has a leader. An existing topic with fewer partitions than asked is
  * grown; one with more is left alone (partitions can never shrink) and reported in the result.
  */
-export async function ensureTopics(
-  kafka: Kafka,
-  specs: TopicSpec[],
-  options: { timeoutMs?: number } = {},
-): Promise<Map<string, number>> {
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: { timeoutMs?: number } = {}): Promise<Map<string, number>> {
   for (const s of specs) {
     if (!s.topic || !/^[A-Za-z0-9._-]{1,249}$/.test(s.topic)) throw new KafkaConfigError('topic', `invalid topic name ${JSON.stringify(s.topic)}`);
-    if (!Number.isInteger(s.partitions) || s.partitions < 1) throw new KafkaConfigError('partitions', `${s.topic}: need a positive integer, got ${s.partitions}`);
+    if (!Number.isInteger(s.partitions) || s.partitions < 1)
+      throw new KafkaConfigError('partitions', `${s.topic}: need a positive integer, got ${s.partitions}`);
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const admin = kafka.admin();
@@ -57,7 +54,8 @@ export async function ensureTopics(
             const m = await admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
             for (const t of m.topics) {
               const want = counts.get(t.name)!;
-              if (t.partitions.length < want || t.partitions.some((p) => p.leader < 0)) throw Object.assign(new Error(`${t.name}: partitions without leader`), { retriable: true });
+              if (t.partitions.length < want || t.partitions.some((p) => p.leader < 0))
+                throw Object.assign(new Error(`${t.name}: partitions without leader`), { retriable: true });
             }
             for (const s of grow) await admin.fetchTopicOffsets(s.topic);
           }, timeoutMs);
@@ -93,16 +91,16 @@ export async function partitionCount(kafka: Kafka, topic: string, options: { tim
 }
 
 /** Low (log start) and high (next offset to be written) watermark per partition. */
-export async function topicOffsets(
-  kafka: Kafka,
-  topic: string,
-  options: { timeoutMs?: number } = {},
-): Promise<Map<number, { low: number; high: number }>> {
+export async function topicOffsets(kafka: Kafka, topic: string, options: { timeoutMs?: number } = {}): Promise<Map<number, { low: number; high: number }>> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const admin = kafka.admin();
   await withTimeout(admin.connect(), timeoutMs, 'kafka admin connect');
   try {
-    const rows = await withTimeout(retrying(() => admin.fetchTopicOffsets(topic), timeoutMs), timeoutMs, `fetchTopicOffsets(${topic})`);
+    const rows = await withTimeout(
+      retrying(() => admin.fetchTopicOffsets(topic), timeoutMs),
+      timeoutMs,
+      `fetchTopicOffsets(${topic})`,
+    );
     const out = new Map<number, { low: number; high: number }>();
     for (const r of rows.sort((a, b) => a.partition - b.partition)) out.set(r.partition, { low: Number(r.low), high: Number(r.high) });
     return out;

@@ -3,9 +3,7 @@ import type { KafkaConfig, logLevel } from 'kafkajs';
 
 /** Parses `"host:port,host:port"` (e.g. `RINGMATCH_KAFKA_BROKERS`) into a broker list. */
 export function parseBrokers(value: string | string[]): string[] {
-  const list = (Array.isArray(value) ? value : value.split(','))
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
+  const list = (Array.isArray(value) ? value : value.split(',')).map((b) => b.trim()).filter((b) => b.length > 0);
   if (list.length === 0) throw new KafkaConfigError('brokers', 'no broker address given');
   for (const b of list) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new KafkaConfigError('brokers', `not host:port: ${JSON.stringify(b)}`);
@@ -16,7 +14,10 @@ export function parseBrokers(value: string | string[]): string[] {
 /** A configuration value the Kafka helpers cannot use. */
 export class KafkaConfigError extends Error {
   override readonly name = 'KafkaConfigError';
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`kafka config ${field}: ${reason}`);
   }
 }
@@ -56,14 +57,16 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: options.retries ?? 10 },
     logLevel: level,
-    logCreator: () => ({ namespace, level: entryLevel, log }) => {
-      if (entryLevel > level) return;
-      const message = String(log.message ?? '');
-      const error = String((log as { error?: unknown }).error ?? '');
-      if (EXPECTED_TRANSIENT.some((t) => error.includes(t) || message.includes(t))) return;
-      const { message: _m, timestamp: _t, logger: _l, ...rest } = log as Record<string, unknown>;
-      process.stderr.write(`[kafkajs ${KafkaLogLevel[entryLevel] ?? entryLevel}] ${namespace}: ${message} ${JSON.stringify(rest)}\n`);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level: entryLevel, log }) => {
+        if (entryLevel > level) return;
+        const message = String(log.message ?? '');
+        const error = String((log as { error?: unknown }).error ?? '');
+        if (EXPECTED_TRANSIENT.some((t) => error.includes(t) || message.includes(t))) return;
+        const { message: _m, timestamp: _t, logger: _l, ...rest } = log as Record<string, unknown>;
+        process.stderr.write(`[kafkajs ${KafkaLogLevel[entryLevel] ?? entryLevel}] ${namespace}: ${message} ${JSON.stringify(rest)}\n`);
+      },
   };
   return new Kafka(config);
 }
@@ -86,7 +89,10 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 
 export class KafkaTimeoutError extends Error {
   override readonly name = 'KafkaTimeoutError';
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} did not finish within ${ms} ms`);
   }
 }

@@ -31,7 +31,10 @@ export class DeadLetterPublisher {
   readonly producer: Producer;
   private readonly own: boolean;
 
-  constructor(kafka: Kafka, private readonly options: { topic: string; producer?: Producer; timeoutMs?: number }) {
+  constructor(
+    kafka: Kafka,
+    private readonly options: { topic: string; producer?: Producer; timeoutMs?: number },
+  ) {
     if (!options.topic) throw new KafkaConfigError('topic', 'DLQ topic required');
     this.own = !options.producer;
     this.producer = options.producer ?? kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: IDEMPOTENT_RETRY });

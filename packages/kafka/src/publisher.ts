@@ -1,3 +1,6 @@
+// The ordered, idempotent output publisher and its restart rule (read each partition's tail at
+// connect, drop what Kafka already holds). Over 400 lines because batching, packing and the
+// restart rule share one queue and its positions; splitting them would expose that state.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { IDEMPOTENT_RETRY, KafkaConfigError, withTimeout } from './client.js';
@@ -57,7 +60,12 @@ export type ResumePoint = Map<string, Map<number, PublishedPosition | null>>;
 /** A record published out of position order for its partition (an engine bug). */
 export class OutOfOrderError extends Error {
   override readonly name = 'OutOfOrderError';
-  constructor(readonly topic: string, readonly partition: number, readonly previous: PublishedPosition, readonly got: PublishedPosition) {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly previous: PublishedPosition,
+    readonly got: PublishedPosition,
+  ) {
     super(`${topic}[${partition}]: position ${got.seq}.${got.idx} published after ${previous.seq}.${previous.idx}`);
   }
 }
@@ -167,7 +175,10 @@ export class Publisher {
   private readonly linger: number;
   private readonly timeoutMs: number;
 
-  constructor(private readonly kafka: Kafka, private readonly options: PublisherOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: PublisherOptions,
+  ) {
     if (!options.topics || options.topics.length === 0) throw new KafkaConfigError('topics', 'at least one output topic');
     this.maxBatch = options.maxBatchRecords ?? 2000;
     this.linger = options.lingerMs ?? 1;
@@ -186,10 +197,7 @@ export class Publisher {
     await withTimeout(this.producer.connect(), this.timeoutMs, 'publisher connect');
     for (const topic of this.options.topics) {
       this.partitions.set(topic, await partitionCount(this.kafka, topic, { timeoutMs: this.timeoutMs }));
-      this.resume.set(
-        topic,
-        this.options.skipResumePoint ? new Map() : await lastPublishedSequence(this.kafka, topic, { timeoutMs: this.timeoutMs }),
-      );
+      this.resume.set(topic, this.options.skipResumePoint ? new Map() : await lastPublishedSequence(this.kafka, topic, { timeoutMs: this.timeoutMs }));
     }
     return this.resume;
   }
@@ -287,8 +295,10 @@ export class Publisher {
   publishPacked(packed: PackedOutputs): void {
     if (this.failed) throw this.failed;
     const count = this.partitionsOf(packed.topic);
-    if (!Number.isSafeInteger(packed.partition) || packed.partition < 0 || packed.partition >= count) throw new KafkaConfigError('partition', `${packed.partition} (topic ${packed.topic} has ${count})`);
-    if (!(packed.count >= 1) || comparePositions(packed.first, packed.last) > 0) throw new KafkaConfigError('count', `${packed.count} outputs from ${packed.first.seq}.${packed.first.idx} to ${packed.last.seq}.${packed.last.idx}`);
+    if (!Number.isSafeInteger(packed.partition) || packed.partition < 0 || packed.partition >= count)
+      throw new KafkaConfigError('partition', `${packed.partition} (topic ${packed.topic} has ${count})`);
+    if (!(packed.count >= 1) || comparePositions(packed.first, packed.last) > 0)
+      throw new KafkaConfigError('count', `${packed.count} outputs from ${packed.first.seq}.${packed.first.idx} to ${packed.last.seq}.${packed.last.idx}`);
     const slot = `${packed.topic}/${packed.partition}`;
     const previous = this.lastQueued.get(slot) ?? this.resume.get(packed.topic)?.get(packed.partition) ?? null;
     if (previous && comparePositions(packed.first, previous) <= 0) throw new OutOfOrderError(packed.topic, packed.partition, previous, packed.first);
@@ -305,7 +315,12 @@ export class Publisher {
         key: packed.key,
         value: packed.value,
         partition: packed.partition,
-        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(packed.count) },
+        headers: {
+          [SEQ_HEADER]: String(last.seq),
+          [IDX_HEADER]: String(last.idx),
+          [FIRST_HEADER]: `${first.seq}.${first.idx}`,
+          [COUNT_HEADER]: String(packed.count),
+        },
       },
     });
     this.queued(packed.count);
@@ -356,10 +371,12 @@ export class Publisher {
             await this.send(chunk);
           } finally {
             this.inFlight = [];
+            this.settled();
           }
         }
       } finally {
         this.draining = false;
+        this.settled();
       }
     });
   }
@@ -444,9 +461,38 @@ export class Publisher {
         key: this.options.packKey ? this.options.packKey(records) : records[0]!.key,
         value: pack(records.map((r) => r.value)),
         partition: part[0]!.message.partition!,
-        headers: { [SEQ_HEADER]: String(last.seq), [IDX_HEADER]: String(last.idx), [FIRST_HEADER]: `${first.seq}.${first.idx}`, [COUNT_HEADER]: String(part.length) },
+        headers: {
+          [SEQ_HEADER]: String(last.seq),
+          [IDX_HEADER]: String(last.idx),
+          [FIRST_HEADER]: `${first.seq}.${first.idx}`,
+          [COUNT_HEADER]: String(part.length),
+        },
       });
     }
+  }
+
+  private settleWaiters: Array<() => void> = [];
+
+  private settled(): void {
+    const waiters = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Resolves when the next request settles (acknowledged or failed), or after `timeoutMs`: a
+   * caller over its limit of pending outputs waits here instead of polling `pending`.
+   */
+  nextSettled(timeoutMs: number): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.settleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Sends everything queued and waits for the broker's acknowledgement. */

@@ -22,7 +22,12 @@ export function comparePositions(a: PublishedPosition, b: PublishedPosition): nu
 /** An output record that lacks (or has a malformed) sequence header. */
 export class MissingSequenceError extends Error {
   override readonly name = 'MissingSequenceError';
-  constructor(readonly topic: string, readonly partition: number, readonly offset: number, readonly reason: string) {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
     super(`${topic}[${partition}]@${offset}: ${reason}`);
   }
 }
@@ -53,11 +58,7 @@ export function readPosition(headers: IHeaders | undefined): PublishedPosition |
  * highest position; everything at or before it is in the topic, everything after is not.
  * Call it only once the previous publisher is dead (it is not fenced; see README).
  */
-export async function lastPublishedSequence(
-  kafka: Kafka,
-  topic: string,
-  options: { timeoutMs?: number } = {},
-): Promise<Map<number, PublishedPosition | null>> {
+export async function lastPublishedSequence(kafka: Kafka, topic: string, options: { timeoutMs?: number } = {}): Promise<Map<number, PublishedPosition | null>> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const watermarks = await topicOffsets(kafka, topic, { timeoutMs });
   const result = new Map<number, PublishedPosition | null>();

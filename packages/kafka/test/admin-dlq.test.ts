@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterPublisher, KafkaConfigError, encoderGrowths, ensureTopics, nativeCrcCalls, parseDeadLetter, partitionCount, topicOffsets } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
-import type { TestBroker } from '@ringmatch/kafka/testing';
+import {
+  DeadLetterPublisher,
+  KafkaConfigError,
+  encoderGrowths,
+  ensureTopics,
+  nativeCrcCalls,
+  parseDeadLetter,
+  partitionCount,
+  topicOffsets,
+} from '@ringmatch/kafka';
+import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/test-kit';
+import type { TestBroker } from '@ringmatch/test-kit';
 
 describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real broker)', () => {
   let broker: TestBroker;
@@ -15,19 +24,23 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
   it('ensureTopics creates, is idempotent, and grows partitions', async () => {
     const a = uniqueTopic('admin-a');
     const b = uniqueTopic('admin-b');
-    const first = await ensureTopics(broker.kafka, [{ topic: a, partitions: 3 }, { topic: b, partitions: 1 }]);
+    const first = await ensureTopics(broker.kafka, [
+      { topic: a, partitions: 3 },
+      { topic: b, partitions: 1 },
+    ]);
     expect(first.get(a)).toBe(3);
     expect(first.get(b)).toBe(1);
     // again, concurrently: no error, same result
-    const again = await Promise.all([
-      ensureTopics(broker.kafka, [{ topic: a, partitions: 3 }]),
-      ensureTopics(broker.kafka, [{ topic: a, partitions: 3 }]),
-    ]);
+    const again = await Promise.all([ensureTopics(broker.kafka, [{ topic: a, partitions: 3 }]), ensureTopics(broker.kafka, [{ topic: a, partitions: 3 }])]);
     expect(again.map((m) => m.get(a))).toEqual([3, 3]);
     await ensureTopics(broker.kafka, [{ topic: b, partitions: 4 }]);
     expect(await partitionCount(broker.kafka, b)).toBe(4);
     const offsets = await topicOffsets(broker.kafka, a);
-    expect([...offsets.values()]).toEqual([{ low: 0, high: 0 }, { low: 0, high: 0 }, { low: 0, high: 0 }]);
+    expect([...offsets.values()]).toEqual([
+      { low: 0, high: 0 },
+      { low: 0, high: 0 },
+      { low: 0, high: 0 },
+    ]);
   });
 
   it('produces record batches checksummed by the native CRC32C and encoded by the patched encoder growth, which the broker accepts byte for byte', async () => {
@@ -58,7 +71,15 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
     const raw = Buffer.from([0x7b, 0x22, 0xff, 0x00, 0xfe, 0x0a]); // not even UTF-8
     try {
       await publisher.send([
-        { sourceTopic: 'orders', partition: 2, offset: 41, key: Buffer.from('BTC-USD'), value: raw, reason: 'price: not an integer', timestamp: 1_700_000_000_123 },
+        {
+          sourceTopic: 'orders',
+          partition: 2,
+          offset: 41,
+          key: Buffer.from('BTC-USD'),
+          value: raw,
+          reason: 'price: not an integer',
+          timestamp: 1_700_000_000_123,
+        },
         { sourceTopic: 'orders', partition: 0, offset: 7, key: null, value: null, reason: 'empty message' },
       ]);
     } finally {
@@ -67,7 +88,15 @@ describe.skipIf(!kafkaAvailability().ok)('topic admin and dead letters (real bro
     const records = await readTopic(broker.kafka, dlq);
     expect(records).toHaveLength(2);
     const first = parseDeadLetter(records[0]!);
-    expect(first).toEqual({ sourceTopic: 'orders', partition: 2, offset: 41, key: Buffer.from('BTC-USD'), value: raw, reason: 'price: not an integer', timestamp: 1_700_000_000_123 });
+    expect(first).toEqual({
+      sourceTopic: 'orders',
+      partition: 2,
+      offset: 41,
+      key: Buffer.from('BTC-USD'),
+      value: raw,
+      reason: 'price: not an integer',
+      timestamp: 1_700_000_000_123,
+    });
     expect(Buffer.compare(records[0]!.value!, raw)).toBe(0);
     const second = parseDeadLetter(records[1]!);
     expect(second.reason).toBe('empty message');

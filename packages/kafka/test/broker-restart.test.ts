@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderSource, Publisher, createKafka, ensureTopics, lastPublishedSequence, logLevel } from '@ringmatch/kafka';
-import { startBroker, stopBroker } from '@ringmatch/kafka/broker';
-import { canStartBroker, produceTo, readTopic, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
+import { canStartBroker, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
 
 // A broker of its own (another port), so restarting it never disturbs the other test files.
 const PORT = Number(process.env.RINGMATCH_KAFKA_RESTART_PORT ?? 19192);
@@ -19,18 +18,34 @@ describe.skipIf(!canStartBroker())('broker restart while consuming and publishin
     const kafka = createKafka({ brokers: `127.0.0.1:${PORT}`, clientId: 'restart-test', logLevel: logLevel.NOTHING }); // refused connections while it is down are expected
     const orders = uniqueTopic('orders-restart');
     const trades = uniqueTopic('trades-restart');
-    await ensureTopics(kafka, [{ topic: orders, partitions: 2 }, { topic: trades, partitions: 2 }]);
-    for (const p of [0, 1]) await produceTo(kafka, orders, p, range(0, 100).map((i) => `p${p}-${i}`));
-    const seen = new Map<number, number[]>([[0, []], [1, []]]);
+    await ensureTopics(kafka, [
+      { topic: orders, partitions: 2 },
+      { topic: trades, partitions: 2 },
+    ]);
+    for (const p of [0, 1])
+      await produceTo(
+        kafka,
+        orders,
+        p,
+        range(0, 100).map((i) => `p${p}-${i}`),
+      );
+    const seen = new Map<number, number[]>([
+      [0, []],
+      [1, []],
+    ]);
     const errors: string[] = [];
-    const source = new OrderSource(kafka, { topic: orders, groupId: uniqueTopic('g'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 }, {
-      onAssigned: (parts) => new Map(parts.map((p) => [p, seen.get(p)!.length > 0 ? seen.get(p)!.at(-1)! + 1 : null])),
-      onBatch: (batch) => {
-        for (const r of batch.records) seen.get(r.partition)!.push(r.offset);
-        return batch.records.length;
+    const source = new OrderSource(
+      kafka,
+      { topic: orders, groupId: uniqueTopic('g'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 },
+      {
+        onAssigned: (parts) => new Map(parts.map((p) => [p, seen.get(p)!.length > 0 ? seen.get(p)!.at(-1)! + 1 : null])),
+        onBatch: (batch) => {
+          for (const r of batch.records) seen.get(r.partition)!.push(r.offset);
+          return batch.records.length;
+        },
+        onError: (e) => errors.push(`${new Date().toISOString()} ${e.message}`), // expected while the broker is down
       },
-      onError: (e) => errors.push(`${new Date().toISOString()} ${e.message}`), // expected while the broker is down
-    });
+    );
     const publisher = new Publisher(kafka, { topics: [trades], timeoutMs: 90_000 });
     try {
       await source.start();
@@ -47,16 +62,29 @@ describe.skipIf(!canStartBroker())('broker restart while consuming and publishin
       await startBroker({ port: PORT, heap: '384m' });
       await flushed;
 
-      for (const p of [0, 1]) await produceTo(kafka, orders, p, range(100, 150).map((i) => `p${p}-${i}`), { timeoutMs: 60_000 });
+      for (const p of [0, 1])
+        await produceTo(
+          kafka,
+          orders,
+          p,
+          range(100, 150).map((i) => `p${p}-${i}`),
+          { timeoutMs: 60_000 },
+        );
       await waitFor(() => seen.get(0)!.length >= 150 && seen.get(1)!.length >= 150, 60_000, 'records produced after the restart', 100).catch((e: Error) => {
-        throw new Error(`${e.message}; seen ${seen.get(0)!.length}/${seen.get(1)!.length}, assignment ${source.assignment()}, paused ${source.paused}; source errors:\n${errors.join('\n')}`);
+        throw new Error(
+          `${e.message}; seen ${seen.get(0)!.length}/${seen.get(1)!.length}, assignment ${source.assignment()}, paused ${source.paused}; source errors:\n${errors.join('\n')}`,
+        );
       });
       await new Promise((r) => setTimeout(r, 500));
       expect(seen.get(0)).toEqual(range(0, 150));
       expect(seen.get(1)).toEqual(range(0, 150));
 
       const out = await readTopic(kafka, trades, { timeoutMs: 30_000 });
-      expect(out.map((r) => r.value!.toString()).sort()).toEqual(range(0, 100).map((s) => `t${s}`).sort());
+      expect(out.map((r) => r.value!.toString()).sort()).toEqual(
+        range(0, 100)
+          .map((s) => `t${s}`)
+          .sort(),
+      );
       process.stderr.write(`broker restart: source errors (expected while down):\n  ${errors.join('\n  ')}\n`);
       const tail = await lastPublishedSequence(kafka, trades);
       expect(Math.max(...[...tail.values()].map((p) => p?.seq ?? -1))).toBe(99);

@@ -3,9 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNT_HEADER, FIRST_HEADER, IDX_HEADER, KafkaConfigError, OutOfOrderError, Publisher, SEQ_HEADER, ensureTopics, lastPublishedSequence, partitionForKey, readPosition } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/kafka/testing';
-import type { ReadRecord, TestBroker } from '@ringmatch/kafka/testing';
+import {
+  COUNT_HEADER,
+  FIRST_HEADER,
+  IDX_HEADER,
+  KafkaConfigError,
+  OutOfOrderError,
+  Publisher,
+  SEQ_HEADER,
+  ensureTopics,
+  lastPublishedSequence,
+  partitionForKey,
+  readPosition,
+} from '@ringmatch/kafka';
+import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
+import type { ReadRecord, TestBroker } from '@ringmatch/test-kit';
 
 const child = new URL('./publish-child.mjs', import.meta.url).pathname;
 
@@ -78,7 +90,13 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
   it('keys by symbol, carries the engine sequence, and resumes after the tail of each partition', async () => {
     const trades = uniqueTopic('trades');
     await ensureTopics(broker.kafka, [{ topic: trades, partitions: 3 }]);
-    expect(await lastPublishedSequence(broker.kafka, trades)).toEqual(new Map([[0, null], [1, null], [2, null]]));
+    expect(await lastPublishedSequence(broker.kafka, trades)).toEqual(
+      new Map([
+        [0, null],
+        [1, null],
+        [2, null],
+      ]),
+    );
     const p1 = new Publisher(broker.kafka, { topics: [trades] });
     await p1.connect();
     expect(p1.replayFrom()).toBeNull();
@@ -87,7 +105,11 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     expect(() => p1.publish({ topic: trades, key: 'SYM0', value: 'late', seq: 3 })).toThrow(OutOfOrderError);
     await p1.close();
     const tail = await lastPublishedSequence(broker.kafka, trades);
-    const expected = new Map<number, { seq: number; idx: number } | null>([[0, null], [1, null], [2, null]]);
+    const expected = new Map<number, { seq: number; idx: number } | null>([
+      [0, null],
+      [1, null],
+      [2, null],
+    ]);
     for (let s = 0; s < 20; s++) expected.set(partitionForKey(`SYM${s % 4}`, 3), { seq: s, idx: 0 });
     expected.set(partitionForKey('SYM0', 3), { seq: 19, idx: 1 });
     expect(tail).toEqual(expected);
@@ -119,7 +141,13 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     await p1.connect();
     expect(p1.partitionsOf(topic)).toBe(2);
     const packed = (partition: number, first: [number, number], last: [number, number], count: number) => ({
-      topic, partition, key: `k${partition}`, value: Buffer.from(`${first.join('.')}-${last.join('.')}`), first: { seq: first[0], idx: first[1] }, last: { seq: last[0], idx: last[1] }, count,
+      topic,
+      partition,
+      key: `k${partition}`,
+      value: Buffer.from(`${first.join('.')}-${last.join('.')}`),
+      first: { seq: first[0], idx: first[1] },
+      last: { seq: last[0], idx: last[1] },
+      count,
     });
     expect(p1.oldestPendingSeq()).toBe(Infinity);
     p1.publishPacked(packed(0, [4, 0], [9, 0], 6));
@@ -137,7 +165,14 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     expect(p1.ackedPosition).toEqual({ seq: 12, idx: 1 });
     await p1.close();
     const records = await readTopic(broker.kafka, topic);
-    const summary = records.map((r) => [r.partition, r.value!.toString(), r.headers[FIRST_HEADER]!.toString(), r.headers[SEQ_HEADER]!.toString(), r.headers[IDX_HEADER]!.toString(), r.headers[COUNT_HEADER]!.toString()]);
+    const summary = records.map((r) => [
+      r.partition,
+      r.value!.toString(),
+      r.headers[FIRST_HEADER]!.toString(),
+      r.headers[SEQ_HEADER]!.toString(),
+      r.headers[IDX_HEADER]!.toString(),
+      r.headers[COUNT_HEADER]!.toString(),
+    ]);
     expect(summary.sort()).toEqual([
       [0, '10.0-12.1', '10.0', '12', '1', '7'],
       [0, '4.0-9.0', '4.0', '9', '0', '6'],
@@ -156,62 +191,80 @@ describe.skipIf(!kafkaAvailability().ok)('Publisher: exactly-once effect across 
     expect((await readTopic(broker.kafka, topic)).length).toBe(4);
   });
 
-  it.each([['one Kafka record per output', false], ['packed outputs', true]])('SIGKILL at random points while publishing (%s): every output exactly once, no gap, in order per partition', async (_label, packed) => {
-    const trades = uniqueTopic('trades-crash');
-    const reports = uniqueTopic('reports-crash');
-    await ensureTopics(broker.kafka, [{ topic: trades, partitions: 3 }, { topic: reports, partitions: 2 }]);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ringmatch-pubcrash-'));
-    const record = path.join(dir, 'published');
-    const total = 3000;
-    const args = [broker.brokers.join(','), trades, reports, String(total), record, packed ? 'pack' : 'one'];
-    let kills = 0;
-    let skippedAfterRestart = 0;
-    try {
-      for (let round = 0; round < 4; round++) {
-        // 60 flushes in a whole run: kill after 1-38 of them, never right after a flush that
-        // updated the local record (every 4th), so the record always lags what Kafka acknowledged
-        // and the restart must skip the overlap (a multiple of 4 left nothing to skip).
-        const r = await runChild(args, 4 * Math.floor(Math.random() * 10) + 1 + Math.floor(Math.random() * 2), 60_000);
-        if (r.killed) kills++;
-        process.stderr.write(`crash round ${round}: killed=${r.killed} ${r.stdout.split("\n").filter((l) => l.startsWith("ready") || l.startsWith("done")).join(" ")} last=${r.stdout.trim().split("\n").at(-1)}\n`);
-        if (round > 0) skippedAfterRestart += r.lastSkipped;
-        if (!r.killed) break;
+  it.each([
+    ['one Kafka record per output', false],
+    ['packed outputs', true],
+  ])(
+    'SIGKILL at random points while publishing (%s): every output exactly once, no gap, in order per partition',
+    async (_label, packed) => {
+      const trades = uniqueTopic('trades-crash');
+      const reports = uniqueTopic('reports-crash');
+      await ensureTopics(broker.kafka, [
+        { topic: trades, partitions: 3 },
+        { topic: reports, partitions: 2 },
+      ]);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'ringmatch-pubcrash-'));
+      const record = path.join(dir, 'published');
+      const total = 3000;
+      const args = [broker.brokers.join(','), trades, reports, String(total), record, packed ? 'pack' : 'one'];
+      let kills = 0;
+      let skippedAfterRestart = 0;
+      try {
+        for (let round = 0; round < 4; round++) {
+          // 60 flushes in a whole run: kill after 1-38 of them, never right after a flush that
+          // updated the local record (every 4th), so the record always lags what Kafka acknowledged
+          // and the restart must skip the overlap (a multiple of 4 left nothing to skip).
+          const r = await runChild(args, 4 * Math.floor(Math.random() * 10) + 1 + Math.floor(Math.random() * 2), 60_000);
+          if (r.killed) kills++;
+          process.stderr.write(
+            `crash round ${round}: killed=${r.killed} ${r.stdout
+              .split('\n')
+              .filter((l) => l.startsWith('ready') || l.startsWith('done'))
+              .join(' ')} last=${r.stdout.trim().split('\n').at(-1)}\n`,
+          );
+          if (round > 0) skippedAfterRestart += r.lastSkipped;
+          if (!r.killed) break;
+        }
+        const final = await runChild(args, null, 60_000); // runs to completion
+        expect(final.stdout).toContain('done');
+        if (final.stdout.match(/ready (\d+)/)![1] !== '0') skippedAfterRestart += final.lastSkipped;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      const final = await runChild(args, null, 60_000); // runs to completion
-      expect(final.stdout).toContain('done');
-      if (final.stdout.match(/ready (\d+)/)![1] !== '0') skippedAfterRestart += final.lastSkipped;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect(kills).toBeGreaterThan(0);
-    expect(skippedAfterRestart).toBeGreaterThan(0); // the lagging local record made replays overlap Kafka
+      expect(kills).toBeGreaterThan(0);
+      expect(skippedAfterRestart).toBeGreaterThan(0); // the lagging local record made replays overlap Kafka
 
-    const decode = packed ? unpacked : positions;
-    const out = [...decode(await readTopic(broker.kafka, trades)).map((p) => ({ ...p, topic: 't' })), ...decode(await readTopic(broker.kafka, reports)).map((p) => ({ ...p, topic: 'r' }))];
-    const expected = new Map<string, string>();
-    for (let s = 0; s < total; s++) for (let j = 0; j < 1 + (s % 3); j++) expected.set(`${s}.${j}`, `${s}:${j}`);
-    const seen = new Map<string, number>();
-    for (const p of out) seen.set(`${p.seq}.${p.idx}`, (seen.get(`${p.seq}.${p.idx}`) ?? 0) + 1);
-    const duplicates = [...seen].filter(([, n]) => n > 1);
-    const missing = [...expected.keys()].filter((k) => !seen.has(k));
-    expect(duplicates).toEqual([]);
-    expect(missing).toEqual([]);
-    expect(out).toHaveLength(expected.size);
-    for (const p of out) expect(p.value).toBe(expected.get(`${p.seq}.${p.idx}`));
-    // position order within every partition
-    for (const topic of ['t', 'r']) {
-      const byPartition = new Map<number, Array<{ seq: number; idx: number }>>();
-      for (const p of out.filter((o) => o.topic === topic)) {
-        if (!byPartition.has(p.partition)) byPartition.set(p.partition, []);
-        byPartition.get(p.partition)!.push(p);
-      }
-      for (const list of byPartition.values()) {
-        for (let i = 1; i < list.length; i++) {
-          const a = list[i - 1]!;
-          const b = list[i]!;
-          expect(a.seq < b.seq || (a.seq === b.seq && a.idx < b.idx)).toBe(true);
+      const decode = packed ? unpacked : positions;
+      const out = [
+        ...decode(await readTopic(broker.kafka, trades)).map((p) => ({ ...p, topic: 't' })),
+        ...decode(await readTopic(broker.kafka, reports)).map((p) => ({ ...p, topic: 'r' })),
+      ];
+      const expected = new Map<string, string>();
+      for (let s = 0; s < total; s++) for (let j = 0; j < 1 + (s % 3); j++) expected.set(`${s}.${j}`, `${s}:${j}`);
+      const seen = new Map<string, number>();
+      for (const p of out) seen.set(`${p.seq}.${p.idx}`, (seen.get(`${p.seq}.${p.idx}`) ?? 0) + 1);
+      const duplicates = [...seen].filter(([, n]) => n > 1);
+      const missing = [...expected.keys()].filter((k) => !seen.has(k));
+      expect(duplicates).toEqual([]);
+      expect(missing).toEqual([]);
+      expect(out).toHaveLength(expected.size);
+      for (const p of out) expect(p.value).toBe(expected.get(`${p.seq}.${p.idx}`));
+      // position order within every partition
+      for (const topic of ['t', 'r']) {
+        const byPartition = new Map<number, Array<{ seq: number; idx: number }>>();
+        for (const p of out.filter((o) => o.topic === topic)) {
+          if (!byPartition.has(p.partition)) byPartition.set(p.partition, []);
+          byPartition.get(p.partition)!.push(p);
+        }
+        for (const list of byPartition.values()) {
+          for (let i = 1; i < list.length; i++) {
+            const a = list[i - 1]!;
+            const b = list[i]!;
+            expect(a.seq < b.seq || (a.seq === b.seq && a.idx < b.idx)).toBe(true);
+          }
         }
       }
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 });

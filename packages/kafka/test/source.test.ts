@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderSource, ensureTopics } from '@ringmatch/kafka';
 import type { SourceBatch, StartOffsets } from '@ringmatch/kafka';
-import { ensureBroker, kafkaAvailability, produceTo, uniqueTopic, waitFor } from '@ringmatch/kafka/testing';
-import type { TestBroker } from '@ringmatch/kafka/testing';
+import { ensureBroker, kafkaAvailability, produceTo, uniqueTopic, waitFor } from '@ringmatch/test-kit';
+import type { TestBroker } from '@ringmatch/test-kit';
 
 /** Per partition, the offsets delivered, in delivery order. */
 function collector() {
@@ -46,19 +46,29 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
   it('seeks every assigned partition to the offset the WAL gives, delivering each record once', async () => {
     const topic = uniqueTopic('orders-seek');
     await ensureTopics(broker.kafka, [{ topic, partitions: 3 }]);
-    for (const p of [0, 1, 2]) await produceTo(broker.kafka, topic, p, range(0, 30).map((i) => `p${p}-${i}`));
+    for (const p of [0, 1, 2])
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(0, 30).map((i) => `p${p}-${i}`),
+      );
     const got = collector();
     const asked: number[][] = [];
-    const source = new OrderSource(broker.kafka, { topic, groupId: uniqueTopic('g') }, {
-      onAssigned: (parts): StartOffsets => {
-        asked.push(parts);
-        return { 0: 10, 1: null, 2: 29 };
+    const source = new OrderSource(
+      broker.kafka,
+      { topic, groupId: uniqueTopic('g') },
+      {
+        onAssigned: (parts): StartOffsets => {
+          asked.push(parts);
+          return { 0: 10, 1: null, 2: 29 };
+        },
+        onBatch: (batch) => {
+          got.add(batch);
+          return batch.records.length;
+        },
       },
-      onBatch: (batch) => {
-        got.add(batch);
-        return batch.records.length;
-      },
-    });
+    );
     sources.push(source);
     await source.start();
     await waitFor(() => got.total() >= 20 + 30 + 1, 20_000, 'records from the WAL positions');
@@ -68,7 +78,13 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     expect(got.seen.get(1)).toEqual(range(0, 30));
     expect(got.seen.get(2)).toEqual([29]);
     expect(got.values.get(0)![0]).toBe('p0-10');
-    expect(source.positions()).toEqual(new Map([[0, 30], [1, 30], [2, 30]]));
+    expect(source.positions()).toEqual(
+      new Map([
+        [0, 30],
+        [1, 30],
+        [2, 30],
+      ]),
+    );
     // new records keep flowing after the seek
     await produceTo(broker.kafka, topic, 2, ['p2-30', 'p2-31']);
     await waitFor(() => (got.seen.get(2)?.length ?? 0) === 3, 10_000, 'records produced after start');
@@ -79,7 +95,13 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     const topic = uniqueTopic('orders-bp');
     await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
     const perPartition = 600;
-    for (const p of [0, 1]) await produceTo(broker.kafka, topic, p, range(0, perPartition).map((i) => `p${p}-${i}`));
+    for (const p of [0, 1])
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(0, perPartition).map((i) => `p${p}-${i}`),
+      );
     const capacity = 64;
     let inRing = 0;
     let partial = 0;
@@ -97,21 +119,25 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
       }
     }, 5);
     try {
-      const source = new OrderSource(broker.kafka, { topic, groupId: uniqueTopic('g'), maxBytesPerPartition: 64 * 1024 }, {
-        onAssigned: () => ({}),
-        onBatch: (batch) => {
-          const take = Math.min(capacity - inRing, batch.records.length);
-          if (take < batch.records.length) partial++;
-          inRing += take;
-          maxInRing = Math.max(maxInRing, inRing);
-          got.add(batch, take);
-          return take;
+      const source = new OrderSource(
+        broker.kafka,
+        { topic, groupId: uniqueTopic('g'), maxBytesPerPartition: 64 * 1024 },
+        {
+          onAssigned: () => ({}),
+          onBatch: (batch) => {
+            const take = Math.min(capacity - inRing, batch.records.length);
+            if (take < batch.records.length) partial++;
+            inRing += take;
+            maxInRing = Math.max(maxInRing, inRing);
+            got.add(batch, take);
+            return take;
+          },
+          waitForSpace: () => {
+            waits++;
+            return new Promise<void>((resolve) => (spaceWaiter = resolve));
+          },
         },
-        waitForSpace: () => {
-          waits++;
-          return new Promise<void>((resolve) => (spaceWaiter = resolve));
-        },
-      });
+      );
       sources.push(source);
       await source.start();
       await waitFor(() => got.total() >= 2 * perPartition, 30_000, 'all records through a 64-slot ring');
@@ -133,13 +159,17 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
     await produceTo(broker.kafka, topic, 0, ['a', 'b']);
     const got = collector();
-    const source = new OrderSource(broker.kafka, { topic, groupId: uniqueTopic('g') }, {
-      onAssigned: () => ({ 0: null }),
-      onBatch: (batch) => {
-        got.add(batch);
-        return batch.records.length;
+    const source = new OrderSource(
+      broker.kafka,
+      { topic, groupId: uniqueTopic('g') },
+      {
+        onAssigned: () => ({ 0: null }),
+        onBatch: (batch) => {
+          got.add(batch);
+          return batch.records.length;
+        },
       },
-    });
+    );
     sources.push(source);
     await source.start();
     await waitFor(() => got.total() === 2, 15_000, 'first records');
@@ -156,28 +186,37 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
   it('a handler that throws: the batch is fetched again from the same position (kafkajs retry), nothing lost or repeated', async () => {
     const topic = uniqueTopic('orders-crash');
     await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
-    await produceTo(broker.kafka, topic, 0, range(0, 50).map((i) => `m${i}`));
+    await produceTo(
+      broker.kafka,
+      topic,
+      0,
+      range(0, 50).map((i) => `m${i}`),
+    );
     const wal = new Map<number, number>();
     const got: number[] = [];
     const errors: string[] = [];
     let assignedCalls = 0;
     let thrown = false;
-    const source = new OrderSource(broker.kafka, { topic, groupId: uniqueTopic('g'), maxBytesPerPartition: 512 }, {
-      onAssigned: (parts) => {
-        assignedCalls++;
-        return new Map(parts.map((p) => [p, wal.get(p) ?? null]));
+    const source = new OrderSource(
+      broker.kafka,
+      { topic, groupId: uniqueTopic('g'), maxBytesPerPartition: 512 },
+      {
+        onAssigned: (parts) => {
+          assignedCalls++;
+          return new Map(parts.map((p) => [p, wal.get(p) ?? null]));
+        },
+        onBatch: (batch) => {
+          if (!thrown && batch.records.some((r) => r.offset >= 20)) {
+            thrown = true;
+            throw new Error('engine bug');
+          }
+          for (const r of batch.records) got.push(r.offset);
+          wal.set(0, batch.records.at(-1)!.offset + 1);
+          return batch.records.length;
+        },
+        onError: (e) => errors.push(e.message),
       },
-      onBatch: (batch) => {
-        if (!thrown && batch.records.some((r) => r.offset >= 20)) {
-          thrown = true;
-          throw new Error('engine bug');
-        }
-        for (const r of batch.records) got.push(r.offset);
-        wal.set(0, batch.records.at(-1)!.offset + 1);
-        return batch.records.length;
-      },
-      onError: (e) => errors.push(e.message),
-    });
+    );
     sources.push(source);
     await source.start();
     await waitFor(() => got.length >= 50, 30_000, 'all records after the crash');
@@ -191,8 +230,17 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
   it('runs inside a worker thread (the poller worker)', async () => {
     const topic = uniqueTopic('orders-worker');
     await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
-    for (const p of [0, 1]) await produceTo(broker.kafka, topic, p, range(0, 40).map((i) => `p${p}-${i}`));
-    const seen = new Map<number, number[]>([[0, []], [1, []]]);
+    for (const p of [0, 1])
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(0, 40).map((i) => `p${p}-${i}`),
+      );
+    const seen = new Map<number, number[]>([
+      [0, []],
+      [1, []],
+    ]);
     const worker = new Worker(new URL('./source-worker.mjs', import.meta.url), {
       workerData: { brokers: broker.brokers.join(','), topic, groupId: uniqueTopic('g'), start: { 0: 5, 1: 35 } },
     });
@@ -219,28 +267,38 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     const partitions = 4;
     await ensureTopics(broker.kafka, [{ topic, partitions }]);
     const first = 150;
-    for (let p = 0; p < partitions; p++) await produceTo(broker.kafka, topic, p, range(0, first).map((i) => `p${p}-${i}`));
+    for (let p = 0; p < partitions; p++)
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(0, first).map((i) => `p${p}-${i}`),
+      );
     // the "WAL": next offset per partition, recorded when a record is taken (durable storage
     // shared by both engines in this test)
     const wal = new Map<number, number>();
     const delivered = new Map<number, Array<{ member: string; offset: number }>>();
     const revokedLog: Array<{ member: string; partitions: number[] }> = [];
     const make = (member: string) =>
-      new OrderSource(broker.kafka, { topic, groupId, maxBytesPerPartition: 2048, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 }, {
-        onAssigned: (parts) => new Map(parts.map((p) => [p, wal.get(p) ?? null])),
-        onRevoked: (parts) => {
-          revokedLog.push({ member, partitions: parts });
+      new OrderSource(
+        broker.kafka,
+        { topic, groupId, maxBytesPerPartition: 2048, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 },
+        {
+          onAssigned: (parts) => new Map(parts.map((p) => [p, wal.get(p) ?? null])),
+          onRevoked: (parts) => {
+            revokedLog.push({ member, partitions: parts });
+          },
+          onBatch: async (batch) => {
+            for (const r of batch.records) {
+              if (!delivered.has(r.partition)) delivered.set(r.partition, []);
+              delivered.get(r.partition)!.push({ member, offset: r.offset });
+              wal.set(r.partition, r.offset + 1);
+            }
+            await new Promise((r) => setTimeout(r, 10)); // slow engine: the rebalance hits mid-stream
+            return batch.records.length;
+          },
         },
-        onBatch: async (batch) => {
-          for (const r of batch.records) {
-            if (!delivered.has(r.partition)) delivered.set(r.partition, []);
-            delivered.get(r.partition)!.push({ member, offset: r.offset });
-            wal.set(r.partition, r.offset + 1);
-          }
-          await new Promise((r) => setTimeout(r, 10)); // slow engine: the rebalance hits mid-stream
-          return batch.records.length;
-        },
-      });
+      );
     const a = make('A');
     sources.push(a);
     await a.start();
@@ -251,17 +309,31 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     await b.start();
     await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 30_000, 'a 2/2 split');
     expect([...a.assignment(), ...b.assignment()].sort()).toEqual([0, 1, 2, 3]);
-    const revokedFromA = revokedLog.filter((r) => r.member === 'A').flatMap((r) => r.partitions).sort();
+    const revokedFromA = revokedLog
+      .filter((r) => r.member === 'A')
+      .flatMap((r) => r.partitions)
+      .sort();
     expect(revokedFromA).toEqual(b.assignment());
     // more input after the rebalance
     const more = 50;
-    for (let p = 0; p < partitions; p++) await produceTo(broker.kafka, topic, p, range(first, first + more).map((i) => `p${p}-${i}`));
+    for (let p = 0; p < partitions; p++)
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(first, first + more).map((i) => `p${p}-${i}`),
+      );
     await waitFor(() => [...range(0, partitions)].every((p) => wal.get(p) === first + more), 30_000, 'all records consumed');
     await new Promise((r) => setTimeout(r, 500));
     for (let p = 0; p < partitions; p++) {
       const offsets = delivered.get(p)!.map((d) => d.offset);
       expect(offsets).toEqual(range(0, first + more)); // exactly once, in order
-      const owners = new Set(delivered.get(p)!.filter((d) => d.offset >= first).map((d) => d.member));
+      const owners = new Set(
+        delivered
+          .get(p)!
+          .filter((d) => d.offset >= first)
+          .map((d) => d.member),
+      );
       expect(owners.size).toBe(1); // after the rebalance one member owns the partition
     }
     expect(new Set([...delivered.values()].flat().map((d) => d.member))).toEqual(new Set(['A', 'B']));
@@ -272,12 +344,23 @@ describe.skipIf(!kafkaAvailability().ok)('OrderSource (real broker)', () => {
     expect(revokedLog.filter((r) => r.member === 'A').at(-1)!.partitions).toEqual(fromA);
     await waitFor(() => b.assignment().length === partitions, 30_000, 'B owns every partition');
     const last = 30;
-    for (let p = 0; p < partitions; p++) await produceTo(broker.kafka, topic, p, range(first + more, first + more + last).map((i) => `p${p}-${i}`));
+    for (let p = 0; p < partitions; p++)
+      await produceTo(
+        broker.kafka,
+        topic,
+        p,
+        range(first + more, first + more + last).map((i) => `p${p}-${i}`),
+      );
     await waitFor(() => [...range(0, partitions)].every((p) => wal.get(p) === first + more + last), 30_000, 'B consumed the rest');
     await new Promise((r) => setTimeout(r, 300));
     for (let p = 0; p < partitions; p++) {
       expect(delivered.get(p)!.map((d) => d.offset)).toEqual(range(0, first + more + last));
-      expect(delivered.get(p)!.filter((d) => d.offset >= first + more).every((d) => d.member === 'B')).toBe(true);
+      expect(
+        delivered
+          .get(p)!
+          .filter((d) => d.offset >= first + more)
+          .every((d) => d.member === 'B'),
+      ).toBe(true);
     }
   });
 });

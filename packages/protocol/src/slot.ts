@@ -8,15 +8,18 @@
 //   24   8   f64   qty
 //   32   8   f64   stopPrice
 //   40   8   f64   timestamp   client timestamp
-//   48   4   u32   offset low 32 bits  } Kafka offset, 48 bits; all ones = -1 (not from Kafka)
-//   52   2   u16   offset high 16 bits }
-//   54   2   i16   partition   -1 = not from Kafka
+//   48   4   u32   source position, low 32 bits  } 48 bits; all ones = -1 (unknown)
+//   52   2   u16   source position, high 16 bits }
+//   54   2   i16   source stream   -1 = unknown
+//   (the source position is the source's own numbering of its input: Kafka partition and offset,
+//   a file's line number, the generator's index; see Command)
 //   56   4   u32   accountId
 //   60   2   u16   symbolId
-//   62   1   u8    kind        CommandKind (0 = empty slot, never valid)
+//   62   1   u8    kind        bits 0-6 CommandKind (0 = empty slot, never valid); bit 7 SNAPSHOT
+//                              mark: the matcher snapshots its state right after this command
 //   63   1   u8    flags       bit 0 side | bits 1-2 type | bits 3-4 tif | bits 5-7 stp
 //
-// Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade):
+// Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade, 3 = mark):
 //   off type  report       trade
 //    0  f64   seq          seq
 //    8  f64   timestamp    timestamp
@@ -40,8 +43,10 @@
 //   86  i16   source partition (flag SOURCE, else 0)
 //   88  f64   qty          -
 //   (stopPrice of a report is not carried in the slot; read back as 0)
-//   A REJECTED report for undecodable input carries its source position (sourcePartition at 86,
-//   sourceOffset at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
+//   A mark (kind 3) carries only seq (at 0) and its flags (at 79): every output of sequences <= seq
+//   is before it in the ring (MARK_FLAG_SNAPSHOT: a snapshot at seq waits for those outputs to be durable).
+//   A REJECTED report for undecodable input carries its source position (sourceStream at 86,
+//   sourcePosition at 64): a reject has no tradeId, so the slot stays 96 bytes. Bytes 85..87 were
 //   reserved zeros before, so a slot without the flag reads as it always did.
 import {
   CommandKind,
@@ -71,9 +76,9 @@ export const CommandSlot = {
   qty: 24,
   stopPrice: 32,
   timestamp: 40,
-  offsetLo: 48,
-  offsetHi: 52,
-  partition: 54,
+  sourcePositionLo: 48,
+  sourcePositionHi: 52,
+  sourceStream: 54,
   accountId: 56,
   symbolId: 60,
   kind: 62,
@@ -106,18 +111,52 @@ export const OutputSlot = {
   type: 83,
   tif: 84,
   reportFlags: 85,
-  sourcePartition: 86,
-  sourceOffset: 64,
+  sourceStream: 86,
+  sourcePosition: 64,
   reportQty: 88,
 } as const;
 
-/** Report flag (OutputSlot.reportFlags): sourcePartition/sourceOffset are present. */
+const KIND_MASK = 0x7f;
+const SNAPSHOT_MARK = 0x80;
+
+/** Marks the command slot at `offset`: the matcher snapshots its state right after processing it. */
+export function markSnapshot(bytes: Uint8Array, offset: number): void {
+  bytes[offset + 62] = bytes[offset + 62]! | SNAPSHOT_MARK;
+}
+
+/** True if the command slot at `offset` carries the snapshot mark. */
+export function hasSnapshotMark(bytes: Uint8Array, offset: number): boolean {
+  return (bytes[offset + 62]! & SNAPSHOT_MARK) !== 0;
+}
+
+/** Mark flag: the matcher took a snapshot at the mark's sequence. */
+export const MARK_FLAG_SNAPSHOT = 1;
+
+/** Writes a mark output slot: every output of sequences <= `seq` precedes it. */
+export function writeMark(bytes: Uint8Array, offset: number, seq: number, flags: number): void {
+  const v = viewOf(bytes);
+  v.setFloat64(offset, seq, true);
+  v.setUint8(offset + 78, OutputKind.Mark);
+  v.setUint8(offset + 79, flags);
+}
+
+/** The sequence of the mark slot at `offset`. */
+export function readMarkSequence(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getFloat64(offset, true);
+}
+
+/** The flags of the mark slot at `offset`. */
+export function readMarkFlags(bytes: Uint8Array, offset: number): number {
+  return bytes[offset + 79]!;
+}
+
+/** Report flag (OutputSlot.reportFlags): sourceStream/sourcePosition are present. */
 export const REPORT_FLAG_SOURCE = 1;
 
 const TWO32 = 4294967296;
 const OFFSET_NONE_HI = 0xffff;
 const OFFSET_NONE_LO = 0xffffffff;
-/** Largest Kafka offset representable in a slot (2^48 - 2). */
+/** Largest source position representable in a slot (2^48 - 2). */
 export const MAX_SLOT_OFFSET = 2 ** 48 - 2;
 
 // One-entry DataView cache: the same ring buffer is used for every call, so this avoids a
@@ -154,7 +193,7 @@ export function writeCommand(bytes: Uint8Array, offset: number, cmd: Command): v
   v.setFloat64(offset + 24, cmd.qty, true);
   v.setFloat64(offset + 32, cmd.stopPrice, true);
   v.setFloat64(offset + 40, cmd.timestamp, true);
-  const o = cmd.offset;
+  const o = cmd.sourcePosition;
   if (o < 0) {
     v.setUint32(offset + 48, OFFSET_NONE_LO, true);
     v.setUint16(offset + 52, OFFSET_NONE_HI, true);
@@ -162,7 +201,7 @@ export function writeCommand(bytes: Uint8Array, offset: number, cmd: Command): v
     v.setUint32(offset + 48, o >>> 0, true);
     v.setUint16(offset + 52, Math.floor(o / TWO32), true);
   }
-  v.setInt16(offset + 54, cmd.partition, true);
+  v.setInt16(offset + 54, cmd.sourceStream, true);
   v.setUint32(offset + 56, cmd.accountId, true);
   v.setUint16(offset + 60, cmd.symbolId, true);
   v.setUint8(offset + 62, cmd.kind);
@@ -174,7 +213,7 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   const v = viewOf(bytes);
   into.seq = v.getFloat64(offset, true);
   into.orderId = v.getFloat64(offset + 8, true);
-  const kind = v.getUint8(offset + 62) as CommandKind;
+  const kind = (v.getUint8(offset + 62) & KIND_MASK) as CommandKind;
   into.kind = kind;
   if (kind === CommandKind.Invalid) {
     into.reason = v.getUint16(offset + 16, true);
@@ -190,8 +229,8 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   into.timestamp = v.getFloat64(offset + 40, true);
   const lo = v.getUint32(offset + 48, true);
   const hi = v.getUint16(offset + 52, true);
-  into.offset = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
-  into.partition = v.getInt16(offset + 54, true);
+  into.sourcePosition = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+  into.sourceStream = v.getInt16(offset + 54, true);
   into.accountId = v.getUint32(offset + 56, true);
   into.symbolId = v.getUint16(offset + 60, true);
   const flags = v.getUint8(offset + 63);
@@ -223,8 +262,8 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setFloat64(offset + 40, r.leavesQty, true);
   v.setFloat64(offset + 48, r.lastQty, true);
   v.setFloat64(offset + 56, r.lastPrice, true);
-  const hasSource = r.sourceOffset >= 0;
-  v.setFloat64(offset + 64, hasSource ? r.sourceOffset : r.tradeId, true);
+  const hasSource = r.sourcePosition >= 0;
+  v.setFloat64(offset + 64, hasSource ? r.sourcePosition : r.tradeId, true);
   v.setUint32(offset + 72, r.accountId, true);
   v.setUint16(offset + 76, r.symbolId, true);
   v.setUint8(offset + 78, OutputKind.Report);
@@ -235,7 +274,7 @@ export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionRepor
   v.setUint8(offset + 83, r.type);
   v.setUint8(offset + 84, r.tif);
   v.setUint8(offset + 85, hasSource ? REPORT_FLAG_SOURCE : 0);
-  v.setInt16(offset + 86, hasSource ? r.sourcePartition : 0, true);
+  v.setInt16(offset + 86, hasSource ? r.sourceStream : 0, true);
   v.setFloat64(offset + 88, r.qty, true);
 }
 
@@ -261,7 +300,7 @@ export function writeTrade(bytes: Uint8Array, offset: number, t: Trade): void {
   v.setFloat64(offset + 88, 0, true);
 }
 
-/** Output kind of the slot at `offset` (OutputKind.Report / OutputKind.Trade, 0 if empty). */
+/** Output kind of the slot at `offset` (OutputKind.Report / Trade / Mark, 0 if empty). */
 export function readOutputKind(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getUint8(offset + 78);
 }
@@ -278,12 +317,12 @@ export function readReport(bytes: Uint8Array, offset: number, into: ExecutionRep
   into.lastPrice = v.getFloat64(offset + 56, true);
   if ((v.getUint8(offset + 85) & REPORT_FLAG_SOURCE) !== 0) {
     into.tradeId = 0;
-    into.sourceOffset = v.getFloat64(offset + 64, true);
-    into.sourcePartition = v.getInt16(offset + 86, true);
+    into.sourcePosition = v.getFloat64(offset + 64, true);
+    into.sourceStream = v.getInt16(offset + 86, true);
   } else {
     into.tradeId = v.getFloat64(offset + 64, true);
-    into.sourceOffset = -1;
-    into.sourcePartition = -1;
+    into.sourcePosition = -1;
+    into.sourceStream = -1;
   }
   into.accountId = v.getUint32(offset + 72, true);
   into.symbolId = v.getUint16(offset + 76, true);
@@ -316,7 +355,7 @@ export function readTrade(bytes: Uint8Array, offset: number, into: Trade): Trade
 
 /**
  * Reads an output slot into `report` or `trade` depending on its kind; returns the kind
- * (OutputKind.Report or OutputKind.Trade; 0 for an empty slot, nothing filled).
+ * (OutputKind.Report or OutputKind.Trade; a mark or an empty slot fills nothing).
  */
 export function readOutput(bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): number {
   const kind = readOutputKind(bytes, offset);

@@ -77,7 +77,7 @@ export class SymbolTable {
 }
 
 /** A handful of symbols for the embedded engine (prices in cents, quantities in units). */
-export const DEFAULT_SYMBOLS: readonly SymbolDef[] = Object.freeze([
+const DEFAULT_SYMBOLS: readonly SymbolDef[] = Object.freeze([
   { id: 1, name: 'BTC-USD', tickSize: 1, lotSize: 1, refPrice: 6_500_000 },
   { id: 2, name: 'ETH-USD', tickSize: 1, lotSize: 1, refPrice: 350_000 },
   { id: 3, name: 'SOL-USD', tickSize: 1, lotSize: 10, refPrice: 15_000 },

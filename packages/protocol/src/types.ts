@@ -153,7 +153,7 @@ export const Field = {
 export type Field = (typeof Field)[keyof typeof Field];
 
 /** Wire names of the fields (JSON keys). */
-export const FIELD_NAMES: readonly string[] = [
+const FIELD_NAMES: readonly string[] = [
   '',
   'op',
   'side',
@@ -187,7 +187,7 @@ export function fieldName(code: number): string {
  * - Amend: symbolId, orderId, accountId, price (new limit price, 0 = unchanged), qty (new open
  *   quantity, 0 = unchanged).
  * - Invalid: input that failed to decode: reason (a decode Reason), field (a Field code), and
- *   whatever ids could be recovered (0 otherwise), with its partition/offset.
+ *   whatever ids could be recovered (0 otherwise), with its source position.
  */
 export interface Command {
   /** Engine sequence (assigned by the poller when it claims the ring slot). */
@@ -206,10 +206,14 @@ export interface Command {
   stopPrice: number;
   /** Client timestamp (integer, caller's unit, e.g. microseconds since the epoch). */
   timestamp: number;
-  /** Kafka partition, -1 when not from Kafka (int16). */
-  partition: number;
-  /** Kafka offset, -1 when not from Kafka (0 .. 2^48-2). */
-  offset: number;
+  /**
+   * Where the command came from, as its source numbers its input: a stream (int16; a Kafka
+   * partition; 0 for a file or the generator) and a position in it (0 .. 2^48-2; a Kafka offset, a
+   * line number, a generator index). -1 / -1 when unknown. The engine passes both through: the
+   * WAL keeps them, and the source reads them back to know where to resume.
+   */
+  sourceStream: number;
+  sourcePosition: number;
   /** Invalid only: decode Reason. */
   reason: number;
   /** Invalid only: Field code. */
@@ -231,8 +235,8 @@ export function createCommand(init?: Partial<Command>): Command {
     qty: 0,
     stopPrice: 0,
     timestamp: 0,
-    partition: -1,
-    offset: -1,
+    sourceStream: -1,
+    sourcePosition: -1,
     reason: 0,
     field: 0,
   };
@@ -240,29 +244,31 @@ export function createCommand(init?: Partial<Command>): Command {
   return c;
 }
 
-export function copyCommand(from: Command, into: Command): Command {
-  into.seq = from.seq;
-  into.kind = from.kind;
-  into.side = from.side;
-  into.type = from.type;
-  into.tif = from.tif;
-  into.stp = from.stp;
-  into.symbolId = from.symbolId;
-  into.orderId = from.orderId;
-  into.accountId = from.accountId;
-  into.price = from.price;
-  into.qty = from.qty;
-  into.stopPrice = from.stopPrice;
-  into.timestamp = from.timestamp;
-  into.partition = from.partition;
-  into.offset = from.offset;
-  into.reason = from.reason;
-  into.field = from.field;
-  return into;
+/** Sets every field of `c` to createCommand's defaults but its source position (a reused scratch command). */
+export function resetCommand(c: Command, sourceStream: number, sourcePosition: number): Command {
+  c.seq = 0;
+  c.kind = CommandKind.New;
+  c.side = Side.Buy;
+  c.type = OrderType.Limit;
+  c.tif = TimeInForce.GTC;
+  c.stp = StpMode.Default;
+  c.symbolId = 0;
+  c.orderId = 0;
+  c.accountId = 0;
+  c.price = 0;
+  c.qty = 0;
+  c.stopPrice = 0;
+  c.timestamp = 0;
+  c.sourceStream = sourceStream;
+  c.sourcePosition = sourcePosition;
+  c.reason = 0;
+  c.field = 0;
+  return c;
 }
 
 /** Output kinds of an output slot (byte 78). */
-export const OutputKind = { Report: 1, Trade: 2 } as const;
+/** Mark: a position in the output stream, not an output (see slot.ts). */
+export const OutputKind = { Report: 1, Trade: 2, Mark: 3 } as const;
 export type OutputKind = (typeof OutputKind)[keyof typeof OutputKind];
 
 /**
@@ -293,12 +299,12 @@ export interface ExecutionReport {
   /** Trade id of the fill (fills only, else 0). */
   tradeId: number;
   /**
-   * Where the input of a REJECTED report for undecodable input (an Invalid command) came from: the
-   * Kafka partition and offset, or for a file source partition 0 and the 0-based line number.
-   * -1 / -1 on every other report (a report carries either this or a tradeId, never both).
+   * Where the input of a REJECTED report for undecodable input (an Invalid command) came from: its
+   * source position (see Command). -1 / -1 on every other report (a report carries either this or
+   * a tradeId, never both).
    */
-  sourcePartition: number;
-  sourceOffset: number;
+  sourceStream: number;
+  sourcePosition: number;
 }
 
 export function createReport(init?: Partial<ExecutionReport>): ExecutionReport {
@@ -322,8 +328,8 @@ export function createReport(init?: Partial<ExecutionReport>): ExecutionReport {
     lastQty: 0,
     lastPrice: 0,
     tradeId: 0,
-    sourcePartition: -1,
-    sourceOffset: -1,
+    sourceStream: -1,
+    sourcePosition: -1,
   };
   if (init) Object.assign(r, init);
   return r;

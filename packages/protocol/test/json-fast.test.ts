@@ -4,13 +4,27 @@
 // never run); and it must step aside for everything the general path rejects.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandKind, OrderType, commandToJson, createCommand, decodeJsonCommandFast, decodeMessage, defaultSymbolTable, type Command } from '@ringmatch/protocol';
+import {
+  CommandKind,
+  OrderType,
+  commandToJson,
+  createCommand,
+  decodeJsonCommandFast,
+  decodeMessage,
+  defaultSymbolTable,
+  type Command,
+} from '@ringmatch/protocol';
 
 const symbols = defaultSymbolTable();
 const names = symbols.list().map((d) => d.name);
 const enc = new TextEncoder();
 const big = fc.integer({ min: 10 ** 15, max: Number.MAX_SAFE_INTEGER }); // 16 digits: microsecond timestamps
-const safe = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), big, big.map((v) => -v));
+const safe = fc.oneof(
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+  big,
+  big.map((v) => -v),
+);
 
 const valid = fc
   .record({
@@ -32,7 +46,7 @@ const valid = fc
 /** The general path's single command, or the error it reports. */
 function general(text: string): Command | Error {
   try {
-    const out = decodeMessage(enc.encode(text), 'json', { symbols, partition: 3, offset: 9 });
+    const out = decodeMessage(enc.encode(text), 'json', { symbols, sourceStream: 3, sourcePosition: 9 });
     return out.length === 1 ? out[0]! : new Error(`${out.length} commands`);
   } catch (e) {
     return e as Error;
@@ -41,7 +55,7 @@ function general(text: string): Command | Error {
 
 function fast(text: string): Command | null {
   const into = createCommand({ price: 777, reason: 5 }); // stale values must all be overwritten
-  return decodeJsonCommandFast(enc.encode(text), into, { symbols, partition: 3, offset: 9 }) ? into : null;
+  return decodeJsonCommandFast(enc.encode(text), into, { symbols, sourceStream: 3, sourcePosition: 9 }) ? into : null;
 }
 
 /** Rewrites of a JSON object text that keep it valid JSON but vary its shape. */
@@ -50,7 +64,8 @@ const variation = fc.constantFrom(
   (o: Record<string, unknown>) => JSON.stringify(o, null, 2),
   (o: Record<string, unknown>) => ` \t${JSON.stringify(Object.fromEntries(Object.entries(o).reverse()))}\n`,
   (o: Record<string, unknown>) => JSON.stringify({ ...o, note: 'x', extra: 5 }),
-  (o: Record<string, unknown>) => JSON.stringify({ ...o, side: typeof o.side === 'string' ? o.side.toUpperCase() : o.side, op: typeof o.op === 'string' ? o.op.toUpperCase() : o.op }),
+  (o: Record<string, unknown>) =>
+    JSON.stringify({ ...o, side: typeof o.side === 'string' ? o.side.toUpperCase() : o.side, op: typeof o.op === 'string' ? o.op.toUpperCase() : o.op }),
   (o: Record<string, unknown>) => JSON.stringify({ ...o, symbolId: symbols.idOf(String(o.symbol)), symbol: undefined }),
   (o: Record<string, unknown>) => JSON.stringify(o).replace(/}$/, `,"qty":${JSON.stringify(o.qty ?? 1)}}`), // duplicate key
   (o: Record<string, unknown>) => JSON.stringify({ ...o, price: typeof o.price === 'number' ? o.price + 0.5 : 1.5 }),
@@ -113,9 +128,36 @@ describe('JSON fast path', () => {
     };
     fc.assert(fc.property(fc.json(), check), { numRuns: 3000 });
     fc.assert(fc.property(fc.string(), check), { numRuns: 2000 });
-    const field = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('new', 'cancel', 'amend', 'buy', 'sell', 'limit', 'market', 'stop', 'stop_limit', 'ioc', ...names));
+    const field = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('new', 'cancel', 'amend', 'buy', 'sell', 'limit', 'market', 'stop', 'stop_limit', 'ioc', ...names),
+    );
     fc.assert(
-      fc.property(fc.record({ op: field, symbol: field, symbolId: field, orderId: field, account: field, side: field, type: field, tif: field, stp: field, price: field, qty: field, stopPrice: field, ts: field }, { requiredKeys: [] }), (o) => check(JSON.stringify(o))),
+      fc.property(
+        fc.record(
+          {
+            op: field,
+            symbol: field,
+            symbolId: field,
+            orderId: field,
+            account: field,
+            side: field,
+            type: field,
+            tif: field,
+            stp: field,
+            price: field,
+            qty: field,
+            stopPrice: field,
+            ts: field,
+          },
+          { requiredKeys: [] },
+        ),
+        (o) => check(JSON.stringify(o)),
+      ),
       { numRuns: 5000 },
     );
   });

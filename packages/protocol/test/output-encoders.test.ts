@@ -1,6 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OUTPUT_BATCH_HEADER_BYTES, OUTPUT_SLOT_BYTES, OutputBatchError, OutputJsonEncoder, OutputKind, createReport, createTrade, decodeOutputBatch, defaultSymbolTable, encodeReportJson, encodeTradeJson, isOutputBatch, syntheticSymbolTable, writeOutputBatchHeader, writeReport, writeTrade } from '@ringmatch/protocol';
+import {
+  OUTPUT_BATCH_HEADER_BYTES,
+  OUTPUT_SLOT_BYTES,
+  OutputBatchError,
+  OutputJsonEncoder,
+  OutputKind,
+  createReport,
+  createTrade,
+  decodeOutputBatch,
+  defaultSymbolTable,
+  encodeReportJson,
+  encodeTradeJson,
+  isOutputBatch,
+  syntheticSymbolTable,
+  writeOutputBatchHeader,
+  writeReport,
+  writeTrade,
+} from '@ringmatch/protocol';
 import type { ExecutionReport, Trade } from '@ringmatch/protocol';
 
 const int = (max: number) => fc.integer({ min: 0, max });
@@ -12,14 +29,40 @@ describe('OutputJsonEncoder, trades', () => {
       const encoder = new OutputJsonEncoder(symbols);
       const out = new Uint8Array(4096);
       fc.assert(
-        fc.property(int(70), safe, safe, safe, int(45), safe, safe, safe, safe, safe, safe, fc.constantFrom(0, 1), int(1000),
+        fc.property(
+          int(70),
+          safe,
+          safe,
+          safe,
+          int(45),
+          safe,
+          safe,
+          safe,
+          safe,
+          safe,
+          safe,
+          fc.constantFrom(0, 1),
+          int(1000),
           (symbolId, seq, ts, tradeId, n, price, qty, maker, taker, makerAccount, takerAccount, side, at) => {
-            const t = createTrade({ symbolId, seq, timestamp: ts, tradeId, price, qty, makerOrderId: maker, takerOrderId: taker, makerAccountId: makerAccount % 2 ** 32, takerAccountId: takerAccount, takerSide: side as 0 | 1 });
+            const t = createTrade({
+              symbolId,
+              seq,
+              timestamp: ts,
+              tradeId,
+              price,
+              qty,
+              makerOrderId: maker,
+              takerOrderId: taker,
+              makerAccountId: makerAccount % 2 ** 32,
+              takerAccountId: takerAccount,
+              takerSide: side as 0 | 1,
+            });
             const end = encoder.writeTrade(out, at, t, n, true);
             expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
             const expected = `{"n":${n},${encodeTradeJson(t, symbols).slice(1)}\n`;
             expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
-          }),
+          },
+        ),
         { numRuns: 2000 },
       );
     }
@@ -28,17 +71,33 @@ describe('OutputJsonEncoder, trades', () => {
 
 const u8 = int(255);
 const anyReport = fc.record({
-  seq: safe, timestamp: safe, symbolId: int(70), orderId: safe, accountId: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-  status: u8, side: u8, type: u8, tif: u8, price: safe, stopPrice: safe, qty: safe, cumQty: safe, leavesQty: safe,
-  lastQty: safe, lastPrice: safe, tradeId: safe, reason: u8, field: u8,
+  seq: safe,
+  timestamp: safe,
+  symbolId: int(70),
+  orderId: safe,
+  accountId: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  status: u8,
+  side: u8,
+  type: u8,
+  tif: u8,
+  price: safe,
+  stopPrice: safe,
+  qty: safe,
+  cumQty: safe,
+  leavesQty: safe,
+  lastQty: safe,
+  lastPrice: safe,
+  tradeId: safe,
+  reason: u8,
+  field: u8,
 });
 /** No source (-1 / -1, every report but a reject of undecodable input) or a Kafka-sized one. */
 const anySource = fc.oneof(
-  fc.constant({ sourcePartition: -1, sourceOffset: -1 }),
-  fc.record({ sourcePartition: fc.integer({ min: 0, max: 0x7fff }), sourceOffset: fc.oneof(int(1000), fc.integer({ min: 0, max: 2 ** 48 - 2 })) }),
+  fc.constant({ sourceStream: -1, sourcePosition: -1 }),
+  fc.record({ sourceStream: fc.integer({ min: 0, max: 0x7fff }), sourcePosition: fc.oneof(int(1000), fc.integer({ min: 0, max: 2 ** 48 - 2 })) }),
 );
 /** A report as the book makes them: a source only on a reject, which has no tradeId. */
-const bookReport = fc.tuple(anyReport, anySource).map(([r, src]) => (src.sourceOffset >= 0 ? { ...r, ...src, status: 2, tradeId: 0 } : r));
+const bookReport = fc.tuple(anyReport, anySource).map(([r, src]) => (src.sourcePosition >= 0 ? { ...r, ...src, status: 2, tradeId: 0 } : r));
 
 describe('OutputJsonEncoder, reports', () => {
   it('writes exactly the bytes of encodeReportJson / encodeTradeJson, with and without "n" and newline', () => {
@@ -55,11 +114,23 @@ describe('OutputJsonEncoder, reports', () => {
           expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
           const parsed = JSON.parse(Buffer.from(out.subarray(at, end)).toString('utf8'));
           expect(parsed).toMatchObject({ seq: r.seq, orderId: r.orderId });
-          expect(parsed.source).toEqual(r.sourceOffset >= 0 ? { partition: r.sourcePartition, offset: r.sourceOffset } : undefined);
+          expect(parsed.source).toEqual(r.sourcePosition >= 0 ? { partition: r.sourceStream, offset: r.sourcePosition } : undefined);
         }),
         { numRuns: 2000 },
       );
-      const t = createTrade({ seq: 5, timestamp: 6, tradeId: 7, symbolId: 1, price: 100, qty: 3, makerOrderId: 1, takerOrderId: 2, makerAccountId: 3, takerAccountId: 4, takerSide: 1 });
+      const t = createTrade({
+        seq: 5,
+        timestamp: 6,
+        tradeId: 7,
+        symbolId: 1,
+        price: 100,
+        qty: 3,
+        makerOrderId: 1,
+        takerOrderId: 2,
+        makerAccountId: 3,
+        takerAccountId: 4,
+        takerSide: 1,
+      });
       const end = encoder.writeTrade(out, 0, t);
       expect(Buffer.from(out.subarray(0, end)).toString('utf8')).toBe(encodeTradeJson(t, symbols));
     }
@@ -80,17 +151,26 @@ describe('binary output batch', () => {
 
   it('round-trips reports and trades in order (report stopPrice is not carried, as in the output slot)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(bookReport.map((r) => ({ report: createReport({ ...r, side: r.side & 1, type: r.type & 3, tif: r.tif & 3 } as Partial<ExecutionReport>) })), fc.record({ seq: safe, price: safe, qty: safe, symbolId: int(70) }).map((t) => ({ trade: createTrade(t) }))), { maxLength: 40 }), (outputs) => {
-        const bytes = batchOf(outputs);
-        expect(isOutputBatch(bytes)).toBe(true);
-        const decoded = decodeOutputBatch(bytes);
-        expect(decoded).toHaveLength(outputs.length);
-        decoded.forEach((d, i) => {
-          const o = outputs[i]!;
-          if (o.report) expect(d).toEqual({ kind: OutputKind.Report, report: { ...o.report, stopPrice: 0 } });
-          else expect(d).toEqual({ kind: OutputKind.Trade, trade: o.trade });
-        });
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            bookReport.map((r) => ({ report: createReport({ ...r, side: r.side & 1, type: r.type & 3, tif: r.tif & 3 } as Partial<ExecutionReport>) })),
+            fc.record({ seq: safe, price: safe, qty: safe, symbolId: int(70) }).map((t) => ({ trade: createTrade(t) })),
+          ),
+          { maxLength: 40 },
+        ),
+        (outputs) => {
+          const bytes = batchOf(outputs);
+          expect(isOutputBatch(bytes)).toBe(true);
+          const decoded = decodeOutputBatch(bytes);
+          expect(decoded).toHaveLength(outputs.length);
+          decoded.forEach((d, i) => {
+            const o = outputs[i]!;
+            if (o.report) expect(d).toEqual({ kind: OutputKind.Report, report: { ...o.report, stopPrice: 0 } });
+            else expect(d).toEqual({ kind: OutputKind.Trade, trade: o.trade });
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

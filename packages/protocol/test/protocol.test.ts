@@ -56,14 +56,14 @@ const commandArb: fc.Arbitrary<Command> = fc
     qty: safeInt,
     stopPrice: safeInt,
     timestamp: nonNeg,
-    partition: fc.integer({ min: -1, max: 0x7fff }),
-    offset: fc.integer({ min: -1, max: 2 ** 48 - 2 }),
+    sourceStream: fc.integer({ min: -1, max: 0x7fff }),
+    sourcePosition: fc.integer({ min: -1, max: 2 ** 48 - 2 }),
   })
   .map((r) => createCommand(r as Partial<Command>));
 
 /** What a wire codec preserves: non-New commands drop order attributes; stop price only for stops. */
 function wireNormal(c: Command): Command {
-  const n = createCommand({ ...c, seq: 0, partition: -1, offset: -1 });
+  const n = createCommand({ ...c, seq: 0, sourceStream: -1, sourcePosition: -1 });
   if (c.kind !== CommandKind.New) {
     n.side = Side.Buy;
     n.type = OrderType.Limit;
@@ -109,12 +109,12 @@ describe('command slot', () => {
     expect(back.kind).toBe(CommandKind.Invalid);
     expect(back.reason).toBe(Reason.NotInteger);
     expect(back.field).toBe(Field.Price);
-    expect([back.partition, back.offset, back.orderId]).toEqual([7, 123456789012, 42]);
+    expect([back.sourceStream, back.sourcePosition, back.orderId]).toEqual([7, 123456789012, 42]);
   });
 
   it('does not write outside its 64 bytes', () => {
     const buf = new Uint8Array(64 * 3).fill(0xaa);
-    writeCommand(buf, 64, createCommand({ orderId: 2 ** 53 - 1, price: -5, offset: 2 ** 48 - 2 }));
+    writeCommand(buf, 64, createCommand({ orderId: 2 ** 53 - 1, price: -5, sourcePosition: 2 ** 48 - 2 }));
     expect(buf.subarray(0, 64).every((b) => b === 0xaa)).toBe(true);
     expect(buf.subarray(128).every((b) => b === 0xaa)).toBe(true);
   });
@@ -156,7 +156,19 @@ describe('output slot', () => {
       ),
       { numRuns: 1000 },
     );
-    const trade = createTrade({ seq: 5, timestamp: 6, tradeId: 7, symbolId: 3, price: 100, qty: 4, makerOrderId: 2 ** 53 - 1, takerOrderId: 11, makerAccountId: 0xffffffff, takerAccountId: 2, takerSide: Side.Sell });
+    const trade = createTrade({
+      seq: 5,
+      timestamp: 6,
+      tradeId: 7,
+      symbolId: 3,
+      price: 100,
+      qty: 4,
+      makerOrderId: 2 ** 53 - 1,
+      takerOrderId: 11,
+      makerAccountId: 0xffffffff,
+      takerAccountId: 2,
+      takerSide: Side.Sell,
+    });
     writeTrade(buf, 0, trade);
     expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Trade);
     expect(t).toEqual(trade);
@@ -168,7 +180,15 @@ describe('output slot', () => {
     const t = createTrade();
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0x7fff }), fc.integer({ min: 0, max: 2 ** 48 - 2 }), nonNeg, (partition, offset, orderId) => {
-        const rep = createReport({ seq: 9, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, orderId, sourcePartition: partition, sourceOffset: offset });
+        const rep = createReport({
+          seq: 9,
+          status: ExecStatus.Rejected,
+          reason: Reason.Malformed,
+          field: Field.Message,
+          orderId,
+          sourceStream: partition,
+          sourcePosition: offset,
+        });
         writeReport(buf, 0, rep);
         expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
         expect(r).toEqual(rep);
@@ -181,11 +201,20 @@ describe('output slot', () => {
     writeReport(buf, 0, fill);
     expect(readOutput(buf, 0, r, t)).toBe(OutputKind.Report);
     expect(r).toEqual(fill);
-    expect([r.sourcePartition, r.sourceOffset, r.tradeId]).toEqual([-1, -1, 77]);
+    expect([r.sourceStream, r.sourcePosition, r.tradeId]).toEqual([-1, -1, 77]);
   });
 
   it('JSON output encoders have stable field order, reason text and parse back', () => {
-    const rep = createReport({ seq: 3, status: ExecStatus.Rejected, reason: Reason.PostOnlyWouldCross, symbolId: 1, orderId: 9, accountId: 4, price: 100, qty: 5 });
+    const rep = createReport({
+      seq: 3,
+      status: ExecStatus.Rejected,
+      reason: Reason.PostOnlyWouldCross,
+      symbolId: 1,
+      orderId: 9,
+      accountId: 4,
+      price: 100,
+      qty: 5,
+    });
     const line = encodeReportJson(rep, symbols);
     expect(line.startsWith('{"type":"report","seq":3,"ts":0,"symbol":"BTC-USD","symbolId":1,"orderId":9')).toBe(true);
     expect(JSON.parse(line).reason).toBe('post-only order would cross');
@@ -195,14 +224,46 @@ describe('output slot', () => {
     expect(parseOutputJson(encodeReportJson(dec)).kind).toBe(OutputKind.Report);
     expect(JSON.parse(encodeReportJson(dec))).not.toHaveProperty('source');
     // Undecodable input: the reject says where it came from, last, and parses back.
-    const bad = createReport({ seq: 4, status: ExecStatus.Rejected, reason: Reason.Malformed, field: Field.Message, sourcePartition: 2, sourceOffset: 123456789012 });
+    const bad = createReport({
+      seq: 4,
+      status: ExecStatus.Rejected,
+      reason: Reason.Malformed,
+      field: Field.Message,
+      sourceStream: 2,
+      sourcePosition: 123456789012,
+    });
     const badLine = encodeReportJson(bad);
     expect(badLine.endsWith(',"reason":"malformed message","field":"message","source":{"partition":2,"offset":123456789012}}')).toBe(true);
     expect(parseOutputJson(badLine)).toEqual({ kind: OutputKind.Report, report: bad });
     expect(() => parseOutputJson(badLine.replace('"offset":123456789012', '"offset":"x"'))).toThrow(/source/);
-    const trade = createTrade({ seq: 1, tradeId: 2, symbolId: 2, price: 7, qty: 1, makerOrderId: 3, takerOrderId: 4, makerAccountId: 5, takerAccountId: 6, takerSide: Side.Sell });
+    const trade = createTrade({
+      seq: 1,
+      tradeId: 2,
+      symbolId: 2,
+      price: 7,
+      qty: 1,
+      makerOrderId: 3,
+      takerOrderId: 4,
+      makerAccountId: 5,
+      takerAccountId: 6,
+      takerSide: Side.Sell,
+    });
     const tl = encodeTradeJson(trade, symbols);
-    expect(Object.keys(JSON.parse(tl))).toEqual(['type', 'seq', 'ts', 'tradeId', 'symbol', 'symbolId', 'price', 'qty', 'makerOrderId', 'takerOrderId', 'makerAccount', 'takerAccount', 'takerSide']);
+    expect(Object.keys(JSON.parse(tl))).toEqual([
+      'type',
+      'seq',
+      'ts',
+      'tradeId',
+      'symbol',
+      'symbolId',
+      'price',
+      'qty',
+      'makerOrderId',
+      'takerOrderId',
+      'makerAccount',
+      'takerAccount',
+      'takerSide',
+    ]);
     expect(parseOutputJson(tl)).toEqual({ kind: OutputKind.Trade, trade });
   });
 });
@@ -223,10 +284,10 @@ describe('wire codecs', () => {
     );
   });
 
-  it('stamps partition and offset', () => {
+  it('stamps the source position', () => {
     const msg = encodeMessage(createCommand({ kind: CommandKind.Cancel, symbolId: 1, orderId: 5 }), 'json');
-    const [c] = decodeMessage(msg, 'json', { partition: 3, offset: 77 });
-    expect([c!.partition, c!.offset]).toEqual([3, 77]);
+    const [c] = decodeMessage(msg, 'json', { sourceStream: 3, sourcePosition: 77 });
+    expect([c!.sourceStream, c!.sourcePosition]).toEqual([3, 77]);
   });
 
   it('reports field-level errors', () => {
@@ -252,7 +313,10 @@ describe('wire codecs', () => {
     expect(err(JSON.stringify([base, { ...base, account: -1 }]))).toMatchObject({ reason: Reason.OutOfRange, field: Field.Account, index: 1 });
     expect(err('[]')).toMatchObject({ reason: Reason.EmptyBatch });
     expect(err('{"op":"amend","symbolId":1,"orderId":1,"account":1}')).toMatchObject({ reason: Reason.MissingField });
-    expect(err('{"op":"new","symbolId":1,"orderId":1,"account":1,"side":"buy","type":"stop","qty":1}')).toMatchObject({ reason: Reason.MissingField, field: Field.StopPrice });
+    expect(err('{"op":"new","symbolId":1,"orderId":1,"account":1,"side":"buy","type":"stop","qty":1}')).toMatchObject({
+      reason: Reason.MissingField,
+      field: Field.StopPrice,
+    });
     expect(err('{"op":"x"}').message).toContain('op');
   });
 
@@ -260,12 +324,12 @@ describe('wire codecs', () => {
     const enc = new TextEncoder();
     const good = { op: 'cancel', symbol: 'ETH-USD', orderId: 1, account: 2 };
     const bad = { op: 'new', symbol: 'ETH-USD', orderId: 7, account: 3, side: 'buy', price: 1.5, qty: 1 };
-    const out = decodeMessageLenient(enc.encode(JSON.stringify([good, bad, good])), 'json', { symbols, partition: 1, offset: 10 });
+    const out = decodeMessageLenient(enc.encode(JSON.stringify([good, bad, good])), 'json', { symbols, sourceStream: 1, sourcePosition: 10 });
     expect(out.map((c) => c.kind)).toEqual([CommandKind.Cancel, CommandKind.Invalid, CommandKind.Cancel]);
-    expect(out[1]).toMatchObject({ reason: Reason.NotInteger, field: Field.Price, orderId: 7, accountId: 3, symbolId: 2, partition: 1, offset: 10 });
-    const garbage = decodeMessageLenient(enc.encode('not json'), 'json', { partition: 0, offset: 5 });
+    expect(out[1]).toMatchObject({ reason: Reason.NotInteger, field: Field.Price, orderId: 7, accountId: 3, symbolId: 2, sourceStream: 1, sourcePosition: 10 });
+    const garbage = decodeMessageLenient(enc.encode('not json'), 'json', { sourceStream: 0, sourcePosition: 5 });
     expect(garbage).toHaveLength(1);
-    expect(garbage[0]).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, offset: 5 });
+    expect(garbage[0]).toMatchObject({ kind: CommandKind.Invalid, reason: Reason.Malformed, sourcePosition: 5 });
     const bin = encodeMessage([createCommand({ kind: CommandKind.Cancel, symbolId: 1, orderId: 3 })], 'binary');
     expect(decodeMessageLenient(bin.subarray(0, bin.length - 1), 'binary')).toMatchObject([{ kind: CommandKind.Invalid, reason: Reason.Truncated }]);
   });
@@ -281,10 +345,10 @@ describe('wire codecs', () => {
     for (const bytes of badBytes) {
       for (const at of [text.indexOf('BTC') + 1, text.indexOf('"ok"') + 1, text.indexOf('"buy"') + 2]) {
         const bad = new Uint8Array([...good.subarray(0, at), ...bytes, ...good.subarray(at)]);
-        const expected = { kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message, partition: 0, offset: 41 };
-        expect(decodeMessageLenient(bad, 'json', { symbols, partition: 0, offset: 41 })).toMatchObject([expected]);
+        const expected = { kind: CommandKind.Invalid, reason: Reason.Malformed, field: Field.Message, sourceStream: 0, sourcePosition: 41 };
+        expect(decodeMessageLenient(bad, 'json', { symbols, sourceStream: 0, sourcePosition: 41 })).toMatchObject([expected]);
         const each: Command[] = [];
-        decodeMessageEach(bad, 'json', { symbols, partition: 0, offset: 41 }, scratch, (c) => each.push({ ...c }));
+        decodeMessageEach(bad, 'json', { symbols, sourceStream: 0, sourcePosition: 41 }, scratch, (c) => each.push({ ...c }));
         expect(each).toMatchObject([expected]);
         expect(() => decodeMessage(bad, 'json', { symbols })).toThrow(/invalid UTF-8/);
       }
@@ -310,8 +374,14 @@ describe('wire codecs', () => {
         expect(each).toEqual(lenient);
       }
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b)), { numRuns: 3000 });
-    fc.assert(fc.property(fc.json(), (j) => check(enc.encode(j))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b)),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.json(), (j) => check(enc.encode(j))),
+      { numRuns: 3000 },
+    );
     // Mutations of valid messages (bit flips, truncation) hit the deeper validation paths.
     fc.assert(
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(255))), fc.nat(), (cmds, flips, cut) => {
@@ -326,7 +396,25 @@ describe('wire codecs', () => {
     // JSON objects with wrong-typed fields.
     const anyVal = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()), fc.object());
     fc.assert(
-      fc.property(fc.record({ op: fc.oneof(fc.constantFrom('new', 'cancel', 'amend'), anyVal), symbol: fc.oneof(fc.constant('BTC-USD'), anyVal), orderId: anyVal, account: anyVal, side: anyVal, type: anyVal, tif: anyVal, price: anyVal, qty: anyVal, stopPrice: anyVal, ts: anyVal }, { requiredKeys: [] }), (o) => check(enc.encode(JSON.stringify(o)))),
+      fc.property(
+        fc.record(
+          {
+            op: fc.oneof(fc.constantFrom('new', 'cancel', 'amend'), anyVal),
+            symbol: fc.oneof(fc.constant('BTC-USD'), anyVal),
+            orderId: anyVal,
+            account: anyVal,
+            side: anyVal,
+            type: anyVal,
+            tif: anyVal,
+            price: anyVal,
+            qty: anyVal,
+            stopPrice: anyVal,
+            ts: anyVal,
+          },
+          { requiredKeys: [] },
+        ),
+        (o) => check(enc.encode(JSON.stringify(o))),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -336,6 +424,12 @@ describe('wire codecs', () => {
     expect(symbols.byId(7)).toMatchObject({ name: 'EUR-USD', tickSize: 5, lotSize: 1000 });
     expect(symbols.idOf('x')).toBe(-1);
     expect(() => new SymbolTable([{ id: 1, name: 'A', tickSize: 0, lotSize: 1 }])).toThrow(RangeError);
-    expect(() => new SymbolTable([{ id: 1, name: 'A', tickSize: 1, lotSize: 1 }, { id: 1, name: 'B', tickSize: 1, lotSize: 1 }])).toThrow(RangeError);
+    expect(
+      () =>
+        new SymbolTable([
+          { id: 1, name: 'A', tickSize: 1, lotSize: 1 },
+          { id: 1, name: 'B', tickSize: 1, lotSize: 1 },
+        ]),
+    ).toThrow(RangeError);
   });
 });

@@ -1,5 +1,7 @@
-import { RingBuffer, type ErrorPolicy, type ProducerType, type StageSpec } from './ring.js';
-import { RingError, type WaitStrategy } from './wait.js';
+import { RingBuffer } from './ring-buffer.js';
+import type { ErrorPolicy, ProducerType, StageSpec } from './ring-options.js';
+import { RingError } from './ring-error.js';
+import type { WaitStrategy } from './wait-strategy.js';
 
 export interface PipelineOptions {
   slotSize: number;

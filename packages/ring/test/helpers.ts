@@ -13,7 +13,12 @@ const live = new Set<Worker>();
 
 /** Start a test worker playing `role`; its result promise rejects after `timeoutMs`. */
 export function spawn(ring: RingBuffer, role: string, data: Record<string, unknown>, timeoutMs = 30_000): Spawned {
-  const worker = new Worker(WORKER, { workerData: { ring: ring.descriptor, role, ...data } });
+  return spawnScript(WORKER, role, { ring: ring.descriptor, ...data }, timeoutMs);
+}
+
+/** Start `script` (a test worker taking `role` in workerData); its result promise rejects after `timeoutMs`. */
+export function spawnScript(script: URL, role: string, data: Record<string, unknown>, timeoutMs = 30_000): Spawned {
+  const worker = new Worker(script, { workerData: { role, ...data } });
   live.add(worker);
   // biome-ignore lint/suspicious/noExplicitAny: as Spawned.result
   const result = new Promise<any>((resolve, reject) => {

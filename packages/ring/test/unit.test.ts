@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  HALTED,
-  INSUFFICIENT_CAPACITY,
-  LINE_BYTES,
-  Pipeline,
-  RingBuffer,
-  RingError,
-  TIMEOUT,
-  WaitStrategies,
-  fullSequence,
-} from '@ringmatch/ring';
+import { HALTED, INSUFFICIENT_CAPACITY, LINE_BYTES, Pipeline, RingBuffer, RingError, TIMEOUT, WaitStrategies, fullSequence } from '@ringmatch/ring';
 
 const fast = WaitStrategies.blocking(10);
 
@@ -41,8 +31,19 @@ describe('layout and validation', () => {
     for (const o of bad) expect(() => new Pipeline(o).then('a').build()).toThrow(RingError);
     expect(() => RingBuffer.create({ slotSize: 64, slotCount: 8, stages: [] })).toThrow(/at least one stage/);
     expect(() => RingBuffer.create({ slotSize: 64, slotCount: 8, stages: [{ name: 'a', after: ['b'] }] })).toThrow(/unknown/);
-    expect(() => RingBuffer.create({ slotSize: 64, slotCount: 8, stages: [{ name: 'a', after: [] }, { name: 'a', after: [] }] })).toThrow(/duplicate/);
-    expect(() => RingBuffer.create({ slotSize: 64, slotCount: 8, stages: [{ name: 'a', after: [] }], wait: { kind: 'nope' } as never })).toThrow(/wait strategy/);
+    expect(() =>
+      RingBuffer.create({
+        slotSize: 64,
+        slotCount: 8,
+        stages: [
+          { name: 'a', after: [] },
+          { name: 'a', after: [] },
+        ],
+      }),
+    ).toThrow(/duplicate/);
+    expect(() => RingBuffer.create({ slotSize: 64, slotCount: 8, stages: [{ name: 'a', after: [] }], wait: { kind: 'nope' } as never })).toThrow(
+      /wait strategy/,
+    );
     const ring = new Pipeline({ slotSize: 64, slotCount: 8 }).then('a').build();
     expect(() => ring.stage('zzz')).toThrow(expect.objectContaining({ code: 'UNKNOWN_STAGE' }));
     expect(() => ring.sequencer().next(9)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
@@ -55,8 +56,18 @@ describe('layout and validation', () => {
       .then('m')
       .build();
     const other = RingBuffer.attach(structuredClone(ring.descriptor));
-    expect(other.stageSpecs).toEqual([{ name: 'j', after: [] }, { name: 'm', after: ['j'] }]);
-    expect([other.slotSize, other.slotCount, other.producerType, other.onError, other.initialSequence, other.slotsOffset]).toEqual([128, 256, 'multi', 'skip', 99, ring.slotsOffset]);
+    expect(other.stageSpecs).toEqual([
+      { name: 'j', after: [] },
+      { name: 'm', after: ['j'] },
+    ]);
+    expect([other.slotSize, other.slotCount, other.producerType, other.onError, other.initialSequence, other.slotsOffset]).toEqual([
+      128,
+      256,
+      'multi',
+      'skip',
+      99,
+      ring.slotsOffset,
+    ]);
     expect(other.wait).toEqual({ kind: 'yielding', spins: 5, parkMs: 0.5 });
     expect(other.cursors()).toEqual({ claimed: 98, published: 98, stages: { j: 98, m: 98 } });
   });
@@ -217,10 +228,7 @@ describe('64-bit sequences over wrapping Int32 cursors', () => {
   });
 
   it('property: random batch schedules keep every event, in order, for SP and MP, starting anywhere (incl. near wrap points)', () => {
-    const starts = fc.oneof(
-      fc.constantFrom(0, 2 ** 31 - 7, 2 ** 32 - 7, 2 ** 52 - 1000),
-      fc.integer({ min: 0, max: 2 ** 40 }),
-    );
+    const starts = fc.oneof(fc.constantFrom(0, 2 ** 31 - 7, 2 ** 32 - 7, 2 ** 52 - 1000), fc.integer({ min: 0, max: 2 ** 40 }));
     fc.assert(
       fc.property(
         starts,
@@ -265,7 +273,11 @@ describe('64-bit sequences over wrapping Int32 cursors', () => {
               st.cursor.set(last);
               seen[key] += last - next + 1;
             }
-            expect(ring.cursors()).toEqual({ claimed: start + produced - 1, published: start + produced - 1, stages: { a: start + seen.a - 1, b: start + seen.b - 1 } });
+            expect(ring.cursors()).toEqual({
+              claimed: start + produced - 1,
+              published: start + produced - 1,
+              stages: { a: start + seen.a - 1, b: start + seen.b - 1 },
+            });
           }
         },
       ),

@@ -2,17 +2,20 @@
 import { crc32c } from '@node-rs/crc32';
 
 /** Segment header: 64 bytes at offset 0 of every segment file. */
-export const SEGMENT_MAGIC = 'RMWALSEG';
+const SEGMENT_MAGIC = 'RMWALSEG';
 export const SEGMENT_VERSION = 1;
 export const SEGMENT_HEADER_SIZE = 64;
 /** Frame header: 32 bytes before each frame's payload. */
 export const FRAME_MAGIC = 0x31524652; // bytes "RFR1"
 export const FRAME_HEADER_SIZE = 32;
-/** Snapshot file header: 48 bytes, then 16 bytes per partition offset, then the data. */
+/** Snapshot file header: 48 bytes, then the source state, then the data. */
 export const SNAPSHOT_MAGIC = 'RMSNAP01';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 export const SNAPSHOT_HEADER_SIZE = 48;
-export const SNAPSHOT_OFFSET_ENTRY = 16;
+/** Version 1 stored 16-byte (u32 partition, u32 0, u64 offset) entries where version 2 stores the source state. */
+const SNAPSHOT_V1_ENTRY = 16;
+/** Longest source state a snapshot holds (its length is a u32). */
+export const MAX_SOURCE_STATE = 2 ** 32 - 1;
 
 export const SEGMENT_PREFIX = 'seg-';
 export const SEGMENT_SUFFIX = '.wal';
@@ -23,7 +26,7 @@ export const SPARE_SEGMENT_NAME = 'spare-segment.tmp';
 
 const TWO32 = 2 ** 32;
 
-export function pad20(n: number): string {
+function pad20(n: number): string {
   return String(n).padStart(20, '0');
 }
 export function segmentName(firstSequence: number): string {
@@ -41,11 +44,11 @@ export function parseSeqName(name: string, prefix: string, suffix: string): numb
   return Number.isSafeInteger(n) ? n : null;
 }
 
-export function writeU64(view: DataView, at: number, value: number): void {
+function writeU64(view: DataView, at: number, value: number): void {
   view.setUint32(at, value % TWO32, true);
   view.setUint32(at + 4, Math.floor(value / TWO32), true);
 }
-export function readU64(view: DataView, at: number): number {
+function readU64(view: DataView, at: number): number {
   return view.getUint32(at, true) + view.getUint32(at + 4, true) * TWO32;
 }
 
@@ -127,7 +130,7 @@ export interface FrameInfo {
   padding: number;
 }
 
-export const PAGE_SIZE = 4096;
+const PAGE_SIZE = 4096;
 /** Padding after a frame of `frameBytes` at `position`: frames of a page or more end on a page boundary. */
 export function framePadding(position: number, frameBytes: number): number {
   if (frameBytes < PAGE_SIZE) return 0;
@@ -158,33 +161,21 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number, expecte
   if (offset + FRAME_HEADER_SIZE + payloadLength + padding > end) return 'frame runs past segment end';
   let crc = crc32c(buf.subarray(offset + 8, offset + FRAME_HEADER_SIZE));
   crc = crc32c(buf.subarray(offset + FRAME_HEADER_SIZE, offset + FRAME_HEADER_SIZE + payloadLength), crc);
-  if ((crc >>> 0) !== view.getUint32(4, true)) return 'frame CRC mismatch';
+  if (crc >>> 0 !== view.getUint32(4, true)) return 'frame CRC mismatch';
   if (expectedSequence !== null && firstSequence !== expectedSequence) {
     return `sequence ${firstSequence} where ${expectedSequence} was expected`;
   }
   return { firstSequence, recordSize, count, payloadLength, padding };
 }
 
-export interface SnapshotHeader {
-  sequence: number;
-  dataLength: number;
-  offsetCount: number;
-}
-
 /**
- * Snapshot layout: 0 magic "RMSNAP01" | 8 u32 version | 12 u32 header size (48) | 16 u64 sequence |
- * 24 u64 data length | 32 u32 offset entry count | 36 u32 CRC32C of bytes 0..36, 40..end |
- * 40 f64 created-at ms | 48 entries (u32 partition, u32 0, u64 offset) | data.
+ * Snapshot layout (version 2): 0 magic "RMSNAP01" | 8 u32 version | 12 u32 header size (48) |
+ * 16 u64 sequence | 24 u64 data length | 32 u32 source state length | 36 u32 CRC32C of bytes 0..36,
+ * 40..end | 40 f64 created-at ms | 48 source state (opaque) | data (opaque).
+ * Version 1 had, at 32, a count of 16-byte entries (u32 partition, u32 0, u64 offset) in place of the
+ * source state; those entries are read back, byte for byte, as the source state.
  */
-export function encodeSnapshot(sequence: number, data: Uint8Array, offsets: Map<number, number>): Uint8Array[] {
-  const entries = new Uint8Array(offsets.size * SNAPSHOT_OFFSET_ENTRY);
-  const ev = new DataView(entries.buffer);
-  let i = 0;
-  for (const [partition, offset] of [...offsets].sort((x, y) => x[0] - y[0])) {
-    ev.setUint32(i, partition, true);
-    writeU64(ev, i + 8, offset);
-    i += SNAPSHOT_OFFSET_ENTRY;
-  }
+export function encodeSnapshot(sequence: number, data: Uint8Array, sourceState: Uint8Array): Uint8Array[] {
   const header = new Uint8Array(SNAPSHOT_HEADER_SIZE);
   const view = new DataView(header.buffer);
   for (let k = 0; k < 8; k++) header[k] = SNAPSHOT_MAGIC.charCodeAt(k);
@@ -192,20 +183,21 @@ export function encodeSnapshot(sequence: number, data: Uint8Array, offsets: Map<
   view.setUint32(12, SNAPSHOT_HEADER_SIZE, true);
   writeU64(view, 16, sequence);
   writeU64(view, 24, data.length);
-  view.setUint32(32, offsets.size, true);
+  view.setUint32(32, sourceState.length, true);
   view.setFloat64(40, Date.now(), true);
   let crc = crc32c(header.subarray(0, 36));
   crc = crc32c(header.subarray(40), crc);
-  crc = crc32c(entries, crc);
+  crc = crc32c(sourceState, crc);
   crc = crc32c(data, crc);
   view.setUint32(36, crc >>> 0, true);
-  return [header, entries, data];
+  return [header, sourceState, data];
 }
 
 export interface DecodedSnapshot {
   sequence: number;
   data: Uint8Array;
-  offsets: Map<number, number>;
+  /** The source's resume position as it gave it to `writeSnapshot` (possibly empty). */
+  sourceState: Uint8Array;
   createdAtMs: number;
 }
 
@@ -214,21 +206,21 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot | string {
   for (let k = 0; k < 8; k++) if (bytes[k] !== SNAPSHOT_MAGIC.charCodeAt(k)) return 'bad snapshot magic';
   const view = new DataView(bytes.buffer, bytes.byteOffset, SNAPSHOT_HEADER_SIZE);
   const version = view.getUint32(8, true);
-  if (version !== SNAPSHOT_VERSION) return `unsupported snapshot version ${version}`;
+  if (version !== 1 && version !== SNAPSHOT_VERSION) return `unsupported snapshot version ${version}`;
   if (view.getUint32(12, true) !== SNAPSHOT_HEADER_SIZE) return 'bad snapshot header size';
   const sequence = readU64(view, 16);
   const dataLength = readU64(view, 24);
-  const offsetCount = view.getUint32(32, true);
-  const total = SNAPSHOT_HEADER_SIZE + offsetCount * SNAPSHOT_OFFSET_ENTRY + dataLength;
+  const stateLength = version === 1 ? view.getUint32(32, true) * SNAPSHOT_V1_ENTRY : view.getUint32(32, true);
+  const total = SNAPSHOT_HEADER_SIZE + stateLength + dataLength;
   if (total !== bytes.length) return `snapshot length ${bytes.length} where ${total} was expected`;
   let crc = crc32c(bytes.subarray(0, 36));
   crc = crc32c(bytes.subarray(40), crc);
-  if ((crc >>> 0) !== view.getUint32(36, true)) return 'snapshot CRC mismatch';
-  const offsets = new Map<number, number>();
-  const ev = new DataView(bytes.buffer, bytes.byteOffset + SNAPSHOT_HEADER_SIZE, offsetCount * SNAPSHOT_OFFSET_ENTRY);
-  for (let i = 0; i < offsetCount; i++) {
-    offsets.set(ev.getUint32(i * SNAPSHOT_OFFSET_ENTRY, true), readU64(ev, i * SNAPSHOT_OFFSET_ENTRY + 8));
-  }
-  const dataStart = SNAPSHOT_HEADER_SIZE + offsetCount * SNAPSHOT_OFFSET_ENTRY;
-  return { sequence, data: bytes.subarray(dataStart, dataStart + dataLength), offsets, createdAtMs: view.getFloat64(40, true) };
+  if (crc >>> 0 !== view.getUint32(36, true)) return 'snapshot CRC mismatch';
+  const dataStart = SNAPSHOT_HEADER_SIZE + stateLength;
+  return {
+    sequence,
+    data: bytes.subarray(dataStart, dataStart + dataLength),
+    sourceState: bytes.subarray(SNAPSHOT_HEADER_SIZE, dataStart),
+    createdAtMs: view.getFloat64(40, true),
+  };
 }

@@ -1,9 +1,11 @@
 export { WalCorruptError, WalError, WalFatalError, type WalErrorCode } from './errors.js';
-export { openWal, Wal, type OffsetExtractor, type RecoveryResult, type SnapshotWriteResult, type Truncation, type WalOptions } from './wal.js';
+export { openWal, Wal, type SnapshotWriteResult } from './wal.js';
+export { recoverLog, type RecoveryResult, type Truncation } from './recover.js';
+export type { RecoverOptions, WalOptions } from './options.js';
 export { repairWal, type RepairOptions, type RepairResult } from './repair.js';
 export type { LogWarning } from './log-scan.js';
 export { isWalFileName, snapshotFiles, type SnapshotFileInfo } from './files.js';
-export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './io.js';
+export { availableBackends, loadNative, nativeLoadFailure, type BackendName, type NativeModule } from './native-module.js';
 export {
   describeWal,
   dumpRecords,

@@ -10,15 +10,7 @@
 // corruption: cutting there would drop records that were acknowledged.
 import { readFileSync } from 'node:fs';
 import type { SegmentFile } from './files.js';
-import {
-  FRAME_HEADER_SIZE,
-  FRAME_MAGIC,
-  SEGMENT_HEADER_SIZE,
-  checkFrame,
-  decodeSegmentHeader,
-  type FrameInfo,
-  type SegmentHeader,
-} from './format.js';
+import { FRAME_HEADER_SIZE, FRAME_MAGIC, SEGMENT_HEADER_SIZE, checkFrame, decodeSegmentHeader, type FrameInfo, type SegmentHeader } from './format.js';
 
 export interface ScannedFrame {
   /** Byte offset of the frame header in the segment. */
@@ -46,7 +38,7 @@ export interface CutPoint {
 }
 
 /** Where a scan stopped, before it is classified. */
-export interface ScanStop {
+interface ScanStop {
   /** Where the problem is: segment index and byte offset in it. */
   index: number;
   offset: number;
@@ -62,7 +54,7 @@ export interface ScanStop {
   cut: CutPoint;
 }
 
-export interface LogStop {
+interface LogStop {
   kind: 'torn' | 'corrupt';
   /** Where the problem is: segment index (into the file list), file, path and byte offset. */
   index: number;
@@ -90,7 +82,7 @@ FRAME_MAGIC_BYTES.writeUInt32LE(FRAME_MAGIC);
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** First non-zero byte in [from, to), -1 when none. memcmp against zeros: a preallocated 64 MiB tail costs milliseconds. */
-export function firstNonZero(buf: Buffer, from: number, to: number): number {
+function firstNonZero(buf: Buffer, from: number, to: number): number {
   for (let at = from; at < to; at += ZEROS.length) {
     const n = Math.min(ZEROS.length, to - at);
     if (ZEROS.compare(buf, at, at + n, 0, n) !== 0) {
@@ -130,13 +122,7 @@ function frameLimit(buf: Buffer, header: SegmentHeader): number {
  * one at `header.firstSequence`. Stops at the first invalid frame, or after the clean end of the log
  * when non-zero bytes follow it or the file is shorter than its segment size.
  */
-export function scanFrames(
-  buf: Buffer,
-  header: SegmentHeader,
-  file: string,
-  index: number,
-  onFrame?: (frame: ScannedFrame, index: number) => void,
-): FramesScan {
+function scanFrames(buf: Buffer, header: SegmentHeader, file: string, index: number, onFrame?: (frame: ScannedFrame, index: number) => void): FramesScan {
   const limit = frameLimit(buf, header);
   let offset = SEGMENT_HEADER_SIZE;
   let next = header.firstSequence;
@@ -157,7 +143,11 @@ export function scanFrames(
       // Not covered by the CRC and part of no record: worth a warning, not a refusal.
       const at = firstNonZero(buf, payloadEnd, payloadEnd + f.padding);
       if (at >= 0) {
-        warnings.push({ segment: file, offset: at, reason: `non-zero byte in the padding after the frame at byte ${offset} (sequences ${f.firstSequence}..${f.firstSequence + f.count - 1}); no record is affected` });
+        warnings.push({
+          segment: file,
+          offset: at,
+          reason: `non-zero byte in the padding after the frame at byte ${offset} (sequences ${f.firstSequence}..${f.firstSequence + f.count - 1}); no record is affected`,
+        });
       }
     }
     onFrame?.({ offset, firstSequence: f.firstSequence, recordSize: f.recordSize, count: f.count, data: buf.subarray(start, payloadEnd) }, index);
@@ -176,14 +166,14 @@ export function scanFrames(
   return { end: offset, nextSequence: next, frames, records, warnings, stop };
 }
 
-export interface ScannedSegment extends FramesScan {
+interface ScannedSegment extends FramesScan {
   index: number;
   file: SegmentFile;
   header: SegmentHeader;
   fileSize: number;
 }
 
-export interface LogEnd {
+interface LogEnd {
   /** Sequence after the last record the scan accepted (null: no segment scanned). */
   nextSequence: number | null;
   stop: ScanStop | null;
@@ -251,7 +241,7 @@ function logEnd(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogEnd {
  * Torn tail or corruption: the stop is torn when nothing valid exists after it. `image` is the
  * stop segment's bytes. Reads the later segments (only ever done at the stop point).
  */
-export function classifyStop(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogStop {
+function classifyStop(segs: SegmentFile[], stop: ScanStop, image: Buffer): LogStop {
   const seg = segs[stop.index]!;
   const result = (kind: LogStop['kind'], reason: string): LogStop => ({
     kind,

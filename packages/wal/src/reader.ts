@@ -2,19 +2,9 @@
 // `ringmatch inspect`-style dump helpers. None of these modify the directory.
 import { readFileSync } from 'node:fs';
 import { WalCorruptError, WalError } from './errors.js';
-import { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo } from './files.js';
+import { segmentFiles, snapshotFiles, type SnapshotFileInfo } from './files.js';
 import { decodeSnapshot, type DecodedSnapshot, type SegmentHeader } from './format.js';
-import {
-  scanLog,
-  scanSegmentAlone,
-  walkLog,
-  type FramesScan,
-  type LogScan,
-  type LogWarning,
-  type ScannedFrame,
-} from './log-scan.js';
-
-export { segmentFiles, snapshotFiles, type SegmentFile, type SnapshotFileInfo, type ScannedFrame };
+import { scanLog, scanSegmentAlone, walkLog, type FramesScan, type LogScan, type LogWarning, type ScannedFrame } from './log-scan.js';
 
 export interface SegmentInfo {
   file: string;
@@ -137,7 +127,9 @@ export function* readFrames(dir: string, fromSequence = 0, toSequence = UNBOUNDE
     const stop = end.classify()!;
     if (stop.kind === 'corrupt') throw new WalCorruptError(stop);
     if (bounded) {
-      throw missing(`the log ends at sequence ${stop.sequence - 1} (torn tail at ${stop.path} byte ${stop.offset}: ${stop.reason}), before sequence ${toSequence}`);
+      throw missing(
+        `the log ends at sequence ${stop.sequence - 1} (torn tail at ${stop.path} byte ${stop.offset}: ${stop.reason}), before sequence ${toSequence}`,
+      );
     }
     return;
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { availableBackends, openWal, type BackendName, type Wal, type WalOptions } from '@ringmatch/wal';
 
 /**
@@ -28,7 +28,11 @@ export function tempDir(tag: string): { dir: string; cleanup: () => void } {
  * Temp dirs and WALs for the tests of one describe block on `backend`: every WAL opened is closed
  * and every dir removed after each test.
  */
-export function walFixture(backend: BackendName, tagPrefix: string, defaults: WalOptions): { dir(tag: string): string; open(dir: string, options?: WalOptions): Promise<Wal> } {
+export function walFixture(
+  backend: BackendName,
+  tagPrefix: string,
+  defaults: WalOptions,
+): { dir(tag: string): string; open(dir: string, options?: WalOptions): Promise<Wal> } {
   const cleanups: (() => void)[] = [];
   const wals: Wal[] = [];
   afterEach(async () => {
@@ -65,7 +69,10 @@ export function recordMatches(payload: Uint8Array, sequence: number): boolean {
 /** A ring of `slots` 64-byte slots over a SharedArrayBuffer, like the engine's. */
 export class TestRing {
   readonly bytes: Uint8Array;
-  constructor(readonly slots: number, readonly slotSize = 64) {
+  constructor(
+    readonly slots: number,
+    readonly slotSize = 64,
+  ) {
     this.bytes = new Uint8Array(new SharedArrayBuffer(slots * slotSize));
   }
   /** Fills the slots of sequences first..first+count-1 and returns the one or two views covering them. */
@@ -91,4 +98,44 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A source state in the layout snapshot version 1 stored its offsets in (per partition, ascending:
+ * u32 partition, u32 0, u64 offset, little-endian): what a Kafka-style caller might give writeSnapshot.
+ */
+export function encodeOffsets(offsets: Map<number, number>): Uint8Array {
+  const bytes = new Uint8Array(offsets.size * 16);
+  const view = new DataView(bytes.buffer);
+  [...offsets]
+    .sort((x, y) => x[0] - y[0])
+    .forEach(([partition, offset], i) => {
+      view.setUint32(i * 16, partition, true);
+      view.setBigUint64(i * 16 + 8, BigInt(offset), true);
+    });
+  return bytes;
+}
+
+export function decodeOffsets(state: Uint8Array): Map<number, number> {
+  const view = new DataView(state.buffer, state.byteOffset, state.byteLength);
+  const offsets = new Map<number, number>();
+  for (let at = 0; at < state.length; at += 16) offsets.set(view.getUint32(at, true), Number(view.getBigUint64(at + 8, true)));
+  return offsets;
+}
+
+/** An `onRecord` that keeps every call (sequence and a copy of the payload). */
+export function recordCollector(): { onRecord: (payload: Uint8Array, sequence: number) => void; calls: { sequence: number; payload: Uint8Array }[] } {
+  const calls: { sequence: number; payload: Uint8Array }[] = [];
+  return { calls, onRecord: (payload, sequence) => calls.push({ sequence, payload: payload.slice() }) };
+}
+
+/** Fails unless `calls` are exactly the records first..last in order, each once, with their content. */
+export function expectRecordsDelivered(calls: { sequence: number; payload: Uint8Array }[], first: number, last: number): void {
+  expect(calls.length).toBe(last - first + 1);
+  expect(calls[0]?.sequence).toBe(first);
+  expect(calls.at(-1)?.sequence).toBe(last);
+  calls.forEach((c, i) => {
+    if (c.sequence !== first + i) expect(c.sequence, `call ${i}`).toBe(first + i);
+    if (!recordMatches(c.payload, c.sequence)) expect.fail(`record ${c.sequence}: wrong payload`);
+  });
 }

@@ -122,7 +122,10 @@ describe.runIf(native !== null || expectNative)('native SyncWriter thread', () =
       });
       await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 10_000))]);
       expect(reports.map((r) => r[0])).toEqual([1, 2, 3, 4]);
-      expect(reports.slice(0, 2)).toEqual([[1, 64, ''], [2, 64, '']]);
+      expect(reports.slice(0, 2)).toEqual([
+        [1, 64, ''],
+        [2, 64, ''],
+      ]);
       expect(reports[2]![2]).toMatch(/^EIO: fdatasync: injected/);
       expect(reports[3]![2]).toMatch(/writer stopped after an earlier error/);
       expect(readFileSync(file).length).toBe(192); // batch 4 never reached the file
@@ -141,7 +144,12 @@ describe.each(await backendsUnderTest())('WAL in a worker thread on the %s backe
     const sab = new SharedArrayBuffer(64 * 64);
     const ring = new Uint8Array(sab);
     for (let i = 0; i < ring.length; i++) ring[i] = (i * 7 + 3) & 0xff;
-    const batches = [[0, 10], [10, 30], [40, 24], [0, 64]];
+    const batches = [
+      [0, 10],
+      [10, 30],
+      [40, 24],
+      [0, 64],
+    ];
     const worker = new Worker(new URL('./journaler-worker.mjs', import.meta.url), { workerData: { dir: t.dir, backend, sab, batches } });
     try {
       const result = await new Promise<{ backend: string; durable: number[] }>((resolve, reject) => {

@@ -87,7 +87,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     expect(error).toBeInstanceOf(WalCorruptError);
     const e = error as WalCorruptError;
     expect(e).toBeInstanceOf(WalError);
-    expect({ code: e.code, segment: e.segment, offset: e.offset, sequence: e.sequence }).toEqual({ code: 'WAL_CORRUPT', segment: at.segment, offset: at.offset, sequence: at.sequence });
+    expect({ code: e.code, segment: e.segment, offset: e.offset, sequence: e.sequence }).toEqual({
+      code: 'WAL_CORRUPT',
+      segment: at.segment,
+      offset: at.offset,
+      sequence: at.sequence,
+    });
     expect(e.path).toBe(path.join(d, at.segment));
     if (at.reason) expect(e.reason).toMatch(at.reason);
     expect(e.message).toBe(`WAL corrupt: ${e.path} at byte ${e.offset} (sequence ${e.sequence}): ${e.reason}`);
@@ -117,7 +122,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     const frames = await fiveSegments(d);
     const victim = frames[50]!; // seg-2001, its 11th frame
     flip(path.join(d, victim.segment), victim.offset + FRAME_HEADER_SIZE + 100);
-    const e = await refused(d, { segment: victim.segment, offset: victim.offset, sequence: victim.firstSequence, reason: /^frame CRC mismatch, and a valid frame follows at byte \d+ \(sequence 2551\)$/ });
+    const e = await refused(d, {
+      segment: victim.segment,
+      offset: victim.offset,
+      sequence: victim.firstSequence,
+      reason: /^frame CRC mismatch, and a valid frame follows at byte \d+ \(sequence 2551\)$/,
+    });
     expect(victim.firstSequence).toBe(2501);
     expect(() => [...readRecords(d, 1)]).toThrow(WalCorruptError);
     expect(() => [...readRecords(d, 2400)]).toThrow(e.message);
@@ -145,7 +155,13 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     expect([...readRecords(d, 1)].length).toBe(TOTAL - BATCH); // a torn tail ends the readers quietly
     expect(() => [...readRecords(d, 1, TOTAL)]).toThrow(/the log ends at sequence 4450 \(torn tail at .* byte \d+: frame CRC mismatch\), before sequence 4500/);
     const wal = await open(d);
-    expect(wal.recovery.truncated).toEqual({ segment: last.segment, offset: last.offset, sequence: TOTAL - BATCH + 1, reason: 'frame CRC mismatch', removedSegments: [] });
+    expect(wal.recovery.truncated).toEqual({
+      segment: last.segment,
+      offset: last.offset,
+      sequence: TOTAL - BATCH + 1,
+      reason: 'frame CRC mismatch',
+      removedSegments: [],
+    });
     expect(wal.recovery.lastSequence).toBe(TOTAL - BATCH);
     const bytes = readFileSync(path.join(d, last.segment));
     expect(bytes.length).toBe(SEGMENT);
@@ -164,7 +180,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
       writeFileSync(file, original);
       truncateSync(file, cut);
       const end = cut === last.offset ? last.offset : frameEnd;
-      await refused(d, { segment: last.segment, offset: end, sequence: cut === last.offset ? last.firstSequence : TOTAL + 1, reason: new RegExp(`^file is ${cut} bytes, shorter than its segment size ${SEGMENT}`) });
+      await refused(d, {
+        segment: last.segment,
+        offset: end,
+        sequence: cut === last.offset ? last.firstSequence : TOTAL + 1,
+        reason: new RegExp(`^file is ${cut} bytes, shorter than its segment size ${SEGMENT}`),
+      });
     }
     for (const cut of [last.offset + 1, last.offset + FRAME_HEADER_SIZE, frameEnd - 1]) {
       writeFileSync(file, original);
@@ -181,7 +202,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     const d = dir('gap');
     await fiveSegments(d);
     rmSync(seg(d, 2001));
-    const e = await refused(d, { segment: segmentName(3001), offset: 0, sequence: 2001, reason: /^segment starts at sequence 3001 where 2001 was expected, and it holds a valid frame at byte 64 \(sequence 3001\)$/ });
+    const e = await refused(d, {
+      segment: segmentName(3001),
+      offset: 0,
+      sequence: 2001,
+      reason: /^segment starts at sequence 3001 where 2001 was expected, and it holds a valid frame at byte 64 \(sequence 3001\)$/,
+    });
     expect(() => [...readRecords(d, 1500)]).toThrow(WalCorruptError);
     expect(listSegments(d).map((s) => s.state)).toEqual(['ok', 'ok', 'corrupt', 'corrupt']);
     const repaired = repairWal(d, { truncateAt: e.sequence });
@@ -204,7 +230,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     await refused(d, { segment: segmentName(2001), offset: SEGMENT_HEADER_SIZE, sequence: 2001, reason: /shorter than its segment size/ });
     // Zeroed instead (full size, header-only) it is a header-only segment between others: corrupt too.
     writeFileSync(seg(d, 2001), Buffer.concat([readFileSync(seg(d, 2001)), Buffer.alloc(SEGMENT - SEGMENT_HEADER_SIZE)]));
-    await refused(d, { segment: segmentName(3001), offset: 0, sequence: 2001, reason: /^segment starts at sequence 3001 where 2001 was expected, and it holds a valid frame/ });
+    await refused(d, {
+      segment: segmentName(3001),
+      offset: 0,
+      sequence: 2001,
+      reason: /^segment starts at sequence 3001 where 2001 was expected, and it holds a valid frame/,
+    });
   });
 
   it('a header-only last segment after a torn frame in the previous one is a torn tail: cut, the empty segment removed', async () => {
@@ -249,7 +280,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     const frames = await fiveSegments(d);
     const victim = frames.find((f) => f.firstSequence === 4101)!;
     zero(path.join(d, victim.segment), victim.offset, victim.offset + FRAME_HEADER_SIZE);
-    await refused(d, { segment: victim.segment, offset: victim.offset, sequence: 4101, reason: /^non-zero bytes after the end of the log \(first at byte \d+\), and a valid frame follows at byte \d+ \(sequence 4151\)$/ });
+    await refused(d, {
+      segment: victim.segment,
+      offset: victim.offset,
+      sequence: 4101,
+      reason: /^non-zero bytes after the end of the log \(first at byte \d+\), and a valid frame follows at byte \d+ \(sequence 4151\)$/,
+    });
   });
 
   it('a flipped segment-header byte is corrupt, in the first or a later segment', async () => {
@@ -294,7 +330,12 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     await fiveSegments(d);
     rmSync(seg(d, 1));
     const before = image(d);
-    await expect(open(d)).rejects.toMatchObject({ code: 'WAL_RECOVERY', message: expect.stringMatching(/records 1\.\.1000 are missing: the log starts at sequence 1001 \(seg-0+1001\.wal\) and no valid snapshot covers them \(snapshots: none\)/) });
+    await expect(open(d)).rejects.toMatchObject({
+      code: 'WAL_RECOVERY',
+      message: expect.stringMatching(
+        /records 1\.\.1000 are missing: the log starts at sequence 1001 \(seg-0+1001\.wal\) and no valid snapshot covers them \(snapshots: none\)/,
+      ),
+    });
     expectUnchanged(d, before);
     expect(() => [...readRecords(d, 1)]).toThrow(/records 1\.\.1000 are not in the log: it starts at sequence 1001/);
     expect([...readRecords(d, 0)].length).toBe(TOTAL - 1000); // 0: from wherever the log starts
@@ -304,7 +345,10 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     await w.writeSnapshot(500, new Uint8Array([1]));
     await w.close();
     writeFileSync(path.join(d, 'snap-00000000000000000500.snap'), readFileSync(path.join(w.dir, 'snap-00000000000000000500.snap')));
-    await expect(open(d)).rejects.toMatchObject({ code: 'WAL_RECOVERY', message: expect.stringMatching(/records 501\.\.1000 are missing: .*snapshots: snap-0+500\.snap \(ok\)/) });
+    await expect(open(d)).rejects.toMatchObject({
+      code: 'WAL_RECOVERY',
+      message: expect.stringMatching(/records 501\.\.1000 are missing: .*snapshots: snap-0+500\.snap \(ok\)/),
+    });
     expectUnchanged(d, before);
   });
 
@@ -326,9 +370,13 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
     const victim = frames[50]!;
     flip(path.join(d, victim.segment), victim.offset + FRAME_HEADER_SIZE + 100);
     const before = image(d);
-    expect(() => repairWal(d, { truncateAt: 1502 })).toThrow(/cannot cut at sequence 1502: no frame starts there \(nearest frame starts: 1501, 1551; or 2501, after the last readable record\)/);
+    expect(() => repairWal(d, { truncateAt: 1502 })).toThrow(
+      /cannot cut at sequence 1502: no frame starts there \(nearest frame starts: 1501, 1551; or 2501, after the last readable record\)/,
+    );
     expect(() => repairWal(d, { truncateAt: 2502 })).toThrow(/cannot cut at sequence 2502: the log is corrupt before it/);
-    expect(() => repairWal(d, { truncateAt: 3001 })).toThrow(/cannot cut at sequence 3001: the log is corrupt before it, at .*seg-0+2001\.wal byte \d+ \(sequence 2501: frame CRC mismatch.*cut at 2501 first/);
+    expect(() => repairWal(d, { truncateAt: 3001 })).toThrow(
+      /cannot cut at sequence 3001: the log is corrupt before it, at .*seg-0+2001\.wal byte \d+ \(sequence 2501: frame CRC mismatch.*cut at 2501 first/,
+    );
     expect(() => repairWal(d, { truncateAt: -1 })).toThrow(WalError);
     expectUnchanged(d, before);
     const r = repairWal(d, { truncateAt: 2501 });
@@ -339,7 +387,11 @@ describe.each(await backendsUnderTest())('recovery on the %s backend: torn tail 
       lostFrom: 2501,
       lostTo: TOTAL,
     });
-    expect(readFileSync(path.join(d, victim.segment)).subarray(victim.offset).every((b) => b === 0)).toBe(true);
+    expect(
+      readFileSync(path.join(d, victim.segment))
+        .subarray(victim.offset)
+        .every((b) => b === 0),
+    ).toBe(true);
     expect(repairWal(d, { truncateAt: 2501 })).toEqual({ segment: victim.segment, offset: victim.offset, removedSegments: [], lostFrom: 2501, lostTo: null });
     const wal = await open(d);
     expect(wal.recovery).toMatchObject({ lastSequence: 2500, truncated: null });

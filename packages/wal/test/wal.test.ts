@@ -18,7 +18,17 @@ import {
   type Wal,
   type WalOptions,
 } from '@ringmatch/wal';
-import { TestRing, backendsUnderTest, recordMatches, rng, walFixture } from './helpers.js';
+import {
+  TestRing,
+  backendsUnderTest,
+  decodeOffsets,
+  encodeOffsets,
+  expectRecordsDelivered,
+  recordCollector,
+  recordMatches,
+  rng,
+  walFixture,
+} from './helpers.js';
 
 const backends = await backendsUnderTest();
 
@@ -53,14 +63,18 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(expected - 1).toBe(to);
   }
   function lastSegmentPath(d: string): string {
-    const segs = readdirSync(d).filter((f) => f.endsWith('.wal')).sort();
+    const segs = readdirSync(d)
+      .filter((f) => f.endsWith('.wal'))
+      .sort();
     return path.join(d, segs[segs.length - 1]!);
   }
 
   it('round trip: batches (some wrapping the ring end) across segment rollovers, reopen, iterate from any sequence', async () => {
     const d = dir('roundtrip');
-    const wal = await open(d, { offsetOf: (p, s) => (s % 5 === 0 ? null : { partition: s % 3, offset: s * 10 + p[8]! * 0 }) });
+    const onEmpty = recordCollector();
+    const wal = await open(d, { onRecord: onEmpty.onRecord });
     expect(wal.recovery).toMatchObject({ lastSequence: 0, nextSequence: 1, truncated: null, records: 0 });
+    expect(onEmpty.calls).toEqual([]);
     const ring = new TestRing(256);
     const r = rng(1);
     const sizes = Array.from({ length: 120 }, () => 1 + Math.floor(r() * 100));
@@ -75,15 +89,12 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(segs.every((s) => s.status === 'ok' && s.fileSize === 64 * 1024)).toBe(true);
     expect(segs.reduce((a, s) => a + s.records, 0)).toBe(total);
 
-    const again = await open(d, { offsetOf: (_p, s) => (s % 5 === 0 ? null : { partition: s % 3, offset: s * 10 }) });
+    const seen = recordCollector();
+    const again = await open(d, { onRecord: seen.onRecord });
     expect(again.recovery.lastSequence).toBe(total);
     expect(again.recovery.truncated).toBeNull();
     expect(again.recovery.records).toBe(total);
-    const lastOf = (part: number): number => {
-      for (let s = total; s > 0; s--) if (s % 5 !== 0 && s % 3 === part) return s * 10;
-      return -1;
-    };
-    expect(again.recovery.offsets).toEqual(new Map([0, 1, 2].map((p) => [p, lastOf(p)])));
+    expectRecordsDelivered(seen.calls, 1, total);
     expectLog(d, 1, total);
     for (const from of [1, 2, 77, 1000, total]) {
       const got = [...again.records(from)];
@@ -160,7 +171,11 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
           (error: unknown) => error,
         );
         expect(refused).toBeInstanceOf(WalCorruptError);
-        expect(refused).toMatchObject({ offset: cut, sequence: cut === lastFrameStart ? 9 : 13, reason: expect.stringMatching(/shorter than its segment size/) });
+        expect(refused).toMatchObject({
+          offset: cut,
+          sequence: cut === lastFrameStart ? 9 : 13,
+          reason: expect.stringMatching(/shorter than its segment size/),
+        });
         expect(statSync(file).size).toBe(cut); // nothing changed
         continue;
       }
@@ -244,7 +259,12 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     const damaged = Buffer.from(original);
     damaged[20] ^= 4;
     writeFileSync(file, damaged);
-    await expect(openWal(d, { backend, segmentSize: 64 * 1024 })).rejects.toMatchObject({ code: 'WAL_CORRUPT', offset: 0, sequence: 1, reason: expect.stringMatching(/segment header/) });
+    await expect(openWal(d, { backend, segmentSize: 64 * 1024 })).rejects.toMatchObject({
+      code: 'WAL_CORRUPT',
+      offset: 0,
+      sequence: 1,
+      reason: expect.stringMatching(/segment header/),
+    });
     expect(readFileSync(file).equals(damaged)).toBe(true);
   });
 
@@ -268,15 +288,33 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
   it('snapshots: atomic write, covered segments deleted, recovery = snapshot + later records, corrupt newest falls back', async () => {
     const d = dir('snap');
     const ring = new TestRing(256);
-    const wal = await open(d, { offsetOf: (_p, s) => ({ partition: 0, offset: s }) });
+    const wal = await open(d);
     await appendAll(wal, ring, Array(40).fill(50)); // 2000 records: segments 1..1000, 1001..2000
     expect(listSegments(d).map((s) => s.firstSequence)).toEqual([1, 1001]);
-    const s1 = await wal.writeSnapshot(1500, new TextEncoder().encode('books@1500'), new Map([[0, 1500], [7, 99]]));
+    const s1 = await wal.writeSnapshot(
+      1500,
+      new TextEncoder().encode('books@1500'),
+      encodeOffsets(
+        new Map([
+          [0, 1500],
+          [7, 99],
+        ]),
+      ),
+    );
     expect(s1).toMatchObject({ sequence: 1500, deletedSnapshots: [] });
     // Only one snapshot so far: segments entirely <= 1500 are deleted.
     expect(s1.deletedSegments).toEqual(['seg-00000000000000000001.wal']);
     await appendAll(wal, ring, Array(20).fill(50)); // up to 3000
-    const s2 = await wal.writeSnapshot(2900, new TextEncoder().encode('books@2900'), new Map([[0, 2900], [7, 120]]));
+    const s2 = await wal.writeSnapshot(
+      2900,
+      new TextEncoder().encode('books@2900'),
+      encodeOffsets(
+        new Map([
+          [0, 2900],
+          [7, 120],
+        ]),
+      ),
+    );
     // Two snapshots kept: segments are deleted only up to the older one (1500).
     const firstLeft = listSegments(d)[0]!;
     expect(firstLeft.firstSequence).toBeLessThanOrEqual(1501);
@@ -286,11 +324,31 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     await wal.close();
     expect(readdirSync(d).some((f) => f.endsWith('.snap.tmp'))).toBe(false);
 
-    let w = await open(d, { offsetOf: (_p, s) => ({ partition: 0, offset: s }) });
+    const seen = recordCollector();
+    let w = await open(d, { onRecord: seen.onRecord });
     expect(w.recovery.snapshot).toMatchObject({ sequence: 2900 });
     expect(new TextDecoder().decode(w.recovery.snapshot!.data)).toBe('books@2900');
     expect(w.recovery.lastSequence).toBe(3010);
-    expect(w.recovery.offsets).toEqual(new Map([[0, 3010], [7, 120]]));
+    expect(w.recovery.snapshot!.sourceState).toEqual(
+      encodeOffsets(
+        new Map([
+          [0, 2900],
+          [7, 120],
+        ]),
+      ),
+    );
+    // Every record the log keeps, the ones the snapshot covers included; a caller resuming a source
+    // combines them with the snapshot's state (here each record's position is its sequence, partition 0).
+    expectRecordsDelivered(seen.calls, w.recovery.firstLogSequence!, 3010);
+    expect(seen.calls.length).toBe(w.recovery.records);
+    const resume = decodeOffsets(w.recovery.snapshot!.sourceState);
+    for (const c of seen.calls) resume.set(0, Math.max(resume.get(0)!, c.sequence));
+    expect(resume).toEqual(
+      new Map([
+        [0, 3010],
+        [7, 120],
+      ]),
+    );
     expect([...w.records(2901)].length).toBe(110);
     await w.close();
 
@@ -302,16 +360,30 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(listSnapshots(d).map((s) => s.status)).toEqual([expect.stringMatching(/CRC/), 'ok']);
     w = await open(d);
     expect(w.recovery.snapshot).toMatchObject({ sequence: 1500 });
+    expect(decodeOffsets(w.recovery.snapshot!.sourceState)).toEqual(
+      new Map([
+        [0, 1500],
+        [7, 99],
+      ]),
+    );
     expect(w.recovery.skippedSnapshots).toEqual([{ file: 'snap-00000000000000002900.snap', reason: expect.stringMatching(/CRC/) }]);
     expect(w.recovery.lastSequence).toBe(3010);
     expectLog(d, 1501, 3010);
-    expect(readLatestSnapshot(d).snapshot?.sequence).toBe(1500);
+    const latest = readLatestSnapshot(d).snapshot!;
+    expect(latest.sequence).toBe(1500);
+    expect(decodeOffsets(latest.sourceState)).toEqual(
+      new Map([
+        [0, 1500],
+        [7, 99],
+      ]),
+    );
     // A third snapshot prunes the oldest and deletes the segments covered by the older kept one.
     const s3 = await w.writeSnapshot(3010, new Uint8Array([9]));
     expect(s3.deletedSnapshots).toEqual(['snap-00000000000000001500.snap']);
     await w.close();
     const w2 = await open(d);
     expect(w2.recovery.snapshot?.sequence).toBe(3010);
+    expect(w2.recovery.snapshot?.sourceState).toEqual(new Uint8Array(0)); // none given
     expect(w2.recovery.lastSequence).toBe(3010);
   });
 

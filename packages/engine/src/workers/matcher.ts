@@ -1,29 +1,34 @@
-// Matcher worker: rebuilds the books (newest snapshot + the WAL records after it), then processes
-// live command slots strictly behind the journaler's durable cursor, in sequence order, and
-// publishes execution reports and trades into the output ring. Snapshots are taken every N
-// sequences and handed to the journaler, which owns the WAL directory.
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+// Matcher worker: the command ring's "matcher" stage. It rebuilds the books (the recovery plan's
+// base + the WAL records after it, with the same code as `ringmatch replay`), then processes live
+// command slots strictly behind the journaler's durable cursor, in sequence order, and publishes
+// execution reports, trades and marks into the output ring. A slot with the snapshot mark makes it
+// snapshot the books exactly at that sequence and hand the bytes to the journaler through the
+// snapshot ring; at the end of the stream it takes the final snapshot and ends both rings.
+import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, RingBuffer } from '@ringmatch/ring';
-import { OUTPUT_SLOT_BYTES, createCommand, readCommand } from '@ringmatch/protocol';
+import { MARK_FLAG_SNAPSHOT, OUTPUT_SLOT_BYTES, createCommand, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
 import { OutputStaging, copyIntoRing } from '../staging.js';
-import { decodeEngineSnapshot, encodeEngineSnapshot } from '../engine-snapshot.js';
-import { readRecords } from '@ringmatch/wal';
+import { encodeEngineSnapshot } from '../engine-snapshot.js';
 import type { SourceConfig } from '../config.js';
+import type { ReplayBase } from '../output-rebuild.js';
 import { Stat } from '../stats.js';
-import { JOURNALER, MATCHER, SampleCollector, fatal, nowMs, symbolTableFor, type SharedState } from '../shared.js';
-import type { SnapshotRequest } from './journaler.js';
+import { SampleCollector } from '../samples.js';
+import { SnapshotSender } from '../snapshot-handoff.js';
+import { encodeSourcePositions } from '../source-positions.js';
+import { replayRecords, restoreBase } from '../wal-replay.js';
+import { failureSequence } from '../test-hooks.js';
+import { processorPolicy, runWorker } from '../worker-main.js';
+import { JOURNALER, MATCHER, nowMs, symbolTableFor, type SharedState } from '../shared.js';
 
 export interface MatcherData {
   shared: SharedState;
   source: SourceConfig;
   walDir: string;
-  snapshot: { sequence: number; data: Uint8Array; offsets: [number, number][] } | null;
-  /** WAL records to replay before going live: (snapshot sequence or first log sequence) .. lastSequence. */
+  /** From the recovery plan: the snapshot to restore (or none) and the WAL records to replay on top. */
+  base: ReplayBase | null;
   replayFrom: number;
   replayTo: number;
-  snapshotEvery: number;
-  snapshotPort: MessagePort;
   /** Record the order-to-report latency of one sequence in this many. */
   latencySampleEvery: number;
   /** Publish execution reports to the sink (off when nobody consumes them: trades-only file output). */
@@ -37,31 +42,28 @@ const stats = new Float64Array(data.shared.stats);
 const ring = RingBuffer.attach(data.shared.commandRing);
 const outRing = RingBuffer.attach(data.shared.outputRing);
 const outSequencer = outRing.sequencer();
+const snapshotRing = RingBuffer.attach(data.shared.snapshotRing);
+const snapshots = new SnapshotSender(snapshotRing);
 const stamps = new Float64Array(data.shared.stamps);
 const stampMask = stamps.length - 1;
 const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
-
-/** Last source offset per partition reflected in the books (saved with each snapshot). */
-const lastOffsets = new Map<number, number>();
+/** Last source position per stream reflected in the books (saved with each snapshot). */
+const lastPositions = new Map<number, number>();
 // Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
 const staging = new OutputStaging(data.emitReports);
-if (data.snapshot) {
-  const restored = decodeEngineSnapshot(data.snapshot.data);
-  engine.restore(restored.books);
-  for (const [p, o] of data.snapshot.offsets) lastOffsets.set(p, o);
-  if (restored.outputs?.trades) Object.assign(staging.lastTrade, restored.outputs.trades);
-  if (restored.outputs?.reports) Object.assign(staging.lastReport, restored.outputs.reports);
-}
 const maxChunk = outRing.slotCount >> 1;
+let lastSnapshot = -1;
 
-/** Copies staged outputs into the output ring (waiting while the sink is behind). False if halted. */
-function flushOutputs(): boolean {
+class Halted extends Error {}
+
+/** Copies staged outputs into the output ring (waiting while the sink is behind). */
+function flushOutputs(): void {
   let done = 0;
   while (done < staging.staged) {
     const n = Math.min(maxChunk, staging.staged - done);
     const hi = outSequencer.next(n);
-    if (hi === HALTED) return false;
+    if (hi === HALTED) throw new Halted();
     if (hi < 0) continue;
     copyIntoRing(outRing, hi - n + 1, hi, staging.bytes, done * OUTPUT_SLOT_BYTES);
     outSequencer.publish(hi - n + 1, hi);
@@ -71,79 +73,86 @@ function flushOutputs(): boolean {
   stats[Stat.trades] = staging.trades;
   stats[Stat.reports] = staging.reports;
   stats[Stat.rejected] = staging.rejected;
-  return true;
 }
 
-const cmd = createCommand();
-
-function processSlot(bytes: Uint8Array, offset: number, expected: number): void {
-  readCommand(bytes, offset, cmd);
-  if (cmd.seq !== expected) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${expected}`);
-  if (cmd.partition >= 0) lastOffsets.set(cmd.partition, cmd.offset);
-  engine.process(cmd, staging);
-}
-
-let lastSnapshot = data.snapshot?.sequence ?? data.replayFrom - 1;
-
-function snapshot(sequence: number, final: boolean): void {
+/** Serializes the books at `sequence` (every command up to it processed, none after) for the journaler. */
+function snapshot(sequence: number): void {
+  staging.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
   const bytes = encodeEngineSnapshot(engine.snapshot(), {
     trades: data.recordOutputs.trades ? { ...staging.lastTrade } : null,
     reports: data.recordOutputs.reports ? { ...staging.lastReport } : null,
   });
-  const request: SnapshotRequest = { type: 'snapshot', sequence, data: bytes, offsets: [...lastOffsets], final };
-  data.snapshotPort.postMessage(request, [bytes.buffer as ArrayBuffer]);
+  if (!snapshots.send({ sequence, sourceState: encodeSourcePositions(lastPositions), data: bytes })) throw new Halted();
   lastSnapshot = sequence;
 }
 
 function replay(): void {
-  let count = 0;
-  for (const record of readRecords(data.walDir, data.replayFrom, data.replayTo)) {
-    processSlot(record.payload, 0, record.sequence);
-    if (++count % 1024 === 0) {
-      if (!flushOutputs()) return;
-      // matched is what the sink trusts (its outputs are published): advance it as replay goes.
-      stats[Stat.matched] = record.sequence;
-    }
+  const outputs = restoreBase(engine, data.base);
+  if (data.base) {
+    for (const [stream, position] of data.base.positions) lastPositions.set(stream, position);
+    if (outputs?.trades) Object.assign(staging.lastTrade, outputs.trades);
+    if (outputs?.reports) Object.assign(staging.lastReport, outputs.reports);
+    lastSnapshot = data.base.sequence;
   }
-  if (!flushOutputs()) return;
+  const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, staging, {
+    onCommand: (cmd) => {
+      if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
+    },
+    onProgress: (sequence) => {
+      staging.mark(sequence, 0);
+      flushOutputs();
+      stats[Stat.matched] = sequence;
+    },
+  });
   stats[Stat.replayed] = count;
-  stats[Stat.matched] = data.replayTo;
 }
 
 function live(): void {
   const stage = ring.stage(MATCHER);
   const durable = ring.stageSequence(JOURNALER);
-  let next = stage.nextSequence();
   const bytes = ring.bytes;
   const sampleEvery = data.latencySampleEvery;
-  for (;;) {
-    const hi = stage.barrier.waitFor(next, 100);
-    if (hi === HALTED) break;
-    for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!)) {
-      if ((m.message as { type?: string }).type === 'final-snapshot') snapshot(next - 1, true);
-    }
-    samples.maybeFlush();
-    if (hi < next) continue; // timed out: nothing new
+  const cmd = createCommand();
+  const failAt = failureSequence(MATCHER);
+  const policy = processorPolicy({ idleTimeoutMs: 250, onTimeout: () => samples.maybeFlush() });
+  const result = stage.run((_bytes, first, last) => {
+    if (failAt >= first && failAt <= last) throw new Error(`injected failure in the matcher's handler at sequence ${failAt}`);
     // The product's invariant, checked on every batch: nothing beyond the durable cursor.
-    if (hi > durable.getNear(hi)) stats[Stat.invariantViolations]!++;
-    for (let s = next; s <= hi; s++) {
-      processSlot(bytes, ring.offsetOf(s), s);
+    if (last > durable.getNear(last)) stats[Stat.invariantViolations]!++;
+    for (let s = first; s <= last; s++) {
+      const offset = ring.offsetOf(s);
+      readCommand(bytes, offset, cmd);
+      if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
+      if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
+      engine.process(cmd, staging);
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
+      if (hasSnapshotMark(bytes, offset)) snapshot(s);
     }
-    if (!flushOutputs()) break;
-    stage.cursor.set(hi);
-    stats[Stat.matched] = hi;
-    next = hi + 1;
-    if (data.snapshotEvery > 0 && hi - lastSnapshot >= data.snapshotEvery) snapshot(hi, false);
-  }
-  samples.maybeFlush(true);
+    staging.mark(last, 0);
+    flushOutputs();
+    stats[Stat.matched] = last;
+    samples.maybeFlush();
+  }, policy.options);
+  policy.outcome(result);
+  if (result.status !== 'ended') return; // halted: the engine is failing
+  // The source ended and everything before it is matched: the final snapshot, then the end of
+  // the streams this stage produces.
+  const end = result.cursor;
+  stats[Stat.endedAt] = nowMs();
+  if (end > lastSnapshot || data.base === null) snapshot(end);
+  staging.mark(end, 0);
+  flushOutputs();
+  snapshotRing.end();
+  outRing.end();
 }
 
-try {
-  replay();
-  parentPort!.postMessage({ type: 'replayed', replayed: stats[Stat.replayed], matched: data.replayTo });
-  live();
+runWorker(MATCHER, () => {
+  try {
+    replay();
+    live();
+  } catch (error) {
+    if (!(error instanceof Halted)) throw error;
+  }
+  samples.maybeFlush(true);
   parentPort!.postMessage({ type: 'matcher-done', matched: stats[Stat.matched], counters: { ...engine.counters } });
-} catch (error) {
-  fatal(error, { matched: stats[Stat.matched] });
-}
+});

@@ -1,0 +1,137 @@
+// Kafka sink: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by
+// symbol, packed (one Kafka record per partition and up to PACK_OUTPUTS outputs: NDJSON lines or a
+// binary output batch; headers: position of the last output, the first, the count). The idempotent
+// publisher reads each output partition's tail at connect and the packer drops what is already
+// there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
+// Acknowledged outputs are durable: that is what a snapshot waits for.
+import { OutputKind, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import { Publisher, createKafka } from '@ringmatch/kafka';
+import type { SourceConfig } from '../config.js';
+import { PACK_MAX } from '../kafka-format.js';
+import { KafkaOutputPacker } from '../kafka-packer.js';
+import { nowMs, reportsTopic, symbolTableFor, tradesTopic } from '../shared.js';
+import type { OutputSink, SinkContext } from './output-sink.js';
+
+/**
+ * Outputs per produce request: JSON outputs are up to ~450 bytes, binary ones 96. The broker's
+ * message.max.bytes (1 MB by default) bounds each partition's record batch in a request, hence
+ * the per-partition byte cap.
+ */
+const MAX_REQUEST_OUTPUTS = { json: 8192, binary: 32768 } as const;
+const MAX_PARTITION_BYTES = 900_000;
+/** Outputs per Kafka record, and bytes per JSON record. */
+const PACK_OUTPUTS = { json: PACK_MAX, binary: 2048 } as const;
+const PACK_BYTES = 128 * 1024;
+/** Longest a partial pack waits for more outputs under load (ms). */
+const PACK_LINGER_MS = 10;
+/** Longest broker outage the sink waits out before it fails the engine. */
+const BROKER_OUTAGE_MS = 110_000;
+
+export class KafkaSink implements OutputSink {
+  private lastSeq = -1;
+  private index = 0;
+  private written = 0;
+  /** Every output of sequences <= marked has been handed to the packer. */
+  private marked = -1;
+  private idleFlush: Promise<void> | null = null;
+  private readonly maxPending: number;
+
+  private constructor(
+    private readonly context: SinkContext,
+    private readonly publisher: Publisher,
+    private readonly packer: KafkaOutputPacker,
+    maxRequest: number,
+  ) {
+    this.maxPending = 2 * maxRequest;
+  }
+
+  static async open(context: SinkContext, ringBytes: Uint8Array): Promise<KafkaSink> {
+    const source = context.source as Extract<SourceConfig, { kind: 'kafka' }>;
+    const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
+    const trades = tradesTopic(source.topic);
+    const reports = reportsTopic(source.topic);
+    const format = source.outputFormat;
+    // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
+    // producer retries without duplicates), a longer one fails the engine loudly.
+    const maxRequest = MAX_REQUEST_OUTPUTS[format];
+    const publisher = new Publisher(kafka, {
+      topics: [trades, reports],
+      maxBatchRecords: maxRequest,
+      maxPartitionBytes: MAX_PARTITION_BYTES,
+      timeoutMs: BROKER_OUTAGE_MS,
+    });
+    await publisher.connect();
+    const packer = new KafkaOutputPacker(publisher, ringBytes, {
+      tradesTopic: trades,
+      reportsTopic: reports,
+      format,
+      symbols: symbolTableFor(source),
+      packMax: PACK_OUTPUTS[format],
+      packBytes: PACK_BYTES,
+    });
+    return new KafkaSink(context, publisher, packer, maxRequest);
+  }
+
+  output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void {
+    // One numbering across trades and reports of a sequence: the records' position headers.
+    this.index = seq === this.lastSeq ? this.index + 1 : 0;
+    this.lastSeq = seq;
+    if (this.packer.add(isTrade ? OutputKind.Trade : OutputKind.Report, bytes, offset, report, trade, seq, this.index)) this.written++;
+  }
+
+  mark(seq: number): void {
+    this.marked = seq;
+  }
+
+  async endBatch(): Promise<void> {
+    // Bounded: at most one request in flight and the next one filling. Waiting here (not
+    // flushing) keeps the pipe full; the output ring behind us is the backpressure.
+    if (this.publisher.pending > this.maxPending) {
+      const deadline = nowMs() + BROKER_OUTAGE_MS;
+      while (this.publisher.pending > this.maxPending) {
+        if (nowMs() > deadline)
+          await this.publisher.flush(); // throws the timeout / publish failure
+        else await this.publisher.nextSettled(deadline - nowMs());
+      }
+    }
+    // Partial packs join the next request when nothing else waits for it (while one request is
+    // in flight the packs fill: natural batching), and in any case once the oldest is PACK_LINGER_MS
+    // old: under sustained load a quiet partition's pack would otherwise wait for a full pack.
+    if (this.publisher.nothingQueued || this.packer.oldestHeldAgeMs(performance.now()) > PACK_LINGER_MS) this.packer.handOverAll();
+    this.context.onWritten(this.written);
+    this.report();
+  }
+
+  idle(): void {
+    if (this.idleFlush) return;
+    this.packer.handOverAll();
+    const target = this.marked;
+    this.idleFlush = this.publisher.flush().then(
+      () => {
+        this.idleFlush = null;
+        this.progress(target);
+      },
+      (error: unknown) => this.context.fail(error),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.packer.handOverAll();
+    await this.publisher.close();
+    this.progress(this.marked);
+  }
+
+  /**
+   * Everything of sequences below the oldest output not yet acknowledged is in Kafka: the oldest
+   * held in a partial pack, queued or in flight (packs go out of sequence order across partitions,
+   * so the last acknowledged position alone would overstate it).
+   */
+  private report(): void {
+    this.progress(Math.min(this.packer.oldestHeldSeq() - 1, this.publisher.oldestPendingSeq() - 1, this.marked));
+  }
+
+  private progress(seq: number): void {
+    this.context.progress.written(seq);
+    this.context.progress.durable(seq);
+  }
+}

@@ -1,0 +1,167 @@
+// The producer side of the command ring, as every source uses it: claim slots (counting a stall
+// when the ring is full), publish them (stamping the publish time for latency, and the snapshot
+// mark on every sequence that is a multiple of --snapshot-every), keep to --rate, and see the
+// main thread's stop request. Each command's engine sequence is its ring sequence.
+import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, type RingBuffer, type SequenceBarrier, type Sequencer } from '@ringmatch/ring';
+import { COMMAND_SLOT_BYTES, markSnapshot, writeCommandSeq } from '@ringmatch/protocol';
+import { Stat } from '../stats.js';
+import { copyIntoRing } from '../staging.js';
+import { Control, MATCHER, nowMs, type SharedState } from '../shared.js';
+
+// Atomics.waitAsync is in Node 20 (V8) but typed only in lib ES2024.
+type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync;
+
+export class CommandPublisher {
+  readonly bytes: Uint8Array;
+  readonly slotCount: number;
+  /** Highest sequence published by this run's source. */
+  published: number;
+  private readonly sequencer: Sequencer;
+  private readonly stats: Float64Array;
+  private readonly stamps: Float64Array;
+  private readonly stampMask: number;
+  private readonly control: Int32Array;
+  /** Behind the last stage: how far the ring has room. */
+  private readonly gate: SequenceBarrier;
+  private startMs = nowMs();
+  private sent = 0;
+
+  constructor(
+    readonly ring: RingBuffer,
+    shared: SharedState,
+    private readonly snapshotEvery: number,
+    /** Orders per second, 0: unthrottled. */
+    readonly rate: number,
+  ) {
+    this.bytes = ring.bytes;
+    this.slotCount = ring.slotCount;
+    this.published = ring.published();
+    this.sequencer = ring.sequencer();
+    this.stats = new Float64Array(shared.stats);
+    this.stamps = new Float64Array(shared.stamps);
+    this.stampMask = this.stamps.length - 1;
+    this.control = new Int32Array(shared.control);
+    this.gate = ring.barrierFor([MATCHER]);
+  }
+
+  stopRequested(): boolean {
+    return Atomics.load(this.control, Control.stopSource) !== 0;
+  }
+
+  /** Resolves once a stop is requested, or after `timeoutMs` (false then). */
+  async whenStopRequested(timeoutMs: number): Promise<boolean> {
+    const result = waitAsync(this.control, Control.stopSource, 0, timeoutMs);
+    if (result.async) {
+      // A pending Atomics.waitAsync does not keep a worker alive: while the Kafka client holds no
+      // handle (a broker restart), the worker would exit under us with code 0. Hold one.
+      const keepAlive = setInterval(() => undefined, 1000);
+      try {
+        await result.value;
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
+    return this.stopRequested();
+  }
+
+  /** Ends a `whenStopRequested` wait early (the source has something to say, e.g. a failure). */
+  wake(): void {
+    Atomics.notify(this.control, Control.stopSource);
+  }
+
+  /** Claims `n` slots, counting a stall when the ring is full (backpressure). Returns lo, or -1 when halted or stopped. */
+  claim(n: number): number {
+    let hi = this.sequencer.tryNext(n);
+    if (hi === INSUFFICIENT_CAPACITY) {
+      this.stats[Stat.sourceStalls]!++;
+      do {
+        hi = this.sequencer.next(n, 250);
+        if (this.stopRequested() && hi < 0) return -1;
+      } while (hi < 0 && hi !== HALTED);
+    }
+    if (hi < 0) return -1;
+    return hi - n + 1;
+  }
+
+  /** Slots free now (a claim of this many does not wait). */
+  remainingCapacity(): number {
+    return this.sequencer.remainingCapacity();
+  }
+
+  /** Waits until at least `slots` are free, the stop is requested or `timeoutMs` passed. */
+  async waitForSpace(slots: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.remainingCapacity() < slots && !this.stopRequested()) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      const target = this.sequencer.claimed() + slots - this.slotCount;
+      const got = await this.gate.waitForAsync(target, Math.min(left, 250));
+      if (got === HALTED) return;
+      if (got === TIMEOUT) continue;
+    }
+  }
+
+  /** Publishes lo..hi, whose command slots are written. */
+  publish(lo: number, hi: number): void {
+    const t = nowMs();
+    const stats = this.stats;
+    if (stats[Stat.firstPublishAt] === 0) stats[Stat.firstPublishAt] = t;
+    for (let s = lo; s <= hi; s++) this.stamps[s & this.stampMask] = t;
+    const every = this.snapshotEvery;
+    if (every > 0) {
+      // Snapshot points are a function of the sequence alone: a restart keeps them where they were.
+      for (let s = Math.ceil(lo / every) * every; s <= hi; s += every) markSnapshot(this.bytes, this.ring.offsetOf(s));
+    }
+    this.sequencer.publish(lo, hi);
+    this.published = hi;
+    stats[Stat.published] = hi;
+    this.sent += hi - lo + 1;
+  }
+
+  /**
+   * Claims, numbers and publishes `count` commands written in `staging` from slot 0, in pieces the
+   * ring can take. False when the ring halted or a stop was requested before all were published.
+   */
+  publishStaged(staging: Uint8Array, count: number, piece = this.slotCount, throttle = false): boolean {
+    for (let done = 0; done < count; ) {
+      const n = Math.min(piece, count - done);
+      const lo = this.claim(n);
+      if (lo < 0) return false;
+      for (let k = 0; k < n; k++) writeCommandSeq(staging, (done + k) * COMMAND_SLOT_BYTES, lo + k);
+      copyIntoRing(this.ring, lo, lo + n - 1, staging, done * COMMAND_SLOT_BYTES);
+      this.publish(lo, lo + n - 1);
+      done += n;
+      if (throttle) this.throttle();
+    }
+    return true;
+  }
+
+  /** Restarts the --rate schedule (after any pregeneration). */
+  restartRate(): void {
+    this.startMs = nowMs();
+    this.sent = 0;
+  }
+
+  /** Blocks just enough to keep to the configured rate (sources that run synchronously). */
+  throttle(): void {
+    if (this.rate <= 0) return;
+    const aheadMs = (this.sent * 1000) / this.rate - (nowMs() - this.startMs);
+    // Parks on the stop word: a stop request ends the pause at once.
+    if (aheadMs > 1) Atomics.wait(this.control, Control.stopSource, 0, Math.min(aheadMs, 100));
+  }
+
+  /** How far ahead of --rate the source is (ms): an asynchronous source waits that long. */
+  aheadOfRateMs(): number {
+    if (this.rate <= 0) return 0;
+    return (this.sent * 1000) / this.rate - (nowMs() - this.startMs);
+  }
+
+  count(stat: number, by = 1): void {
+    this.stats[stat]! += by;
+  }
+
+  setStat(stat: number, value: number): void {
+    this.stats[stat] = value;
+  }
+}

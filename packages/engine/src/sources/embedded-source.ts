@@ -1,0 +1,72 @@
+// Embedded source: the seeded order-flow generator, a pure function of (seed, index), so a restart
+// replays it to where the WAL ends. `--pregenerate` builds every order in memory first and then
+// only copies slots into the ring (measures the pipeline, not the generator).
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { COMMAND_SLOT_BYTES, createCommand, writeCommand, type Command } from '@ringmatch/protocol';
+import { Stat } from '../stats.js';
+import { copyIntoRing } from '../staging.js';
+import type { CommandPublisher } from './command-publisher.js';
+import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
+
+const BATCH = 256;
+
+export class EmbeddedSource implements CommandSource {
+  constructor(private readonly context: SourceContext<'embedded'>) {}
+
+  run(out: CommandPublisher): void {
+    const { config } = this.context;
+    const generator = new OrderFlowGenerator({ seed: config.seed, symbols: this.context.symbols, accounts: config.accounts });
+    const cmd = createCommand();
+    let index = (new Map(this.context.resume.positions).get(SINGLE_PARTITION) ?? -1) + 1;
+    for (let i = 0; i < index; i++) generator.next(cmd);
+    const total = config.orders === 0 ? Number.MAX_SAFE_INTEGER : config.orders;
+    if (config.pregenerate) {
+      this.runPregenerated(out, generator, cmd, index, total);
+      return;
+    }
+    while (index < total && !out.stopRequested()) {
+      const n = Math.min(BATCH, out.slotCount, total - index); // a claim can never exceed the ring
+      const lo = out.claim(n);
+      if (lo < 0) break;
+      const hi = lo + n - 1;
+      for (let s = lo; s <= hi; s++) {
+        generator.next(cmd);
+        cmd.seq = s;
+        cmd.sourceStream = SINGLE_PARTITION;
+        cmd.sourcePosition = index++;
+        writeCommand(out.bytes, out.ring.offsetOf(s), cmd);
+      }
+      out.publish(lo, hi);
+      out.setStat(Stat.inputMessages, index);
+      out.throttle();
+    }
+  }
+
+  private runPregenerated(out: CommandPublisher, generator: OrderFlowGenerator, cmd: Command, firstIndex: number, total: number): void {
+    const count = total - firstIndex;
+    const orders = new Uint8Array(count * COMMAND_SLOT_BYTES);
+    const firstSeq = out.published + 1;
+    for (let k = 0; k < count; k++) {
+      generator.next(cmd);
+      cmd.seq = firstSeq + k;
+      cmd.sourceStream = SINGLE_PARTITION;
+      cmd.sourcePosition = firstIndex + k;
+      writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
+    }
+    // Large chunks when flat out; when paced, the live generator's batch size (no bursts).
+    const chunk = Math.min(out.rate > 0 ? BATCH : 4096, out.slotCount >> 2);
+    let done = 0;
+    out.restartRate(); // the rate applies from the first publish, not from before generation
+    while (done < count && !out.stopRequested()) {
+      const n = Math.min(chunk, count - done);
+      const lo = out.claim(n);
+      if (lo < 0) break;
+      if (lo !== firstSeq + done) throw new Error(`pregenerated order ${done} would get sequence ${lo}, expected ${firstSeq + done}`);
+      copyIntoRing(out.ring, lo, lo + n - 1, orders, done * COMMAND_SLOT_BYTES);
+      out.publish(lo, lo + n - 1);
+      done += n;
+      out.setStat(Stat.inputMessages, firstIndex + done);
+      out.throttle();
+    }
+  }
+}

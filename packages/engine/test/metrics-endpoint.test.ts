@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startCli, tempDir, waitExit } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function metricValue(body: string, name: string): number {
+  const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  if (!line) throw new Error(`metric ${name} missing from:\n${body.slice(0, 2000)}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('metrics endpoint', () => {
+  it('serves the engine figures in Prometheus format while running', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const port = await freePort();
+    const child = startCli(['run', '--data-dir', d, '--orders', '0', '--rate', '20000', '--metrics-port', String(port), '--progress-ms', '100']);
+    try {
+      // Poll until orders have flowed through every stage (bounded).
+      let body = '';
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          const res = await get(`http://127.0.0.1:${port}/metrics`);
+          expect(res.status).toBe(200);
+          body = res.body;
+          if (metricValue(body, 'ringmatch_orders_matched_total') > 2000 && metricValue(body, 'ringmatch_wal_sync_seconds_count') > 0) break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+        if (Date.now() > deadline) throw new Error(`figures did not move within 30 s:\n${body.slice(0, 3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(metricValue(body, 'ringmatch_orders_in_total')).toBeGreaterThanOrEqual(metricValue(body, 'ringmatch_orders_durable_total'));
+      expect(metricValue(body, 'ringmatch_orders_durable_total')).toBeGreaterThanOrEqual(metricValue(body, 'ringmatch_orders_matched_total'));
+      expect(metricValue(body, 'ringmatch_trades_total')).toBeGreaterThan(0);
+      expect(body).toMatch(/ringmatch_ring_lag\{stage="durable"\} \d+/);
+      expect(body).toMatch(/ringmatch_ring_lag\{stage="match"\} \d+/);
+      expect(metricValue(body, 'ringmatch_wal_batch_records_count')).toBeGreaterThan(0);
+      expect(body).toMatch(/ringmatch_order_latency_seconds\{quantile="0.99"\} [0-9.e-]+/);
+      const missing = await get(`http://127.0.0.1:${port}/nope`);
+      expect(missing.status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+      const { code } = await waitExit(child, 30_000);
+      expect(code).toBe(0);
+    }
+  }, 90_000);
+});

@@ -1,0 +1,5 @@
+export { crashCheck } from './crash-check.js';
+export { brokerPid, startBroker, stopBroker } from './broker.js';
+export { canStartBroker, ensureBroker, kafkaAvailability, type TestBroker } from './test-broker.js';
+export { produceTo, readTopic, uniqueTopic, type ReadRecord } from './topics.js';
+export { waitFor } from './wait-for.js';
