@@ -2,6 +2,7 @@
 // quantity and FIFO of order slots) in one ArrayBuffer. Slots work as for orders: a level's slot
 // is its record's first index in the Float64Array view, so `f64[l + FIELD]`, `i32[l * 2 + FIELD]`.
 import { NO_SLOT } from './no-slot.js';
+import { grownFreeSlots } from './free-slots.js';
 import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
 
 /** Byte layout of a price level record (`bytes` is the record size). */
@@ -71,13 +72,9 @@ export class LevelPool {
     if (old > 0) new Uint8Array(buffer).set(new Uint8Array(this.f64.buffer, 0, old * BYTES));
     this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
-    const freeSlots = new Int32Array(capacity);
-    let n = empty ? 0 : this.freeCount;
-    if (n > 0) freeSlots.set(this.freeSlots.subarray(0, n));
-    // new records go on the stack highest first, so the lowest one is handed out first
-    for (let r = capacity - 1; r >= old; r--) freeSlots[n++] = r * SLOT_STRIDE;
-    this.freeSlots = freeSlots;
-    this.freeCount = n;
+    const free = grownFreeSlots(this.freeSlots, empty ? 0 : this.freeCount, old, capacity, SLOT_STRIDE);
+    this.freeSlots = free.slots;
+    this.freeCount = free.count;
     this.capacity = capacity;
   }
 

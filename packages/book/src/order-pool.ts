@@ -8,6 +8,7 @@
 // accessor stays under V8's small-function size, so it is always inlined.
 import type { Command, ExecutionReport, OrderType, Side, TimeInForce } from '@ringmatch/protocol';
 import { NO_SLOT } from './no-slot.js';
+import { grownFreeSlots } from './free-slots.js';
 import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
 
 /** Byte layout of an order record (`bytes` is the record size). */
@@ -114,13 +115,9 @@ export class OrderPool {
     this.u32 = new Uint32Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.u8 = bytes;
-    const freeSlots = new Int32Array(capacity);
-    let n = empty ? 0 : this.freeCount;
-    if (n > 0) freeSlots.set(this.freeSlots.subarray(0, n));
-    // new records go on the stack highest first, so the lowest one is handed out first
-    for (let r = capacity - 1; r >= old; r--) freeSlots[n++] = r * SLOT_STRIDE;
-    this.freeSlots = freeSlots;
-    this.freeCount = n;
+    const free = grownFreeSlots(this.freeSlots, empty ? 0 : this.freeCount, old, capacity, SLOT_STRIDE);
+    this.freeSlots = free.slots;
+    this.freeCount = free.count;
     this.capacity = capacity;
   }
 
