@@ -11,6 +11,7 @@ import { WAL_DIR } from './datadir-files.js';
 import { describeFault, faultFacts } from './fault.js';
 import { Refusal } from './refusal.js';
 import { EngineMetrics, type SampleBatch } from './metrics.js';
+import { buildSummary, type EngineSummary, type RecoveryInfo } from './engine-summary.js';
 import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
 import type { OutputFileState } from './output-rebuild.js';
 import { planRecovery } from './recovery-plan.js';
@@ -24,45 +25,6 @@ import type { JournalerData } from './workers/journaler.js';
 import type { MatcherData } from './workers/matcher.js';
 import type { PollerData } from './workers/poller.js';
 import type { SinkData } from './workers/sink.js';
-
-export interface RecoveryInfo {
-  backend: string;
-  lastSequence: number;
-  nextSequence: number;
-  snapshotSequence: number | null;
-  replayed: number;
-  truncated: unknown;
-  /** Per source stream, the last position in the WAL (where the source resumes). */
-  positions: [number, number][];
-}
-
-export interface EngineSummary {
-  /** Commands processed by the books in this run (not counting WAL replay). */
-  orders: number;
-  firstSequence: number;
-  lastSequence: number;
-  durable: number;
-  trades: number;
-  reports: number;
-  rejected: number;
-  malformed: number;
-  seconds: number;
-  ordersPerSecond: number;
-  latencyP50Us: number | null;
-  latencyP99Us: number | null;
-  walBackend: string;
-  walBatches: number;
-  walAvgBatch: number;
-  walSyncP50Us: number | null;
-  walSyncP99Us: number | null;
-  snapshots: number;
-  sourceStalls: number;
-  invariantViolations: number;
-  recovery: RecoveryInfo;
-  tradesFile: string;
-  reportsFile: string | null;
-  stoppedBy: string;
-}
 
 export interface EngineHooks {
   log?(line: string): void;
@@ -391,48 +353,19 @@ export class Engine {
 
   private summary(stoppedBy: string, tradesFile: string, reportsFile: string | null): EngineSummary {
     if (process.stderr.isTTY && this.config.progressMs > 0) process.stderr.write('\n');
-    const s = readStats(this.view);
-    // From the first publish (start-up, recovery and --pregenerate are not the engine's throughput).
-    const end = this.drainedAt || performance.timeOrigin + performance.now();
-    const seconds = s.firstPublishAt > 0 ? (end - s.firstPublishAt) / 1000 : (end - performance.timeOrigin - this.startedAt) / 1000;
-    // Exact, from the cursors (the stats are metrics).
-    const matched = this.commandRing!.stageSequence(MATCHER).get();
-    const durable = this.commandRing!.stageSequence(JOURNALER).get();
-    const orders = Math.max(0, matched - s.firstSequence + 1);
-    const latency = this.metrics.latency;
-    const sync = this.metrics.walSync;
-    const us = (h: typeof latency, p: number): number | null => (h.totalCount ? Math.round(h.getValueAtPercentile(p) / 100) / 10 : null);
-    return {
-      orders,
-      firstSequence: s.firstSequence,
-      lastSequence: matched,
-      durable,
-      trades: s.trades,
-      reports: s.reports,
-      rejected: s.rejected,
-      malformed: s.malformed,
-      seconds: Math.round(seconds * 1000) / 1000,
-      ordersPerSecond: Math.round(orders / Math.max(seconds, 1e-9)),
-      latencyP50Us: us(latency, 50),
-      latencyP99Us: us(latency, 99),
-      walBackend: this.recovery!.backend,
-      walBatches: s.walBatches,
-      walAvgBatch: s.walBatches ? Math.round((s.walRecords / s.walBatches) * 10) / 10 : 0,
-      walSyncP50Us: us(sync, 50),
-      walSyncP99Us: us(sync, 99),
-      snapshots: s.snapshots,
-      sourceStalls: s.sourceStalls,
-      invariantViolations: s.invariantViolations,
+    return buildSummary({
+      stats: readStats(this.view),
+      // From the first publish (start-up, recovery and --pregenerate are not the engine's throughput).
+      endMs: this.drainedAt || performance.timeOrigin + performance.now(),
+      startedMs: performance.timeOrigin + this.startedAt,
+      // Exact, from the cursors (the stats are metrics).
+      matched: this.commandRing!.stageSequence(MATCHER).get(),
+      durable: this.commandRing!.stageSequence(JOURNALER).get(),
+      metrics: this.metrics,
       recovery: this.recovery!,
       tradesFile,
       reportsFile,
       stoppedBy,
-    };
+    });
   }
-}
-
-/** Runs the engine with the given configuration until it ends. */
-export async function runEngine(config: RunConfig, hooks: EngineHooks = {}): Promise<EngineSummary> {
-  const engine = new Engine(config, hooks);
-  return engine.run();
 }

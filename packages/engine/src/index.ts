@@ -1,4 +1,5 @@
-export { Engine, type EngineSummary } from './engine.js';
+export { Engine } from './engine.js';
+export type { EngineSummary } from './engine-summary.js';
 export { parseCommandLine, UsageError, type RunConfig } from './config.js';
 export { Stat } from './stats.js';
 export { replayDataDir } from './replay.js';

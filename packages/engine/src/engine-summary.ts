@@ -1,0 +1,92 @@
+// What a run reports when it ends: the JSON summary line, built from the exact cursors and the
+// metrics (the stats buffer and the latency / WAL-sync histograms).
+import type { EngineMetrics } from './metrics.js';
+import type { StatName } from './stats.js';
+
+export interface RecoveryInfo {
+  backend: string;
+  lastSequence: number;
+  nextSequence: number;
+  snapshotSequence: number | null;
+  replayed: number;
+  truncated: unknown;
+  /** Per source stream, the last position in the WAL (where the source resumes). */
+  positions: [number, number][];
+}
+
+export interface EngineSummary {
+  /** Commands processed by the books in this run (not counting WAL replay). */
+  orders: number;
+  firstSequence: number;
+  lastSequence: number;
+  durable: number;
+  trades: number;
+  reports: number;
+  rejected: number;
+  malformed: number;
+  seconds: number;
+  ordersPerSecond: number;
+  latencyP50Us: number | null;
+  latencyP99Us: number | null;
+  walBackend: string;
+  walBatches: number;
+  walAvgBatch: number;
+  walSyncP50Us: number | null;
+  walSyncP99Us: number | null;
+  snapshots: number;
+  sourceStalls: number;
+  invariantViolations: number;
+  recovery: RecoveryInfo;
+  tradesFile: string;
+  reportsFile: string | null;
+  stoppedBy: string;
+}
+
+export interface SummaryInput {
+  stats: Record<StatName, number>;
+  /** When the run's throughput window ends and, without a first publish, starts (ms, timeOrigin-based). */
+  endMs: number;
+  startedMs: number;
+  matched: number;
+  durable: number;
+  metrics: EngineMetrics;
+  recovery: RecoveryInfo;
+  tradesFile: string;
+  reportsFile: string | null;
+  stoppedBy: string;
+}
+
+export function buildSummary(input: SummaryInput): EngineSummary {
+  const s = input.stats;
+  const seconds = (input.endMs - (s.firstPublishAt > 0 ? s.firstPublishAt : input.startedMs)) / 1000;
+  const orders = Math.max(0, input.matched - s.firstSequence + 1);
+  const latency = input.metrics.latency;
+  const sync = input.metrics.walSync;
+  const us = (h: typeof latency, p: number): number | null => (h.totalCount ? Math.round(h.getValueAtPercentile(p) / 100) / 10 : null);
+  return {
+    orders,
+    firstSequence: s.firstSequence,
+    lastSequence: input.matched,
+    durable: input.durable,
+    trades: s.trades,
+    reports: s.reports,
+    rejected: s.rejected,
+    malformed: s.malformed,
+    seconds: Math.round(seconds * 1000) / 1000,
+    ordersPerSecond: Math.round(orders / Math.max(seconds, 1e-9)),
+    latencyP50Us: us(latency, 50),
+    latencyP99Us: us(latency, 99),
+    walBackend: input.recovery.backend,
+    walBatches: s.walBatches,
+    walAvgBatch: s.walBatches ? Math.round((s.walRecords / s.walBatches) * 10) / 10 : 0,
+    walSyncP50Us: us(sync, 50),
+    walSyncP99Us: us(sync, 99),
+    snapshots: s.snapshots,
+    sourceStalls: s.sourceStalls,
+    invariantViolations: s.invariantViolations,
+    recovery: input.recovery,
+    tradesFile: input.tradesFile,
+    reportsFile: input.reportsFile,
+    stoppedBy: input.stoppedBy,
+  };
+}
