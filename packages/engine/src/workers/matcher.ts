@@ -139,7 +139,7 @@ function live(): void {
   // the streams this stage produces.
   const end = result.cursor;
   stats[Stat.endedAt] = nowMs();
-  if (end > lastSnapshot || data.base === null) snapshot(end);
+  if (end > lastSnapshot) snapshot(end); // with no snapshot yet, lastSnapshot is -1
   staging.mark(end, 0);
   flushOutputs();
   snapshotRing.end();
