@@ -3,7 +3,6 @@
 // has room; the rest is re-fetched after the source pauses (backpressure, no unbounded queue).
 import { parentPort } from 'node:worker_threads';
 import {
-  COMMAND_SLOT_BYTES,
   CommandKind,
   DecodeError,
   Field,
@@ -12,7 +11,6 @@ import {
   decodeMessageEach,
   invalidCommand,
   reasonText,
-  writeCommand,
   type Command,
   type DecodeOptions,
 } from '@ringmatch/protocol';
@@ -21,6 +19,7 @@ import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
 import { dlqTopic, nowMs, reportsTopic, tradesTopic } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
+import { CommandStaging } from './command-staging.js';
 import type { CommandSource, SourceContext } from './command-source.js';
 
 const EMPTY = new Uint8Array(0);
@@ -111,26 +110,14 @@ export class KafkaSource implements CommandSource {
     // critical path on Kafka).
     const decodeOptions: DecodeOptions = { symbols: this.context.symbols, sourceStream: -1, sourcePosition: -1 };
     const scratch = createCommand();
-    let staging = new Uint8Array(COMMAND_SLOT_BYTES * 8192);
-    let staged = 0;
-    let skipLeft = 0;
+    const staging = new CommandStaging(8192);
     let invalidInMessage = 0;
     let firstInvalid: Command | null = null;
     const stage = (c: Command): void => {
-      if (skipLeft > 0) {
-        skipLeft--; // already in the WAL before the restart
-        return;
-      }
-      if (c.kind === CommandKind.Invalid) {
+      if (staging.add(c) && c.kind === CommandKind.Invalid) {
         invalidInMessage++;
         firstInvalid ??= c;
       }
-      if ((staged + 1) * COMMAND_SLOT_BYTES > staging.length) {
-        const bigger = new Uint8Array(staging.length * 2);
-        bigger.set(staging);
-        staging = bigger;
-      }
-      writeCommand(staging, staged++ * COMMAND_SLOT_BYTES, c);
     };
     async function takeBatch(batch: SourceBatch): Promise<number> {
       lastInput = nowMs();
@@ -141,28 +128,28 @@ export class KafkaSource implements CommandSource {
       const limit = out.rate > 0 ? Math.max(1, Math.ceil(out.rate / 20)) : Number.MAX_SAFE_INTEGER;
       const resume = resumeAt.get(batch.partition);
       let nextOffset = -1;
-      staged = 0;
+      staging.count = 0;
       decodeOptions.sourceStream = batch.partition;
       for (const record of batch.records) {
         if (taken >= limit) break;
-        const before = staged;
+        const before = staging.count;
         decodeOptions.sourcePosition = record.offset;
-        skipLeft = resume && resume.offset === record.offset ? resume.skip : 0;
+        staging.skip = resume && resume.offset === record.offset ? resume.skip : 0;
         invalidInMessage = 0;
         firstInvalid = null;
         decodeMessageEach(record.value ?? EMPTY, source.format, decodeOptions, scratch, stage);
-        if (staged - before > out.slotCount) {
+        if (staging.count - before > out.slotCount) {
           // Could never fit in the ring: reject the message as a whole rather than stall.
-          const count = staged - before;
-          staged = before;
+          const count = staging.count - before;
+          staging.count = before;
           invalidInMessage = 0;
           firstInvalid = null;
           stage(
             invalidCommand(new DecodeError(Reason.TooLarge, Field.Batch, 0, `${count} commands > ring size ${out.slotCount}`), batch.partition, record.offset),
           );
         }
-        if (staged > capacity) {
-          staged = before; // no room for this message: it is fetched again after the pause
+        if (staging.count > capacity) {
+          staging.count = before; // no room for this message: it is fetched again after the pause
           break;
         }
         const invalid = firstInvalid as Command | null; // set by stage() during the decode
@@ -184,7 +171,7 @@ export class KafkaSource implements CommandSource {
       if (nextOffset >= 0) resumeAt.set(batch.partition, { offset: nextOffset, skip: 0 });
       out.count(Stat.inputMessages, taken);
       // Fits: checked against the capacity above, and the claim cannot wait.
-      if (staged > 0 && !out.publishStaged(staging, staged)) return taken;
+      if (staging.count > 0 && !out.publishStaged(staging.bytes, staging.count)) return taken;
       if (taken < batch.records.length && taken < limit) out.count(Stat.sourceStalls);
       if (letters.length > 0) await dlq.send(letters);
       if (out.rate > 0) {

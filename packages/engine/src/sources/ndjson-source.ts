@@ -1,7 +1,8 @@
 // File source: each line's raw bytes go to the same decoder as a Kafka message (bad UTF-8 or bad
 // JSON become Invalid commands, rejected in sequence), staged as slots and published in batches.
 // It resumes by line number: the WAL's last line, minus the commands of it already journaled.
-import { COMMAND_SLOT_BYTES, CommandKind, createCommand, decodeMessageEach, writeCommand, type Command, type DecodeOptions } from '@ringmatch/protocol';
+import { CommandKind, createCommand, decodeMessageEach, type Command, type DecodeOptions } from '@ringmatch/protocol';
+import { CommandStaging } from './command-staging.js';
 import { LineReader } from '../line-reader.js';
 import { Stat } from '../stats.js';
 import type { CommandPublisher } from './command-publisher.js';
@@ -34,29 +35,17 @@ export class NdjsonSource implements CommandSource {
     // into a staging slot (Invalid commands are fresh objects, written the same way).
     const decodeOptions: DecodeOptions = { symbols: this.context.symbols, sourceStream: SINGLE_PARTITION, sourcePosition: -1 };
     const scratch = createCommand();
-    let staging = new Uint8Array(COMMAND_SLOT_BYTES * BATCH * 2);
-    let staged = 0;
-    let skipLeft = 0;
+    const staging = new CommandStaging(BATCH * 2);
     const stage = (c: Command): void => {
-      if (skipLeft > 0) {
-        skipLeft--; // already in the WAL before the restart
-        return;
-      }
-      if (c.kind === CommandKind.Invalid) out.count(Stat.malformed);
-      if ((staged + 1) * COMMAND_SLOT_BYTES > staging.length) {
-        const bigger = new Uint8Array(staging.length * 2);
-        bigger.set(staging);
-        staging = bigger;
-      }
-      writeCommand(staging, staged++ * COMMAND_SLOT_BYTES, c);
+      if (staging.add(c) && c.kind === CommandKind.Invalid) out.count(Stat.malformed);
     };
     // A line may hold a batch bigger than the ring: publish in pieces the ring can take.
     const piece = Math.min(BATCH, out.slotCount);
     let eof = false;
     try {
       while (!eof && !out.stopRequested()) {
-        staged = 0;
-        while (staged < BATCH) {
+        staging.count = 0;
+        while (staging.count < BATCH) {
           const lineNumber = reader.lineNumber;
           const line = reader.next();
           if (line === null) {
@@ -67,10 +56,10 @@ export class NdjsonSource implements CommandSource {
           if (isBlank(line)) continue; // blank lines carry no order (but have a line number)
           decodeOptions.sourcePosition = lineNumber;
           // The last journaled line may be in the WAL already, fully or partly: skip that part.
-          skipLeft = lineNumber === lastOffset ? skipFirst : 0;
+          staging.skip = lineNumber === lastOffset ? skipFirst : 0;
           decodeMessageEach(line, 'json', decodeOptions, scratch, stage);
         }
-        if (!out.publishStaged(staging, staged, piece, true)) return;
+        if (!out.publishStaged(staging.bytes, staging.count, piece, true)) return;
       }
     } finally {
       reader.close();
