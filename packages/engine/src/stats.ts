@@ -27,8 +27,6 @@ export const Stat = {
   sourceStalls: 13,
   /** First engine sequence of this run (recovery resumes after the WAL's last). */
   firstSequence: 14,
-  /** 1 once the source has no more input. */
-  sourceDone: 15,
   /** Highest engine sequence whose outputs the sink has written. */
   sinkSequence: 16,
   /** Live batches the matcher found beyond the durable cursor: must stay 0 (the product's invariant). */
