@@ -70,6 +70,10 @@ export class FileSink implements OutputSink {
     }
   }
 
+  ready(): void {
+    // Writes are synchronous and syncs run in the background: nothing to wait for.
+  }
+
   endBatch(): void {
     if (this.failure) throw this.failure;
     if (performance.now() - this.lastFlushMs > FLUSH_EVERY_MS) this.flush();

@@ -19,8 +19,13 @@ export interface OutputSink {
   output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void;
   /** Every output of sequences <= seq came before this mark. `snapshot`: a snapshot at seq waits for those outputs to be durable. */
   mark(seq: number, snapshot: boolean): void;
-  /** After each batch of slots: the flush policy, and backpressure (a promise the processor awaits). */
-  endBatch(): void | Promise<void>;
+  /**
+   * Before each batch of slots: backpressure. A promise holds the batch (and the ring behind it)
+   * until the sink can take more; the slots of the batches before it are already free.
+   */
+  ready(): void | Promise<void>;
+  /** After each batch of slots (synchronous: the processor then frees them): the flush policy. */
+  endBatch(): void;
   /** Nothing arrived for a while: write out what is buffered. */
   idle(): void;
   /** The output stream ended: everything written and durable, then released. */

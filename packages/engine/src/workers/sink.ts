@@ -61,7 +61,7 @@ runWorker(SINK, async () => {
     onTimeout: () => sink.idle(),
     maxBatch: data.source.kind === 'kafka' ? KAFKA_MAX_BATCH : undefined,
   });
-  const result = await ring.stage(SINK).runAsync((_bytes, first, last) => {
+  const take = (first: number, last: number): void => {
     for (let s = first; s <= last; s++) {
       const offset = ring.offsetOf(s);
       const kind = readOutput(bytes, offset, report, trade);
@@ -72,7 +72,12 @@ runWorker(SINK, async () => {
     }
     stats[Stat.sinkSequence] = lastSeq;
     if (failAt >= 0 && lastSeq >= failAt) throw new Error(`injected failure in the sink's handler at sequence ${failAt}`);
-    return sink.endBatch();
+    sink.endBatch();
+  };
+  // Backpressure holds the next batch, never the one just taken: its slots are free once take() returns.
+  const result = await ring.stage(SINK).runAsync((_bytes, first, last) => {
+    const ready = sink.ready();
+    return ready ? ready.then(() => take(first, last)) : take(first, last);
   }, policy.options);
   if (failure) throw failure;
   policy.outcome(result);
