@@ -21,3 +21,5 @@ export type {
 } from './native-module.js';
 export { flatBatch, NativeRecordReader, NATIVE_RECORD_HEADER } from './native-records.js';
 export type { FlatMessage } from './native-records.js';
+export { kafkajsTransport, nativeTransport } from './producer-transport.js';
+export type { ProducerTransport, TopicMessages } from './producer-transport.js';

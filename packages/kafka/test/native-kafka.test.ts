@@ -1,6 +1,17 @@
 // @ringmatch/native-kafka (librdkafka) against a real broker, checked with kafkajs on the other side.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NativeRecordReader, ensureTopics, flatBatch, loadNativeKafka, nativeKafkaLoadFailure } from '@ringmatch/kafka';
+import {
+  COUNT_HEADER,
+  FIRST_HEADER,
+  NativeRecordReader,
+  Publisher,
+  ensureTopics,
+  flatBatch,
+  loadNativeKafka,
+  nativeKafkaLoadFailure,
+  nativeTransport,
+  readPosition,
+} from '@ringmatch/kafka';
 import type { FlatMessage, NativeConsumer } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic } from '@ringmatch/test-kit';
 import type { TestBroker } from '@ringmatch/test-kit';
@@ -151,5 +162,43 @@ describe.runIf(kafkaAvailability().ok && (native !== null || expectNative))('Nat
     await producer.close(5000);
     await expect(producer.sendBatch(topic, ok)).rejects.toThrow(/NativeProducer is closed/);
     expect(() => new native!.NativeProducer({ brokers, clientId: 'x', config: { 'no.such.property': '1' } })).toThrow(/librdkafka config no\.such\.property=1/);
+  });
+
+  it('Publisher sends through the native transport: records and packed records keep positions, headers and partitions', async () => {
+    const topic = uniqueTopic('nk-publisher');
+    await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
+    const transport = nativeTransport(new native!.NativeProducer({ brokers, clientId: 'nk-publisher' }));
+    const publisher = new Publisher(broker.kafka, { topics: [topic], transport, maxBatchRecords: 50 });
+    expect(publisher.transport.name).toBe('native');
+    await publisher.connect();
+    for (let seq = 1; seq <= 200; seq++) publisher.publish({ topic, key: `S${seq % 5}`, value: `v${seq}`, seq });
+    publisher.publishPacked({
+      topic,
+      partition: 1,
+      key: null,
+      value: Buffer.from('packed'),
+      first: { seq: 201, idx: 0 },
+      last: { seq: 203, idx: 1 },
+      count: 4,
+    });
+    await publisher.flush();
+    await publisher.close();
+    const read = await readTopic(broker.kafka, topic);
+    expect(read.length).toBe(201);
+    const packed = read.find((r) => r.value!.toString() === 'packed')!;
+    expect(packed.partition).toBe(1);
+    expect(readPosition(packed.headers)).toEqual({ seq: 203, idx: 1 });
+    expect(String(packed.headers[FIRST_HEADER])).toBe('201.0');
+    expect(String(packed.headers[COUNT_HEADER])).toBe('4');
+    for (let p = 0; p < 2; p++) {
+      const seqs = read.filter((r) => r.partition === p && r !== packed).map((r) => (readPosition(r.headers) as { seq: number }).seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // per-partition order kept
+    }
+    expect(
+      read
+        .filter((r) => r !== packed)
+        .map((r) => r.value!.toString())
+        .sort(),
+    ).toEqual(Array.from({ length: 200 }, (_, i) => `v${i + 1}`).sort());
   });
 });
