@@ -9,3 +9,17 @@ export { Publisher, partitionForKey, OutOfOrderError, FIRST_HEADER, COUNT_HEADER
 export { lastPublishedSequence, readPosition, SEQ_HEADER, IDX_HEADER } from './tail.js';
 export { DeadLetterPublisher, parseDeadLetter } from './dlq.js';
 export type { DeadLetter } from './dlq.js';
+export { loadNativeKafka, nativeKafkaLoadFailure } from './native-module.js';
+export type {
+  NativeKafkaModule,
+  NativeProducer,
+  NativeConsumer,
+  NativeConsumerEvent,
+  NativeProduceBatch,
+  NativeProducerOptions,
+  NativeConsumerOptions,
+} from './native-module.js';
+export { flatBatch, NativeRecordReader, NATIVE_RECORD_HEADER } from './native-records.js';
+export type { FlatMessage } from './native-records.js';
+export { kafkajsTransport, nativeTransport } from './producer-transport.js';
+export type { ProducerTransport, TopicMessages } from './producer-transport.js';

@@ -6,6 +6,8 @@ import { Partitioners } from 'kafkajs';
 import { IDEMPOTENT_RETRY, KafkaConfigError, withTimeout } from './client.js';
 import { partitionCount } from './admin.js';
 import { IDX_HEADER, SEQ_HEADER, comparePositions, lastPublishedSequence } from './tail.js';
+import { kafkajsTransport } from './producer-transport.js';
+import type { ProducerTransport } from './producer-transport.js';
 import type { PublishedPosition } from './tail.js';
 
 /** One output record: an execution report or a trade. */
@@ -136,6 +138,8 @@ export interface PublisherOptions {
   pack?: (values: Array<string | Buffer>) => Buffer;
   packMax?: number;
   packKey?: (records: OutputRecord[]) => string | Buffer | null;
+  /** How requests are sent (default: kafkajs, `kafkajsTransport(this.producer)`). */
+  transport?: ProducerTransport;
 }
 
 /** Header of a packed record: position of its first record ("seq.idx"). */
@@ -157,6 +161,7 @@ export const COUNT_HEADER = 'ringmatch-count';
  */
 export class Publisher {
   readonly producer: Producer;
+  readonly transport: ProducerTransport;
   private readonly partitions = new Map<string, number>();
   private resume: ResumePoint = new Map();
   private readonly lastQueued = new Map<string, PublishedPosition>(); // `${topic}/${partition}`
@@ -190,11 +195,12 @@ export class Publisher {
       // idempotence needs unlimited retries (kafkajs warns otherwise); flush() bounds the wait
       retry: IDEMPOTENT_RETRY,
     });
+    this.transport = options.transport ?? kafkajsTransport(this.producer);
   }
 
   /** Connects and reads the resume point (the tail of every output partition). */
   async connect(): Promise<ResumePoint> {
-    await withTimeout(this.producer.connect(), this.timeoutMs, 'publisher connect');
+    await withTimeout(this.transport.connect(), this.timeoutMs, 'publisher connect');
     for (const topic of this.options.topics) {
       this.partitions.set(topic, await partitionCount(this.kafka, topic, { timeoutMs: this.timeoutMs }));
       this.resume.set(topic, this.options.skipResumePoint ? new Map() : await lastPublishedSequence(this.kafka, topic, { timeoutMs: this.timeoutMs }));
@@ -417,7 +423,7 @@ export class Publisher {
       }
     }
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await this.transport.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       this.acked = chunk[chunk.length - 1]!.pos;
       for (const e of chunk) this.counters.acked += e.count;
     } catch (e) {
@@ -534,7 +540,7 @@ export class Publisher {
     try {
       await this.flush();
     } finally {
-      await withTimeout(this.producer.disconnect(), this.timeoutMs, 'publisher disconnect').catch(() => undefined);
+      await withTimeout(this.transport.disconnect(), this.timeoutMs, 'publisher disconnect').catch(() => undefined);
     }
   }
 }
