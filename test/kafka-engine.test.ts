@@ -10,12 +10,22 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, parseDeadLetter, partitionForKey } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { ensureBroker, kafkaAvailability, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
+import {
+  ensureBroker,
+  kafkaAvailability,
+  kafkaClientsUnderTest,
+  produceTo,
+  readTopic,
+  uniqueTopic,
+  type KafkaClientName,
+  type TestBroker,
+} from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const available = kafkaAvailability();
 if (!available.ok && process.env.CI) throw new Error(`CI must not skip the Kafka engine tests: ${available.reason}`);
 if (!available.ok) process.stderr.write(`\n!!! SKIPPING KAFKA ENGINE TESTS: ${available.reason} !!!\n\n`);
+const clients = await kafkaClientsUnderTest();
 
 let broker: TestBroker;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-kafka-engine-'));
@@ -34,9 +44,10 @@ interface Outcome {
   stderr: string;
 }
 
-function engine(args: string[], timeoutMs: number, killAfterMatched?: { matched: number; delayMs: number }): Promise<Outcome> {
+function engine(client: KafkaClientName, args: string[], timeoutMs: number, killAfterMatched?: { matched: number; delayMs: number }): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '50', '--ring-size', '4096', '--brokers', broker.brokers.join(','), ...args], {
+    const common = ['--progress-ms', '50', '--ring-size', '4096', '--brokers', broker.brokers.join(','), '--kafka-client', client];
+    const child = spawn(process.execPath, [CLI, 'run', ...common, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -73,8 +84,16 @@ function orderMessages(count: number, seed: number): string[] {
   return values;
 }
 
-/** The trades the file source produces for the same messages (the reference). */
-async function referenceTrades(values: string[], name: string): Promise<string[]> {
+const references = new Map<string, Promise<string[]>>();
+
+/** The trades the file source produces for the same messages (the reference; computed once per name, both clients share it). */
+function referenceTrades(values: string[], name: string): Promise<string[]> {
+  let trades = references.get(name);
+  if (!trades) references.set(name, (trades = fileSourceTrades(values, name)));
+  return trades;
+}
+
+async function fileSourceTrades(values: string[], name: string): Promise<string[]> {
   const dir = path.join(root, `ref-${name}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'orders.ndjson');
@@ -109,14 +128,14 @@ async function tradesIn(topic: string): Promise<string[]> {
 
 const d = available.ok ? describe : describe.skip;
 
-d('engine on Kafka', () => {
+d.each(clients)('engine on Kafka (%s client)', (client) => {
   it('consumes orders from Kafka and publishes exactly the trades of the file source; bad messages go to the DLQ', async () => {
     const topic = uniqueTopic('orders');
     await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
     const values = orderMessages(12_000, 11);
     await produceTo(broker.kafka, topic, 0, values);
     const expected = await referenceTrades(values, 'e2e');
-    const r = await engine(['--data-dir', path.join(root, 'e2e'), '--source', 'kafka', '--topic', topic, '--stop-when-idle', '1000'], 120_000);
+    const r = await engine(client, ['--data-dir', path.join(root, client, 'e2e'), '--source', 'kafka', '--topic', topic, '--stop-when-idle', '1000'], 120_000);
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(await tradesIn(topic)).toEqual(expected);
     // Every malformed message: a dead letter with its bytes and position, and a REJECTED report.
@@ -153,9 +172,10 @@ d('engine on Kafka', () => {
     await produceTo(broker.kafka, topic, 0, binary);
     const expected = await referenceTrades(json, 'binary');
     const r = await engine(
+      client,
       [
         '--data-dir',
-        path.join(root, 'binary'),
+        path.join(root, client, 'binary'),
         '--source',
         'kafka',
         '--topic',
@@ -188,7 +208,7 @@ d('engine on Kafka', () => {
       const topic = uniqueTopic(`crash${run}`);
       await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
       await produceTo(broker.kafka, topic, 0, values);
-      const dataDir = path.join(root, `crash-${run}`);
+      const dataDir = path.join(root, client, `crash-${run}`);
       // Odd runs publish binary output batches: the restart rule reads positions from headers only.
       const args = [
         '--data-dir',
@@ -204,9 +224,9 @@ d('engine on Kafka', () => {
         '--output-format',
         run % 2 ? 'binary' : 'json',
       ];
-      const killed = await engine(args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
+      const killed = await engine(client, args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
-      const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);
+      const final = await engine(client, [...args, '--stop-when-idle', '1000'], 120_000);
       expect(final.code, `run ${run} seed ${seed}: ${final.stderr.slice(-3000)}`).toBe(0);
       const actual = await tradesIn(topic);
       expect(actual.length, `run ${run}`).toBe(expected.length);
@@ -254,7 +274,11 @@ d('engine on Kafka', () => {
     }
     const refTopic = uniqueTopic('mp-ref');
     await produceAll(refTopic);
-    const ref = await engine(['--data-dir', path.join(root, 'mp-ref'), '--source', 'kafka', '--topic', refTopic, '--stop-when-idle', '1000'], 120_000);
+    const ref = await engine(
+      client,
+      ['--data-dir', path.join(root, client, 'mp-ref'), '--source', 'kafka', '--topic', refTopic, '--stop-when-idle', '1000'],
+      120_000,
+    );
     expect(ref.code, ref.stderr.slice(-2000)).toBe(0);
     const expected = await perSymbol(refTopic);
     expect(expected.repeated).toEqual([]);
@@ -266,7 +290,7 @@ d('engine on Kafka', () => {
       await produceAll(topic);
       const args = [
         '--data-dir',
-        path.join(root, `mp-${run}`),
+        path.join(root, client, `mp-${run}`),
         '--source',
         'kafka',
         '--topic',
@@ -278,9 +302,9 @@ d('engine on Kafka', () => {
         '--output-format',
         run % 2 ? 'binary' : 'json',
       ];
-      const killed = await engine(args, 120_000, { matched: 500 + Math.floor(random() * 4500), delayMs: Math.floor(random() * 100) });
+      const killed = await engine(client, args, 120_000, { matched: 500 + Math.floor(random() * 4500), delayMs: Math.floor(random() * 100) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
-      const final = await engine([...args, '--stop-when-idle', '1000'], 120_000);
+      const final = await engine(client, [...args, '--stop-when-idle', '1000'], 120_000);
       expect(final.code, `run ${run} seed ${seed}: ${final.stderr.slice(-3000)}`).toBe(0);
       const actual = await perSymbol(topic);
       expect(actual.repeated, `run ${run}`).toEqual([]);

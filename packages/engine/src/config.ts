@@ -13,7 +13,19 @@ export type WalBackendName = 'auto' | 'fs' | 'native';
 export type SourceConfig =
   | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number; pregenerate: boolean }
   | { kind: 'ndjson'; file: string }
-  | { kind: 'kafka'; brokers: string[]; topic: string; groupId: string; format: 'json' | 'binary'; outputFormat: 'json' | 'binary' };
+  | {
+      kind: 'kafka';
+      brokers: string[];
+      topic: string;
+      groupId: string;
+      format: 'json' | 'binary';
+      outputFormat: 'json' | 'binary';
+      /** The Kafka client as asked; the engine resolves 'auto' (kafka-client.ts) before the workers start. */
+      client: KafkaClientChoice;
+    };
+
+/** --kafka-client: librdkafka through @ringmatch/native-kafka, kafkajs, or native when it loads. */
+export type KafkaClientChoice = 'auto' | 'kafkajs' | 'native';
 
 export interface RunConfig {
   dataDir: string;
@@ -108,6 +120,8 @@ run flags:
                           kafka: trades/reports record format (default json: NDJSON lines;
                           binary: 0xB8 batch of 96-byte output slots, see @ringmatch/protocol)
   --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
+  --kafka-client C        kafka: auto | kafkajs | native (default auto: native when
+                          @ringmatch/native-kafka is built; env RINGMATCH_KAFKA_CLIENT)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -137,6 +151,16 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
   }
   if (value < 0 && min === 0) throw new UsageError(`--${flag} must be a non-negative integer, got ${raw}`);
   throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${raw}`);
+}
+
+const KAFKA_CLIENTS = ['auto', 'kafkajs', 'native'] as const;
+
+/** --kafka-client, else the RINGMATCH_KAFKA_CLIENT environment variable, else auto. */
+function kafkaClient(flag: string | undefined, env: string | undefined): KafkaClientChoice {
+  if (flag !== undefined || env === undefined || env === '') return oneOf('kafka-client', flag, KAFKA_CLIENTS, 'auto');
+  if (!(KAFKA_CLIENTS as readonly string[]).includes(env))
+    throw new UsageError(`RINGMATCH_KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(', ')}, got ${JSON.stringify(env)}`);
+  return env as KafkaClientChoice;
 }
 
 function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -221,7 +245,7 @@ const str = 'string' as const;
 const int = 'integer' as const;
 const bool = 'boolean' as const;
 
-function parseRun(v: Values, debug: boolean): RunConfig {
+function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig {
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const dataDir = path.resolve(s('data-dir') ?? 'data');
   const sourceRaw = s('source') ?? 'embedded';
@@ -258,6 +282,7 @@ function parseRun(v: Values, debug: boolean): RunConfig {
       groupId: s('group') ?? 'ringmatch',
       format: oneOf('format', s('format'), ['json', 'binary'] as const, 'json'),
       outputFormat: oneOf('output-format', s('output-format'), ['json', 'binary'] as const, 'json'),
+      client: kafkaClient(s('kafka-client'), env.RINGMATCH_KAFKA_CLIENT),
     };
   } else {
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
@@ -268,7 +293,7 @@ function parseRun(v: Values, debug: boolean): RunConfig {
     }
   }
   if (source.kind !== 'kafka') {
-    for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle']) {
+    for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle', 'kafka-client']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source kafka only`);
     }
   }
@@ -320,6 +345,7 @@ const RUN_FLAGS: Flags = {
   'progress-ms': int,
   fresh: bool,
   'stop-when-idle': int,
+  'kafka-client': str,
   pregenerate: bool,
 };
 const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
@@ -327,7 +353,7 @@ const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int
 const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
 const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS };
 
-/** `env` is read for RINGMATCH_DEBUG only. */
+/** `env` is read for RINGMATCH_DEBUG and RINGMATCH_KAFKA_CLIENT only. */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
@@ -360,6 +386,6 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       return { command: 'repair', config: { dataDir, truncateAt, debug } };
     }
     default:
-      return { command: 'run', config: parseRun(v, debug) };
+      return { command: 'run', config: parseRun(v, debug, env) };
   }
 }

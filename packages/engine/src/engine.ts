@@ -17,6 +17,7 @@ import type { OutputFileState } from './output-rebuild.js';
 import { planRecovery } from './recovery-plan.js';
 import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-handoff.js';
 import { prepareSource } from './sources/source-registry.js';
+import { NativeKafkaUnavailable, resolveKafkaClient, type KafkaClientResolution } from './kafka-client.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { walSegmentBytes } from './test-hooks.js';
 import { Control, EngineSequence, JOURNALER, MATCHER, SINK, SNAPSHOT_WRITER, reportsTopic, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
@@ -154,6 +155,14 @@ export class Engine {
           ];
 
     if (config.source.kind === 'kafka') {
+      let resolved: KafkaClientResolution;
+      try {
+        resolved = await resolveKafkaClient(config.source.client);
+      } catch (error) {
+        throw error instanceof NativeKafkaUnavailable ? new Refusal(error.message, 2) : error;
+      }
+      this.log(`[ringmatch] ${resolved.line}`);
+      config.source.client = resolved.client; // the workers get the resolved client
       try {
         await prepareSource(config.source);
       } catch (error) {

@@ -17,7 +17,7 @@ describe('command line', () => {
   });
 
   it('parses the Kafka source and its wire formats (JSON both ways by default)', () => {
-    const dflt = parseCommandLine(['run', '--source', 'kafka']);
+    const dflt = parseCommandLine(['run', '--source', 'kafka'], {});
     const bin = parseCommandLine(['run', '--source', 'kafka', '--topic', 'o', '--format', 'binary', '--output-format', 'binary']);
     if (dflt.command !== 'run' || bin.command !== 'run') throw new Error('expected run');
     expect(dflt.config.source).toEqual({
@@ -27,8 +27,24 @@ describe('command line', () => {
       groupId: 'ringmatch',
       format: 'json',
       outputFormat: 'json',
+      client: 'auto',
     });
     expect(bin.config.source).toMatchObject({ topic: 'o', format: 'binary', outputFormat: 'binary' });
+  });
+
+  it('--kafka-client: the flag, else RINGMATCH_KAFKA_CLIENT, else auto; a bad value or a non-Kafka source is a usage error', () => {
+    const client = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const c = parseCommandLine(['run', '--source', 'kafka', ...argv], env);
+      if (c.command !== 'run' || c.config.source.kind !== 'kafka') throw new Error('expected a Kafka run');
+      return c.config.source.client;
+    };
+    expect(client([])).toBe('auto');
+    expect(client(['--kafka-client', 'native'])).toBe('native');
+    expect(client([], { RINGMATCH_KAFKA_CLIENT: 'kafkajs' })).toBe('kafkajs');
+    expect(client(['--kafka-client', 'native'], { RINGMATCH_KAFKA_CLIENT: 'kafkajs' })).toBe('native');
+    expect(() => client(['--kafka-client', 'rdkafka'])).toThrow(/--kafka-client must be one of auto, kafkajs, native/);
+    expect(() => client([], { RINGMATCH_KAFKA_CLIENT: 'fast' })).toThrow('RINGMATCH_KAFKA_CLIENT must be one of auto, kafkajs, native, got "fast"');
+    expect(() => parseCommandLine(['run', '--kafka-client', 'native'], {})).toThrow('--kafka-client applies to --source kafka only');
   });
 
   it.each([

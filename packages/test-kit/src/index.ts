@@ -3,3 +3,4 @@ export { brokerPid, startBroker, stopBroker } from './broker.js';
 export { canStartBroker, ensureBroker, kafkaAvailability, type TestBroker } from './test-broker.js';
 export { produceTo, readTopic, uniqueTopic, type ReadRecord } from './topics.js';
 export { waitFor } from './wait-for.js';
+export { kafkaClientsUnderTest, type KafkaClientName } from './kafka-clients.js';

@@ -5,7 +5,7 @@
 // there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
 // Acknowledged outputs are durable: that is what a snapshot waits for.
 import { OutputKind, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import { Publisher, createKafka } from '@ringmatch/kafka';
+import { Publisher, createKafka, loadNativeKafka, nativeKafkaLoadFailure, nativeTransport, type ProducerTransport } from '@ringmatch/kafka';
 import type { SourceConfig } from '../config.js';
 import { PACK_MAX } from '../kafka-format.js';
 import { KafkaOutputPacker } from '../kafka-packer.js';
@@ -59,6 +59,7 @@ export class KafkaSink implements OutputSink {
       maxBatchRecords: maxRequest,
       maxPartitionBytes: MAX_PARTITION_BYTES,
       timeoutMs: BROKER_OUTAGE_MS,
+      transport: source.client === 'native' ? await nativeProducerTransport(source.brokers) : undefined,
     });
     await publisher.connect();
     const packer = new KafkaOutputPacker(publisher, ringBytes, {
@@ -153,4 +154,16 @@ export class KafkaSink implements OutputSink {
     this.context.progress.written(seq);
     this.context.progress.durable(seq);
   }
+}
+
+/**
+ * librdkafka's idempotent producer (acks=all, up to 5 requests in flight, each partition kept in
+ * order) through @ringmatch/native-kafka. Its delivery timeout is the broker outage the sink rides
+ * out, as kafkajs' retries are.
+ */
+async function nativeProducerTransport(brokers: string[]): Promise<ProducerTransport> {
+  const native = await loadNativeKafka();
+  if (!native) throw new Error(`--kafka-client native: @ringmatch/native-kafka did not load: ${(nativeKafkaLoadFailure() as Error)?.message ?? 'unknown'}`);
+  const producer = new native.NativeProducer({ brokers: brokers.join(','), clientId: 'ringmatch-publisher', deliveryTimeoutMs: BROKER_OUTAGE_MS });
+  return nativeTransport(producer, BROKER_OUTAGE_MS);
 }

@@ -1,0 +1,113 @@
+// The librdkafka driver of the Kafka source (--kafka-client native): @ringmatch/native-kafka's
+// consumer copies a batch of fetched messages into one buffer, and the intake reads them in place,
+// with no JS object per message (kafkajs builds several). The buffer is ours, so "ring full" needs
+// no pause and re-fetch: the loop waits for room and goes on with the same buffer. Rebalances
+// come back from poll() as events; the start offsets of newly assigned partitions come from the WAL.
+import { parentPort } from 'node:worker_threads';
+import { NativeRecordReader, loadNativeKafka, nativeKafkaLoadFailure, type NativeConsumer, type createKafka } from '@ringmatch/kafka';
+import { Stat } from '../stats.js';
+import { nowMs } from '../shared.js';
+import type { CommandPublisher } from './command-publisher.js';
+import type { SourceContext } from './command-source.js';
+import type { KafkaIntake } from './kafka-intake.js';
+import { consumedToEnd, processedElsewhere } from './kafka-partition-checks.js';
+
+/** Bytes of fetched messages per poll (4 MiB: hundreds of thousands of small orders at most). */
+const POLL_BYTES = 4 << 20;
+const POLL_MAX_MESSAGES = 65_536;
+/** A poll returns after this long with nothing fetched (the stop and idle checks run between polls). */
+const POLL_WAIT_MS = 100;
+const CLOSE_TIMEOUT_MS = 15_000;
+
+export async function runNativeKafkaSource(
+  kafka: ReturnType<typeof createKafka>,
+  out: CommandPublisher,
+  intake: KafkaIntake,
+  context: SourceContext<'kafka'>,
+): Promise<void> {
+  const source = context.config;
+  const native = await loadNativeKafka();
+  if (!native) throw new Error(`--kafka-client native: @ringmatch/native-kafka did not load: ${(nativeKafkaLoadFailure() as Error)?.message ?? 'unknown'}`);
+  const consumer = new native.NativeConsumer({ brokers: source.brokers.join(','), groupId: source.groupId, topic: source.topic, clientId: 'ringmatch-poller' });
+  const buffer = new Uint8Array(POLL_BYTES);
+  const records = new NativeRecordReader(buffer);
+  const lowWater = Math.max(1, out.slotCount >> 2);
+  const assigned = new Set<number>();
+  const idleMs = context.stopWhenIdleMs;
+  let started = false;
+  let lastErrorLog = 0;
+  try {
+    while (!out.stopRequested()) {
+      const count = await consumer.poll(buffer, POLL_MAX_MESSAGES, POLL_WAIT_MS);
+      if (consumer.hasEvents) {
+        await rebalance(consumer, kafka, intake, assigned, source.topic, (message) => {
+          const now = nowMs();
+          if (now - lastErrorLog > 1000) {
+            lastErrorLog = now;
+            process.stderr.write(`[ringmatch] kafka source: ${message}\n`);
+          }
+        });
+        if (!started && assigned.size > 0) {
+          started = true;
+          parentPort!.postMessage({ type: 'source-started', partitions: [...assigned].sort((a, b) => a - b) });
+        }
+      }
+      if (count > 0) {
+        if (!(await takeAll(count))) break;
+      } else if (idleMs > 0 && nowMs() - intake.lastInput > idleMs && (await consumedToEnd(kafka, source.topic, [...assigned], intake.resumeAt))) break;
+    }
+  } finally {
+    await consumer.close(CLOSE_TIMEOUT_MS).catch((error: Error) => process.stderr.write(`[ringmatch] kafka source close: ${error.message}\n`));
+  }
+
+  /** Hands the `count` polled messages to the intake, waiting for ring room as often as needed. False on a stop. */
+  async function takeAll(count: number): Promise<boolean> {
+    records.reset(count);
+    let pending = records.next();
+    while (pending) {
+      intake.begin();
+      while (pending && intake.take(source.topic, records.partition, records.offset, records.key(), records.value(), records.timestamp))
+        pending = records.next();
+      const full = intake.full;
+      const none = intake.count === 0;
+      if (!(await intake.end())) return false;
+      if (pending && !full) {
+        out.count(Stat.sourceStalls);
+        // A message that did not fit even alone needs more than the low-water mark: wait for an empty ring.
+        await out.waitForSpace(none ? out.slotCount : lowWater, 1000);
+      }
+      if (out.stopRequested()) return false;
+    }
+    return true;
+  }
+}
+
+/** Applies the rebalance events of the last poll: assignments start where the WAL says. */
+async function rebalance(
+  consumer: NativeConsumer,
+  kafka: ReturnType<typeof createKafka>,
+  intake: KafkaIntake,
+  assigned: Set<number>,
+  topic: string,
+  log: (message: string) => void,
+): Promise<void> {
+  for (const event of consumer.takeEvents()) {
+    if (event.kind === 'revoke') {
+      for (const p of event.partitions) assigned.delete(p);
+    } else if (event.kind === 'assign') {
+      const partitions = event.partitions;
+      const unknown = partitions.filter((p) => !intake.resumeAt.has(p));
+      if (unknown.length > 0) {
+        const taken = await processedElsewhere(kafka, topic, unknown).catch(
+          (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
+        );
+        if (taken) throw new Error(taken);
+      }
+      consumer.assign(
+        partitions,
+        partitions.map((p) => intake.resumeAt.get(p)?.offset ?? null),
+      );
+      for (const p of partitions) assigned.add(p);
+    } else log(event.message ?? `${event.kind} event`);
+  }
+}
