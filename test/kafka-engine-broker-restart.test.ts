@@ -12,12 +12,13 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { createKafka, ensureTopics, logLevel, withTimeout } from '@ringmatch/kafka';
 import { unpackOutputs } from '@ringmatch/engine';
-import { canStartBroker, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
+import { canStartBroker, kafkaClientsUnderTest, produceTo, readTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '@ringmatch/test-kit';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 const PORT = Number(process.env.RINGMATCH_KAFKA_ENGINE_RESTART_PORT ?? 19292);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-engine-broker-restart-'));
 const children: ChildProcess[] = [];
+const clients = canStartBroker() ? await kafkaClientsUnderTest() : [];
 
 function orderMessages(count: number, seed: number): string[] {
   const symbols = defaultSymbolTable();
@@ -53,74 +54,80 @@ describe.skipIf(!canStartBroker())('engine rides out a broker restart (real brok
     fs.rmSync(root, { recursive: true, force: true });
   }, 90_000);
 
-  it('stop + restart the broker mid-stream: every trade exactly once, engine still healthy', async () => {
-    const brokers = `127.0.0.1:${PORT}`;
-    // quiet: refused connections while the broker is down are expected
-    const kafka = createKafka({ brokers, clientId: 'engine-restart-test', logLevel: logLevel.NOTHING });
-    const values = orderMessages(12_000, 41);
-    const half = 6_000;
+  it.each(clients)(
+    'stop + restart the broker mid-stream: every trade exactly once, engine still healthy (%s client)',
+    async (client) => {
+      const brokers = `127.0.0.1:${PORT}`;
+      // quiet: refused connections while the broker is down are expected
+      const kafka = createKafka({ brokers, clientId: 'engine-restart-test', logLevel: logLevel.NOTHING });
+      const values = orderMessages(12_000, 41);
+      const half = 6_000;
 
-    const refDir = path.join(root, 'ref');
-    fs.mkdirSync(refDir, { recursive: true });
-    fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.join('\n')}\n`);
-    const ref = run(['--progress-ms', '0', '--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
-    expect((await withTimeout(ref.exited, 120_000, 'reference run')).code, ref.state.stderr).toBe(0);
-    const expected = fs
-      .readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.replace(/^\{"n":\d+,/, '{'));
-    expect(expected.length).toBeGreaterThan(500);
+      const refDir = path.join(root, client, 'ref');
+      fs.mkdirSync(refDir, { recursive: true });
+      fs.writeFileSync(path.join(refDir, 'orders.ndjson'), `${values.join('\n')}\n`);
+      const ref = run(['--progress-ms', '0', '--data-dir', path.join(refDir, 'data'), '--source', `ndjson:${path.join(refDir, 'orders.ndjson')}`]);
+      expect((await withTimeout(ref.exited, 120_000, 'reference run')).code, ref.state.stderr).toBe(0);
+      const expected = fs
+        .readFileSync(path.join(refDir, 'data', 'trades.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/^\{"n":\d+,/, '{'));
+      expect(expected.length).toBeGreaterThan(500);
 
-    const topic = uniqueTopic('restart-orders');
-    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
-    await produceTo(kafka, topic, 0, values.slice(0, half));
-    // Paced so that the restart lands mid-stream.
-    const engine = run([
-      '--progress-ms',
-      '50',
-      '--ring-size',
-      '4096',
-      '--data-dir',
-      path.join(root, 'engine'),
-      '--source',
-      'kafka',
-      '--brokers',
-      brokers,
-      '--topic',
-      topic,
-      '--rate',
-      '1500',
-    ]);
-    await waitFor(() => engine.state.matched >= 1500 || engine.child.exitCode !== null, 120_000, 'engine matching orders', 50);
-    expect(engine.child.exitCode, engine.state.stderr.slice(-3000)).toBe(null);
-    const matchedAtStop = engine.state.matched;
+      const topic = uniqueTopic('restart-orders');
+      await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+      await produceTo(kafka, topic, 0, values.slice(0, half));
+      // Paced so that the restart lands mid-stream.
+      const engine = run([
+        '--progress-ms',
+        '50',
+        '--ring-size',
+        '4096',
+        '--data-dir',
+        path.join(root, client, 'engine'),
+        '--source',
+        'kafka',
+        '--kafka-client',
+        client,
+        '--brokers',
+        brokers,
+        '--topic',
+        topic,
+        '--rate',
+        '1500',
+      ]);
+      await waitFor(() => engine.state.matched >= 1500 || engine.child.exitCode !== null, 120_000, 'engine matching orders', 50);
+      expect(engine.child.exitCode, engine.state.stderr.slice(-3000)).toBe(null);
+      const matchedAtStop = engine.state.matched;
 
-    await stopBroker({ port: PORT, keepData: true });
-    await new Promise((r) => setTimeout(r, 5000)); // down long enough for the clients to hit errors
-    await startBroker({ port: PORT, heap: '384m' });
-    expect(engine.child.exitCode, engine.state.stderr.slice(-3000)).toBe(null);
-    expect(matchedAtStop).toBeLessThan(half); // the restart really was mid-stream
+      await stopBroker({ port: PORT, keepData: true });
+      await new Promise((r) => setTimeout(r, 5000)); // down long enough for the clients to hit errors
+      await startBroker({ port: PORT, heap: '384m' });
+      expect(engine.child.exitCode, engine.state.stderr.slice(-3000)).toBe(null);
+      expect(matchedAtStop).toBeLessThan(half); // the restart really was mid-stream
 
-    await produceTo(kafka, topic, 0, values.slice(half), { timeoutMs: 60_000 });
-    let lines: string[] = [];
-    await waitFor(
-      async () => {
-        if (engine.child.exitCode !== null) throw new Error(`engine exited (${engine.child.exitCode}): ${engine.state.stderr.slice(-3000)}`);
-        if (engine.state.matched < values.length) return false;
-        lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
-        return lines.length >= expected.length;
-      },
-      240_000,
-      'all trades after the restart',
-      500,
-    );
+      await produceTo(kafka, topic, 0, values.slice(half), { timeoutMs: 60_000 });
+      let lines: string[] = [];
+      await waitFor(
+        async () => {
+          if (engine.child.exitCode !== null) throw new Error(`engine exited (${engine.child.exitCode}): ${engine.state.stderr.slice(-3000)}`);
+          if (engine.state.matched < values.length) return false;
+          lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
+          return lines.length >= expected.length;
+        },
+        240_000,
+        'all trades after the restart',
+        500,
+      );
 
-    engine.child.kill('SIGTERM'); // clean shutdown: the publisher is healthy after the restart
-    const exit = await withTimeout(engine.exited, 120_000, 'engine shutdown');
-    expect(exit.code, engine.state.stderr.slice(-3000)).toBe(0);
-    lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
-    expect(lines.length).toBe(expected.length);
-    expect(lines).toEqual(expected);
-  }, 600_000);
+      engine.child.kill('SIGTERM'); // clean shutdown: the publisher is healthy after the restart
+      const exit = await withTimeout(engine.exited, 120_000, 'engine shutdown');
+      expect(exit.code, engine.state.stderr.slice(-3000)).toBe(0);
+      lines = (await readTopic(kafka, `${topic}.trades`, { timeoutMs: 60_000 })).flatMap((r) => unpackOutputs(r.value, r.headers as never));
+      expect(lines.length).toBe(expected.length);
+      expect(lines).toEqual(expected);
+    },
+    600_000,
+  );
 });

@@ -2,7 +2,9 @@
 // -> books -> packed, acknowledged trades/reports in Kafka), against a bare kafkajs eachBatch
 // consume of the same messages (`:kafkajs-raw`, the ceiling) and the channel baseline engine fed
 // from Kafka (`:channel`: same source, WAL, books and packed publisher, postMessage between
-// stages), all in one run on the same pre-produced messages. Throughput is steady state (first
+// stages), all in one run on the same pre-produced messages. Every line runs the kafkajs client
+// (--kafka-client kafkajs) except `:native` and `:native-binary`: the same two wires on librdkafka
+// (@ringmatch/native-kafka, when built), with `vs_kafkajs` the ratio to the same wire on kafkajs. Throughput is steady state (first
 // input to last output acknowledged; the group join is in `total_s`). Latency: a second, paced
 // run while a producer feeds the topic live: order record timestamp (producer) to the timestamp
 // of the packed report record carrying its first report (both CreateTime, ms).
@@ -13,7 +15,7 @@ import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
 import { Engine, Stat, parseCommandLine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
-import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, partitionForKey, withTimeout } from '@ringmatch/kafka';
+import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, loadNativeKafka, nativeKafkaLoadFailure, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { brokerPid, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
 import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
@@ -44,7 +46,7 @@ function benchMessages(n: number, seed: number, format: 'json' | 'binary' = 'jso
   return out;
 }
 
-function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = []): Engine {
+function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = [], client: 'kafkajs' | 'native' = 'kafkajs'): Engine {
   const parsed = parseCommandLine([
     'run',
     '--data-dir',
@@ -62,6 +64,8 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
     topic,
     '--group',
     uniqueTopic('bench-engine'),
+    '--kafka-client',
+    client,
     ...extra,
   ]);
   if (parsed.command !== 'run') throw new Error('unreachable');
@@ -69,6 +73,10 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function ratioOrNull(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a === null || a === undefined || b === null || b === undefined || b === 0 ? null : round(a / b);
+}
 
 /** CPU time (ms) the broker process has used so far, from /proc (null if not our script's broker). */
 function brokerCpuMs(brokers: string[]): number | null {
@@ -83,6 +91,14 @@ function brokerCpuMs(brokers: string[]): number | null {
   }
 }
 
+interface EngineRun {
+  ops_per_s: number;
+  total_s: number;
+  summary: EngineSummary;
+  phases: Record<string, number>;
+  cpu: Record<string, number | null>;
+}
+
 /** Runs the engine until the outputs of `n` orders are acknowledged; steady-state rate. */
 async function measureEngine(
   brokers: string[],
@@ -91,8 +107,9 @@ async function measureEngine(
   n: number,
   timeoutMs: number,
   extra: string[] = [],
-): Promise<{ ops_per_s: number; total_s: number; summary: EngineSummary; phases: Record<string, number>; cpu: Record<string, number | null> }> {
-  const engine = engineFor(brokers, topic, dataDir, extra);
+  client: 'kafkajs' | 'native' = 'kafkajs',
+): Promise<EngineRun> {
+  const engine = engineFor(brokers, topic, dataDir, extra, client);
   const v = new Float64Array(engine.stats);
   const start = performance.now();
   const done = engine.run();
@@ -236,6 +253,30 @@ export const groups: BenchGroup[] = [
             '--output-format',
             'binary',
           ]);
+          // The same two wires on librdkafka (--kafka-client native), each on a topic of its own
+          // (a topic's outputs, once written, make a fresh engine refuse it).
+          let native: { json: EngineRun; binary: EngineRun } | null = null;
+          if (await loadNativeKafka()) {
+            const runs: EngineRun[] = [];
+            for (const [wire, messages] of [
+              ['json', m],
+              ['binary', mb],
+            ] as const) {
+              const natTopic = `${topic}-native-${wire}`;
+              topics.push(natTopic, `${natTopic}.trades`, `${natTopic}.reports`, `${natTopic}.dlq`);
+              await produceBenchOrders(kafka, natTopic, {
+                n,
+                partitions: PARTITIONS,
+                encode: (i) => messages.values[i]!,
+                key: (i) => messages.keys[i]!,
+                partition: (i) => messages.partitions[i]!,
+              });
+              ctx.log(`engine-kafka: native client, ${wire} wire`);
+              const flags = wire === 'binary' ? ['--format', 'binary', '--output-format', 'binary'] : [];
+              runs.push(await measureEngine(brokers, natTopic, path.join(root, `engine-native-${wire}`), n, 300_000, flags, 'native'));
+            }
+            native = { json: runs[0]!, binary: runs[1]! };
+          } else ctx.log(`engine-kafka: native client lines skipped (${String(nativeKafkaLoadFailure())})`);
           ctx.log(`engine-kafka: channel baseline`);
           const channel = await runChannelEngine({
             dataDir: path.join(root, 'channel'),
@@ -266,14 +307,21 @@ export const groups: BenchGroup[] = [
           await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
           await withTimeout(latDone, 120_000, 'paced engine run');
           const e2e = await endToEndLatency(kafka, latTopic);
-          return { raw, engine, channel, e2e, produced, binRaw, binEngine };
+          return { raw, engine, channel, e2e, produced, binRaw, binEngine, native };
         }
         if ('skipped' in result) {
-          for (const bench of ['engine-kafka', 'engine-kafka:binary', 'engine-kafka:kafkajs-raw', 'engine-kafka:channel'])
+          for (const bench of [
+            'engine-kafka',
+            'engine-kafka:binary',
+            'engine-kafka:native',
+            'engine-kafka:native-binary',
+            'engine-kafka:kafkajs-raw',
+            'engine-kafka:channel',
+          ])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
           return;
         }
-        const { raw, engine, channel, e2e, binRaw, binEngine } = result;
+        const { raw, engine, channel, e2e, binRaw, binEngine, native } = result;
         const channelOps = n / channel.steadySeconds;
         const line: BenchLine = {
           bench: 'engine-kafka',
@@ -318,6 +366,36 @@ export const groups: BenchGroup[] = [
           vs_raw: round(binEngine.ops_per_s / binRaw.ops_per_s),
           vs_channel: round(binEngine.ops_per_s / channelOps),
         };
+        for (const [bench, run, kafkajsRun, wire] of [
+          ['engine-kafka:native', native?.json, engine, 'JSON both ways'],
+          ['engine-kafka:native-binary', native?.binary, binEngine, 'binary orders in, binary output batches out'],
+        ] as const) {
+          if (!run) {
+            yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: '@ringmatch/native-kafka not built' };
+            continue;
+          }
+          yield {
+            bench,
+            ops_per_s: run.ops_per_s,
+            p50_us: null,
+            p99_us: null,
+            client: 'librdkafka (@ringmatch/native-kafka) for the source and the sink',
+            wire,
+            ring_p50_us: run.summary.latencyP50Us,
+            ring_p99_us: run.summary.latencyP99Us,
+            orders: n,
+            trades: run.summary.trades,
+            same_trade_count: run.summary.trades === engine.summary.trades,
+            total_s: round(run.total_s),
+            ...run.phases,
+            ...run.cpu,
+            source_stalls: run.summary.sourceStalls,
+            // the same wire on kafkajs, same run
+            vs_kafkajs: round(run.ops_per_s / kafkajsRun.ops_per_s),
+            cpu_vs_kafkajs: ratioOrNull(run.cpu.engine_cpu_us_per_order, kafkajsRun.cpu.engine_cpu_us_per_order),
+            vs_raw: round(run.ops_per_s / (wire === 'JSON both ways' ? raw : binRaw).ops_per_s),
+          };
+        }
         yield {
           bench: 'engine-kafka:kafkajs-raw',
           ops_per_s: raw.ops_per_s,

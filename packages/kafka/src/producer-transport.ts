@@ -9,9 +9,11 @@ export interface TopicMessages {
   messages: Message[];
 }
 
-/** One produce request at a time, acks=all, idempotent; resolves when all of it is acknowledged. */
+/** A produce request, acks=all, idempotent; `send` resolves when all of it is acknowledged. */
 export interface ProducerTransport {
   readonly name: 'kafkajs' | 'native';
+  /** Requests the publisher may have on the wire at once, each partition staying in order. */
+  readonly maxInFlight: number;
   connect(): Promise<void>;
   send(request: TopicMessages[]): Promise<void>;
   disconnect(): Promise<void>;
@@ -20,6 +22,8 @@ export interface ProducerTransport {
 export function kafkajsTransport(producer: Producer): ProducerTransport {
   return {
     name: 'kafkajs',
+    // kafkajs' idempotent producer keeps order only with one request in flight
+    maxInFlight: 1,
     connect: () => producer.connect(),
     send: async (topicMessages) => {
       await producer.sendBatch({ acks: -1, topicMessages });
@@ -44,6 +48,9 @@ function flat(m: Message): FlatMessage {
 export function nativeTransport(producer: NativeProducer, timeoutMs = 30_000): ProducerTransport {
   return {
     name: 'native',
+    // librdkafka's idempotent producer keeps each partition in order with up to 5 in flight; the
+    // messages of one send are enqueued in call order, before the next send starts
+    maxInFlight: 4,
     connect: async () => undefined,
     send: async (request) => {
       await Promise.all(request.map((t) => producer.sendBatch(t.topic, flatBatch(t.messages.map(flat)))));

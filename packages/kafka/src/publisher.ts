@@ -41,6 +41,12 @@ export interface PackedOutputs {
   count: number;
 }
 
+/** A request on the wire; `done` once it settled (acknowledged or failed). */
+interface Request {
+  chunk: Entry[];
+  done: boolean;
+}
+
 interface Entry {
   topic: string;
   message: Message;
@@ -168,8 +174,8 @@ export class Publisher {
   private buffer: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private draining = false;
-  /** The request on the wire (empty when none). */
-  private inFlight: Entry[] = [];
+  /** The requests on the wire, oldest first (at most the transport's maxInFlight). */
+  private readonly inFlight: Request[] = [];
   private chain: Promise<void> = Promise.resolve();
   private failed: PublishFailedError | null = null;
   private idxSeq = -1;
@@ -363,28 +369,63 @@ export class Publisher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.buffer.length === 0 || this.draining) return;
+    if (this.buffer.length === 0) return;
+    if (this.draining) {
+      // A free request slot (librdkafka pipelines): the loop sends now instead of at the next settle.
+      if (this.inFlight.length < this.transport.maxInFlight) this.wakeDrain();
+      return;
+    }
     this.draining = true;
     this.chain = this.chain.then(async () => {
       try {
-        while (this.buffer.length > 0 && !this.failed) {
-          const take = this.requestSize();
-          const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
-          if (chunk === this.buffer) this.buffer = [];
-          for (const e of chunk) this.queuedOutputs -= e.count;
-          this.inFlight = chunk;
-          try {
-            await this.send(chunk);
-          } finally {
-            this.inFlight = [];
-            this.settled();
+        // Up to maxInFlight requests on the wire (kafkajs: 1; librdkafka keeps each partition in
+        // order across requests); the loop ends when nothing is buffered or in flight.
+        const maxInFlight = this.transport.maxInFlight;
+        while (!this.failed) {
+          if (this.buffer.length > 0 && this.inFlight.length < maxInFlight) {
+            const take = this.requestSize();
+            const chunk = take >= this.buffer.length ? this.buffer : this.buffer.splice(0, take);
+            if (chunk === this.buffer) this.buffer = [];
+            for (const e of chunk) this.queuedOutputs -= e.count;
+            const request: Request = { chunk, done: false };
+            this.inFlight.push(request);
+            const settledOne = new Promise<void>((resolve) => (this.oneSettled = resolve));
+            void this.send(chunk).then(() => {
+              request.done = true;
+              this.retire();
+            });
+            if (this.inFlight.length >= maxInFlight || this.buffer.length === 0) await settledOne;
+            continue;
           }
+          if (this.inFlight.length === 0) break;
+          await new Promise<void>((resolve) => (this.oneSettled = resolve));
         }
       } finally {
         this.draining = false;
         this.settled();
       }
     });
+  }
+
+  private oneSettled: (() => void) | null = null;
+
+  /** Acknowledges the settled requests at the head, in order (a later one may finish first). */
+  private retire(): void {
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
+      const { chunk } = this.inFlight.shift()!;
+      if (!this.failed) {
+        this.acked = chunk[chunk.length - 1]!.pos;
+        for (const e of chunk) this.counters.acked += e.count;
+      }
+    }
+    this.wakeDrain();
+    this.settled();
+  }
+
+  private wakeDrain(): void {
+    const wake = this.oneSettled;
+    this.oneSettled = null;
+    wake?.();
   }
 
   /**
@@ -424,10 +465,8 @@ export class Publisher {
     }
     try {
       await this.transport.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      this.acked = chunk[chunk.length - 1]!.pos;
-      for (const e of chunk) this.counters.acked += e.count;
     } catch (e) {
-      this.failed = new PublishFailedError(e as Error);
+      this.failed ??= new PublishFailedError(e as Error);
     }
   }
 
@@ -521,7 +560,7 @@ export class Publisher {
    */
   oldestPendingSeq(): number {
     let min = Infinity;
-    for (const e of this.inFlight) if (e.firstSeq < min) min = e.firstSeq;
+    for (const r of this.inFlight) for (const e of r.chunk) if (e.firstSeq < min) min = e.firstSeq;
     for (const e of this.buffer) if (e.firstSeq < min) min = e.firstSeq;
     return min;
   }

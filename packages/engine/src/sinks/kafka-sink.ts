@@ -42,7 +42,8 @@ export class KafkaSink implements OutputSink {
     private readonly packer: KafkaOutputPacker,
     maxRequest: number,
   ) {
-    this.maxPending = 2 * maxRequest;
+    // every request the transport may have on the wire, and the next one filling
+    this.maxPending = (publisher.transport.maxInFlight + 1) * maxRequest;
   }
 
   static async open(context: SinkContext, ringBytes: Uint8Array): Promise<KafkaSink> {
