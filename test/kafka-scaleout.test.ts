@@ -84,6 +84,11 @@ async function outputLines(topic: string): Promise<string[]> {
   return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
 }
 
+/** An engine of `group` reading `topic` on the given client. */
+function kafkaArgs(client: string, topic: string, group: string): string[] {
+  return ['--source', 'kafka', '--kafka-client', client, '--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--ring-size', '4096'];
+}
+
 const d = available.ok ? describe : describe.skip;
 const clients = available.ok ? await kafkaClientsUnderTest() : ['kafkajs'];
 
@@ -110,20 +115,7 @@ d.each(clients)('scale-out on Kafka (%s client)', (client) => {
     const topic = uniqueTopic('scale');
     const group = uniqueTopic('scale-group');
     await ensureTopics(broker.kafka, [{ topic, partitions: 2 }]);
-    const common = [
-      '--source',
-      'kafka',
-      '--kafka-client',
-      client,
-      '--brokers',
-      broker.brokers.join(','),
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--ring-size',
-      '4096',
-    ];
+    const common = kafkaArgs(client, topic, group);
     const a = run([...common, '--data-dir', path.join(root, client, 'a')]);
     const b = run([...common, '--data-dir', path.join(root, client, 'b')]);
     const failed = Promise.race([a.exited, b.exited]).then((r) => r);
@@ -216,20 +208,7 @@ d.each(clients)('scale-out on Kafka (%s client)', (client) => {
       }
     };
     await produce(0, half);
-    const common = [
-      '--source',
-      'kafka',
-      '--kafka-client',
-      client,
-      '--brokers',
-      broker.brokers.join(','),
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--ring-size',
-      '4096',
-    ];
+    const common = kafkaArgs(client, topic, group);
     // A alone, paced so that B joins mid-stream.
     const a = run([...common, '--data-dir', path.join(root, client, 'ra'), '--rate', '500', '--progress-ms', '50']);
     let matchedA = 0;

@@ -1,7 +1,7 @@
 // Which Kafka client a run uses (--kafka-client): librdkafka through the optional
 // @ringmatch/native-kafka module, or kafkajs. Resolved once on the main thread before the workers
 // start, so the source and the sink use the same client and the run says which.
-import { loadNativeKafka, nativeKafkaLoadFailure } from '@ringmatch/kafka';
+import { loadNativeKafka, nativeKafkaLoadFailure, type NativeKafkaModule } from '@ringmatch/kafka';
 import type { KafkaClientChoice } from './config.js';
 
 export interface KafkaClientResolution {
@@ -31,4 +31,11 @@ export async function resolveKafkaClient(asked: KafkaClientChoice): Promise<Kafk
     );
   }
   return { client: 'kafkajs', line: `kafka client: kafkajs (native-kafka not loaded: ${reason()})` };
+}
+
+/** The native module in a worker of a run resolved to the native client (it loaded on the main thread). */
+export async function requireNativeKafka(): Promise<NativeKafkaModule> {
+  const native = await loadNativeKafka();
+  if (!native) throw new NativeKafkaUnavailable(`--kafka-client native: @ringmatch/native-kafka did not load in this worker: ${reason()}`);
+  return native;
 }

@@ -5,7 +5,8 @@
 // there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
 // Acknowledged outputs are durable: that is what a snapshot waits for.
 import { OutputKind, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import { Publisher, createKafka, loadNativeKafka, nativeKafkaLoadFailure, nativeTransport, type ProducerTransport } from '@ringmatch/kafka';
+import { Publisher, createKafka, nativeTransport, type ProducerTransport } from '@ringmatch/kafka';
+import { requireNativeKafka } from '../kafka-client.js';
 import type { SourceConfig } from '../config.js';
 import { PACK_MAX } from '../kafka-format.js';
 import { KafkaOutputPacker } from '../kafka-packer.js';
@@ -163,8 +164,7 @@ export class KafkaSink implements OutputSink {
  * out, as kafkajs' retries are.
  */
 async function nativeProducerTransport(brokers: string[]): Promise<ProducerTransport> {
-  const native = await loadNativeKafka();
-  if (!native) throw new Error(`--kafka-client native: @ringmatch/native-kafka did not load: ${(nativeKafkaLoadFailure() as Error)?.message ?? 'unknown'}`);
+  const native = await requireNativeKafka();
   const producer = new native.NativeProducer({ brokers: brokers.join(','), clientId: 'ringmatch-publisher', deliveryTimeoutMs: BROKER_OUTAGE_MS });
   return nativeTransport(producer, BROKER_OUTAGE_MS);
 }

@@ -4,13 +4,14 @@
 // no pause and re-fetch: the loop waits for room and goes on with the same buffer. Rebalances
 // come back from poll() as events; the start offsets of newly assigned partitions come from the WAL.
 import { parentPort } from 'node:worker_threads';
-import { NativeRecordReader, loadNativeKafka, nativeKafkaLoadFailure, type NativeConsumer, type createKafka } from '@ringmatch/kafka';
+import { NativeRecordReader, type NativeConsumer, type createKafka } from '@ringmatch/kafka';
+import { requireNativeKafka } from '../kafka-client.js';
 import { Stat } from '../stats.js';
 import { nowMs } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
 import type { SourceContext } from './command-source.js';
 import type { KafkaIntake } from './kafka-intake.js';
-import { consumedToEnd, processedElsewhere } from './kafka-partition-checks.js';
+import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
 
 /** Bytes of fetched messages per poll (4 MiB: hundreds of thousands of small orders at most). */
 const POLL_BYTES = 4 << 20;
@@ -26,8 +27,7 @@ export async function runNativeKafkaSource(
   context: SourceContext<'kafka'>,
 ): Promise<void> {
   const source = context.config;
-  const native = await loadNativeKafka();
-  if (!native) throw new Error(`--kafka-client native: @ringmatch/native-kafka did not load: ${(nativeKafkaLoadFailure() as Error)?.message ?? 'unknown'}`);
+  const native = await requireNativeKafka();
   const consumer = new native.NativeConsumer({ brokers: source.brokers.join(','), groupId: source.groupId, topic: source.topic, clientId: 'ringmatch-poller' });
   const buffer = new Uint8Array(POLL_BYTES);
   const records = new NativeRecordReader(buffer);
@@ -96,13 +96,8 @@ async function rebalance(
       for (const p of event.partitions) assigned.delete(p);
     } else if (event.kind === 'assign') {
       const partitions = event.partitions;
-      const unknown = partitions.filter((p) => !intake.resumeAt.has(p));
-      if (unknown.length > 0) {
-        const taken = await processedElsewhere(kafka, topic, unknown).catch(
-          (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
-        );
-        if (taken) throw new Error(taken);
-      }
+      const taken = await takenElsewhere(kafka, topic, partitions, intake.resumeAt);
+      if (taken) throw new Error(taken);
       consumer.assign(
         partitions,
         partitions.map((p) => intake.resumeAt.get(p)?.offset ?? null),

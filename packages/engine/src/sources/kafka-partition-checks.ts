@@ -11,7 +11,7 @@ import { reportsTopic, tradesTopic } from '../shared.js';
  * Orders keyed by symbol with the default partitioner and output topics with the same partition
  * count (as prepareTopics creates them) put the outputs of input partition p in output partition p.
  */
-export async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: string, partitions: number[]): Promise<string | null> {
+async function processedElsewhere(kafka: ReturnType<typeof createKafka>, topic: string, partitions: number[]): Promise<string | null> {
   const inputs = await topicOffsets(kafka, topic);
   for (const out of [tradesTopic(topic), reportsTopic(topic)]) {
     const marks = await topicOffsets(kafka, out);
@@ -41,4 +41,21 @@ export async function consumedToEnd(
     return false; // broker unreachable (e.g. restarting): not idle, the consumer reconnects
   }
   return assigned.every((p) => (resumeAt.get(p)?.offset ?? 0) >= (ends.get(p)?.high ?? 0));
+}
+
+/**
+ * For newly assigned `partitions`: the refusal when one the WAL has no offset for was processed
+ * by another engine (see processedElsewhere), or when that cannot be checked; null when all is well.
+ */
+export async function takenElsewhere(
+  kafka: ReturnType<typeof createKafka>,
+  topic: string,
+  partitions: number[],
+  resumeAt: Map<number, unknown>,
+): Promise<string | null> {
+  const unknown = partitions.filter((p) => !resumeAt.has(p));
+  if (unknown.length === 0) return null;
+  return processedElsewhere(kafka, topic, unknown).catch(
+    (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
+  );
 }

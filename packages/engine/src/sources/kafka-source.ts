@@ -11,7 +11,7 @@ import type { CommandPublisher } from './command-publisher.js';
 import type { CommandSource, SourceContext } from './command-source.js';
 import { KafkaIntake } from './kafka-intake.js';
 import { runNativeKafkaSource } from './kafka-native-source.js';
-import { consumedToEnd, processedElsewhere } from './kafka-partition-checks.js';
+import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
 
 export class KafkaSource implements CommandSource {
   constructor(private readonly context: SourceContext<'kafka'>) {}
@@ -66,15 +66,10 @@ async function runKafkajsSource(
       async onAssigned(partitions) {
         const start = new Map<number, number | null>();
         for (const p of partitions) start.set(p, intake.resumeAt.get(p)?.offset ?? null);
-        const unknown = partitions.filter((p) => !intake.resumeAt.has(p));
-        if (unknown.length > 0) {
-          const taken = await processedElsewhere(kafka, source.topic, unknown).catch(
-            (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
-          );
-          if (taken) {
-            fatalError = new Error(taken);
-            out.wake();
-          }
+        const taken = await takenElsewhere(kafka, source.topic, partitions, intake.resumeAt);
+        if (taken) {
+          fatalError = new Error(taken);
+          out.wake();
         }
         return start;
       },
