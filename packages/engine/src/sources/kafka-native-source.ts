@@ -13,9 +13,14 @@ import type { SourceContext } from './command-source.js';
 import type { KafkaIntake } from './kafka-intake.js';
 import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
 
-/** Bytes of fetched messages per poll (4 MiB: hundreds of thousands of small orders at most). */
+/** Bytes of fetched messages per poll. */
 const POLL_BYTES = 4 << 20;
-const POLL_MAX_MESSAGES = 65_536;
+/**
+ * Messages per poll. librdkafka serves a rebalance only inside a poll, so what one poll fetched
+ * must be taken quickly: a batch the ring takes in a few ms (and, under --rate, one paced step).
+ * A whole buffer drained at a paced rate held a joining engine's rebalance for seconds.
+ */
+const POLL_MAX_MESSAGES = 8192;
 /** A poll returns after this long with nothing fetched (the stop and idle checks run between polls). */
 const POLL_WAIT_MS = 100;
 const CLOSE_TIMEOUT_MS = 15_000;
@@ -34,11 +39,12 @@ export async function runNativeKafkaSource(
   const lowWater = Math.max(1, out.slotCount >> 2);
   const assigned = new Set<number>();
   const idleMs = context.stopWhenIdleMs;
+  const maxMessages = out.rate > 0 ? Math.min(POLL_MAX_MESSAGES, Math.max(1, Math.ceil(out.rate / 20))) : POLL_MAX_MESSAGES;
   let started = false;
   let lastErrorLog = 0;
   try {
     while (!out.stopRequested()) {
-      const count = await consumer.poll(buffer, POLL_MAX_MESSAGES, POLL_WAIT_MS);
+      const count = await consumer.poll(buffer, maxMessages, POLL_WAIT_MS);
       if (consumer.hasEvents) {
         await rebalance(consumer, kafka, intake, assigned, source.topic, (message) => {
           const now = nowMs();
