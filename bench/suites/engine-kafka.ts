@@ -1,13 +1,18 @@
 // engine-kafka: orders/s end to end through the real broker (Kafka orders -> poller -> durable WAL
-// -> books -> packed, acknowledged trades/reports in Kafka), against a bare kafkajs eachBatch
-// consume of the same messages (`:kafkajs-raw`, the ceiling) and the channel baseline engine fed
-// from Kafka (`:channel`: same source, WAL, books and packed publisher, postMessage between
-// stages), all in one run on the same pre-produced messages. Every line runs the kafkajs client
-// (--kafka-client kafkajs) except `:native` and `:native-binary`: the same two wires on librdkafka
-// (@ringmatch/native-kafka, when built), with `vs_kafkajs` the ratio to the same wire on kafkajs. Throughput is steady state (first
-// input to last output acknowledged; the group join is in `total_s`). Latency: a second, paced
-// run while a producer feeds the topic live: order record timestamp (producer) to the timestamp
-// of the packed report record carrying its first report (both CreateTime, ms).
+// -> books -> packed, acknowledged trades/reports in Kafka). Each wire (JSON both ways; binary both
+// ways) runs on each Kafka client built here: librdkafka (@ringmatch/native-kafka) carries the
+// plain names (`engine-kafka`, `engine-kafka:binary`) when it loads, kafkajs the `kafkajs` ones
+// (`engine-kafka:kafkajs`, `engine-kafka:binary-kafkajs`; the plain names when it is all there is).
+// Each engine line is measured against its I/O floor with the same client (`:pipe...`,
+// engine-kafka-pipe.ts: `vs_pipe`), against a bare kafkajs eachBatch consume (`:kafkajs-raw`,
+// `vs_raw`), and the JSON line against the channel baseline engine fed from Kafka (`:channel`: same
+// source, WAL, books and packed publisher, postMessage between stages). kafkajs runs with the two
+// speed-ups of packages/kafka/src/kafkajs-speedups.ts (native CRC32C, no zero-fill on encoder
+// growth), baselines included. Throughput is steady state (first input to last output
+// acknowledged; the group join is in `total_s`); CPU per order is this process (every engine
+// thread) and the broker over that span. Latency (the JSON line of the fastest client): a second,
+// paced run while a producer feeds the topic live: order record timestamp (producer) to the
+// timestamp of the packed report record carrying its first report (both CreateTime, ms).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +26,7 @@ import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 import { measureRawConsume, produceBenchOrders, withBenchBroker } from './kafka.js';
+import { engineOutputs, measurePipe, type PipeResult } from './engine-kafka-pipe.js';
 
 const PARTITIONS = 4;
 
@@ -74,8 +80,22 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function ratioOrNull(a: number | null | undefined, b: number | null | undefined): number | null {
-  return a === null || a === undefined || b === null || b === undefined || b === 0 ? null : round(a / b);
+type KafkaClient = 'kafkajs' | 'native';
+
+interface ClientRun {
+  client: KafkaClient;
+  wire: 'json' | 'binary';
+  engine: EngineRun;
+  pipe: PipeResult;
+  /** The fastest client built here (native when it loads): its lines carry the plain names. */
+  best: boolean;
+}
+
+/** `engine-kafka`, `engine-kafka:binary`, `engine-kafka:kafkajs`, `engine-kafka:binary-kafkajs` (and the same under `:pipe`). */
+function lineName(base: string, run: ClientRun): string {
+  const parts = [run.wire === 'binary' ? 'binary' : '', run.best ? '' : 'kafkajs'].filter(Boolean).join('-');
+  if (!parts) return base;
+  return base.includes(':') ? `${base}-${parts}` : `${base}:${parts}`;
 }
 
 /** CPU time (ms) the broker process has used so far, from /proc (null if not our script's broker). */
@@ -231,12 +251,10 @@ export const groups: BenchGroup[] = [
           });
           ctx.log(`engine-kafka: produced ${n} orders in ${produced.seconds.toFixed(1)} s; raw consume`);
           const raw = await measureRawConsume(kafka, topic, n);
-          ctx.log(`engine-kafka: engine`);
-          const engine = await measureEngine(brokers, topic, path.join(root, 'engine'), n, 300_000);
           // The same orders on the binary wire both ways (input codec and output batches), against
           // a raw consume of those binary messages: what the engine costs when JSON does not.
           const binTopic = `${topic}-bin`;
-          topics.push(binTopic, `${binTopic}.trades`, `${binTopic}.reports`, `${binTopic}.dlq`);
+          topics.push(binTopic);
           const mb = benchMessages(n, 7, 'binary');
           await produceBenchOrders(kafka, binTopic, {
             n,
@@ -245,38 +263,36 @@ export const groups: BenchGroup[] = [
             key: (i) => mb.keys[i]!,
             partition: (i) => mb.partitions[i]!,
           });
-          ctx.log(`engine-kafka: binary wire: raw consume, engine`);
+          ctx.log(`engine-kafka: binary wire: raw consume`);
           const binRaw = await measureRawConsume(kafka, binTopic, n);
-          const binEngine = await measureEngine(brokers, binTopic, path.join(root, 'engine-bin'), n, 300_000, [
-            '--format',
-            'binary',
-            '--output-format',
-            'binary',
-          ]);
-          // The same two wires on librdkafka (--kafka-client native), each on a topic of its own
-          // (a topic's outputs, once written, make a fresh engine refuse it).
-          let native: { json: EngineRun; binary: EngineRun } | null = null;
-          if (await loadNativeKafka()) {
-            const runs: EngineRun[] = [];
+          // Every client and wire: an engine run on a topic of its own (a topic's outputs, once
+          // written, make a fresh engine refuse it), then the pipe floor with the same client and
+          // that run's own output records.
+          const clients: KafkaClient[] = (await loadNativeKafka()) ? ['native', 'kafkajs'] : ['kafkajs'];
+          if (clients.length === 1) ctx.log(`engine-kafka: kafkajs only (${String(nativeKafkaLoadFailure())})`);
+          const runs: ClientRun[] = [];
+          for (const client of clients) {
             for (const [wire, messages] of [
               ['json', m],
               ['binary', mb],
             ] as const) {
-              const natTopic = `${topic}-native-${wire}`;
-              topics.push(natTopic, `${natTopic}.trades`, `${natTopic}.reports`, `${natTopic}.dlq`);
-              await produceBenchOrders(kafka, natTopic, {
+              const runTopic = `${topic}-${client}-${wire}`;
+              topics.push(runTopic, `${runTopic}.trades`, `${runTopic}.reports`, `${runTopic}.dlq`);
+              await produceBenchOrders(kafka, runTopic, {
                 n,
                 partitions: PARTITIONS,
                 encode: (i) => messages.values[i]!,
                 key: (i) => messages.keys[i]!,
                 partition: (i) => messages.partitions[i]!,
               });
-              ctx.log(`engine-kafka: native client, ${wire} wire`);
+              ctx.log(`engine-kafka: ${client} client, ${wire} wire: engine, then the pipe floor`);
               const flags = wire === 'binary' ? ['--format', 'binary', '--output-format', 'binary'] : [];
-              runs.push(await measureEngine(brokers, natTopic, path.join(root, `engine-native-${wire}`), n, 300_000, flags, 'native'));
+              const engine = await measureEngine(brokers, runTopic, path.join(root, `engine-${client}-${wire}`), n, 300_000, flags, client);
+              const outputs = await engineOutputs(kafka, runTopic);
+              const pipe = await measurePipe(kafka, brokers, runTopic, n, outputs, client, PARTITIONS, () => brokerCpuMs(brokers), topics);
+              runs.push({ client, wire, engine, pipe, best: client === clients[0] });
             }
-            native = { json: runs[0]!, binary: runs[1]! };
-          } else ctx.log(`engine-kafka: native client lines skipped (${String(nativeKafkaLoadFailure())})`);
+          }
           ctx.log(`engine-kafka: channel baseline`);
           const channel = await runChannelEngine({
             dataDir: path.join(root, 'channel'),
@@ -293,7 +309,7 @@ export const groups: BenchGroup[] = [
           topics.push(latTopic, `${latTopic}.trades`, `${latTopic}.reports`, `${latTopic}.dlq`);
           await ensureTopics(kafka, [{ topic: latTopic, partitions: PARTITIONS }]);
           const pm = benchMessages(paced.n, 9);
-          const latEngine = engineFor(brokers, latTopic, path.join(root, 'lat'), ['--stop-when-idle', '1500']);
+          const latEngine = engineFor(brokers, latTopic, path.join(root, 'lat'), ['--stop-when-idle', '1500'], runs[0]!.client);
           const latDone = latEngine.run();
           // The group join takes seconds: pace the orders only once the engine consumes (the
           // first order goes alone and must be published into the ring first).
@@ -307,93 +323,76 @@ export const groups: BenchGroup[] = [
           await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
           await withTimeout(latDone, 120_000, 'paced engine run');
           const e2e = await endToEndLatency(kafka, latTopic);
-          return { raw, engine, channel, e2e, produced, binRaw, binEngine, native };
+          return { raw, runs, channel, e2e, produced, binRaw };
         }
         if ('skipped' in result) {
           for (const bench of [
             'engine-kafka',
             'engine-kafka:binary',
-            'engine-kafka:native',
-            'engine-kafka:native-binary',
+            'engine-kafka:pipe',
+            'engine-kafka:pipe-binary',
             'engine-kafka:kafkajs-raw',
             'engine-kafka:channel',
           ])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
           return;
         }
-        const { raw, engine, channel, e2e, binRaw, binEngine, native } = result;
+        const { raw, runs, channel, e2e, binRaw } = result;
         const channelOps = n / channel.steadySeconds;
-        const line: BenchLine = {
-          bench: 'engine-kafka',
-          ops_per_s: engine.ops_per_s,
-          p50_us: e2e.p50_us,
-          p99_us: e2e.p99_us,
-          latency: `order record -> report record (Kafka CreateTime, ms resolution), paced ${paced.rate}/s`,
-          latency_samples: e2e.samples,
-          ring_p50_us: engine.summary.latencyP50Us,
-          ring_p99_us: engine.summary.latencyP99Us,
-          orders: n,
-          partitions: PARTITIONS,
-          trades: engine.summary.trades,
-          reports: engine.summary.reports,
-          total_s: round(engine.total_s),
-          wal_backend: engine.summary.walBackend,
-          wal_avg_batch: engine.summary.walAvgBatch,
-          ...engine.phases,
-          ...engine.cpu,
-          source_stalls: engine.summary.sourceStalls,
-          vs_raw: round(engine.ops_per_s / raw.ops_per_s),
-          vs_channel: round(engine.ops_per_s / channelOps),
-          rss_mb: rssMb(),
-        };
-        yield line;
-        yield {
-          bench: 'engine-kafka:binary',
-          ops_per_s: binEngine.ops_per_s,
-          p50_us: null,
-          p99_us: null,
-          wire: 'binary orders in, binary output batches out',
-          ring_p50_us: binEngine.summary.latencyP50Us,
-          ring_p99_us: binEngine.summary.latencyP99Us,
-          orders: n,
-          trades: binEngine.summary.trades,
-          same_trade_count: binEngine.summary.trades === engine.summary.trades,
-          total_s: round(binEngine.total_s),
-          ...binEngine.phases,
-          ...binEngine.cpu,
-          source_stalls: binEngine.summary.sourceStalls,
-          raw_ops_per_s: binRaw.ops_per_s,
-          vs_raw: round(binEngine.ops_per_s / binRaw.ops_per_s),
-          vs_channel: round(binEngine.ops_per_s / channelOps),
-        };
-        for (const [bench, run, kafkajsRun, wire] of [
-          ['engine-kafka:native', native?.json, engine, 'JSON both ways'],
-          ['engine-kafka:native-binary', native?.binary, binEngine, 'binary orders in, binary output batches out'],
-        ] as const) {
-          if (!run) {
-            yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: '@ringmatch/native-kafka not built' };
-            continue;
+        const reference = runs[0]!.engine.summary.trades;
+        for (const run of runs) {
+          const { engine, pipe, wire, client } = run;
+          const binary = wire === 'binary';
+          const kafkajsTwin = run.best && client !== 'kafkajs' ? runs.find((r) => r.client === 'kafkajs' && r.wire === wire) : undefined;
+          const total = (engine.cpu.engine_cpu_us_per_order ?? 0) + (engine.cpu.broker_cpu_us_per_order ?? 0);
+          const line: BenchLine = {
+            bench: lineName('engine-kafka', run),
+            ops_per_s: engine.ops_per_s,
+            p50_us: run.best && !binary ? e2e.p50_us : null,
+            p99_us: run.best && !binary ? e2e.p99_us : null,
+            client,
+            wire: binary ? 'binary orders in, binary output batches out' : 'JSON both ways',
+            ring_p50_us: engine.summary.latencyP50Us,
+            ring_p99_us: engine.summary.latencyP99Us,
+            orders: n,
+            partitions: PARTITIONS,
+            trades: engine.summary.trades,
+            reports: engine.summary.reports,
+            same_trade_count: engine.summary.trades === reference,
+            total_s: round(engine.total_s),
+            wal_backend: engine.summary.walBackend,
+            wal_avg_batch: engine.summary.walAvgBatch,
+            ...engine.phases,
+            ...engine.cpu,
+            // engine process + broker, the issue's budget (JSON <= 8 us, binary <= 4 us)
+            cpu_total_us_per_order: round(total),
+            source_stalls: engine.summary.sourceStalls,
+            vs_pipe: round(engine.ops_per_s / pipe.ops_per_s),
+            vs_raw: round(engine.ops_per_s / (binary ? binRaw : raw).ops_per_s),
+          };
+          if (kafkajsTwin) {
+            line.vs_kafkajs = round(engine.ops_per_s / kafkajsTwin.engine.ops_per_s);
+            line.cpu_vs_kafkajs = round(
+              total / ((kafkajsTwin.engine.cpu.engine_cpu_us_per_order ?? 0) + (kafkajsTwin.engine.cpu.broker_cpu_us_per_order ?? 0)),
+            );
           }
+          if (run.best && !binary) {
+            line.latency = `order record -> report record (Kafka CreateTime, ms resolution), paced ${paced.rate}/s`;
+            line.latency_samples = e2e.samples;
+            line.vs_channel = round(engine.ops_per_s / channelOps);
+            line.rss_mb = rssMb();
+          }
+          yield line;
           yield {
-            bench,
-            ops_per_s: run.ops_per_s,
+            bench: lineName('engine-kafka:pipe', run),
+            ops_per_s: pipe.ops_per_s,
             p50_us: null,
             p99_us: null,
-            client: 'librdkafka (@ringmatch/native-kafka) for the source and the sink',
-            wire,
-            ring_p50_us: run.summary.latencyP50Us,
-            ring_p99_us: run.summary.latencyP99Us,
-            orders: n,
-            trades: run.summary.trades,
-            same_trade_count: run.summary.trades === engine.summary.trades,
-            total_s: round(run.total_s),
-            ...run.phases,
-            ...run.cpu,
-            source_stalls: run.summary.sourceStalls,
-            // the same wire on kafkajs, same run
-            vs_kafkajs: round(run.ops_per_s / kafkajsRun.ops_per_s),
-            cpu_vs_kafkajs: ratioOrNull(run.cpu.engine_cpu_us_per_order, kafkajsRun.cpu.engine_cpu_us_per_order),
-            vs_raw: round(run.ops_per_s / (wire === 'JSON both ways' ? raw : binRaw).ops_per_s),
+            client,
+            what: 'bare consume of the same orders + produce of the same output records, same client; no WAL, no matching',
+            output_records: pipe.output_records,
+            engine_cpu_us_per_order: pipe.engine_cpu_us_per_order,
+            broker_cpu_us_per_order: pipe.broker_cpu_us_per_order,
           };
         }
         yield {
@@ -414,7 +413,7 @@ export const groups: BenchGroup[] = [
           latency: 'poller post -> matched (saturated, in-process)',
           orders: channel.orders,
           trades: channel.trades,
-          same_trade_count: channel.trades === engine.summary.trades,
+          same_trade_count: channel.trades === reference,
           total_s: round(channel.seconds),
         };
       } finally {

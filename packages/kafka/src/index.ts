@@ -7,6 +7,7 @@ export { OrderSource } from './source.js';
 export type { SourceBatch, StartOffsets } from './source.js';
 export { Publisher, partitionForKey, OutOfOrderError, FIRST_HEADER, COUNT_HEADER } from './publisher.js';
 export { lastPublishedSequence, readPosition, SEQ_HEADER, IDX_HEADER } from './tail.js';
+export type { PublishedPosition } from './tail.js';
 export { DeadLetterPublisher, parseDeadLetter } from './dlq.js';
 export type { DeadLetter } from './dlq.js';
 export { loadNativeKafka, nativeKafkaLoadFailure } from './native-module.js';

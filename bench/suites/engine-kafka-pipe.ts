@@ -1,0 +1,175 @@
+// engine-kafka:pipe*: the I/O floor of an engine-kafka run. With the same client, a bare consume
+// of the same order messages and a produce of the same output records (the engine run's own packed
+// records, read back from its output topics: same bytes, headers, keys and partitions) through the
+// same Publisher, with no WAL and no matching. Outputs go out as the input comes in (in proportion),
+// as in the engine. Timed like the engine: first input taken to last output acknowledged.
+import type { Kafka } from 'kafkajs';
+import {
+  COUNT_HEADER,
+  FIRST_HEADER,
+  NativeRecordReader,
+  Publisher,
+  ensureTopics,
+  loadNativeKafka,
+  nativeTransport,
+  readPosition,
+  withTimeout,
+  type PublishedPosition,
+} from '@ringmatch/kafka';
+import { readTopic, uniqueTopic, type ReadRecord } from '@ringmatch/test-kit';
+
+export interface PipeResult {
+  ops_per_s: number;
+  engine_cpu_us_per_order: number;
+  broker_cpu_us_per_order: number | null;
+  output_records: number;
+}
+
+/** The output records an engine run left in `<topic>.trades` and `<topic>.reports`, in partition order. */
+export async function engineOutputs(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  for (const t of [`${topic}.trades`, `${topic}.reports`]) out.push(...(await readTopic(kafka, t, { timeoutMs: 120_000 })));
+  return out;
+}
+
+function header(record: ReadRecord, name: string): string {
+  const v = record.headers[name];
+  return Array.isArray(v) ? String(v[0]) : String(v ?? '');
+}
+
+function firstPosition(record: ReadRecord): PublishedPosition {
+  const [seq, idx] = header(record, FIRST_HEADER).split('.').map(Number);
+  return { seq: seq!, idx: idx! };
+}
+
+export async function measurePipe(
+  kafka: Kafka,
+  brokers: string[],
+  inputTopic: string,
+  n: number,
+  outputs: ReadRecord[],
+  client: 'kafkajs' | 'native',
+  partitions: number,
+  cpuOfBroker: () => number | null,
+  topics: string[],
+): Promise<PipeResult> {
+  const base = uniqueTopic(`${inputTopic}-pipe-${client}`);
+  const outTopic = (t: string): string => (t.endsWith('.trades') ? `${base}.trades` : `${base}.reports`);
+  topics.push(`${base}.trades`, `${base}.reports`);
+  await ensureTopics(
+    kafka,
+    [`${base}.trades`, `${base}.reports`].map((topic) => ({ topic, partitions })),
+  );
+  const native = client === 'native' ? await loadNativeKafka() : null;
+  if (client === 'native' && !native) throw new Error('engine-kafka:pipe: native-kafka did not load');
+  const publisher = new Publisher(kafka, {
+    topics: [`${base}.trades`, `${base}.reports`],
+    maxBatchRecords: 8192,
+    maxPartitionBytes: 900_000,
+    skipResumePoint: true,
+    transport: native ? nativeTransport(new native.NativeProducer({ brokers: brokers.join(','), clientId: 'bench-pipe' })) : undefined,
+  });
+  await publisher.connect();
+  let published = 0;
+  /** Hands over the outputs due once `consumed` of the n inputs are in. */
+  const publishUpTo = (consumed: number): void => {
+    const due = Math.min(outputs.length, Math.floor((outputs.length * consumed) / n));
+    for (; published < due; published++) {
+      const r = outputs[published]!;
+      const last = readPosition(r.headers);
+      if (last === null || last === 'malformed') throw new Error(`engine output ${r.topic}[${r.partition}]@${r.offset} has no position`);
+      publisher.publishPacked({
+        topic: outTopic(r.topic),
+        partition: r.partition,
+        key: r.key,
+        value: r.value ?? Buffer.alloc(0),
+        first: firstPosition(r),
+        last,
+        count: Number(header(r, COUNT_HEADER)),
+      });
+    }
+  };
+  let first = 0;
+  let cpu0 = process.cpuUsage();
+  let broker0: number | null = null;
+  const started = (): void => {
+    if (first !== 0) return;
+    first = performance.now();
+    cpu0 = process.cpuUsage();
+    broker0 = cpuOfBroker();
+  };
+  if (native) await consumeNative(native, brokers, inputTopic, n, started, publishUpTo);
+  else await consumeKafkajs(kafka, inputTopic, n, started, publishUpTo);
+  publishUpTo(n);
+  await publisher.flush(120_000);
+  const seconds = (performance.now() - first) / 1000;
+  const used = process.cpuUsage(cpu0);
+  const broker1 = cpuOfBroker();
+  await publisher.close();
+  return {
+    ops_per_s: n / seconds,
+    engine_cpu_us_per_order: Math.round(((used.user + used.system) / n) * 100) / 100,
+    broker_cpu_us_per_order: broker0 !== null && broker1 !== null ? Math.round((((broker1 - broker0) * 1000) / n) * 100) / 100 : null,
+    output_records: outputs.length,
+  };
+}
+
+async function consumeKafkajs(kafka: Kafka, topic: string, n: number, started: () => void, progress: (consumed: number) => void): Promise<void> {
+  const consumer = kafka.consumer({ groupId: uniqueTopic('bench-pipe'), maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20, allowAutoTopicCreation: false });
+  await withTimeout(consumer.connect(), 30_000, 'pipe consumer connect');
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let count = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  try {
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        if (count >= n) return;
+        started();
+        count += batch.messages.length;
+        progress(Math.min(n, count));
+        if (count >= n) done();
+      },
+    });
+    await withTimeout(finished, 300_000, 'pipe consume');
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+async function consumeNative(
+  native: NonNullable<Awaited<ReturnType<typeof loadNativeKafka>>>,
+  brokers: string[],
+  topic: string,
+  n: number,
+  started: () => void,
+  progress: (consumed: number) => void,
+): Promise<void> {
+  const consumer = new native.NativeConsumer({ brokers: brokers.join(','), groupId: uniqueTopic('bench-pipe'), topic, clientId: 'bench-pipe' });
+  const buffer = new Uint8Array(4 << 20);
+  const reader = new NativeRecordReader(buffer);
+  const deadline = performance.now() + 300_000;
+  let count = 0;
+  try {
+    while (count < n) {
+      if (performance.now() > deadline) throw new Error(`pipe consume: ${count} of ${n} within 300 s`);
+      const got = await consumer.poll(buffer, 8192, 100);
+      if (consumer.hasEvents) {
+        for (const e of consumer.takeEvents())
+          if (e.kind === 'assign')
+            consumer.assign(
+              e.partitions,
+              e.partitions.map(() => null),
+            );
+      }
+      if (got === 0) continue;
+      started();
+      reader.reset(got);
+      while (reader.next()) count++;
+      progress(Math.min(n, count));
+    }
+  } finally {
+    await consumer.close(15_000).catch(() => undefined);
+  }
+}
