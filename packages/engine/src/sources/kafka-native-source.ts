@@ -24,6 +24,17 @@ const POLL_MAX_MESSAGES = 8192;
 /** A poll returns after this long with nothing fetched (the stop and idle checks run between polls). */
 const POLL_WAIT_MS = 100;
 const CLOSE_TIMEOUT_MS = 15_000;
+/**
+ * librdkafka's prefetch. By default a partition stops fetching once 100,000 messages wait locally
+ * and looks again only after fetch.error.backoff.ms (500 ms): the engine drains that in a tenth of
+ * the time, then idled (measured: half a 400k-order binary run spent in empty polls, 113k orders/s;
+ * with these, polls never ran dry and the run took 1.6x less). The bytes bound stays 64 MiB.
+ */
+const PREFETCH: Record<string, string> = {
+  'queued.min.messages': '10000000',
+  'queued.max.messages.kbytes': '65536',
+  'fetch.error.backoff.ms': '10',
+};
 
 export async function runNativeKafkaSource(
   kafka: ReturnType<typeof createKafka>,
@@ -33,7 +44,13 @@ export async function runNativeKafkaSource(
 ): Promise<void> {
   const source = context.config;
   const native = await requireNativeKafka();
-  const consumer = new native.NativeConsumer({ brokers: source.brokers.join(','), groupId: source.groupId, topic: source.topic, clientId: 'ringmatch-poller' });
+  const consumer = new native.NativeConsumer({
+    brokers: source.brokers.join(','),
+    groupId: source.groupId,
+    topic: source.topic,
+    clientId: 'ringmatch-poller',
+    config: PREFETCH,
+  });
   const buffer = new Uint8Array(POLL_BYTES);
   const records = new NativeRecordReader(buffer);
   const lowWater = Math.max(1, out.slotCount >> 2);
