@@ -86,11 +86,11 @@ export async function runNativeKafkaSource(
   /** Hands the `count` polled messages to the intake, waiting for ring room as often as needed. False on a stop. */
   async function takeAll(count: number): Promise<boolean> {
     records.reset(count);
-    let pending = records.next();
+    let pending = nextAssigned();
     while (pending) {
       intake.begin();
       while (pending && intake.take(source.topic, records.partition, records.offset, records.key(), records.value(), records.timestamp))
-        pending = records.next();
+        pending = nextAssigned();
       const full = intake.full;
       const none = intake.count === 0;
       if (!(await intake.end())) return false;
@@ -102,6 +102,12 @@ export async function runNativeKafkaSource(
       if (out.stopRequested()) return false;
     }
     return true;
+  }
+
+  /** The next polled record of a partition still assigned: a poll can end on a revoke, and what it fetched of a revoked partition is not ours to take. */
+  function nextAssigned(): boolean {
+    while (records.next()) if (assigned.has(records.partition)) return true;
+    return false;
   }
 }
 
