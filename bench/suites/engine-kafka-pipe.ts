@@ -4,19 +4,10 @@
 // same Publisher, with no WAL and no matching. Outputs go out as the input comes in (in proportion),
 // as in the engine. Timed like the engine: first input taken to last output acknowledged.
 import type { Kafka } from 'kafkajs';
-import {
-  COUNT_HEADER,
-  FIRST_HEADER,
-  NativeRecordReader,
-  Publisher,
-  ensureTopics,
-  loadNativeKafka,
-  nativeTransport,
-  readPosition,
-  withTimeout,
-  type PublishedPosition,
-} from '@ringmatch/kafka';
+import { COUNT_HEADER, FIRST_HEADER, Publisher, ensureTopics, loadNativeKafka, nativeTransport, readPosition, type PublishedPosition } from '@ringmatch/kafka';
 import { readTopic, uniqueTopic, type ReadRecord } from '@ringmatch/test-kit';
+import { measureRawConsume } from './kafka.js';
+import { consumeNative } from './kafka-native.js';
 
 export interface PipeResult {
   ops_per_s: number;
@@ -98,8 +89,13 @@ export async function measurePipe(
     cpu0 = process.cpuUsage();
     broker0 = cpuOfBroker();
   };
-  if (native) await consumeNative(native, brokers, inputTopic, n, started, publishUpTo);
-  else await consumeKafkajs(kafka, inputTopic, n, started, publishUpTo);
+  // The same bare consumers as the raw lines (kafka.ts, kafka-native.ts), at the engine's poll size.
+  const onBatch = (consumed: number): void => {
+    started();
+    publishUpTo(consumed);
+  };
+  if (native) await consumeNative(native, brokers.join(','), inputTopic, n, { maxMessages: 8192, onBatch });
+  else await measureRawConsume(kafka, inputTopic, n, { onBatch });
   publishUpTo(n);
   await publisher.flush(120_000);
   const seconds = (performance.now() - first) / 1000;
@@ -112,64 +108,4 @@ export async function measurePipe(
     broker_cpu_us_per_order: broker0 !== null && broker1 !== null ? Math.round((((broker1 - broker0) * 1000) / n) * 100) / 100 : null,
     output_records: outputs.length,
   };
-}
-
-async function consumeKafkajs(kafka: Kafka, topic: string, n: number, started: () => void, progress: (consumed: number) => void): Promise<void> {
-  const consumer = kafka.consumer({ groupId: uniqueTopic('bench-pipe'), maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20, allowAutoTopicCreation: false });
-  await withTimeout(consumer.connect(), 30_000, 'pipe consumer connect');
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let count = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  try {
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (count >= n) return;
-        started();
-        count += batch.messages.length;
-        progress(Math.min(n, count));
-        if (count >= n) done();
-      },
-    });
-    await withTimeout(finished, 300_000, 'pipe consume');
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
-}
-
-async function consumeNative(
-  native: NonNullable<Awaited<ReturnType<typeof loadNativeKafka>>>,
-  brokers: string[],
-  topic: string,
-  n: number,
-  started: () => void,
-  progress: (consumed: number) => void,
-): Promise<void> {
-  const consumer = new native.NativeConsumer({ brokers: brokers.join(','), groupId: uniqueTopic('bench-pipe'), topic, clientId: 'bench-pipe' });
-  const buffer = new Uint8Array(4 << 20);
-  const reader = new NativeRecordReader(buffer);
-  const deadline = performance.now() + 300_000;
-  let count = 0;
-  try {
-    while (count < n) {
-      if (performance.now() > deadline) throw new Error(`pipe consume: ${count} of ${n} within 300 s`);
-      const got = await consumer.poll(buffer, 8192, 100);
-      if (consumer.hasEvents) {
-        for (const e of consumer.takeEvents())
-          if (e.kind === 'assign')
-            consumer.assign(
-              e.partitions,
-              e.partitions.map(() => null),
-            );
-      }
-      if (got === 0) continue;
-      started();
-      reader.reset(got);
-      while (reader.next()) count++;
-      progress(Math.min(n, count));
-    }
-  } finally {
-    await consumer.close(15_000).catch(() => undefined);
-  }
 }

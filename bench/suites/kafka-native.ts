@@ -76,8 +76,19 @@ async function produceNative(native: NativeKafkaModule, brokers: string, topic: 
   }
 }
 
-async function consumeNative(native: NativeKafkaModule, brokers: string, topic: string, n: number): Promise<void> {
+/**
+ * A bare NativeConsumer (own group, from the beginning) reading the first `n` messages of `topic`
+ * in place; `onBatch` hears the running count after each poll.
+ */
+export async function consumeNative(
+  native: NativeKafkaModule,
+  brokers: string,
+  topic: string,
+  n: number,
+  options: { maxMessages?: number; onBatch?: (consumed: number) => void } = {},
+): Promise<void> {
   const consumer = new native.NativeConsumer({ brokers, groupId: uniqueTopic('bench-native'), topic, clientId: 'ringmatch-bench' });
+  const maxMessages = options.maxMessages ?? 20_000;
   const buffer = new Uint8Array(4 << 20);
   const reader = new NativeRecordReader(buffer);
   const deadline = Date.now() + 300_000;
@@ -86,11 +97,13 @@ async function consumeNative(native: NativeKafkaModule, brokers: string, topic: 
   try {
     while (count < n) {
       if (Date.now() > deadline) throw new Error(`native consume: ${count} of ${n} within 300 s`);
-      reader.reset(await consumer.poll(buffer, 20_000, 100));
+      const got = await consumer.poll(buffer, maxMessages, 100);
+      reader.reset(got);
       while (reader.next()) {
         checksum += reader.valueLength;
         count++;
       }
+      if (got > 0) options.onBatch?.(Math.min(n, count));
       if (consumer.hasEvents) {
         for (const e of consumer.takeEvents()) {
           if (e.kind === 'assign')

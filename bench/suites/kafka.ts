@@ -75,13 +75,13 @@ export interface RawConsumeResult {
 
 /**
  * A bare kafkajs consumer (own group, from the beginning, `eachBatch`, no processing) reading the
- * first `n` messages of `topic`. Bounded by `timeoutMs`.
+ * first `n` messages of `topic`; `onBatch` hears the running count. Bounded by `timeoutMs`.
  */
 export async function measureRawConsume(
   kafka: Kafka,
   topic: string,
   n: number,
-  options: { timeoutMs?: number; maxBytesPerPartition?: number } = {},
+  options: { timeoutMs?: number; maxBytesPerPartition?: number; onBatch?: (consumed: number) => void } = {},
 ): Promise<RawConsumeResult> {
   const consumer = kafka.consumer({
     groupId: uniqueTopic('bench-raw'),
@@ -105,6 +105,7 @@ export async function measureRawConsume(
         if (count >= n) return;
         if (batches++ === 0) first = process.hrtime.bigint();
         count += batch.messages.length;
+        options.onBatch?.(Math.min(n, count));
         if (count >= n) {
           last = process.hrtime.bigint();
           done();

@@ -147,42 +147,47 @@ function bookTasks(
   return { [name]: task(ours), 'nodejs-order-book': task(theirs) };
 }
 
+/**
+ * One micro-book group: `batches()` gives the timed batch and its untimed setup and cleanup (made
+ * once the books exist); both books are checked equal before and after, then `verify` runs.
+ */
+function bookGroup(
+  group: string,
+  batches: () => { timed: BookBatch; before: BookBatch | null; after: BookBatch | null },
+  verify?: (engine: MatchingEngine) => void,
+): BenchGroup {
+  return {
+    group,
+    async *run(ctx) {
+      const { engine, sink, nob } = await bookPair();
+      const { timed, before, after } = batches();
+      checkSameBook(engine, nob);
+      const results = await measure(ctx, bookTasks(group, engine, sink, nob, timed, before, after));
+      checkSameBook(engine, nob);
+      verify?.(engine);
+      yield* lines(group, 'nodejs-order-book', results);
+    },
+  };
+}
+
 export const groups: BenchGroup[] = [
-  {
-    group: 'micro-book-add',
-    async *run(ctx) {
-      const { engine, sink, nob } = await bookPair();
-      const adds = new BookBatch(CommandKind.New, null, true, 2);
-      const cancels = new BookBatch(CommandKind.Cancel, null, true, 2);
-      checkSameBook(engine, nob);
-      const results = await measure(ctx, bookTasks('micro-book-add', engine, sink, nob, adds, null, cancels));
-      checkSameBook(engine, nob);
-      yield* lines('micro-book-add', 'nodejs-order-book', results);
-    },
-  },
-  {
-    group: 'micro-book-cancel',
-    async *run(ctx) {
-      const { engine, sink, nob } = await bookPair();
-      const adds = new BookBatch(CommandKind.New, null, true, 2);
-      const cancels = new BookBatch(CommandKind.Cancel, null, true, 2);
-      checkSameBook(engine, nob);
-      const results = await measure(ctx, bookTasks('micro-book-cancel', engine, sink, nob, cancels, adds, null));
-      checkSameBook(engine, nob);
-      yield* lines('micro-book-cancel', 'nodejs-order-book', results);
-    },
-  },
-  {
-    group: 'micro-book-cross',
-    async *run(ctx) {
-      const { engine, sink, nob } = await bookPair();
+  bookGroup('micro-book-add', () => ({
+    timed: new BookBatch(CommandKind.New, null, true, 2),
+    before: null,
+    after: new BookBatch(CommandKind.Cancel, null, true, 2),
+  })),
+  bookGroup('micro-book-cancel', () => {
+    const adds = new BookBatch(CommandKind.New, null, true, 2);
+    return { timed: new BookBatch(CommandKind.Cancel, null, true, 2), before: adds, after: null };
+  }),
+  bookGroup(
+    'micro-book-cross',
+    () => {
       const makers = new BookBatch(CommandKind.New, Side.Sell, false, 3);
-      const takers = new BookBatch(CommandKind.New, Side.Buy, false, 4);
-      checkSameBook(engine, nob);
-      const results = await measure(ctx, bookTasks('micro-book-cross', engine, sink, nob, takers, makers, null));
-      checkSameBook(engine, nob);
-      if (engine.counters.trades === 0) throw new Error('no trade crossed the book');
-      yield* lines('micro-book-cross', 'nodejs-order-book', results);
+      return { timed: new BookBatch(CommandKind.New, Side.Buy, false, 4), before: makers, after: null };
     },
-  },
+    (engine) => {
+      if (engine.counters.trades === 0) throw new Error('no trade crossed the book');
+    },
+  ),
 ];

@@ -16,7 +16,6 @@ import {
   type DecodeOptions,
 } from '@ringmatch/protocol';
 import type { DeadLetter, DeadLetterPublisher } from '@ringmatch/kafka';
-import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
 import { nowMs } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
@@ -53,7 +52,8 @@ export class KafkaIntake {
   private invalidInMessage = 0;
   private firstInvalid: Command | null = null;
   private capacity = 0;
-  private limit = 0;
+  /** Messages one batch may take: 1/20 s worth under --rate, else no limit. */
+  readonly perBatch: number;
   private taken = 0;
   private letters: DeadLetter[] = [];
   private paceStart = 0;
@@ -64,19 +64,18 @@ export class KafkaIntake {
     context: SourceContext<'kafka'>,
     private readonly dlq: DeadLetterPublisher,
   ) {
-    const source = context.config as Extract<SourceConfig, { kind: 'kafka' }>;
-    this.format = source.format;
+    this.format = context.config.format;
+    this.perBatch = out.rate > 0 ? Math.max(1, Math.ceil(out.rate / 20)) : Number.MAX_SAFE_INTEGER;
     this.decodeOptions = { symbols: context.symbols, sourceStream: -1, sourcePosition: -1 };
     const counts = new Map(context.resume.commandsAtLastPosition);
     for (const [partition, offset] of context.resume.positions)
       this.resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
   }
 
-  /** Starts a batch: the ring's free room now bounds what it takes, and --rate at most 1/20 s worth of messages. */
+  /** Starts a batch: the ring's free room now bounds what it takes (and `perBatch` how many messages). */
   begin(): void {
     this.lastInput = nowMs();
     this.capacity = this.out.remainingCapacity();
-    this.limit = this.out.rate > 0 ? Math.max(1, Math.ceil(this.out.rate / 20)) : Number.MAX_SAFE_INTEGER;
     this.taken = 0;
     this.staging.count = 0;
     this.letters = [];
@@ -84,7 +83,7 @@ export class KafkaIntake {
 
   /** The batch took as many messages as --rate allows per call. */
   get full(): boolean {
-    return this.taken >= this.limit;
+    return this.taken >= this.perBatch;
   }
 
   /** Messages taken in this batch. */
@@ -98,7 +97,7 @@ export class KafkaIntake {
    * `key`/`value` may be views into a reused buffer: a dead letter copies them.
    */
   take(topic: string, partition: number, offset: number, key: Uint8Array | null, value: Uint8Array | null, timestamp: number): boolean {
-    if (this.taken >= this.limit) return false;
+    if (this.taken >= this.perBatch) return false;
     const staging = this.staging;
     const before = staging.count;
     const resume = this.resumeAt.get(partition);

@@ -56,7 +56,7 @@ export async function runNativeKafkaSource(
   const lowWater = Math.max(1, out.slotCount >> 2);
   const assigned = new Set<number>();
   const idleMs = context.stopWhenIdleMs;
-  const maxMessages = out.rate > 0 ? Math.min(POLL_MAX_MESSAGES, Math.max(1, Math.ceil(out.rate / 20))) : POLL_MAX_MESSAGES;
+  const maxMessages = Math.min(POLL_MAX_MESSAGES, intake.perBatch);
   let started = false;
   let lastErrorLog = 0;
   try {
