@@ -126,7 +126,7 @@ async function rebalance(
     } else if (event.kind === 'assign') {
       const partitions = event.partitions;
       const taken = await takenElsewhere(kafka, topic, partitions, intake.resumeAt);
-      if (taken) throw new Error(taken);
+      if (taken) throw taken;
       consumer.assign(
         partitions,
         partitions.map((p) => intake.resumeAt.get(p)?.offset ?? null),

@@ -43,19 +43,29 @@ export async function consumedToEnd(
   return assigned.every((p) => (resumeAt.get(p)?.offset ?? 0) >= (ends.get(p)?.high ?? 0));
 }
 
+/** A partition another engine processed was assigned here: an operator's topology slip, refused in one line (fault.ts). */
+export class PartitionTakenError extends Error {
+  override readonly name = 'PartitionTakenError';
+  readonly code = 'KAFKA_PARTITION_TAKEN';
+}
+
 /**
- * For newly assigned `partitions`: the refusal when one the WAL has no offset for was processed
- * by another engine (see processedElsewhere), or when that cannot be checked; null when all is well.
+ * For newly assigned `partitions`: the error to fail with when one the WAL has no offset for was
+ * processed by another engine (see processedElsewhere), or when that cannot be checked; null when
+ * all is well.
  */
 export async function takenElsewhere(
   kafka: ReturnType<typeof createKafka>,
   topic: string,
   partitions: number[],
   resumeAt: Map<number, unknown>,
-): Promise<string | null> {
+): Promise<Error | null> {
   const unknown = partitions.filter((p) => !resumeAt.has(p));
   if (unknown.length === 0) return null;
-  return processedElsewhere(kafka, topic, unknown).catch(
-    (e: Error) => `cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${e.message}`,
-  );
+  try {
+    const taken = await processedElsewhere(kafka, topic, unknown);
+    return taken === null ? null : new PartitionTakenError(taken);
+  } catch (e) {
+    return new Error(`cannot check whether partition(s) ${unknown.join(',')} were processed elsewhere: ${(e as Error).message}`);
+  }
 }

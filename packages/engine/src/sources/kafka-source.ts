@@ -68,7 +68,7 @@ async function runKafkajsSource(
         for (const p of partitions) start.set(p, intake.resumeAt.get(p)?.offset ?? null);
         const taken = await takenElsewhere(kafka, source.topic, partitions, intake.resumeAt);
         if (taken) {
-          fatalError = new Error(taken);
+          fatalError = taken;
           out.wake();
         }
         return start;
