@@ -105,7 +105,9 @@ function flipByte(file: string, offset: number): void {
 describe('fault matrix: the data dir lock', () => {
   it('a second engine on a busy data dir exits 2 naming the first; the first finishes exactly', async () => {
     const d = dir();
-    const first = start([...LIVE, '--data-dir', d, '--orders', '40000', '--rate', '20000']);
+    // 8 s of orders after the first 1000: the second engine starts well inside it even on a loaded
+    // machine (at 20000/s the first could finish before the second took the lock, and it did once).
+    const first = start([...LIVE, '--data-dir', d, '--orders', '40000', '--rate', '5000']);
     const firstExit = waitExit(first, 60_000);
     await waitForMatched(first, 1000, 30_000);
     const second = await engine(d, 40000);
