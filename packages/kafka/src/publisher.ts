@@ -39,6 +39,11 @@ export interface PackedOutputs {
   first: PublishedPosition;
   last: PublishedPosition;
   count: number;
+  /**
+   * Called with `value` once the request that carried it has settled (the transport holds it no
+   * more): the caller may reuse the bytes. Not called for a request still on the wire at close.
+   */
+  recycle?: (value: Buffer) => void;
 }
 
 /** A request on the wire; `done` once it settled (acknowledged or failed). */
@@ -60,6 +65,8 @@ interface Entry {
   count: number;
   /** Value bytes (prepacked entries; 0 when unknown). */
   bytes: number;
+  /** PackedOutputs.recycle of a prepacked entry. */
+  recycle?: ((value: Buffer) => void) | undefined;
 }
 
 /** Per topic, per partition: the last position already in Kafka (null: empty). */
@@ -323,6 +330,7 @@ export class Publisher {
       record: null,
       count: packed.count,
       bytes: packed.value.length,
+      recycle: packed.recycle,
       message: {
         key: packed.key,
         value: packed.value,
@@ -417,6 +425,7 @@ export class Publisher {
         this.acked = chunk[chunk.length - 1]!.pos;
         for (const e of chunk) this.counters.acked += e.count;
       }
+      for (const e of chunk) if (e.recycle && Buffer.isBuffer(e.message.value)) e.recycle(e.message.value);
     }
     this.wakeDrain();
     this.settled();

@@ -172,6 +172,7 @@ describe.runIf(kafkaAvailability().ok && (native !== null || expectNative))('Nat
     expect(publisher.transport.name).toBe('native');
     await publisher.connect();
     for (let seq = 1; seq <= 200; seq++) publisher.publish({ topic, key: `S${seq % 5}`, value: `v${seq}`, seq });
+    let recycled = 0;
     publisher.publishPacked({
       topic,
       partition: 1,
@@ -180,8 +181,13 @@ describe.runIf(kafkaAvailability().ok && (native !== null || expectNative))('Nat
       first: { seq: 201, idx: 0 },
       last: { seq: 203, idx: 1 },
       count: 4,
+      recycle: (value) => {
+        recycled++;
+        value.fill('X'); // reused at once, as the sink does: the record read back must be intact
+      },
     });
     await publisher.flush();
+    expect(recycled).toBe(1);
     await publisher.close();
     const read = await readTopic(broker.kafka, topic);
     expect(read.length).toBe(201);

@@ -3,104 +3,48 @@
 import { SIDE_TEXT, STATUS_TEXT, TIF_TEXT, TYPE_TEXT } from './enum-names.js';
 import { symbolPart } from './output-json.js';
 import type { SymbolTable } from './symbols.js';
+import { Fragment, WORD_SLACK, writeInteger } from './json-bytes.js';
 import { fieldName, reasonText, type ExecutionReport, type Trade } from './types.js';
 
-const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
-const N_HEAD = ascii('{"n":');
-const TRADE_OPEN = ascii('{"type":"trade","seq":');
-const TRADE_AFTER_N = ascii(',"type":"trade","seq":');
-const REPORT_OPEN = ascii('{"type":"report","seq":');
-const REPORT_AFTER_N = ascii(',"type":"report","seq":');
-const F_TS = ascii(',"ts":');
-const TRADE_ID = ascii(',"tradeId":');
-const TRADE_PRICE = ascii(',"price":');
-const TRADE_QTY = ascii(',"qty":');
-const TRADE_MAKER = ascii(',"makerOrderId":');
-const TRADE_TAKER = ascii(',"takerOrderId":');
-const TRADE_MAKER_ACCOUNT = ascii(',"makerAccount":');
-const TRADE_TAKER_ACCOUNT = ascii(',"takerAccount":');
-const R_ORDER = ascii(',"orderId":');
-const R_ACCOUNT = ascii(',"account":');
-const R_PRICE = ascii(',"price":');
-const R_STOP = ascii(',"stopPrice":');
-const R_QTY = ascii(',"qty":');
-const R_CUM = ascii(',"cumQty":');
-const R_LEAVES = ascii(',"leavesQty":');
-const R_LAST_QTY = ascii(',"lastQty":');
-const R_LAST_PRICE = ascii(',"lastPrice":');
-const R_TRADE_ID = ascii(',"tradeId":');
-const R_REASON_CODE = ascii(',"reasonCode":');
-const R_SOURCE_PARTITION = ascii(',"source":{"partition":');
-const R_SOURCE_OFFSET = ascii(',"offset":');
-const CLOSE = ascii('}');
-const CLOSE_SOURCE = ascii('}}');
+const N_HEAD = Fragment.of('{"n":');
+const TRADE_OPEN = Fragment.of('{"type":"trade","seq":');
+const TRADE_AFTER_N = Fragment.of(',"type":"trade","seq":');
+const REPORT_OPEN = Fragment.of('{"type":"report","seq":');
+const REPORT_AFTER_N = Fragment.of(',"type":"report","seq":');
+const F_TS = Fragment.of(',"ts":');
+const TRADE_ID = Fragment.of(',"tradeId":');
+const TRADE_PRICE = Fragment.of(',"price":');
+const TRADE_QTY = Fragment.of(',"qty":');
+const TRADE_MAKER = Fragment.of(',"makerOrderId":');
+const TRADE_TAKER = Fragment.of(',"takerOrderId":');
+const TRADE_MAKER_ACCOUNT = Fragment.of(',"makerAccount":');
+const TRADE_TAKER_ACCOUNT = Fragment.of(',"takerAccount":');
+const R_ORDER = Fragment.of(',"orderId":');
+const R_ACCOUNT = Fragment.of(',"account":');
+const R_PRICE = Fragment.of(',"price":');
+const R_STOP = Fragment.of(',"stopPrice":');
+const R_QTY = Fragment.of(',"qty":');
+const R_CUM = Fragment.of(',"cumQty":');
+const R_LEAVES = Fragment.of(',"leavesQty":');
+const R_LAST_QTY = Fragment.of(',"lastQty":');
+const R_LAST_PRICE = Fragment.of(',"lastPrice":');
+const R_TRADE_ID = Fragment.of(',"tradeId":');
+const R_REASON_CODE = Fragment.of(',"reasonCode":');
+const R_SOURCE_PARTITION = Fragment.of(',"source":{"partition":');
+const R_SOURCE_OFFSET = Fragment.of(',"offset":');
+const CLOSE = Fragment.of('}');
+const CLOSE_SOURCE = Fragment.of('}}');
 /** tailPart key bit: the reason + field fragment without the closing brace (a source follows). */
 const TAIL_OPEN = 1 << 16;
 const NEWLINE = 10;
-const DIGITS = new Uint8Array(24);
-/** Decimal digits of 0 <= v < 2^31. */
-function digitCount(v: number): number {
-  if (v < 100000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
-  return v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-}
-
-/** Writes a safe integer in decimal at `offset`; returns the offset after it. */
-function writeInteger(out: Uint8Array, offset: number, value: number): number {
-  let v = value;
-  if (v < 0) {
-    out[offset++] = 45; // '-'
-    v = -v;
-  }
-  if (v <= 2147483647) {
-    // Common case: int32 arithmetic, digits written in place from the end.
-    let small = v | 0;
-    const end = offset + digitCount(small);
-    let o = end;
-    do {
-      const q = (small / 10) | 0;
-      out[--o] = 48 + small - q * 10;
-      small = q;
-    } while (small > 0);
-    return end;
-  }
-  let n = 0;
-  while (v > 2147483647) {
-    const q = Math.floor(v / 10);
-    DIGITS[n++] = 48 + (v - q * 10);
-    v = q;
-  }
-  let small = v | 0;
-  do {
-    const q = (small / 10) | 0;
-    DIGITS[n++] = 48 + small - q * 10;
-    small = q;
-  } while (small > 0);
-  while (n > 0) out[offset++] = DIGITS[--n]!;
-  return offset;
-}
-
-/** Copies a short constant fragment (a loop beats TypedArray.set at these sizes). */
-function put(out: Uint8Array, offset: number, fragment: Uint8Array): number {
-  for (let i = 0; i < fragment.length; i++) out[offset + i] = fragment[i]!;
-  return offset + fragment.length;
-}
-
-/** Concatenates fragments into one, cached under `key`. */
-function joined(cache: Map<number, Uint8Array>, key: number, parts: Uint8Array[]): Uint8Array {
-  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) at = put(whole, at, p);
-  cache.set(key, whole);
-  return whole;
-}
 
 /** A fragment per small enum value, built on first use (unknown values included). */
 class Fragments {
-  private readonly parts: Uint8Array[] = [];
+  private readonly parts: Fragment[] = [];
   constructor(private readonly make: (value: number) => string) {}
-  get(value: number): Uint8Array {
+  get(value: number): Fragment {
     let part = this.parts[value];
-    if (!part) this.parts[value] = part = ascii(this.make(value));
+    if (!part) this.parts[value] = part = Fragment.of(this.make(value));
     return part;
   }
   /** Longest fragment over values 0..255 (enums are u8 in the output slot). */
@@ -129,9 +73,11 @@ export class OutputJsonEncoder {
   private readonly field = new Fragments((v) => (v ? `,"field":${JSON.stringify(fieldName(v))}` : ''));
   private readonly takerSide = new Fragments((v) => `,"takerSide":"${SIDE_TEXT[v]}"}`);
   /** status + side + orderType + tif as one fragment (one copy instead of four). */
-  private readonly orderPart = new Map<number, Uint8Array>();
+  private readonly orderPart = new Map<number, Fragment>();
   /** reason + field + closing brace as one fragment (without the brace when a source follows). */
-  private readonly tailPart = new Map<number, Uint8Array>();
+  private readonly tailPart = new Map<number, Fragment>();
+  private viewTarget: Uint8Array | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(symbols?: SymbolTable) {
     this.symbolParts = new Fragments((id) => `,${symbolPart(id, symbols)}`);
@@ -147,61 +93,80 @@ export class OutputJsonEncoder {
       this.field.longest();
     // Fixed text (under 300 bytes, a report with its source included) + at most 16 integers of at
     // most 17 characters each (a report: "n", 13 numeric fields and the source's two).
-    this.maxBytes = 300 + 16 * 17 + longestSymbol + enums;
+    this.maxBytes = 300 + 16 * 17 + longestSymbol + enums + WORD_SLACK;
   }
 
   /** Writes a trade at `offset` (maxBytes must be free); `n` >= 0 adds the "n" field. Returns the end. */
   writeTrade(out: Uint8Array, offset: number, t: Trade, n = -1, newline = false): number {
-    let o = n >= 0 ? put(out, writeInteger(out, put(out, offset, N_HEAD), n), TRADE_AFTER_N) : put(out, offset, TRADE_OPEN);
-    o = writeInteger(out, o, t.seq);
-    o = writeInteger(out, put(out, o, F_TS), t.timestamp);
-    o = writeInteger(out, put(out, o, TRADE_ID), t.tradeId);
-    o = put(out, o, this.symbolParts.get(t.symbolId));
-    o = writeInteger(out, put(out, o, TRADE_PRICE), t.price);
-    o = writeInteger(out, put(out, o, TRADE_QTY), t.qty);
-    o = writeInteger(out, put(out, o, TRADE_MAKER), t.makerOrderId);
-    o = writeInteger(out, put(out, o, TRADE_TAKER), t.takerOrderId);
-    o = writeInteger(out, put(out, o, TRADE_MAKER_ACCOUNT), t.makerAccountId);
-    o = writeInteger(out, put(out, o, TRADE_TAKER_ACCOUNT), t.takerAccountId);
-    o = put(out, o, this.takerSide.get(t.takerSide));
-    if (newline) out[o++] = NEWLINE;
+    const v = this.viewOf(out);
+    let o = n >= 0 ? TRADE_AFTER_N.put(v, writeInteger(v, N_HEAD.put(v, offset), n)) : TRADE_OPEN.put(v, offset);
+    o = writeInteger(v, o, t.seq);
+    o = writeInteger(v, F_TS.put(v, o), t.timestamp);
+    o = writeInteger(v, TRADE_ID.put(v, o), t.tradeId);
+    o = this.symbolParts.get(t.symbolId).put(v, o);
+    o = writeInteger(v, TRADE_PRICE.put(v, o), t.price);
+    o = writeInteger(v, TRADE_QTY.put(v, o), t.qty);
+    o = writeInteger(v, TRADE_MAKER.put(v, o), t.makerOrderId);
+    o = writeInteger(v, TRADE_TAKER.put(v, o), t.takerOrderId);
+    o = writeInteger(v, TRADE_MAKER_ACCOUNT.put(v, o), t.makerAccountId);
+    o = writeInteger(v, TRADE_TAKER_ACCOUNT.put(v, o), t.takerAccountId);
+    o = this.takerSide.get(t.takerSide).put(v, o);
+    if (newline) v.setUint8(o++, NEWLINE);
     return o;
   }
 
   /** Writes an execution report at `offset` (maxBytes must be free); see writeTrade. */
   writeReport(out: Uint8Array, offset: number, r: ExecutionReport, n = -1, newline = false): number {
-    let o = n >= 0 ? put(out, writeInteger(out, put(out, offset, N_HEAD), n), REPORT_AFTER_N) : put(out, offset, REPORT_OPEN);
-    o = writeInteger(out, o, r.seq);
-    o = writeInteger(out, put(out, o, F_TS), r.timestamp);
-    o = put(out, o, this.symbolParts.get(r.symbolId));
-    o = writeInteger(out, put(out, o, R_ORDER), r.orderId);
-    o = writeInteger(out, put(out, o, R_ACCOUNT), r.accountId);
+    const v = this.viewOf(out);
+    let o = n >= 0 ? REPORT_AFTER_N.put(v, writeInteger(v, N_HEAD.put(v, offset), n)) : REPORT_OPEN.put(v, offset);
+    o = writeInteger(v, o, r.seq);
+    o = writeInteger(v, F_TS.put(v, o), r.timestamp);
+    o = this.symbolParts.get(r.symbolId).put(v, o);
+    o = writeInteger(v, R_ORDER.put(v, o), r.orderId);
+    o = writeInteger(v, R_ACCOUNT.put(v, o), r.accountId);
     const orderKey = ((r.status * 256 + r.side) * 256 + r.type) * 256 + r.tif;
-    o = put(
-      out,
-      o,
-      this.orderPart.get(orderKey) ??
-        joined(this.orderPart, orderKey, [this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)]),
-    );
-    o = writeInteger(out, put(out, o, R_PRICE), r.price);
-    o = writeInteger(out, put(out, o, R_STOP), r.stopPrice);
-    o = writeInteger(out, put(out, o, R_QTY), r.qty);
-    o = writeInteger(out, put(out, o, R_CUM), r.cumQty);
-    o = writeInteger(out, put(out, o, R_LEAVES), r.leavesQty);
-    o = writeInteger(out, put(out, o, R_LAST_QTY), r.lastQty);
-    o = writeInteger(out, put(out, o, R_LAST_PRICE), r.lastPrice);
-    o = writeInteger(out, put(out, o, R_TRADE_ID), r.tradeId);
-    o = writeInteger(out, put(out, o, R_REASON_CODE), r.reason);
-    if (r.sourcePosition >= 0) {
-      const openKey = TAIL_OPEN + r.reason * 256 + r.field;
-      o = put(out, o, this.tailPart.get(openKey) ?? joined(this.tailPart, openKey, [this.reason.get(r.reason), this.field.get(r.field)]));
-      o = writeInteger(out, put(out, o, R_SOURCE_PARTITION), r.sourceStream);
-      o = put(out, writeInteger(out, put(out, o, R_SOURCE_OFFSET), r.sourcePosition), CLOSE_SOURCE);
-    } else {
-      const tailKey = r.reason * 256 + r.field;
-      o = put(out, o, this.tailPart.get(tailKey) ?? joined(this.tailPart, tailKey, [this.reason.get(r.reason), this.field.get(r.field), CLOSE]));
+    o = (this.orderPart.get(orderKey) ?? this.orderPartOf(orderKey, r)).put(v, o);
+    o = writeInteger(v, R_PRICE.put(v, o), r.price);
+    o = writeInteger(v, R_STOP.put(v, o), r.stopPrice);
+    o = writeInteger(v, R_QTY.put(v, o), r.qty);
+    o = writeInteger(v, R_CUM.put(v, o), r.cumQty);
+    o = writeInteger(v, R_LEAVES.put(v, o), r.leavesQty);
+    o = writeInteger(v, R_LAST_QTY.put(v, o), r.lastQty);
+    o = writeInteger(v, R_LAST_PRICE.put(v, o), r.lastPrice);
+    o = writeInteger(v, R_TRADE_ID.put(v, o), r.tradeId);
+    o = writeInteger(v, R_REASON_CODE.put(v, o), r.reason);
+    const withSource = r.sourcePosition >= 0;
+    const tailKey = (withSource ? TAIL_OPEN : 0) + r.reason * 256 + r.field;
+    o = (this.tailPart.get(tailKey) ?? this.tailPartOf(tailKey, r, withSource)).put(v, o);
+    if (withSource) {
+      o = writeInteger(v, R_SOURCE_PARTITION.put(v, o), r.sourceStream);
+      o = CLOSE_SOURCE.put(v, writeInteger(v, R_SOURCE_OFFSET.put(v, o), r.sourcePosition));
     }
-    if (newline) out[o++] = NEWLINE;
+    if (newline) v.setUint8(o++, NEWLINE);
     return o;
+  }
+
+  /** A DataView of `out`, kept while the caller writes into the same buffer. */
+  private viewOf(out: Uint8Array): DataView {
+    if (out !== this.viewTarget) {
+      this.viewTarget = out;
+      this.view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    }
+    return this.view;
+  }
+
+  /** status + side + orderType + tif as one fragment, made on first use. */
+  private orderPartOf(key: number, r: ExecutionReport): Fragment {
+    const part = Fragment.joined([this.status.get(r.status), this.side.get(r.side), this.orderType.get(r.type), this.tif.get(r.tif)]);
+    this.orderPart.set(key, part);
+    return part;
+  }
+
+  /** reason + field, and the closing brace unless a source follows, made on first use. */
+  private tailPartOf(key: number, r: ExecutionReport, withSource: boolean): Fragment {
+    const parts = [this.reason.get(r.reason), this.field.get(r.field)];
+    const part = Fragment.joined(withSource ? parts : [...parts, CLOSE]);
+    this.tailPart.set(key, part);
+    return part;
   }
 }
