@@ -38,18 +38,67 @@ interface Messages {
 
 /** The seeded generator's orders as JSON (or binary) messages keyed by symbol (default partitioner). */
 function benchMessages(n: number, seed: number, format: 'json' | 'binary' = 'json'): Messages {
-  const symbols = defaultSymbolTable();
-  const generator = new OrderFlowGenerator({ seed, symbols, accounts: 1000 });
-  const cmd = createCommand();
+  const stream = new OrderStream(seed, format);
   const out: Messages = { values: [], keys: [], partitions: [] };
   for (let i = 0; i < n; i++) {
-    generator.next(cmd);
-    const key = symbols.nameOf(cmd.symbolId) ?? String(cmd.symbolId);
-    out.values.push(format === 'json' ? Buffer.from(commandToJson(cmd, symbols)) : Buffer.from(encodeMessage(cmd, 'binary')));
-    out.keys.push(key);
-    out.partitions.push(partitionForKey(key, PARTITIONS));
+    out.values.push(stream.value(i));
+    out.keys.push(stream.key(i));
+    out.partitions.push(stream.partition(i));
   }
   return out;
+}
+
+/**
+ * The same messages made one at a time, in order, as a topic is produced: the full runs' million
+ * orders per topic are never all held in this process, whose heap is the engine's (it runs in
+ * process) and whose CPU is measured.
+ */
+class OrderStream {
+  private readonly symbols = defaultSymbolTable();
+  private readonly generator: OrderFlowGenerator;
+  private readonly cmd = createCommand();
+  private index = -1;
+  private current = { value: Buffer.alloc(0), key: '', partition: 0 };
+
+  constructor(
+    seed: number,
+    private readonly format: 'json' | 'binary',
+  ) {
+    this.generator = new OrderFlowGenerator({ seed, symbols: this.symbols, accounts: 1000 });
+  }
+
+  value(i: number): Buffer {
+    return this.at(i).value;
+  }
+  key(i: number): string {
+    return this.at(i).key;
+  }
+  partition(i: number): number {
+    return this.at(i).partition;
+  }
+
+  private at(i: number): { value: Buffer; key: string; partition: number } {
+    if (i === this.index) return this.current;
+    if (i !== this.index + 1) throw new Error(`OrderStream: message ${i} asked after ${this.index} (in order only)`);
+    this.generator.next(this.cmd);
+    const key = this.symbols.nameOf(this.cmd.symbolId) ?? String(this.cmd.symbolId);
+    const value = this.format === 'json' ? Buffer.from(commandToJson(this.cmd, this.symbols)) : Buffer.from(encodeMessage(this.cmd, 'binary'));
+    this.index = i;
+    this.current = { value, key, partition: partitionForKey(key, PARTITIONS) };
+    return this.current;
+  }
+}
+
+/** Produces the seeded stream's first n orders to `topic`, made as they are sent. */
+function produceStream(kafka: Kafka, topic: string, n: number, seed: number, format: 'json' | 'binary'): ReturnType<typeof produceBenchOrders> {
+  const stream = new OrderStream(seed, format);
+  return produceBenchOrders(kafka, topic, {
+    n,
+    partitions: PARTITIONS,
+    encode: (i) => stream.value(i),
+    key: (i) => stream.key(i),
+    partition: (i) => stream.partition(i),
+  });
 }
 
 function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = [], client: 'kafkajs' | 'native' = 'kafkajs'): Engine {
@@ -222,7 +271,7 @@ export const groups: BenchGroup[] = [
   {
     group: 'engine-kafka',
     async *run(ctx) {
-      const n = ctx.quick ? 60_000 : 400_000;
+      const n = ctx.quick ? 60_000 : 1_000_000;
       const paced = { n: ctx.quick ? 6_000 : 30_000, rate: 3_000 };
       const avail = kafkaAvailability();
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-kafka-'));
@@ -241,28 +290,14 @@ export const groups: BenchGroup[] = [
           const topic = uniqueTopic('bench-eko');
           const channelPrefix = `${topic}-channel`;
           topics.push(topic, `${topic}.trades`, `${topic}.reports`, `${topic}.dlq`, `${channelPrefix}.trades`, `${channelPrefix}.reports`);
-          const m = benchMessages(n, 7);
-          const produced = await produceBenchOrders(kafka, topic, {
-            n,
-            partitions: PARTITIONS,
-            encode: (i) => m.values[i]!,
-            key: (i) => m.keys[i]!,
-            partition: (i) => m.partitions[i]!,
-          });
+          const produced = await produceStream(kafka, topic, n, 7, 'json');
           ctx.log(`engine-kafka: produced ${n} orders in ${produced.seconds.toFixed(1)} s; raw consume`);
           const raw = await measureRawConsume(kafka, topic, n);
           // The same orders on the binary wire both ways (input codec and output batches), against
           // a raw consume of those binary messages: what the engine costs when JSON does not.
           const binTopic = `${topic}-bin`;
           topics.push(binTopic);
-          const mb = benchMessages(n, 7, 'binary');
-          await produceBenchOrders(kafka, binTopic, {
-            n,
-            partitions: PARTITIONS,
-            encode: (i) => mb.values[i]!,
-            key: (i) => mb.keys[i]!,
-            partition: (i) => mb.partitions[i]!,
-          });
+          await produceStream(kafka, binTopic, n, 7, 'binary');
           ctx.log(`engine-kafka: binary wire: raw consume`);
           const binRaw = await measureRawConsume(kafka, binTopic, n);
           // Every client and wire: an engine run on a topic of its own (a topic's outputs, once
@@ -272,19 +307,10 @@ export const groups: BenchGroup[] = [
           if (clients.length === 1) ctx.log(`engine-kafka: kafkajs only (${String(nativeKafkaLoadFailure())})`);
           const runs: ClientRun[] = [];
           for (const client of clients) {
-            for (const [wire, messages] of [
-              ['json', m],
-              ['binary', mb],
-            ] as const) {
+            for (const wire of ['json', 'binary'] as const) {
               const runTopic = `${topic}-${client}-${wire}`;
               topics.push(runTopic, `${runTopic}.trades`, `${runTopic}.reports`, `${runTopic}.dlq`);
-              await produceBenchOrders(kafka, runTopic, {
-                n,
-                partitions: PARTITIONS,
-                encode: (i) => messages.values[i]!,
-                key: (i) => messages.keys[i]!,
-                partition: (i) => messages.partitions[i]!,
-              });
+              await produceStream(kafka, runTopic, n, 7, wire);
               ctx.log(`engine-kafka: ${client} client, ${wire} wire: engine, then the pipe floor`);
               const flags = wire === 'binary' ? ['--format', 'binary', '--output-format', 'binary'] : [];
               const engine = await measureEngine(brokers, runTopic, path.join(root, `engine-${client}-${wire}`), n, 300_000, flags, client);
