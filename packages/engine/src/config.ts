@@ -12,7 +12,8 @@ export type WaitStrategyName = 'block' | 'yield' | 'spin';
 export type WalBackendName = 'auto' | 'fs' | 'native';
 export type SourceConfig =
   | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number; pregenerate: boolean }
-  | { kind: 'ndjson'; file: string }
+  /** symbols: the run's synthetic symbol table size (--symbols), null for the default table. */
+  | { kind: 'ndjson'; file: string; symbols: number | null }
   | {
       kind: 'kafka';
       brokers: string[];
@@ -108,7 +109,8 @@ run flags:
   --source SRC            embedded | ndjson:FILE | kafka (default embedded)
   --orders N              embedded: orders to generate (default 2000000; 0 = until stopped)
   --seed N                embedded: generator seed (default 1)
-  --symbols N             embedded: number of symbols (default 8)
+  --symbols N             embedded: number of symbols (default 8); ndjson: read symbols as the
+                          embedded generator's N synthetic ones (default: the standard table)
   --accounts N            embedded: number of accounts (default 1000)
   --pregenerate           embedded: generate every order before the clock starts, so the run
                           measures the engine, not the generator (benchmarks)
@@ -266,7 +268,8 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     const given = sourceRaw.slice('ndjson:'.length);
     const file = path.resolve(given);
     checkSourceFile(given, file);
-    source = { kind: 'ndjson', file };
+    const symbols = s('symbols');
+    source = { kind: 'ndjson', file, symbols: symbols === undefined ? null : integer('symbols', symbols, 8, 1, 1024) };
   } else if (sourceRaw === 'kafka') {
     const brokers = (s('brokers') ?? '127.0.0.1:9092')
       .split(',')
@@ -288,9 +291,10 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
   }
   if (source.kind !== 'embedded') {
-    for (const flag of ['orders', 'seed', 'symbols', 'accounts', 'pregenerate']) {
+    for (const flag of ['orders', 'seed', 'accounts', 'pregenerate']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source embedded only`);
     }
+    if (source.kind === 'kafka' && s('symbols') !== undefined) throw new UsageError('--symbols applies to --source embedded and ndjson:FILE only');
   }
   if (source.kind !== 'kafka') {
     for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle', 'kafka-client']) {

@@ -13,12 +13,12 @@ import { Refusal } from './refusal.js';
 /** The input a data dir's WAL offsets refer to: a restart must read the same one. */
 export type InputIdentity =
   | { kind: 'embedded'; seed: number; symbols: number; accounts: number }
-  | { kind: 'ndjson'; file: string }
+  | { kind: 'ndjson'; file: string; symbols?: number }
   | { kind: 'kafka'; topic: string };
 
 export interface DataDirMeta {
   format: 1;
-  /** 'embedded' uses `symbols` synthetic symbols; other sources use the default symbol table. */
+  /** 'embedded' (and a file read with --symbols) uses `symbols` synthetic symbols; other sources the default table. */
   symbolTable: { kind: 'synthetic'; count: number } | { kind: 'default' };
   source: SourceConfig['kind'];
   /** Absent in data dirs made before it was recorded. */
@@ -30,7 +30,8 @@ function inputOf(source: SourceConfig): InputIdentity {
     case 'embedded':
       return { kind: 'embedded', seed: source.seed, symbols: source.symbols, accounts: source.accounts };
     case 'ndjson':
-      return { kind: 'ndjson', file: source.file };
+      // symbols only when given: data dirs made before --symbols applied to files compare equal
+      return source.symbols === null ? { kind: 'ndjson', file: source.file } : { kind: 'ndjson', file: source.file, symbols: source.symbols };
     case 'kafka':
       return { kind: 'kafka', topic: source.topic };
   }
@@ -39,7 +40,8 @@ function inputOf(source: SourceConfig): InputIdentity {
 export function metaFor(source: SourceConfig): DataDirMeta {
   return {
     format: 1,
-    symbolTable: source.kind === 'embedded' ? { kind: 'synthetic', count: source.symbols } : { kind: 'default' },
+    symbolTable:
+      source.kind === 'embedded' || (source.kind === 'ndjson' && source.symbols !== null) ? { kind: 'synthetic', count: source.symbols! } : { kind: 'default' },
     source: source.kind,
     input: inputOf(source),
   };
@@ -74,7 +76,7 @@ function describeInput(input: InputIdentity): string {
     case 'embedded':
       return `the embedded generator (--seed ${input.seed} --symbols ${input.symbols} --accounts ${input.accounts})`;
     case 'ndjson':
-      return `--source ndjson:${input.file}`;
+      return `--source ndjson:${input.file}${input.symbols === undefined ? '' : ` --symbols ${input.symbols}`}`;
     case 'kafka':
       return `--source kafka --topic ${input.topic}`;
   }

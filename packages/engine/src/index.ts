@@ -7,3 +7,5 @@ export { replayDataDir } from './replay.js';
 export { OutputStaging } from './staging.js';
 export { nowMs, reportsTopic, tradesTopic } from './shared.js';
 export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
+export { NdjsonCommandReader } from './sources/ndjson-reader.js';
+export { CommandStaging } from './sources/command-staging.js';

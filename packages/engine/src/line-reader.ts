@@ -2,7 +2,8 @@
 // split on raw bytes and handed out undecoded: the JSON decoder checks UTF-8 itself (fatal), so a
 // line with invalid UTF-8 is rejected exactly as the same bytes from Kafka are (a decoding reader
 // would turn them into U+FFFD and accept the order), and no line is decoded and re-encoded.
-// Line numbers start at 0 and are the "offset" the WAL records for a file source.
+// Line numbers start at 0 and are the "offset" the WAL records for a file source. A line is handed
+// out as a range of the reader's buffer (no view object per line: the file source reads millions).
 import fs from 'node:fs';
 
 const NEWLINE = 0x0a;
@@ -22,28 +23,37 @@ export class LineReader {
   private eof = false;
   /** Number of the line the next call to next() returns. */
   lineNumber = 0;
+  /** The last line read by next(): bytes[lineStart, lineEnd) of `bytes` (valid until the next call). */
+  bytes: Uint8Array = this.buf;
+  lineStart = 0;
+  lineEnd = 0;
 
   constructor(readonly file: string) {
     this.fd = fs.openSync(file, 'r');
   }
 
   /**
-   * The next line's bytes without its newline (and without a "\r" before it; a final line without
-   * newline counts), or null at EOF. The view is valid until the next call: copy what you keep.
+   * Reads the next line into bytes[lineStart, lineEnd), without its newline (and without a "\r"
+   * before it; a final line without newline counts); false at EOF.
    */
-  next(): Uint8Array | null {
+  next(): boolean {
     for (;;) {
       const nl = this.end > this.scan ? this.view.indexOf(NEWLINE, this.scan) : -1;
       if (nl >= 0) return this.take(nl, nl + 1);
       this.scan = this.end;
-      if (this.eof) return this.start < this.end ? this.take(this.end, this.end) : null;
+      if (this.eof) return this.start < this.end ? this.take(this.end, this.end) : false;
       this.fill();
     }
   }
 
-  /** Skips lines until next() returns line `lineNumber` (used to resume after recovery). */
+  /** The last line read, as a view (for the rare paths that need one). */
+  line(): Uint8Array {
+    return this.bytes.subarray(this.lineStart, this.lineEnd);
+  }
+
+  /** Skips lines until next() reads line `lineNumber` (used to resume after recovery). */
   skipTo(lineNumber: number): void {
-    while (this.lineNumber < lineNumber && this.next() !== null) {
+    while (this.lineNumber < lineNumber && this.next()) {
       // discard
     }
   }
@@ -52,12 +62,14 @@ export class LineReader {
     fs.closeSync(this.fd);
   }
 
-  private take(lineEnd: number, next: number): Uint8Array {
+  private take(lineEnd: number, next: number): true {
     const from = this.start;
-    const to = lineEnd > from && this.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    this.bytes = this.buf;
+    this.lineStart = from;
+    this.lineEnd = lineEnd > from && this.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     this.start = this.scan = next;
     this.lineNumber++;
-    return this.buf.subarray(from, to);
+    return true;
   }
 
   /** Reads more bytes after the unreturned ones (moved to the front, or into a bigger buffer). */

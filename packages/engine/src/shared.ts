@@ -60,7 +60,9 @@ export const reportsTopic = (orders: string): string => `${orders}.reports`;
 
 /** Symbols of a run: synthetic ones for the embedded generator, the default table otherwise. */
 export function symbolTableFor(source: SourceConfig): SymbolTable {
-  return source.kind === 'embedded' ? syntheticSymbolTable(source.symbols) : defaultSymbolTable();
+  if (source.kind === 'embedded') return syntheticSymbolTable(source.symbols);
+  if (source.kind === 'ndjson' && source.symbols !== null) return syntheticSymbolTable(source.symbols);
+  return defaultSymbolTable();
 }
 
 /** The source position (stream, position) a command slot carries, null when it carries none. */

@@ -83,6 +83,7 @@ describe('command line', () => {
     [['run', '--bogus'], /Unknown option '--bogus'/],
     [['run', '--source', 'carrier-pigeon'], /--source must be/],
     [['run', '--source', 'kafka', '--orders', '5'], /applies to --source embedded only/],
+    [['run', '--source', 'kafka', '--symbols', '5'], /--symbols applies to --source embedded and ndjson:FILE only/],
     [['run', '--brokers', 'x:1'], /applies to --source kafka only/],
     [['run', '--source', 'kafka', '--brokers', 'nohost'], /host:port/],
     [['frobnicate'], /unknown command/],
@@ -140,7 +141,11 @@ describe('command line', () => {
       const file = path.join(dir, 'orders.ndjson');
       fs.writeFileSync(file, '');
       const c = parseCommandLine(['run', '--source', `ndjson:${file}`], {});
-      expect(c).toMatchObject({ command: 'run', config: { source: { kind: 'ndjson', file } } });
+      expect(c).toMatchObject({ command: 'run', config: { source: { kind: 'ndjson', file, symbols: null } } });
+      // --symbols N: the file's symbols are the embedded generator's N synthetic ones
+      const synthetic = parseCommandLine(['run', '--source', `ndjson:${file}`, '--symbols', '12'], {});
+      expect(synthetic).toMatchObject({ command: 'run', config: { source: { kind: 'ndjson', file, symbols: 12 } } });
+      expect(() => parseCommandLine(['run', '--source', `ndjson:${file}`, '--symbols', '0'], {})).toThrow(UsageError);
     });
 
     it('rejects a missing file, a directory and a path through a file', () => {

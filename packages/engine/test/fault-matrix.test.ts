@@ -203,6 +203,10 @@ describe('fault matrix: --fresh and foreign dirs', () => {
     const r = await cli([...RUN, '--data-dir', data, '--source', `ndjson:${b}`]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toContain(`was created with --source ndjson:${a}`);
+    // The same file read with another symbol table (--symbols) would match other books: refused.
+    const withSymbols = await cli([...RUN, '--data-dir', data, '--source', `ndjson:${a}`, '--symbols', '8']);
+    expect(withSymbols.code).toBe(2);
+    expect(oneLine(withSymbols.stderr)).toContain(`was created with --source ndjson:${a}; this run would read --source ndjson:${a} --symbols 8`);
     // The embedded generator's stream is its seed (and symbols, accounts): another one is refused too.
     const embedded = path.join(d, 'embedded');
     expect((await engine(embedded, 5000)).code).toBe(0);

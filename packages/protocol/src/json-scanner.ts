@@ -32,7 +32,21 @@ const K_OP = 0,
 const KEYS = ['op', 'symbol', 'symbolId', 'orderId', 'account', 'ts', 'side', 'type', 'tif', 'stp', 'price', 'qty', 'stopPrice', 'batch'].map((k) =>
   utf8Enc.encode(k),
 );
-const enumEntries = <T>(table: Record<string, T>): Array<[Uint8Array, T]> => Object.entries(table).map(([k, v]) => [utf8Enc.encode(k), v]);
+const KEY_LENGTHS = KEYS.map((k) => k.length);
+/** Most keys per object whose order the scanner remembers (see JsonCommandScanner.shape). */
+const SHAPE_KEYS = 32;
+/** Key orders remembered: one per op (new, cancel and amend differ), chosen by the op's first letter. */
+const SHAPE_ROWS = 8;
+/** An enum's names (lower case bytes), their lengths and values, as parallel arrays. */
+interface EnumTable<T> {
+  names: Uint8Array[];
+  lengths: number[];
+  values: T[];
+}
+const enumEntries = <T>(table: Record<string, T>): EnumTable<T> => {
+  const names = Object.keys(table).map((k) => utf8Enc.encode(k));
+  return { names, lengths: names.map((n) => n.length), values: Object.values(table) };
+};
 const OPS = enumEntries(OP_NAMES);
 const SIDES = enumEntries(SIDE_NAMES);
 const TYPES = enumEntries(TYPE_NAMES);
@@ -43,8 +57,9 @@ const SYMBOL_CACHE_SIZE = 4096;
 
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
-function skipSpace(bytes: Uint8Array, p: number): number {
-  while (p < bytes.length && isSpace(bytes[p]!)) p++;
+/** First non-space index at or after p, at most `end`. */
+function skipSpace(bytes: Uint8Array, p: number, end: number): number {
+  while (p < end && isSpace(bytes[p]!)) p++;
   return p;
 }
 
@@ -52,14 +67,23 @@ function skipSpace(bytes: Uint8Array, p: number): number {
  * Index of the closing quote of a JSON string starting at `start` (after its opening quote), or
  * -1 unless it is plain: printable ASCII, no escapes (the rest is the general path's).
  */
-function plainStringEnd(bytes: Uint8Array, start: number): number {
+function plainStringEnd(bytes: Uint8Array, start: number, end: number): number {
   let p = start;
-  while (p < bytes.length && bytes[p] !== 0x22) {
+  while (p < end && bytes[p] !== 0x22) {
     const b = bytes[p]!;
     if (b === 0x5c || b < 0x20 || b > 0x7e) return -1;
     p++;
   }
-  return p < bytes.length ? p : -1;
+  return p < end ? p : -1;
+}
+
+/** End (the closing quote's index) of the known key `k` when the string at `start` is exactly it, else -1. */
+function keyEndIfKey(bytes: Uint8Array, start: number, to: number, k: number): number {
+  const key = KEYS[k]!;
+  const end = start + KEY_LENGTHS[k]!;
+  if (end >= to || bytes[end] !== 0x22) return -1;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return -1;
+  return end;
 }
 
 /** Index of the known key bytes[start, end) names, -1 for another key. */
@@ -75,16 +99,18 @@ function keyIndex(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /** The general path's case-insensitive enum match of bytes[start, end), or undefined. */
-function matchEnum<T>(bytes: Uint8Array, start: number, end: number, entries: Array<[Uint8Array, T]>): T | undefined {
+function matchEnum<T>(bytes: Uint8Array, start: number, end: number, table: EnumTable<T>): T | undefined {
   const len = end - start;
-  outer: for (const [name, value] of entries) {
-    if (name.length !== len) continue;
+  const names = table.names;
+  outer: for (let e = 0; e < names.length; e++) {
+    const name = names[e]!;
+    if (table.lengths[e] !== len) continue;
     for (let i = 0; i < len; i++) {
       let b = bytes[start + i]!;
       if (b >= 0x41 && b <= 0x5a) b |= 0x20; // ASCII only here, so toLowerCase is this
       if (b !== name[i]) continue outer;
     }
-    return value;
+    return table.values[e];
   }
   return undefined;
 }
@@ -106,46 +132,67 @@ function intAt(kinds: Uint8Array, ints: Float64Array, key: number, dflt: number,
 export class JsonCommandScanner {
   /** Per known key: 0 absent, 1 string bytes [start, end), 2 integer. */
   private readonly kind = new Uint8Array(KEYS.length);
+  /** The known keys the last scan set (cleared at the next one instead of the whole table). */
+  private readonly setKeys = new Uint8Array(KEYS.length);
+  private setCount = 0;
   private readonly start = new Int32Array(KEYS.length);
   private readonly end = new Int32Array(KEYS.length);
   private readonly int = new Float64Array(KEYS.length);
   /** Symbol names seen, by FNV-1a hash of their bytes (verified on hit), bounded. */
   private readonly symbolCache = new Map<number, { bytes: Uint8Array; id: number; table: SymbolTable }>();
+  /**
+   * The known key found at each position of the previous object (-1: unknown or none). A stream's
+   * messages come from one encoder, so the n-th key is nearly always the same one: checking that
+   * guess first replaces the search over every known key.
+   */
+  private readonly shape = new Int8Array(SHAPE_ROWS * SHAPE_KEYS).fill(-1);
 
   /**
    * Writes the command `bytes` holds into `into` and returns true when it is plainly valid; false
    * when the general path must decide (`into` is then unspecified). A true result equals
-   * `commandFromJson(JSON.parse(text), into, opts)`.
+   * `commandFromJson(JSON.parse(text), into, opts)`. The message is bytes[from, to) (default: all
+   * of `bytes`), so that a caller holding many messages in one buffer makes no view per message.
    */
-  scan(bytes: Uint8Array, into: Command, opts?: DecodeOptions): boolean {
+  scan(bytes: Uint8Array, into: Command, opts?: DecodeOptions, from = 0, to = bytes.length): boolean {
     const kinds = this.kind;
     const starts = this.start;
     const ends = this.end;
     const ints = this.int;
-    kinds.fill(0);
-    let p = skipSpace(bytes, 0);
-    if (bytes[p] !== 0x7b) return false; // {
-    p = skipSpace(bytes, p + 1);
-    if (bytes[p] === 0x7d) return false; // {}: let the general path report it
-    for (;;) {
-      if (bytes[p] !== 0x22) return false; // key
+    const setKeys = this.setKeys;
+    for (let i = 0; i < this.setCount; i++) kinds[setKeys[i]!] = 0;
+    this.setCount = 0; // counted as keys are set: every early return leaves it right
+    let p = skipSpace(bytes, from, to);
+    if (p >= to || bytes[p] !== 0x7b) return false; // {
+    p = skipSpace(bytes, p + 1, to);
+    if (p < to && bytes[p] === 0x7d) return false; // {}: let the general path report it
+    const shape = this.shape;
+    let row = 0; // the op's key order once its value is seen
+    for (let position = 0; ; position++) {
+      if (p >= to || bytes[p] !== 0x22) return false; // key
       const keyStart = p + 1;
-      p = plainStringEnd(bytes, keyStart);
-      if (p < 0) return false;
-      const key = keyIndex(bytes, keyStart, p);
-      p = skipSpace(bytes, p + 1);
-      if (bytes[p] !== 0x3a) return false; // :
-      p = skipSpace(bytes, p + 1);
-      const b = bytes[p];
+      let key = position < SHAPE_KEYS ? shape[row + position]! : -1;
+      p = key >= 0 ? keyEndIfKey(bytes, keyStart, to, key) : -1;
+      if (p < 0) {
+        p = plainStringEnd(bytes, keyStart, to);
+        if (p < 0) return false;
+        key = keyIndex(bytes, keyStart, p);
+        if (position < SHAPE_KEYS) shape[row + position] = key;
+      }
+      p = skipSpace(bytes, p + 1, to);
+      if (p >= to || bytes[p] !== 0x3a) return false; // :
+      p = skipSpace(bytes, p + 1, to);
+      const b = p < to ? bytes[p] : undefined;
       if (b === 0x22) {
         const start = p + 1;
-        p = plainStringEnd(bytes, start);
+        p = plainStringEnd(bytes, start, to);
         if (p < 0) return false;
         if (key >= 0) {
           if (kinds[key] !== 0) return false; // duplicate: JSON.parse keeps the last one
           kinds[key] = 1;
+          setKeys[this.setCount++] = key;
           starts[key] = start;
           ends[key] = p;
+          if (key === K_OP && p > start) row = (bytes[start]! & (SHAPE_ROWS - 1)) * SHAPE_KEYS;
         }
         p++;
       } else if (b === 0x2d || (b !== undefined && b >= 0x30 && b <= 0x39)) {
@@ -153,29 +200,30 @@ export class JsonCommandScanner {
         if (negative) p++;
         const start = p;
         let v = 0;
-        while (p < bytes.length && bytes[p]! >= 0x30 && bytes[p]! <= 0x39) v = v * 10 + (bytes[p++]! - 0x30);
+        while (p < to && bytes[p]! >= 0x30 && bytes[p]! <= 0x39) v = v * 10 + (bytes[p++]! - 0x30);
         const digits = p - start;
         // Up to 16 digits: exact while the value is a safe integer (every prefix is smaller), and a
         // larger true value rounds to at least 2^53, which is caught here (the general path rejects it).
         if (digits === 0 || digits > 16 || v > MAX_SAFE || (digits > 1 && bytes[start] === 0x30)) return false;
         if (negative && v === 0) return false; // -0
-        const next = bytes[p];
+        const next = p < to ? bytes[p] : undefined;
         if (next === 0x2e || next === 0x65 || next === 0x45) return false; // fraction / exponent
         if (key >= 0) {
           if (kinds[key] !== 0) return false;
           kinds[key] = 2;
+          setKeys[this.setCount++] = key;
           ints[key] = negative ? -v : v;
         }
       } else {
         return false; // object, array, true, false, null, garbage
       }
-      p = skipSpace(bytes, p);
-      if (bytes[p] === 0x2c) {
-        p = skipSpace(bytes, p + 1);
+      p = skipSpace(bytes, p, to);
+      if (p < to && bytes[p] === 0x2c) {
+        p = skipSpace(bytes, p + 1, to);
         continue;
       }
-      if (bytes[p] !== 0x7d) return false;
-      if (skipSpace(bytes, p + 1) !== bytes.length) return false;
+      if (p >= to || bytes[p] !== 0x7d) return false;
+      if (skipSpace(bytes, p + 1, to) !== to) return false;
       break;
     }
     if (kinds[K_BATCH] !== 0) return false;

@@ -17,10 +17,11 @@ const scanner = new JsonCommandScanner();
 /**
  * Decodes one flat JSON command object from `bytes` into `into` without JSON.parse when it is
  * plainly valid (json-scanner.ts); false when the general path must decide (the command is then
- * unspecified). A true result equals `commandFromJson(JSON.parse(text), into, opts)`.
+ * unspecified). A true result equals `commandFromJson(JSON.parse(text), into, opts)`. The message
+ * is bytes[from, to): a reader holding many lines in one buffer makes no view per line.
  */
-export function decodeJsonCommandFast(bytes: Uint8Array, into: Command, opts?: DecodeOptions): boolean {
-  return scanner.scan(bytes, into, opts);
+export function decodeJsonCommandFast(bytes: Uint8Array, into: Command, opts?: DecodeOptions, from = 0, to = bytes.length): boolean {
+  return scanner.scan(bytes, into, opts, from, to);
 }
 
 /**

@@ -53,9 +53,24 @@ function general(text: string): Command | Error {
   }
 }
 
+/** Bytes around a message in a larger buffer that would change the result if the scan read them. */
+const BEFORE = enc.encode('{"op":"new","qty":1}\n{');
+const AFTER = enc.encode('}, "qty": 5}\n{"op"');
+
 function fast(text: string): Command | null {
+  const opts = { symbols, sourceStream: 3, sourcePosition: 9 };
   const into = createCommand({ price: 777, reason: 5 }); // stale values must all be overwritten
-  return decodeJsonCommandFast(enc.encode(text), into, { symbols, sourceStream: 3, sourcePosition: 9 }) ? into : null;
+  const whole = decodeJsonCommandFast(enc.encode(text), into, opts) ? into : null;
+  // The same message as a range of a larger buffer (how the file source reads lines): same answer.
+  const message = enc.encode(text);
+  const buffer = new Uint8Array(BEFORE.length + message.length + AFTER.length);
+  buffer.set(BEFORE);
+  buffer.set(message, BEFORE.length);
+  buffer.set(AFTER, BEFORE.length + message.length);
+  const inRange = createCommand({ price: 777, reason: 5 });
+  const ranged = decodeJsonCommandFast(buffer, inRange, opts, BEFORE.length, BEFORE.length + message.length) ? inRange : null;
+  expect(ranged).toEqual(whole);
+  return whole;
 }
 
 /** Rewrites of a JSON object text that keep it valid JSON but vary its shape. */

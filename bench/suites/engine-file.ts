@@ -1,0 +1,154 @@
+// engine-file: orders/s end to end from an NDJSON file (`run --source ndjson:FILE --symbols 8`:
+// read, scan, durable WAL, books, trades file) against the same orders from the embedded
+// pregenerated source in the same run (`engine-file:embedded`: no parsing at all), and the file
+// source alone (`engine-file:source`: NdjsonCommandReader turning the file's lines into command
+// slots, no ring, no engine). The file holds the embedded generator's own orders (same seed,
+// symbols and accounts, written by commandToJson), so both runs must write the same trades file,
+// byte for byte (`same_trades_as_embedded`). Each engine run is the median of three, alternated.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/protocol';
+import { CommandStaging, Engine, NdjsonCommandReader, parseCommandLine, type EngineSummary } from '@ringmatch/engine';
+import type { BenchGroup } from '../types.js';
+import { round } from '../stats.js';
+
+const SEED = 1;
+const SYMBOLS = 8;
+const ACCOUNTS = 1000;
+const RUNS = 3;
+
+/** Writes the embedded generator's first `orders` orders as NDJSON lines. */
+function writeOrders(file: string, orders: number): number {
+  const symbols = syntheticSymbolTable(SYMBOLS);
+  const generator = new OrderFlowGenerator({ seed: SEED, symbols, accounts: ACCOUNTS });
+  const cmd = createCommand();
+  const fd = fs.openSync(file, 'w');
+  let bytes = 0;
+  try {
+    let chunk: string[] = [];
+    for (let i = 0; i < orders; i++) {
+      generator.next(cmd);
+      chunk.push(commandToJson(cmd, symbols));
+      if (chunk.length === 10_000 || i === orders - 1) {
+        const text = `${chunk.join('\n')}\n`;
+        bytes += fs.writeSync(fd, text);
+        chunk = [];
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return bytes;
+}
+
+async function engineRun(dataDir: string, source: string[]): Promise<EngineSummary> {
+  const parsed = parseCommandLine([
+    'run',
+    '--data-dir',
+    dataDir,
+    '--fresh',
+    '--progress-ms',
+    '0',
+    '--snapshot-every',
+    '0',
+    '--symbols',
+    String(SYMBOLS),
+    ...source,
+  ]);
+  if (parsed.command !== 'run') throw new Error('unreachable');
+  return new Engine(parsed.config, { log: () => undefined }).run();
+}
+
+/** Lines per second of the file source alone: lines -> command slots, in batches as the engine reads them. */
+function sourceOnly(file: string): { linesPerSecond: number; lines: number; commands: number } {
+  const staging = new CommandStaging(8192);
+  const reader = new NdjsonCommandReader(file, syntheticSymbolTable(SYMBOLS));
+  let commands = 0;
+  const start = performance.now();
+  try {
+    while (!reader.eof) {
+      staging.count = 0;
+      reader.fill(staging, 4096);
+      commands += staging.count;
+    }
+  } finally {
+    reader.close();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { linesPerSecond: reader.linesRead / seconds, lines: reader.linesRead, commands };
+}
+
+function median<T>(items: T[], key: (t: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
+
+export const groups: BenchGroup[] = [
+  {
+    group: 'engine-file',
+    async *run(ctx) {
+      const orders = ctx.quick ? 300_000 : 2_000_000;
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-file-'));
+      try {
+        const file = path.join(root, 'orders.ndjson');
+        const bytes = writeOrders(file, orders);
+        ctx.log(`engine-file: ${orders} orders, ${(bytes / 2 ** 20).toFixed(0)} MiB of NDJSON; the source alone`);
+        const sources = Array.from({ length: RUNS }, () => sourceOnly(file));
+        const source = median(sources, (s) => s.linesPerSecond);
+        if (source.lines !== orders || source.commands !== orders)
+          throw new Error(`file source read ${source.lines} lines, ${source.commands} commands of ${orders}`);
+        ctx.log(`engine-file: ${RUNS} runs each, file and embedded alternated`);
+        const fromFile: EngineSummary[] = [];
+        const embedded: EngineSummary[] = [];
+        for (let run = 0; run < RUNS; run++) {
+          fromFile.push(await engineRun(path.join(root, 'file'), ['--source', `ndjson:${file}`]));
+          const fileTrades = fs.readFileSync(path.join(root, 'file', 'trades.ndjson'));
+          embedded.push(await engineRun(path.join(root, 'embedded'), ['--orders', String(orders), '--pregenerate']));
+          const same = fileTrades.equals(fs.readFileSync(path.join(root, 'embedded', 'trades.ndjson')));
+          if (!same) throw new Error(`engine-file: run ${run}: the file's trades differ from the embedded source's`);
+        }
+        const f = median(fromFile, (s) => s.ordersPerSecond);
+        const e = median(embedded, (s) => s.ordersPerSecond);
+        const spread = (runs: EngineSummary[]) => runs.map((s) => s.ordersPerSecond).sort((a, b) => a - b);
+        yield {
+          bench: 'engine-file',
+          ops_per_s: f.ordersPerSecond,
+          p50_us: null,
+          p99_us: null,
+          orders,
+          file_mib: round(bytes / 2 ** 20, 1),
+          runs: spread(fromFile).join('/'),
+          trades: f.trades,
+          same_trades_as_embedded: true,
+          wal_backend: f.walBackend,
+          vs_embedded: round(f.ordersPerSecond / e.ordersPerSecond),
+          load_avg_1m: round(os.loadavg()[0]!, 2),
+        };
+        yield {
+          bench: 'engine-file:embedded',
+          ops_per_s: e.ordersPerSecond,
+          p50_us: null,
+          p99_us: null,
+          orders,
+          runs: spread(embedded).join('/'),
+          trades: e.trades,
+        };
+        yield {
+          bench: 'engine-file:source',
+          ops_per_s: round(source.linesPerSecond, 0),
+          p50_us: null,
+          p99_us: null,
+          lines: source.lines,
+          runs: sources
+            .map((s) => Math.round(s.linesPerSecond))
+            .sort((a, b) => a - b)
+            .join('/'),
+          unit: 'lines/s into command slots',
+        };
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+];
