@@ -61,12 +61,13 @@ export const groups: BenchGroup[] = [
       });
       const encoder = new OutputJsonEncoder(symbols);
       const out = new Uint8Array(64 * 1024);
+      const view = new DataView(out.buffer);
       const text = new TextEncoder();
       let at = 0;
       const results = await measure(ctx, {
         'micro-encode-trade': () => {
           if (at + encoder.maxBytes > out.length) at = 0;
-          at = encoder.writeTrade(out, at, trade, 0, true);
+          at = encoder.writeTrade(view, at, trade, 0, true);
         },
         'template-string': () => {
           if (at + encoder.maxBytes > out.length) at = 0;

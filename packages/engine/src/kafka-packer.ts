@@ -39,6 +39,8 @@ class PartitionPack {
   bytes: Buffer | null = null;
   /** Word view of `bytes` (binary format). */
   words: Int32Array | null = null;
+  /** DataView of `bytes` for the JSON encoder (JSON format). */
+  view: DataView | null = null;
   used = 0;
   count = 0;
   firstSeq = 0;
@@ -132,6 +134,7 @@ export class KafkaOutputPacker {
       const spare = this.spare.pop();
       pack.bytes = spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(this.capacity);
       if (binary) pack.words = new Int32Array(pack.bytes.buffer, pack.bytes.byteOffset, this.capacity >> 2);
+      else pack.view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, this.capacity);
       pack.used = binary ? OUTPUT_BATCH_HEADER_BYTES : 0;
       pack.firstSeq = seq;
       pack.firstIdx = idx;
@@ -153,7 +156,8 @@ export class KafkaOutputPacker {
       pack.used += OUTPUT_SLOT_BYTES;
     } else {
       if (pack.count > 0) out[pack.used++] = 10; // NDJSON: newline between outputs, none at the end
-      pack.used = isTrade ? this.json.writeTrade(out, pack.used, trade) : this.json.writeReport(out, pack.used, report);
+      const view = pack.view!;
+      pack.used = isTrade ? this.json.writeTrade(view, pack.used, trade) : this.json.writeReport(view, pack.used, report);
     }
     pack.count++;
     pack.lastSeq = seq;
@@ -176,6 +180,7 @@ export class KafkaOutputPacker {
     });
     pack.bytes = null;
     pack.words = null;
+    pack.view = null;
     pack.count = 0;
     pack.used = 0;
     this.held--;

@@ -142,6 +142,7 @@ export function cutOutputsFrom(file: string, seq: number): number {
 export class OutputFile {
   private readonly fd: number;
   private readonly buffer: Buffer;
+  private readonly view: DataView;
   private used = 0;
   constructor(
     readonly file: string,
@@ -149,16 +150,17 @@ export class OutputFile {
   ) {
     this.fd = fs.openSync(file, 'a');
     this.buffer = Buffer.allocUnsafe(size);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
   /** Appends a trade line ("n" = its index within its sequence in this file), no strings built. */
   appendTrade(encoder: OutputJsonEncoder, index: number, trade: Trade): void {
     if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
-    this.used = encoder.writeTrade(this.buffer, this.used, trade, index, true);
+    this.used = encoder.writeTrade(this.view, this.used, trade, index, true);
   }
   /** Appends an execution report line (see appendTrade). */
   appendReport(encoder: OutputJsonEncoder, index: number, report: ExecutionReport): void {
     if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
-    this.used = encoder.writeReport(this.buffer, this.used, report, index, true);
+    this.used = encoder.writeReport(this.view, this.used, report, index, true);
   }
   /** Bytes written to the file by this appender. */
   bytesWritten = 0;

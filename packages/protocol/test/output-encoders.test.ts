@@ -57,7 +57,7 @@ describe('OutputJsonEncoder, trades', () => {
               takerAccountId: takerAccount,
               takerSide: side as 0 | 1,
             });
-            const end = encoder.writeTrade(out, at, t, n, true);
+            const end = encoder.writeTrade(new DataView(out.buffer), at, t, n, true);
             expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
             const expected = `{"n":${n},${encodeTradeJson(t, symbols).slice(1)}\n`;
             expect(Buffer.from(out.subarray(at, end)).toString('utf8')).toBe(expected);
@@ -107,7 +107,7 @@ describe('OutputJsonEncoder, reports', () => {
       fc.assert(
         fc.property(anyReport, anySource, fc.integer({ min: -1, max: 50 }), fc.boolean(), int(1000), (fields, source, n, newline, at) => {
           const r = createReport({ ...fields, ...source } as Partial<ExecutionReport>);
-          const end = encoder.writeReport(out, at, r, n, newline);
+          const end = encoder.writeReport(new DataView(out.buffer), at, r, n, newline);
           expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
           const body = encodeReportJson(r, symbols);
           const expected = (n >= 0 ? `{"n":${n},${body.slice(1)}` : body) + (newline ? '\n' : '');
@@ -131,7 +131,7 @@ describe('OutputJsonEncoder, reports', () => {
         takerAccountId: 4,
         takerSide: 1,
       });
-      const end = encoder.writeTrade(out, 0, t);
+      const end = encoder.writeTrade(new DataView(out.buffer), 0, t);
       expect(Buffer.from(out.subarray(0, end)).toString('utf8')).toBe(encodeTradeJson(t, symbols));
     }
   });
