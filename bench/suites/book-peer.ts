@@ -1,0 +1,197 @@
+// book-peer: ringmatch's book against exchange-core's (the Java LMAX-disruptor exchange, Maven
+// exchange.core2:exchange-core:0.5.3) on one pre-built single-symbol stream (bench/peer/stream.ts:
+// 47% passive GTC limits, 10% crossing GTC limits, 8% IOC, 20% cancels, 8% price moves, 7% size
+// reductions), each on one thread, commands built before the clock starts, a fresh book per
+// repetition, warm-up repetitions first, the median of the measured ones reported with min and
+// max. exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
+// OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Both
+// books must end the stream with the same trade count and the same book, or the bench fails.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { CountingSink, MatchingEngine } from '@ringmatch/book';
+import type { Command } from '@ringmatch/protocol';
+import type { BenchGroup, BenchLine } from '../types.js';
+import { round } from '../stats.js';
+import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
+
+const SEED = 42;
+/**
+ * exchange-core at its best here: the parallel collector measured 96-135 ns per command against
+ * G1's 171-186 on this 2-core box (G1's concurrent threads take the second core), and a fixed
+ * heap large enough that the pre-built commands never trigger a resize.
+ */
+const JVM_FLAGS = ['-XX:+UseParallelGC', '-Xms2g', '-Xmx2g'];
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** bench/peer/exchange-core in the source tree (this file runs from bench/dist/suites). */
+const harnessDir = path.resolve(here, '../../peer/exchange-core');
+
+interface FinalBook {
+  askOrders: number;
+  bidOrders: number;
+  askVolume: number;
+  bidVolume: number;
+}
+
+interface PeerRun {
+  nsPerCmd: number[];
+  trades: number;
+  /** Outputs (ringmatch: reports + trades) or events (exchange-core) per command. */
+  outputsPerCmd: number;
+  final: FinalBook;
+  gcMs: number;
+  jitMs: number | null;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function runRingmatch(commands: Command[], warmup: number, reps: number): Promise<PeerRun> {
+  let gcMs = 0;
+  let measuring = false;
+  const observer = new PerformanceObserver((list) => {
+    if (measuring) for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const nsPerCmd: number[] = [];
+  let trades = -1;
+  let outputs = 0;
+  let final: FinalBook | null = null;
+  try {
+    for (let rep = 0; rep < warmup + reps; rep++) {
+      measuring = rep >= warmup;
+      const engine = new MatchingEngine({ symbols: peerSymbols() });
+      const sink = new CountingSink();
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < commands.length; i++) engine.process(commands[i]!, sink);
+      const ns = Number(process.hrtime.bigint() - start);
+      // GC entries arrive asynchronously: let them in before the next repetition starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      const depth = engine.depth(PEER_SYMBOL, Number.MAX_SAFE_INTEGER);
+      const book: FinalBook = {
+        askOrders: depth.asks.reduce((n, l) => n + l.orders, 0),
+        bidOrders: depth.bids.reduce((n, l) => n + l.orders, 0),
+        askVolume: depth.asks.reduce((n, l) => n + l.qty, 0),
+        bidVolume: depth.bids.reduce((n, l) => n + l.qty, 0),
+      };
+      if (trades >= 0 && (sink.trades !== trades || JSON.stringify(book) !== JSON.stringify(final)))
+        throw new Error('book-peer: ringmatch repetitions disagree');
+      trades = sink.trades;
+      outputs = sink.trades + sink.reports;
+      final = book;
+      if (rep >= warmup) nsPerCmd.push(ns / commands.length);
+    }
+  } finally {
+    observer.disconnect();
+  }
+  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null };
+}
+
+/** Builds the Java harness; null when it cannot be (the reason is returned instead). */
+function buildHarness(): string | null {
+  const r = spawnSync('bash', [path.join(harnessDir, 'build.sh')], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) return `exchange-core harness did not build: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-1)[0]}`;
+  return null;
+}
+
+function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
+  const classpath = `${path.join(harnessDir, 'target/classes')}:${path.join(harnessDir, 'target/lib/*')}`;
+  const r = spawnSync('java', [...JVM_FLAGS, '-cp', classpath, 'ringmatch.peer.BookPeer', file, String(reps), String(warmup), impl], {
+    encoding: 'utf8',
+    timeout: 900_000,
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`exchange-core ${impl}: exit ${r.status}: ${r.stderr.trim()}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    ns_per_cmd: number[];
+    trades: number;
+    results: Record<string, number>;
+    final: FinalBook;
+    gc_ms: number;
+    jit_ms: number;
+    commands: number;
+    reject_events: number;
+  };
+  return {
+    nsPerCmd: out.ns_per_cmd,
+    trades: out.trades,
+    outputsPerCmd: (out.trades + out.reject_events) / out.commands,
+    final: out.final,
+    gcMs: out.gc_ms,
+    jitMs: out.jit_ms,
+    results: out.results,
+  };
+}
+
+function line(bench: string, run: PeerRun, extra: Record<string, unknown>): BenchLine {
+  const med = median(run.nsPerCmd);
+  return {
+    bench,
+    ops_per_s: round(1e9 / med, 0),
+    p50_us: null,
+    p99_us: null,
+    ns_per_cmd: round(med, 1),
+    ns_per_cmd_min: round(Math.min(...run.nsPerCmd), 1),
+    ns_per_cmd_max: round(Math.max(...run.nsPerCmd), 1),
+    spread: round((Math.max(...run.nsPerCmd) - Math.min(...run.nsPerCmd)) / med),
+    reps: run.nsPerCmd.length,
+    trades: run.trades,
+    outputs_per_cmd: round(run.outputsPerCmd),
+    gc_ms: round(run.gcMs, 1),
+    ...(run.jitMs === null ? {} : { jit_ms: run.jitMs }),
+    ...extra,
+  };
+}
+
+export const groups: BenchGroup[] = [
+  {
+    group: 'book-peer',
+    async *run(ctx) {
+      const count = ctx.quick ? 200_000 : 2_000_000;
+      // JIT warm-up for both: exchange-core still compiled for ~0.2-0.4 s after 3 repetitions.
+      const warmup = ctx.quick ? 3 : 10;
+      const reps = ctx.quick ? 3 : 5;
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-book-peer-'));
+      try {
+        const file = path.join(root, 'peer.stream');
+        const mix = writePeerStream(file, count, SEED);
+        ctx.log(`book-peer: ${count} commands (${JSON.stringify(mix)}); ringmatch`);
+        const ours = await runRingmatch(readPeerStream(file), warmup, reps);
+        const load = round(os.loadavg()[0]!, 2);
+        const failure = buildHarness();
+        if (failure !== null) {
+          yield line('book-peer', ours, { commands: count, load_avg_1m: load });
+          for (const bench of ['book-peer:exchange-core', 'book-peer:exchange-core-naive'])
+            yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
+          return;
+        }
+        ctx.log('book-peer: exchange-core OrderBookDirectImpl, then OrderBookNaiveImpl');
+        const direct = runExchangeCore(file, 'direct', warmup, reps);
+        const naive = runExchangeCore(file, 'naive', warmup, reps);
+        for (const [name, peer] of [
+          ['direct', direct],
+          ['naive', naive],
+        ] as const) {
+          if (peer.trades !== ours.trades || JSON.stringify(peer.final) !== JSON.stringify(ours.final))
+            throw new Error(
+              `book-peer: exchange-core ${name} ended otherwise: trades ${peer.trades} vs ${ours.trades}, book ${JSON.stringify(peer.final)} vs ${JSON.stringify(ours.final)}`,
+            );
+        }
+        const ratio = (peer: PeerRun) => round(median(peer.nsPerCmd) / median(ours.nsPerCmd));
+        yield line('book-peer', ours, {
+          commands: count,
+          same_trades_and_book: true,
+          vs_exchange_core: ratio(direct),
+          vs_exchange_core_naive: ratio(naive),
+          load_avg_1m: load,
+        });
+        yield line('book-peer:exchange-core', direct, { impl: 'OrderBookDirectImpl', results: JSON.stringify(direct.results) });
+        yield line('book-peer:exchange-core-naive', naive, { impl: 'OrderBookNaiveImpl', results: JSON.stringify(naive.results) });
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+];
