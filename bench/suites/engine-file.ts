@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/protocol';
-import { CommandStaging, Engine, NdjsonCommandReader, parseCommandLine, type EngineSummary } from '@ringmatch/engine';
+import { CommandStaging, Engine, NdjsonCommandReader, type EngineSummary } from '@ringmatch/engine';
+import { benchRunConfig } from '../engine-config.js';
 import type { BenchGroup } from '../types.js';
 import { round } from '../stats.js';
 
@@ -44,21 +45,7 @@ function writeOrders(file: string, orders: number): number {
 }
 
 async function engineRun(dataDir: string, source: string[]): Promise<EngineSummary> {
-  const parsed = parseCommandLine([
-    'run',
-    '--data-dir',
-    dataDir,
-    '--fresh',
-    '--progress-ms',
-    '0',
-    '--snapshot-every',
-    '0',
-    '--symbols',
-    String(SYMBOLS),
-    ...source,
-  ]);
-  if (parsed.command !== 'run') throw new Error('unreachable');
-  return new Engine(parsed.config, { log: () => undefined }).run();
+  return new Engine(benchRunConfig(dataDir, ['--symbols', String(SYMBOLS), ...source]), { log: () => undefined }).run();
 }
 
 /** Lines per second of the file source alone: lines -> command slots, in batches as the engine reads them. */

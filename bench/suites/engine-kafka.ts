@@ -19,7 +19,8 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
-import { Engine, Stat, parseCommandLine, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { Engine, Stat, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { benchRunConfig } from '../engine-config.js';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, loadNativeKafka, nativeKafkaLoadFailure, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { brokerPid, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
 import { runChannelEngine } from '../channel/run.js';
@@ -102,15 +103,7 @@ function produceStream(kafka: Kafka, topic: string, n: number, seed: number, for
 }
 
 function engineFor(brokers: string[], topic: string, dataDir: string, extra: string[] = [], client: 'kafkajs' | 'native' = 'kafkajs'): Engine {
-  const parsed = parseCommandLine([
-    'run',
-    '--data-dir',
-    dataDir,
-    '--fresh',
-    '--progress-ms',
-    '0',
-    '--snapshot-every',
-    '0',
+  const config = benchRunConfig(dataDir, [
     '--source',
     'kafka',
     '--brokers',
@@ -123,8 +116,7 @@ function engineFor(brokers: string[], topic: string, dataDir: string, extra: str
     client,
     ...extra,
   ]);
-  if (parsed.command !== 'run') throw new Error('unreachable');
-  return new Engine(parsed.config, { log: () => undefined });
+  return new Engine(config, { log: () => undefined });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -7,20 +7,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine, parseCommandLine, type RunConfig } from '@ringmatch/engine';
+import { Engine } from '@ringmatch/engine';
+import { benchRunConfig } from '../engine-config.js';
 import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 
-function runConfig(dataDir: string, args: string[]): RunConfig {
-  const parsed = parseCommandLine(['run', '--data-dir', dataDir, '--progress-ms', '0', '--fresh', ...args]);
-  if (parsed.command !== 'run') throw new Error('unreachable');
-  return parsed.config;
-}
-
 async function ringRun(dataDir: string, orders: number, rate: number) {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const engine = new Engine(runConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--snapshot-every', '0', '--pregenerate']), {
+  const engine = new Engine(benchRunConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--pregenerate']), {
     log: () => undefined,
   });
   return engine.run();

@@ -1,7 +1,7 @@
 // The ordered, idempotent output publisher and its restart rule (read each partition's tail at
 // connect, drop what Kafka already holds). Over 400 lines because batching, packing and the
 // restart rule share one queue and its positions; splitting them would expose that state.
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { IDEMPOTENT_RETRY, KafkaConfigError, withTimeout } from './client.js';
 import { partitionCount } from './admin.js';
@@ -151,7 +151,7 @@ export interface PublisherOptions {
   pack?: (values: Array<string | Buffer>) => Buffer;
   packMax?: number;
   packKey?: (records: OutputRecord[]) => string | Buffer | null;
-  /** How requests are sent (default: kafkajs, `kafkajsTransport(this.producer)`). */
+  /** How requests are sent (default: an idempotent kafkajs producer, `kafkajsTransport`). */
   transport?: ProducerTransport;
 }
 
@@ -173,7 +173,6 @@ export const COUNT_HEADER = 'ringmatch-count';
  * its records, so the first record after its tail is the first missing one.
  */
 export class Publisher {
-  readonly producer: Producer;
   readonly transport: ProducerTransport;
   private readonly partitions = new Map<string, number>();
   private resume: ResumePoint = new Map();
@@ -201,14 +200,18 @@ export class Publisher {
     this.maxBatch = options.maxBatchRecords ?? 2000;
     this.linger = options.lingerMs ?? 1;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // idempotence needs unlimited retries (kafkajs warns otherwise); flush() bounds the wait
-      retry: IDEMPOTENT_RETRY,
-    });
-    this.transport = options.transport ?? kafkajsTransport(this.producer);
+    // A kafkajs producer only when no other transport is given (it would sit unused beside librdkafka).
+    this.transport =
+      options.transport ??
+      kafkajsTransport(
+        kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          // idempotence needs unlimited retries (kafkajs warns otherwise); flush() bounds the wait
+          retry: IDEMPOTENT_RETRY,
+        }),
+      );
   }
 
   /** Connects and reads the resume point (the tail of every output partition). */
