@@ -10,7 +10,18 @@
 // i64 newQty (reduce: what is left, for ringmatch).
 import fs from 'node:fs';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
-import { CommandKind, OrderType, Side, StpMode, SymbolTable, TimeInForce, createCommand, type Command } from '@ringmatch/protocol';
+import {
+  CommandKind,
+  OrderType,
+  Side,
+  StpMode,
+  SymbolTable,
+  TimeInForce,
+  commandToJson,
+  createCommand,
+  syntheticSymbolTable,
+  type Command,
+} from '@ringmatch/protocol';
 
 export const PeerCommandType = { PlaceGtc: 0, PlaceIoc: 1, Cancel: 2, Move: 3, Reduce: 4 } as const;
 const MAGIC = 0x53504d52; // "RMPS"
@@ -167,3 +178,32 @@ export function readPeerStream(file: string): Command[] {
   }
   return commands;
 }
+
+/**
+ * The stream as NDJSON order lines for `run --source ndjson:FILE --symbols 8`: its one symbol is
+ * written as the synthetic table's SYM0006, the one of those 8 with tick 1 and lot 1.
+ */
+export function writePeerNdjson(streamFile: string, ndjsonFile: string): void {
+  const symbols = syntheticSymbolTable(8);
+  const symbolId = FILE_SYMBOL;
+  const def = symbols.list().find((d) => d.id === symbolId);
+  if (!def || def.tickSize !== 1 || def.lotSize !== 1) throw new Error(`synthetic symbol ${symbolId} is not tick 1, lot 1`);
+  const fd = fs.openSync(ndjsonFile, 'w');
+  try {
+    let lines: string[] = [];
+    for (const cmd of readPeerStream(streamFile)) {
+      cmd.symbolId = symbolId;
+      lines.push(commandToJson(cmd, symbols));
+      if (lines.length === 10_000) {
+        fs.writeSync(fd, `${lines.join('\n')}\n`);
+        lines = [];
+      }
+    }
+    if (lines.length > 0) fs.writeSync(fd, `${lines.join('\n')}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The synthetic symbol (of 8) with tick 1 and lot 1: the file form of the stream's symbol. */
+export const FILE_SYMBOL = 6;

@@ -6,28 +6,18 @@
 // max. exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
 // OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Both
 // books must end the stream with the same trade count and the same book, or the bench fails.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
 import type { Command } from '@ringmatch/protocol';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round } from '../stats.js';
 import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
+import { buildHarness, runHarness } from '../peer/harness.js';
 
 const SEED = 42;
-/**
- * exchange-core at its best here: the parallel collector measured 96-135 ns per command against
- * G1's 171-186 on this 2-core box (G1's concurrent threads take the second core), and a fixed
- * heap large enough that the pre-built commands never trigger a resize.
- */
-const JVM_FLAGS = ['-XX:+UseParallelGC', '-Xms2g', '-Xmx2g'];
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** bench/peer/exchange-core in the source tree (this file runs from bench/dist/suites). */
-const harnessDir = path.resolve(here, '../../peer/exchange-core');
 
 interface FinalBook {
   askOrders: number;
@@ -89,22 +79,8 @@ async function runRingmatch(commands: Command[], warmup: number, reps: number): 
   return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null };
 }
 
-/** Builds the Java harness; null when it cannot be (the reason is returned instead). */
-function buildHarness(): string | null {
-  const r = spawnSync('bash', [path.join(harnessDir, 'build.sh')], { encoding: 'utf8', timeout: 900_000 });
-  if (r.status !== 0) return `exchange-core harness did not build: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-1)[0]}`;
-  return null;
-}
-
 function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
-  const classpath = `${path.join(harnessDir, 'target/classes')}:${path.join(harnessDir, 'target/lib/*')}`;
-  const r = spawnSync('java', [...JVM_FLAGS, '-cp', classpath, 'ringmatch.peer.BookPeer', file, String(reps), String(warmup), impl], {
-    encoding: 'utf8',
-    timeout: 900_000,
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`exchange-core ${impl}: exit ${r.status}: ${r.stderr.trim()}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+  const out = runHarness<{
     ns_per_cmd: number[];
     trades: number;
     results: Record<string, number>;
@@ -113,7 +89,7 @@ function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number,
     jit_ms: number;
     commands: number;
     reject_events: number;
-  };
+  }>('BookPeer', [file, String(reps), String(warmup), impl]);
   return {
     nsPerCmd: out.ns_per_cmd,
     trades: out.trades,
