@@ -187,7 +187,7 @@ export function writePeerNdjson(streamFile: string, ndjsonFile: string): void {
   const symbols = syntheticSymbolTable(8);
   const symbolId = FILE_SYMBOL;
   const def = symbols.list().find((d) => d.id === symbolId);
-  if (!def || def.tickSize !== 1 || def.lotSize !== 1) throw new Error(`synthetic symbol ${symbolId} is not tick 1, lot 1`);
+  if (def?.tickSize !== 1 || def?.lotSize !== 1) throw new Error(`synthetic symbol ${symbolId} is not tick 1, lot 1`);
   const fd = fs.openSync(ndjsonFile, 'w');
   try {
     let lines: string[] = [];
