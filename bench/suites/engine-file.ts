@@ -5,6 +5,11 @@
 // slots, no ring, no engine). The file holds the embedded generator's own orders (same seed,
 // symbols and accounts, written by commandToJson), so both runs must write the same trades file,
 // byte for byte (`same_trades_as_embedded`). Each engine run is the median of three, alternated.
+// Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
+// from that stream as NDJSON lines, end to end and durable (`engine-file:peer`), against
+// exchange-core's whole pipeline (disruptor, risk and matching engines) with its journal on, fed
+// the same commands pre-built (`engine-file:exchange-core`, bench/peer/exchange-core); both must
+// make the same trades.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,11 +19,87 @@ import { CommandStaging, Engine, NdjsonCommandReader, type EngineSummary } from 
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchGroup } from '../types.js';
 import { round } from '../stats.js';
+import { buildHarness, runHarness } from '../peer/harness.js';
+import { writePeerNdjson, writePeerStream } from '../peer/stream.js';
 
 const SEED = 1;
 const SYMBOLS = 8;
 const ACCOUNTS = 1000;
 const RUNS = 3;
+const PEER_SEED = 42;
+
+interface PipelineRun {
+  commands_per_s: number;
+  trades: number;
+  journal_bytes: number;
+  gc_ms: number;
+  jit_ms: number;
+  cpu_ms: number;
+  seconds: number;
+}
+
+/** ringmatch from the peer stream's NDJSON and exchange-core's journaled pipeline on the same commands. */
+async function* peerLines(root: string, commands: number, log: (m: string) => void) {
+  const stream = path.join(root, 'peer.stream');
+  const ndjson = path.join(root, 'peer.ndjson');
+  writePeerStream(stream, commands, PEER_SEED);
+  writePeerNdjson(stream, ndjson);
+  log(`engine-file: the book-peer stream (${commands} commands) end to end, ${RUNS} runs`);
+  const ours: EngineSummary[] = [];
+  for (let run = 0; run < RUNS; run++) ours.push(await engineRun(path.join(root, 'peer'), ['--source', `ndjson:${ndjson}`]));
+  const f = median(ours, (r) => r.ordersPerSecond);
+  const failure = buildHarness();
+  const base = {
+    p50_us: null,
+    p99_us: null,
+    orders: commands,
+    trades: f.trades,
+    runs: ours
+      .map((r) => r.ordersPerSecond)
+      .sort((a, b) => a - b)
+      .join('/'),
+  };
+  if (failure !== null) {
+    yield { bench: 'engine-file:peer', ops_per_s: f.ordersPerSecond, ...base };
+    yield { bench: 'engine-file:exchange-core', ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
+    return;
+  }
+  log(`engine-file: exchange-core's pipeline, journal on, ${RUNS} runs`);
+  const peers: PipelineRun[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const journal = fs.mkdtempSync(path.join(root, 'journal-'));
+    // warm-up: the whole stream once through a discarded instance (JIT), then the measured run
+    peers.push(runHarness<PipelineRun>('PipelinePeer', [stream, journal, 'journal', String(commands)]));
+    fs.rmSync(journal, { recursive: true, force: true });
+  }
+  const p = median(peers, (r) => r.commands_per_s);
+  if (peers.some((r) => r.trades !== f.trades))
+    throw new Error(`engine-file: exchange-core's pipeline made ${peers.map((r) => r.trades).join('/')} trades, ringmatch ${f.trades}`);
+  yield {
+    bench: 'engine-file:peer',
+    ops_per_s: f.ordersPerSecond,
+    ...base,
+    same_trades: true,
+    vs_exchange_core: round(f.ordersPerSecond / p.commands_per_s),
+    wal_backend: f.walBackend,
+  };
+  yield {
+    bench: 'engine-file:exchange-core',
+    ops_per_s: round(p.commands_per_s, 0),
+    p50_us: null,
+    p99_us: null,
+    orders: commands,
+    trades: p.trades,
+    runs: peers
+      .map((r) => Math.round(r.commands_per_s))
+      .sort((a, b) => a - b)
+      .join('/'),
+    journal_mib: round(p.journal_bytes / 2 ** 20, 1),
+    gc_ms: p.gc_ms,
+    jit_ms: p.jit_ms,
+    cpu_ms: p.cpu_ms,
+  };
+}
 
 /** Writes the embedded generator's first `orders` orders as NDJSON lines. */
 function writeOrders(file: string, orders: number): number {
@@ -133,6 +214,7 @@ export const groups: BenchGroup[] = [
             .join('/'),
           unit: 'lines/s into command slots',
         };
+        yield* peerLines(root, ctx.quick ? 300_000 : orders, ctx.log);
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }
