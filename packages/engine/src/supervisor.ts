@@ -2,6 +2,7 @@
 // the engine down loudly (its name, the error, the last sequences), never a silent stall.
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { faultFacts, type FaultFacts } from './fault.js';
+import { configureWorkerHeaps } from './worker-heap.js';
 
 export interface WorkerMessage {
   type: string;
@@ -43,6 +44,7 @@ export class Supervisor {
    */
   spawn(name: string, url: URL, workerData: unknown, transferList: TransferListItem[] = [], exitsAfter?: string): SupervisedWorker {
     const execArgv = this.options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+    configureWorkerHeaps();
     const worker = new Worker(url, { workerData, execArgv, name, stdout: false, stderr: false, transferList });
     const waiters = new Map<string, Array<(message: WorkerMessage) => boolean>>();
     const seen = new Map<string, WorkerMessage>();
