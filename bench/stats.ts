@@ -23,3 +23,16 @@ export function round(value: number, digits = 3): number {
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1048576);
 }
+
+/** The item whose `key` is the median (the upper one of an even count), for a median-of-N line. */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
+
+/** The figures of every run of a line, ascending, as "a/b/c" (its `runs` field). */
+export function runsText(values: readonly number[]): string {
+  return values
+    .map((v) => Math.round(v))
+    .sort((a, b) => a - b)
+    .join('/');
+}

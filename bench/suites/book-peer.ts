@@ -13,7 +13,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
 import type { Command } from '@ringmatch/protocol';
 import type { BenchGroup, BenchLine } from '../types.js';
-import { round } from '../stats.js';
+import { medianBy, round } from '../stats.js';
 import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 
@@ -36,7 +36,7 @@ interface PeerRun {
   jitMs: number | null;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => medianBy(xs, (x) => x);
 
 async function runRingmatch(commands: Command[], warmup: number, reps: number): Promise<PeerRun> {
   let gcMs = 0;

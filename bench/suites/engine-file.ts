@@ -18,7 +18,7 @@ import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/p
 import { CommandStaging, Engine, NdjsonCommandReader, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchGroup } from '../types.js';
-import { round } from '../stats.js';
+import { medianBy, round, runsText } from '../stats.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 import { writePeerNdjson, writePeerStream } from '../peer/stream.js';
 
@@ -47,17 +47,14 @@ async function* peerLines(root: string, commands: number, log: (m: string) => vo
   log(`engine-file: the book-peer stream (${commands} commands) end to end, ${RUNS} runs`);
   const ours: EngineSummary[] = [];
   for (let run = 0; run < RUNS; run++) ours.push(await engineRun(path.join(root, 'peer'), ['--source', `ndjson:${ndjson}`]));
-  const f = median(ours, (r) => r.ordersPerSecond);
+  const f = medianBy(ours, (r) => r.ordersPerSecond);
   const failure = buildHarness();
   const base = {
     p50_us: null,
     p99_us: null,
     orders: commands,
     trades: f.trades,
-    runs: ours
-      .map((r) => r.ordersPerSecond)
-      .sort((a, b) => a - b)
-      .join('/'),
+    runs: runsText(ours.map((r) => r.ordersPerSecond)),
   };
   if (failure !== null) {
     yield { bench: 'engine-file:peer', ops_per_s: f.ordersPerSecond, ...base };
@@ -72,7 +69,7 @@ async function* peerLines(root: string, commands: number, log: (m: string) => vo
     peers.push(runHarness<PipelineRun>('PipelinePeer', [stream, journal, 'journal', String(commands)]));
     fs.rmSync(journal, { recursive: true, force: true });
   }
-  const p = median(peers, (r) => r.commands_per_s);
+  const p = medianBy(peers, (r) => r.commands_per_s);
   if (peers.some((r) => r.trades !== f.trades))
     throw new Error(`engine-file: exchange-core's pipeline made ${peers.map((r) => r.trades).join('/')} trades, ringmatch ${f.trades}`);
   yield {
@@ -90,10 +87,7 @@ async function* peerLines(root: string, commands: number, log: (m: string) => vo
     p99_us: null,
     orders: commands,
     trades: p.trades,
-    runs: peers
-      .map((r) => Math.round(r.commands_per_s))
-      .sort((a, b) => a - b)
-      .join('/'),
+    runs: runsText(peers.map((r) => r.commands_per_s)),
     journal_mib: round(p.journal_bytes / 2 ** 20, 1),
     gc_ms: p.gc_ms,
     jit_ms: p.jit_ms,
@@ -148,10 +142,6 @@ function sourceOnly(file: string): { linesPerSecond: number; lines: number; comm
   return { linesPerSecond: reader.linesRead / seconds, lines: reader.linesRead, commands };
 }
 
-function median<T>(items: T[], key: (t: T) => number): T {
-  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
-}
-
 export const groups: BenchGroup[] = [
   {
     group: 'engine-file',
@@ -163,7 +153,7 @@ export const groups: BenchGroup[] = [
         const bytes = writeOrders(file, orders);
         ctx.log(`engine-file: ${orders} orders, ${(bytes / 2 ** 20).toFixed(0)} MiB of NDJSON; the source alone`);
         const sources = Array.from({ length: RUNS }, () => sourceOnly(file));
-        const source = median(sources, (s) => s.linesPerSecond);
+        const source = medianBy(sources, (s) => s.linesPerSecond);
         if (source.lines !== orders || source.commands !== orders)
           throw new Error(`file source read ${source.lines} lines, ${source.commands} commands of ${orders}`);
         ctx.log(`engine-file: ${RUNS} runs each, file and embedded alternated`);
@@ -176,9 +166,8 @@ export const groups: BenchGroup[] = [
           const same = fileTrades.equals(fs.readFileSync(path.join(root, 'embedded', 'trades.ndjson')));
           if (!same) throw new Error(`engine-file: run ${run}: the file's trades differ from the embedded source's`);
         }
-        const f = median(fromFile, (s) => s.ordersPerSecond);
-        const e = median(embedded, (s) => s.ordersPerSecond);
-        const spread = (runs: EngineSummary[]) => runs.map((s) => s.ordersPerSecond).sort((a, b) => a - b);
+        const f = medianBy(fromFile, (s) => s.ordersPerSecond);
+        const e = medianBy(embedded, (s) => s.ordersPerSecond);
         yield {
           bench: 'engine-file',
           ops_per_s: f.ordersPerSecond,
@@ -186,7 +175,7 @@ export const groups: BenchGroup[] = [
           p99_us: null,
           orders,
           file_mib: round(bytes / 2 ** 20, 1),
-          runs: spread(fromFile).join('/'),
+          runs: runsText(fromFile.map((s) => s.ordersPerSecond)),
           trades: f.trades,
           same_trades_as_embedded: true,
           wal_backend: f.walBackend,
@@ -199,7 +188,7 @@ export const groups: BenchGroup[] = [
           p50_us: null,
           p99_us: null,
           orders,
-          runs: spread(embedded).join('/'),
+          runs: runsText(embedded.map((s) => s.ordersPerSecond)),
           trades: e.trades,
         };
         yield {
@@ -208,10 +197,7 @@ export const groups: BenchGroup[] = [
           p50_us: null,
           p99_us: null,
           lines: source.lines,
-          runs: sources
-            .map((s) => Math.round(s.linesPerSecond))
-            .sort((a, b) => a - b)
-            .join('/'),
+          runs: runsText(sources.map((s) => s.linesPerSecond)),
           unit: 'lines/s into command slots',
         };
         yield* peerLines(root, ctx.quick ? 300_000 : orders, ctx.log);

@@ -84,6 +84,16 @@ public final class BookPeer {
         long[] size;
     }
 
+    /** Counts by name as a JSON object, in the map's order (result codes here and in PipelinePeer). */
+    static String countsJson(Map<String, Long> counts) {
+        final StringBuilder sb = new StringBuilder("{");
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            if (sb.length() > 1) sb.append(',');
+            sb.append('"').append(e.getKey()).append("\":").append(e.getValue());
+        }
+        return sb.append('}').toString();
+    }
+
     /** What one rep did; every rep of the same stream must produce the same. */
     static final class Outcome {
         long trades;
@@ -97,12 +107,7 @@ public final class BookPeer {
         long bidVolume;
 
         String resultsJson() {
-            final StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<String, Long> e : results.entrySet()) {
-                if (sb.length() > 1) sb.append(',');
-                sb.append('"').append(e.getKey()).append("\":").append(e.getValue());
-            }
-            return sb.append('}').toString();
+            return countsJson(results);
         }
 
         String finalJson() {

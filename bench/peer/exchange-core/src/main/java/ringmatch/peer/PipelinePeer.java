@@ -151,12 +151,7 @@ public final class PipelinePeer {
         }
 
         String resultsJson() {
-            final StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<String, Long> e : results.entrySet()) {
-                if (sb.length() > 1) sb.append(',');
-                sb.append('"').append(e.getKey()).append("\":").append(e.getValue());
-            }
-            return sb.append('}').toString();
+            return BookPeer.countsJson(results);
         }
     }
 
