@@ -4,6 +4,13 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 
+/** How many synthetic symbols a run's table holds (embedded, or a file read with --symbols); null: the default table. */
+export function syntheticSymbolCount(source: SourceConfig): number | null {
+  if (source.kind === 'embedded') return source.symbols;
+  if (source.kind === 'ndjson') return source.symbols;
+  return null;
+}
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import type { SourceConfig } from './config.js';
-import { UsageError } from './config.js';
+import { UsageError, syntheticSymbolCount } from './config.js';
 import { META_FILE, checkDataDir, wipeKnownFiles } from './datadir-files.js';
 import { DataDirLock, type LockOwner } from './lock.js';
 import { Refusal } from './refusal.js';
@@ -38,10 +38,10 @@ function inputOf(source: SourceConfig): InputIdentity {
 }
 
 export function metaFor(source: SourceConfig): DataDirMeta {
+  const synthetic = syntheticSymbolCount(source);
   return {
     format: 1,
-    symbolTable:
-      source.kind === 'embedded' || (source.kind === 'ndjson' && source.symbols !== null) ? { kind: 'synthetic', count: source.symbols! } : { kind: 'default' },
+    symbolTable: synthetic === null ? { kind: 'default' } : { kind: 'synthetic', count: synthetic },
     source: source.kind,
     input: inputOf(source),
   };

@@ -2,7 +2,7 @@
 // and control arrays, the latency stamps, and small helpers every worker uses.
 import { WaitStrategies, type RingDescriptor, type SequenceSetDescriptor, type WaitStrategy } from '@ringmatch/ring';
 import { CommandSlot, defaultSymbolTable, syntheticSymbolTable, type SymbolTable } from '@ringmatch/protocol';
-import type { SourceConfig, WaitStrategyName } from './config.js';
+import { syntheticSymbolCount, type SourceConfig, type WaitStrategyName } from './config.js';
 
 /** Int32 words of the control array. */
 export const Control = {
@@ -58,11 +58,10 @@ export const dlqTopic = (orders: string): string => `${orders}.dlq`;
 export const tradesTopic = (orders: string): string => `${orders}.trades`;
 export const reportsTopic = (orders: string): string => `${orders}.reports`;
 
-/** Symbols of a run: synthetic ones for the embedded generator, the default table otherwise. */
+/** Symbols of a run: synthetic ones for the embedded generator (or a file read with --symbols), the default table otherwise. */
 export function symbolTableFor(source: SourceConfig): SymbolTable {
-  if (source.kind === 'embedded') return syntheticSymbolTable(source.symbols);
-  if (source.kind === 'ndjson' && source.symbols !== null) return syntheticSymbolTable(source.symbols);
-  return defaultSymbolTable();
+  const count = syntheticSymbolCount(source);
+  return count === null ? defaultSymbolTable() : syntheticSymbolTable(count);
 }
 
 /** The source position (stream, position) a command slot carries, null when it carries none. */
