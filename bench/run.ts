@@ -1,4 +1,5 @@
-// Benchmark runner: `npm run bench [-- --json] [--quick] [--only <prefix>] [--write]`.
+// Benchmark runner: `npm run bench [-- --json] [--quick] [--only <prefix>] [--write]`, or
+// `--compare <ref> ...` (bench/compare/: the working tree against a git revision, alternated runs).
 // Discovers every module in suites/ (each exports `groups: BenchGroup[]`), runs the groups whose
 // name starts with the --only prefix, prints JSON lines or a table, and writes RESULTS.md (and the
 // charts beside it, bench/charts/).
@@ -19,7 +20,7 @@ interface Options {
 
 function usage(message: string): never {
   process.stderr.write(
-    `bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only <prefix>] [--write|--no-write] | --render (RESULTS.md from results.jsonl and the notes, no run)\n`,
+    `bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only <prefix>] [--write|--no-write] | --render (RESULTS.md from results.jsonl and the notes, no run) | --compare <ref> ... (the tree against a git revision)\n`,
   );
   process.exit(2);
 }
@@ -97,6 +98,12 @@ async function writeResults(lines: BenchLine[], options: Options, measuredAt = n
 }
 
 async function main(): Promise<void> {
+  if (process.argv.some((a) => a === '--compare' || a.startsWith('--compare='))) {
+    // The tree against a git revision (bench/compare/): its own flags and output.
+    const { compareMain } = await import('./compare/main.js');
+    await compareMain(process.argv.slice(2));
+    return;
+  }
   const options = parseArgs(process.argv.slice(2));
   if (options.render) {
     // Re-render RESULTS.md (e.g. after editing notes) from the last full run's raw lines.
