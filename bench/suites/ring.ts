@@ -1,19 +1,27 @@
 // Ring benches (docs/ARCHITECTURE.md §7): ring-1p1c, ring-3stage, ring-mp, each with its MessagePort
-// baselines measured in the same run, and ringbuf.js for 1P1C. Every worker plays one role of
-// bench/workers/ring-worker.ts; start is synchronised on a control SAB, so the window measured is
-// producer start -> terminal consumer done (worker start-up excluded).
+// baselines measured in the same run, and for 1P1C ringbuf.js (tuned: zero-copy write, blocking wait
+// with wake-ups) and the hand loop (the ring's exchange with no library: the ceiling). Every worker
+// plays one role of bench/workers/ring-worker.ts; start is synchronised on a control SAB, so the
+// window measured is producer start -> terminal consumer done (worker start-up excluded). Every
+// throughput line of a group is measured the same way: a warm-up round, then RUNS (RUNS_QUICK)
+// interleaved rounds, the median reported with every run in `runs` and the load average at start.
+import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Pipeline, WaitStrategies, type RingBuffer, type WaitStrategy } from '@ringmatch/ring';
 import { RingBuffer as RingBufJs } from 'ringbuf.js';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
-import { latencySummaryUs, round, rssMb } from '../stats.js';
+import { latencySummaryUs, medianBy, round, rssMb, runsText } from '../stats.js';
 
 const WORKER = new URL('../workers/ring-worker.js', import.meta.url);
 const PAYLOAD = 16;
 const SLOT = 64;
 const SLOTS = 1 << 14; // 1 MiB of 64-byte slots
-const BATCH = 1024; // producer claim / port message / ringbuf.js push size
+const BATCH = 1024; // producer claim / port message / ringbuf.js write size
 const CHUNK = 2048; // most events a ring consumer handles before moving its cursor
+// ringbuf.js's pop size: 4096 events measured ~1.15x 2048 for it (its pop copies, and each pop wakes a
+// parked producer), while the ring showed no gain from 4096 (bench/notes/ring.md).
+const RB_CHUNK = 4096;
+const SPINS = 256; // re-checks before parking: the ring's blocking(256), and the baselines' wait (ring-worker.ts)
 
 interface Spec {
   role: string;
@@ -82,17 +90,17 @@ function checksumOk(out: Outcome, expected: number): boolean {
   return terminal.some((r) => r.checksum === expected);
 }
 
-function line(bench: string, events: number, out: Outcome, extra: Record<string, unknown>): BenchLine {
+function line(bench: string, events: number, seconds: number, extra: Record<string, unknown>): BenchLine {
   return {
     bench,
-    ops_per_s: round(events / out.seconds),
+    ops_per_s: round(events / seconds),
     p50_us: null,
     p99_us: null,
     payload_bytes: PAYLOAD,
     batch: null,
     slot_bytes: null,
     events,
-    seconds: round(out.seconds),
+    seconds: round(seconds),
     rss_mb: rssMb(),
     ...extra,
   };
@@ -106,7 +114,7 @@ async function latency(specs: (lat: { samples: number; gapNs: number }) => Spec[
 }
 
 // --------------------------------------------------------------------------- topologies
-type Topo = '1p1c' | '3stage' | 'mp';
+export type Topo = '1p1c' | '3stage' | 'mp';
 const PRODUCERS: Record<Topo, number> = { '1p1c': 1, '3stage': 1, mp: 2 };
 
 function ringSpecs(topo: Topo, perProducer: number, wait: WaitStrategy, lat?: { samples: number; gapNs: number }): Spec[] {
@@ -160,18 +168,22 @@ function portSpecs(topo: Topo, perProducer: number, batched: boolean, lat?: { sa
 
 function ringbufSpecs(count: number): Spec[] {
   const rbSab = RingBufJs.getStorageForCapacity(SLOTS * 4, Int32Array);
+  const sigSab = new SharedArrayBuffer(128); // two wait lines (ring-worker.ts RB_DATA, RB_SPACE)
   return [
-    { role: 'ringbuf-consumer', data: { rbSab, count, batch: BATCH }, reports: true },
-    { role: 'ringbuf-producer', data: { rbSab, count, batch: BATCH }, reports: true },
+    { role: 'ringbuf-consumer', data: { rbSab, sigSab, count, batch: BATCH, chunk: RB_CHUNK }, reports: true },
+    { role: 'ringbuf-producer', data: { rbSab, sigSab, count, batch: BATCH }, reports: true },
   ];
 }
 
 function handSpecs(count: number): Spec[] {
-  const rbSab = new SharedArrayBuffer(256 + SLOTS * SLOT);
-  new Int32Array(rbSab, 0, 64)[0] = -1; // publish cursor starts before sequence 0
-  new Int32Array(rbSab, 0, 64)[16] = -1;
+  // Two cursor lines (ring-worker.ts HAND_PUB, HAND_CONS: both start at -1), then the slots.
+  const rbSab = new SharedArrayBuffer(128 + SLOTS * SLOT);
+  const i32 = new Int32Array(rbSab, 0, 32);
+  i32[0] = -1;
+  i32[16] = -1;
+  if (count >= 2 ** 31 - SLOTS) throw new Error('hand loop: plain Int32 cursors, count must stay under 2^31');
   return [
-    { role: 'hand-consumer', data: { rbSab, count, batch: BATCH }, reports: true },
+    { role: 'hand-consumer', data: { rbSab, count, batch: BATCH, chunk: CHUNK }, reports: true },
     { role: 'hand-producer', data: { rbSab, count, batch: BATCH }, reports: true },
   ];
 }
@@ -182,7 +194,105 @@ function expectedTotal(topo: Topo, per: number): number {
   return sum;
 }
 
-const WAIT = WaitStrategies.blocking(); // the default strategy: spin briefly, then park
+const WAIT = WaitStrategies.blocking(SPINS); // the default strategy: spin briefly, then park
+const TIMEOUT_MS = 120_000;
+
+/** One throughput line of a group: how many events one run moves and how to make one checked run. */
+export interface Contender {
+  /** The baseline's name (`port-batched`), or '' for the group's own line. */
+  name: string;
+  events: number;
+  extra: Record<string, unknown>;
+  /** One run; throws on a checksum mismatch. */
+  once(): Promise<Outcome>;
+}
+
+/** The throughput lines of a group, `events` per line as `sizes` says (per topology: split among its producers). */
+export function contenders(topo: Topo, sizes: { ring: number; perEvent: number; batched: number }): Contender[] {
+  const n = PRODUCERS[topo];
+  const checked = (what: string, specs: () => Spec[], expected: number) => async (): Promise<Outcome> => {
+    const out = await runWorkers(specs(), TIMEOUT_MS);
+    if (!checksumOk(out, expected)) throw new Error(`ring-${topo}${what}: checksum mismatch`);
+    return out;
+  };
+  const per = Math.round(sizes.ring / n);
+  const perE = Math.round(sizes.perEvent / n);
+  const perB = Math.round(sizes.batched / n);
+  const list: Contender[] = [
+    {
+      name: '',
+      events: per * n,
+      extra: { batch: BATCH, consumer_chunk: CHUNK, slot_bytes: SLOT, slots: SLOTS, wait: `blocking(spin ${SPINS})` },
+      once: checked('', () => ringSpecs(topo, per, WAIT), expectedTotal(topo, per)),
+    },
+    {
+      name: 'port-per-event',
+      events: perE * n,
+      extra: { batch: 1 },
+      once: checked(':port-per-event', () => portSpecs(topo, perE, false), expectedTotal(topo, perE)),
+    },
+    {
+      name: 'port-batched',
+      events: perB * n,
+      extra: { batch: BATCH },
+      once: checked(':port-batched', () => portSpecs(topo, perB, true), expectedTotal(topo, perB)),
+    },
+  ];
+  if (topo === '1p1c') {
+    const count = per;
+    list.push(
+      {
+        name: 'ringbuf.js',
+        events: count,
+        extra: {
+          batch: BATCH,
+          consumer_chunk: RB_CHUNK,
+          slot_bytes: PAYLOAD,
+          slots: SLOTS,
+          write: 'writeCallbackWithOffset',
+          read: 'pop',
+          wait: `blocking(spin ${SPINS})`,
+        },
+        once: checked(':ringbuf.js', () => ringbufSpecs(count), expectedChecksum(count, 0)),
+      },
+      {
+        name: 'hand-loop',
+        events: count,
+        extra: { batch: BATCH, consumer_chunk: CHUNK, slot_bytes: SLOT, slots: SLOTS, wait: `blocking(spin ${SPINS})` },
+        once: checked(':hand-loop', () => handSpecs(count), expectedChecksum(count, 0)),
+      },
+    );
+  }
+  return list;
+}
+
+/**
+ * Interleaved rounds: one warm-up round (every item once, not counted), then `runs` rounds of every
+ * item once; round r starts at item r mod k, so no line always runs first or right after another.
+ * Returns each item's measured values, in run order.
+ */
+export async function measureRounds<T>(items: readonly T[], runs: number, once: (item: T) => Promise<number>): Promise<number[][]> {
+  const values = items.map((): number[] => []);
+  for (let round = 0; round <= runs; round++) {
+    for (let k = 0; k < items.length; k++) {
+      const at = (round + k) % items.length;
+      const v = await once(items[at]!);
+      if (round > 0) values[at]!.push(v);
+    }
+  }
+  return values;
+}
+
+/** Ratios, ascending, two decimals, "a/b/c". */
+function ratiosText(values: readonly number[]): string {
+  return [...values]
+    .sort((a, b) => a - b)
+    .map((v) => v.toFixed(2))
+    .join('/');
+}
+
+export const RUNS = 5;
+export const RUNS_QUICK = 3;
 
 function group(topo: Topo): BenchGroup {
   const name = `ring-${topo}`;
@@ -190,63 +300,50 @@ function group(topo: Topo): BenchGroup {
     group: name,
     async *run(ctx: BenchContext) {
       const q = ctx.quick;
-      const scale = topo === '1p1c' ? 1 : topo === 'mp' ? 0.5 : 0.5;
-      const ringN = Math.round((q ? 2e7 : 1e8) * scale);
-      const eventN = Math.round((q ? 2e5 : 1e6) * scale);
-      const batchN = Math.round((q ? 4e6 : 2e7) * scale);
+      const scale = topo === '1p1c' ? 1 : 0.5;
+      const sizes = { ring: Math.round((q ? 2e7 : 1e8) * scale), perEvent: Math.round((q ? 2e5 : 1e6) * scale), batched: Math.round((q ? 4e6 : 2e7) * scale) };
       const latN = q ? 20_000 : 100_000;
-      const n = PRODUCERS[topo];
-      const timeout = 120_000;
+      const runs = q ? RUNS_QUICK : RUNS;
 
-      // ring (throughput, best of 2 in quick / 3 in full, since neighbours share the 2 cores)
-      const per = Math.round(ringN / n);
-      let best: Outcome | null = null;
-      for (let r = 0; r < 3; r++) {
-        const out = await runWorkers(ringSpecs(topo, per, WAIT), timeout);
-        if (!checksumOk(out, expectedTotal(topo, per))) throw new Error(`${name}: checksum mismatch`);
-        if (!best || out.seconds < best.seconds) best = out;
-      }
-      ctx.log(`${name}: ring ${round((per * n) / best!.seconds)} ev/s`);
+      // Throughput: every line the same way (warm-up round, then `runs` interleaved rounds, median).
+      const list = contenders(topo, sizes);
+      const load = round(os.loadavg()[0]!, 2);
+      ctx.log(`${name}: ${list.length} lines, 1 warm-up + ${runs} interleaved rounds (load ${load})`);
+      const seconds = await measureRounds(list, runs, async (c) => (await c.once()).seconds);
+      const ops = list.map((c, k) => seconds[k]!.map((s) => c.events / s));
+      const median = ops.map((o) => medianBy(o, (v) => v));
+      const at = (line: string): number => list.findIndex((c) => c.name === line);
+      const vs = (line: string): number | undefined => (at(line) < 0 ? undefined : round(median[0]! / median[at(line)]!));
+      const hand = at('hand-loop');
+      const throughput = (k: number, extra: Record<string, unknown>): BenchLine => {
+        const c = list[k]!;
+        return {
+          ...line(c.name ? `${name}:${c.name}` : name, c.events, c.events / median[k]!, { ...c.extra, ...extra }),
+          runs: runsText(ops[k]!),
+          load_avg_1m: load,
+        };
+      };
+      ctx.log(`${name}: ring ${round(median[0]!)} ev/s${hand < 0 ? '' : `, ${vs('hand-loop')} of the hand loop`}`);
+
+      // Latency (single runs after the throughput rounds).
       const ringLat = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WAIT, lat), latN);
       // busy-spin latency only for 1P1C: with 3 spinning stages on 2 cores it measures the scheduler.
       const spinLat = topo !== '1p1c' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WaitStrategies.busySpin(), lat), latN);
+      const latE = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => portSpecs(topo, 0, false, lat), Math.min(latN, 20_000));
+
       yield {
-        ...line(name, per * n, best!, { batch: BATCH, consumer_chunk: CHUNK, slot_bytes: SLOT, slots: SLOTS, wait: 'blocking(spin 256)' }),
+        ...throughput(0, {
+          vs_hand_loop: vs('hand-loop'),
+          vs_hand_loop_rounds: hand < 0 ? undefined : ratiosText(ops[0]!.map((o, r) => o / ops[hand]![r]!)),
+          vs_ringbuf_js: vs('ringbuf.js'),
+          vs_port_batched: vs('port-batched'),
+          vs_port_per_event: vs('port-per-event'),
+        }),
         ...ringLat,
         p50_us_busy_spin: spinLat.p50_us,
         p99_us_busy_spin: spinLat.p99_us,
       };
-
-      // port-per-event
-      const perE = Math.round(eventN / n);
-      const outE = await runWorkers(portSpecs(topo, perE, false), timeout);
-      if (!checksumOk(outE, expectedTotal(topo, perE))) throw new Error(`${name}:port-per-event checksum mismatch`);
-      const latE = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => portSpecs(topo, 0, false, lat), Math.min(latN, 20_000));
-      yield { ...line(`${name}:port-per-event`, perE * n, outE, { batch: 1 }), ...latE };
-
-      // port-batched
-      const perB = Math.round(batchN / n);
-      const outB = await runWorkers(portSpecs(topo, perB, true), timeout);
-      if (!checksumOk(outB, expectedTotal(topo, perB))) throw new Error(`${name}:port-batched checksum mismatch`);
-      yield line(`${name}:port-batched`, perB * n, outB, { batch: BATCH });
-
-      if (topo === '1p1c') {
-        let bestRb: Outcome | null = null;
-        for (let r = 0; r < 3; r++) {
-          const out = await runWorkers(ringbufSpecs(ringN), timeout);
-          if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:ringbuf.js checksum mismatch`);
-          if (!bestRb || out.seconds < bestRb.seconds) bestRb = out;
-        }
-        yield line(`${name}:ringbuf.js`, ringN, bestRb!, { batch: BATCH, slot_bytes: PAYLOAD, slots: SLOTS });
-        // The ceiling on this machine right now: the same exchange with no library (hand loop).
-        let bestHand: Outcome | null = null;
-        for (let r = 0; r < 3; r++) {
-          const out = await runWorkers(handSpecs(ringN), timeout);
-          if (!checksumOk(out, expectedChecksum(ringN, 0))) throw new Error(`${name}:hand-loop checksum mismatch`);
-          if (!bestHand || out.seconds < bestHand.seconds) bestHand = out;
-        }
-        yield line(`${name}:hand-loop`, ringN, bestHand!, { batch: BATCH, slot_bytes: SLOT, slots: SLOTS });
-      }
+      for (let k = 1; k < list.length; k++) yield { ...throughput(k, {}), ...(list[k]!.name === 'port-per-event' ? latE : {}) };
     },
   };
 }
