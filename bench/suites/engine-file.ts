@@ -5,6 +5,8 @@
 // slots, no ring, no engine). The file holds the embedded generator's own orders (same seed,
 // symbols and accounts, written by commandToJson), so both runs must write the same trades file,
 // byte for byte (`same_trades_as_embedded`). Each engine run is the median of three, alternated.
+// The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
+// `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
 // Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
 // from that stream as NDJSON lines, end to end and durable (`engine-file:peer`), against
 // exchange-core's whole pipeline (disruptor, risk and matching engines) with its journal on, fed
@@ -15,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/protocol';
-import { CommandStaging, Engine, NdjsonCommandReader, type EngineSummary } from '@ringmatch/engine';
+import { CommandStaging, Engine, NdjsonCommandReader, createNativeScanner, resolveJsonScanner, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchGroup } from '../types.js';
 import { medianBy, round, runsText } from '../stats.js';
@@ -124,9 +126,10 @@ async function engineRun(dataDir: string, source: string[]): Promise<EngineSumma
 }
 
 /** Lines per second of the file source alone: lines -> command slots, in batches as the engine reads them. */
-function sourceOnly(file: string): { linesPerSecond: number; lines: number; commands: number } {
+async function sourceOnly(file: string, scanner: 'js' | 'native'): Promise<{ linesPerSecond: number; lines: number; commands: number }> {
+  const symbols = syntheticSymbolTable(SYMBOLS);
   const staging = new CommandStaging(8192);
-  const reader = new NdjsonCommandReader(file, syntheticSymbolTable(SYMBOLS));
+  const reader = new NdjsonCommandReader(file, symbols, scanner === 'native' ? await createNativeScanner(symbols) : null);
   let commands = 0;
   const start = performance.now();
   try {
@@ -151,20 +154,33 @@ export const groups: BenchGroup[] = [
       try {
         const file = path.join(root, 'orders.ndjson');
         const bytes = writeOrders(file, orders);
-        ctx.log(`engine-file: ${orders} orders, ${(bytes / 2 ** 20).toFixed(0)} MiB of NDJSON; the source alone`);
-        const sources = Array.from({ length: RUNS }, () => sourceOnly(file));
-        const source = medianBy(sources, (s) => s.linesPerSecond);
-        if (source.lines !== orders || source.commands !== orders)
-          throw new Error(`file source read ${source.lines} lines, ${source.commands} commands of ${orders}`);
+        const scanner = (await resolveJsonScanner('auto')).scanner;
+        ctx.log(`engine-file: ${orders} orders, ${(bytes / 2 ** 20).toFixed(0)} MiB of NDJSON; the source alone (json scanner: ${scanner})`);
+        const sources: Record<'js' | 'native', Awaited<ReturnType<typeof sourceOnly>>[]> = { js: [], native: [] };
+        for (let run = 0; run < RUNS; run++) {
+          for (const which of scanner === 'native' ? (['native', 'js'] as const) : (['js'] as const)) {
+            const one = await sourceOnly(file, which);
+            if (one.lines !== orders || one.commands !== orders)
+              throw new Error(`file source (${which}) read ${one.lines} lines, ${one.commands} commands of ${orders}`);
+            sources[which].push(one);
+          }
+        }
+        const source = medianBy(sources[scanner], (s) => s.linesPerSecond);
         ctx.log(`engine-file: ${RUNS} runs each, file and embedded alternated`);
         const fromFile: EngineSummary[] = [];
+        const fromFileJs: EngineSummary[] = [];
         const embedded: EngineSummary[] = [];
+        const embeddedTrades = (): Buffer => fs.readFileSync(path.join(root, 'embedded', 'trades.ndjson'));
         for (let run = 0; run < RUNS; run++) {
-          fromFile.push(await engineRun(path.join(root, 'file'), ['--source', `ndjson:${file}`]));
+          fromFile.push(await engineRun(path.join(root, 'file'), ['--source', `ndjson:${file}`, '--json-scanner', scanner]));
           const fileTrades = fs.readFileSync(path.join(root, 'file', 'trades.ndjson'));
           embedded.push(await engineRun(path.join(root, 'embedded'), ['--orders', String(orders), '--pregenerate']));
-          const same = fileTrades.equals(fs.readFileSync(path.join(root, 'embedded', 'trades.ndjson')));
-          if (!same) throw new Error(`engine-file: run ${run}: the file's trades differ from the embedded source's`);
+          if (!fileTrades.equals(embeddedTrades())) throw new Error(`engine-file: run ${run}: the file's trades differ from the embedded source's`);
+          if (scanner === 'native') {
+            fromFileJs.push(await engineRun(path.join(root, 'file-js'), ['--source', `ndjson:${file}`, '--json-scanner', 'js']));
+            if (!fs.readFileSync(path.join(root, 'file-js', 'trades.ndjson')).equals(embeddedTrades()))
+              throw new Error(`engine-file: run ${run}: the JS scanner's trades differ from the embedded source's`);
+          }
         }
         const f = medianBy(fromFile, (s) => s.ordersPerSecond);
         const e = medianBy(embedded, (s) => s.ordersPerSecond);
@@ -179,6 +195,7 @@ export const groups: BenchGroup[] = [
           trades: f.trades,
           same_trades_as_embedded: true,
           wal_backend: f.walBackend,
+          json_scanner: scanner,
           vs_embedded: round(f.ordersPerSecond / e.ordersPerSecond),
           load_avg_1m: round(os.loadavg()[0]!, 2),
         };
@@ -191,15 +208,44 @@ export const groups: BenchGroup[] = [
           runs: runsText(embedded.map((s) => s.ordersPerSecond)),
           trades: e.trades,
         };
+        if (fromFileJs.length > 0) {
+          const j = medianBy(fromFileJs, (s) => s.ordersPerSecond);
+          yield {
+            bench: 'engine-file:js',
+            ops_per_s: j.ordersPerSecond,
+            p50_us: null,
+            p99_us: null,
+            orders,
+            runs: runsText(fromFileJs.map((s) => s.ordersPerSecond)),
+            json_scanner: 'js',
+            vs_embedded: round(j.ordersPerSecond / e.ordersPerSecond),
+            native_vs_js: round(f.ordersPerSecond / j.ordersPerSecond),
+          };
+        }
         yield {
           bench: 'engine-file:source',
           ops_per_s: round(source.linesPerSecond, 0),
           p50_us: null,
           p99_us: null,
           lines: source.lines,
-          runs: runsText(sources.map((s) => s.linesPerSecond)),
+          runs: runsText(sources[scanner].map((s) => s.linesPerSecond)),
+          json_scanner: scanner,
           unit: 'lines/s into command slots',
         };
+        if (sources.js.length > 0 && scanner === 'native') {
+          const js = medianBy(sources.js, (s) => s.linesPerSecond);
+          yield {
+            bench: 'engine-file:source-js',
+            ops_per_s: round(js.linesPerSecond, 0),
+            p50_us: null,
+            p99_us: null,
+            lines: js.lines,
+            runs: runsText(sources.js.map((s) => s.linesPerSecond)),
+            json_scanner: 'js',
+            native_vs_js: round(source.linesPerSecond / js.linesPerSecond),
+            unit: 'lines/s into command slots',
+          };
+        }
         yield* peerLines(root, ctx.quick ? 300_000 : orders, ctx.log);
       } finally {
         fs.rmSync(root, { recursive: true, force: true });

@@ -20,7 +20,13 @@ export type WalBackendName = 'auto' | 'fs' | 'native';
 export type SourceConfig =
   | { kind: 'embedded'; orders: number; seed: number; symbols: number; accounts: number; pregenerate: boolean }
   /** symbols: the run's synthetic symbol table size (--symbols), null for the default table. */
-  | { kind: 'ndjson'; file: string; symbols: number | null }
+  | {
+      kind: 'ndjson';
+      file: string;
+      symbols: number | null;
+      /** The JSON scanner as asked; the engine resolves 'auto' (json-scanner.ts) before the workers start. */
+      jsonScanner: JsonScannerChoice;
+    }
   | {
       kind: 'kafka';
       brokers: string[];
@@ -31,6 +37,9 @@ export type SourceConfig =
       /** The Kafka client as asked; the engine resolves 'auto' (kafka-client.ts) before the workers start. */
       client: KafkaClientChoice;
     };
+
+/** --json-scanner: order lines scanned by @ringmatch/native's scanner, the JS one, or native when it loads. */
+export type JsonScannerChoice = 'auto' | 'js' | 'native';
 
 /** --kafka-client: librdkafka through @ringmatch/native-kafka, kafkajs, or native when it loads. */
 export type KafkaClientChoice = 'auto' | 'kafkajs' | 'native';
@@ -131,6 +140,9 @@ run flags:
   --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
   --kafka-client C        kafka: auto | kafkajs | native (default auto: native when
                           @ringmatch/native-kafka is built; env RINGMATCH_KAFKA_CLIENT)
+  --json-scanner S        ndjson: auto | js | native, what turns order lines into commands
+                          (default auto: native when @ringmatch/native is built; env
+                          RINGMATCH_JSON_SCANNER)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -163,13 +175,14 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 }
 
 const KAFKA_CLIENTS = ['auto', 'kafkajs', 'native'] as const;
+const JSON_SCANNERS = ['auto', 'js', 'native'] as const;
 
-/** --kafka-client, else the RINGMATCH_KAFKA_CLIENT environment variable, else auto. */
-function kafkaClient(flag: string | undefined, env: string | undefined): KafkaClientChoice {
-  if (flag !== undefined || env === undefined || env === '') return oneOf('kafka-client', flag, KAFKA_CLIENTS, 'auto');
-  if (!(KAFKA_CLIENTS as readonly string[]).includes(env))
-    throw new UsageError(`RINGMATCH_KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(', ')}, got ${JSON.stringify(env)}`);
-  return env as KafkaClientChoice;
+/** The flag `--flag`, else the environment variable `envName`, else auto. */
+function choiceOf<T extends string>(flag: string, flagValue: string | undefined, envName: string, envValue: string | undefined, allowed: readonly T[]): T {
+  if (flagValue !== undefined || envValue === undefined || envValue === '') return oneOf(flag, flagValue, allowed, 'auto' as T);
+  if (!(allowed as readonly string[]).includes(envValue))
+    throw new UsageError(`${envName} must be one of ${allowed.join(', ')}, got ${JSON.stringify(envValue)}`);
+  return envValue as T;
 }
 
 function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -276,7 +289,12 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     const file = path.resolve(given);
     checkSourceFile(given, file);
     const symbols = s('symbols');
-    source = { kind: 'ndjson', file, symbols: symbols === undefined ? null : integer('symbols', symbols, 8, 1, 1024) };
+    source = {
+      kind: 'ndjson',
+      file,
+      symbols: symbols === undefined ? null : integer('symbols', symbols, 8, 1, 1024),
+      jsonScanner: choiceOf('json-scanner', s('json-scanner'), 'RINGMATCH_JSON_SCANNER', env.RINGMATCH_JSON_SCANNER, JSON_SCANNERS),
+    };
   } else if (sourceRaw === 'kafka') {
     const brokers = (s('brokers') ?? '127.0.0.1:9092')
       .split(',')
@@ -292,7 +310,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
       groupId: s('group') ?? 'ringmatch',
       format: oneOf('format', s('format'), ['json', 'binary'] as const, 'json'),
       outputFormat: oneOf('output-format', s('output-format'), ['json', 'binary'] as const, 'json'),
-      client: kafkaClient(s('kafka-client'), env.RINGMATCH_KAFKA_CLIENT),
+      client: choiceOf('kafka-client', s('kafka-client'), 'RINGMATCH_KAFKA_CLIENT', env.RINGMATCH_KAFKA_CLIENT, KAFKA_CLIENTS),
     };
   } else {
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
@@ -303,6 +321,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     }
     if (source.kind === 'kafka' && s('symbols') !== undefined) throw new UsageError('--symbols applies to --source embedded and ndjson:FILE only');
   }
+  if (source.kind !== 'ndjson' && s('json-scanner') !== undefined) throw new UsageError('--json-scanner applies to --source ndjson:FILE only');
   if (source.kind !== 'kafka') {
     for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle', 'kafka-client']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source kafka only`);
@@ -357,6 +376,7 @@ const RUN_FLAGS: Flags = {
   fresh: bool,
   'stop-when-idle': int,
   'kafka-client': str,
+  'json-scanner': str,
   pregenerate: bool,
 };
 const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
@@ -364,7 +384,7 @@ const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int
 const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
 const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS };
 
-/** `env` is read for RINGMATCH_DEBUG and RINGMATCH_KAFKA_CLIENT only. */
+/** `env` is read for RINGMATCH_DEBUG, RINGMATCH_KAFKA_CLIENT and RINGMATCH_JSON_SCANNER only. */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };

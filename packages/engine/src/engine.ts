@@ -18,6 +18,7 @@ import { planRecovery } from './recovery-plan.js';
 import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-handoff.js';
 import { prepareSource } from './sources/source-registry.js';
 import { NativeKafkaUnavailable, resolveKafkaClient, type KafkaClientResolution } from './kafka-client.js';
+import { NativeScannerUnavailable, resolveJsonScanner } from './json-scanner.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { walSegmentBytes } from './test-hooks.js';
 import { Control, EngineSequence, JOURNALER, MATCHER, SINK, SNAPSHOT_WRITER, reportsTopic, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
@@ -154,6 +155,15 @@ export class Engine {
             ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : []),
           ];
 
+    if (config.source.kind === 'ndjson') {
+      try {
+        const resolved = await resolveJsonScanner(config.source.jsonScanner);
+        this.log(`[ringmatch] ${resolved.line}`);
+        config.source.jsonScanner = resolved.scanner; // the poller gets the resolved scanner
+      } catch (error) {
+        throw error instanceof NativeScannerUnavailable ? new Refusal(error.message, 2) : error;
+      }
+    }
     if (config.source.kind === 'kafka') {
       let resolved: KafkaClientResolution;
       try {

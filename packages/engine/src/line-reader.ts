@@ -51,6 +51,26 @@ export class LineReader {
     return this.bytes.subarray(this.lineStart, this.lineEnd);
   }
 
+  /** The read bytes not yet returned: buffered()[bufferedStart, bufferedEnd) (valid until the next call). */
+  buffered(): Uint8Array {
+    return this.buf;
+  }
+
+  get bufferedStart(): number {
+    return this.start;
+  }
+
+  get bufferedEnd(): number {
+    return this.end;
+  }
+
+  /** Marks the `lines` whole buffered lines before byte `next` as read (a bulk scanner took them). */
+  advance(next: number, lines: number): void {
+    if (next < this.start || next > this.end) throw new RangeError(`advance to ${next} outside the buffered bytes [${this.start}, ${this.end})`);
+    this.start = this.scan = next;
+    this.lineNumber += lines;
+  }
+
   /** Skips lines until next() reads line `lineNumber` (used to resume after recovery). */
   skipTo(lineNumber: number): void {
     while (this.lineNumber < lineNumber && this.next()) {

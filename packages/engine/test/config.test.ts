@@ -47,6 +47,23 @@ describe('command line', () => {
     expect(() => parseCommandLine(['run', '--kafka-client', 'native'], {})).toThrow('--kafka-client applies to --source kafka only');
   });
 
+  it('--json-scanner: the flag, else RINGMATCH_JSON_SCANNER, else auto; a bad value or a non-file source is a usage error', () => {
+    const file = path.join(tempDir(), 'orders.ndjson');
+    fs.writeFileSync(file, '');
+    const scanner = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const c = parseCommandLine(['run', '--source', `ndjson:${file}`, ...argv], env);
+      if (c.command !== 'run' || c.config.source.kind !== 'ndjson') throw new Error('expected a file run');
+      return c.config.source.jsonScanner;
+    };
+    expect(scanner([])).toBe('auto');
+    expect(scanner(['--json-scanner', 'js'])).toBe('js');
+    expect(scanner([], { RINGMATCH_JSON_SCANNER: 'native' })).toBe('native');
+    expect(scanner(['--json-scanner', 'js'], { RINGMATCH_JSON_SCANNER: 'native' })).toBe('js');
+    expect(() => scanner(['--json-scanner', 'simd'])).toThrow(/--json-scanner must be one of auto, js, native/);
+    expect(() => scanner([], { RINGMATCH_JSON_SCANNER: 'fast' })).toThrow('RINGMATCH_JSON_SCANNER must be one of auto, js, native, got "fast"');
+    expect(() => parseCommandLine(['run', '--json-scanner', 'js'], {})).toThrow('--json-scanner applies to --source ndjson:FILE only');
+  });
+
   it.each([
     [['run', '--ring-size', '1000'], /power of two/],
     [['run', '--orders=-5'], '--orders must be a non-negative integer, got -5'],

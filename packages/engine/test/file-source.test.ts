@@ -5,10 +5,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // Internal to the engine (not exported): the compiled module, as the CLI these tests run.
 import { LineReader } from '../dist/line-reader.js';
+import { resolveJsonScanner } from '../dist/json-scanner.js';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
 import { readLines, runCli, summaryOf, tempDirs } from './helpers.js';
 
 const dir = tempDirs();
+/** Both scanners where the native one is built (CI builds it); the JS one always. */
+const SCANNERS = (await resolveJsonScanner('auto')).scanner === 'native' ? (['js', 'native'] as const) : (['js'] as const);
 
 const RUN = ['run', '--progress-ms', '0', '--wal', 'fs', '--snapshot-every', '0'];
 const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
@@ -106,14 +109,14 @@ describe('LineReader', () => {
   });
 });
 
-describe('NDJSON file source: bad bytes and bad lines', () => {
+describe.each(SCANNERS)('NDJSON file source: bad bytes and bad lines (--json-scanner %s)', (scanner) => {
   it('takes a batch line longer than the read buffer and the ring, with valid non-ASCII text in it', async () => {
     const d = dir();
     const file = path.join(d, 'orders.ndjson');
     // 12,000 commands on one line (about 1.6 MB), each with a valid 2-byte character, then one more line.
     const batch = Array.from({ length: 12_000 }, (_, i) => `${order(i + 1, 1 + (i % 7), i % 2 === 0 ? 'sell' : 'buy', 1, 19000).slice(0, -1)},"note":"café"}`);
     fs.writeFileSync(file, `[${batch.join(',')}]\n${order(20_000, 9, 'buy', 1, 18000)}\n`);
-    const r = await runCli([...RUN, '--data-dir', path.join(d, 'data'), '--source', `ndjson:${file}`, '--ring-size', '1024']);
+    const r = await runCli([...RUN, '--data-dir', path.join(d, 'data'), '--source', `ndjson:${file}`, '--json-scanner', scanner, '--ring-size', '1024']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
     expect(s.lastSequence).toBe(12_001);
@@ -140,8 +143,9 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
     ];
     fs.writeFileSync(file, Buffer.concat(lines.flatMap((l, i) => (i < lines.length - 1 ? [l, Buffer.from('\n')] : [l]))));
 
-    const r = await runCli([...RUN, '--data-dir', path.join(d, 'data'), '--source', `ndjson:${file}`, '--reports']);
+    const r = await runCli([...RUN, '--data-dir', path.join(d, 'data'), '--source', `ndjson:${file}`, '--json-scanner', scanner, '--reports']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`json scanner: ${scanner}`);
     const s = summaryOf(r.stdout);
     // 7 non-blank lines, one a batch of 2: 8 commands, every one journaled and answered.
     expect(s.lastSequence).toBe(8);
@@ -180,13 +184,13 @@ describe('NDJSON file source: bad bytes and bad lines', () => {
     const file = path.join(d, 'orders.ndjson');
     const first = [order(1, 1, 'sell', 10, 19000), 'garbage', '', `[${order(2, 2, 'buy', 1, 19000)},${order(3, 3, 'buy', 1, 19000)}]`];
     fs.writeFileSync(file, `${first.join('\n')}\n`);
-    const r1 = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`, '--reports']);
+    const r1 = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`, '--json-scanner', scanner, '--reports']);
     expect(r1.code, r1.stderr).toBe(0);
     expect(summaryOf(r1.stdout).lastSequence).toBe(4);
 
     // Lines 4.. are new; the batch on line 3 (the WAL's last offset) must not be taken again.
     fs.appendFileSync(file, Buffer.concat([bytes('{"op":"new","symbol":"AAPL",', [0xff], '}\n'), bytes(`${order(4, 4, 'buy', 2, 19000)}\n`), bytes('\n')]));
-    const r2 = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`, '--reports']);
+    const r2 = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`, '--json-scanner', scanner, '--reports']);
     expect(r2.code, r2.stderr).toBe(0);
     expect(summaryOf(r2.stdout).lastSequence).toBe(6);
 

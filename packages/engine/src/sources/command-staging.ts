@@ -14,17 +14,22 @@ export class CommandStaging {
     this.bytes = new Uint8Array(COMMAND_SLOT_BYTES * initialSlots);
   }
 
+  /** Makes room for `slots` more commands after `count` (for a writer that fills slots itself). */
+  reserve(slots: number): void {
+    const needed = (this.count + slots) * COMMAND_SLOT_BYTES;
+    if (needed <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(needed, this.bytes.length * 2));
+    bigger.set(this.bytes);
+    this.bytes = bigger;
+  }
+
   /** Stages `c` (false: it was one to skip). */
   add(c: Command): boolean {
     if (this.skip > 0) {
       this.skip--; // already in the WAL before the restart
       return false;
     }
-    if ((this.count + 1) * COMMAND_SLOT_BYTES > this.bytes.length) {
-      const bigger = new Uint8Array(this.bytes.length * 2);
-      bigger.set(this.bytes);
-      this.bytes = bigger;
-    }
+    this.reserve(1);
     writeCommand(this.bytes, this.count++ * COMMAND_SLOT_BYTES, c);
     return true;
   }

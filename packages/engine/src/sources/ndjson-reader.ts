@@ -3,10 +3,13 @@
 // object or JSON.parse per line). Anything else (bad UTF-8, bad JSON, a batch, an unusual shape)
 // takes the general decoder with the exact error, as the same bytes from Kafka would. Line numbers
 // are the positions the WAL records: a restart resumes at a line, minus its commands already there.
+// With the native scanner (json-scanner.ts), whole buffered lines go to it in one call; it stops at
+// the first line it does not take, and that line comes here, one at a time.
 import { CommandKind, createCommand, decodeJsonCommandFast, decodeMessageEach, type Command, type DecodeOptions, type SymbolTable } from '@ringmatch/protocol';
 import { LineReader } from '../line-reader.js';
 import { SINGLE_PARTITION } from './command-source.js';
 import type { CommandStaging } from './command-staging.js';
+import type { NativeCommandLineScanner } from '../json-scanner.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -35,8 +38,14 @@ export class NdjsonCommandReader {
   private skipAtResume = 0;
   private readonly stageInto: (c: Command) => void;
   private staging: CommandStaging | null = null;
+  /** The native scanner's [next byte, lines taken] per call. */
+  private readonly progress = new Float64Array(2);
 
-  constructor(file: string, symbols: SymbolTable) {
+  constructor(
+    file: string,
+    symbols: SymbolTable,
+    private readonly nativeScanner: NativeCommandLineScanner | null = null,
+  ) {
     this.lines = new LineReader(file);
     this.decodeOptions = { symbols, sourceStream: SINGLE_PARTITION, sourcePosition: -1 };
     this.stageInto = (c) => {
@@ -58,6 +67,7 @@ export class NdjsonCommandReader {
     const opts = this.decodeOptions;
     this.staging = staging;
     while (staging.count < max) {
+      if (this.nativeScanner !== null && lines.lineNumber !== this.resumeLine && this.fillNative(staging, max)) return;
       const lineNumber = lines.lineNumber;
       if (!lines.next()) {
         this.eof = true;
@@ -74,6 +84,35 @@ export class NdjsonCommandReader {
       if (decodeJsonCommandFast(bytes, this.scratch, opts, start, end)) this.stageInto(this.scratch);
       else decodeMessageEach(lines.line(), 'json', opts, this.scratch, this.stageInto);
     }
+  }
+
+  /**
+   * Hands the buffered whole lines to the native scanner; true when `staging` is full. It stops
+   * before a line it does not take or an unended one, which the caller then reads on the JS path.
+   */
+  private fillNative(staging: CommandStaging, max: number): boolean {
+    const lines = this.lines;
+    const room = max - staging.count;
+    staging.reserve(room);
+    staging.skip = 0; // only the resume line skips, and it never comes here
+    const progress = this.progress;
+    staging.count += this.nativeScanner!.scanLines(
+      lines.buffered(),
+      lines.bufferedStart,
+      lines.bufferedEnd,
+      lines.lineNumber,
+      SINGLE_PARTITION,
+      staging.bytes,
+      staging.count,
+      room,
+      progress,
+    );
+    const taken = progress[1]!;
+    if (taken > 0) {
+      lines.advance(progress[0]!, taken);
+      this.linesRead += taken;
+    }
+    return staging.count >= max;
   }
 
   close(): void {

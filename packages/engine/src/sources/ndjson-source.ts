@@ -3,6 +3,7 @@
 // number: the WAL's last line, minus the commands of it already journaled.
 import { CommandStaging } from './command-staging.js';
 import { NdjsonCommandReader } from './ndjson-reader.js';
+import { createNativeScanner } from '../json-scanner.js';
 import { Stat } from '../stats.js';
 import type { CommandPublisher } from './command-publisher.js';
 import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
@@ -13,8 +14,10 @@ const BATCH = { unthrottled: 4096, paced: 256 } as const;
 export class NdjsonSource implements CommandSource {
   constructor(private readonly context: SourceContext<'ndjson'>) {}
 
-  run(out: CommandPublisher): void {
-    const reader = new NdjsonCommandReader(this.context.config.file, this.context.symbols);
+  async run(out: CommandPublisher): Promise<void> {
+    const { config, symbols } = this.context;
+    const scanner = config.jsonScanner === 'native' ? await createNativeScanner(symbols) : null;
+    const reader = new NdjsonCommandReader(config.file, symbols, scanner);
     const resume = this.context.resume;
     const lastLine = new Map(resume.positions).get(SINGLE_PARTITION) ?? -1;
     // Resume inside the last journaled line if only part of its batch reached the WAL.

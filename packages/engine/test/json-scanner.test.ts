@@ -1,0 +1,227 @@
+// The native order-line scanner (@ringmatch/native's CommandLineScanner) against the JS byte
+// scanner it mirrors: on every line, it takes exactly the lines the JS fast path takes and writes
+// the same slot bytes; it stops before any other line, so the JS path owns every error. Then the
+// file reader over both: the same staged commands, line counts and rejects on a messy file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COMMAND_SLOT_BYTES, commandToJson, createCommand, decodeJsonCommandFast, writeCommand } from '@ringmatch/protocol';
+import { CommandStaging, NdjsonCommandReader } from '@ringmatch/engine';
+import { createNativeScanner, resolveJsonScanner, type NativeCommandLineScanner } from '../src/json-scanner.js';
+import { symbols, valid, variation } from '../../protocol/test/json-cases.js';
+
+const enc = new TextEncoder();
+const expectNative = process.env.RINGMATCH_EXPECT_NATIVE === '1';
+const loaded = await createNativeScanner(symbols).catch((error: unknown) => error as Error);
+const native: NativeCommandLineScanner | null = loaded instanceof Error ? null : loaded;
+/** A line number above 2^32, so the slot's high position bits are checked too. */
+const LINE = 2 ** 40 + 7;
+const SOURCE_STREAM = 0;
+
+/** The JS fast path's slot for one line, or null when it steps aside. */
+function jsSlot(line: Uint8Array, lineNumber: number): Uint8Array | null {
+  const into = createCommand();
+  if (!decodeJsonCommandFast(line, into, { symbols, sourceStream: SOURCE_STREAM, sourcePosition: lineNumber })) return null;
+  const slot = new Uint8Array(COMMAND_SLOT_BYTES);
+  writeCommand(slot, 0, into);
+  return slot;
+}
+
+/** The native scanner's slot for one line (given with its newline), or null when it stops before it. */
+function nativeSlot(scanner: NativeCommandLineScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
+  const input = new Uint8Array(line.length + 1);
+  input.set(line);
+  input[line.length] = 0x0a;
+  const out = new Uint8Array(COMMAND_SLOT_BYTES).fill(0xee); // stale bytes must all be overwritten
+  const progress = new Float64Array(2);
+  const slots = scanner.scanLines(input, 0, input.length, lineNumber, SOURCE_STREAM, out, 0, 1, progress);
+  if (slots === 0) {
+    expect([...progress]).toEqual([0, 0]);
+    return null;
+  }
+  expect(slots).toBe(1);
+  expect([...progress]).toEqual([input.length, 1]);
+  return out;
+}
+
+/** Native and JS agree on `text` as one line (raw newlines in it are JSON whitespace: made spaces). */
+function agree(scanner: NativeCommandLineScanner, text: string): boolean {
+  if (/^[ \t\r\n]*$/.test(text)) return false; // a blank line: the reader skips it, it holds no command
+  const line = enc.encode(text.replaceAll('\n', ' '));
+  const js = jsSlot(line, LINE);
+  expect(nativeSlot(scanner, line, LINE)).toEqual(js);
+  return js !== null;
+}
+
+describe.runIf(native !== null)('native JSON scanner against the JS scanner', () => {
+  const scanner = native!;
+
+  it('takes the canonical line of every valid command, with the same slot bytes', () => {
+    fc.assert(
+      fc.property(valid, (cmd) => {
+        expect(agree(scanner, commandToJson(cmd, symbols))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on varied and broken shapes: takes exactly what the JS fast path takes, with the same bytes', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(valid, variation, (cmd, vary) => {
+        if (agree(scanner, vary(JSON.parse(commandToJson(cmd, symbols)) as Record<string, unknown>))) taken++;
+      }),
+      { numRuns: 5000 },
+    );
+    expect(taken).toBeGreaterThan(500);
+  });
+
+  it('on arbitrary JSON values and strings', () => {
+    fc.assert(
+      fc.property(fc.json(), (text) => void agree(scanner, text)),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => void agree(scanner, text)),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('on integer and enum edges', () => {
+    const base = '{"op":"new","symbol":"BTC-USD","orderId":1,"account":2,"side":"buy","price":100,"qty":3';
+    const edges = [
+      `${base}}`,
+      `${base},"ts":9007199254740991}`,
+      `${base},"ts":-9007199254740991}`,
+      `${base},"ts":9007199254740992}`,
+      `${base},"ts":1234567890123456}`,
+      `${base},"ts":12345678901234567}`,
+      `${base},"ts":-0}`,
+      `${base},"ts":0}`,
+      `${base},"ts":01}`,
+      `${base},"ts":1.0}`,
+      `${base},"ts":1e2}`,
+      `${base},"ts":1E2}`,
+      `${base},"ts":-}`,
+      `${base},"tif":"POST_ONLY","stp":"Cancel_Both","type":"LIMIT"}`,
+      `${base},"type":"stop_market","stopPrice":5}`,
+      `${base},"type":"stop_limit","stopPrice":5}`,
+      `${base},"type":"stop_limit"}`,
+      `${base},"type":"market"}`,
+      `${base},"type":1}`,
+      `${base},"tif":"cancel_newest_x"}`,
+      `${base},"symbolId":2}`,
+      `${base},"batch":1}`,
+      '{"op":"cancel","symbolId":65535,"orderId":7,"account":4294967295}',
+      '{"op":"cancel","symbolId":65536,"orderId":7,"account":1}',
+      '{"op":"cancel","symbol":3,"orderId":7,"account":1,"side":"nope"}',
+      '{"op":"cancel","symbol":0,"orderId":7,"account":1}',
+      '{"op":"cancel","symbolId":1,"orderId":7,"account":4294967296}',
+      '{"op":"amend","symbolId":1,"orderId":7,"account":1}',
+      '{"op":"amend","symbolId":1,"orderId":7,"account":1,"qty":-3}',
+      '{"op":"amend","symbolId":1,"orderId":7,"account":1,"price":"5"}',
+      '{"op":"Amend","symbolId":1,"orderId":7,"account":1,"price":5} \t',
+      '{ "op" : "cancel" , "symbolId" : 1 , "orderId" : 7 , "account" : 1 }',
+      '{"op":"cancel","symbolId":1,"orderId":7,"account":1,"note":"a\\"b"}',
+      '{"op":"cancel","symbolId":1,"orderId":7,"account":1,"x":{}}',
+      '{"op":"cancel","symbolId":1,"orderId":7,"account":1}}',
+      '{}',
+    ];
+    const taken = edges.filter((text) => agree(scanner, text)).length;
+    expect(taken).toBeGreaterThan(10);
+  });
+
+  it('takes whole lines in order: blanks counted, CRLF, a stop before the first other line, the slot limit', () => {
+    const a = commandToJson(createCommand({ kind: 1, symbolId: 1, orderId: 1, accountId: 1, price: 10, qty: 1 }), symbols);
+    const b = commandToJson(createCommand({ kind: 2, symbolId: 2, orderId: 1, accountId: 1 }), symbols);
+    const text = `xx\n${a}\r\n \t\r\n\n${b}\n{"batch":[${a}]}\n${a}\n${a}`;
+    const input = enc.encode(text);
+    const from = 3; // after "xx\n"
+    const out = new Uint8Array(8 * COMMAND_SLOT_BYTES);
+    const progress = new Float64Array(2);
+    // From line 10: a (CRLF), two blank lines, b, then the batch line stops it.
+    expect(scanner.scanLines(input, from, input.length, 10, 0, out, 2, 8, progress)).toBe(2);
+    const batchAt = text.indexOf('{"batch"');
+    expect([...progress]).toEqual([batchAt, 4]);
+    expect(out.subarray(2 * COMMAND_SLOT_BYTES, 3 * COMMAND_SLOT_BYTES)).toEqual(jsSlot(enc.encode(a), 10));
+    expect(out.subarray(3 * COMMAND_SLOT_BYTES, 4 * COMMAND_SLOT_BYTES)).toEqual(jsSlot(enc.encode(b), 13));
+    expect(out.subarray(0, 2 * COMMAND_SLOT_BYTES).every((byte) => byte === 0)).toBe(true); // before outSlot: untouched
+    // After the batch line: one a, then the unended last line stays for the JS path.
+    const afterBatch = text.indexOf('\n', batchAt) + 1;
+    expect(scanner.scanLines(input, afterBatch, input.length, 15, 0, out, 0, 8, progress)).toBe(1);
+    expect([...progress]).toEqual([afterBatch + a.length + 1, 1]);
+    // The slot limit, and the room left in `out`, both stop it.
+    expect(scanner.scanLines(input, from, input.length, 10, 0, out, 0, 1, progress)).toBe(1);
+    expect([...progress]).toEqual([from + a.length + 2, 1]);
+    expect(scanner.scanLines(input, from, input.length, 10, 0, out, 7, 8, progress)).toBe(1);
+    expect(() => scanner.scanLines(input, 5, 2, 0, 0, out, 0, 8, progress)).toThrow(/bad range/);
+  });
+});
+
+describe('native JSON scanner availability', () => {
+  it(expectNative ? 'RINGMATCH_EXPECT_NATIVE=1: the native scanner loaded' : 'absent or present: auto falls back to the JS scanner', async () => {
+    const auto = await resolveJsonScanner('auto');
+    if (expectNative) {
+      expect(loaded).not.toBeInstanceOf(Error);
+      expect(auto.scanner).toBe('native');
+    } else if (native === null) {
+      expect(auto).toMatchObject({ scanner: 'js' });
+      expect(auto.line).toMatch(/^json scanner: js \(native not loaded: /);
+      await expect(resolveJsonScanner('native')).rejects.toThrow(/--json-scanner native: @ringmatch\/native does not load/);
+    }
+    expect(await resolveJsonScanner('js')).toEqual({ scanner: 'js', line: 'json scanner: js (--json-scanner js)' });
+  });
+});
+
+describe.runIf(native !== null)('NDJSON reader with the native scanner', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-json-scanner-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Every staged slot, the lines read and the rejects, reading `file` in batches of `batch`. */
+  function readAll(file: string, scanner: NativeCommandLineScanner | null, batch: number, resume?: [number, number]) {
+    const reader = new NdjsonCommandReader(file, symbols, scanner);
+    if (resume) reader.resumeAt(resume[0], resume[1]);
+    const staging = new CommandStaging(16);
+    const slots: Buffer[] = [];
+    try {
+      while (!reader.eof) {
+        staging.count = 0;
+        reader.fill(staging, batch);
+        slots.push(Buffer.from(staging.bytes.subarray(0, staging.count * COMMAND_SLOT_BYTES)));
+      }
+    } finally {
+      reader.close();
+    }
+    return { slots: Buffer.concat(slots).toString('base64'), lines: reader.linesRead, malformed: reader.malformed };
+  }
+
+  it('stages the same commands as the JS path on a messy file, at every batch size and on resume', () => {
+    const lines: string[] = [];
+    fc.assert(
+      fc.property(valid, variation, fc.nat(10), (cmd, vary, pick) => {
+        const canonical = commandToJson(cmd, symbols);
+        if (pick < 6) lines.push(canonical);
+        else if (pick === 6) lines.push(vary(JSON.parse(canonical) as Record<string, unknown>).replaceAll('\n', ' '));
+        else if (pick === 7) lines.push(`{"batch":[${canonical},${canonical}]}`);
+        else if (pick === 8) lines.push('');
+        else if (pick === 9) lines.push(' \t ');
+        else lines.push('not json \u00e9');
+      }),
+      { numRuns: 3000 },
+    );
+    const file = path.join(dir, 'messy.ndjson');
+    fs.writeFileSync(file, `${lines.join('\r\n')}\n${lines.slice(0, 50).join('\n')}`); // CRLF, LF, an unended last line
+    const scanner = native!;
+    for (const batch of [1, 7, 4096]) {
+      const expected = readAll(file, null, batch);
+      expect(expected.lines).toBe(lines.length + 50);
+      expect(readAll(file, scanner, batch)).toEqual(expected);
+    }
+    // Resume inside a batch line whose first command is in the WAL already.
+    const batchLine = lines.findIndex((l) => l.startsWith('{"batch"'));
+    expect(batchLine).toBeGreaterThanOrEqual(0);
+    expect(readAll(file, scanner, 64, [batchLine, 1])).toEqual(readAll(file, null, 64, [batchLine, 1]));
+  });
+});
