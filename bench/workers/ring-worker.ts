@@ -29,6 +29,7 @@ interface Data {
   rbSab?: SharedArrayBuffer;
   sigSab?: SharedArrayBuffer;
   chunk?: number;
+  lowWater?: number;
 }
 
 const d = workerData as Data;
@@ -325,7 +326,10 @@ function parkUntil(i32: Int32Array, line: number, ready: () => boolean): void {
 // storage array and the one or two index ranges to fill); the consumer `pop`s at most `chunk`
 // events into a staging array (0.4 has no zero-copy read: pop is its only read) and sums them.
 // ringbuf.js has no wait of its own: both sides use the blocking wait above on a signal SAB, line
-// RB_DATA (the producer signals after each write) and RB_SPACE (the consumer after each pop).
+// RB_DATA (the producer signals after each write) and RB_SPACE (the consumer after a pop). A full
+// producer waits for `lowWater` events of room, and the consumer wakes it only then: the consumer
+// is the slower side (pop copies), so the producer sleeps through a few pops instead of making the
+// consumer pay a futex wake on every one.
 type WriteWithOffset = Parameters<RingBufJs['writeCallbackWithOffset']>[1];
 const RB_DATA = 0;
 const RB_SPACE = 16;
@@ -377,7 +381,8 @@ function ringbufProducer(): void {
     sum = s;
     return n1 + n2;
   };
-  const hasSpace = (): boolean => rb.availableWrite() > 0;
+  const room = (d.lowWater ?? 1) * 4; // elements free before a parked producer is woken
+  const hasSpace = (): boolean => rb.availableWrite() >= room;
   ready();
   while (next < count) {
     const want = count - next < batch ? count - next : batch;
@@ -392,6 +397,7 @@ function ringbufConsumer(): void {
   const sig = new Int32Array(d.sigSab!);
   const staging = new Int32Array(d.chunk! * 4);
   const hasData = (): boolean => rb.availableRead() > 0;
+  const room = (d.lowWater ?? 1) * 4;
   ready();
   const want = d.count * 4;
   let got = 0;
@@ -402,7 +408,11 @@ function ringbufConsumer(): void {
       parkUntil(sig, RB_DATA, hasData);
       continue;
     }
-    signal(sig, RB_SPACE); // the room is free as soon as pop returns (it copied)
+    // The room is free as soon as pop returns (it copied); a parked producer waits for `room`.
+    if (Atomics.load(sig, RB_SPACE + WAITERS) !== 0 && rb.availableWrite() >= room) {
+      Atomics.add(sig, RB_SPACE + WAKE, 1);
+      Atomics.notify(sig, RB_SPACE + WAKE);
+    }
     for (let k = 0; k < r; k++) sum = (sum + staging[k]!) | 0;
     got += r;
   }
