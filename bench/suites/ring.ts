@@ -275,8 +275,8 @@ export function contenders(topo: Topo, sizes: { ring: number; perEvent: number; 
  * item once; round r starts at item r mod k, so no line always runs first or right after another.
  * Returns each item's measured values, in run order.
  */
-export async function measureRounds<T>(items: readonly T[], runs: number, once: (item: T) => Promise<number>): Promise<number[][]> {
-  const values = items.map((): number[] => []);
+export async function measureRounds<T, R>(items: readonly T[], runs: number, once: (item: T) => Promise<R>): Promise<R[][]> {
+  const values = items.map((): R[] => []);
   for (let round = 0; round <= runs; round++) {
     for (let k = 0; k < items.length; k++) {
       const at = (round + k) % items.length;
@@ -329,11 +329,24 @@ function group(topo: Topo): BenchGroup {
       };
       ctx.log(`${name}: ring ${round(median[0]!)} ev/s${hand < 0 ? '' : `, ${vs('hand-loop')} of the hand loop`}`);
 
-      // Latency (single runs after the throughput rounds).
-      const ringLat = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WAIT, lat), latN);
+      // Latency: the same method (warm-up round, `runs` interleaved rounds, median of each
+      // percentile), the same sample count for every line.
+      const probes: Array<{ key: 'ring' | 'spin' | 'port'; specs: (lat: { samples: number; gapNs: number }) => Spec[] }> = [];
+      if (topo !== 'mp') probes.push({ key: 'ring', specs: (lat) => ringSpecs(topo, 0, WAIT, lat) });
       // busy-spin latency only for 1P1C: with 3 spinning stages on 2 cores it measures the scheduler.
-      const spinLat = topo !== '1p1c' ? { p50_us: null, p99_us: null } : await latency((lat) => ringSpecs(topo, 0, WaitStrategies.busySpin(), lat), latN);
-      const latE = topo === 'mp' ? { p50_us: null, p99_us: null } : await latency((lat) => portSpecs(topo, 0, false, lat), Math.min(latN, 20_000));
+      if (topo === '1p1c') probes.push({ key: 'spin', specs: (lat) => ringSpecs(topo, 0, WaitStrategies.busySpin(), lat) });
+      if (topo !== 'mp') probes.push({ key: 'port', specs: (lat) => portSpecs(topo, 0, false, lat) });
+      const lats = await measureRounds(probes, runs, (p) => latency(p.specs, latN));
+      const lat = (key: 'ring' | 'spin' | 'port'): { p50_us: number | null; p99_us: number | null; p99_runs?: string } => {
+        const k = probes.findIndex((p) => p.key === key);
+        if (k < 0) return { p50_us: null, p99_us: null };
+        const p50 = lats[k]!.map((l) => l.p50_us ?? Number.NaN);
+        const p99 = lats[k]!.map((l) => l.p99_us ?? Number.NaN);
+        return { p50_us: medianBy(p50, (v) => v), p99_us: medianBy(p99, (v) => v), p99_runs: runsText(p99) };
+      };
+      const ringLat = lat('ring');
+      const spinLat = lat('spin');
+      const portLat = lat('port');
 
       yield {
         ...throughput(0, {
@@ -343,11 +356,22 @@ function group(topo: Topo): BenchGroup {
           vs_port_batched: vs('port-batched'),
           vs_port_per_event: vs('port-per-event'),
         }),
-        ...ringLat,
+        p50_us: ringLat.p50_us,
+        p99_us: ringLat.p99_us,
+        p99_us_runs: ringLat.p99_runs,
+        p99_vs_port_per_event: portLat.p99_us && ringLat.p99_us ? round(ringLat.p99_us / portLat.p99_us) : undefined,
         p50_us_busy_spin: spinLat.p50_us,
         p99_us_busy_spin: spinLat.p99_us,
+        p99_us_busy_spin_runs: spinLat.p99_runs,
+        latency_samples: probes.length > 0 ? latN : undefined,
       };
-      for (let k = 1; k < list.length; k++) yield { ...throughput(k, {}), ...(list[k]!.name === 'port-per-event' ? latE : {}) };
+      for (let k = 1; k < list.length; k++) {
+        const ppe = list[k]!.name === 'port-per-event' && probes.length > 0;
+        yield {
+          ...throughput(k, {}),
+          ...(ppe ? { p50_us: portLat.p50_us, p99_us: portLat.p99_us, p99_us_runs: portLat.p99_runs, latency_samples: latN } : {}),
+        };
+      }
     },
   };
 }
