@@ -1,9 +1,10 @@
-//! The NDJSON order-line fast path in native code: whole lines of a read buffer go straight into
-//! 64-byte command slots, in one call per buffer instead of JS work per line.
+//! The JSON order fast path in native code: whole NDJSON lines of a read buffer (the file source),
+//! or the records of a Kafka poll buffer (the native Kafka source), go straight into 64-byte
+//! command slots, in one call per buffer instead of JS work per line or message.
 //!
 //! It takes exactly what the JS byte scanner (`packages/protocol/src/json-scanner.ts`) takes: a flat
 //! object of plain ASCII strings and integers that is a valid command. It stops at the first line it
-//! does not take, and the caller decodes that line on the JS path, which owns every error. So the
+//! does not take, and the caller decodes that line or message on the JS path, which owns every error. So the
 //! two only have to agree on valid commands, and a differential test checks the slots byte for byte.
 
 use napi::bindgen_prelude::*;
@@ -12,6 +13,9 @@ use std::collections::HashMap;
 
 /// Bytes of one command slot (`packages/protocol/src/slot.ts`).
 const SLOT_BYTES: usize = 64;
+/// A record header in a native Kafka poll buffer (`packages/kafka/src/native-records.ts`): u32
+/// partition, f64 offset, f64 timestamp, i32 key length, i32 value length (-1: null).
+const RECORD_HEADER: usize = 28;
 const MAX_SAFE: u64 = (1 << 53) - 1;
 /// Longest enum name (`cancel_newest`, `cancel_oldest`).
 const ENUM_NAME_MAX: usize = 16;
@@ -185,7 +189,7 @@ struct Parsed {
 
 const SAFE: i64 = MAX_SAFE as i64;
 
-impl CommandLineScanner {
+impl CommandScanner {
   /// The command `bytes` holds when it is plainly valid (see the module comment), else None.
   fn parse(&self, bytes: &[u8]) -> Option<Parsed> {
     let mut values = [Value::Absent; KEY_COUNT];
@@ -326,14 +330,15 @@ fn is_blank(line: &[u8]) -> bool {
   line.iter().all(|&b| b == b' ' || b == b'\t' || b == b'\r')
 }
 
-/// Turns NDJSON order lines into command slots (see the module comment). One per reader thread.
+/// Turns NDJSON order lines or Kafka order messages into command slots (see the module comment).
+/// One per reading thread.
 #[napi]
-pub struct CommandLineScanner {
+pub struct CommandScanner {
   symbols: HashMap<Box<[u8]>, u16>,
 }
 
 #[napi]
-impl CommandLineScanner {
+impl CommandScanner {
   /// `names[i]` is the symbol whose id is `ids[i]` (the engine's symbol table).
   #[napi(constructor)]
   pub fn new(names: Vec<String>, ids: Vec<u32>) -> Result<Self> {
@@ -345,7 +350,7 @@ impl CommandLineScanner {
       let id = u16::try_from(id).ok().filter(|&id| id >= 1).ok_or_else(|| Error::new(Status::InvalidArg, format!("symbol id {id} is not 1..65535")))?;
       symbols.insert(name.into_bytes().into_boxed_slice(), id);
     }
-    Ok(CommandLineScanner { symbols })
+    Ok(CommandScanner { symbols })
   }
 
   /// Takes the whole lines of `input[from, to)` (each ended by a newline; a carriage return before it is dropped)
@@ -400,5 +405,57 @@ impl CommandLineScanner {
     progress[0] = p as f64;
     progress[1] = lines as f64;
     Ok(slots as u32)
+  }
+
+  /// Takes the records of a native Kafka poll buffer from byte `from` on, at most `count` records
+  /// and `maxSlots` commands, in order: each whose partition `p` has `takes[p] == 1` and whose
+  /// value is one plainly valid JSON command becomes a slot (source stream: its partition, source
+  /// position: its offset), and `nextOffsets[p]` gets its offset + 1. Stops before the first other
+  /// record. Returns the slots written (one per record taken); `progress` gets [the byte after the
+  /// last record taken, the records taken].
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn scan_records(
+    &self,
+    input: Uint8ArraySlice<'_>,
+    from: u32,
+    count: u32,
+    takes: Uint8ArraySlice<'_>,
+    mut next_offsets: Float64ArraySlice<'_>,
+    mut out: Uint8ArraySlice<'_>,
+    out_slot: u32,
+    max_slots: u32,
+    mut progress: Float64ArraySlice<'_>,
+  ) -> Result<u32> {
+    // Safety: the views are the caller's, borrowed for this synchronous call only.
+    let (input, takes) = (&*input, &*takes);
+    let (next_offsets, out, progress) = unsafe { (next_offsets.as_mut(), out.as_mut(), progress.as_mut()) };
+    if from as usize > input.len() || progress.len() < 2 || next_offsets.len() < takes.len() {
+      return Err(Error::new(Status::InvalidArg, "scanRecords: bad range, offsets or progress array".to_owned()));
+    }
+    let capacity = (out.len() / SLOT_BYTES).saturating_sub(out_slot as usize);
+    let max_records = (max_slots as usize).min(capacity).min(count as usize);
+    let i32_at = |at: usize| i32::from_le_bytes(input[at..at + 4].try_into().unwrap());
+    let mut p = from as usize;
+    let mut taken = 0usize;
+    while taken < max_records && p + RECORD_HEADER <= input.len() {
+      let partition = u32::from_le_bytes(input[p..p + 4].try_into().unwrap()) as usize;
+      let offset = f64::from_le_bytes(input[p + 4..p + 12].try_into().unwrap());
+      let (key_length, value_length) = (i32_at(p + 20), i32_at(p + 24));
+      let value_at = p + RECORD_HEADER + key_length.max(0) as usize;
+      if takes.get(partition) != Some(&1) || value_length < 0 || value_at + value_length as usize > input.len() || !(0.0..2f64.powi(48)).contains(&offset) {
+        break;
+      }
+      let value = &input[value_at..value_at + value_length as usize];
+      let Some(command) = self.parse(value) else { break };
+      let at = (out_slot as usize + taken) * SLOT_BYTES;
+      write_slot(&mut out[at..at + SLOT_BYTES], &command, partition as i16, offset as u64);
+      next_offsets[partition] = offset + 1.0;
+      taken += 1;
+      p = value_at + value_length as usize;
+    }
+    progress[0] = p as f64;
+    progress[1] = taken as f64;
+    Ok(taken as u32)
   }
 }

@@ -36,6 +36,8 @@ export type SourceConfig =
       outputFormat: 'json' | 'binary';
       /** The Kafka client as asked; the engine resolves 'auto' (kafka-client.ts) before the workers start. */
       client: KafkaClientChoice;
+      /** JSON messages on the native client: the scanner as asked, resolved like the file source's. */
+      jsonScanner: JsonScannerChoice;
     };
 
 /** --json-scanner: order lines scanned by @ringmatch/native's scanner, the JS one, or native when it loads. */
@@ -140,9 +142,9 @@ run flags:
   --stop-when-idle MS     kafka: stop when consumed to the end and idle MS (default 0 = never)
   --kafka-client C        kafka: auto | kafkajs | native (default auto: native when
                           @ringmatch/native-kafka is built; env RINGMATCH_KAFKA_CLIENT)
-  --json-scanner S        ndjson: auto | js | native, what turns order lines into commands
-                          (default auto: native when @ringmatch/native is built; env
-                          RINGMATCH_JSON_SCANNER)
+  --json-scanner S        ndjson, and kafka JSON on the native client: auto | js | native,
+                          what turns JSON orders into commands (default auto: native when
+                          @ringmatch/native is built; env RINGMATCH_JSON_SCANNER)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -311,6 +313,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
       format: oneOf('format', s('format'), ['json', 'binary'] as const, 'json'),
       outputFormat: oneOf('output-format', s('output-format'), ['json', 'binary'] as const, 'json'),
       client: choiceOf('kafka-client', s('kafka-client'), 'RINGMATCH_KAFKA_CLIENT', env.RINGMATCH_KAFKA_CLIENT, KAFKA_CLIENTS),
+      jsonScanner: choiceOf('json-scanner', s('json-scanner'), 'RINGMATCH_JSON_SCANNER', env.RINGMATCH_JSON_SCANNER, JSON_SCANNERS),
     };
   } else {
     throw new UsageError(`--source must be embedded, ndjson:FILE or kafka, got ${JSON.stringify(sourceRaw)}`);
@@ -321,7 +324,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     }
     if (source.kind === 'kafka' && s('symbols') !== undefined) throw new UsageError('--symbols applies to --source embedded and ndjson:FILE only');
   }
-  if (source.kind !== 'ndjson' && s('json-scanner') !== undefined) throw new UsageError('--json-scanner applies to --source ndjson:FILE only');
+  if (source.kind === 'embedded' && s('json-scanner') !== undefined) throw new UsageError('--json-scanner applies to --source ndjson:FILE and kafka only');
   if (source.kind !== 'kafka') {
     for (const flag of ['brokers', 'topic', 'group', 'format', 'output-format', 'stop-when-idle', 'kafka-client']) {
       if (s(flag) !== undefined) throw new UsageError(`--${flag} applies to --source kafka only`);

@@ -155,15 +155,6 @@ export class Engine {
             ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : []),
           ];
 
-    if (config.source.kind === 'ndjson') {
-      try {
-        const resolved = await resolveJsonScanner(config.source.jsonScanner);
-        this.log(`[ringmatch] ${resolved.line}`);
-        config.source.jsonScanner = resolved.scanner; // the poller gets the resolved scanner
-      } catch (error) {
-        throw error instanceof NativeScannerUnavailable ? new Refusal(error.message, 2) : error;
-      }
-    }
     if (config.source.kind === 'kafka') {
       let resolved: KafkaClientResolution;
       try {
@@ -173,10 +164,26 @@ export class Engine {
       }
       this.log(`[ringmatch] ${resolved.line}`);
       config.source.client = resolved.client; // the workers get the resolved client
+      if (config.source.client !== 'native' || config.source.format !== 'json') {
+        if (config.source.jsonScanner === 'native')
+          throw new Refusal('--json-scanner native: the Kafka source scans with it only on the native client (--kafka-client native) and --format json', 2);
+        config.source.jsonScanner = 'js';
+      }
       try {
         await prepareSource(config.source);
       } catch (error) {
         throw new WorkerFailure('engine', (error as Error).message);
+      }
+    }
+
+    const source = config.source;
+    if (source.kind === 'ndjson' || (source.kind === 'kafka' && source.client === 'native' && source.format === 'json')) {
+      try {
+        const resolved = await resolveJsonScanner(source.jsonScanner);
+        this.log(`[ringmatch] ${resolved.line}`);
+        source.jsonScanner = resolved.scanner; // the poller gets the resolved scanner
+      } catch (error) {
+        throw error instanceof NativeScannerUnavailable ? new Refusal(error.message, 2) : error;
       }
     }
 

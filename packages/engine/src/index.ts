@@ -9,4 +9,4 @@ export { nowMs, reportsTopic, tradesTopic } from './shared.js';
 export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';
 export { CommandStaging } from './sources/command-staging.js';
-export { createNativeScanner, resolveJsonScanner, type NativeCommandLineScanner } from './json-scanner.js';
+export { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from './json-scanner.js';

@@ -1,12 +1,13 @@
-// Which scanner turns a file's JSON order lines into command slots (--json-scanner): the native one
-// in the optional @ringmatch/native module, or the JS byte scanner. Resolved once on the main thread
-// before the workers start, so the run says which it uses; the poller then loads the same module.
+// Which scanner turns JSON orders (a file's lines, the native Kafka client's messages) into command
+// slots (--json-scanner): the native one in the optional @ringmatch/native module, or the JS byte
+// scanner. Resolved once on the main thread before the workers start, so the run says which it
+// uses; the poller then loads the same module.
 import type { SymbolTable } from '@ringmatch/protocol';
 import { loadNative, nativeLoadFailure } from '@ringmatch/wal';
 import type { JsonScannerChoice } from './config.js';
 
-/** @ringmatch/native's CommandLineScanner (native/src/command_lines.rs). */
-export interface NativeCommandLineScanner {
+/** @ringmatch/native's CommandScanner (native/src/command_lines.rs). */
+export interface NativeCommandScanner {
   scanLines(
     input: Uint8Array,
     from: number,
@@ -18,9 +19,20 @@ export interface NativeCommandLineScanner {
     maxSlots: number,
     progress: Float64Array,
   ): number;
+  scanRecords(
+    input: Uint8Array,
+    from: number,
+    count: number,
+    takes: Uint8Array,
+    nextOffsets: Float64Array,
+    out: Uint8Array,
+    outSlot: number,
+    maxSlots: number,
+    progress: Float64Array,
+  ): number;
 }
 
-type ScannerConstructor = new (names: string[], ids: number[]) => NativeCommandLineScanner;
+type ScannerConstructor = new (names: string[], ids: number[]) => NativeCommandScanner;
 
 export interface JsonScannerResolution {
   scanner: 'js' | 'native';
@@ -34,13 +46,13 @@ export class NativeScannerUnavailable extends Error {
 }
 
 async function scannerConstructor(): Promise<{ make: ScannerConstructor | null; why: string }> {
-  const native = (await loadNative()) as unknown as { CommandLineScanner?: ScannerConstructor } | null;
+  const native = (await loadNative()) as unknown as { CommandScanner?: ScannerConstructor } | null;
   if (native === null) {
     const failure = nativeLoadFailure();
     return { make: null, why: (failure instanceof Error ? failure.message : String(failure ?? 'not built')).split('\n')[0]! };
   }
-  if (typeof native.CommandLineScanner !== 'function') return { make: null, why: '@ringmatch/native lacks CommandLineScanner (rebuild it)' };
-  return { make: native.CommandLineScanner, why: '' };
+  if (typeof native.CommandScanner !== 'function') return { make: null, why: '@ringmatch/native lacks CommandScanner (rebuild it)' };
+  return { make: native.CommandScanner, why: '' };
 }
 
 export async function resolveJsonScanner(asked: JsonScannerChoice): Promise<JsonScannerResolution> {
@@ -56,7 +68,7 @@ export async function resolveJsonScanner(asked: JsonScannerChoice): Promise<Json
 }
 
 /** A native scanner over `symbols`, in a worker of a run resolved to it (it loaded on the main thread). */
-export async function createNativeScanner(symbols: SymbolTable): Promise<NativeCommandLineScanner> {
+export async function createNativeScanner(symbols: SymbolTable): Promise<NativeCommandScanner> {
   const { make, why } = await scannerConstructor();
   if (!make) throw new NativeScannerUnavailable(`--json-scanner native: @ringmatch/native did not load in this worker: ${why}`);
   const defs = symbols.list();

@@ -28,6 +28,7 @@ describe('command line', () => {
       format: 'json',
       outputFormat: 'json',
       client: 'auto',
+      jsonScanner: 'auto',
     });
     expect(bin.config.source).toMatchObject({ topic: 'o', format: 'binary', outputFormat: 'binary' });
   });
@@ -61,8 +62,24 @@ describe('command line', () => {
     expect(scanner(['--json-scanner', 'js'], { RINGMATCH_JSON_SCANNER: 'native' })).toBe('js');
     expect(() => scanner(['--json-scanner', 'simd'])).toThrow(/--json-scanner must be one of auto, js, native/);
     expect(() => scanner([], { RINGMATCH_JSON_SCANNER: 'fast' })).toThrow('RINGMATCH_JSON_SCANNER must be one of auto, js, native, got "fast"');
-    expect(() => parseCommandLine(['run', '--json-scanner', 'js'], {})).toThrow('--json-scanner applies to --source ndjson:FILE only');
+    expect(() => parseCommandLine(['run', '--json-scanner', 'js'], {})).toThrow('--json-scanner applies to --source ndjson:FILE and kafka only');
+    const kafka = parseCommandLine(['run', '--source', 'kafka', '--json-scanner', 'native'], {});
+    expect(kafka).toMatchObject({ command: 'run', config: { source: { kind: 'kafka', jsonScanner: 'native' } } });
   });
+
+  it('--json-scanner native on a Kafka source without the native client or JSON: exit 2 before any broker is contacted', async () => {
+    for (const extra of [
+      ['--kafka-client', 'kafkajs'],
+      ['--format', 'binary'],
+    ]) {
+      const r = await runCli(['run', '--data-dir', tempDir(), '--source', 'kafka', '--brokers', '127.0.0.1:1', '--json-scanner', 'native', ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'ringmatch: --json-scanner native: the Kafka source scans with it only on the native client (--kafka-client native) and --format json',
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  }, 60_000);
 
   it.each([
     [['run', '--ring-size', '1000'], /power of two/],

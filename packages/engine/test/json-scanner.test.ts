@@ -1,7 +1,8 @@
-// The native order-line scanner (@ringmatch/native's CommandLineScanner) against the JS byte
-// scanner it mirrors: on every line, it takes exactly the lines the JS fast path takes and writes
-// the same slot bytes; it stops before any other line, so the JS path owns every error. Then the
-// file reader over both: the same staged commands, line counts and rejects on a messy file.
+// The native JSON scanner (@ringmatch/native's CommandScanner) against the JS byte scanner it
+// mirrors: on every line, it takes exactly the lines the JS fast path takes and writes the same
+// slot bytes; it stops before any other line, so the JS path owns every error. Then the file reader
+// over both (the same staged commands, line counts and rejects on a messy file), and the records of
+// a native Kafka poll buffer (the same slots, stops before other messages and other partitions).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,13 +10,14 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMAND_SLOT_BYTES, commandToJson, createCommand, decodeJsonCommandFast, writeCommand } from '@ringmatch/protocol';
 import { CommandStaging, NdjsonCommandReader } from '@ringmatch/engine';
-import { createNativeScanner, resolveJsonScanner, type NativeCommandLineScanner } from '../src/json-scanner.js';
+import { NATIVE_RECORD_HEADER, NativeRecordReader } from '@ringmatch/kafka';
+import { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from '../src/json-scanner.js';
 import { symbols, valid, variation } from '../../protocol/test/json-cases.js';
 
 const enc = new TextEncoder();
 const expectNative = process.env.RINGMATCH_EXPECT_NATIVE === '1';
 const loaded = await createNativeScanner(symbols).catch((error: unknown) => error as Error);
-const native: NativeCommandLineScanner | null = loaded instanceof Error ? null : loaded;
+const native: NativeCommandScanner | null = loaded instanceof Error ? null : loaded;
 /** A line number above 2^32, so the slot's high position bits are checked too. */
 const LINE = 2 ** 40 + 7;
 const SOURCE_STREAM = 0;
@@ -30,7 +32,7 @@ function jsSlot(line: Uint8Array, lineNumber: number): Uint8Array | null {
 }
 
 /** The native scanner's slot for one line (given with its newline), or null when it stops before it. */
-function nativeSlot(scanner: NativeCommandLineScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
+function nativeSlot(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
   const input = new Uint8Array(line.length + 1);
   input.set(line);
   input[line.length] = 0x0a;
@@ -47,7 +49,7 @@ function nativeSlot(scanner: NativeCommandLineScanner, line: Uint8Array, lineNum
 }
 
 /** Native and JS agree on `text` as one line (raw newlines in it are JSON whitespace: made spaces). */
-function agree(scanner: NativeCommandLineScanner, text: string): boolean {
+function agree(scanner: NativeCommandScanner, text: string): boolean {
   if (/^[ \t\r\n]*$/.test(text)) return false; // a blank line: the reader skips it, it holds no command
   const line = enc.encode(text.replaceAll('\n', ' '));
   const js = jsSlot(line, LINE);
@@ -160,6 +162,124 @@ describe.runIf(native !== null)('native JSON scanner against the JS scanner', ()
   });
 });
 
+/** A native Kafka poll buffer (packages/kafka/src/native-records.ts) of `records`. */
+function pollBuffer(records: Array<{ partition: number; offset: number; key: string | null; value: Uint8Array | null }>): Uint8Array {
+  const size = records.reduce((n, r) => n + NATIVE_RECORD_HEADER + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+  const buffer = new Uint8Array(size + 16); // bytes after the records must not be read as one
+  const view = new DataView(buffer.buffer);
+  let at = 0;
+  for (const r of records) {
+    view.setUint32(at, r.partition, true);
+    view.setFloat64(at + 4, r.offset, true);
+    view.setFloat64(at + 12, 1_700_000_000_000, true);
+    view.setInt32(at + 20, r.key === null ? -1 : r.key.length, true);
+    view.setInt32(at + 24, r.value === null ? -1 : r.value.length, true);
+    at += NATIVE_RECORD_HEADER;
+    if (r.key !== null) at += enc.encodeInto(r.key, buffer.subarray(at)).written;
+    if (r.value !== null) {
+      buffer.set(r.value, at);
+      at += r.value.length;
+    }
+  }
+  return buffer;
+}
+
+describe.runIf(native !== null)('native JSON scanner on Kafka poll records', () => {
+  const scanner = native!;
+
+  it('takes each plainly valid message of a partition it may take, with the JS slot, and stops before any other', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(valid, variation, fc.nat(5), fc.nat(3)), { minLength: 1, maxLength: 40 }), (items) => {
+        const records = items.map(([cmd, vary, pick, partition], i) => {
+          const canonical = commandToJson(cmd, symbols);
+          const text = pick < 4 ? canonical : pick === 4 ? vary(JSON.parse(canonical) as Record<string, unknown>) : `[${canonical}]`;
+          return { partition, offset: 2 ** 33 + i * 3, key: i % 2 === 0 ? 'k' : null, value: enc.encode(text) };
+        });
+        const takes = new Uint8Array(8);
+        takes.set([1, 1, 0, 1]); // partition 2 is not ours to take here
+        const nextOffsets = new Float64Array(8);
+        const out = new Uint8Array(64 * COMMAND_SLOT_BYTES);
+        const progress = new Float64Array(2);
+        const buffer = pollBuffer(records);
+        const taken = scanner.scanRecords(buffer, 0, records.length, takes, nextOffsets, out, 0, 64, progress);
+        // The JS rule: take while the partition may be taken and the fast path takes the value.
+        let expected = 0;
+        let end = 0;
+        for (const r of records) {
+          if (takes[r.partition] !== 1) break;
+          const into = createCommand();
+          if (!decodeJsonCommandFast(r.value, into, { symbols, sourceStream: r.partition, sourcePosition: r.offset })) break;
+          const slot = new Uint8Array(COMMAND_SLOT_BYTES);
+          writeCommand(slot, 0, into);
+          expect(out.subarray(expected * COMMAND_SLOT_BYTES, (expected + 1) * COMMAND_SLOT_BYTES)).toEqual(slot);
+          expected++;
+          end += NATIVE_RECORD_HEADER + (r.key?.length ?? 0) + r.value.length;
+        }
+        expect(taken).toBe(expected);
+        expect([...progress]).toEqual([end, expected]);
+        for (let p = 0; p < 4; p++) {
+          const last = records.slice(0, expected).findLast((r) => r.partition === p);
+          expect(nextOffsets[p]).toBe(last ? last.offset + 1 : 0);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the poll reader goes on with the record the scanner stopped at', () => {
+    const line = (id: number) => enc.encode(commandToJson(createCommand({ kind: 2, symbolId: 1, orderId: id, accountId: 1 }), symbols));
+    const buffer = pollBuffer([
+      { partition: 1, offset: 5, key: 'a', value: line(1) },
+      { partition: 1, offset: 6, key: null, value: line(2) },
+      { partition: 1, offset: 7, key: null, value: enc.encode('not json') },
+      { partition: 1, offset: 8, key: 'b', value: line(4) },
+    ]);
+    const reader = new NativeRecordReader(buffer).reset(4);
+    expect(reader.next()).toBe(true);
+    const progress = new Float64Array(2);
+    const taken = scanner.scanRecords(
+      buffer,
+      reader.recordStart,
+      reader.remaining + 1,
+      Uint8Array.of(0, 1),
+      new Float64Array(2),
+      new Uint8Array(256),
+      0,
+      4,
+      progress,
+    );
+    expect(taken).toBe(2);
+    reader.skipTaken(taken, progress[0]!);
+    expect(reader.next()).toBe(true);
+    expect([reader.offset, Buffer.from(reader.value()!).toString()]).toEqual([7, 'not json']);
+    expect(reader.next()).toBe(true);
+    expect([reader.offset, Buffer.from(reader.key()!).toString(), reader.remaining]).toEqual([8, 'b', 0]);
+    expect(reader.next()).toBe(false);
+    expect(() => reader.skipTaken(2, 0)).toThrow(RangeError);
+  });
+
+  it('stops at a null value, at the record and slot limits, and reads only `count` records', () => {
+    const line = (id: number) => enc.encode(commandToJson(createCommand({ kind: 2, symbolId: 1, orderId: id, accountId: 1 }), symbols));
+    const buffer = pollBuffer([
+      { partition: 0, offset: 10, key: null, value: line(1) },
+      { partition: 0, offset: 11, key: 'x', value: line(2) },
+      { partition: 0, offset: 12, key: null, value: null },
+      { partition: 0, offset: 13, key: null, value: line(4) },
+    ]);
+    const takes = Uint8Array.of(1);
+    const nextOffsets = new Float64Array(1);
+    const out = new Uint8Array(8 * COMMAND_SLOT_BYTES);
+    const progress = new Float64Array(2);
+    expect(scanner.scanRecords(buffer, 0, 4, takes, nextOffsets, out, 0, 8, progress)).toBe(2);
+    expect(nextOffsets[0]).toBe(12);
+    expect(scanner.scanRecords(buffer, 0, 1, takes, nextOffsets, out, 0, 8, progress)).toBe(1); // count
+    expect(progress[0]).toBe(NATIVE_RECORD_HEADER + line(1).length);
+    expect(scanner.scanRecords(buffer, 0, 4, takes, nextOffsets, out, 7, 8, progress)).toBe(1); // room in `out`
+    expect(scanner.scanRecords(buffer, 0, 4, takes, nextOffsets, out, 0, 0, progress)).toBe(0); // maxSlots
+    expect(() => scanner.scanRecords(buffer, 0, 4, takes, new Float64Array(0), out, 0, 8, progress)).toThrow(/bad range/);
+  });
+});
+
 describe('native JSON scanner availability', () => {
   it(expectNative ? 'RINGMATCH_EXPECT_NATIVE=1: the native scanner loaded' : 'absent or present: auto falls back to the JS scanner', async () => {
     const auto = await resolveJsonScanner('auto');
@@ -180,7 +300,7 @@ describe.runIf(native !== null)('NDJSON reader with the native scanner', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Every staged slot, the lines read and the rejects, reading `file` in batches of `batch`. */
-  function readAll(file: string, scanner: NativeCommandLineScanner | null, batch: number, resume?: [number, number]) {
+  function readAll(file: string, scanner: NativeCommandScanner | null, batch: number, resume?: [number, number]) {
     const reader = new NdjsonCommandReader(file, symbols, scanner);
     if (resume) reader.resumeAt(resume[0], resume[1]);
     const staging = new CommandStaging(16);

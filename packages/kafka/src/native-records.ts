@@ -65,12 +65,14 @@ export class NativeRecordReader {
   timestamp = 0;
   keyLength = -1;
   valueLength = -1;
+  /** Byte where the current record (the last `next()` read) starts: its header. */
+  recordStart = 0;
   private at = 0;
   private start = 0;
   private left = 0;
   private view: DataView;
 
-  constructor(private buffer: Uint8Array) {
+  constructor(readonly buffer: Uint8Array) {
     this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
@@ -86,6 +88,7 @@ export class NativeRecordReader {
     this.left--;
     const v = this.view;
     const at = this.at;
+    this.recordStart = at;
     this.partition = v.getUint32(at, true);
     this.offset = v.getFloat64(at + 4, true);
     this.timestamp = v.getFloat64(at + 12, true);
@@ -94,6 +97,21 @@ export class NativeRecordReader {
     this.start = at + NATIVE_RECORD_HEADER;
     this.at = this.start + Math.max(0, this.keyLength) + Math.max(0, this.valueLength);
     return true;
+  }
+
+  /** Records left after the current one. */
+  get remaining(): number {
+    return this.left;
+  }
+
+  /**
+   * The current record and the `count - 1` after it were taken elsewhere (a bulk scanner), ending
+   * before byte `nextByte`: the next `next()` reads the record there.
+   */
+  skipTaken(count: number, nextByte: number): void {
+    if (count < 1 || count - 1 > this.left || nextByte < this.at) throw new RangeError(`skipTaken(${count}, ${nextByte}) past the records read`);
+    this.left -= count - 1;
+    this.at = nextByte;
   }
 
   key(): Uint8Array | null {

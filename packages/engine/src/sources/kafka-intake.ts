@@ -15,7 +15,8 @@ import {
   type Command,
   type DecodeOptions,
 } from '@ringmatch/protocol';
-import type { DeadLetter, DeadLetterPublisher } from '@ringmatch/kafka';
+import type { DeadLetter, DeadLetterPublisher, NativeRecordReader } from '@ringmatch/kafka';
+import type { NativeCommandScanner } from '../json-scanner.js';
 import { Stat } from '../stats.js';
 import { nowMs } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
@@ -23,6 +24,8 @@ import { CommandStaging } from './command-staging.js';
 import type { SourceContext } from './command-source.js';
 
 const EMPTY = new Uint8Array(0);
+/** Partitions the native scanner can tell apart: the command slot keeps a partition as an i16. */
+const NATIVE_PARTITIONS = 1 << 15;
 
 /** Next offset to read of a partition, and how many commands of that message the WAL already has. */
 export interface PartitionResume {
@@ -58,6 +61,13 @@ export class KafkaIntake {
   private letters: DeadLetter[] = [];
   private paceStart = 0;
   private paced = 0;
+  /** Per partition, for the native scanner: 1 while it is assigned and no resume skip is pending. */
+  private readonly nativeTakes = new Uint8Array(NATIVE_PARTITIONS);
+  /** Per partition, from the native scanner: the offset after the last message it took. */
+  private readonly nativeNextOffsets = new Float64Array(NATIVE_PARTITIONS);
+  /** The native scanner's [next byte, records taken] per call. */
+  private readonly nativeProgress = new Float64Array(2);
+  private readonly assigned = new Set<number>();
 
   constructor(
     private readonly out: CommandPublisher,
@@ -70,6 +80,28 @@ export class KafkaIntake {
     const counts = new Map(context.resume.commandsAtLastPosition);
     for (const [partition, offset] of context.resume.positions)
       this.resumeAt.set(partition, { offset, skip: counts.get(partition) ?? Number.MAX_SAFE_INTEGER });
+  }
+
+  /** Partitions now assigned to this engine (the native scanner takes only their messages). */
+  assign(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.assigned.add(p);
+      this.refreshNativeTakes(p);
+    }
+  }
+
+  revoke(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.assigned.delete(p);
+      this.refreshNativeTakes(p);
+    }
+  }
+
+  /** A partition's message goes to the native scanner only when no resume skip (the WAL's partial message) is pending for it. */
+  private refreshNativeTakes(partition: number): void {
+    if (partition < 0 || partition >= NATIVE_PARTITIONS) return;
+    const skip = this.resumeAt.get(partition)?.skip ?? 0;
+    this.nativeTakes[partition] = this.assigned.has(partition) && skip === 0 ? 1 : 0;
   }
 
   /** Starts a batch: the ring's free room now bounds what it takes (and `perBatch` how many messages). */
@@ -133,11 +165,49 @@ export class KafkaIntake {
       });
     }
     if (resume) {
+      const skipped = resume.skip > 0;
       resume.offset = offset + 1;
       resume.skip = 0;
+      if (skipped) this.refreshNativeTakes(partition);
     } else this.resumeAt.set(partition, { offset: offset + 1, skip: 0 });
     this.taken++;
     return true;
+  }
+
+  /**
+   * Takes the run of plainly valid JSON messages from the reader's current record on in one call
+   * of the native scanner, as far as the batch and the ring's room allow. Returns how many it took
+   * (0: the current record goes to take()); the reader is then past them.
+   */
+  takeRun(records: NativeRecordReader, scanner: NativeCommandScanner): number {
+    const staging = this.staging;
+    const room = Math.min(this.perBatch - this.taken, this.capacity - staging.count);
+    if (room <= 0) return 0;
+    staging.reserve(room);
+    const progress = this.nativeProgress;
+    const taken = scanner.scanRecords(
+      records.buffer,
+      records.recordStart,
+      records.remaining + 1,
+      this.nativeTakes,
+      this.nativeNextOffsets,
+      staging.bytes,
+      staging.count,
+      room,
+      progress,
+    );
+    if (taken === 0) return 0;
+    records.skipTaken(taken, progress[0]!);
+    staging.count += taken;
+    this.taken += taken;
+    for (const partition of this.assigned) {
+      const next = this.nativeNextOffsets[partition]!;
+      const resume = this.resumeAt.get(partition);
+      if (resume === undefined) {
+        if (next > 0) this.resumeAt.set(partition, { offset: next, skip: 0 });
+      } else if (next > resume.offset) resume.offset = next;
+    }
+    return taken;
   }
 
   /**

@@ -3,9 +3,12 @@
 // with no JS object per message (kafkajs builds several). The buffer is ours, so "ring full" needs
 // no pause and re-fetch: the loop waits for room and goes on with the same buffer. Rebalances
 // come back from poll() as events; the start offsets of newly assigned partitions come from the WAL.
+// With the native JSON scanner (json-scanner.ts), runs of plainly valid JSON messages go from the
+// poll buffer into command slots in one call; any other message goes through the intake's take().
 import { parentPort } from 'node:worker_threads';
 import { NativeRecordReader, type NativeConsumer, type createKafka } from '@ringmatch/kafka';
 import { requireNativeKafka } from '../kafka-client.js';
+import { createNativeScanner } from '../json-scanner.js';
 import { Stat } from '../stats.js';
 import { nowMs } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
@@ -44,6 +47,7 @@ export async function runNativeKafkaSource(
 ): Promise<void> {
   const source = context.config;
   const native = await requireNativeKafka();
+  const scanner = source.jsonScanner === 'native' ? await createNativeScanner(context.symbols) : null;
   const consumer = new native.NativeConsumer({
     brokers: source.brokers.join(','),
     groupId: source.groupId,
@@ -89,8 +93,14 @@ export async function runNativeKafkaSource(
     let pending = nextAssigned();
     while (pending) {
       intake.begin();
-      while (pending && intake.take(source.topic, records.partition, records.offset, records.key(), records.value(), records.timestamp))
+      while (pending) {
+        if (scanner !== null && intake.takeRun(records, scanner) > 0) {
+          pending = nextAssigned();
+          continue; // the run stopped before this record (or the batch is full): take() decides
+        }
+        if (!intake.take(source.topic, records.partition, records.offset, records.key(), records.value(), records.timestamp)) break;
         pending = nextAssigned();
+      }
       const full = intake.full;
       const none = intake.count === 0;
       if (!(await intake.end())) return false;
@@ -123,6 +133,7 @@ async function rebalance(
   for (const event of consumer.takeEvents()) {
     if (event.kind === 'revoke') {
       for (const p of event.partitions) assigned.delete(p);
+      intake.revoke(event.partitions);
     } else if (event.kind === 'assign') {
       const partitions = event.partitions;
       const taken = await takenElsewhere(kafka, topic, partitions, intake.resumeAt);
@@ -132,6 +143,7 @@ async function rebalance(
         partitions.map((p) => intake.resumeAt.get(p)?.offset ?? null),
       );
       for (const p of partitions) assigned.add(p);
+      intake.assign(partitions);
     } else log(event.message ?? `${event.kind} event`);
   }
 }

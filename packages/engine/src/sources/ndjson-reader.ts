@@ -9,7 +9,7 @@ import { CommandKind, createCommand, decodeJsonCommandFast, decodeMessageEach, t
 import { LineReader } from '../line-reader.js';
 import { SINGLE_PARTITION } from './command-source.js';
 import type { CommandStaging } from './command-staging.js';
-import type { NativeCommandLineScanner } from '../json-scanner.js';
+import type { NativeCommandScanner } from '../json-scanner.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -44,7 +44,7 @@ export class NdjsonCommandReader {
   constructor(
     file: string,
     symbols: SymbolTable,
-    private readonly nativeScanner: NativeCommandLineScanner | null = null,
+    private readonly nativeScanner: NativeCommandScanner | null = null,
   ) {
     this.lines = new LineReader(file);
     this.decodeOptions = { symbols, sourceStream: SINGLE_PARTITION, sourcePosition: -1 };
