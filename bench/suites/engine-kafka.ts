@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
-import { Engine, Stat, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { Engine, Stat, resolveJsonScanner, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, loadNativeKafka, nativeKafkaLoadFailure, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { brokerPid, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
@@ -130,6 +130,10 @@ interface ClientRun {
   pipe: PipeResult;
   /** The fastest client built here (native when it loads): its lines carry the plain names. */
   best: boolean;
+  /** What scanned the JSON orders (native only on the native client, JSON wire, module built). */
+  scanner: 'js' | 'native';
+  /** Native client, JSON, native scanner: the same run with --json-scanner js (same-run A/B). */
+  jsScanner?: EngineRun;
 }
 
 /** `engine-kafka`, `engine-kafka:binary`, `engine-kafka:kafkajs`, `engine-kafka:binary-kafkajs` (and the same under `:pipe`). */
@@ -296,6 +300,7 @@ export const groups: BenchGroup[] = [
           // written, make a fresh engine refuse it), then the pipe floor with the same client and
           // that run's own output records.
           const clients: KafkaClient[] = (await loadNativeKafka()) ? ['native', 'kafkajs'] : ['kafkajs'];
+          const nativeScanner = (await resolveJsonScanner('auto')).scanner === 'native';
           if (clients.length === 1) ctx.log(`engine-kafka: kafkajs only (${String(nativeKafkaLoadFailure())})`);
           const runs: ClientRun[] = [];
           for (const client of clients) {
@@ -308,7 +313,24 @@ export const groups: BenchGroup[] = [
               const engine = await measureEngine(brokers, runTopic, path.join(root, `engine-${client}-${wire}`), n, 300_000, flags, client);
               const outputs = await engineOutputs(kafka, runTopic);
               const pipe = await measurePipe(kafka, brokers, runTopic, n, outputs, client, PARTITIONS, () => brokerCpuMs(brokers), topics);
-              runs.push({ client, wire, engine, pipe, best: client === clients[0] });
+              const scanner = client === 'native' && wire === 'json' && nativeScanner ? 'native' : 'js';
+              const run: ClientRun = { client, wire, engine, pipe, best: client === clients[0], scanner };
+              if (scanner === 'native') {
+                const jsTopic = `${runTopic}-js`;
+                topics.push(jsTopic, `${jsTopic}.trades`, `${jsTopic}.reports`, `${jsTopic}.dlq`);
+                await produceStream(kafka, jsTopic, n, 7, wire);
+                ctx.log(`engine-kafka: ${client} client, ${wire} wire: the engine again with --json-scanner js`);
+                run.jsScanner = await measureEngine(
+                  brokers,
+                  jsTopic,
+                  path.join(root, `engine-${client}-${wire}-js`),
+                  n,
+                  300_000,
+                  ['--json-scanner', 'js'],
+                  client,
+                );
+              }
+              runs.push(run);
             }
           }
           ctx.log(`engine-kafka: channel baseline`);
@@ -370,6 +392,7 @@ export const groups: BenchGroup[] = [
             p99_us: run.best && !binary ? e2e.p99_us : null,
             client,
             wire: binary ? 'binary orders in, binary output batches out' : 'JSON both ways',
+            json_scanner: run.scanner,
             ring_p50_us: engine.summary.latencyP50Us,
             ring_p99_us: engine.summary.latencyP99Us,
             orders: n,
@@ -400,7 +423,24 @@ export const groups: BenchGroup[] = [
             line.vs_channel = round(engine.ops_per_s / channelOps);
             line.rss_mb = rssMb();
           }
+          const js = run.jsScanner;
+          if (js) line.vs_js_scanner = round(engine.ops_per_s / js.ops_per_s);
           yield line;
+          if (js) {
+            yield {
+              bench: lineName('engine-kafka:js-scanner', run),
+              ops_per_s: js.ops_per_s,
+              p50_us: null,
+              p99_us: null,
+              client,
+              what: 'the line above with --json-scanner js: the JS byte scanner per message instead of the native scanner per poll',
+              json_scanner: 'js',
+              trades: js.summary.trades,
+              same_trade_count: js.summary.trades === reference,
+              ...js.cpu,
+              cpu_total_us_per_order: round((js.cpu.engine_cpu_us_per_order ?? 0) + (js.cpu.broker_cpu_us_per_order ?? 0)),
+            };
+          }
           yield {
             bench: lineName('engine-kafka:pipe', run),
             ops_per_s: pipe.ops_per_s,
