@@ -122,6 +122,23 @@ export function fillFrameHeader(
   view.setUint32(4, crc >>> 0, true);
 }
 
+/** fillFrameHeader for a payload in any number of parts, back to back (`Wal.appendRecordParts`). */
+export function fillFrameHeaderParts(
+  header: Uint8Array,
+  firstSequence: number,
+  recordSize: number,
+  count: number,
+  parts: readonly Uint8Array[],
+  padding = 0,
+): void {
+  fillFrameHeader(header, firstSequence, recordSize, count, parts[0]!, null, padding);
+  if (parts.length === 1) return;
+  const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE);
+  let crc = view.getUint32(4, true);
+  for (let i = 1; i < parts.length; i++) if (parts[i]!.length > 0) crc = crc32c(parts[i]!, crc);
+  view.setUint32(4, crc >>> 0, true);
+}
+
 export interface FrameInfo {
   firstSequence: number;
   recordSize: number;

@@ -4,7 +4,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { WalError, WalFatalError } from './errors.js';
 import { segmentFiles } from './files.js';
-import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE, fillFrameHeader, framePadding } from './format.js';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE, fillFrameHeader, fillFrameHeaderParts, framePadding } from './format.js';
 import type { BackendName, NativeModule } from './native-module.js';
 import { firstSequenceOption, keepSnapshotsOption, segmentSizeOption, type WalOptions } from './options.js';
 import { SpareSegment, createSegment } from './preallocation.js';
@@ -75,7 +75,8 @@ function staleRecovery(dir: string, why: string): WalError {
 /**
  * The WAL writer. Append contract (group commit, double buffering):
  * - `appendRecords(first, recordSize, a, b?)` frames one batch (header + CRC32C over the payload,
- *   the payload itself is not copied) and writes it with one writev + one fdatasync.
+ *   the payload itself is not copied) and writes it with one writev + one fdatasync;
+ *   `appendRecordParts(first, recordSize, parts)` the same for a payload in any number of parts.
  * - At most two batches are outstanding: one writing/syncing and one framed, waiting for it. A third
  *   call before the oldest settles throws WAL_BUSY: await the oldest promise first.
  * - Promises resolve in append order with the batch's last sequence once it is durable; the caller
@@ -165,6 +166,19 @@ export class Wal {
    * run that wraps the ring's end. Resolves with the last sequence once durable.
    */
   appendRecords(firstSequence: number, recordSize: number, a: Uint8Array, b?: Uint8Array | null): Promise<number> {
+    return this.appendFrame(firstSequence, recordSize, b && b.length > 0 ? [a, b] : [a]);
+  }
+
+  /**
+   * appendRecords for a payload in any number of parts (e.g. batches that arrived one by one, each
+   * in its own buffer), written back to back as one frame by the same writev, with no copy.
+   */
+  appendRecordParts(firstSequence: number, recordSize: number, parts: readonly Uint8Array[]): Promise<number> {
+    const nonEmpty = parts.filter((p) => p.length > 0);
+    return this.appendFrame(firstSequence, recordSize, nonEmpty.length > 0 ? nonEmpty : [new Uint8Array(0)]);
+  }
+
+  private appendFrame(firstSequence: number, recordSize: number, parts: Uint8Array[]): Promise<number> {
     if (this.failed) throw this.failed;
     if (this.closed) throw new WalError('WAL_CLOSED', 'the WAL is closed');
     if (this.writer.pending >= 2) throw new WalError('WAL_BUSY', 'two batches are already outstanding: await the oldest before appending');
@@ -172,8 +186,8 @@ export class Wal {
       throw new WalError('WAL_SEQUENCE', `batch starts at sequence ${firstSequence}, the log expects ${this.nextSequence}`);
     }
     if (!Number.isInteger(recordSize) || recordSize <= 0) throw new WalError('WAL_INVALID', `recordSize must be a positive integer, got ${recordSize}`);
-    const second = b && b.length > 0 ? b : null;
-    const bytes = a.length + (second ? second.length : 0);
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
     if (bytes === 0 || bytes % recordSize !== 0) {
       throw new WalError('WAL_INVALID', `batch of ${bytes} bytes is not a positive whole number of ${recordSize}-byte records`);
     }
@@ -193,8 +207,9 @@ export class Wal {
     if (this.position + frameBytes + padding > this.segmentSize) padding = 0;
 
     const header = new Uint8Array(FRAME_HEADER_SIZE);
-    fillFrameHeader(header, firstSequence, recordSize, count, a, second, padding);
-    const chunks = second ? [header, a, second] : [header, a];
+    if (parts.length <= 2) fillFrameHeader(header, firstSequence, recordSize, count, parts[0]!, parts[1] ?? null, padding);
+    else fillFrameHeaderParts(header, firstSequence, recordSize, count, parts, padding);
+    const chunks = [header, ...parts];
     // The padding bytes are zero on disk already (preallocated segment): they need not be written.
     const position = this.position;
     this.position += frameBytes + padding;

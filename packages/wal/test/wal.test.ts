@@ -24,6 +24,7 @@ import {
   decodeOffsets,
   encodeOffsets,
   expectRecordsDelivered,
+  fillRecord,
   recordCollector,
   recordMatches,
   rng,
@@ -149,6 +150,42 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     expect(await wal.append(new Uint8Array([1, 2, 3]))).toBe(9);
     await wal.close();
     bad(() => wal.append(new Uint8Array(1)), 'WAL_CLOSED');
+  });
+
+  it('appendRecordParts: a payload in many separate buffers is one frame, the same bytes as one joined buffer', async () => {
+    const d = dir('parts');
+    const wal = await open(d);
+    const parts: Uint8Array[] = [];
+    let sequence = 1;
+    for (const n of [3, 1, 0, 7, 2]) {
+      const part = new Uint8Array(n * 64);
+      for (let k = 0; k < n; k++) fillRecord(part.subarray(k * 64, (k + 1) * 64), sequence++);
+      parts.push(part);
+    }
+    expect(await wal.appendRecordParts(1, 64, parts)).toBe(13);
+    const single = new Uint8Array(64);
+    fillRecord(single, 14);
+    expect(await wal.appendRecordParts(14, 64, [single])).toBe(14);
+    expect(() => wal.appendRecordParts(15, 64, [new Uint8Array(0)])).toThrow(expect.objectContaining({ code: 'WAL_INVALID' }));
+    expect(() => wal.appendRecordParts(15, 64, [new Uint8Array(64), new Uint8Array(32)])).toThrow(expect.objectContaining({ code: 'WAL_INVALID' }));
+    expect(wal.syncs).toBe(2);
+    await wal.close();
+    const frames = [...readFrames(d, 1)];
+    expect(frames.map((f) => [f.firstSequence, f.count])).toEqual([
+      [1, 13],
+      [14, 1],
+    ]);
+    expectLog(d, 1, 14);
+    // The same records appended joined make the same segment bytes.
+    const joined = dir('parts-joined');
+    const other = await open(joined);
+    expect(await other.appendRecords(1, 64, Buffer.concat(parts))).toBe(13);
+    const [a] = new TestRing(1).publish(14, 1);
+    expect(await other.appendRecords(14, 64, a)).toBe(14);
+    await other.close();
+    // (past the segment header, which carries its creation time)
+    const segment = (w: string): Buffer => readFileSync(path.join(w, listSegments(w)[0]!.file)).subarray(SEGMENT_HEADER_SIZE);
+    expect(segment(joined).equals(segment(d))).toBe(true);
   });
 
   it('torn tail: cutting the file at every byte offset inside the last frame never yields a partial record; a cut at a frame end is refused', async () => {
