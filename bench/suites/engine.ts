@@ -4,21 +4,42 @@
 // fixed rate below both engines' capacity (latency at saturation only measures the queue). Both
 // engines pregenerate the seeded order flow before the clock starts (the generator keeps a shadow
 // book to make realistic cancels, which costs as much as matching): the figure is the engine's.
+// `engine-embedded:matcher` is the limit: the same pregenerated stream through the books on one
+// thread, trades encoded as the file sink encodes them into memory (no ring, WAL or file); the ring
+// line's `vs_matcher` is its share of that rate.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
+import { runBareMatcher } from '../bare-matcher.js';
+import { sameBytesAsFile } from '../trade-lines.js';
 import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { round, rssMb } from '../stats.js';
 
+function runConfig(dataDir: string, orders: number, rate: number) {
+  return benchRunConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--pregenerate']);
+}
+
 async function ringRun(dataDir: string, orders: number, rate: number) {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const engine = new Engine(benchRunConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--pregenerate']), {
-    log: () => undefined,
-  });
+  const engine = new Engine(runConfig(dataDir, orders, rate), { log: () => undefined });
   return engine.run();
+}
+
+/**
+ * The ring run's order stream through the books on one worker thread (engine-embedded:matcher);
+ * fails unless it makes the ring run's trades, byte for byte.
+ */
+async function matcherRun(ringDir: string, orders: number, ring: { trades: number; tradesFile: string }) {
+  const bare = await runBareMatcher(runConfig(ringDir, orders, 0));
+  if (bare.trades !== ring.trades) throw new Error(`engine-embedded:matcher made ${bare.trades} trades, the ring engine ${ring.trades}`);
+  if (!sameBytesAsFile(bare.chunks, ring.tradesFile)) {
+    throw new Error(`engine-embedded:matcher: its ${bare.tradesBytes} bytes of trades differ from the ring engine's ${ring.tradesFile}`);
+  }
+  const { chunks: _chunks, ...figures } = bare; // the buffers go; only the figures stay
+  return figures;
 }
 
 export const groups: BenchGroup[] = [
@@ -32,6 +53,8 @@ export const groups: BenchGroup[] = [
       try {
         ctx.log(`engine-embedded: ring engine, ${orders} orders`);
         const ring = await ringRun(path.join(root, 'ring'), orders, 0);
+        ctx.log(`engine-embedded: bare matcher (one thread, no WAL), ${orders} orders`);
+        const matcher = await matcherRun(path.join(root, 'ring'), orders, ring);
         const ringLatency = await ringRun(path.join(root, 'ring-lat'), latencyOrders, latencyRate);
         ctx.log(`engine-embedded: channel baseline, ${orders} orders`);
         const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const, pregenerate: true };
@@ -51,9 +74,22 @@ export const groups: BenchGroup[] = [
           wal_avg_batch: ring.walAvgBatch,
           wal_sync_p99_us: ring.walSyncP99Us,
           vs_channel: round(ring.ordersPerSecond / channel.ordersPerSecond),
+          vs_matcher: round(ring.ordersPerSecond / matcher.ordersPerSecond),
           rss_mb: rssMb(),
         };
         yield line;
+        yield {
+          bench: 'engine-embedded:matcher',
+          ops_per_s: matcher.ordersPerSecond,
+          p50_us: null,
+          p99_us: null,
+          orders,
+          source: 'pregenerated',
+          threads: 1,
+          trades: matcher.trades,
+          trades_bytes: matcher.tradesBytes,
+          same_trades_as_ring: true, // checked above: the group fails otherwise
+        };
         yield {
           bench: 'engine-embedded:channel',
           ops_per_s: channel.ordersPerSecond,
