@@ -6,7 +6,8 @@
 // book to make realistic cancels, which costs as much as matching): the figure is the engine's.
 // `engine-embedded:matcher` is the limit: the same pregenerated stream through the books on one
 // thread, trades encoded as the file sink encodes them into memory (no ring, WAL or file); the ring
-// line's `vs_matcher` is its share of that rate.
+// line's `vs_matcher` is its share of that rate. The paced run's WAL write+fdatasync p50/p99 sit
+// beside its order-to-report latency (`latency_vs_fsync_*`: how many fsyncs an order waits).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,11 @@ async function ringRun(dataDir: string, orders: number, rate: number) {
   fs.rmSync(dataDir, { recursive: true, force: true });
   const engine = new Engine(runConfig(dataDir, orders, rate), { log: () => undefined });
   return engine.run();
+}
+
+/** a / b, rounded; null when either is missing or b is 0. */
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : round(a / b);
 }
 
 /**
@@ -72,7 +78,13 @@ export const groups: BenchGroup[] = [
           trades: ring.trades,
           wal_backend: ring.walBackend,
           wal_avg_batch: ring.walAvgBatch,
-          wal_sync_p99_us: ring.walSyncP99Us,
+          // WAL write + fdatasync per group commit in the paced run (the latency run), and in the
+          // unthrottled one, where batches are large.
+          wal_sync_p50_us: ringLatency.walSyncP50Us,
+          wal_sync_p99_us: ringLatency.walSyncP99Us,
+          saturated_wal_sync_p99_us: ring.walSyncP99Us,
+          latency_vs_fsync_p50: ratio(ringLatency.latencyP50Us, ringLatency.walSyncP50Us),
+          latency_vs_fsync_p99: ratio(ringLatency.latencyP99Us, ringLatency.walSyncP99Us),
           vs_channel: round(ring.ordersPerSecond / channel.ordersPerSecond),
           vs_matcher: round(ring.ordersPerSecond / matcher.ordersPerSecond),
           rss_mb: rssMb(),
