@@ -332,11 +332,12 @@ describe.runIf(native !== null)('NDJSON reader with the native scanner', () => {
       { numRuns: 3000 },
     );
     const file = path.join(dir, 'messy.ndjson');
-    fs.writeFileSync(file, `${lines.join('\r\n')}\n${lines.slice(0, 50).join('\n')}`); // CRLF, LF, an unended last line
+    const last = commandToJson(createCommand({ kind: 2, symbolId: 1, orderId: 9, accountId: 1 }), symbols);
+    fs.writeFileSync(file, `${lines.join('\r\n')}\n${lines.slice(0, 50).join('\n')}\n${last}`); // CRLF, LF, an unended last line
     const scanner = native!;
     for (const batch of [1, 7, 4096]) {
       const expected = readAll(file, null, batch);
-      expect(expected.lines).toBe(lines.length + 50);
+      expect(expected.lines).toBe(lines.length + 51);
       expect(readAll(file, scanner, batch)).toEqual(expected);
     }
     // Resume inside a batch line whose first command is in the WAL already.
