@@ -1,64 +1,32 @@
-// Output staging shared by the matcher and the channel baseline's matcher: a BookSink that writes
-// each report/trade as a 96-byte output slot into a growing buffer, counting as it goes; and the
-// copy of a run of staged slots into a ring (which may wrap the ring's end).
-import { ExecStatus, OUTPUT_SLOT_BYTES, writeMark, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import type { BookSink } from '@ringmatch/book';
+// Output staging for the channel baseline's matcher (bench/channel): the books' outputs as 96-byte
+// output slots in one growing buffer. And the copy of a run of staged slots into a ring (which may
+// wrap the ring's end), which the command sources use too. The engine's matcher writes its
+// outputs straight into the output ring instead (ring-output-writer.ts).
+import { OUTPUT_SLOT_BYTES } from '@ringmatch/protocol';
 import type { RingBuffer } from '@ringmatch/ring';
+import { OutputWriter } from './output-writer.js';
 
-export class OutputStaging implements BookSink {
-  bytes = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
+export class OutputStaging extends OutputWriter {
+  private buffer = new Uint8Array(OUTPUT_SLOT_BYTES * 4096);
   /** Slots staged since the last reset(). */
   staged = 0;
-  trades = 0;
-  reports = 0;
-  rejected = 0;
-  /** Position (sequence, index within it) of the last trade and report staged: what a snapshot records. */
-  readonly lastTrade = { seq: -1, index: -1 };
-  readonly lastReport = { seq: -1, index: -1 };
 
-  /** `emitReports: false` counts reports without staging them (nobody downstream reads them). */
-  constructor(private readonly emitReports: boolean) {}
-
-  onReport(report: ExecutionReport): void {
-    this.reports++;
-    if (report.status === ExecStatus.Rejected) this.rejected++;
-    if (!this.emitReports) return;
-    advance(this.lastReport, report.seq);
-    this.room();
-    writeReport(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, report);
-  }
-
-  onTrade(trade: Trade): void {
-    this.trades++;
-    advance(this.lastTrade, trade.seq);
-    this.room();
-    writeTrade(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, trade);
-  }
-
-  /** A mark: every output of sequences <= seq is staged before it (the sink's flush and sync points). */
-  mark(seq: number, flags: number): void {
-    this.room();
-    writeMark(this.bytes, this.staged++ * OUTPUT_SLOT_BYTES, seq, flags);
+  /** The staged slots are bytes [0, staged * OUTPUT_SLOT_BYTES) of this. */
+  get bytes(): Uint8Array {
+    return this.buffer;
   }
 
   reset(): void {
     this.staged = 0;
   }
 
-  private room(): void {
-    if ((this.staged + 1) * OUTPUT_SLOT_BYTES <= this.bytes.length) return;
-    const bigger = new Uint8Array(this.bytes.length * 2);
-    bigger.set(this.bytes);
-    this.bytes = bigger;
-  }
-}
-
-/** Numbers outputs within their sequence as the file sink does (its "n"). */
-function advance(position: { seq: number; index: number }, seq: number): void {
-  if (seq === position.seq) position.index++;
-  else {
-    position.seq = seq;
-    position.index = 0;
+  protected nextSlot(): number {
+    if ((this.staged + 1) * OUTPUT_SLOT_BYTES > this.buffer.length) {
+      const bigger = new Uint8Array(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
+    return this.staged++ * OUTPUT_SLOT_BYTES;
   }
 }
 

@@ -3,12 +3,13 @@
 // command slots strictly behind the journaler's durable cursor, in sequence order, and publishes
 // execution reports, trades and marks into the output ring. A slot with the snapshot mark makes it
 // snapshot the books exactly at that sequence and hand the bytes to the journaler through the
-// snapshot ring; at the end of the stream it takes the final snapshot and ends both rings.
+// snapshot ring; at the end of the stream it takes the final snapshot and ends both rings. The
+// books write their outputs straight into claimed output-ring slots (ring-output-writer.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { HALTED, RingBuffer } from '@ringmatch/ring';
-import { MARK_FLAG_SNAPSHOT, OUTPUT_SLOT_BYTES, createCommand, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
+import { RingBuffer } from '@ringmatch/ring';
+import { MARK_FLAG_SNAPSHOT, createCommand, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
-import { OutputStaging, copyIntoRing } from '../staging.js';
+import { OutputRingHalted, RingOutputWriter } from '../ring-output-writer.js';
 import { encodeEngineSnapshot } from '../engine-snapshot.js';
 import type { SourceConfig } from '../config.js';
 import type { ReplayBase } from '../output-rebuild.js';
@@ -41,7 +42,6 @@ const data = workerData as MatcherData;
 const stats = new Float64Array(data.shared.stats);
 const ring = RingBuffer.attach(data.shared.commandRing);
 const outRing = RingBuffer.attach(data.shared.outputRing);
-const outSequencer = outRing.sequencer();
 const snapshotRing = RingBuffer.attach(data.shared.snapshotRing);
 const snapshots = new SnapshotSender(snapshotRing);
 const stamps = new Float64Array(data.shared.stamps);
@@ -50,56 +50,45 @@ const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
 /** Last source position per stream reflected in the books (saved with each snapshot). */
 const lastPositions = new Map<number, number>();
-// Outputs of a batch are staged, then copied into the output ring with one claim per chunk.
-const staging = new OutputStaging(data.emitReports);
-const maxChunk = outRing.slotCount >> 1;
+// Outputs go into claimed output-ring slots as the books make them; a batch publishes them at once.
+const outputs = new RingOutputWriter(outRing, data.emitReports);
 let lastSnapshot = -1;
 
 class Halted extends Error {}
 
-/** Copies staged outputs into the output ring (waiting while the sink is behind). */
+/** Publishes the outputs written so far to the sink. */
 function flushOutputs(): void {
-  let done = 0;
-  while (done < staging.staged) {
-    const n = Math.min(maxChunk, staging.staged - done);
-    const hi = outSequencer.next(n);
-    if (hi === HALTED) throw new Halted();
-    if (hi < 0) continue;
-    copyIntoRing(outRing, hi - n + 1, hi, staging.bytes, done * OUTPUT_SLOT_BYTES);
-    outSequencer.publish(hi - n + 1, hi);
-    done += n;
-  }
-  staging.reset();
-  stats[Stat.trades] = staging.trades;
-  stats[Stat.reports] = staging.reports;
-  stats[Stat.rejected] = staging.rejected;
+  outputs.publish();
+  stats[Stat.trades] = outputs.trades;
+  stats[Stat.reports] = outputs.reports;
+  stats[Stat.rejected] = outputs.rejected;
 }
 
 /** Serializes the books at `sequence` (every command up to it processed, none after) for the journaler. */
 function snapshot(sequence: number): void {
-  staging.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
+  outputs.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
   const bytes = encodeEngineSnapshot(engine.snapshot(), {
-    trades: data.recordOutputs.trades ? { ...staging.lastTrade } : null,
-    reports: data.recordOutputs.reports ? { ...staging.lastReport } : null,
+    trades: data.recordOutputs.trades ? { ...outputs.lastTrade } : null,
+    reports: data.recordOutputs.reports ? { ...outputs.lastReport } : null,
   });
   if (!snapshots.send({ sequence, sourceState: encodeSourcePositions(lastPositions), data: bytes })) throw new Halted();
   lastSnapshot = sequence;
 }
 
 function replay(): void {
-  const outputs = restoreBase(engine, data.base);
+  const restored = restoreBase(engine, data.base);
   if (data.base) {
     for (const [stream, position] of data.base.positions) lastPositions.set(stream, position);
-    if (outputs?.trades) Object.assign(staging.lastTrade, outputs.trades);
-    if (outputs?.reports) Object.assign(staging.lastReport, outputs.reports);
+    if (restored?.trades) Object.assign(outputs.lastTrade, restored.trades);
+    if (restored?.reports) Object.assign(outputs.lastReport, restored.reports);
     lastSnapshot = data.base.sequence;
   }
-  const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, staging, {
+  const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, outputs, {
     onCommand: (cmd) => {
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence) => {
-      staging.mark(sequence, 0);
+      outputs.mark(sequence, 0);
       flushOutputs();
       stats[Stat.matched] = sequence;
     },
@@ -124,11 +113,11 @@ function live(): void {
       readCommand(bytes, offset, cmd);
       if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
-      engine.process(cmd, staging);
+      engine.process(cmd, outputs);
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
     }
-    staging.mark(last, 0);
+    outputs.mark(last, 0);
     flushOutputs();
     stats[Stat.matched] = last;
     samples.maybeFlush();
@@ -140,7 +129,7 @@ function live(): void {
   const end = result.cursor;
   stats[Stat.endedAt] = nowMs();
   if (end > lastSnapshot) snapshot(end); // with no snapshot yet, lastSnapshot is -1
-  staging.mark(end, 0);
+  outputs.mark(end, 0);
   flushOutputs();
   snapshotRing.end();
   outRing.end();
@@ -151,7 +140,7 @@ runWorker(MATCHER, () => {
     replay();
     live();
   } catch (error) {
-    if (!(error instanceof Halted)) throw error;
+    if (!(error instanceof Halted) && !(error instanceof OutputRingHalted)) throw error;
   }
   samples.maybeFlush(true);
   parentPort!.postMessage({ type: 'matcher-done', matched: stats[Stat.matched], counters: { ...engine.counters } });
