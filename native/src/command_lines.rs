@@ -3,9 +3,10 @@
 //! command slots, in one call per buffer instead of JS work per line or message.
 //!
 //! It takes exactly what the JS byte scanner (`packages/protocol/src/json-scanner.ts`) takes: a flat
-//! object of plain ASCII strings and integers that is a valid command. It stops at the first line it
-//! does not take, and the caller decodes that line or message on the JS path, which owns every error. So the
-//! two only have to agree on valid commands, and a differential test checks the slots byte for byte.
+//! object of plain ASCII strings and integers that is a valid command. It stops at the first line
+//! or message it does not take, and the caller decodes that one on the JS path, which owns every
+//! error. So the two only have to agree on valid commands, and a differential test
+//! (`packages/engine/test/json-scanner.test.ts`) checks the slots byte for byte.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -227,6 +228,7 @@ impl CommandScanner {
           let start = p;
           let mut v: u64 = 0;
           while p < bytes.len() && bytes[p].is_ascii_digit() && p - start < 17 {
+            // 17 digits at most: enough to refuse more than 16, and no u64 overflow
             v = v * 10 + u64::from(bytes[p] - b'0');
             p += 1;
           }
@@ -353,8 +355,8 @@ impl CommandScanner {
     Ok(CommandScanner { symbols })
   }
 
-  /// Takes the whole lines of `input[from, to)` (each ended by a newline; a carriage return before it is dropped)
-  /// in order, writing each plainly valid command into `out` from slot `outSlot` on, with source
+  /// Takes the whole lines of `input[from, to)` (each ended by a newline; a carriage return before
+  /// it is dropped) in order, writing each plainly valid command into `out` from slot `outSlot` on, with source
   /// position `firstLine` + its line index and source stream `sourceStream`. Blank lines are counted
   /// and skipped. Stops at the first line it does not take, at the first unended line, or after
   /// `maxSlots` commands. Returns the slots written; `progress` gets [the byte after the last line
