@@ -1,20 +1,33 @@
 // The channel baseline (bench/channel) is only worth measuring against if it does the same work:
-// for the same input it must write exactly the ring engine's trade log.
+// for the same input it must write exactly the ring engine's trade log, and on Kafka publish the
+// same outputs to as many partitions of its output topics, partitioned the same way.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderFlowGenerator } from '@ringmatch/book';
+import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { ensureTopics, partitionCount, partitionForKey } from '@ringmatch/kafka';
+import { resolveJsonScanner, unpackOutputs } from '@ringmatch/engine';
+import { ensureBroker, kafkaAvailability, kafkaClientsUnderTest, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 // The compiled baseline: its workers and piscina task are loaded from files beside it.
 import { runChannelEngine } from '../bench/dist/channel/run.js';
 
 const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 
 const dirs: string[] = [];
-afterAll(() => {
+const available = kafkaAvailability();
+const clients = await kafkaClientsUnderTest();
+let broker: TestBroker | undefined;
+beforeAll(async () => {
+  if (available.ok) broker = await ensureBroker();
+}, 240_000);
+afterAll(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+  await broker?.release();
+}, 120_000);
 
 function tempDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-channel-'));
@@ -53,4 +66,82 @@ describe('channel baseline', () => {
     expect(channel.trades).toBe(ringTrades.length);
     expect(readLines(channel.tradesFile)).toEqual(ringTrades);
   }, 60_000);
+});
+
+const PARTITIONS = 4;
+
+/** Seeded JSON orders keyed by symbol, on PARTITIONS partitions as the engine-kafka bench produces them. */
+async function produceOrders(topic: string, count: number): Promise<void> {
+  const symbols = defaultSymbolTable();
+  const generator = new OrderFlowGenerator({ seed: 5, symbols, accounts: 300 });
+  const cmd = createCommand();
+  const byPartition: string[][] = Array.from({ length: PARTITIONS }, () => []);
+  for (let i = 0; i < count; i++) {
+    generator.next(cmd);
+    byPartition[partitionForKey(symbols.nameOf(cmd.symbolId)!, PARTITIONS)]!.push(commandToJson(cmd, symbols));
+  }
+  await ensureTopics(broker!.kafka, [{ topic, partitions: PARTITIONS }]);
+  for (let p = 0; p < PARTITIONS; p++) await produceTo(broker!.kafka, topic, p, byPartition[p]!);
+}
+
+/**
+ * The output lines of a topic per partition. The engine sequence and trade id are numbered across
+ * partitions, in the order the partitions happened to be read: left out. Everything else (each
+ * symbol's trades and reports, in order, and the partition they land in) does not depend on it.
+ */
+async function outputsByPartition(topic: string): Promise<string[][]> {
+  const out: string[][] = Array.from({ length: await partitionCount(broker!.kafka, topic) }, () => []);
+  for (const r of await readTopic(broker!.kafka, topic, { timeoutMs: 60_000 })) {
+    for (const line of unpackOutputs(r.value, r.headers as never)) out[r.partition]!.push(line.replace(/"(seq|tradeId)":\d+/g, '"$1":_'));
+  }
+  return out;
+}
+
+(available.ok ? describe : describe.skip).each(clients)('channel baseline on Kafka (%s client)', (client) => {
+  it('publishes the outputs of the ring engine, to as many partitions of its output topics, each output in the same partition', async () => {
+    const topic = uniqueTopic('channel-orders');
+    const count = 8000;
+    await produceOrders(topic, count);
+    const ringDir = tempDir();
+    const r = await runCli(
+      [
+        'run',
+        '--data-dir',
+        ringDir,
+        '--progress-ms',
+        '0',
+        '--source',
+        'kafka',
+        '--brokers',
+        broker!.brokers.join(','),
+        '--topic',
+        topic,
+        '--kafka-client',
+        client,
+        '--stop-when-idle',
+        '1000',
+      ],
+      120_000,
+    );
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const scanner = client === 'native' ? (await resolveJsonScanner('auto')).scanner : 'js';
+    const outputPrefix = `${topic}-channel`;
+    const channel = await runChannelEngine({
+      dataDir: tempDir(),
+      orders: count,
+      seed: 0,
+      symbols: 0,
+      accounts: 0,
+      backend: 'fs',
+      timeoutMs: 120_000,
+      kafka: { brokers: broker!.brokers, topic, groupId: uniqueTopic('channel'), messages: count, outputPrefix, client, jsonScanner: scanner },
+    });
+    expect(channel.orders).toBe(count);
+    const ringTrades = await outputsByPartition(`${topic}.trades`);
+    expect(ringTrades).toHaveLength(PARTITIONS);
+    expect(ringTrades.flat().length).toBeGreaterThan(100);
+    expect(channel.trades).toBe(ringTrades.flat().length);
+    expect(await outputsByPartition(`${outputPrefix}.trades`)).toEqual(ringTrades);
+    expect(await outputsByPartition(`${outputPrefix}.reports`)).toEqual(await outputsByPartition(`${topic}.reports`));
+  }, 240_000);
 });

@@ -1,21 +1,23 @@
-// The channel baseline engine: generator -> journaler (WAL, group commit) -> matcher -> piscina
-// formatter -> trades file, every hop a postMessage of a transferred batch, with credit-based flow
-// control (no unbounded queue). Fresh runs only: it exists to be benchmarked against the ring.
+// The channel baseline engine: poller -> journaler (WAL, group commit) -> matcher -> sink, each
+// hop a postMessage of a transferred batch (the sink: a piscina pool of one thread the matcher
+// owns), with credit-based flow control (no unbounded queue). The same pieces as the ring engine
+// wherever the link between stages is not concerned: generator, WAL, books, Kafka client and
+// decoding, and the ring engine's own sinks (FileSink, KafkaSink) for the outputs. Fresh runs only:
+// it exists to be benchmarked against the ring.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
-import hdr from 'hdr-histogram-js';
-import { Publisher, createKafka, ensureTopics } from '@ringmatch/kafka';
-import type { ChannelRole, OutputBatch } from './worker.js';
-import type { FormattedOutputs } from './format.js';
-import { PACK_MAX, packOutputs, reportsTopic, tradesTopic } from '@ringmatch/engine';
+import { createKafka, ensureTopics, partitionCount } from '@ringmatch/kafka';
+import { reportsTopic, tradesTopic, type SourceConfig } from '@ringmatch/engine';
+import type { ChannelRole } from './worker.js';
+import type { MatcherDone } from './messages.js';
 
 /**
  * Kafka source and sink for the channel baseline (bench `engine-kafka:channel`): orders from
- * `topic` (the engine's OrderSource, its own group, from the earliest offset, `messages` of them),
- * trades and reports published like the engine's Kafka sink (packed, idempotent) to
- * `<outputPrefix>.trades` / `<outputPrefix>.reports` (created; fresh topics expected).
+ * `topic` (its own consumer group, from the earliest offset, `messages` of them) with the client
+ * and JSON scanner of the ring engine line it is compared with; trades and reports through the
+ * ring engine's KafkaSink to `<outputPrefix>.trades` / `<outputPrefix>.reports`, created with as
+ * many partitions as `topic` (as the ring engine creates its output topics; fresh topics expected).
  */
 export interface ChannelKafkaOptions {
   brokers: string[];
@@ -24,6 +26,9 @@ export interface ChannelKafkaOptions {
   format?: 'json' | 'binary';
   messages: number;
   outputPrefix: string;
+  /** Default kafkajs / js. */
+  client?: 'kafkajs' | 'native';
+  jsonScanner?: 'js' | 'native';
 }
 
 export interface ChannelRunOptions {
@@ -48,9 +53,15 @@ export interface ChannelRunOptions {
 
 export interface ChannelRunResult {
   orders: number;
+  /**
+   * From the first batch sent (after pregeneration; with Kafka, from the start, group join
+   * included) to the end: the last command matched (file output: where the ring engine's clock
+   * stops too), or the last output acknowledged by the broker (Kafka: where the engine-kafka
+   * bench stops the ring engine's).
+   */
   seconds: number;
   ordersPerSecond: number;
-  /** From the first output batch to the end (excludes start-up, e.g. the Kafka group join). */
+  /** From the first batch sent to the end (Kafka: the group join excluded, as for the ring engine). */
   steadySeconds: number;
   trades: number;
   latencyP50Us: number | null;
@@ -64,7 +75,6 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   fs.rmSync(options.dataDir, { recursive: true, force: true });
   fs.mkdirSync(options.dataDir, { recursive: true });
   const tradesFile = path.join(options.dataDir, 'trades.ndjson');
-  const fd = fs.openSync(tradesFile, 'w');
   const toJournaler = new MessageChannel();
   const toMatcher = new MessageChannel();
   const toMain = new MessageChannel();
@@ -72,19 +82,36 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   const url = new URL('./worker.js', import.meta.url);
   const spawn = (role: ChannelRole, transfer: MessagePort[]): Worker => new Worker(url, { workerData: role, transferList: transfer });
   const kafkaOptions = options.kafka;
-  let publisher: Publisher | null = null;
+  let sinkSource: SourceConfig;
   if (kafkaOptions) {
-    const kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: 'ringmatch-channel-publisher' });
-    const topics = [tradesTopic(kafkaOptions.outputPrefix), reportsTopic(kafkaOptions.outputPrefix)];
+    const kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: 'ringmatch-channel-admin' });
+    const partitions = await partitionCount(kafka, kafkaOptions.topic, { timeoutMs: 30_000 });
     await ensureTopics(
       kafka,
-      topics.map((topic) => ({ topic, partitions: 1 })),
+      [tradesTopic(kafkaOptions.outputPrefix), reportsTopic(kafkaOptions.outputPrefix)].map((topic) => ({ topic, partitions })),
       { timeoutMs: 30_000 },
     );
-    publisher = new Publisher(kafka, { topics, pack: packOutputs, packMax: PACK_MAX, maxBatchRecords: 8192, maxPartitionRecords: 1536, skipResumePoint: true });
-    await publisher.connect();
+    // The KafkaSink names its topics after the source topic: here the output prefix.
+    sinkSource = {
+      kind: 'kafka',
+      brokers: kafkaOptions.brokers,
+      topic: kafkaOptions.outputPrefix,
+      groupId: kafkaOptions.groupId,
+      format: kafkaOptions.format ?? 'json',
+      outputFormat: 'json',
+      client: kafkaOptions.client ?? 'kafkajs',
+      jsonScanner: kafkaOptions.jsonScanner ?? 'js',
+    };
+  } else {
+    sinkSource = {
+      kind: 'embedded',
+      orders: options.orders,
+      seed: options.seed,
+      symbols: options.symbols,
+      accounts: options.accounts,
+      pregenerate: options.pregenerate ?? false,
+    };
   }
-  const symbolsForTables = kafkaOptions ? 0 : options.symbols;
   const started = performance.now();
   const source = kafkaOptions
     ? spawn(
@@ -96,6 +123,8 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
           topic: kafkaOptions.topic,
           groupId: kafkaOptions.groupId,
           format: kafkaOptions.format ?? 'json',
+          client: kafkaOptions.client ?? 'kafkajs',
+          jsonScanner: kafkaOptions.jsonScanner ?? 'js',
           messages: kafkaOptions.messages,
           batch,
           window,
@@ -124,97 +153,58 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
       [toJournaler.port2, toMatcher.port1],
     ),
     // Reports leave the matcher only when something publishes them (Kafka), as in the ring engine.
-    spawn({ role: 'matcher', in: toMatcher.port2, out: toMain.port1, symbols: symbolsForTables, sampleEvery: 64, emitReports: kafkaOptions !== undefined }, [
-      toMatcher.port2,
-      toMain.port1,
-    ]),
+    spawn(
+      {
+        role: 'matcher',
+        in: toMatcher.port2,
+        out: toMain.port1,
+        credits: credits.port1,
+        symbols: kafkaOptions ? 0 : options.symbols,
+        sampleEvery: 64,
+        emitReports: kafkaOptions !== undefined,
+        sink: { source: sinkSource, outputDir: options.dataDir },
+      },
+      [toMatcher.port2, toMain.port1, credits.port1],
+    ),
     source,
   ];
   let firstSendAt = 0;
-  let finishedAt = 0;
-  workers[2]!.on('message', (m: { firstSendAt?: number }) => {
+  source.on('message', (m: { firstSendAt?: number }) => {
     if (m.firstSendAt) firstSendAt = m.firstSendAt;
   });
-  const pool = new Piscina({ filename: new URL('./format.js', import.meta.url).href, minThreads: 1, maxThreads: 1 });
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
-  let trades = 0;
-  let written = Promise.resolve();
-  let doneLast = 0;
-  let firstOutputAt = 0;
+  let done: MatcherDone;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`channel engine did not finish within ${options.timeoutMs ?? 600_000} ms`)),
-        options.timeoutMs ?? 600_000,
-      );
+    done = await new Promise<MatcherDone>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? 600_000;
+      const timer = setTimeout(() => reject(new Error(`channel engine did not finish within ${timeoutMs} ms`)), timeoutMs);
       for (const w of workers)
         w.once('error', (e) => {
           clearTimeout(timer);
           reject(e);
         });
-      toMain.port2.on('message', (message: OutputBatch | { done: true; last: number }) => {
-        if ('done' in message) {
-          doneLast = message.last;
-          written
-            .then(() => publisher?.flush())
-            .then(() => {
-              clearTimeout(timer);
-              finishedAt = performance.timeOrigin + performance.now();
-              resolve();
-            }, reject);
-          return;
-        }
-        if (firstOutputAt === 0) firstOutputAt = performance.now();
-        for (const ns of message.latencyNs) latency.recordValue(Math.max(1, Math.round(ns)));
-        if (publisher) {
-          // Kafka: format on the pool, publish in order (packed), then give the poller its credit back.
-          const records = pool.run(
-            { bytes: message.bytes, count: message.count, symbols: 0 },
-            { name: 'formatOutputRecords', transferList: [message.bytes] },
-          ) as Promise<FormattedOutputs>;
-          const out = [tradesTopic(kafkaOptions!.outputPrefix), reportsTopic(kafkaOptions!.outputPrefix)];
-          written = written.then(async () => {
-            const r = await records;
-            for (let i = 0; i < r.values.length; i++) {
-              publisher!.publish({ topic: out[r.kinds[i]!]!, key: r.keys[i]!, value: r.values[i]!, seq: r.seqs[i]!, idx: r.idx[i]! });
-              if (r.kinds[i] === 0) trades++;
-            }
-            if (publisher!.pending > 65_536) await publisher!.flush();
-            credits.port1.postMessage(1);
-          });
-          written.catch(reject);
-          return;
-        }
-        // Format on the pool, write in order, then give the poller its credit back.
-        const formatted = pool.run(
-          { bytes: message.bytes, count: message.count, symbols: options.symbols, reports: false },
-          { transferList: [message.bytes] },
-        ) as Promise<string>;
-        written = written.then(async () => {
-          const text = await formatted;
-          if (text.length > 0) {
-            fs.writeSync(fd, text);
-            for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) trades++;
-          }
-          credits.port1.postMessage(1);
-        });
-        written.catch(reject);
+      toMain.port2.once('message', (message: MatcherDone) => {
+        clearTimeout(timer);
+        resolve(message);
       });
     });
   } finally {
-    fs.closeSync(fd);
     toMain.port2.close();
-    credits.port1.close();
     await Promise.all(workers.map((w) => w.terminate()));
-    await pool.destroy();
-    await publisher?.close().catch(() => undefined);
   }
-  // From the first send (worker start-up and pregeneration are not the pipeline's throughput).
-  const endedAt = finishedAt || performance.timeOrigin + performance.now();
-  const startedAt = firstSendAt > 0 ? firstSendAt : performance.timeOrigin + started;
-  const seconds = (endedAt - startedAt) / 1000;
-  const steadySeconds = firstOutputAt > 0 ? (endedAt - performance.timeOrigin - firstOutputAt) / 1000 : seconds;
-  const us = (p: number): number | null => (latency.totalCount ? Math.round(latency.getValueAtPercentile(p) / 100) / 10 : null);
-  const orders = kafkaOptions ? doneLast : options.orders;
-  return { orders, seconds, steadySeconds, ordersPerSecond: Math.round(orders / seconds), trades, latencyP50Us: us(50), latencyP99Us: us(99), tradesFile };
+  const endedAt = kafkaOptions ? done.durableAt : done.matchedAt;
+  const runStartedAt = performance.timeOrigin + started;
+  const firstAt = firstSendAt > 0 ? firstSendAt : runStartedAt;
+  const seconds = (endedAt - (kafkaOptions ? runStartedAt : firstAt)) / 1000;
+  const steadySeconds = (endedAt - firstAt) / 1000;
+  const orders = kafkaOptions ? done.last : options.orders;
+  return {
+    orders,
+    seconds,
+    steadySeconds,
+    ordersPerSecond: Math.round(orders / steadySeconds),
+    trades: done.trades,
+    latencyP50Us: done.latencyP50Us,
+    latencyP99Us: done.latencyP99Us,
+    tradesFile,
+  };
 }

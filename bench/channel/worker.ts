@@ -1,22 +1,32 @@
-// Stages of the channel baseline engine: the same generator, WAL and books as the ring engine, but
-// linked the conventional way, by postMessage of transferred ArrayBuffer batches. It exists to be
-// measured against (bench `engine-embedded:channel`).
+// Stages of the channel baseline engine: the same generator, WAL, books and sinks as the ring
+// engine, but linked the conventional way, by postMessage of transferred ArrayBuffer batches:
+// poller -> journaler -> matcher -> sink (a piscina pool the matcher owns). It exists to be
+// measured against (bench `engine-embedded:channel`, `engine-kafka:channel`), so every stage is
+// tuned as far as the channel design allows: no copy between stages (buffers are transferred, and
+// handed back for reuse with the credits), the WAL written from the batches' own buffers, two
+// group commits in flight, and the same encoders and sinks as the ring engine.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import hdr from 'hdr-histogram-js';
 import {
   COMMAND_SLOT_BYTES,
   OUTPUT_SLOT_BYTES,
   createCommand,
-  decodeMessageLenient,
   defaultSymbolTable,
   readCommand,
   syntheticSymbolTable,
   writeCommand,
-  type Command,
+  writeReport,
+  writeTrade,
+  type ExecutionReport,
+  type Trade,
 } from '@ringmatch/protocol';
-import { OrderSource, createKafka } from '@ringmatch/kafka';
-import { MatchingEngine, OrderFlowGenerator } from '@ringmatch/book';
-import { OutputStaging, nowMs } from '@ringmatch/engine';
-import { openWal } from '@ringmatch/wal';
+import { MatchingEngine, OrderFlowGenerator, type BookSink } from '@ringmatch/book';
+import { nowMs, type SourceConfig } from '@ringmatch/engine';
+import { openWal, type Wal } from '@ringmatch/wal';
+import type { KafkaPollerRole } from './kafka-poller.js';
+import { creditGate, type CommandBatch, type EndOfInput, type MatcherDone } from './messages.js';
+import type { SinkClosed, SinkTask } from './sink.js';
 
 export type ChannelRole =
   | {
@@ -33,56 +43,22 @@ export type ChannelRole =
       window: number;
     }
   | { role: 'journaler'; in: MessagePort; out: MessagePort; walDir: string; backend: 'auto' | 'fs' | 'native'; maxCoalesce: number }
-  | { role: 'matcher'; in: MessagePort; out: MessagePort; symbols: number; sampleEvery: number; emitReports: boolean }
   | {
-      role: 'kafka-poller';
+      role: 'matcher';
+      in: MessagePort;
+      /** To the main thread: the end of the run and its figures (MatcherDone). */
       out: MessagePort;
+      /** To the poller: a credit (with the command batch's buffer) once a batch's outputs are written. */
       credits: MessagePort;
-      brokers: string[];
-      topic: string;
-      groupId: string;
-      format: 'json' | 'binary';
-      messages: number;
-      batch: number;
-      window: number;
-    };
-
-/** A batch of command slots: sequences first .. first + count - 1, published at `t` (ms). */
-export interface CommandBatch {
-  first: number;
-  count: number;
-  t: number;
-  bytes: ArrayBuffer;
-}
-/** The outputs of one command batch, with latency samples (ns). */
-export interface OutputBatch {
-  lastSeq: number;
-  count: number;
-  bytes: ArrayBuffer;
-  latencyNs: number[];
-}
+      symbols: number;
+      sampleEvery: number;
+      emitReports: boolean;
+      /** The ring engine's sink for this source: files in outputDir, or Kafka topics. */
+      sink: { source: SourceConfig; outputDir: string };
+    }
+  | KafkaPollerRole;
 
 const data = workerData as ChannelRole;
-
-/**
- * Credit-based flow control of the channel pollers: at most `window` batches in flight; the main
- * thread returns a credit per batch written, so no queue grows without bound.
- */
-function creditGate(port: MessagePort, window: number): { take(): Promise<void> } {
-  let credits = window;
-  let wake: (() => void) | null = null;
-  port.on('message', (n: number) => {
-    credits += n;
-    wake?.();
-  });
-  return {
-    async take() {
-      while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      credits--;
-    },
-  };
-}
 
 async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void> {
   const generator = new OrderFlowGenerator({ seed: d.seed, symbols: syntheticSymbolTable(d.symbols), accounts: d.accounts });
@@ -92,7 +68,7 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
   let generated = 0;
   const generate = (): Uint8Array => {
     const count = Math.min(d.batch, d.orders - generated);
-    const bytes = new Uint8Array(count * COMMAND_SLOT_BYTES);
+    const bytes = d.pregenerate ? new Uint8Array(count * COMMAND_SLOT_BYTES) : gate.buffer(count * COMMAND_SLOT_BYTES);
     for (let k = 0; k < count; k++) {
       generator.next(cmd);
       cmd.seq = seq++;
@@ -117,146 +93,178 @@ async function poller(d: Extract<ChannelRole, { role: 'poller' }>): Promise<void
     const bytes = d.pregenerate ? ready.shift()! : generate();
     const count = bytes.length / COMMAND_SLOT_BYTES;
     const batch: CommandBatch = { first, count, t: nowMs(), bytes: bytes.buffer as ArrayBuffer };
-    d.out.postMessage(batch, [bytes.buffer as ArrayBuffer]);
+    d.out.postMessage(batch, [batch.bytes]);
     first += count;
     sent += count;
   }
-  d.out.postMessage({ done: true, last: seq - 1 });
+  const end: EndOfInput = { done: true, last: seq - 1 };
+  d.out.postMessage(end);
   d.credits.close();
 }
 
 /**
- * Kafka source of the channel baseline: the engine's OrderSource (consumer group, eachBatch, from
- * the earliest offset), decoded with the default symbol table, posted in batches of `batch`
- * commands under the same credit window; ends after `messages` input messages.
+ * Group commit as the ring's journaler does it: what is queued (up to maxCoalesce batches) goes
+ * out as one WAL frame, written straight from the batches' own buffers (appendRecordParts: one
+ * writev + one fdatasync, no copy), with up to two frames in flight (the WAL's double buffering);
+ * each batch goes on to the matcher once its frame is durable.
  */
-async function kafkaPoller(d: Extract<ChannelRole, { role: 'kafka-poller' }>): Promise<void> {
-  const symbols = defaultSymbolTable();
-  const gate = creditGate(d.credits, d.window);
-  let seq = 1;
-  let consumed = 0;
-  let pending: Command[] = [];
-  let finished!: () => void;
-  const allConsumed = new Promise<void>((resolve) => (finished = resolve));
-  let failure: Error | null = null;
-  const post = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    await gate.take();
-    const bytes = new Uint8Array(pending.length * COMMAND_SLOT_BYTES);
-    const first = seq;
-    for (let k = 0; k < pending.length; k++) {
-      const c = pending[k]!;
-      c.seq = seq++;
-      writeCommand(bytes, k * COMMAND_SLOT_BYTES, c);
-    }
-    const batch: CommandBatch = { first, count: pending.length, t: nowMs(), bytes: bytes.buffer };
-    pending = [];
-    d.out.postMessage(batch, [bytes.buffer]);
+async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promise<void> {
+  const wal: Wal = await openWal(d.walDir, { backend: d.backend });
+  const queue: CommandBatch[] = [];
+  let end: EndOfInput | null = null;
+  let inFlight = 0;
+  let closing = false;
+  const fail = (error: unknown): void => {
+    setImmediate(() => {
+      throw error;
+    });
   };
-  const kafka = createKafka({ brokers: d.brokers, clientId: 'ringmatch-channel-poller' });
-  const source = new OrderSource(
-    kafka,
-    { topic: d.topic, groupId: d.groupId },
-    {
-      onAssigned: (partitions) => new Map(partitions.map((p) => [p, null])),
-      async onBatch(batch) {
-        if (consumed >= d.messages) return batch.records.length;
-        for (const record of batch.records) {
-          for (const c of decodeMessageLenient(record.value ?? new Uint8Array(0), d.format, {
-            symbols,
-            sourceStream: batch.partition,
-            sourcePosition: record.offset,
-          })) {
-            pending.push(c);
-            if (pending.length >= d.batch) await post();
-          }
-          if (++consumed >= d.messages) break;
-        }
-        await post();
-        if (consumed >= d.messages) finished();
-        return batch.records.length;
-      },
-      onError(error) {
-        failure = error;
-        finished();
-      },
-    },
-  );
-  await source.start();
-  await allConsumed;
-  await source.stop();
-  if (failure) throw failure;
-  d.out.postMessage({ done: true, last: seq - 1 });
-  d.credits.close();
+  const pump = (): void => {
+    while (queue.length > 0 && inFlight < 2) {
+      const group = queue.splice(0, Math.min(queue.length, d.maxCoalesce));
+      const parts = group.map((b) => new Uint8Array(b.bytes, 0, b.count * COMMAND_SLOT_BYTES));
+      inFlight++;
+      wal.appendRecordParts(group[0]!.first, COMMAND_SLOT_BYTES, parts).then(() => {
+        inFlight--;
+        for (const b of group) d.out.postMessage(b, [b.bytes]);
+        pump();
+      }, fail);
+    }
+    if (end !== null && queue.length === 0 && inFlight === 0 && !closing) {
+      closing = true;
+      const last = end;
+      wal.close().then(() => {
+        d.out.postMessage(last);
+        d.in.close();
+      }, fail);
+    }
+  };
+  d.in.on('message', (message: CommandBatch | EndOfInput) => {
+    if ('done' in message) end = message;
+    else queue.push(message);
+    pump();
+  });
 }
 
-async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promise<void> {
-  const wal = await openWal(d.walDir, { backend: d.backend });
-  const queue: (CommandBatch | { done: true; last: number })[] = [];
-  let running = false;
-  const drain = async (): Promise<void> => {
-    running = true;
-    while (queue.length > 0) {
-      // Group commit: coalesce what is queued into one write + fdatasync.
-      const group: CommandBatch[] = [];
-      while (queue.length > 0 && group.length < d.maxCoalesce && !('done' in queue[0]!)) group.push(queue.shift() as CommandBatch);
-      if (group.length > 0) {
-        const total = group.reduce((n, b) => n + b.bytes.byteLength, 0);
-        const joined = new Uint8Array(total);
-        let at = 0;
-        for (const b of group) {
-          joined.set(new Uint8Array(b.bytes), at);
-          at += b.bytes.byteLength;
-        }
-        await wal.appendRecords(group[0]!.first, COMMAND_SLOT_BYTES, joined);
-        for (const b of group) d.out.postMessage(b, [b.bytes]);
-      }
-      if (queue.length > 0 && 'done' in queue[0]!) {
-        const done = queue.shift()!;
-        await wal.close();
-        d.out.postMessage(done);
-        d.in.close();
-      }
+/**
+ * The books' outputs as output slots in a buffer that is handed to the sink whole (transferred:
+ * no copy, unlike a staging buffer copied per batch) and comes back with the sink's result.
+ */
+class TransferredOutputs implements BookSink {
+  bytes: Uint8Array;
+  staged = 0;
+  trades = 0;
+  reports = 0;
+  private readonly spare: ArrayBuffer[] = [];
+
+  /** `emitReports: false` counts reports without writing them (nobody downstream reads them). */
+  constructor(
+    private readonly emitReports: boolean,
+    private readonly slots = 4096,
+  ) {
+    this.bytes = new Uint8Array(OUTPUT_SLOT_BYTES * slots);
+  }
+
+  onReport(report: ExecutionReport): void {
+    this.reports++;
+    if (!this.emitReports) return;
+    writeReport(this.room(), this.staged++ * OUTPUT_SLOT_BYTES, report);
+  }
+
+  onTrade(trade: Trade): void {
+    this.trades++;
+    writeTrade(this.room(), this.staged++ * OUTPUT_SLOT_BYTES, trade);
+  }
+
+  private room(): Uint8Array {
+    if ((this.staged + 1) * OUTPUT_SLOT_BYTES > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
     }
-    running = false;
-  };
-  d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
-    queue.push(message);
-    if (!running)
-      void drain().catch((error: unknown) =>
-        setImmediate(() => {
-          throw error;
-        }),
-      );
-  });
+    return this.bytes;
+  }
+
+  /** The staged slots' buffer, to transfer; staging goes on in a fresh (or returned) one. */
+  take(): ArrayBuffer {
+    const buffer = this.bytes.buffer as ArrayBuffer;
+    const spare = this.spare.pop();
+    this.bytes = spare ? new Uint8Array(spare) : new Uint8Array(OUTPUT_SLOT_BYTES * this.slots);
+    this.staged = 0;
+    return buffer;
+  }
+
+  /** A buffer back from the sink. */
+  recycle(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === OUTPUT_SLOT_BYTES * this.slots && this.spare.length < 64) this.spare.push(buffer);
+  }
 }
 
 function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
   const engine = new MatchingEngine({ symbols: d.symbols > 0 ? syntheticSymbolTable(d.symbols) : defaultSymbolTable() });
   const cmd = createCommand();
-  // As in the ring engine: only what the sink writes (trades) leaves the matcher.
-  const staging = new OutputStaging(d.emitReports);
-  d.in.on('message', (message: CommandBatch | { done: true; last: number }) => {
+  // As in the ring engine: only what the sink writes (trades to a file; trades and reports to Kafka) leaves the matcher.
+  const outputs = new TransferredOutputs(d.emitReports);
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+  // The sink stage: a piscina pool of one thread (the sink is stateful and ordered), owned by this
+  // thread, so output batches go matcher -> sink in one hop. Atomics-parked between tasks only
+  // when the sink has no I/O of its own between them (files); the Kafka publisher's requests
+  // and acknowledgements need the worker's event loop.
+  const pool = new Piscina({
+    filename: new URL('./sink.js', import.meta.url).href,
+    minThreads: 1,
+    maxThreads: 1,
+    concurrentTasksPerWorker: 1 << 16,
+    useAtomics: d.sink.source.kind !== 'kafka',
+  });
+  const sink = (task: SinkTask, transferList?: ArrayBuffer[]): Promise<unknown> => pool.run(task, { transferList });
+  let failed = false;
+  const fail = (error: unknown): void => {
+    if (failed) return;
+    failed = true;
+    setImmediate(() => {
+      throw error;
+    });
+  };
+  sink({ op: 'open', ...d.sink }).catch(fail);
+  d.in.on('message', (message: CommandBatch | EndOfInput) => {
     if ('done' in message) {
-      d.out.postMessage(message);
+      const matchedAt = performance.timeOrigin + performance.now();
       d.in.close();
+      (sink({ op: 'close' }) as Promise<SinkClosed>).then(async (closed) => {
+        const us = (p: number): number | null => (latency.totalCount ? Math.round(latency.getValueAtPercentile(p) / 100) / 10 : null);
+        const done: MatcherDone = {
+          done: true,
+          last: message.last,
+          trades: closed.trades,
+          matchedAt,
+          durableAt: closed.durableAt,
+          latencyP50Us: us(50),
+          latencyP99Us: us(99),
+        };
+        await pool.destroy();
+        d.credits.close();
+        d.out.postMessage(done);
+      }, fail);
       return;
     }
     const bytes = new Uint8Array(message.bytes);
-    const latencyNs: number[] = [];
-    staging.reset();
     for (let k = 0; k < message.count; k++) {
       readCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
-      engine.process(cmd, staging);
-      if (cmd.seq % d.sampleEvery === 0) latencyNs.push((nowMs() - message.t) * 1e6);
+      engine.process(cmd, outputs);
+      if (cmd.seq % d.sampleEvery === 0) latency.recordValue(Math.max(1, Math.round((nowMs() - message.t) * 1e6)));
     }
-    const out = staging.bytes.slice(0, staging.staged * OUTPUT_SLOT_BYTES);
-    const batch: OutputBatch = { lastSeq: message.first + message.count - 1, count: staging.staged, bytes: out.buffer, latencyNs };
-    d.out.postMessage(batch, [out.buffer]);
+    const count = outputs.staged;
+    const out = outputs.take();
+    sink({ op: 'batch', bytes: out, count, lastSeq: message.first + message.count - 1 }, [out]).then((returned) => {
+      outputs.recycle(returned as ArrayBuffer);
+      // The batch's outputs are with the sink: the poller may send another, in this buffer.
+      d.credits.postMessage(message.bytes, [message.bytes]);
+    }, fail);
   });
 }
 
 if (data.role === 'poller') await poller(data);
-else if (data.role === 'kafka-poller') await kafkaPoller(data);
+else if (data.role === 'kafka-poller') await (await import('./kafka-poller.js')).kafkaPoller(data);
 else if (data.role === 'journaler') await journaler(data);
 else matcher(data);

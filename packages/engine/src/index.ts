@@ -5,6 +5,11 @@ export { Stat } from './stats.js';
 export { replayDataDir } from './replay.js';
 // For the channel baseline engine in bench/channel, which reuses the ring engine's pieces.
 export { OutputStaging } from './staging.js';
+// ... and hands its outputs to the ring engine's own sinks, so both write the same bytes the same way.
+export { FileSink } from './sinks/file-sink.js';
+export { KafkaSink } from './sinks/kafka-sink.js';
+export type { OutputSink, SinkContext } from './sinks/output-sink.js';
+export type { SourceConfig } from './config.js';
 export { nowMs, reportsTopic, tradesTopic } from './shared.js';
 export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';

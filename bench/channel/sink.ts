@@ -1,0 +1,123 @@
+// Piscina task of the channel baseline: the sink stage. The matcher hands it each batch of output
+// slots (the buffer transferred, no copy) and it passes them, one by one, to the ring engine's own
+// sink plug-in: FileSink (trades as NDJSON written by OutputJsonEncoder) or KafkaSink (the
+// KafkaOutputPacker's packed records, output topics partitioned by symbol, the same publisher and
+// client). So both engines encode, pack and write their outputs with the same code; what differs
+// is only how the stages are linked. The sink is stateful (files, a connected publisher, partial
+// packs), so the pool has one thread and the tasks run one after the other, in the order posted
+// (several may be in flight: each waits for the one before).
+import { Piscina } from 'piscina';
+import { OUTPUT_SLOT_BYTES, OutputKind, createReport, createTrade, readOutput } from '@ringmatch/protocol';
+import { FileSink, KafkaSink, type OutputSink, type SinkContext, type SourceConfig } from '@ringmatch/engine';
+
+/** Idle this long (no batch): the sink writes out what it buffers (as the ring's sink worker). */
+const IDLE_MS = 20;
+
+export interface SinkOpenTask {
+  op: 'open';
+  source: SourceConfig;
+  outputDir: string;
+}
+export interface SinkBatchTask {
+  op: 'batch';
+  /** `count` output slots; transferred here, transferred back with the result (reused). */
+  bytes: ArrayBuffer;
+  count: number;
+  /** Every output of sequences <= lastSeq is in this batch or an earlier one. */
+  lastSeq: number;
+}
+export interface SinkCloseTask {
+  op: 'close';
+}
+export type SinkTask = SinkOpenTask | SinkBatchTask | SinkCloseTask;
+
+export interface SinkClosed {
+  trades: number;
+  /** When the last output became durable as the sink reports it (ms, performance.timeOrigin-based). */
+  durableAt: number;
+  durableSeq: number;
+}
+
+let sink: OutputSink | null = null;
+let chain: Promise<unknown> = Promise.resolve();
+let failure: unknown = null;
+let trades = 0;
+let durableSeq = -1;
+let durableAt = 0;
+let idle: NodeJS.Timeout | null = null;
+const report = createReport();
+const trade = createTrade();
+
+function context(task: SinkOpenTask): SinkContext {
+  const none = { seq: -1, index: -1 };
+  return {
+    source: task.source,
+    outputDir: task.outputDir,
+    writeReports: false,
+    syncInSteps: false,
+    tradesPosition: none,
+    reportsPosition: none,
+    progress: {
+      written: () => undefined,
+      durable: (seq) => {
+        if (seq <= durableSeq) return;
+        durableSeq = seq;
+        durableAt = performance.timeOrigin + performance.now();
+      },
+    },
+    onWritten: () => undefined,
+    fail: (error) => {
+      failure ??= error;
+    },
+  };
+}
+
+async function open(task: SinkOpenTask): Promise<void> {
+  if (task.source.kind === 'kafka') {
+    if (task.source.outputFormat !== 'json') throw new Error('channel baseline: JSON output only');
+    // The ring bytes serve the binary format's slot copy only; JSON outputs are encoded from the
+    // report/trade read out of each slot.
+    sink = await KafkaSink.open(context(task), new Uint8Array(0));
+  } else sink = new FileSink(context(task));
+  idle = setTimeout(() => sink?.idle(), IDLE_MS);
+}
+
+async function batch(task: SinkBatchTask): Promise<ArrayBuffer> {
+  const s = sink!;
+  const ready = s.ready();
+  if (ready) await ready;
+  const bytes = new Uint8Array(task.bytes);
+  for (let k = 0; k < task.count; k++) {
+    const offset = k * OUTPUT_SLOT_BYTES;
+    const kind = readOutput(bytes, offset, report, trade);
+    if (kind === OutputKind.Trade) {
+      s.output(true, trade.seq, bytes, offset, report, trade);
+      trades++;
+    } else if (kind === OutputKind.Report) s.output(false, report.seq, bytes, offset, report, trade);
+    else throw new Error(`output slot ${k} has kind ${kind}`);
+  }
+  s.mark(task.lastSeq, false);
+  s.endBatch();
+  idle?.refresh();
+  return task.bytes;
+}
+
+async function close(): Promise<SinkClosed> {
+  if (idle) clearTimeout(idle);
+  await sink!.close();
+  return { trades, durableAt, durableSeq };
+}
+
+async function run(task: SinkTask): Promise<unknown> {
+  if (failure) throw failure;
+  if (task.op === 'open') return open(task);
+  if (task.op === 'batch') return Piscina.move(await batch(task));
+  return close();
+}
+
+export default function sinkTask(task: SinkTask): Promise<unknown> {
+  // In order: a task starts once the one posted before it is done (a failure fails every later one).
+  const result = chain.then(() => run(task));
+  chain = result;
+  return result;
+}
