@@ -6,7 +6,7 @@
 // Each engine line is measured against its I/O floor with the same client (`:pipe...`,
 // engine-kafka-pipe.ts: `vs_pipe`), against a bare kafkajs eachBatch consume (`:kafkajs-raw`,
 // `vs_raw`), and the JSON line against the channel baseline engine fed from Kafka (`:channel`: same
-// source, WAL, books and packed publisher, postMessage between stages). kafkajs runs with the two
+// client, scanner, WAL, books and Kafka sink; postMessage between stages). kafkajs runs with the two
 // speed-ups of packages/kafka/src/kafkajs-speedups.ts (native CRC32C, no zero-fill on encoder
 // growth), baselines included. Throughput is steady state (first input to last output
 // acknowledged; the group join is in `total_s`); CPU per order is this process (every engine
@@ -342,7 +342,16 @@ export const groups: BenchGroup[] = [
             accounts: 0,
             backend: 'auto',
             timeoutMs: 300_000,
-            kafka: { brokers, topic, groupId: uniqueTopic('bench-channel'), messages: n, outputPrefix: channelPrefix },
+            // the client and JSON scanner of the line it is compared with (vs_channel)
+            kafka: {
+              brokers,
+              topic,
+              groupId: uniqueTopic('bench-channel'),
+              messages: n,
+              outputPrefix: channelPrefix,
+              client: runs[0]!.client,
+              jsonScanner: runs[0]!.scanner,
+            },
           });
           ctx.log(`engine-kafka: paced latency run (${paced.n} orders at ${paced.rate}/s)`);
           const latTopic = uniqueTopic('bench-ekl');
@@ -469,6 +478,9 @@ export const groups: BenchGroup[] = [
           p50_us: channel.latencyP50Us,
           p99_us: channel.latencyP99Us,
           latency: 'poller post -> matched (saturated, in-process)',
+          client: runs[0]!.client,
+          json_scanner: runs[0]!.scanner,
+          partitions: PARTITIONS,
           orders: channel.orders,
           trades: channel.trades,
           same_trade_count: channel.trades === reference,
