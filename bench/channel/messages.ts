@@ -16,6 +16,8 @@ export interface EndOfInput {
   done: true;
   /** Last sequence sent. */
   last: number;
+  /** WAL frames (group commits) written: set by the journaler. */
+  walFrames?: number;
 }
 
 /** The matcher's last message, to the main thread. */
@@ -23,6 +25,7 @@ export interface MatcherDone {
   done: true;
   last: number;
   trades: number;
+  walFrames: number;
   /** When the last command was matched (ms, performance.timeOrigin-based): the ring engine's end of run. */
   matchedAt: number;
   /** When the sink reported the last output durable (Kafka: acknowledged by the broker). */

@@ -46,6 +46,8 @@ export interface ChannelRunOptions {
   batch?: number;
   /** In-flight commands allowed (the ring engine's ring size, for a like-for-like bound). */
   inflight?: number;
+  /** Most commands per WAL frame (group commit): the ring engine's --max-batch, default 8192. */
+  maxBatch?: number;
   timeoutMs?: number;
   /** Read orders from Kafka and publish outputs to Kafka instead of the generator and the file. */
   kafka?: ChannelKafkaOptions;
@@ -66,12 +68,15 @@ export interface ChannelRunResult {
   trades: number;
   latencyP50Us: number | null;
   latencyP99Us: number | null;
+  /** Commands per WAL frame (group commit), on average. */
+  walAvgBatch: number;
   tradesFile: string;
 }
 
 export async function runChannelEngine(options: ChannelRunOptions): Promise<ChannelRunResult> {
   const batch = options.batch ?? 1024;
   const window = Math.max(1, Math.floor((options.inflight ?? 65_536) / batch));
+  const maxCoalesce = Math.max(1, Math.floor((options.maxBatch ?? 8192) / batch));
   fs.rmSync(options.dataDir, { recursive: true, force: true });
   fs.mkdirSync(options.dataDir, { recursive: true });
   const tradesFile = path.join(options.dataDir, 'trades.ndjson');
@@ -149,7 +154,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
       );
   const workers = [
     spawn(
-      { role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce: 64 },
+      { role: 'journaler', in: toJournaler.port2, out: toMatcher.port1, walDir: path.join(options.dataDir, 'wal'), backend: options.backend, maxCoalesce },
       [toJournaler.port2, toMatcher.port1],
     ),
     // Reports leave the matcher only when something publishes them (Kafka), as in the ring engine.
@@ -205,6 +210,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
     trades: done.trades,
     latencyP50Us: done.latencyP50Us,
     latencyP99Us: done.latencyP99Us,
+    walAvgBatch: done.walFrames > 0 ? Math.round((done.last / done.walFrames) * 10) / 10 : 0,
     tradesFile,
   };
 }

@@ -113,6 +113,7 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
   const queue: CommandBatch[] = [];
   let end: EndOfInput | null = null;
   let inFlight = 0;
+  let frames = 0;
   let closing = false;
   const fail = (error: unknown): void => {
     setImmediate(() => {
@@ -124,6 +125,7 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
       const group = queue.splice(0, Math.min(queue.length, d.maxCoalesce));
       const parts = group.map((b) => new Uint8Array(b.bytes, 0, b.count * COMMAND_SLOT_BYTES));
       inFlight++;
+      frames++;
       wal.appendRecordParts(group[0]!.first, COMMAND_SLOT_BYTES, parts).then(() => {
         inFlight--;
         for (const b of group) d.out.postMessage(b, [b.bytes]);
@@ -132,7 +134,7 @@ async function journaler(d: Extract<ChannelRole, { role: 'journaler' }>): Promis
     }
     if (end !== null && queue.length === 0 && inFlight === 0 && !closing) {
       closing = true;
-      const last = end;
+      const last: EndOfInput = { ...end, walFrames: frames };
       wal.close().then(() => {
         d.out.postMessage(last);
         d.in.close();
@@ -237,6 +239,7 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
           done: true,
           last: message.last,
           trades: closed.trades,
+          walFrames: message.walFrames ?? 0,
           matchedAt,
           durableAt: closed.durableAt,
           latencyP50Us: us(50),

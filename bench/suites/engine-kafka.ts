@@ -484,6 +484,7 @@ export const groups: BenchGroup[] = [
           orders: channel.orders,
           trades: channel.trades,
           same_trade_count: channel.trades === reference,
+          wal_avg_batch: channel.walAvgBatch,
           total_s: round(channel.seconds),
         };
       } finally {

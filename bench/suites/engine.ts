@@ -111,6 +111,7 @@ export const groups: BenchGroup[] = [
           saturated_p99_us: channel.latencyP99Us,
           orders,
           trades: channel.trades,
+          wal_avg_batch: channel.walAvgBatch,
           same_trades_as_ring: fs.readFileSync(path.join(root, 'ring', 'trades.ndjson')).equals(fs.readFileSync(channel.tradesFile)),
         };
       } finally {
