@@ -3,9 +3,7 @@ export type { EngineSummary } from './engine-summary.js';
 export { parseCommandLine, UsageError, type RunConfig } from './config.js';
 export { Stat } from './stats.js';
 export { replayDataDir } from './replay.js';
-// For the channel baseline engine in bench/channel, which reuses the ring engine's pieces.
-export { OutputStaging } from './staging.js';
-// ... and hands its outputs to the ring engine's own sinks, so both write the same bytes the same way.
+// For the channel baseline engine in bench/channel, which hands its outputs to the ring engine's own sinks, so both write the same bytes the same way.
 export { FileSink } from './sinks/file-sink.js';
 export { KafkaSink } from './sinks/kafka-sink.js';
 export type { OutputSink, SinkContext } from './sinks/output-sink.js';

@@ -1,6 +1,7 @@
 // What every writer of the books' outputs does (a BookSink): count reports, rejects and trades,
 // remember the position (sequence, index within it) of the last trade and report, and write each
-// output as a 96-byte output slot wherever the subclass puts the next one.
+// output as a 96-byte output slot wherever the subclass puts the next one (the matcher's is
+// ring-output-writer.ts: straight into claimed output-ring slots).
 import { ExecStatus, writeMark, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import type { BookSink } from '@ringmatch/book';
 

@@ -5,7 +5,7 @@
 import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, type RingBuffer, type SequenceBarrier, type Sequencer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, markSnapshot, writeCommandSeq } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
-import { copyIntoRing } from '../staging.js';
+import { copyIntoRing } from '../ring-copy.js';
 import { Control, MATCHER, nowMs, type SharedState } from '../shared.js';
 
 // Atomics.waitAsync is in Node 20 (V8) but typed only in lib ES2024.

@@ -4,7 +4,7 @@
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { COMMAND_SLOT_BYTES, createCommand, writeCommand, type Command } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
-import { copyIntoRing } from '../staging.js';
+import { copyIntoRing } from '../ring-copy.js';
 import type { CommandPublisher } from './command-publisher.js';
 import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
 
