@@ -1,19 +1,16 @@
 // Bench `engine-embedded:matcher` (bench/bare-matcher.ts) is only the limit of the engine if it
 // does the engine's work: the same pregenerated orders, the same trades, encoded into exactly the
 // bytes the engine's file sink writes.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-run.js';
 import { ExecStatus, Side, createReport, createTrade, encodeTradeJson, syntheticSymbolTable } from '@ringmatch/protocol';
 import { TradeLines, sameBytesAsFile } from '../bench/trade-lines.js';
 // The compiled runner: its worker is loaded from the file beside it.
 import { runBareMatcher } from '../bench/dist/bare-matcher.js';
 import { benchRunConfig } from '../bench/dist/engine-config.js';
-
-const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -24,16 +21,6 @@ function tempDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bare-matcher-'));
   dirs.push(d);
   return d;
-}
-
-function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    child.stdout.resume();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
 }
 
 const text = (chunks: Uint8Array[]): string => Buffer.concat(chunks).toString('utf8');

@@ -1,12 +1,11 @@
 // The channel baseline (bench/channel) is only worth measuring against if it does the same work:
 // for the same input it must write exactly the ring engine's trade log, and on Kafka publish the
 // same outputs to as many partitions of its output topics, partitioned the same way.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-run.js';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
 import { ensureTopics, partitionCount, partitionForKey } from '@ringmatch/kafka';
@@ -14,8 +13,6 @@ import { resolveJsonScanner, unpackOutputs } from '@ringmatch/engine';
 import { ensureBroker, kafkaAvailability, kafkaClientsUnderTest, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 // The compiled baseline: its workers and piscina task are loaded from files beside it.
 import { runChannelEngine } from '../bench/dist/channel/run.js';
-
-const CLI = fileURLToPath(new URL('../packages/engine/dist/cli.js', import.meta.url));
 
 const dirs: string[] = [];
 const available = kafkaAvailability();
@@ -33,17 +30,6 @@ function tempDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-channel-'));
   dirs.push(d);
   return d;
-}
-
-/** Runs `ringmatch` to completion (SIGKILLed after timeoutMs). */
-function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    child.stdout.resume();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
 }
 
 function readLines(file: string): string[] {

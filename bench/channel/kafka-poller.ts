@@ -22,7 +22,7 @@ import {
   type DecodeOptions,
 } from '@ringmatch/protocol';
 import { NativeRecordReader, OrderSource, createKafka, loadNativeKafka } from '@ringmatch/kafka';
-import { createNativeScanner, nowMs, type NativeCommandScanner } from '@ringmatch/engine';
+import { NATIVE_PARTITIONS, NATIVE_POLL, createNativeScanner, nowMs, type NativeCommandScanner } from '@ringmatch/engine';
 import { creditGate, type CommandBatch, type CreditGate, type EndOfInput } from './messages.js';
 
 export interface KafkaPollerRole {
@@ -41,19 +41,6 @@ export interface KafkaPollerRole {
   batch: number;
   window: number;
 }
-
-// The ring engine's native source settings (kafka-native-source.ts).
-const POLL_BYTES = 4 << 20;
-const POLL_MAX_MESSAGES = 8192;
-const POLL_WAIT_MS = 100;
-const CLOSE_TIMEOUT_MS = 15_000;
-const PREFETCH: Record<string, string> = {
-  'queued.min.messages': '10000000',
-  'queued.max.messages.kbytes': '65536',
-  'fetch.error.backoff.ms': '10',
-};
-/** Partitions the native scanner tells apart (the command slot keeps a partition as an i16). */
-const NATIVE_PARTITIONS = 1 << 15;
 
 /** Command slots for one batch, written in place, then posted (transferred) under the credit gate. */
 class BatchWriter {
@@ -170,9 +157,9 @@ async function nativeDriver(d: KafkaPollerRole, out: BatchWriter, decode: Decode
     groupId: d.groupId,
     topic: d.topic,
     clientId: 'ringmatch-channel-poller',
-    config: PREFETCH,
+    config: NATIVE_POLL.prefetch,
   });
-  const buffer = new Uint8Array(POLL_BYTES);
+  const buffer = new Uint8Array(NATIVE_POLL.bytes);
   const records = new NativeRecordReader(buffer);
   const assigned = new Set<number>();
   const takes = new Uint8Array(NATIVE_PARTITIONS);
@@ -185,7 +172,7 @@ async function nativeDriver(d: KafkaPollerRole, out: BatchWriter, decode: Decode
   };
   try {
     while (consumed < d.messages) {
-      const count = await consumer.poll(buffer, POLL_MAX_MESSAGES, POLL_WAIT_MS);
+      const count = await consumer.poll(buffer, NATIVE_POLL.maxMessages, NATIVE_POLL.waitMs);
       if (consumer.hasEvents) {
         for (const event of consumer.takeEvents()) {
           if (event.kind === 'assign') {
@@ -228,6 +215,6 @@ async function nativeDriver(d: KafkaPollerRole, out: BatchWriter, decode: Decode
       await out.post();
     }
   } finally {
-    await consumer.close(CLOSE_TIMEOUT_MS);
+    await consumer.close(NATIVE_POLL.closeTimeoutMs);
   }
 }

@@ -8,6 +8,9 @@ export { FileSink } from './sinks/file-sink.js';
 export { KafkaSink } from './sinks/kafka-sink.js';
 export type { OutputSink, SinkContext } from './sinks/output-sink.js';
 export type { SourceConfig } from './config.js';
+// ... and polls Kafka as the native source does.
+export { NATIVE_POLL } from './sources/kafka-native-source.js';
+export { NATIVE_PARTITIONS } from './sources/kafka-intake.js';
 export { nowMs, reportsTopic, tradesTopic } from './shared.js';
 export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';

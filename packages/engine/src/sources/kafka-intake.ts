@@ -25,7 +25,7 @@ import type { SourceContext } from './command-source.js';
 
 const EMPTY = new Uint8Array(0);
 /** Partitions the native scanner can tell apart: the command slot keeps a partition as an i16. */
-const NATIVE_PARTITIONS = 1 << 15;
+export const NATIVE_PARTITIONS = 1 << 15;
 
 /** Next offset to read of a partition, and how many commands of that message the WAL already has. */
 export interface PartitionResume {

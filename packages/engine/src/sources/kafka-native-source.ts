@@ -16,28 +16,31 @@ import type { SourceContext } from './command-source.js';
 import type { KafkaIntake } from './kafka-intake.js';
 import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
 
-/** Bytes of fetched messages per poll. */
-const POLL_BYTES = 4 << 20;
-/**
- * Messages per poll. librdkafka serves a rebalance only inside a poll, so what one poll fetched
- * must be taken quickly: a batch the ring takes in a few ms (and, under --rate, one paced step).
- * A whole buffer drained at a paced rate held a joining engine's rebalance for seconds.
- */
-const POLL_MAX_MESSAGES = 8192;
-/** A poll returns after this long with nothing fetched (the stop and idle checks run between polls). */
-const POLL_WAIT_MS = 100;
-const CLOSE_TIMEOUT_MS = 15_000;
-/**
- * librdkafka's prefetch. By default a partition stops fetching once 100,000 messages wait locally
- * and looks again only after fetch.error.backoff.ms (500 ms): the engine drains that in a tenth of
- * the time, then idled (measured: half a 400k-order binary run spent in empty polls, 113k orders/s;
- * with these, polls never ran dry and the run took 1.6x less). The bytes bound stays 64 MiB.
- */
-const PREFETCH: Record<string, string> = {
-  'queued.min.messages': '10000000',
-  'queued.max.messages.kbytes': '65536',
-  'fetch.error.backoff.ms': '10',
-};
+/** How the native source polls (the channel baseline in bench/ polls the same way). */
+export const NATIVE_POLL = {
+  /** Bytes of fetched messages per poll. */
+  bytes: 4 << 20,
+  /**
+   * Messages per poll. librdkafka serves a rebalance only inside a poll, so what one poll fetched
+   * must be taken quickly: a batch the ring takes in a few ms (and, under --rate, one paced step).
+   * A whole buffer drained at a paced rate held a joining engine's rebalance for seconds.
+   */
+  maxMessages: 8192,
+  /** A poll returns after this long with nothing fetched (the stop and idle checks run between polls). */
+  waitMs: 100,
+  closeTimeoutMs: 15_000,
+  /**
+   * librdkafka's prefetch. By default a partition stops fetching once 100,000 messages wait locally
+   * and looks again only after fetch.error.backoff.ms (500 ms): the engine drains that in a tenth of
+   * the time, then idled (measured: half a 400k-order binary run spent in empty polls, 113k orders/s;
+   * with these, polls never ran dry and the run took 1.6x less). The bytes bound stays 64 MiB.
+   */
+  prefetch: {
+    'queued.min.messages': '10000000',
+    'queued.max.messages.kbytes': '65536',
+    'fetch.error.backoff.ms': '10',
+  } as Record<string, string>,
+} as const;
 
 export async function runNativeKafkaSource(
   kafka: ReturnType<typeof createKafka>,
@@ -53,19 +56,19 @@ export async function runNativeKafkaSource(
     groupId: source.groupId,
     topic: source.topic,
     clientId: 'ringmatch-poller',
-    config: PREFETCH,
+    config: NATIVE_POLL.prefetch,
   });
-  const buffer = new Uint8Array(POLL_BYTES);
+  const buffer = new Uint8Array(NATIVE_POLL.bytes);
   const records = new NativeRecordReader(buffer);
   const lowWater = Math.max(1, out.slotCount >> 2);
   const assigned = new Set<number>();
   const idleMs = context.stopWhenIdleMs;
-  const maxMessages = Math.min(POLL_MAX_MESSAGES, intake.perBatch);
+  const maxMessages = Math.min(NATIVE_POLL.maxMessages, intake.perBatch);
   let started = false;
   let lastErrorLog = 0;
   try {
     while (!out.stopRequested()) {
-      const count = await consumer.poll(buffer, maxMessages, POLL_WAIT_MS);
+      const count = await consumer.poll(buffer, maxMessages, NATIVE_POLL.waitMs);
       if (consumer.hasEvents) {
         await rebalance(consumer, kafka, intake, assigned, source.topic, (message) => {
           const now = nowMs();
@@ -84,7 +87,7 @@ export async function runNativeKafkaSource(
       } else if (idleMs > 0 && nowMs() - intake.lastInput > idleMs && (await consumedToEnd(kafka, source.topic, [...assigned], intake.resumeAt))) break;
     }
   } finally {
-    await consumer.close(CLOSE_TIMEOUT_MS).catch((error: Error) => process.stderr.write(`[ringmatch] kafka source close: ${error.message}\n`));
+    await consumer.close(NATIVE_POLL.closeTimeoutMs).catch((error: Error) => process.stderr.write(`[ringmatch] kafka source close: ${error.message}\n`));
   }
 
   /** Hands the `count` polled messages to the intake, waiting for ring room as often as needed. False on a stop. */
