@@ -205,6 +205,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     const values = orderMessages(8_000, 23);
     const expected = await referenceTrades(values, 'crash');
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
+    const firstSeed = seed; // what RINGMATCH_CRASH_SEED replays
     const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let run = 0; run < 10; run++) {
       const topic = uniqueTopic(`crash${run}`);
@@ -229,7 +230,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
       const killed = await engine(client, args, 120_000, { matched: 1 + Math.floor(random() * 6000), delayMs: Math.floor(random() * 200) });
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
       const final = await engine(client, [...args, '--stop-when-idle', '1000'], 120_000);
-      expect(final.code, `run ${run} seed ${seed}: ${final.stderr.slice(-3000)}`).toBe(0);
+      expect(final.code, `run ${run}, RINGMATCH_CRASH_SEED=${firstSeed}: ${final.stderr.slice(-3000)}`).toBe(0);
       const actual = await tradesIn(topic);
       expect(actual.length, `run ${run}`).toBe(expected.length);
       expect(actual, `run ${run}`).toEqual(expected);
@@ -286,6 +287,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     expect(expected.repeated).toEqual([]);
     expect(expected.bySymbol.size).toBeGreaterThan(2);
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000) + 7;
+    const firstSeed = seed - 7; // what RINGMATCH_CRASH_SEED replays
     const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let run = 0; run < 4; run++) {
       const topic = uniqueTopic(`mp${run}`);
@@ -304,14 +306,17 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
         '--output-format',
         run % 2 ? 'binary' : 'json',
       ];
-      const killed = await engine(client, args, 120_000, { matched: 500 + Math.floor(random() * 4500), delayMs: Math.floor(random() * 100) });
+      const kill = { matched: 500 + Math.floor(random() * 4500), delayMs: Math.floor(random() * 100) };
+      const killed = await engine(client, args, 120_000, kill);
       expect(killed.signal === 'SIGKILL' || killed.code === 0, killed.stderr.slice(-2000)).toBe(true);
       const final = await engine(client, [...args, '--stop-when-idle', '1000'], 120_000);
-      expect(final.code, `run ${run} seed ${seed}: ${final.stderr.slice(-3000)}`).toBe(0);
+      expect(final.code, `run ${run}, RINGMATCH_CRASH_SEED=${firstSeed}: ${final.stderr.slice(-3000)}`).toBe(0);
       const actual = await perSymbol(topic);
-      expect(actual.repeated, `run ${run}`).toEqual([]);
+      // The seed and the killed run's point in every message: a failure must be replayable (RINGMATCH_CRASH_SEED).
+      const at = `run ${run}, RINGMATCH_CRASH_SEED=${firstSeed}, killed ${kill.delayMs} ms after ${kill.matched} matched`;
+      expect(actual.repeated, at).toEqual([]);
       for (const symbol of new Set([...expected.bySymbol.keys(), ...actual.bySymbol.keys()])) {
-        expect(actual.bySymbol.get(symbol), `run ${run} ${symbols.idOf(symbol)} ${symbol}`).toEqual(expected.bySymbol.get(symbol));
+        expect(actual.bySymbol.get(symbol), `${at}: ${symbols.idOf(symbol)} ${symbol}`).toEqual(expected.bySymbol.get(symbol));
       }
     }
   }, 600_000);
