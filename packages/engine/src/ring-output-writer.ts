@@ -1,32 +1,56 @@
-// The matcher's outputs written straight into the output ring: each report, trade and mark is
-// written into a slot claimed from the ring as it is made, and the batch's slots are published
-// at once (one release store). No staging buffer and no copy. A claim never waits while this
-// writer holds unpublished slots: when the ring is full it publishes what it wrote first, so the
-// sink can free room even for a batch with more outputs than the ring has slots.
+// The matcher's outputs written straight into the output ring (a BookSink): each report, trade and
+// mark is written into a slot claimed from the ring as it is made, and the batch's slots are
+// published at once (one release store). No staging buffer and no copy. A claim never waits while
+// this writer holds unpublished slots: when the ring is full it publishes what it wrote first, so
+// the sink can free room even for a batch with more outputs than the ring has slots. It also
+// counts reports, rejects and trades, and remembers the position (sequence, index within it) of
+// the last trade and report, which each snapshot records.
+import { ExecStatus, writeMark, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import type { BookSink } from '@ringmatch/book';
 import { HALTED, type RingBuffer, type Sequencer } from '@ringmatch/ring';
-import { OutputWriter } from './output-writer.js';
 
 /** The output ring halted (the engine is failing): the matcher stops. */
 export class OutputRingHalted extends Error {
   override readonly name = 'OutputRingHalted';
 }
 
-export class RingOutputWriter extends OutputWriter {
+export class RingOutputWriter implements BookSink {
+  trades = 0;
+  reports = 0;
+  rejected = 0;
+  /** Position (sequence, index within it) of the last trade and report written: what a snapshot records. */
+  readonly lastTrade = { seq: -1, index: -1 };
+  readonly lastReport = { seq: -1, index: -1 };
   private readonly sequencer: Sequencer;
   /** First claimed and not yet published sequence (-1: none), and the last claimed one. */
   private firstPending = -1;
   private lastClaimed = -1;
 
+  /** `emitReports: false` counts reports without writing them (nobody downstream reads them). */
   constructor(
     private readonly ring: RingBuffer,
-    emitReports: boolean,
+    private readonly emitReports: boolean,
   ) {
-    super(emitReports);
     this.sequencer = ring.sequencer();
   }
 
-  get bytes(): Uint8Array {
-    return this.ring.bytes;
+  onReport(report: ExecutionReport): void {
+    this.reports++;
+    if (report.status === ExecStatus.Rejected) this.rejected++;
+    if (!this.emitReports) return;
+    advance(this.lastReport, report.seq);
+    writeReport(this.ring.bytes, this.nextSlot(), report);
+  }
+
+  onTrade(trade: Trade): void {
+    this.trades++;
+    advance(this.lastTrade, trade.seq);
+    writeTrade(this.ring.bytes, this.nextSlot(), trade);
+  }
+
+  /** A mark: every output of sequences <= seq is written before it (the sink's flush and sync points). */
+  mark(seq: number, flags: number): void {
+    writeMark(this.ring.bytes, this.nextSlot(), seq, flags);
   }
 
   /** Makes every output written so far visible to the sink. */
@@ -36,7 +60,8 @@ export class RingOutputWriter extends OutputWriter {
     this.firstPending = -1;
   }
 
-  protected nextSlot(): number {
+  /** Claims the next output slot; its byte offset in the ring. */
+  private nextSlot(): number {
     let seq = this.sequencer.tryNext(1);
     if (seq < 0) {
       if (seq === HALTED) throw new OutputRingHalted('output ring halted');
@@ -47,5 +72,14 @@ export class RingOutputWriter extends OutputWriter {
     if (this.firstPending < 0) this.firstPending = seq;
     this.lastClaimed = seq;
     return this.ring.offsetOf(seq);
+  }
+}
+
+/** Numbers outputs within their sequence as the file sink does (its "n"). */
+function advance(position: { seq: number; index: number }, seq: number): void {
+  if (seq === position.seq) position.index++;
+  else {
+    position.seq = seq;
+    position.index = 0;
   }
 }
