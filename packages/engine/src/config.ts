@@ -134,7 +134,7 @@ run flags:
                           measures the engine, not the generator (benchmarks)
   --brokers LIST          kafka: comma-separated host:port (default 127.0.0.1:9092)
   --topic NAME            kafka: orders topic (default orders)
-  --group NAME            kafka: consumer group (default ringmatch)
+  --group NAME            kafka: consumer group (default ringmatch.TOPIC)
   --format json|binary    kafka: input message format (default json)
   --output-format json|binary
                           kafka: trades/reports record format (default json: NDJSON lines;
@@ -305,11 +305,13 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     for (const broker of brokers) {
       if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers entries must be host:port, got ${JSON.stringify(broker)}`);
     }
+    const topic = s('topic') ?? 'orders';
     source = {
       kind: 'kafka',
       brokers,
-      topic: s('topic') ?? 'orders',
-      groupId: s('group') ?? 'ringmatch',
+      topic,
+      // one group per orders topic: engines of other topics never rebalance with these
+      groupId: s('group') ?? `ringmatch.${topic}`,
       format: oneOf('format', s('format'), ['json', 'binary'] as const, 'json'),
       outputFormat: oneOf('output-format', s('output-format'), ['json', 'binary'] as const, 'json'),
       client: choiceOf('kafka-client', s('kafka-client'), 'RINGMATCH_KAFKA_CLIENT', env.RINGMATCH_KAFKA_CLIENT, KAFKA_CLIENTS),

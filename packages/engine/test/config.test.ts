@@ -24,13 +24,13 @@ describe('command line', () => {
       kind: 'kafka',
       brokers: ['127.0.0.1:9092'],
       topic: 'orders',
-      groupId: 'ringmatch',
+      groupId: 'ringmatch.orders',
       format: 'json',
       outputFormat: 'json',
       client: 'auto',
       jsonScanner: 'auto',
     });
-    expect(bin.config.source).toMatchObject({ topic: 'o', format: 'binary', outputFormat: 'binary' });
+    expect(bin.config.source).toMatchObject({ topic: 'o', groupId: 'ringmatch.o', format: 'binary', outputFormat: 'binary' });
   });
 
   it('--kafka-client: the flag, else RINGMATCH_KAFKA_CLIENT, else auto; a bad value or a non-Kafka source is a usage error', () => {

@@ -1,9 +1,10 @@
 // First: kafkajs speed-ups (native CRC32C, encoder growth without zero-fill) before kafkajs loads.
 export { encoderGrowths, nativeCrcCalls } from './kafkajs-speedups.js';
-export { logLevel } from 'kafkajs';
+export { logLevel, AssignerProtocol } from 'kafkajs';
 export { createKafka, parseBrokers, withTimeout, KafkaConfigError, IDEMPOTENT_RETRY } from './client.js';
 export { ensureTopics, deleteTopics, partitionCount, topicOffsets } from './admin.js';
 export { OrderSource } from './source.js';
+export { assignRoundRobin, subscribedRoundRobin, ROUND_ROBIN_PROTOCOL } from './round-robin-assigner.js';
 export type { SourceBatch, StartOffsets } from './source.js';
 export { Publisher, partitionForKey, OutOfOrderError, FIRST_HEADER, COUNT_HEADER } from './publisher.js';
 export { lastPublishedSequence, readPosition, SEQ_HEADER, IDX_HEADER } from './tail.js';

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { KafkaConfigError, withTimeout } from './client.js';
+import { subscribedRoundRobin } from './round-robin-assigner.js';
 
 /** One fetched input record, raw bytes (the engine decodes them with @ringmatch/protocol). */
 export interface SourceRecord {
@@ -103,6 +104,8 @@ export class OrderSource {
     const { options } = this;
     return this.kafka.consumer({
       groupId: options.groupId,
+      // kafkajs' default assigner hands out other topics' partitions (round-robin-assigner.ts)
+      partitionAssigners: [subscribedRoundRobin],
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 15_000,
