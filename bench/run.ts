@@ -64,15 +64,18 @@ function formatNumber(value: unknown): string {
   return String(value);
 }
 
+/** The table's own columns: p50/p99 are in-process latencies, e2e_* end to end through Kafka (record timestamps). */
+const COLUMNS = ['bench', 'ops_per_s', 'p50_us', 'p99_us', 'e2e_p50_us', 'e2e_p99_us'];
+
 function table(lines: BenchLine[]): string {
   // Fixed columns, then each line's own extra fields as key=value (benches report different ones).
-  const header = ['bench', 'ops/s', 'p50 us', 'p99 us', 'details'];
+  const header = ['bench', 'ops/s', 'p50 us (in-process)', 'p99 us (in-process)', 'e2e p50 us (Kafka)', 'e2e p99 us (Kafka)', 'details'];
   const rows = lines.map((l) => {
     const details = Object.entries(l)
-      .filter(([k, v]) => !['bench', 'ops_per_s', 'p50_us', 'p99_us'].includes(k) && v !== null && v !== undefined)
+      .filter(([k, v]) => !COLUMNS.includes(k) && v !== null && v !== undefined)
       .map(([k, v]) => `${k}=${formatNumber(v)}`)
       .join(' ');
-    return [l.bench, formatNumber(l.ops_per_s), formatNumber(l.p50_us), formatNumber(l.p99_us), details];
+    return [l.bench, ...COLUMNS.slice(1).map((k) => formatNumber(l[k])), details];
   });
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

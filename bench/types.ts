@@ -1,9 +1,17 @@
-/** One line of the benchmark contract (docs/ARCHITECTURE.md §7). `null` where a figure does not apply. */
+/**
+ * One line of the benchmark contract (docs/ARCHITECTURE.md §7). `null` where a figure does not apply.
+ * p50_us/p99_us are in-process latencies (timed inside this machine's processes, one clock); a
+ * latency measured end to end through Kafka from record timestamps goes in e2e_p50_us/e2e_p99_us
+ * instead, never in p50_us/p99_us. Every line also says how it was measured (bench/method.ts):
+ * `method`, `runs` (every run's figure, ascending) and `load_avg_1m`.
+ */
 export interface BenchLine {
   bench: string;
   ops_per_s: number | null;
   p50_us: number | null;
   p99_us: number | null;
+  e2e_p50_us?: number | null;
+  e2e_p99_us?: number | null;
   [extra: string]: unknown;
 }
 

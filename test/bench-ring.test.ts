@@ -4,7 +4,8 @@
 // is measured the same way (a warm-up round not counted, then interleaved rounds).
 import { describe, expect, it } from 'vitest';
 // The compiled suite: its workers are loaded from the file beside it.
-import { contenders, measureRounds } from '../bench/dist/suites/ring.js';
+import { contenders } from '../bench/dist/suites/ring.js';
+import { measureRounds } from '../bench/dist/method.js';
 
 const sizes = (events: number) => ({ ring: events, perEvent: 1000, batched: 10_000 });
 

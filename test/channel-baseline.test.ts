@@ -1,13 +1,14 @@
 // The channel baseline (bench/channel) is only worth measuring against if it does the same work:
 // for the same input it must write exactly the ring engine's trade log, and on Kafka publish the
-// same outputs to as many partitions of its output topics, partitioned the same way.
+// same outputs to as many partitions of its output topics, partitioned the same way, on the JSON
+// wire and on the binary wire both ways (binary orders in, binary output batches out).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.js';
 import { OrderFlowGenerator } from '@ringmatch/book';
-import { commandToJson, createCommand, defaultSymbolTable } from '@ringmatch/protocol';
+import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, partitionCount, partitionForKey } from '@ringmatch/kafka';
 import { resolveJsonScanner, unpackOutputs } from '@ringmatch/engine';
 import { ensureBroker, kafkaAvailability, kafkaClientsUnderTest, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
@@ -56,15 +57,16 @@ describe('channel baseline', () => {
 
 const PARTITIONS = 4;
 
-/** Seeded JSON orders keyed by symbol, on PARTITIONS partitions as the engine-kafka bench produces them. */
-async function produceOrders(topic: string, count: number): Promise<void> {
+/** Seeded orders (JSON or binary messages) keyed by symbol, on PARTITIONS partitions as the engine-kafka bench produces them. */
+async function produceOrders(topic: string, count: number, format: 'json' | 'binary' = 'json'): Promise<void> {
   const symbols = defaultSymbolTable();
   const generator = new OrderFlowGenerator({ seed: 5, symbols, accounts: 300 });
   const cmd = createCommand();
-  const byPartition: string[][] = Array.from({ length: PARTITIONS }, () => []);
+  const byPartition: Array<Array<string | Buffer>> = Array.from({ length: PARTITIONS }, () => []);
   for (let i = 0; i < count; i++) {
     generator.next(cmd);
-    byPartition[partitionForKey(symbols.nameOf(cmd.symbolId)!, PARTITIONS)]!.push(commandToJson(cmd, symbols));
+    const value = format === 'json' ? commandToJson(cmd, symbols) : Buffer.from(encodeMessage(cmd, 'binary'));
+    byPartition[partitionForKey(symbols.nameOf(cmd.symbolId)!, PARTITIONS)]!.push(value);
   }
   await ensureTopics(broker!.kafka, [{ topic, partitions: PARTITIONS }]);
   for (let p = 0; p < PARTITIONS; p++) await produceTo(broker!.kafka, topic, p, byPartition[p]!);
@@ -83,11 +85,20 @@ async function outputsByPartition(topic: string): Promise<string[][]> {
   return out;
 }
 
-(available.ok ? describe : describe.skip).each(clients)('channel baseline on Kafka (%s client)', (client) => {
+/** Every record of the topic is a binary output batch (0xB8), and there are some. */
+async function allBinaryBatches(topic: string): Promise<boolean> {
+  const records = await readTopic(broker!.kafka, topic, { timeoutMs: 60_000 });
+  return records.length > 0 && records.every((r) => r.value !== null && isOutputBatch(r.value));
+}
+
+const wires = clients.flatMap((client) => (['json', 'binary'] as const).map((wire) => [client, wire] as const));
+
+(available.ok ? describe : describe.skip).each(wires)('channel baseline on Kafka (%s client, %s wire)', (client, wire) => {
   it('publishes the outputs of the ring engine, to as many partitions of its output topics, each output in the same partition', async () => {
     const topic = uniqueTopic('channel-orders');
     const count = 8000;
-    await produceOrders(topic, count);
+    await produceOrders(topic, count, wire);
+    const wireFlags = wire === 'binary' ? ['--format', 'binary', '--output-format', 'binary'] : [];
     const ringDir = tempDir();
     const r = await runCli(
       [
@@ -106,11 +117,12 @@ async function outputsByPartition(topic: string): Promise<string[][]> {
         client,
         '--stop-when-idle',
         '1000',
+        ...wireFlags,
       ],
       120_000,
     );
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    const scanner = client === 'native' ? (await resolveJsonScanner('auto')).scanner : 'js';
+    const scanner = client === 'native' && wire === 'json' ? (await resolveJsonScanner('auto')).scanner : 'js';
     const outputPrefix = `${topic}-channel`;
     const channel = await runChannelEngine({
       dataDir: tempDir(),
@@ -120,7 +132,17 @@ async function outputsByPartition(topic: string): Promise<string[][]> {
       accounts: 0,
       backend: 'fs',
       timeoutMs: 120_000,
-      kafka: { brokers: broker!.brokers, topic, groupId: uniqueTopic('channel'), messages: count, outputPrefix, client, jsonScanner: scanner },
+      kafka: {
+        brokers: broker!.brokers,
+        topic,
+        groupId: uniqueTopic('channel'),
+        messages: count,
+        outputPrefix,
+        client,
+        jsonScanner: scanner,
+        format: wire,
+        outputFormat: wire,
+      },
     });
     expect(channel.orders).toBe(count);
     const ringTrades = await outputsByPartition(`${topic}.trades`);
@@ -129,5 +151,10 @@ async function outputsByPartition(topic: string): Promise<string[][]> {
     expect(channel.trades).toBe(ringTrades.flat().length);
     expect(await outputsByPartition(`${outputPrefix}.trades`)).toEqual(ringTrades);
     expect(await outputsByPartition(`${outputPrefix}.reports`)).toEqual(await outputsByPartition(`${topic}.reports`));
+    if (wire === 'binary') {
+      // the binary wire out, on both sides (the comparison above decodes either)
+      for (const t of [`${topic}.trades`, `${outputPrefix}.trades`, `${topic}.reports`, `${outputPrefix}.reports`])
+        expect(await allBinaryBatches(t), t).toBe(true);
+    }
   }, 240_000);
 });

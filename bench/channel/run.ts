@@ -14,8 +14,8 @@ import type { MatcherDone } from './messages.js';
 
 /**
  * Kafka source and sink for the channel baseline (bench `engine-kafka:channel`): orders from
- * `topic` (its own consumer group, from the earliest offset, `messages` of them) with the client
- * and JSON scanner of the ring engine line it is compared with; trades and reports through the
+ * `topic` (its own consumer group, from the earliest offset, `messages` of them) with the client,
+ * JSON scanner and wire (format, output format) of the ring engine line it is compared with; trades and reports through the
  * ring engine's KafkaSink to `<outputPrefix>.trades` / `<outputPrefix>.reports`, created with as
  * many partitions as `topic` (as the ring engine creates its output topics; fresh topics expected).
  */
@@ -23,7 +23,10 @@ export interface ChannelKafkaOptions {
   brokers: string[];
   topic: string;
   groupId: string;
+  /** Input messages (default json): the ring engine's --format. */
   format?: 'json' | 'binary';
+  /** Output records (default json): the ring engine's --output-format, through its KafkaSink. */
+  outputFormat?: 'json' | 'binary';
   messages: number;
   outputPrefix: string;
   /** Default kafkajs / js. */
@@ -103,7 +106,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
       topic: kafkaOptions.outputPrefix,
       groupId: kafkaOptions.groupId,
       format: kafkaOptions.format ?? 'json',
-      outputFormat: 'json',
+      outputFormat: kafkaOptions.outputFormat ?? 'json',
       client: kafkaOptions.client ?? 'kafkajs',
       jsonScanner: kafkaOptions.jsonScanner ?? 'js',
     };

@@ -6,12 +6,18 @@
 // is only how the stages are linked. The sink is stateful (files, a connected publisher, partial
 // packs), so the pool has one thread and the tasks run one after the other, in the order posted
 // (several may be in flight: each waits for the one before).
+// Binary outputs (`--output-format binary`): the KafkaOutputPacker copies each slot, as 24 words,
+// from the one buffer it was opened on (in the ring engine, the output ring), so here each batch's
+// slots are first copied into such a buffer (SLOTS at a time, one memcpy each) and handed to the
+// sink from there; the packer's own copy into the record is the ring engine's.
 import { Piscina } from 'piscina';
 import { OUTPUT_SLOT_BYTES, OutputKind, createReport, createTrade, readOutput } from '@ringmatch/protocol';
 import { FileSink, KafkaSink, type OutputSink, type SinkContext, type SourceConfig } from '@ringmatch/engine';
 
 /** Idle this long (no batch): the sink writes out what it buffers (as the ring's sink worker). */
 const IDLE_MS = 20;
+/** Output slots the binary packer reads from at a time (its "ring"). */
+const SLOTS = 8192;
 
 export interface SinkOpenTask {
   op: 'open';
@@ -47,37 +53,44 @@ let durableAt = 0;
 let idle: NodeJS.Timeout | null = null;
 const report = createReport();
 const trade = createTrade();
+/** Binary output: the buffer the packer copies slots from (null for JSON). */
+let slots: Uint8Array | null = null;
 
 function context(task: SinkOpenTask): SinkContext {
   const none = { seq: -1, index: -1 };
-  return {
+  // Built apart and returned (no excess-property check): the depth fields are for engines whose
+  // SinkContext has them (a book depth feed), and harmless to those whose has not.
+  const settings = {
     source: task.source,
     outputDir: task.outputDir,
     writeReports: false,
+    writeDepth: false,
     syncInSteps: false,
     tradesPosition: none,
     reportsPosition: none,
+    bookPosition: none,
     progress: {
-      written: () => undefined,
-      durable: (seq) => {
+      written: (): void => undefined,
+      durable: (seq: number): void => {
         if (seq <= durableSeq) return;
         durableSeq = seq;
         durableAt = performance.timeOrigin + performance.now();
       },
     },
-    onWritten: () => undefined,
-    fail: (error) => {
+    onWritten: (): void => undefined,
+    fail: (error: unknown): void => {
       failure ??= error;
     },
   };
+  return settings;
 }
 
 async function open(task: SinkOpenTask): Promise<void> {
   if (task.source.kind === 'kafka') {
-    if (task.source.outputFormat !== 'json') throw new Error('channel baseline: JSON output only');
     // The ring bytes serve the binary format's slot copy only; JSON outputs are encoded from the
     // report/trade read out of each slot.
-    sink = await KafkaSink.open(context(task), new Uint8Array(0));
+    slots = task.source.outputFormat === 'binary' ? new Uint8Array(SLOTS * OUTPUT_SLOT_BYTES) : null;
+    sink = await KafkaSink.open(context(task), slots ?? new Uint8Array(0));
   } else sink = new FileSink(context(task));
   idle = setTimeout(() => sink?.idle(), IDLE_MS);
 }
@@ -86,9 +99,17 @@ async function batch(task: SinkBatchTask): Promise<ArrayBuffer> {
   const s = sink!;
   const ready = s.ready();
   if (ready) await ready;
-  const bytes = new Uint8Array(task.bytes);
+  const batchBytes = new Uint8Array(task.bytes);
+  const from = slots;
   for (let k = 0; k < task.count; k++) {
-    const offset = k * OUTPUT_SLOT_BYTES;
+    let bytes: Uint8Array = batchBytes;
+    let offset = k * OUTPUT_SLOT_BYTES;
+    if (from !== null) {
+      const at = k % SLOTS;
+      if (at === 0) from.set(batchBytes.subarray(offset, Math.min(task.count, k + SLOTS) * OUTPUT_SLOT_BYTES));
+      bytes = from;
+      offset = at * OUTPUT_SLOT_BYTES;
+    }
     const kind = readOutput(bytes, offset, report, trade);
     if (kind === OutputKind.Trade) {
       s.output(true, trade.seq, bytes, offset, report, trade);

@@ -1,10 +1,10 @@
 // Chart: latency percentile curves, one panel per bench group, one curve per line (and per kind of
 // latency a line reports), percentile on x, latency on a log-scale y: the ring engine against the
-// channel engine at the same paced rate in `engine-embedded`, the Kafka end to end against the
-// channel in `engine-kafka`, the ring hop against postMessage in `ring-*`.
+// channel engine at the same paced rate in `engine-embedded`, in-process against the channel and
+// the Kafka end to end (`e2e`) in `engine-kafka`, the ring hop against postMessage in `ring-*`.
 // Reads every field named `p<N>_us` or `max_us`, optionally with a qualifier before or after it
-// (`p50_us`, `p99_us`, `ring_p99_us`, `saturated_p99_us`, `p50_us_busy_spin`, a future `p999_us`
-// = p99.9): a qualifier makes its own curve (`engine-kafka ring`). `latency_at_orders_per_s`
+// (`p50_us`, `p99_us`, `e2e_p50_us`, `saturated_p99_us`, `p50_us_busy_spin`, a future `p999_us`
+// = p99.9): a qualifier makes its own curve (`engine-kafka e2e`). `latency_at_orders_per_s`
 // (the paced rate of the p50/p99 run) goes into the curve's name. Lines with no such figure are
 // left out.
 import type { TopLevelSpec } from 'vega-lite';

@@ -3,7 +3,7 @@
 // 47% passive GTC limits, 10% crossing GTC limits, 8% IOC, 20% cancels, 8% price moves, 7% size
 // reductions), each on one thread, commands built before the clock starts, a fresh book per
 // repetition, warm-up repetitions first, the median of the measured ones reported with min and
-// max. exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
+// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it). exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
 // OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Both
 // books must end the stream with the same trade count and the same book, or the bench fails.
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { CountingSink, MatchingEngine } from '@ringmatch/book';
 import type { Command } from '@ringmatch/protocol';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { medianBy, round } from '../stats.js';
+import { loadNow, methodFields, runsFor } from '../method.js';
 import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 
@@ -34,9 +35,11 @@ interface PeerRun {
   final: FinalBook;
   gcMs: number;
   jitMs: number | null;
+  warmup: number;
 }
 
 const median = (xs: number[]) => medianBy(xs, (x) => x);
+const warmupText = (run: PeerRun) => `${run.warmup} warm-up repetitions`;
 
 async function runRingmatch(commands: Command[], warmup: number, reps: number): Promise<PeerRun> {
   let gcMs = 0;
@@ -76,7 +79,7 @@ async function runRingmatch(commands: Command[], warmup: number, reps: number): 
   } finally {
     observer.disconnect();
   }
-  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null };
+  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null, warmup };
 }
 
 function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
@@ -97,12 +100,17 @@ function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number,
     final: out.final,
     gcMs: out.gc_ms,
     jitMs: out.jit_ms,
+    warmup,
     results: out.results,
   };
 }
 
-function line(bench: string, run: PeerRun, extra: Record<string, unknown>): BenchLine {
+function line(bench: string, run: PeerRun, load: number, extra: Record<string, unknown>): BenchLine {
   const med = median(run.nsPerCmd);
+  const method = methodFields(
+    run.nsPerCmd.map((ns) => 1e9 / ns),
+    load,
+  );
   return {
     bench,
     ops_per_s: round(1e9 / med, 0),
@@ -117,6 +125,8 @@ function line(bench: string, run: PeerRun, extra: Record<string, unknown>): Benc
     outputs_per_cmd: round(run.outputsPerCmd),
     gc_ms: round(run.gcMs, 1),
     ...(run.jitMs === null ? {} : { jit_ms: run.jitMs }),
+    ...method,
+    method: `${warmupText(run)} + median of ${run.nsPerCmd.length}`,
     ...extra,
   };
 }
@@ -128,17 +138,17 @@ export const groups: BenchGroup[] = [
       const count = ctx.quick ? 200_000 : 2_000_000;
       // JIT warm-up for both: exchange-core still compiled for ~0.2-0.4 s after 3 repetitions.
       const warmup = ctx.quick ? 3 : 10;
-      const reps = ctx.quick ? 3 : 5;
+      const reps = runsFor(ctx);
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-book-peer-'));
       try {
         const file = path.join(root, 'peer.stream');
         const mix = writePeerStream(file, count, SEED);
         ctx.log(`book-peer: ${count} commands (${JSON.stringify(mix)}); ringmatch`);
+        const load = loadNow();
         const ours = await runRingmatch(readPeerStream(file), warmup, reps);
-        const load = round(os.loadavg()[0]!, 2);
         const failure = buildHarness();
         if (failure !== null) {
-          yield line('book-peer', ours, { commands: count, load_avg_1m: load });
+          yield line('book-peer', ours, load, { commands: count });
           for (const bench of ['book-peer:exchange-core', 'book-peer:exchange-core-naive'])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
           return;
@@ -156,15 +166,14 @@ export const groups: BenchGroup[] = [
             );
         }
         const ratio = (peer: PeerRun) => round(median(peer.nsPerCmd) / median(ours.nsPerCmd));
-        yield line('book-peer', ours, {
+        yield line('book-peer', ours, load, {
           commands: count,
           same_trades_and_book: true,
           vs_exchange_core: ratio(direct),
           vs_exchange_core_naive: ratio(naive),
-          load_avg_1m: load,
         });
-        yield line('book-peer:exchange-core', direct, { impl: 'OrderBookDirectImpl', results: JSON.stringify(direct.results) });
-        yield line('book-peer:exchange-core-naive', naive, { impl: 'OrderBookNaiveImpl', results: JSON.stringify(naive.results) });
+        yield line('book-peer:exchange-core', direct, load, { impl: 'OrderBookDirectImpl', results: JSON.stringify(direct.results) });
+        yield line('book-peer:exchange-core-naive', naive, load, { impl: 'OrderBookNaiveImpl', results: JSON.stringify(naive.results) });
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }

@@ -8,10 +8,13 @@
 // ops_per_s is commands per CPU second of this process (process.cpuUsage around the timed loops):
 // the machine is shared, and wall-clock rates mostly measure preemption. wall_ops_per_s is also
 // reported. p50/p99 time single commands with performance.now (timer_overhead_us included).
+// Every line by the method of every line (bench/method.ts): a warm-up run, then the median of the
+// runs (a fresh book and the same stream each run), book-subset's two lines interleaved.
 import { CountingSink, MatchingEngine, OrderFlowGenerator, type OrderFlowOptions } from '@ringmatch/book';
 import { CommandKind, OrderType, Side, createCommand, type Command } from '@ringmatch/protocol';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 import { latencySummaryUs, round, rssMb } from '../stats.js';
+import { measureGroup, median, methodFields, type Measured as Runs } from '../method.js';
 
 const CHUNK = 1 << 16;
 
@@ -37,20 +40,8 @@ function fill(gen: OrderFlowGenerator, chunk: Command[], seq: number): number {
   return seq;
 }
 
-/** Throughput pass (whole chunks timed) then a latency pass (each command timed). */
+/** One run: a throughput pass (whole chunks timed) then a latency pass (each command timed). */
 function runOurs(opts: OrderFlowOptions, total: number, latencyCmds: number): Measured & { engine: MatchingEngine; sink: CountingSink } {
-  // warm-up on a different seed so the JIT has seen every path
-  {
-    const g = new OrderFlowGenerator({ ...opts, seed: opts.seed + 1000 });
-    const e = new MatchingEngine({ symbols: g.symbols });
-    const s = new CountingSink();
-    const chunk = freshChunk();
-    let seq = 1;
-    for (let k = 0; k < 6; k++) {
-      seq = fill(g, chunk, seq);
-      for (let i = 0; i < CHUNK; i++) e.process(chunk[i]!, s);
-    }
-  }
   const gen = new OrderFlowGenerator(opts);
   const engine = new MatchingEngine({ symbols: gen.symbols });
   const sink = new CountingSink();
@@ -93,13 +84,15 @@ function timerOverheadUs(): number {
   return latencySummaryUs(s).p50_us ?? 0;
 }
 
-function ourLine(bench: string, m: ReturnType<typeof runOurs>, extra: Record<string, unknown>): BenchLine {
+/** The line of runs of a book: the median rate, the median p50 and p99, the median run's details. */
+function ourLine(bench: string, runs: Runs<ReturnType<typeof runOurs>>, load: number, extra: Record<string, unknown>): BenchLine {
+  const m = runs.median;
   const c = m.engine.counters;
   return {
     bench,
-    ops_per_s: round(m.opsPerS),
-    p50_us: m.p50,
-    p99_us: m.p99,
+    ops_per_s: round(runs.value),
+    p50_us: medianOf(runs.all, (r) => r.p50),
+    p99_us: medianOf(runs.all, (r) => r.p99),
     wall_ops_per_s: round(m.wallOpsPerS),
     commands: c.commands,
     trades_per_cmd: round(c.trades / c.commands),
@@ -108,8 +101,15 @@ function ourLine(bench: string, m: ReturnType<typeof runOurs>, extra: Record<str
     outputs_per_cmd: round((m.sink.reports + m.sink.trades) / c.commands),
     timer_overhead_us: round(timerOverheadUs()),
     rss_mb: rssMb(),
+    ...methodFields(runs.values, load),
     ...extra,
   };
+}
+
+/** The median of a figure over runs; null when a run has none. */
+function medianOf<R>(runs: readonly R[], figure: (r: R) => number | null): number | null {
+  const values = runs.map(figure);
+  return values.some((v) => v === null) ? null : median(values as number[]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,12 +147,6 @@ function applyNob(ob: Nob, op: NobOp): void {
 }
 
 function runNob(Ctor: NobCtor, opts: OrderFlowOptions, total: number, latencyCmds: number): Measured & { ob: Nob } {
-  {
-    const g = new OrderFlowGenerator({ ...opts, seed: opts.seed + 1000 });
-    const ob = new Ctor();
-    const c = createCommand();
-    for (let i = 0; i < 4 * CHUNK; i++) applyNob(ob, toNob(g.next(c)));
-  }
   const gen = new OrderFlowGenerator(opts);
   const ob = new Ctor();
   const c = createCommand();
@@ -184,26 +178,37 @@ function runNob(Ctor: NobCtor, opts: OrderFlowOptions, total: number, latencyCmd
   return { opsPerS: done / (cpuUs / 1e6), wallOpsPerS: done / (ns / 1e9), p50: lat.p50_us, p99: lat.p99_us, seconds: ns / 1e9, ob };
 }
 
+/** Per run (one warm-up run and five measured: a quarter of the single run this bench made before). */
 function sizes(ctx: BenchContext): { total: number; latency: number } {
-  return ctx.quick ? { total: 16 * CHUNK, latency: 200_000 } : { total: 128 * CHUNK, latency: 1_000_000 };
+  return ctx.quick ? { total: 8 * CHUNK, latency: 50_000 } : { total: 32 * CHUNK, latency: 200_000 };
+}
+
+/** Our book alone, by the method (a warm-up run, then the median of the runs). */
+async function oursAlone(ctx: BenchContext, opts: OrderFlowOptions) {
+  const { total, latency } = sizes(ctx);
+  const { load, results } = await measureGroup(
+    ctx,
+    [opts],
+    async (o) => runOurs(o, total, latency),
+    (m) => m.opsPerS,
+  );
+  return { load, runs: results[0]! };
 }
 
 export const groups: BenchGroup[] = [
   {
     group: 'book',
     async *run(ctx) {
-      const { total, latency } = sizes(ctx);
-      const m = runOurs({ seed: 1, symbols: 1, accounts: 1000 }, total, latency);
-      ctx.log(`book: ${m.opsPerS.toExponential(3)} commands/s over ${m.engine.counters.commands} commands`);
-      yield ourLine('book', m, { symbols: 1, target_ops_per_s: 5e6 });
+      const { load, runs } = await oursAlone(ctx, { seed: 1, symbols: 1, accounts: 1000 });
+      ctx.log(`book: ${runs.value.toExponential(3)} commands/s over ${runs.median.engine.counters.commands} commands per run`);
+      yield ourLine('book', runs, load, { symbols: 1, target_ops_per_s: 5e6 });
     },
   },
   {
     group: 'book-multi',
     async *run(ctx) {
-      const { total, latency } = sizes(ctx);
-      const m = runOurs({ seed: 2, symbols: 64, accounts: 10_000 }, total, latency);
-      yield ourLine('book-multi', m, { symbols: 64 });
+      const { load, runs } = await oursAlone(ctx, { seed: 2, symbols: 64, accounts: 10_000 });
+      yield ourLine('book-multi', runs, load, { symbols: 64 });
     },
   },
   {
@@ -212,10 +217,26 @@ export const groups: BenchGroup[] = [
       const { total, latency } = sizes(ctx);
       const opts: OrderFlowOptions = { seed: 3, symbols: 1, accounts: 1000, subset: true };
       const Nob = await loadNob();
-      const ours = runOurs(opts, total, latency);
       // nodejs-order-book is much slower: give it fewer commands of the same stream (same prefix)
-      const nobTotal = ctx.quick ? 4 * CHUNK : 16 * CHUNK;
-      const theirs = runNob(Nob, opts, nobTotal, Math.min(latency, 200_000));
+      const nobTotal = ctx.quick ? 2 * CHUNK : 4 * CHUNK;
+      const nobLatency = Math.min(latency, 100_000);
+      type Run = { ours: ReturnType<typeof runOurs> | null; theirs: ReturnType<typeof runNob> | null; opsPerS: number };
+      const { load, results } = await measureGroup<'ours' | 'theirs', Run>(
+        ctx,
+        ['ours', 'theirs'],
+        async (which) => {
+          if (which === 'ours') {
+            const m = runOurs(opts, total, latency);
+            return { ours: m, theirs: null, opsPerS: m.opsPerS };
+          }
+          const m = runNob(Nob, opts, nobTotal, nobLatency);
+          return { ours: null, theirs: m, opsPerS: m.opsPerS };
+        },
+        (r) => r.opsPerS,
+      );
+      const ours = { ...results[0]!, median: results[0]!.median.ours!, all: results[0]!.all.map((r) => r.ours!) };
+      const theirsRuns = results[1]!;
+      const theirs = theirsRuns.median.theirs!;
       // Sanity: same stream prefix, same book? Replay the prefix through a fresh engine to compare depth.
       const check = new MatchingEngine({ symbols: new OrderFlowGenerator(opts).symbols });
       const g = new OrderFlowGenerator(opts);
@@ -233,15 +254,20 @@ export const groups: BenchGroup[] = [
       const agree =
         JSON.stringify(d.bids.map((l) => [l.price, l.qty])) === JSON.stringify(bids.slice(0, 5)) &&
         JSON.stringify(d.asks.map((l) => [l.price, l.qty])) === JSON.stringify(asks.slice(0, 5));
-      yield ourLine('book-subset', ours, { ratio_vs_nodejs_order_book: round(ours.opsPerS / theirs.opsPerS), target_ratio: 10, same_book_as_baseline: agree });
+      yield ourLine('book-subset', ours, load, {
+        ratio_vs_nodejs_order_book: round(ours.value / theirsRuns.value),
+        target_ratio: 10,
+        same_book_as_baseline: agree,
+      });
       yield {
         bench: 'book-subset:nodejs-order-book',
-        ops_per_s: round(theirs.opsPerS),
-        p50_us: theirs.p50,
-        p99_us: theirs.p99,
+        ops_per_s: round(theirsRuns.value),
+        p50_us: medianOf(theirsRuns.all, (r) => r.theirs!.p50),
+        p99_us: medianOf(theirsRuns.all, (r) => r.theirs!.p99),
         wall_ops_per_s: round(theirs.wallOpsPerS),
         commands: nobTotal,
         rss_mb: rssMb(),
+        ...methodFields(theirsRuns.values, load),
       };
     },
   },

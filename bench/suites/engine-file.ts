@@ -4,7 +4,9 @@
 // source alone (`engine-file:source`: NdjsonCommandReader turning the file's lines into command
 // slots, no ring, no engine). The file holds the embedded generator's own orders (same seed,
 // symbols and accounts, written by commandToJson), so both runs must write the same trades file,
-// byte for byte (`same_trades_as_embedded`). Each engine run is the median of three, alternated.
+// byte for byte (`same_trades_as_embedded`). Every line by the method of every line
+// (bench/method.ts: a warm-up round, then the median of interleaved rounds); each run takes 1M
+// orders (2M, three runs, before the method: smaller runs keep the group's time).
 // The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
 // `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
 // Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
@@ -12,6 +14,7 @@
 // exchange-core's whole pipeline (disruptor, risk and matching engines) with its journal on, fed
 // the same commands pre-built (`engine-file:exchange-core`, bench/peer/exchange-core); both must
 // make the same trades.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,15 +22,15 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/protocol';
 import { CommandStaging, Engine, NdjsonCommandReader, createNativeScanner, resolveJsonScanner, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
-import type { BenchGroup } from '../types.js';
-import { medianBy, round, runsText } from '../stats.js';
+import type { BenchContext, BenchGroup } from '../types.js';
+import { round } from '../stats.js';
+import { measureGroup, methodFields } from '../method.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 import { writePeerNdjson, writePeerStream } from '../peer/stream.js';
 
 const SEED = 1;
 const SYMBOLS = 8;
 const ACCOUNTS = 1000;
-const RUNS = 3;
 const PEER_SEED = 42;
 
 interface PipelineRun {
@@ -41,39 +44,53 @@ interface PipelineRun {
 }
 
 /** ringmatch from the peer stream's NDJSON and exchange-core's journaled pipeline on the same commands. */
-async function* peerLines(root: string, commands: number, log: (m: string) => void) {
+async function* peerLines(ctx: BenchContext, root: string, commands: number) {
   const stream = path.join(root, 'peer.stream');
   const ndjson = path.join(root, 'peer.ndjson');
   writePeerStream(stream, commands, PEER_SEED);
   writePeerNdjson(stream, ndjson);
-  log(`engine-file: the book-peer stream (${commands} commands) end to end, ${RUNS} runs`);
-  const ours: EngineSummary[] = [];
-  for (let run = 0; run < RUNS; run++) ours.push(await engineRun(path.join(root, 'peer'), ['--source', `ndjson:${ndjson}`]));
-  const f = medianBy(ours, (r) => r.ordersPerSecond);
   const failure = buildHarness();
+  const sides = failure === null ? (['ours', 'peer'] as const) : (['ours'] as const);
+  ctx.log(`engine-file: the book-peer stream (${commands} commands) end to end${failure === null ? ", and exchange-core's pipeline, journal on" : ''}`);
+  type Run = { ours: EngineSummary | null; peer: PipelineRun | null; rate: number };
+  const { load, results } = await measureGroup<'ours' | 'peer', Run>(
+    ctx,
+    sides,
+    async (side) => {
+      if (side === 'ours') {
+        const r = await engineRun(path.join(root, 'peer'), ['--source', `ndjson:${ndjson}`]);
+        return { ours: r, peer: null, rate: r.ordersPerSecond };
+      }
+      const journal = fs.mkdtempSync(path.join(root, 'journal-'));
+      try {
+        // the harness warms up itself: the whole stream once through a discarded instance (JIT), then the measured run
+        const r = runHarness<PipelineRun>('PipelinePeer', [stream, journal, 'journal', String(commands)]);
+        return { ours: null, peer: r, rate: r.commands_per_s };
+      } finally {
+        fs.rmSync(journal, { recursive: true, force: true });
+      }
+    },
+    (r) => r.rate,
+  );
+  const oursRuns = results[0]!;
+  const f = oursRuns.median.ours!;
   const base = {
     p50_us: null,
     p99_us: null,
     orders: commands,
     trades: f.trades,
-    runs: runsText(ours.map((r) => r.ordersPerSecond)),
+    ...methodFields(oursRuns.values, load),
   };
   if (failure !== null) {
     yield { bench: 'engine-file:peer', ops_per_s: f.ordersPerSecond, ...base };
     yield { bench: 'engine-file:exchange-core', ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
     return;
   }
-  log(`engine-file: exchange-core's pipeline, journal on, ${RUNS} runs`);
-  const peers: PipelineRun[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const journal = fs.mkdtempSync(path.join(root, 'journal-'));
-    // warm-up: the whole stream once through a discarded instance (JIT), then the measured run
-    peers.push(runHarness<PipelineRun>('PipelinePeer', [stream, journal, 'journal', String(commands)]));
-    fs.rmSync(journal, { recursive: true, force: true });
-  }
-  const p = medianBy(peers, (r) => r.commands_per_s);
-  if (peers.some((r) => r.trades !== f.trades))
-    throw new Error(`engine-file: exchange-core's pipeline made ${peers.map((r) => r.trades).join('/')} trades, ringmatch ${f.trades}`);
+  const peerRuns = results[1]!;
+  const p = peerRuns.median.peer!;
+  const peerTrades = peerRuns.all.map((r) => r.peer!.trades);
+  if (peerTrades.some((t) => t !== f.trades))
+    throw new Error(`engine-file: exchange-core's pipeline made ${peerTrades.join('/')} trades, ringmatch ${f.trades}`);
   yield {
     bench: 'engine-file:peer',
     ops_per_s: f.ordersPerSecond,
@@ -89,12 +106,17 @@ async function* peerLines(root: string, commands: number, log: (m: string) => vo
     p99_us: null,
     orders: commands,
     trades: p.trades,
-    runs: runsText(peers.map((r) => r.commands_per_s)),
     journal_mib: round(p.journal_bytes / 2 ** 20, 1),
     gc_ms: p.gc_ms,
     jit_ms: p.jit_ms,
     cpu_ms: p.cpu_ms,
+    ...methodFields(peerRuns.values, load),
   };
+}
+
+/** SHA-256 of a file (the trades files compared across runs). */
+function digest(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** Writes the embedded generator's first `orders` orders as NDJSON lines. */
@@ -149,41 +171,52 @@ export const groups: BenchGroup[] = [
   {
     group: 'engine-file',
     async *run(ctx) {
-      const orders = ctx.quick ? 300_000 : 2_000_000;
+      const orders = ctx.quick ? 300_000 : 1_000_000;
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-file-'));
       try {
         const file = path.join(root, 'orders.ndjson');
         const bytes = writeOrders(file, orders);
         const scanner = (await resolveJsonScanner('auto')).scanner;
         ctx.log(`engine-file: ${orders} orders, ${(bytes / 2 ** 20).toFixed(0)} MiB of NDJSON; the source alone (json scanner: ${scanner})`);
-        const sources: Record<'js' | 'native', Awaited<ReturnType<typeof sourceOnly>>[]> = { js: [], native: [] };
-        for (let run = 0; run < RUNS; run++) {
-          for (const which of scanner === 'native' ? (['native', 'js'] as const) : (['js'] as const)) {
+        const scanners = scanner === 'native' ? (['native', 'js'] as const) : (['js'] as const);
+        const sourced = await measureGroup(
+          ctx,
+          scanners,
+          async (which) => {
             const one = await sourceOnly(file, which);
             if (one.lines !== orders || one.commands !== orders)
               throw new Error(`file source (${which}) read ${one.lines} lines, ${one.commands} commands of ${orders}`);
-            sources[which].push(one);
-          }
-        }
-        const source = medianBy(sources[scanner], (s) => s.linesPerSecond);
-        ctx.log(`engine-file: ${RUNS} runs each, file and embedded alternated`);
-        const fromFile: EngineSummary[] = [];
-        const fromFileJs: EngineSummary[] = [];
-        const embedded: EngineSummary[] = [];
-        const embeddedTrades = (): Buffer => fs.readFileSync(path.join(root, 'embedded', 'trades.ndjson'));
-        for (let run = 0; run < RUNS; run++) {
-          fromFile.push(await engineRun(path.join(root, 'file'), ['--source', `ndjson:${file}`, '--json-scanner', scanner]));
-          const fileTrades = fs.readFileSync(path.join(root, 'file', 'trades.ndjson'));
-          embedded.push(await engineRun(path.join(root, 'embedded'), ['--orders', String(orders), '--pregenerate']));
-          if (!fileTrades.equals(embeddedTrades())) throw new Error(`engine-file: run ${run}: the file's trades differ from the embedded source's`);
-          if (scanner === 'native') {
-            fromFileJs.push(await engineRun(path.join(root, 'file-js'), ['--source', `ndjson:${file}`, '--json-scanner', 'js']));
-            if (!fs.readFileSync(path.join(root, 'file-js', 'trades.ndjson')).equals(embeddedTrades()))
-              throw new Error(`engine-file: run ${run}: the JS scanner's trades differ from the embedded source's`);
-          }
-        }
-        const f = medianBy(fromFile, (s) => s.ordersPerSecond);
-        const e = medianBy(embedded, (s) => s.ordersPerSecond);
+            return one;
+          },
+          (s) => s.linesPerSecond,
+        );
+        const source = sourced.results[0]!;
+        ctx.log('engine-file: the engine from the file and from the embedded source, interleaved');
+        // Every run's trades file, by digest: all must be the embedded source's.
+        const digests = new Map<string, Set<string>>();
+        const runs = scanner === 'native' ? (['file', 'embedded', 'file-js'] as const) : (['file', 'embedded'] as const);
+        const engines = await measureGroup(
+          ctx,
+          runs,
+          async (which) => {
+            const dir = path.join(root, which);
+            const r =
+              which === 'embedded'
+                ? await engineRun(dir, ['--orders', String(orders), '--pregenerate'])
+                : await engineRun(dir, ['--source', `ndjson:${file}`, '--json-scanner', which === 'file' ? scanner : 'js']);
+            if (!digests.has(which)) digests.set(which, new Set());
+            digests.get(which)!.add(digest(path.join(dir, 'trades.ndjson')));
+            return r;
+          },
+          (r) => r.ordersPerSecond,
+        );
+        const reference = [...digests.get('embedded')!];
+        for (const [which, set] of digests)
+          if (set.size !== 1 || [...set][0] !== reference[0]) throw new Error(`engine-file: the ${which} runs' trades differ from the embedded source's`);
+        const [fromFile, embedded, fromFileJs] = engines.results;
+        const load = sourced.load;
+        const f = fromFile!.median;
+        const e = embedded!.median;
         yield {
           bench: 'engine-file',
           ops_per_s: f.ordersPerSecond,
@@ -191,13 +224,12 @@ export const groups: BenchGroup[] = [
           p99_us: null,
           orders,
           file_mib: round(bytes / 2 ** 20, 1),
-          runs: runsText(fromFile.map((s) => s.ordersPerSecond)),
           trades: f.trades,
           same_trades_as_embedded: true,
           wal_backend: f.walBackend,
           json_scanner: scanner,
           vs_embedded: round(f.ordersPerSecond / e.ordersPerSecond),
-          load_avg_1m: round(os.loadavg()[0]!, 2),
+          ...methodFields(fromFile!.values, engines.load),
         };
         yield {
           bench: 'engine-file:embedded',
@@ -205,48 +237,48 @@ export const groups: BenchGroup[] = [
           p50_us: null,
           p99_us: null,
           orders,
-          runs: runsText(embedded.map((s) => s.ordersPerSecond)),
           trades: e.trades,
+          ...methodFields(embedded!.values, engines.load),
         };
-        if (fromFileJs.length > 0) {
-          const j = medianBy(fromFileJs, (s) => s.ordersPerSecond);
+        if (fromFileJs) {
+          const j = fromFileJs.median;
           yield {
             bench: 'engine-file:js',
             ops_per_s: j.ordersPerSecond,
             p50_us: null,
             p99_us: null,
             orders,
-            runs: runsText(fromFileJs.map((s) => s.ordersPerSecond)),
             json_scanner: 'js',
             vs_embedded: round(j.ordersPerSecond / e.ordersPerSecond),
             native_vs_js: round(f.ordersPerSecond / j.ordersPerSecond),
+            ...methodFields(fromFileJs.values, engines.load),
           };
         }
         yield {
           bench: 'engine-file:source',
-          ops_per_s: round(source.linesPerSecond, 0),
+          ops_per_s: round(source.value, 0),
           p50_us: null,
           p99_us: null,
-          lines: source.lines,
-          runs: runsText(sources[scanner].map((s) => s.linesPerSecond)),
+          lines: source.median.lines,
           json_scanner: scanner,
           unit: 'lines/s into command slots',
+          ...methodFields(source.values, load),
         };
-        if (sources.js.length > 0 && scanner === 'native') {
-          const js = medianBy(sources.js, (s) => s.linesPerSecond);
+        const js = sourced.results[1];
+        if (js) {
           yield {
             bench: 'engine-file:source-js',
-            ops_per_s: round(js.linesPerSecond, 0),
+            ops_per_s: round(js.value, 0),
             p50_us: null,
             p99_us: null,
-            lines: js.lines,
-            runs: runsText(sources.js.map((s) => s.linesPerSecond)),
+            lines: js.median.lines,
             json_scanner: 'js',
-            native_vs_js: round(source.linesPerSecond / js.linesPerSecond),
+            native_vs_js: round(source.value / js.value),
             unit: 'lines/s into command slots',
+            ...methodFields(js.values, load),
           };
         }
-        yield* peerLines(root, ctx.quick ? 300_000 : orders, ctx.log);
+        yield* peerLines(ctx, root, orders);
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }

@@ -22,11 +22,12 @@ import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from 
 import { Engine, Stat, resolveJsonScanner, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, loadNativeKafka, nativeKafkaLoadFailure, partitionForKey, withTimeout } from '@ringmatch/kafka';
-import { brokerPid, kafkaAvailability, readTopic, uniqueTopic } from '@ringmatch/test-kit';
-import { runChannelEngine } from '../channel/run.js';
+import { brokerPid, kafkaAvailability, readTopic, uniqueTopic, type ReadRecord } from '@ringmatch/test-kit';
+import { runChannelEngine, type ChannelRunResult } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
-import { round, rssMb } from '../stats.js';
-import { measureRawConsume, produceBenchOrders, withBenchBroker } from './kafka.js';
+import { round, rssMb, runsText } from '../stats.js';
+import { measureGroup, median, methodFields, type Measured } from '../method.js';
+import { measureRawConsume, produceBenchOrders, withBenchBroker, type RawConsumeResult } from './kafka.js';
 import { engineOutputs, measurePipe, type PipeResult } from './engine-kafka-pipe.js';
 
 const PARTITIONS = 4;
@@ -123,17 +124,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 type KafkaClient = 'kafkajs' | 'native';
 
+/** A line's client and wire. */
 interface ClientRun {
   client: KafkaClient;
   wire: 'json' | 'binary';
-  engine: EngineRun;
-  pipe: PipeResult;
   /** The fastest client built here (native when it loads): its lines carry the plain names. */
   best: boolean;
   /** What scanned the JSON orders (native only on the native client, JSON wire, module built). */
   scanner: 'js' | 'native';
-  /** Native client, JSON, native scanner: the same run with --json-scanner js (same-run A/B). */
-  jsScanner?: EngineRun;
 }
 
 /** `engine-kafka`, `engine-kafka:binary`, `engine-kafka:kafkajs`, `engine-kafka:binary-kafkajs` (and the same under `:pipe`). */
@@ -263,12 +261,43 @@ async function endToEndLatency(kafka: Kafka, topic: string): Promise<{ p50_us: n
   return { p50_us: at(50), p99_us: at(99), samples: latencies.length };
 }
 
+/** One measured thing of the group: every one is a line (or feeds one), by the method. */
+type Item =
+  | { kind: 'engine'; client: KafkaClient; wire: Wire; jsScanner: boolean }
+  | { kind: 'pipe'; client: KafkaClient; wire: Wire }
+  | { kind: 'raw'; wire: Wire }
+  | { kind: 'channel'; wire: Wire }
+  | { kind: 'paced' };
+
+type Wire = 'json' | 'binary';
+type E2e = Awaited<ReturnType<typeof endToEndLatency>>;
+
+/** One run of an item; `figure` is what its runs are the median of (orders/s; the paced run: e2e p50). */
+interface Run {
+  figure: number;
+  engine?: EngineRun;
+  pipe?: PipeResult;
+  raw?: RawConsumeResult;
+  channel?: ChannelRunResult;
+  e2e?: E2e;
+}
+
+/** The median of a figure over runs (null if a run lacks it). */
+function medianOf<R>(runs: readonly R[], figure: (r: R) => number | null | undefined): number | null {
+  const values = runs.map(figure);
+  return values.some((v) => v === null || v === undefined) ? null : median(values as number[]);
+}
+
+const WIRE_TEXT: Record<Wire, string> = { json: 'JSON both ways', binary: 'binary orders in, binary output batches out' };
+const WIRE_FLAGS: Record<Wire, string[]> = { json: [], binary: ['--format', 'binary', '--output-format', 'binary'] };
+
 export const groups: BenchGroup[] = [
   {
     group: 'engine-kafka',
     async *run(ctx) {
-      const n = ctx.quick ? 60_000 : 1_000_000;
-      const paced = { n: ctx.quick ? 6_000 : 30_000, rate: 3_000 };
+      // Per run (a warm-up round and five measured, bench/method.ts): 250k orders (1M, one run, before).
+      const n = ctx.quick ? 30_000 : 250_000;
+      const paced = { n: ctx.quick ? 3_000 : 9_000, rate: 3_000 };
       const avail = kafkaAvailability();
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-kafka-'));
       const topics: string[] = [];
@@ -284,95 +313,96 @@ export const groups: BenchGroup[] = [
           if (!avail.ok) throw new Error('unreachable');
           const brokers = avail.brokers;
           const topic = uniqueTopic('bench-eko');
-          const channelPrefix = `${topic}-channel`;
-          topics.push(topic, `${topic}.trades`, `${topic}.reports`, `${topic}.dlq`, `${channelPrefix}.trades`, `${channelPrefix}.reports`);
-          const produced = await produceStream(kafka, topic, n, 7, 'json');
-          ctx.log(`engine-kafka: produced ${n} orders in ${produced.seconds.toFixed(1)} s; raw consume`);
-          const raw = await measureRawConsume(kafka, topic, n);
-          // The same orders on the binary wire both ways (input codec and output batches), against
-          // a raw consume of those binary messages: what the engine costs when JSON does not.
-          const binTopic = `${topic}-bin`;
-          topics.push(binTopic);
-          await produceStream(kafka, binTopic, n, 7, 'binary');
-          ctx.log(`engine-kafka: binary wire: raw consume`);
-          const binRaw = await measureRawConsume(kafka, binTopic, n);
-          // Every client and wire: an engine run on a topic of its own (a topic's outputs, once
-          // written, make a fresh engine refuse it), then the pipe floor with the same client and
-          // that run's own output records.
+          // The input of every run that only reads (raw consumes, pipes, channel baselines): one
+          // topic per wire. An engine run writes outputs named after its input topic, so each
+          // engine run gets a fresh input topic of its own (produced before its clock starts).
+          const base: Record<Wire, string> = { json: topic, binary: `${topic}-bin` };
+          topics.push(base.json, base.binary);
+          const produced = await produceStream(kafka, base.json, n, 7, 'json');
+          await produceStream(kafka, base.binary, n, 7, 'binary');
+          ctx.log(`engine-kafka: produced ${n} orders per wire (JSON in ${produced.seconds.toFixed(1)} s)`);
           const clients: KafkaClient[] = (await loadNativeKafka()) ? ['native', 'kafkajs'] : ['kafkajs'];
           const nativeScanner = (await resolveJsonScanner('auto')).scanner === 'native';
           if (clients.length === 1) ctx.log(`engine-kafka: kafkajs only (${String(nativeKafkaLoadFailure())})`);
-          const runs: ClientRun[] = [];
-          for (const client of clients) {
+          const best = clients[0]!;
+          const scannerOf = (client: KafkaClient, wire: Wire): 'js' | 'native' => (client === 'native' && wire === 'json' && nativeScanner ? 'native' : 'js');
+          const items: Item[] = [];
+          for (const client of clients)
             for (const wire of ['json', 'binary'] as const) {
-              const runTopic = `${topic}-${client}-${wire}`;
-              topics.push(runTopic, `${runTopic}.trades`, `${runTopic}.reports`, `${runTopic}.dlq`);
-              await produceStream(kafka, runTopic, n, 7, wire);
-              ctx.log(`engine-kafka: ${client} client, ${wire} wire: engine, then the pipe floor`);
-              const flags = wire === 'binary' ? ['--format', 'binary', '--output-format', 'binary'] : [];
-              const engine = await measureEngine(brokers, runTopic, path.join(root, `engine-${client}-${wire}`), n, 300_000, flags, client);
-              const outputs = await engineOutputs(kafka, runTopic);
-              const pipe = await measurePipe(kafka, brokers, runTopic, n, outputs, client, PARTITIONS, () => brokerCpuMs(brokers), topics);
-              const scanner = client === 'native' && wire === 'json' && nativeScanner ? 'native' : 'js';
-              const run: ClientRun = { client, wire, engine, pipe, best: client === clients[0], scanner };
-              if (scanner === 'native') {
-                const jsTopic = `${runTopic}-js`;
-                topics.push(jsTopic, `${jsTopic}.trades`, `${jsTopic}.reports`, `${jsTopic}.dlq`);
-                await produceStream(kafka, jsTopic, n, 7, wire);
-                ctx.log(`engine-kafka: ${client} client, ${wire} wire: the engine again with --json-scanner js`);
-                run.jsScanner = await measureEngine(
-                  brokers,
-                  jsTopic,
-                  path.join(root, `engine-${client}-${wire}-js`),
-                  n,
-                  300_000,
-                  ['--json-scanner', 'js'],
-                  client,
-                );
-              }
-              runs.push(run);
+              items.push({ kind: 'engine', client, wire, jsScanner: false });
+              if (scannerOf(client, wire) === 'native') items.push({ kind: 'engine', client, wire, jsScanner: true });
             }
-          }
-          ctx.log(`engine-kafka: channel baseline`);
-          const channel = await runChannelEngine({
-            dataDir: path.join(root, 'channel'),
-            orders: n,
-            seed: 0,
-            symbols: 0,
-            accounts: 0,
-            backend: 'auto',
-            timeoutMs: 300_000,
-            // the client and JSON scanner of the line it is compared with (vs_channel)
-            kafka: {
-              brokers,
-              topic,
-              groupId: uniqueTopic('bench-channel'),
-              messages: n,
-              outputPrefix: channelPrefix,
-              client: runs[0]!.client,
-              jsonScanner: runs[0]!.scanner,
-            },
-          });
-          ctx.log(`engine-kafka: paced latency run (${paced.n} orders at ${paced.rate}/s)`);
-          const latTopic = uniqueTopic('bench-ekl');
-          topics.push(latTopic, `${latTopic}.trades`, `${latTopic}.reports`, `${latTopic}.dlq`);
-          await ensureTopics(kafka, [{ topic: latTopic, partitions: PARTITIONS }]);
-          const pm = benchMessages(paced.n, 9);
-          const latEngine = engineFor(brokers, latTopic, path.join(root, 'lat'), ['--stop-when-idle', '1500'], runs[0]!.client);
-          const latDone = latEngine.run();
-          // The group join takes seconds: pace the orders only once the engine consumes (the
-          // first order goes alone and must be published into the ring first).
-          await producePaced(kafka, latTopic, { values: pm.values.slice(0, 1), keys: pm.keys.slice(0, 1), partitions: pm.partitions.slice(0, 1) }, paced.rate);
-          const lv = new Float64Array(latEngine.stats);
-          const joinDeadline = performance.now() + 60_000;
-          while (lv[Stat.published]! < 1) {
-            if (performance.now() > joinDeadline) throw new Error('paced engine did not start consuming within 60 s');
-            await sleep(5);
-          }
-          await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
-          await withTimeout(latDone, 120_000, 'paced engine run');
-          const e2e = await endToEndLatency(kafka, latTopic);
-          return { raw, runs, channel, e2e, produced, binRaw };
+          for (const client of clients) for (const wire of ['json', 'binary'] as const) items.push({ kind: 'pipe', client, wire });
+          items.push(
+            { kind: 'raw', wire: 'json' },
+            { kind: 'raw', wire: 'binary' },
+            { kind: 'channel', wire: 'json' },
+            { kind: 'channel', wire: 'binary' },
+            { kind: 'paced' },
+          );
+          // The pipes publish an engine run's own output records (the first run of that client and wire).
+          const outputs = new Map<string, ReadRecord[]>();
+          let runNo = 0;
+          const once = async (item: Item): Promise<Run> => {
+            const tag = `r${runNo++}`;
+            if (item.kind === 'engine') {
+              const { client, wire } = item;
+              const runTopic = `${topic}-${client}-${wire}${item.jsScanner ? '-js' : ''}-${tag}`;
+              const own = [runTopic, `${runTopic}.trades`, `${runTopic}.reports`, `${runTopic}.dlq`];
+              topics.push(...own);
+              await produceStream(kafka, runTopic, n, 7, wire);
+              const flags = [...WIRE_FLAGS[wire], ...(item.jsScanner ? ['--json-scanner', 'js'] : [])];
+              const engine = await measureEngine(brokers, runTopic, path.join(root, `engine-${tag}`), n, 300_000, flags, client);
+              fs.rmSync(path.join(root, `engine-${tag}`), { recursive: true, force: true });
+              const key = `${client}-${wire}`;
+              if (!item.jsScanner && !outputs.has(key)) outputs.set(key, await engineOutputs(kafka, runTopic));
+              else await deleteTopics(kafka, own).catch(() => undefined); // a million messages a round: not kept
+              return { figure: engine.ops_per_s, engine };
+            }
+            if (item.kind === 'pipe') {
+              const records = outputs.get(`${item.client}-${item.wire}`);
+              if (!records) throw new Error(`engine-kafka: no engine outputs for the ${item.client} ${item.wire} pipe`);
+              const pipe = await measurePipe(kafka, brokers, base[item.wire], n, records, item.client, PARTITIONS, () => brokerCpuMs(brokers), topics);
+              return { figure: pipe.ops_per_s, pipe };
+            }
+            if (item.kind === 'raw') {
+              const raw = await measureRawConsume(kafka, base[item.wire], n);
+              return { figure: raw.ops_per_s, raw };
+            }
+            if (item.kind === 'channel') {
+              const outputPrefix = `${topic}-channel-${item.wire}-${tag}`;
+              topics.push(`${outputPrefix}.trades`, `${outputPrefix}.reports`);
+              const channel = await runChannelEngine({
+                dataDir: path.join(root, `channel-${tag}`),
+                orders: n,
+                seed: 0,
+                symbols: 0,
+                accounts: 0,
+                backend: 'auto',
+                timeoutMs: 300_000,
+                // the client, JSON scanner and wire of the line its vs_channel divides
+                kafka: {
+                  brokers,
+                  topic: base[item.wire],
+                  groupId: uniqueTopic('bench-channel'),
+                  messages: n,
+                  outputPrefix,
+                  client: best,
+                  jsonScanner: scannerOf(best, item.wire),
+                  format: item.wire,
+                  outputFormat: item.wire,
+                },
+              });
+              fs.rmSync(path.join(root, `channel-${tag}`), { recursive: true, force: true });
+              await deleteTopics(kafka, [`${outputPrefix}.trades`, `${outputPrefix}.reports`]).catch(() => undefined);
+              return { figure: n / channel.steadySeconds, channel };
+            }
+            const e2e = await pacedRun(kafka, brokers, path.join(root, `lat-${tag}`), best, paced, topics);
+            return { figure: e2e.p50_us ?? Number.NaN, e2e };
+          };
+          ctx.log(`engine-kafka: ${items.length} items, ${n} orders a run, a warm-up round then the median of the runs`);
+          const { load, results } = await measureGroup(ctx, items, once, (r) => r.figure);
+          return { items, results, load, produced, clients, scannerOf };
         }
         if ('skipped' in result) {
           for (const bench of [
@@ -382,114 +412,185 @@ export const groups: BenchGroup[] = [
             'engine-kafka:pipe-binary',
             'engine-kafka:kafkajs-raw',
             'engine-kafka:channel',
+            'engine-kafka:channel-binary',
           ])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
           return;
         }
-        const { raw, runs, channel, e2e, binRaw } = result;
-        const channelOps = n / channel.steadySeconds;
-        const reference = runs[0]!.engine.summary.trades;
-        for (const run of runs) {
-          const { engine, pipe, wire, client } = run;
-          const binary = wire === 'binary';
-          const kafkajsTwin = run.best && client !== 'kafkajs' ? runs.find((r) => r.client === 'kafkajs' && r.wire === wire) : undefined;
-          const total = (engine.cpu.engine_cpu_us_per_order ?? 0) + (engine.cpu.broker_cpu_us_per_order ?? 0);
-          const line: BenchLine = {
-            bench: lineName('engine-kafka', run),
-            ops_per_s: engine.ops_per_s,
-            p50_us: run.best && !binary ? e2e.p50_us : null,
-            p99_us: run.best && !binary ? e2e.p99_us : null,
-            client,
-            wire: binary ? 'binary orders in, binary output batches out' : 'JSON both ways',
-            json_scanner: run.scanner,
-            ring_p50_us: engine.summary.latencyP50Us,
-            ring_p99_us: engine.summary.latencyP99Us,
-            orders: n,
-            partitions: PARTITIONS,
-            trades: engine.summary.trades,
-            reports: engine.summary.reports,
-            same_trade_count: engine.summary.trades === reference,
-            total_s: round(engine.total_s),
-            wal_backend: engine.summary.walBackend,
-            wal_avg_batch: engine.summary.walAvgBatch,
-            ...engine.phases,
-            ...engine.cpu,
-            // engine process + broker, the issue's budget (JSON <= 8 us, binary <= 4 us)
-            cpu_total_us_per_order: round(total),
-            source_stalls: engine.summary.sourceStalls,
-            vs_pipe: round(engine.ops_per_s / pipe.ops_per_s),
-            vs_raw: round(engine.ops_per_s / (binary ? binRaw : raw).ops_per_s),
-          };
-          if (kafkajsTwin) {
-            line.vs_kafkajs = round(engine.ops_per_s / kafkajsTwin.engine.ops_per_s);
-            line.cpu_vs_kafkajs = round(
-              total / ((kafkajsTwin.engine.cpu.engine_cpu_us_per_order ?? 0) + (kafkajsTwin.engine.cpu.broker_cpu_us_per_order ?? 0)),
-            );
-          }
-          if (run.best && !binary) {
-            line.latency = `order record -> report record (Kafka CreateTime, ms resolution), paced ${paced.rate}/s`;
-            line.latency_samples = e2e.samples;
-            line.vs_channel = round(engine.ops_per_s / channelOps);
-            line.rss_mb = rssMb();
-          }
-          const js = run.jsScanner;
-          if (js) line.vs_js_scanner = round(engine.ops_per_s / js.ops_per_s);
-          yield line;
-          if (js) {
+        const { items, results, load, clients, scannerOf } = result;
+        const find = (pred: (item: Item) => boolean): Measured<Run> | undefined => {
+          const k = items.findIndex(pred);
+          return k < 0 ? undefined : results[k];
+        };
+        const engineOf = (client: KafkaClient, wire: Wire, js = false) =>
+          find((i) => i.kind === 'engine' && i.client === client && i.wire === wire && i.jsScanner === js);
+        const method = (m: Measured<Run>) => methodFields(m.values, load);
+        const e2e = find((i) => i.kind === 'paced')!;
+        const channelOf = (wire: Wire) => find((i) => i.kind === 'channel' && i.wire === wire)!;
+        const reference = engineOf(clients[0]!, 'json')!.median.engine!.summary.trades;
+        const cpuTotal = (e: EngineRun): number => (e.cpu.engine_cpu_us_per_order ?? 0) + (e.cpu.broker_cpu_us_per_order ?? 0);
+        const cpuOf = (m: Measured<Run>) => ({
+          engine_cpu_us_per_order: medianOf(m.all, (r) => r.engine!.cpu.engine_cpu_us_per_order),
+          broker_cpu_us_per_order: medianOf(m.all, (r) => r.engine!.cpu.broker_cpu_us_per_order),
+          // engine process + broker, the issue's budget (JSON <= 8 us, binary <= 4 us)
+          cpu_total_us_per_order: round(median(m.all.map((r) => cpuTotal(r.engine!)))),
+        });
+        for (const client of clients) {
+          for (const wire of ['json', 'binary'] as const) {
+            const m = engineOf(client, wire)!;
+            const engine = m.median.engine!;
+            const binary = wire === 'binary';
+            const run: ClientRun = { client, wire, best: client === clients[0], scanner: scannerOf(client, wire) };
+            const pipe = find((i) => i.kind === 'pipe' && i.client === client && i.wire === wire)!;
+            const raw = find((i) => i.kind === 'raw' && i.wire === wire)!;
+            const cpu = cpuOf(m);
+            const kafkajsTwin = run.best && client !== 'kafkajs' ? engineOf('kafkajs', wire) : undefined;
+            const line: BenchLine = {
+              bench: lineName('engine-kafka', run),
+              ops_per_s: m.value,
+              // in-process, as every p50_us/p99_us here: published into the ring -> matched, in these saturated runs
+              p50_us: medianOf(m.all, (r) => r.engine!.summary.latencyP50Us),
+              p99_us: medianOf(m.all, (r) => r.engine!.summary.latencyP99Us),
+              latency: 'p50_us/p99_us in-process (published into the ring -> matched, saturated runs)',
+              client,
+              wire: WIRE_TEXT[wire],
+              json_scanner: run.scanner,
+              orders: n,
+              partitions: PARTITIONS,
+              trades: engine.summary.trades,
+              reports: engine.summary.reports,
+              same_trade_count: m.all.every((r) => r.engine!.summary.trades === reference),
+              total_s: round(engine.total_s),
+              wal_backend: engine.summary.walBackend,
+              wal_avg_batch: engine.summary.walAvgBatch,
+              ...engine.phases,
+              ...cpu,
+              source_stalls: engine.summary.sourceStalls,
+              vs_pipe: round(m.value / pipe.value),
+              vs_raw: round(m.value / raw.value),
+              ...method(m),
+            };
+            if (kafkajsTwin) {
+              line.vs_kafkajs = round(m.value / kafkajsTwin.value);
+              line.cpu_vs_kafkajs = round(cpu.cpu_total_us_per_order / cpuOf(kafkajsTwin).cpu_total_us_per_order);
+            }
+            if (run.best) {
+              // the channel baseline on this line's client, scanner and wire
+              line.vs_channel = round(m.value / channelOf(wire).value);
+              if (!binary) {
+                line.e2e_p50_us = e2e.value;
+                line.e2e_p99_us = medianOf(e2e.all, (r) => r.e2e!.p99_us);
+                line.e2e_p99_us_runs = runsText(e2e.all.map((r) => r.e2e!.p99_us ?? Number.NaN));
+                line.e2e_latency = `order record -> report record (Kafka CreateTime, ms resolution), paced ${paced.rate}/s, ${paced.n} orders a run`;
+                line.e2e_samples = e2e.median.e2e!.samples;
+                line.rss_mb = rssMb();
+              }
+            }
+            const js = engineOf(client, wire, true);
+            if (js) line.vs_js_scanner = round(m.value / js.value);
+            yield line;
+            if (js) {
+              yield {
+                bench: lineName('engine-kafka:js-scanner', run),
+                ops_per_s: js.value,
+                p50_us: medianOf(js.all, (r) => r.engine!.summary.latencyP50Us),
+                p99_us: medianOf(js.all, (r) => r.engine!.summary.latencyP99Us),
+                client,
+                what: 'the line above with --json-scanner js: the JS byte scanner per message instead of the native scanner per poll',
+                json_scanner: 'js',
+                trades: js.median.engine!.summary.trades,
+                same_trade_count: js.all.every((r) => r.engine!.summary.trades === reference),
+                ...cpuOf(js),
+                ...method(js),
+              };
+            }
             yield {
-              bench: lineName('engine-kafka:js-scanner', run),
-              ops_per_s: js.ops_per_s,
+              bench: lineName('engine-kafka:pipe', run),
+              ops_per_s: pipe.value,
               p50_us: null,
               p99_us: null,
               client,
-              what: 'the line above with --json-scanner js: the JS byte scanner per message instead of the native scanner per poll',
-              json_scanner: 'js',
-              trades: js.summary.trades,
-              same_trade_count: js.summary.trades === reference,
-              ...js.cpu,
-              cpu_total_us_per_order: round((js.cpu.engine_cpu_us_per_order ?? 0) + (js.cpu.broker_cpu_us_per_order ?? 0)),
+              what: 'bare consume of the same orders + produce of the same output records, same client; no WAL, no matching',
+              output_records: pipe.median.pipe!.output_records,
+              engine_cpu_us_per_order: medianOf(pipe.all, (r) => r.pipe!.engine_cpu_us_per_order),
+              broker_cpu_us_per_order: medianOf(pipe.all, (r) => r.pipe!.broker_cpu_us_per_order),
+              ...method(pipe),
             };
           }
+        }
+        for (const wire of ['json', 'binary'] as const) {
+          const raw = find((i) => i.kind === 'raw' && i.wire === wire)!;
           yield {
-            bench: lineName('engine-kafka:pipe', run),
-            ops_per_s: pipe.ops_per_s,
+            bench: wire === 'json' ? 'engine-kafka:kafkajs-raw' : 'engine-kafka:kafkajs-raw-binary',
+            ops_per_s: raw.value,
             p50_us: null,
             p99_us: null,
-            client,
-            what: 'bare consume of the same orders + produce of the same output records, same client; no WAL, no matching',
-            output_records: pipe.output_records,
-            engine_cpu_us_per_order: pipe.engine_cpu_us_per_order,
-            broker_cpu_us_per_order: pipe.broker_cpu_us_per_order,
+            wire: wire === 'json' ? 'JSON orders' : 'binary orders',
+            orders: n,
+            partitions: PARTITIONS,
+            total_s: round(raw.median.raw!.total_s),
+            mean_batch: Math.round(raw.median.raw!.mean_batch),
+            ...method(raw),
           };
         }
-        yield {
-          bench: 'engine-kafka:kafkajs-raw',
-          ops_per_s: raw.ops_per_s,
-          p50_us: null,
-          p99_us: null,
-          orders: n,
-          partitions: PARTITIONS,
-          total_s: round(raw.total_s),
-          mean_batch: Math.round(raw.mean_batch),
-        };
-        yield {
-          bench: 'engine-kafka:channel',
-          ops_per_s: channelOps,
-          p50_us: channel.latencyP50Us,
-          p99_us: channel.latencyP99Us,
-          latency: 'poller post -> matched (saturated, in-process)',
-          client: runs[0]!.client,
-          json_scanner: runs[0]!.scanner,
-          partitions: PARTITIONS,
-          orders: channel.orders,
-          trades: channel.trades,
-          same_trade_count: channel.trades === reference,
-          wal_avg_batch: channel.walAvgBatch,
-          total_s: round(channel.seconds),
-        };
+        for (const wire of ['json', 'binary'] as const) {
+          const ch = channelOf(wire);
+          const c = ch.median.channel!;
+          yield {
+            bench: wire === 'json' ? 'engine-kafka:channel' : 'engine-kafka:channel-binary',
+            ops_per_s: ch.value,
+            p50_us: medianOf(ch.all, (r) => r.channel!.latencyP50Us),
+            p99_us: medianOf(ch.all, (r) => r.channel!.latencyP99Us),
+            latency: 'p50_us/p99_us in-process (poller post -> matched, saturated runs)',
+            client: clients[0]!,
+            json_scanner: scannerOf(clients[0]!, wire),
+            wire: WIRE_TEXT[wire],
+            partitions: PARTITIONS,
+            orders: c.orders,
+            trades: c.trades,
+            same_trade_count: ch.all.every((r) => r.channel!.trades === reference),
+            wal_avg_batch: c.walAvgBatch,
+            total_s: round(c.seconds),
+            ...method(ch),
+          };
+        }
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }
     },
   },
 ];
+
+/**
+ * The paced latency run (the fastest client, JSON): a fresh topic, the engine started, then
+ * `paced.n` orders produced live at `paced.rate`/s; order record -> first report record.
+ */
+async function pacedRun(
+  kafka: Kafka,
+  brokers: string[],
+  dataDir: string,
+  client: KafkaClient,
+  paced: { n: number; rate: number },
+  topics: string[],
+): Promise<E2e> {
+  const latTopic = uniqueTopic('bench-ekl');
+  topics.push(latTopic, `${latTopic}.trades`, `${latTopic}.reports`, `${latTopic}.dlq`);
+  await ensureTopics(kafka, [{ topic: latTopic, partitions: PARTITIONS }]);
+  const pm = benchMessages(paced.n, 9);
+  const latEngine = engineFor(brokers, latTopic, dataDir, ['--stop-when-idle', '1500'], client);
+  const latDone = latEngine.run();
+  // The group join takes seconds: pace the orders only once the engine consumes (the
+  // first order goes alone and must be published into the ring first).
+  await producePaced(kafka, latTopic, { values: pm.values.slice(0, 1), keys: pm.keys.slice(0, 1), partitions: pm.partitions.slice(0, 1) }, paced.rate);
+  const lv = new Float64Array(latEngine.stats);
+  const joinDeadline = performance.now() + 60_000;
+  while (lv[Stat.published]! < 1) {
+    if (performance.now() > joinDeadline) throw new Error('paced engine did not start consuming within 60 s');
+    await sleep(5);
+  }
+  await producePaced(kafka, latTopic, { values: pm.values.slice(1), keys: pm.keys.slice(1), partitions: pm.partitions.slice(1) }, paced.rate);
+  await withTimeout(latDone, 120_000, 'paced engine run');
+  const e2e = await endToEndLatency(kafka, latTopic);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return e2e;
+}

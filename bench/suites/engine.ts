@@ -8,6 +8,9 @@
 // thread, trades encoded as the file sink encodes them into memory (no ring, WAL or file); the ring
 // line's `vs_matcher` is its share of that rate. The paced run's WAL write+fdatasync p50/p99 sit
 // beside its order-to-report latency (`latency_vs_fsync_*`: how many fsyncs an order waits).
+// Every line by the method of every line (bench/method.ts): the five runs (two paced) interleaved
+// after a warm-up round, each line the median of its runs; 1M orders a run (3M, one run, before
+// the method) and 100k paced orders (200k).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +20,8 @@ import { runBareMatcher } from '../bare-matcher.js';
 import { sameBytesAsFile } from '../trade-lines.js';
 import { runChannelEngine } from '../channel/run.js';
 import type { BenchGroup, BenchLine } from '../types.js';
-import { round, rssMb } from '../stats.js';
+import { round, rssMb, runsText } from '../stats.js';
+import { measureGroup, median, methodFields, type Measured } from '../method.js';
 
 function runConfig(dataDir: string, orders: number, rate: number) {
   return benchRunConfig(dataDir, ['--orders', String(orders), '--rate', String(rate), '--pregenerate']);
@@ -48,46 +52,104 @@ async function matcherRun(ringDir: string, orders: number, ring: { trades: numbe
   return figures;
 }
 
+type Item = 'ring' | 'matcher' | 'channel' | 'ring-lat' | 'channel-lat';
+type RingRun = Awaited<ReturnType<typeof ringRun>>;
+type ChannelRun = Awaited<ReturnType<typeof runChannelEngine>>;
+type MatcherRun = Awaited<ReturnType<typeof matcherRun>>;
+/** One run of an item; `figure` is its median key: orders/s, or the paced runs' p50. */
+type Run = { ring?: RingRun; channel?: ChannelRun & { sameTrades: boolean }; matcher?: MatcherRun; figure: number };
+
+/** The median of a figure of runs (null if any run lacks it). */
+function medianOf<R>(runs: readonly R[], figure: (r: R) => number | null): number | null {
+  const values = runs.map(figure);
+  return values.some((v) => v === null) ? null : median(values as number[]);
+}
+
 export const groups: BenchGroup[] = [
   {
     group: 'engine-embedded',
     async *run(ctx) {
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-bench-engine-'));
-      const orders = ctx.quick ? 300_000 : 3_000_000;
+      const orders = ctx.quick ? 300_000 : 1_000_000;
       const latencyRate = 50_000;
-      const latencyOrders = ctx.quick ? 50_000 : 200_000;
+      const latencyOrders = ctx.quick ? 50_000 : 100_000;
+      const ringDir = path.join(root, 'ring');
+      const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const, pregenerate: true };
+      let lastRing: RingRun | null = null;
       try {
-        ctx.log(`engine-embedded: ring engine, ${orders} orders`);
-        const ring = await ringRun(path.join(root, 'ring'), orders, 0);
-        ctx.log(`engine-embedded: bare matcher (one thread, no WAL), ${orders} orders`);
-        const matcher = await matcherRun(path.join(root, 'ring'), orders, ring);
-        const ringLatency = await ringRun(path.join(root, 'ring-lat'), latencyOrders, latencyRate);
-        ctx.log(`engine-embedded: channel baseline, ${orders} orders`);
-        const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const, pregenerate: true };
-        const channel = await runChannelEngine({ ...channelOptions, dataDir: path.join(root, 'channel') });
-        const channelLatency = await runChannelEngine({ ...channelOptions, orders: latencyOrders, rate: latencyRate, dataDir: path.join(root, 'channel-lat') });
+        ctx.log(
+          `engine-embedded: ring engine, bare matcher, channel baseline (${orders} orders), and both paced at ${latencyRate}/s (${latencyOrders} orders)`,
+        );
+        const items: Item[] = ['ring', 'matcher', 'channel', 'ring-lat', 'channel-lat'];
+        const { load, results } = await measureGroup<Item, Run>(
+          ctx,
+          items,
+          async (item) => {
+            if (item === 'ring') {
+              lastRing = await ringRun(ringDir, orders, 0);
+              return { ring: lastRing, figure: lastRing.ordersPerSecond };
+            }
+            // the ring's trades (the first round runs the ring first): the stream is the same every run
+            if (item === 'matcher') {
+              const matcher = await matcherRun(ringDir, orders, lastRing!);
+              return { matcher, figure: matcher.ordersPerSecond };
+            }
+            if (item === 'ring-lat') {
+              const ring = await ringRun(path.join(root, 'ring-lat'), latencyOrders, latencyRate);
+              return { ring, figure: ring.latencyP50Us ?? Number.NaN };
+            }
+            const paced = item === 'channel-lat';
+            const channel = await runChannelEngine(
+              paced
+                ? { ...channelOptions, orders: latencyOrders, rate: latencyRate, dataDir: path.join(root, 'channel-lat') }
+                : { ...channelOptions, dataDir: path.join(root, 'channel') },
+            );
+            const sameTrades = paced || fs.readFileSync(path.join(ringDir, 'trades.ndjson')).equals(fs.readFileSync(channel.tradesFile));
+            return { channel: { ...channel, sameTrades }, figure: paced ? (channel.latencyP50Us ?? Number.NaN) : channel.ordersPerSecond };
+          },
+          (r) => r.figure,
+        );
+        const [ringRuns, matcherRuns, channelRuns, ringLatRuns, channelLatRuns] = results as [
+          Measured<Run>,
+          Measured<Run>,
+          Measured<Run>,
+          Measured<Run>,
+          Measured<Run>,
+        ];
+        const ring = ringRuns.median.ring!;
+        const matcher = matcherRuns.median.matcher!;
+        const channel = channelRuns.median.channel!;
+        const lat = (runs: Measured<Run>, f: (r: RingRun | ChannelRun) => number | null): number | null => medianOf(runs.all, (r) => f((r.ring ?? r.channel)!));
+        const ringP50 = lat(ringLatRuns, (r) => r.latencyP50Us);
+        const ringP99 = lat(ringLatRuns, (r) => r.latencyP99Us);
+        const syncP50 = medianOf(ringLatRuns.all, (r) => r.ring!.walSyncP50Us);
+        const syncP99 = medianOf(ringLatRuns.all, (r) => r.ring!.walSyncP99Us);
+        const p99Runs = (runs: Measured<Run>): string => runsText(runs.all.map((r) => (r.ring ?? r.channel)!.latencyP99Us ?? Number.NaN));
         const line: BenchLine = {
           bench: 'engine-embedded',
           ops_per_s: ring.ordersPerSecond,
-          p50_us: ringLatency.latencyP50Us,
-          p99_us: ringLatency.latencyP99Us,
+          p50_us: ringP50,
+          p99_us: ringP99,
+          p99_us_runs: p99Runs(ringLatRuns),
           latency_at_orders_per_s: latencyRate,
-          saturated_p99_us: ring.latencyP99Us,
+          latency_orders: latencyOrders,
+          saturated_p99_us: lat(ringRuns, (r) => r.latencyP99Us),
           orders,
           source: 'pregenerated',
           trades: ring.trades,
           wal_backend: ring.walBackend,
           wal_avg_batch: ring.walAvgBatch,
-          // WAL write + fdatasync per group commit in the paced run (the latency run), and in the
-          // unthrottled one, where batches are large.
-          wal_sync_p50_us: ringLatency.walSyncP50Us,
-          wal_sync_p99_us: ringLatency.walSyncP99Us,
-          saturated_wal_sync_p99_us: ring.walSyncP99Us,
-          latency_vs_fsync_p50: ratio(ringLatency.latencyP50Us, ringLatency.walSyncP50Us),
-          latency_vs_fsync_p99: ratio(ringLatency.latencyP99Us, ringLatency.walSyncP99Us),
-          vs_channel: round(ring.ordersPerSecond / channel.ordersPerSecond),
-          vs_matcher: round(ring.ordersPerSecond / matcher.ordersPerSecond),
+          // WAL write + fdatasync per group commit in the paced runs (the latency runs), and in the
+          // unthrottled ones, where batches are large.
+          wal_sync_p50_us: syncP50,
+          wal_sync_p99_us: syncP99,
+          saturated_wal_sync_p99_us: medianOf(ringRuns.all, (r) => r.ring!.walSyncP99Us),
+          latency_vs_fsync_p50: ratio(ringP50, syncP50),
+          latency_vs_fsync_p99: ratio(ringP99, syncP99),
+          vs_channel: round(ringRuns.value / channelRuns.value),
+          vs_matcher: round(ringRuns.value / matcherRuns.value),
           rss_mb: rssMb(),
+          ...methodFields(ringRuns.values, load),
         };
         yield line;
         yield {
@@ -100,19 +162,23 @@ export const groups: BenchGroup[] = [
           threads: 1,
           trades: matcher.trades,
           trades_bytes: matcher.tradesBytes,
-          same_trades_as_ring: true, // checked above: the group fails otherwise
+          same_trades_as_ring: true, // checked in every run: the group fails otherwise
+          ...methodFields(matcherRuns.values, load),
         };
         yield {
           bench: 'engine-embedded:channel',
           ops_per_s: channel.ordersPerSecond,
-          p50_us: channelLatency.latencyP50Us,
-          p99_us: channelLatency.latencyP99Us,
+          p50_us: lat(channelLatRuns, (r) => r.latencyP50Us),
+          p99_us: lat(channelLatRuns, (r) => r.latencyP99Us),
+          p99_us_runs: p99Runs(channelLatRuns),
           latency_at_orders_per_s: latencyRate,
-          saturated_p99_us: channel.latencyP99Us,
+          latency_orders: latencyOrders,
+          saturated_p99_us: lat(channelRuns, (r) => r.latencyP99Us),
           orders,
           trades: channel.trades,
           wal_avg_batch: channel.walAvgBatch,
-          same_trades_as_ring: fs.readFileSync(path.join(root, 'ring', 'trades.ndjson')).equals(fs.readFileSync(channel.tradesFile)),
+          same_trades_as_ring: channelRuns.all.every((r) => r.channel!.sameTrades),
+          ...methodFields(channelRuns.values, load),
         };
       } finally {
         fs.rmSync(root, { recursive: true, force: true });

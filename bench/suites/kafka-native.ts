@@ -2,7 +2,9 @@
 // process (process.cpuUsage: JS thread, libuv pool and librdkafka's threads). Lines:
 // `kafka-native-produce` (+ `:kafkajs`): 64 KiB records with the publisher's 4 headers, one
 // request / batch in flight, CPU ns per value byte; `kafka-native-consume` (+ `:kafkajs`): 100 B
-// messages, CPU us per message. Ratios are native / kafkajs.
+// messages, CPU us per message. Ratios are native / kafkajs. Every line by the method of every line
+// (bench/method.ts: a warm-up round, then the median of interleaved rounds; the ratios are of the
+// median runs); per run 10k records produced (50k, one run, before) and 500k consumed (1M).
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import {
@@ -18,6 +20,7 @@ import {
 import type { FlatMessage, NativeKafkaModule } from '@ringmatch/kafka';
 import { uniqueTopic } from '@ringmatch/test-kit';
 import type { BenchGroup, BenchLine } from '../types.js';
+import { measureGroup, median, methodFields, type Measured } from '../method.js';
 import { measureRawConsume, withBenchBroker } from './kafka.js';
 
 const PARTITIONS = 4;
@@ -130,7 +133,7 @@ export const groups: BenchGroup[] = [
     group: 'kafka-native-produce',
     async *run(ctx) {
       const native = await loadNativeKafka();
-      const n = ctx.quick ? 5000 : 50_000;
+      const n = ctx.quick ? 2000 : 10_000;
       const size = 64 << 10;
       const perBatch = 16; // 4 per partition: 256 KiB per partition per request
       if (!native) {
@@ -140,19 +143,26 @@ export const groups: BenchGroup[] = [
         return;
       }
       const result = await withBenchBroker(ctx, async (kafka) => {
-        const topics = [uniqueTopic('bench-np-js'), uniqueTopic('bench-np-native')];
-        await ensureTopics(
-          kafka,
-          topics.map((topic) => ({ topic, partitions: PARTITIONS })),
-        );
+        const topics: string[] = [];
         const batches = records(n, size, perBatch);
         const brokers = (process.env.RINGMATCH_KAFKA_BROKERS ?? '').trim() || '127.0.0.1:19092';
         try {
-          const js = await measured(() => produceKafkajs(kafka, topics[0]!, batches));
-          ctx.log(`kafka-native-produce: kafkajs ${js.seconds.toFixed(1)} s, ${js.cpuSeconds.toFixed(1)} CPU s`);
-          const nat = await measured(() => produceNative(native, brokers, topics[1]!, batches));
-          ctx.log(`kafka-native-produce: native ${nat.seconds.toFixed(1)} s, ${nat.cpuSeconds.toFixed(1)} CPU s`);
-          return { js, nat };
+          // each run into a fresh topic (deleted as soon as it is measured: 640 MB a run)
+          const { load, results } = await measureGroup(
+            ctx,
+            ['native', 'kafkajs'] as const,
+            async (client) => {
+              const topic = uniqueTopic(`bench-np-${client}`);
+              topics.push(topic);
+              await ensureTopics(kafka, [{ topic, partitions: PARTITIONS }]);
+              const cost = await measured(() => (client === 'native' ? produceNative(native, brokers, topic, batches) : produceKafkajs(kafka, topic, batches)));
+              ctx.log(`kafka-native-produce: ${client} ${cost.seconds.toFixed(1)} s, ${cost.cpuSeconds.toFixed(1)} CPU s`);
+              await deleteTopics(kafka, [topic]).catch(() => undefined);
+              return cost;
+            },
+            (c) => n / c.seconds,
+          );
+          return { load, nat: results[0]!, js: results[1]! };
         } finally {
           await deleteTopics(kafka, topics).catch(() => undefined);
         }
@@ -163,21 +173,23 @@ export const groups: BenchGroup[] = [
         return;
       }
       const bytes = n * size;
-      const line = (bench: string, c: Cost): BenchLine => ({
+      const line = (bench: string, m: Measured<Cost>): BenchLine => ({
         bench,
-        ops_per_s: n / c.seconds,
+        ops_per_s: m.value,
         p50_us: null,
         p99_us: null,
         records: n,
         record_bytes: size,
         batch: perBatch,
-        mb_per_s: bytes / c.seconds / 1e6,
-        cpu_ns_per_byte: (c.cpuSeconds * 1e9) / bytes,
+        mb_per_s: (m.value * size) / 1e6,
+        cpu_ns_per_byte: (median(m.all.map((c) => c.cpuSeconds)) * 1e9) / bytes,
+        ...methodFields(m.values, result.load),
       });
+      const cpu = (m: Measured<Cost>): number => median(m.all.map((c) => c.cpuSeconds));
       yield {
         ...line('kafka-native-produce', result.nat),
-        cpu_ratio_to_kafkajs: result.nat.cpuSeconds / result.js.cpuSeconds,
-        speed_ratio_to_kafkajs: result.js.seconds / result.nat.seconds,
+        cpu_ratio_to_kafkajs: cpu(result.nat) / cpu(result.js),
+        speed_ratio_to_kafkajs: result.nat.value / result.js.value,
       };
       yield line('kafka-native-produce:kafkajs', result.js);
     },
@@ -186,7 +198,7 @@ export const groups: BenchGroup[] = [
     group: 'kafka-native-consume',
     async *run(ctx) {
       const native = await loadNativeKafka();
-      const n = ctx.quick ? 200_000 : 1_000_000;
+      const n = ctx.quick ? 200_000 : 500_000;
       if (!native) {
         const reason = `@ringmatch/native-kafka not built: ${String(nativeKafkaLoadFailure())}`;
         yield unavailable('kafka-native-consume', reason);
@@ -204,14 +216,20 @@ export const groups: BenchGroup[] = [
             batches.push(Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ partition: (i + j) % PARTITIONS, key: null, value })));
           await produceNative(native, brokers, topic, batches);
           ctx.log(`kafka-native-consume: produced ${n} x 100 B`);
-          let rawMean = 0;
-          const js = await measured(async () => {
-            rawMean = (await measureRawConsume(kafka, topic, n)).mean_batch;
-          });
-          ctx.log(`kafka-native-consume: kafkajs ${js.seconds.toFixed(1)} s, ${js.cpuSeconds.toFixed(1)} CPU s (mean batch ${Math.round(rawMean)})`);
-          const nat = await measured(() => consumeNative(native, brokers, topic, n));
-          ctx.log(`kafka-native-consume: native ${nat.seconds.toFixed(1)} s, ${nat.cpuSeconds.toFixed(1)} CPU s`);
-          return { js, nat };
+          const { load, results } = await measureGroup(
+            ctx,
+            ['native', 'kafkajs'] as const,
+            async (client) => {
+              const cost = await measured(async () => {
+                if (client === 'native') await consumeNative(native, brokers, topic, n);
+                else await measureRawConsume(kafka, topic, n);
+              });
+              ctx.log(`kafka-native-consume: ${client} ${cost.seconds.toFixed(1)} s, ${cost.cpuSeconds.toFixed(1)} CPU s`);
+              return cost;
+            },
+            (c) => n / c.seconds,
+          );
+          return { load, nat: results[0]!, js: results[1]! };
         } finally {
           await deleteTopics(kafka, [topic]).catch(() => undefined);
         }
@@ -221,18 +239,20 @@ export const groups: BenchGroup[] = [
         yield unavailable('kafka-native-consume:kafkajs', result.skipped);
         return;
       }
-      const line = (bench: string, c: Cost): BenchLine => ({
+      const cpu = (m: Measured<Cost>): number => median(m.all.map((c) => c.cpuSeconds));
+      const line = (bench: string, m: Measured<Cost>): BenchLine => ({
         bench,
-        ops_per_s: n / c.seconds,
+        ops_per_s: m.value,
         p50_us: null,
         p99_us: null,
         messages: n,
         value_bytes: 100,
         partitions: PARTITIONS,
-        cpu_us_per_msg: (c.cpuSeconds * 1e6) / n,
-        total_s: c.seconds,
+        cpu_us_per_msg: (cpu(m) * 1e6) / n,
+        total_s: m.median.seconds,
+        ...methodFields(m.values, result.load),
       });
-      yield { ...line('kafka-native-consume', result.nat), cpu_ratio_to_kafkajs: result.nat.cpuSeconds / result.js.cpuSeconds };
+      yield { ...line('kafka-native-consume', result.nat), cpu_ratio_to_kafkajs: cpu(result.nat) / cpu(result.js) };
       yield line('kafka-native-consume:kafkajs', result.js);
     },
   },

@@ -6,6 +6,8 @@ import type { Kafka } from 'kafkajs';
 import { IDEMPOTENT_RETRY, Publisher, createKafka, ensureTopics, deleteTopics, withTimeout } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, uniqueTopic } from '@ringmatch/test-kit';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
+import { runsText } from '../stats.js';
+import { measureGroup, methodFields, type Measured } from '../method.js';
 
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'XRP-USD', 'ADA-USD', 'DOGE-USD', 'DOT-USD', 'LTC-USD'];
 
@@ -191,26 +193,31 @@ async function publishRaw(kafka: Kafka, topic: string, n: number, batch: number)
 }
 
 /**
- * Publisher throughput (records/s, acknowledged) against a bare idempotent kafkajs producer sending
- * the same records with the same headers in the same batch size; alternated, best of each.
+ * Publisher throughput (records/s, acknowledged), plain and packed, against a bare idempotent
+ * kafkajs producer sending the same records with the same headers in the same batch size; by the
+ * method of every line (bench/method.ts), each run on a fresh topic.
  */
-async function measurePublish(kafka: Kafka, n: number, batch: number, rounds: number): Promise<{ publisher: number; raw: number; packed: number }> {
-  const topics = Array.from({ length: 3 * rounds + 1 }, () => uniqueTopic('bench-trades'));
-  await ensureTopics(
-    kafka,
-    topics.map((topic) => ({ topic, partitions: 4 })),
-  );
+async function measurePublish(ctx: BenchContext, kafka: Kafka, n: number, batch: number) {
+  const topics: string[] = [];
+  const fresh = async (): Promise<string> => {
+    const topic = uniqueTopic('bench-trades');
+    topics.push(topic);
+    await ensureTopics(kafka, [{ topic, partitions: 4 }]);
+    return topic;
+  };
   try {
-    await publishRaw(kafka, topics[0]!, Math.min(n, 10_000), batch); // warm-up (JIT, broker)
-    let publisher = 0;
-    let raw = 0;
-    let packed = 0;
-    for (let r = 0; r < rounds; r++) {
-      raw = Math.max(raw, await publishRaw(kafka, topics[1 + 3 * r]!, n, batch));
-      publisher = Math.max(publisher, await publishWithPublisher(kafka, topics[2 + 3 * r]!, n, batch));
-      packed = Math.max(packed, await publishWithPublisher(kafka, topics[3 + 3 * r]!, n, batch, true));
-    }
-    return { publisher, raw, packed };
+    const { load, results } = await measureGroup(
+      ctx,
+      ['raw', 'publisher', 'packed'] as const,
+      async (which) => {
+        const topic = await fresh();
+        if (which === 'raw') return publishRaw(kafka, topic, n, batch);
+        return publishWithPublisher(kafka, topic, n, batch, which === 'packed');
+      },
+      (rate) => rate,
+    );
+    const [raw, publisher, packed] = results as [Measured<number>, Measured<number>, Measured<number>];
+    return { load, raw, publisher, packed };
   } finally {
     await deleteTopics(kafka, topics).catch(() => undefined);
   }
@@ -227,22 +234,25 @@ export const groups: BenchGroup[] = [
         try {
           const produced = await produceBenchOrders(kafka, topic, { n, partitions });
           ctx.log(`kafka-raw: produced ${n} messages in ${produced.seconds.toFixed(2)} s`);
-          const runs: RawConsumeResult[] = [];
-          for (let r = 0; r < (ctx.quick ? 1 : 3); r++) runs.push(await measureRawConsume(kafka, topic, n));
-          runs.sort((a, b) => a.ops_per_s - b.ops_per_s);
-          const median = runs[Math.floor(runs.length / 2)]!;
+          const { load, results } = await measureGroup(
+            ctx,
+            [topic],
+            (t) => measureRawConsume(kafka, t, n),
+            (r) => r.ops_per_s,
+          );
+          const m = results[0]!;
           return {
             bench: 'kafka-raw',
-            ops_per_s: median.ops_per_s,
+            ops_per_s: m.value,
             p50_us: null,
             p99_us: null,
             messages: n,
             partitions,
             payload_bytes: Math.round(produced.bytes / n),
-            runs: runs.length,
-            total_s: median.total_s,
-            mean_batch: Math.round(median.mean_batch),
+            total_s: m.median.total_s,
+            mean_batch: Math.round(m.median.mean_batch),
             produce_per_s: n / produced.seconds,
+            ...methodFields(m.values, load),
           };
         } finally {
           await deleteTopics(kafka, [topic]).catch(() => undefined);
@@ -260,7 +270,7 @@ export const groups: BenchGroup[] = [
     async *run(ctx) {
       const n = ctx.quick ? 30_000 : 100_000;
       const batch = 2000;
-      const result = await withBenchBroker(ctx, (kafka) => measurePublish(kafka, n, batch, ctx.quick ? 1 : 2));
+      const result = await withBenchBroker(ctx, (kafka) => measurePublish(ctx, kafka, n, batch));
       if ('skipped' in result) {
         yield { bench: 'kafka-publish', ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
         yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: null, p50_us: null, p99_us: null, skipped: result.skipped };
@@ -268,17 +278,28 @@ export const groups: BenchGroup[] = [
       }
       yield {
         bench: 'kafka-publish',
-        ops_per_s: result.publisher,
+        ops_per_s: result.publisher.value,
         p50_us: null,
         p99_us: null,
         records: n,
         batch,
         partitions: 4,
-        ratio_to_raw: result.publisher / result.raw,
-        packed_per_s: result.packed,
+        ratio_to_raw: result.publisher.value / result.raw.value,
+        packed_per_s: result.packed.value,
+        packed_runs: runsText(result.packed.values),
         pack_max: 256,
+        ...methodFields(result.publisher.values, result.load),
       };
-      yield { bench: 'kafka-publish:kafkajs-raw', ops_per_s: result.raw, p50_us: null, p99_us: null, records: n, batch, partitions: 4 };
+      yield {
+        bench: 'kafka-publish:kafkajs-raw',
+        ops_per_s: result.raw.value,
+        p50_us: null,
+        p99_us: null,
+        records: n,
+        batch,
+        partitions: 4,
+        ...methodFields(result.raw.values, result.load),
+      };
     },
   },
 ];

@@ -1,6 +1,7 @@
 // Micro benchmarks with tinybench: the per-message and per-output building blocks of the hot path,
 // each against the obvious implementation in the same run (`<bench>:<baseline>`). ops_per_s is
-// tinybench's mean throughput; p50/p99 are its per-call latency percentiles (with timer overhead).
+// tinybench's mean throughput and p50/p99 its per-call latency percentiles (with timer overhead),
+// each the median of the runs (bench/micro/measure.ts: the method of every line).
 //   micro-decode-json   a JSON order message -> command (the Kafka/file fast path)  vs JSON.parse
 //   micro-encode-trade  a trade -> NDJSON bytes (OutputJsonEncoder)                 vs template string + TextEncoder
 //   micro-command-slot  a command -> 64-byte slot -> command                         vs structuredClone of the command

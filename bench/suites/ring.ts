@@ -5,12 +5,12 @@
 // window measured is producer start -> terminal consumer done (worker start-up excluded). Every
 // throughput line of a group is measured the same way: a warm-up round, then RUNS (RUNS_QUICK)
 // interleaved rounds, the median reported with every run in `runs` and the load average at start.
-import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Pipeline, WaitStrategies, type RingBuffer, type WaitStrategy } from '@ringmatch/ring';
 import { RingBuffer as RingBufJs } from 'ringbuf.js';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 import { latencySummaryUs, medianBy, round, rssMb, runsText } from '../stats.js';
+import { loadNow, measureRounds, median, methodFields, methodText, runsFor } from '../method.js';
 
 const WORKER = new URL('../workers/ring-worker.js', import.meta.url);
 const PAYLOAD = 16;
@@ -270,23 +270,6 @@ export function contenders(topo: Topo, sizes: { ring: number; perEvent: number; 
   return list;
 }
 
-/**
- * Interleaved rounds: one warm-up round (every item once, not counted), then `runs` rounds of every
- * item once; round r starts at item r mod k, so no line always runs first or right after another.
- * Returns each item's measured values, in run order.
- */
-export async function measureRounds<T, R>(items: readonly T[], runs: number, once: (item: T) => Promise<R>): Promise<R[][]> {
-  const values = items.map((): R[] => []);
-  for (let round = 0; round <= runs; round++) {
-    for (let k = 0; k < items.length; k++) {
-      const at = (round + k) % items.length;
-      const v = await once(items[at]!);
-      if (round > 0) values[at]!.push(v);
-    }
-  }
-  return values;
-}
-
 /** Ratios, ascending, two decimals, "a/b/c". */
 function ratiosText(values: readonly number[]): string {
   return [...values]
@@ -294,9 +277,6 @@ function ratiosText(values: readonly number[]): string {
     .map((v) => v.toFixed(2))
     .join('/');
 }
-
-export const RUNS = 5;
-export const RUNS_QUICK = 3;
 
 function group(topo: Topo): BenchGroup {
   const name = `ring-${topo}`;
@@ -307,11 +287,11 @@ function group(topo: Topo): BenchGroup {
       const scale = topo === '1p1c' ? 1 : 0.5;
       const sizes = { ring: Math.round((q ? 2e7 : 1e8) * scale), perEvent: Math.round((q ? 2e5 : 1e6) * scale), batched: Math.round((q ? 4e6 : 2e7) * scale) };
       const latN = q ? 20_000 : 100_000;
-      const runs = q ? RUNS_QUICK : RUNS;
+      const runs = runsFor(ctx);
 
       // Throughput: every line the same way (warm-up round, then `runs` interleaved rounds, median).
       const list = contenders(topo, sizes);
-      const load = round(os.loadavg()[0]!, 2);
+      const load = loadNow();
       ctx.log(`${name}: ${list.length} lines, 1 warm-up + ${runs} interleaved rounds (load ${load})`);
       const seconds = await measureRounds(list, runs, async (c) => (await c.once()).seconds);
       const ops = list.map((c, k) => seconds[k]!.map((s) => c.events / s));
@@ -324,6 +304,7 @@ function group(topo: Topo): BenchGroup {
         return {
           ...line(c.name ? `${name}:${c.name}` : name, c.events, c.events / median[k]!, { ...c.extra, ...extra }),
           runs: runsText(ops[k]!),
+          method: methodText(runs),
           load_avg_1m: load,
         };
       };
@@ -416,22 +397,36 @@ const cursorGroup: BenchGroup = {
       for (let s = 0; s < n; s++) if (Atomics.compareExchange(b64, 0, BigInt(s - 1), BigInt(s)) === BigInt(s - 1)) ok++;
       return ok;
     };
-    // Interleaved rounds, best of each: the machine is shared, so both sides see the same noise.
+    // The method of every line (bench/method.ts): a warm-up round, then interleaved rounds, the
+    // median of each; the machine is shared, so all four see the same noise.
     const loops = [i32Loop, i32CasLoop, bigLoop, bigCasLoop];
-    const best = [Infinity, Infinity, Infinity, Infinity];
-    const res = [0, 0, 0, 0];
-    for (let round = 0; round < 5; round++) {
-      loops.forEach((f, k) => {
-        const t = hrNs();
-        res[k] = f();
-        best[k] = Math.min(best[k]!, hrNs() - t);
-      });
-    }
-    const [i32Ops, i32Cas, bigOps, bigCas] = best.map((ns) => n / (ns / 1e9)) as [number, number, number, number];
-    const [a1, , a2] = res;
-    if (a1 !== 0 || a2 !== 0) throw new Error('cursor round trip lost precision');
-    yield { bench: 'ring-cursor', ops_per_s: round(i32Ops), p50_us: null, p99_us: null, repr: 'int32+f64 hint', cas_per_s: round(i32Cas) };
-    yield { bench: 'ring-cursor:bigint64', ops_per_s: round(bigOps), p50_us: null, p99_us: null, repr: 'BigInt64Array', cas_per_s: round(bigCas) };
+    const load = loadNow();
+    const results = await measureRounds(loops, runsFor(ctx), async (f) => {
+      const t = hrNs();
+      const res = f();
+      return { rate: n / ((hrNs() - t) / 1e9), res };
+    });
+    if (results.some((rs, k) => (k === 0 || k === 2) && rs.some((r) => r.res !== 0))) throw new Error('cursor round trip lost precision');
+    const rates = results.map((rs) => rs.map((r) => r.rate));
+    const [i32Ops, i32Cas, bigOps, bigCas] = rates.map((r) => median(r)) as [number, number, number, number];
+    yield {
+      bench: 'ring-cursor',
+      ops_per_s: round(i32Ops),
+      p50_us: null,
+      p99_us: null,
+      repr: 'int32+f64 hint',
+      cas_per_s: round(i32Cas),
+      ...methodFields(rates[0]!, load),
+    };
+    yield {
+      bench: 'ring-cursor:bigint64',
+      ops_per_s: round(bigOps),
+      p50_us: null,
+      p99_us: null,
+      repr: 'BigInt64Array',
+      cas_per_s: round(bigCas),
+      ...methodFields(rates[2]!, load),
+    };
   },
 };
 

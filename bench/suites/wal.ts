@@ -3,20 +3,24 @@
 //   the same payload bytes (no framing, no CRC) into a preallocated, zero-filled file.
 // - wal-native-b1024 / wal-native-b8192: napi-rs backend (write + sync on a libuv thread while the
 //   next batch is framed); `:fs` = the fs backend at the same batch size.
-// The bench and its baselines run in alternating blocks of ~200 ms within one run, so the noise of
-// this shared 2-core machine is spread over all of them; each rate is records / time in its own blocks.
-// p50/p99 are per-batch write+sync latencies.
+// The bench and its baselines run in alternating blocks (BLOCK_MS; one block is one run) by the
+// method of every line (bench/method.ts): a warm-up round, then interleaved rounds, each line the
+// median of its blocks' rates, so the noise of this shared 2-core machine is spread over all of
+// them. p50/p99 are per-batch write+sync latencies, the median of the blocks' percentiles.
 import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadNative, nativeLoadFailure, openWal, type BackendName, type Wal } from '@ringmatch/wal';
 import type { BenchContext, BenchGroup, BenchLine } from '../types.js';
 import { latencySummaryUs, round } from '../stats.js';
+import { loadNow, measureRounds, median, methodFields, runsFor } from '../method.js';
 
 const RECORD = 64;
 const SEGMENT = 64 * 1024 * 1024;
 const RING_SLOTS = 16384;
-const BLOCK_MS = 200;
+/** One run of a side (full run; 200 ms with --quick): a few segment rollovers at batch 1024. */
+const BLOCK_MS = 600;
+const BLOCK_MS_QUICK = 200;
 
 function makeRing(): Uint8Array {
   const ring = new Uint8Array(new SharedArrayBuffer(RING_SLOTS * RECORD));
@@ -32,6 +36,8 @@ interface Side {
   ns: number;
   /** ns spent by the appending thread inside appendRecords (framing, plus I/O on the fs backend). */
   blockedNs: number;
+  /** Past its warm-up block. */
+  warm: boolean;
   block(ms: number): Promise<void>;
   close(): Promise<void>;
   extra: Record<string, unknown>;
@@ -44,6 +50,7 @@ async function walSide(dir: string, name: string, backend: BackendName, batch: n
     records: 0,
     ns: 0,
     blockedNs: 0,
+    warm: false,
     extra: { backend },
     block: async () => undefined,
     close: async () => undefined,
@@ -94,6 +101,7 @@ function bareSide(dir: string, name: string, batch: number, zeroFillOnWrap: bool
     records: 0,
     ns: 0,
     blockedNs: 0,
+    warm: false,
     extra: { backend: 'bare' },
     async block(ms) {
       const start = process.hrtime.bigint();
@@ -129,32 +137,53 @@ function bareSide(dir: string, name: string, batch: number, zeroFillOnWrap: bool
   return side;
 }
 
-async function alternate(ctx: BenchContext, sides: Side[]): Promise<void> {
-  const total = ctx.quick ? 1500 : 6000;
-  const rounds = Math.max(2, Math.round(total / (BLOCK_MS * sides.length)));
-  for (let r = 0; r < rounds; r++) {
-    // Rotate the order each round so no side always follows the same one.
-    for (let k = 0; k < sides.length; k++) await sides[(r + k) % sides.length]!.block(BLOCK_MS);
-  }
+/** One block of a side: its rate and per-batch latency percentiles. */
+interface BlockRun {
+  rate: number;
+  p50_us: number | null;
+  p99_us: number | null;
+}
+
+/** The sides' blocks by the method (a warm-up round of blocks, then interleaved rounds). */
+async function alternate(ctx: BenchContext, sides: Side[]): Promise<{ load: number; blocks: BlockRun[][] }> {
+  const ms = ctx.quick ? BLOCK_MS_QUICK : BLOCK_MS;
+  const load = loadNow();
+  const blocks = await measureRounds(sides, runsFor(ctx), async (side): Promise<BlockRun> => {
+    const [records, ns, blocked, samples] = [side.records, side.ns, side.blockedNs, side.latenciesNs.length];
+    await side.block(ms);
+    const lat = latencySummaryUs(side.latenciesNs.slice(samples));
+    // Only measured blocks count in the totals (js_blocked_pct): the first round is the warm-up.
+    if (side.warm) return { rate: (side.records - records) / ((side.ns - ns) / 1e9), ...lat };
+    side.warm = true;
+    [side.records, side.ns, side.blockedNs] = [records, ns, blocked];
+    side.latenciesNs.length = samples;
+    return { rate: 0, ...lat };
+  });
   for (const s of sides) {
     ctx.log(`${s.name}: ${s.records} records in ${(s.ns / 1e6).toFixed(0)} ms (${s.latenciesNs.length} batches)`);
     await s.close();
   }
+  return { load, blocks };
 }
 
-function line(side: Side, batch: number): BenchLine {
+function line(side: Side, batch: number, blocks: BlockRun[], load: number): BenchLine {
   const seconds = side.ns / 1e9;
+  const rates = blocks.map((b) => b.rate);
+  const mid = (xs: Array<number | null>): number | null => (xs.some((x) => x === null) ? null : median(xs as number[]));
   return {
     bench: side.name,
-    ops_per_s: round(side.records / seconds),
-    ...latencySummaryUs(side.latenciesNs),
+    ops_per_s: round(median(rates)),
+    p50_us: mid(blocks.map((b) => b.p50_us)),
+    p99_us: mid(blocks.map((b) => b.p99_us)),
     batch,
     payload_bytes: RECORD,
     ...side.extra,
-    mb_per_s: round((side.records * RECORD) / seconds / 1e6),
+    mb_per_s: round((median(rates) * RECORD) / 1e6),
     // Share of the time the appending (JS) thread was blocked in appendRecords: the rest is free for
     // the journaler's other work (reading the ring, publishing the durable cursor).
     js_blocked_pct: round((side.blockedNs / side.ns) * 100),
+    block_ms: Math.round((seconds * 1000) / blocks.length),
+    ...methodFields(rates, load),
   };
 }
 
@@ -171,8 +200,8 @@ function fsGroup(batch: number): BenchGroup {
       try {
         const sides = [await walSide(path.join(dir, 'wal'), name, 'fs', batch), bareSide(dir, `${name}:bare`, batch, false)];
         if (batch >= 1024) sides.push(bareSide(dir, `${name}:bare-prealloc`, batch, true));
-        await alternate(ctx, sides);
-        const lines = sides.map((s) => line(s, batch));
+        const { load, blocks } = await alternate(ctx, sides);
+        const lines = sides.map((s, k) => line(s, batch, blocks[k]!, load));
         lines[0]!.vs_bare = ratio(lines[0]!, lines[1]!);
         yield* lines;
       } finally {
@@ -206,8 +235,8 @@ function nativeGroup(batch: number): BenchGroup {
           await walSide(path.join(dir, 'fs'), `${name}:fs`, 'fs', batch),
           bareSide(dir, `${name}:bare`, batch, false),
         ];
-        await alternate(ctx, sides);
-        const lines = sides.map((s) => line(s, batch));
+        const { load, blocks } = await alternate(ctx, sides);
+        const lines = sides.map((s, k) => line(s, batch, blocks[k]!, load));
         lines[0]!.vs_fs = ratio(lines[0]!, lines[1]!);
         lines[0]!.vs_bare = ratio(lines[0]!, lines[2]!);
         yield* lines;
