@@ -122,6 +122,15 @@ async function outputsIn(topic: string): Promise<string[]> {
   return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
 }
 
+/** The depth stream of the file-source reference run `name` (its book.ndjson without "n"); after referenceTrades(..., name). */
+function referenceDepth(name: string): string[] {
+  return fs
+    .readFileSync(path.join(root, `ref-${name}`, 'data', 'book.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
+}
+
 async function tradesIn(topic: string): Promise<string[]> {
   return outputsIn(`${topic}.trades`);
 }
@@ -140,6 +149,10 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     // On the native client the JSON messages go through the native scanner wherever it is built (CI builds it).
     if (client === 'native' && process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(r.stderr).toContain('json scanner: native');
     expect(await tradesIn(topic)).toEqual(expected);
+    // The depth stream: <topic>.book holds exactly the file source's book.ndjson.
+    const depth = referenceDepth('e2e');
+    expect(depth.length).toBeGreaterThan(5000);
+    expect(await outputsIn(`${topic}.book`)).toEqual(depth);
     // Every malformed message: a dead letter with its bytes and position, and a REJECTED report.
     const letters = (await readTopic(broker.kafka, `${topic}.dlq`)).map((rec) => parseDeadLetter(rec as never));
     const bad = values.map((v, offset) => ({ v, offset })).filter(({ v }) => v === 'not json at all' || v.includes('"ten"'));
@@ -196,14 +209,16 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     expect(records.length).toBeGreaterThan(0);
     for (const rec of records) expect(isOutputBatch(rec.value!)).toBe(true);
     expect(await tradesIn(topic)).toEqual(expected);
+    expect(await outputsIn(`${topic}.book`)).toEqual(referenceDepth('binary'));
     const reports = (await outputsIn(`${topic}.reports`)).map((line) => JSON.parse(line) as { status: string; reasonCode: number });
     expect(reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64)).toHaveLength(4);
     expect((await readTopic(broker.kafka, `${topic}.dlq`)).length).toBe(4);
   }, 240_000);
 
-  it('SIGKILL at random points, restart: the output topics hold each trade exactly once (10 runs, JSON and binary output)', async () => {
+  it('SIGKILL at random points, restart: the output topics hold each trade and depth line exactly once (10 runs, JSON and binary output)', async () => {
     const values = orderMessages(8_000, 23);
     const expected = await referenceTrades(values, 'crash');
+    const expectedDepth = referenceDepth('crash');
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
     const firstSeed = seed; // what RINGMATCH_CRASH_SEED replays
     const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -234,6 +249,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
       const actual = await tradesIn(topic);
       expect(actual.length, `run ${run}`).toBe(expected.length);
       expect(actual, `run ${run}`).toEqual(expected);
+      expect(await outputsIn(`${topic}.book`), `run ${run}`).toEqual(expectedDepth);
     }
   }, 900_000);
 

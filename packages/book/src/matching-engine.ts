@@ -106,6 +106,26 @@ export class MatchingEngine {
     return out;
   }
 
+  /**
+   * The top `max` levels of one side of a symbol, best first, written into the arrays from index
+   * `at`; returns how many (the depth stream's allocation-free form of depth()).
+   */
+  topLevels(symbolId: number, side: protocol.Side, max: number, prices: Float64Array, qtys: Float64Array, orders: Int32Array, at: number): number {
+    const book = this.books[symbolId];
+    if (!book) return 0;
+    const lad = book.ladders[side]!;
+    const levels = this.levels;
+    const ladLevels = lad.levels;
+    let n = 0;
+    for (let i = lad.count - 1; i >= 0 && n < max; i--, n++) {
+      const l = ladLevels[i]!;
+      prices[at + n] = levels.price(l);
+      qtys[at + n] = levels.qty(l);
+      orders[at + n] = levels.orderCount(l);
+    }
+    return n;
+  }
+
   /** Number of live orders (resting + untriggered stops). */
   get openOrders(): number {
     return this.ids.size;

@@ -1,4 +1,4 @@
-// The `ringmatch` command: run | replay | inspect | repair. Bad flags exit 2 with a message; an
+// The `ringmatch` command: run | replay | inspect | repair | book. Bad flags exit 2 with a message; an
 // operator's or the disk's fault prints one line (file, sequence, way out) and exits 1 or 2; a
 // stack trace only with --debug or RINGMATCH_DEBUG=1.
 import { USAGE, UsageError, parseCommandLine, type Command } from './config.js';
@@ -48,6 +48,12 @@ async function main(): Promise<number> {
       refusingFaults(config.dataDir, () => runRepair(config, out));
       return 0;
     }
+    case 'book': {
+      const { config } = command;
+      const { runBookQuery } = await import('./book-query.js');
+      refusingFaults(config.dataDir, () => runBookQuery(config, out));
+      return 0;
+    }
     case 'run':
       return await run(command.config);
   }
@@ -66,7 +72,7 @@ async function run(config: Extract<Command, { command: 'run' }>['config']): Prom
       `[ringmatch] ${summary.stoppedBy}: ${summary.orders} orders in ${summary.seconds}s (${summary.ordersPerSecond} orders/s, durable before matching), ` +
         `${summary.trades} trades, ${summary.rejected} rejected; order-to-report p50 ${summary.latencyP50Us ?? '-'} us, p99 ${summary.latencyP99Us ?? '-'} us; ` +
         `WAL ${summary.walBackend}: ${summary.walBatches} group commits (avg ${summary.walAvgBatch} records), sync p99 ${summary.walSyncP99Us ?? '-'} us\n` +
-        `[ringmatch] trades: ${summary.tradesFile}${summary.reportsFile ? `, reports: ${summary.reportsFile}` : ''}\n`,
+        `[ringmatch] trades: ${summary.tradesFile}${summary.reportsFile ? `, reports: ${summary.reportsFile}` : ''}${summary.bookFile ? `, depth: ${summary.bookFile}` : ''}\n`,
     );
     return summary.invariantViolations === 0 ? 0 : 1;
   } catch (error) {

@@ -71,12 +71,21 @@ export interface RunConfig {
   progressMs: number;
   /** Write execution reports as well as trades (reports are one or more per order). */
   writeReports: boolean;
+  /** The L2 depth stream (book.ndjson / <topic>.book), null with --no-depth. */
+  depth: DepthConfig | null;
   /** Remove the data dir first. */
   fresh: boolean;
   /** Kafka: stop once the input is consumed to its end and idle this long (0: run until stopped). */
   stopWhenIdleMs: number;
   /** --debug or RINGMATCH_DEBUG=1: stack traces for internal errors. */
   debug: boolean;
+}
+
+export interface DepthConfig {
+  /** Levels per side the stream covers (--depth-levels). */
+  levels: number;
+  /** A full top-N snapshot of every symbol at each multiple of this sequence (0: none). */
+  snapshotEvery: number;
 }
 
 export interface ReplayConfig {
@@ -94,6 +103,15 @@ export interface InspectConfig {
   json: boolean;
   debug: boolean;
 }
+/** `ringmatch book`: one symbol's book from the data dir, exact at a sequence (null: the WAL's end). */
+export interface BookQueryConfig {
+  dataDir: string;
+  symbol: string;
+  levels: number;
+  at: number | null;
+  json: boolean;
+  debug: boolean;
+}
 /** Cut the WAL so that `truncateAt` and every later sequence are gone. */
 export interface RepairConfig {
   dataDir: string;
@@ -106,6 +124,7 @@ export type Command =
   | { command: 'replay'; config: ReplayConfig }
   | { command: 'inspect'; config: InspectConfig }
   | { command: 'repair'; config: RepairConfig }
+  | { command: 'book'; config: BookQueryConfig }
   | { command: 'help' };
 
 export const USAGE = `usage: ringmatch <command> [flags]
@@ -114,6 +133,7 @@ commands:
   run       run the engine (default source: embedded seeded order generator)
   replay    rebuild state from a data dir and print a summary or the trade log
   inspect   list WAL segments, records, snapshots and lag of a data dir
+  book      print one symbol's L2 book from a data dir (snapshot + WAL), exact at a sequence
   repair    cut a damaged WAL at a sequence (the only way past corruption; loses that sequence and
             everything after it)
   help      this text (also: ringmatch <command> --help)
@@ -154,6 +174,12 @@ run flags:
   --snapshot-every N      snapshot the books every N sequences (default 1000000)
   --max-batch N           largest WAL group-commit batch in records (default 8192)
   --reports               also write execution reports (default: trades only)
+  --depth-levels N        L2 depth stream: the top N price levels per side (default 20); the
+                          changes after each command go to book.ndjson (kafka: TOPIC.book)
+  --depth-snapshot-every K
+                          depth stream: every symbol's full top N at each multiple of K
+                          sequences, where a late reader can start (default 10000, 0 = never)
+  --no-depth              no depth stream
   --cpu-prof DIR          write a V8 CPU profile per worker into DIR
   --progress-ms N         progress line interval (default 1000, 0 = none)
   --fresh                 start over: delete the engine's own files in --data-dir first (refused
@@ -162,6 +188,8 @@ run flags:
 replay flags: --data-dir DIR  --trades (print the trade log)  --from-start (ignore snapshots)  --json
 inspect flags: --data-dir DIR  --what summary|segments|records|snapshots  --from SEQ  --limit N  --json
 repair flags:  --data-dir DIR  --truncate-at SEQ (both required; SEQ: the first sequence to drop)
+book flags:    --data-dir DIR  --symbol S (required)  --levels N (default 20)  --at SEQ (default: the
+               WAL's end)  --json
 `;
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -349,10 +377,22 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     cpuProfileDir: cpuProf === undefined ? null : path.resolve(cpuProf),
     progressMs: integer('progress-ms', s('progress-ms'), 1000, 0, 3_600_000),
     writeReports: v.reports === true,
+    depth: depthConfig(v),
     fresh: v.fresh === true,
     stopWhenIdleMs: integer('stop-when-idle', s('stop-when-idle'), 0, 0, 3_600_000),
     debug,
   };
+}
+
+function depthConfig(v: Values): DepthConfig | null {
+  const levels = v['depth-levels'] as string | undefined;
+  const every = v['depth-snapshot-every'] as string | undefined;
+  if (v['no-depth'] === true) {
+    if (levels !== undefined || every !== undefined)
+      throw new UsageError('--no-depth turns the depth stream off: drop --depth-levels / --depth-snapshot-every');
+    return null;
+  }
+  return { levels: integer('depth-levels', levels, 20, 1, 1000), snapshotEvery: integer('depth-snapshot-every', every, 10_000, 0) };
 }
 
 const RUN_FLAGS: Flags = {
@@ -376,6 +416,9 @@ const RUN_FLAGS: Flags = {
   'snapshot-every': int,
   'max-batch': int,
   reports: bool,
+  'depth-levels': int,
+  'depth-snapshot-every': int,
+  'no-depth': bool,
   'cpu-prof': str,
   'progress-ms': int,
   fresh: bool,
@@ -387,7 +430,8 @@ const RUN_FLAGS: Flags = {
 const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
 const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int, json: bool };
 const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
-const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS };
+const BOOK_FLAGS: Flags = { 'data-dir': str, symbol: str, levels: int, at: int, json: bool };
+const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS, book: BOOK_FLAGS };
 
 /** `env` is read for RINGMATCH_DEBUG, RINGMATCH_KAFKA_CLIENT and RINGMATCH_JSON_SCANNER only. */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
@@ -420,6 +464,22 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       // It deletes data: the dir is named, never defaulted.
       if (v['data-dir'] === undefined) throw new UsageError("repair needs --data-dir DIR (it cuts that data dir's WAL; there is no default)");
       return { command: 'repair', config: { dataDir, truncateAt, debug } };
+    }
+    case 'book': {
+      const symbol = v.symbol as string | undefined;
+      if (symbol === undefined) throw new UsageError('book needs --symbol S (a symbol of the data dir, e.g. BTC-USD)');
+      const at = v.at as string | undefined;
+      return {
+        command: 'book',
+        config: {
+          dataDir,
+          symbol,
+          levels: integer('levels', v.levels as string | undefined, 20, 1, 100_000),
+          at: at === undefined ? null : integer('at', at, 0, 0),
+          json: v.json === true,
+          debug,
+        },
+      };
     }
     default:
       return { command: 'run', config: parseRun(v, debug, env) };

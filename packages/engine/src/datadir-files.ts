@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { isWalFileName } from '@ringmatch/wal';
 import { LOCK_FILE, TAKEOVER_DIR } from './lock.js';
-import { REPORTS_FILE, TRADES_FILE } from './output-file.js';
+import { BOOK_FILE, REPORTS_FILE, TRADES_FILE } from './output-file.js';
 import { Refusal } from './refusal.js';
 
 export const META_FILE = 'engine.json';
 export const WAL_DIR = 'wal';
 
-const TOP_LEVEL_FILES = new Set([META_FILE, `${META_FILE}.tmp`, TRADES_FILE, REPORTS_FILE, LOCK_FILE]);
+const TOP_LEVEL_FILES = new Set([META_FILE, `${META_FILE}.tmp`, TRADES_FILE, REPORTS_FILE, BOOK_FILE, LOCK_FILE]);
 const LOCK_TEMP = /^engine\.lock\.\d+\.tmp$/;
 
 function entries(dir: string): fs.Dirent[] {

@@ -1,13 +1,17 @@
 // What the engine stores in a WAL snapshot: the books, and the position (sequence, index) of the
-// last trade and report line the outputs held at that sequence. On restart an output file behind
+// last trade, report and depth line the outputs held at that sequence. On restart an output file behind
 // that position lost its tail (a power loss before the file's data reached the disk, a cut, a
 // deleted file), and the engine rebuilds it from an older point instead of trusting the snapshot.
 import type { OutputPosition } from './output-file.js';
 
-/** Per output file: its last line's position at the snapshot, null when that run did not write the file. */
+/**
+ * Per output file: its last line's position at the snapshot, null when that run did not write the
+ * file (`book` is absent from snapshots written before the depth stream).
+ */
 export interface SnapshotOutputs {
   trades: OutputPosition | null;
   reports: OutputPosition | null;
+  book?: OutputPosition | null;
 }
 
 const MAGIC = [0x52, 0x4d, 0x45, 0x4e, 0x47, 0x53, 0x4e, 0x31]; // "RMENGSN1"

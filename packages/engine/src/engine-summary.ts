@@ -39,6 +39,9 @@ export interface EngineSummary {
   recovery: RecoveryInfo;
   tradesFile: string;
   reportsFile: string | null;
+  /** The depth stream's file or topic, null with --no-depth. */
+  bookFile: string | null;
+  depthUpdates: number;
   stoppedBy: string;
 }
 
@@ -53,6 +56,7 @@ export interface SummaryInput {
   recovery: RecoveryInfo;
   tradesFile: string;
   reportsFile: string | null;
+  bookFile: string | null;
   stoppedBy: string;
 }
 
@@ -87,6 +91,8 @@ export function buildSummary(input: SummaryInput): EngineSummary {
     recovery: input.recovery,
     tradesFile: input.tradesFile,
     reportsFile: input.reportsFile,
+    bookFile: input.bookFile,
+    depthUpdates: s.depthUpdates,
     stoppedBy: input.stoppedBy,
   };
 }

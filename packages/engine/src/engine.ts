@@ -11,8 +11,12 @@ import { WAL_DIR } from './datadir-files.js';
 import { describeFault, faultFacts } from './fault.js';
 import { Refusal } from './refusal.js';
 import { EngineMetrics, type SampleBatch } from './metrics.js';
+import { DepthView } from './depth-view.js';
+import { TradeTape } from './trade-tape.js';
+import { EngineHttpServer, type EngineStatus } from './http-server.js';
+import { RateMeter } from './rate-meter.js';
 import { buildSummary, type EngineSummary, type RecoveryInfo } from './engine-summary.js';
-import { REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
+import { BOOK_FILE, REPORTS_FILE, TRADES_FILE, recoverOutputFile } from './output-file.js';
 import type { OutputFileState } from './output-rebuild.js';
 import { planRecovery } from './recovery-plan.js';
 import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-handoff.js';
@@ -21,7 +25,21 @@ import { NativeKafkaUnavailable, resolveKafkaClient, type KafkaClientResolution 
 import { NativeScannerUnavailable, resolveJsonScanner } from './json-scanner.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { walSegmentBytes } from './test-hooks.js';
-import { Control, EngineSequence, JOURNALER, MATCHER, SINK, SNAPSHOT_WRITER, reportsTopic, tradesTopic, waitStrategyFor, type SharedState } from './shared.js';
+import {
+  Control,
+  EngineSequence,
+  JOURNALER,
+  MATCHER,
+  SINK,
+  SNAPSHOT_WRITER,
+  bookTopic,
+  reportsTopic,
+  tradesTopic,
+  symbolSlots,
+  symbolTableFor,
+  waitStrategyFor,
+  type SharedState,
+} from './shared.js';
 import { Supervisor, WorkerFailure, type WorkerMessage } from './supervisor.js';
 import type { JournalerData } from './workers/journaler.js';
 import type { MatcherData } from './workers/matcher.js';
@@ -54,6 +72,9 @@ export class Engine {
   readonly stats = createStats();
   private readonly view = new Float64Array(this.stats);
   readonly metrics = new EngineMetrics(this.view);
+  private http: EngineHttpServer | null = null;
+  private depthView: DepthView | null = null;
+  private readonly rate = new RateMeter();
   private readonly supervisor: Supervisor;
   private readonly log: (line: string) => void;
   private rings: RingBuffer[] = [];
@@ -124,7 +145,7 @@ export class Engine {
       this.log(`[ringmatch] FATAL ${failure.message}\n${sequences}`);
     }
     await this.supervisor.terminateAll();
-    await this.metrics.close();
+    await this.http?.close();
     this.dataDir?.lock.release();
     this.rejectDone(refusal ?? failure);
   }
@@ -139,10 +160,16 @@ export class Engine {
     const tradesFile = path.join(config.outputDir, TRADES_FILE);
     const reportsFile = path.join(config.outputDir, REPORTS_FILE);
     const tradesPosition = recoverOutputFile(tradesFile);
-    const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
+    const none = { seq: -1, index: -1, truncatedBytes: 0, damagedLine: false };
+    const reportsPosition = config.writeReports ? recoverOutputFile(reportsFile) : none;
+    // The depth stream goes to book.ndjson when the outputs go to files (to <topic>.book on Kafka).
+    const bookFile = path.join(config.outputDir, BOOK_FILE);
+    const writeBookFile = config.depth !== null && config.source.kind !== 'kafka';
+    const bookPosition = writeBookFile ? recoverOutputFile(bookFile) : none;
     for (const [file, position] of [
       [tradesFile, tradesPosition],
       [reportsFile, reportsPosition],
+      [bookFile, bookPosition],
     ] as const) {
       if (position.truncatedBytes > 0)
         this.log(`[ringmatch] cut a ${position.damagedLine ? 'damaged' : 'torn'} last line (${position.truncatedBytes} bytes) from ${file}`);
@@ -153,6 +180,7 @@ export class Engine {
         : [
             { kind: 'trades', file: tradesFile, position: tradesPosition },
             ...(config.writeReports ? [{ kind: 'reports' as const, file: reportsFile, position: reportsPosition }] : []),
+            ...(writeBookFile ? [{ kind: 'book' as const, file: bookFile, position: bookPosition }] : []),
           ];
 
     if (config.source.kind === 'kafka') {
@@ -240,7 +268,11 @@ export class Engine {
       stats: this.stats,
       control: new SharedArrayBuffer(32 * 4),
       stamps: new SharedArrayBuffer(nextPowerOfTwo(config.ringSize * 2) * 8),
+      depthView: config.depth ? DepthView.create(symbolSlots(symbolTableFor(config.source)), config.depth.levels) : null,
+      tradeTape: TradeTape.create(symbolSlots(symbolTableFor(config.source))),
     };
+    const tape = new TradeTape(shared.tradeTape);
+    if (shared.depthView && config.depth) this.depthView = new DepthView(shared.depthView, config.depth.levels);
     const v = this.view;
     v[Stat.firstSequence] = log.nextSequence;
     v[Stat.published] = v[Stat.durable] = log.lastSequence;
@@ -268,7 +300,8 @@ export class Engine {
       replayTo: plan.replayTo,
       latencySampleEvery: 64,
       emitReports: config.writeReports || config.source.kind === 'kafka',
-      recordOutputs: { trades: outputFiles.length > 0, reports: outputFiles.length > 1 },
+      recordOutputs: { trades: outputFiles.length > 0, reports: config.writeReports && outputFiles.length > 0, book: writeBookFile },
+      depth: config.depth,
     };
     const matcher = this.supervisor.spawn(MATCHER, workerUrl('matcher'), matcherData, [], 'matcher-done');
     const sinkData: SinkData = {
@@ -278,6 +311,8 @@ export class Engine {
       writeReports: config.writeReports,
       tradesPosition,
       reportsPosition,
+      writeDepth: config.depth !== null,
+      bookPosition,
       syncInSteps: config.snapshotEvery > 0 && outputFiles.length > 0,
     };
     const sink = this.supervisor.spawn(SINK, workerUrl('sink'), sinkData, [], 'sink-done');
@@ -293,9 +328,16 @@ export class Engine {
     this.startedAt = performance.now();
 
     if (config.metricsPort > 0) {
-      const port = await this.metrics.serve(config.metricsPort);
+      this.http = new EngineHttpServer({
+        metrics: this.metrics,
+        symbols: symbolTableFor(config.source),
+        depth: this.depthView,
+        tape,
+        status: () => this.status(),
+      });
+      const port = await this.http.serve(config.metricsPort);
       this.hooks.onMetricsPort?.(port);
-      this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics`);
+      this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics; books on /book/SYMBOL, /symbols, /status`);
     }
     const progress = config.progressMs > 0 ? this.startProgress(config.progressMs) : null;
     const durationTimer =
@@ -324,14 +366,36 @@ export class Engine {
       this.drainedAt = v[Stat.endedAt]!;
       await this.supervisor.stopAll(EXIT_GRACE_MS);
       if (config.source.kind === 'kafka')
-        return this.summary(stoppedBy, `kafka:${tradesTopic(config.source.topic)}`, `kafka:${reportsTopic(config.source.topic)}`);
-      return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null);
+        return this.summary(
+          stoppedBy,
+          `kafka:${tradesTopic(config.source.topic)}`,
+          `kafka:${reportsTopic(config.source.topic)}`,
+          config.depth ? `kafka:${bookTopic(config.source.topic)}` : null,
+        );
+      return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null, writeBookFile ? bookFile : null);
     } finally {
       if (progress) clearInterval(progress);
       if (durationTimer) clearTimeout(durationTimer);
-      await this.metrics.close();
+      await this.http?.close();
       if (!this.failed) this.dataDir?.lock.release();
     }
+  }
+
+  /** GET /status: sequences, lags and rates from the stats (metrics figures, read while running). */
+  private status(): EngineStatus {
+    const s = readStats(this.view);
+    const matched = Math.max(0, s.matched - s.firstSequence + 1);
+    const now = performance.now();
+    const seconds = (now - this.startedAt) / 1000;
+    return {
+      sequences: { published: s.published, durable: s.durable, matched: s.matched, outputs: s.sinkSequence },
+      lags: { durable: Math.max(0, s.published - s.durable), match: Math.max(0, s.durable - s.matched), outputs: Math.max(0, s.matched - s.sinkSequence) },
+      rates: { ordersPerSecond: Math.round(this.rate.perSecond(now, matched)), ordersPerSecondSinceStart: seconds > 0 ? Math.round(matched / seconds) : 0 },
+      trades: s.trades,
+      rejected: s.rejected,
+      depthLevels: this.config.depth?.levels ?? null,
+      uptimeSeconds: Math.round(seconds * 10) / 10,
+    };
   }
 
   /** Exact progress from the ring cursors and the engine sequences (null before the rings exist). */
@@ -377,7 +441,7 @@ export class Engine {
     return timer;
   }
 
-  private summary(stoppedBy: string, tradesFile: string, reportsFile: string | null): EngineSummary {
+  private summary(stoppedBy: string, tradesFile: string, reportsFile: string | null, bookFile: string | null): EngineSummary {
     if (process.stderr.isTTY && this.config.progressMs > 0) process.stderr.write('\n');
     return buildSummary({
       stats: readStats(this.view),
@@ -391,6 +455,7 @@ export class Engine {
       recovery: this.recovery!,
       tradesFile,
       reportsFile,
+      bookFile,
       stoppedBy,
     });
   }

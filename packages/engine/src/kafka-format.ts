@@ -5,7 +5,16 @@
 // header, then 96-byte output slots); headers `ringmatch-seq`/`ringmatch-idx` give the position of the LAST output in it,
 // `ringmatch-first` ("seq.idx") the first and `ringmatch-count` how many (see @ringmatch/kafka).
 import { COUNT_HEADER } from '@ringmatch/kafka';
-import { OutputKind, decodeOutputBatch, defaultSymbolTable, encodeReportJson, encodeTradeJson, isOutputBatch, type SymbolTable } from '@ringmatch/protocol';
+import {
+  OutputKind,
+  decodeOutputBatch,
+  defaultSymbolTable,
+  encodeDepthJson,
+  encodeReportJson,
+  encodeTradeJson,
+  isOutputBatch,
+  type SymbolTable,
+} from '@ringmatch/protocol';
 
 /** Outputs per packed Kafka record. */
 export const PACK_MAX = 256;
@@ -38,7 +47,13 @@ export function unpackOutputs(
   if (value === null || value.length === 0) return [];
   const lines =
     typeof value !== 'string' && isOutputBatch(value)
-      ? decodeOutputBatch(value).map((o) => (o.kind === OutputKind.Trade ? encodeTradeJson(o.trade, symbols) : encodeReportJson(o.report, symbols)))
+      ? decodeOutputBatch(value).map((o) =>
+          o.kind === OutputKind.Trade
+            ? encodeTradeJson(o.trade, symbols)
+            : o.kind === OutputKind.Report
+              ? encodeReportJson(o.report, symbols)
+              : encodeDepthJson(o.depth, symbols),
+        )
       : (typeof value === 'string' ? value : value.toString('utf8')).split('\n');
   const raw = headers?.[COUNT_HEADER];
   if (raw !== undefined) {

@@ -11,6 +11,7 @@ import {
   OutputJsonEncoder,
   OutputKind,
   writeOutputBatchHeader,
+  type DepthUpdate,
   type ExecutionReport,
   type SymbolTable,
   type Trade,
@@ -23,9 +24,10 @@ export type OutputFormat = 'json' | 'binary';
 const SPARE_BUFFERS = 64;
 
 export interface PackerOptions {
-  /** Output topics by kind. */
+  /** Output topics by kind (no book topic: no depth stream). */
   tradesTopic: string;
   reportsTopic: string;
+  bookTopic: string | null;
   format: OutputFormat;
   symbols: SymbolTable;
   /** Most outputs per Kafka record. */
@@ -60,10 +62,10 @@ class PartitionPack {
 }
 
 export class KafkaOutputPacker {
-  /** Per topic kind (0 trades, 1 reports), per partition. */
+  /** Per topic kind (0 trades, 1 reports, 2 book), per partition. */
   private readonly packs: PartitionPack[][];
   /** Per topic kind, per symbol id: the partition its key hashes to (murmur2, as kafkajs). */
-  private readonly partitionOfSymbol: number[][] = [[], []];
+  private readonly partitionOfSymbol: number[][] = [[], [], []];
   private readonly json: OutputJsonEncoder;
   private readonly capacity: number;
   private readonly ringWords: Int32Array | null;
@@ -90,7 +92,8 @@ export class KafkaOutputPacker {
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;
-    this.packs = [options.tradesTopic, options.reportsTopic].map((topic) => {
+    const topics = [options.tradesTopic, options.reportsTopic, ...(options.bookTopic === null ? [] : [options.bookTopic])];
+    this.packs = topics.map((topic) => {
       const list: PartitionPack[] = [];
       const partitions = publisher.partitionsOf(topic);
       const tails = publisher.resumePoint().get(topic);
@@ -102,7 +105,7 @@ export class KafkaOutputPacker {
     });
   }
 
-  private partitionOf(kind: 0 | 1, symbolId: number): number {
+  private partitionOf(kind: 0 | 1 | 2, symbolId: number): number {
     let p = this.partitionOfSymbol[kind]![symbolId];
     if (p === undefined) {
       p = partitionForKey(this.symbolKey(symbolId), this.packs[kind]!.length);
@@ -116,13 +119,21 @@ export class KafkaOutputPacker {
   }
 
   /**
-   * Adds the output in the ring slot at `offset` (already read into `report` or `trade`, by
-   * `kind`) at position (seq, idx). Returns false if the restart rule drops it (already in Kafka).
+   * Adds the output in the ring slot at `offset` (already read into `report`, `trade` or `depth`,
+   * by `kind`) at position (seq, idx). Returns false if the restart rule drops it (already in Kafka).
    */
-  add(kind: number, ringBytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade, seq: number, idx: number): boolean {
-    const isTrade = kind === OutputKind.Trade;
-    const topicKind = isTrade ? 0 : 1;
-    const symbolId = isTrade ? trade.symbolId : report.symbolId;
+  add(
+    kind: number,
+    ringBytes: Uint8Array,
+    offset: number,
+    report: ExecutionReport | null,
+    trade: Trade | null,
+    depth: DepthUpdate | null,
+    seq: number,
+    idx: number,
+  ): boolean {
+    const topicKind = kind === OutputKind.Trade ? 0 : kind === OutputKind.Report ? 1 : 2;
+    const symbolId = topicKind === 0 ? trade!.symbolId : topicKind === 1 ? report!.symbolId : depth!.symbolId;
     const pack = this.packs[topicKind]![this.partitionOf(topicKind, symbolId)]!;
     if (seq < pack.tailSeq || (seq === pack.tailSeq && idx <= pack.tailIdx)) return false;
     const binary = this.options.format === 'binary';
@@ -157,7 +168,9 @@ export class KafkaOutputPacker {
     } else {
       if (pack.count > 0) out[pack.used++] = 10; // NDJSON: newline between outputs, none at the end
       const view = pack.view!;
-      pack.used = isTrade ? this.json.writeTrade(view, pack.used, trade) : this.json.writeReport(view, pack.used, report);
+      if (topicKind === 0) pack.used = this.json.writeTrade(view, pack.used, trade!);
+      else if (topicKind === 1) pack.used = this.json.writeReport(view, pack.used, report!);
+      else pack.used = this.json.writeDepth(view, pack.used, depth!);
     }
     pack.count++;
     pack.lastSeq = seq;

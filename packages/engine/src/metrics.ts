@@ -1,8 +1,7 @@
 // Prometheus metrics (prom-client) and latency distributions (hdr-histogram-js) for the engine.
 // Workers keep counters in the shared stats array and post samples (WAL sync times, batch sizes,
-// order-to-report latencies) a few times a second; nothing here is on the hot path.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// order-to-report latencies) a few times a second; nothing here is on the hot path. The HTTP port
+// that serves them is http-server.ts.
 import client from 'prom-client';
 import hdr from 'hdr-histogram-js';
 import { readStats, type StatName } from './stats.js';
@@ -31,7 +30,6 @@ export class EngineMetrics {
   readonly walSync = newHistogram();
   private readonly walSyncSeconds: client.Histogram;
   private readonly walBatchRecords: client.Histogram;
-  private server: http.Server | null = null;
 
   constructor(private readonly stats: Float64Array) {
     const counter = (name: string, help: string, stat: StatName): void => {
@@ -68,6 +66,7 @@ export class EngineMetrics {
     counter('ringmatch_trades_total', 'Trades emitted', 'trades');
     counter('ringmatch_reports_total', 'Execution reports emitted', 'reports');
     counter('ringmatch_rejected_total', 'REJECTED execution reports', 'rejected');
+    counter('ringmatch_depth_updates_total', 'Depth stream lines published (level changes and snapshot lines)', 'depthUpdates');
     counter('ringmatch_input_malformed_total', 'Input messages that failed to decode', 'malformed');
     counter('ringmatch_wal_batches_total', 'WAL group commits', 'walBatches');
     counter('ringmatch_wal_bytes_total', 'Bytes written to the WAL', 'walBytes');
@@ -143,33 +142,5 @@ export class EngineMetrics {
     const p99 = h.totalCount ? h.getValueAtPercentile(99) / 1000 : null;
     h.reset();
     return p99;
-  }
-
-  async serve(port: number, host = '127.0.0.1'): Promise<number> {
-    this.server = http.createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end('not found: try /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
-        },
-        (error: unknown) => {
-          res.writeHead(500).end(String(error));
-        },
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

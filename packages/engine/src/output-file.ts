@@ -1,13 +1,15 @@
-// Append-only NDJSON output (trades, reports) with a restart rule: every line carries the engine
+// Append-only NDJSON output (trades, reports, depth) with a restart rule: every line carries the engine
 // sequence that produced it ("seq") and its index among that sequence's lines in this file ("n"), so after a crash
 // the engine cuts a torn last line, reads the last (seq, index) written, and re-emits from the WAL
 // only what comes after it: no lost and no doubled line.
 import fs from 'node:fs';
 import { Refusal } from './refusal.js';
-import type { ExecutionReport, OutputJsonEncoder, Trade } from '@ringmatch/protocol';
+import type { DepthUpdate, ExecutionReport, OutputJsonEncoder, Trade } from '@ringmatch/protocol';
 
 export const TRADES_FILE = 'trades.ndjson';
 export const REPORTS_FILE = 'reports.ndjson';
+/** The L2 depth stream (depth-feed.ts). */
+export const BOOK_FILE = 'book.ndjson';
 
 export interface OutputPosition {
   /** Engine sequence of the last complete line, -1 for an empty file. */
@@ -161,6 +163,11 @@ export class OutputFile {
   appendReport(encoder: OutputJsonEncoder, index: number, report: ExecutionReport): void {
     if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
     this.used = encoder.writeReport(this.view, this.used, report, index, true);
+  }
+  /** Appends a depth line (see appendTrade). */
+  appendDepth(encoder: OutputJsonEncoder, index: number, update: DepthUpdate): void {
+    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    this.used = encoder.writeDepth(this.view, this.used, update, index, true);
   }
   /** Bytes written to the file by this appender. */
   bytesWritten = 0;

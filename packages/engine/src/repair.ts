@@ -9,7 +9,7 @@ import { fsyncDirectory } from './atomic-file.js';
 import { UsageError, type RepairConfig } from './config.js';
 import { WAL_DIR } from './datadir-files.js';
 import { DataDirLock } from './lock.js';
-import { REPORTS_FILE, TRADES_FILE, cutOutputsFrom } from './output-file.js';
+import { BOOK_FILE, REPORTS_FILE, TRADES_FILE, cutOutputsFrom } from './output-file.js';
 
 export function runRepair(config: RepairConfig, out: (line: string) => void): void {
   const walDir = path.join(config.dataDir, WAL_DIR);
@@ -24,7 +24,9 @@ export function runRepair(config: RepairConfig, out: (line: string) => void): vo
       removedSnapshots.push(info.file);
     }
     if (removedSnapshots.length > 0) fsyncDirectory(walDir);
-    const outputBytes = [TRADES_FILE, REPORTS_FILE].map((name) => [name, cutOutputsFrom(path.join(config.dataDir, name), config.truncateAt)] as const);
+    const outputBytes = [TRADES_FILE, REPORTS_FILE, BOOK_FILE].map(
+      (name) => [name, cutOutputsFrom(path.join(config.dataDir, name), config.truncateAt)] as const,
+    );
     const lost = cut.lostTo === null ? `${cut.lostFrom} and after` : `${cut.lostFrom}..${cut.lostTo}`;
     out(`cut the WAL of ${config.dataDir} at sequence ${config.truncateAt} (${cut.segment} byte ${cut.offset}); sequences ${lost} are gone`);
     if (cut.removedSegments.length > 0) out(`removed segments: ${cut.removedSegments.join(', ')}`);

@@ -4,9 +4,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MatchingEngine, type BookSink } from '@ringmatch/book';
-import { commandToJson, createCommand, defaultSymbolTable, encodeTradeJson, readCommand, syntheticSymbolTable, type SymbolTable } from '@ringmatch/protocol';
+import {
+  commandToJson,
+  createCommand,
+  defaultSymbolTable,
+  encodeDepthJson,
+  encodeTradeJson,
+  readCommand,
+  syntheticSymbolTable,
+  type SymbolTable,
+} from '@ringmatch/protocol';
+import { DepthFeed } from './depth-feed.js';
 import { describeWal, listSegments, listSnapshots, readRecords, type WalSummary } from '@ringmatch/wal';
-import { UsageError, type InspectConfig, type ReplayConfig } from './config.js';
+import { UsageError, type DepthConfig, type InspectConfig, type ReplayConfig } from './config.js';
 import { readMeta } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
 import { planRecovery } from './recovery-plan.js';
@@ -16,7 +26,8 @@ import { Refusal } from './refusal.js';
 import { describeFault } from './fault.js';
 import { TRADES_FILE, recoverOutputFile } from './output-file.js';
 
-function open(dataDir: string, use: 'replay' | 'inspect'): { walDir: string; symbols: SymbolTable } {
+/** The WAL dir and symbol table of a data dir, for reading it offline; refused while an engine runs on it unless `use` is inspect (a note then). */
+export function openForReading(dataDir: string, use: 'replay' | 'inspect'): { walDir: string; symbols: SymbolTable } {
   const walDir = path.join(dataDir, WAL_DIR);
   if (!fs.existsSync(walDir)) throw new UsageError(`no WAL in ${dataDir} (expected ${walDir})`);
   const owner = liveOwner(dataDir);
@@ -39,12 +50,18 @@ export interface ReplaySummary {
   books: { symbol: string; bestBid: number | null; bestAsk: number | null; bidLevels: number; askLevels: number }[];
 }
 
+/** The depth stream an offline replay makes: the run's settings, and where each line goes. */
+export interface ReplayDepth extends DepthConfig {
+  onLine(line: string): void;
+}
+
 /**
- * Rebuilds the books from the newest snapshot plus the WAL; `onTrade` gets each trade line.
+ * Rebuilds the books from the newest snapshot plus the WAL; `onTrade` gets each trade line and
+ * `depth.onLine` each line of the depth stream (as book.ndjson holds it, without "n").
  * `fromStart` ignores snapshots and replays the whole log (it must still start at sequence 1).
  */
-export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false): ReplaySummary {
-  const { walDir, symbols } = open(dataDir, 'replay');
+export function replayDataDir(dataDir: string, onTrade?: (line: string) => void, fromStart = false, depth?: ReplayDepth): ReplaySummary {
+  const { walDir, symbols } = openForReading(dataDir, 'replay');
   if (fromStart) {
     const first = listSegments(walDir)[0]?.firstSequence;
     if (first !== undefined && first > 1)
@@ -66,10 +83,13 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
       onTrade?.(encodeTradeJson(trade, symbols));
     },
   };
+  const feed = depth ? new DepthFeed(engine, depth, { onDepth: (update) => depth.onLine(encodeDepthJson(update, symbols)) }) : null;
+  feed?.sync();
   let first: number | null = null;
   let last: number | null = null;
   const commands = replayRecords(engine, walDir, plan.replayFrom, plan.replayTo, sink, {
     onCommand: (cmd) => {
+      feed?.afterCommand(cmd);
       first ??= cmd.seq;
       last = cmd.seq;
     },
@@ -133,7 +153,7 @@ function corruption(dataDir: string, problem: NonNullable<WalSummary['problem']>
  * (exit 1): a listing that stops at corruption must not look complete.
  */
 export function runInspect(config: InspectConfig, out: (line: string) => void): number {
-  const { walDir, symbols } = open(config.dataDir, 'inspect');
+  const { walDir, symbols } = openForReading(config.dataDir, 'inspect');
   const emit = (value: unknown, text: () => string): void => out(config.json ? JSON.stringify(value) : text());
   const verdict = (wal: WalSummary): number => {
     if (wal.problem?.kind !== 'corrupt') return 0;

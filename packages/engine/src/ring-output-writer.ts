@@ -3,33 +3,37 @@
 // published at once (one release store). No staging buffer and no copy. A claim never waits while
 // this writer holds unpublished slots: when the ring is full it publishes what it wrote first, so
 // the sink can free room even for a batch with more outputs than the ring has slots. It also
-// counts reports, rejects and trades, and remembers the position (sequence, index within it) of
-// the last trade and report, which each snapshot records.
-import { ExecStatus, writeMark, writeReport, writeTrade, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import type { BookSink } from '@ringmatch/book';
+// counts reports, rejects, trades and depth updates, and remembers the position (sequence, index
+// within it) of the last trade, report and depth update, which each snapshot records.
+import { ExecStatus, writeDepth, writeMark, writeReport, writeTrade, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import type { BookSink, DepthSink } from '@ringmatch/book';
 import { HALTED, type RingBuffer, type Sequencer } from '@ringmatch/ring';
+import type { TradeTape } from './trade-tape.js';
 
 /** The output ring halted (the engine is failing): the matcher stops. */
 export class OutputRingHalted extends Error {
   override readonly name = 'OutputRingHalted';
 }
 
-export class RingOutputWriter implements BookSink {
+export class RingOutputWriter implements BookSink, DepthSink {
   trades = 0;
+  depthUpdates = 0;
   reports = 0;
   rejected = 0;
   /** Position (sequence, index within it) of the last trade and report written: what a snapshot records. */
   readonly lastTrade = { seq: -1, index: -1 };
   readonly lastReport = { seq: -1, index: -1 };
+  readonly lastDepth = { seq: -1, index: -1 };
   private readonly sequencer: Sequencer;
   /** First claimed and not yet published sequence (-1: none), and the last claimed one. */
   private firstPending = -1;
   private lastClaimed = -1;
 
-  /** `emitReports: false` counts reports without writing them (nobody downstream reads them). */
+  /** `emitReports: false` counts reports without writing them (nobody downstream reads them); `tape` keeps the last trades for the live view. */
   constructor(
     private readonly ring: RingBuffer,
     private readonly emitReports: boolean,
+    private readonly tape: TradeTape | null = null,
   ) {
     this.sequencer = ring.sequencer();
   }
@@ -46,6 +50,13 @@ export class RingOutputWriter implements BookSink {
     this.trades++;
     advance(this.lastTrade, trade.seq);
     writeTrade(this.ring.bytes, this.nextSlot(), trade);
+    this.tape?.record(trade);
+  }
+
+  onDepth(update: DepthUpdate): void {
+    this.depthUpdates++;
+    advance(this.lastDepth, update.seq);
+    writeDepth(this.ring.bytes, this.nextSlot(), update);
   }
 
   /** A mark: every output of sequences <= seq is written before it (the sink's flush and sync points). */

@@ -24,6 +24,10 @@ export interface SharedState {
   control: SharedArrayBuffer;
   /** Float64 publish time (ms, timeOrigin-based) of each sequence, indexed by seq & (length - 1). */
   stamps: SharedArrayBuffer;
+  /** The books' top N per symbol for queries (depth-view.ts): matcher -> main; null with --no-depth. */
+  depthView: SharedArrayBuffer | null;
+  /** The last trades per symbol for the live view (trade-tape.ts): matcher -> main. */
+  tradeTape: SharedArrayBuffer;
 }
 
 /** Command ring stages: the journaler makes slots durable; the matcher reads only behind it. */
@@ -57,11 +61,18 @@ export function waitStrategyFor(name: WaitStrategyName): WaitStrategy {
 export const dlqTopic = (orders: string): string => `${orders}.dlq`;
 export const tradesTopic = (orders: string): string => `${orders}.trades`;
 export const reportsTopic = (orders: string): string => `${orders}.reports`;
+/** The L2 depth stream of an orders topic. */
+export const bookTopic = (orders: string): string => `${orders}.book`;
 
 /** Symbols of a run: synthetic ones for the embedded generator (or a file read with --symbols), the default table otherwise. */
 export function symbolTableFor(source: SourceConfig): SymbolTable {
   const count = syntheticSymbolCount(source);
   return count === null ? defaultSymbolTable() : syntheticSymbolTable(count);
+}
+
+/** Symbol ids run from 0: how many slots a per-symbol table of `symbols` needs. */
+export function symbolSlots(symbols: SymbolTable): number {
+  return symbols.list().reduce((max, d) => Math.max(max, d.id + 1), 0);
 }
 
 /** The source position (stream, position) a command slot carries, null when it carries none. */

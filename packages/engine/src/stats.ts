@@ -17,7 +17,7 @@ export const Stat = {
   walRecords: 7,
   walBytes: 8,
   snapshots: 9,
-  /** Outputs written by the sink (trades + reports). */
+  /** Outputs written by the sink (trades + reports + depth lines). */
   outputsWritten: 10,
   /** Input messages/lines read by the source, valid or not. */
   inputMessages: 11,
@@ -37,6 +37,8 @@ export const Stat = {
   endedAt: 19,
   /** Wall-clock ms (timeOrigin-based) of the first publish of this run, 0 before it. */
   firstPublishAt: 20,
+  /** Depth stream lines published by the matcher (level updates and snapshot lines). */
+  depthUpdates: 21,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;

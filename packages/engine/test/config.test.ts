@@ -16,6 +16,17 @@ describe('command line', () => {
     expect(c.config.writeReports).toBe(true);
   });
 
+  it('the depth stream: on by default (20 levels, a snapshot every 10000 sequences), set by flags, off with --no-depth', () => {
+    const depthOf = (argv: string[]) => {
+      const c = parseCommandLine(['run', ...argv], {});
+      if (c.command !== 'run') throw new Error('expected run');
+      return c.config.depth;
+    };
+    expect(depthOf([])).toEqual({ levels: 20, snapshotEvery: 10_000 });
+    expect(depthOf(['--depth-levels', '5', '--depth-snapshot-every', '0'])).toEqual({ levels: 5, snapshotEvery: 0 });
+    expect(depthOf(['--no-depth'])).toBeNull();
+  });
+
   it('parses the Kafka source and its wire formats (JSON both ways by default)', () => {
     const dflt = parseCommandLine(['run', '--source', 'kafka'], {});
     const bin = parseCommandLine(['run', '--source', 'kafka', '--topic', 'o', '--format', 'binary', '--output-format', 'binary']);
@@ -124,6 +135,11 @@ describe('command line', () => {
     [['run', '--pregenerate', '--orders', '0'], /--pregenerate needs --orders/],
     [['run', '--output-format', 'binary'], /--output-format applies to --source kafka only/],
     [['run', '--source', 'kafka', '--output-format', 'xml'], /--output-format must be one of/],
+    [['run', '--depth-levels', '0'], '--depth-levels must be between 1 and 1000, got 0'],
+    [['run', '--depth-levels', 'ten'], '--depth-levels must be an integer, got "ten"'],
+    [['run', '--depth-snapshot-every', '-1'], '--depth-snapshot-every must be a non-negative integer, got -1'],
+    [['run', '--no-depth', '--depth-levels', '5'], /--no-depth turns the depth stream off/],
+    [['run', '--no-depth=1'], '--no-depth does not take a value'],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);

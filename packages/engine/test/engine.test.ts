@@ -4,7 +4,20 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
 import { spawn } from 'node:child_process';
-import { CLI, readLines, replayedTrades, runCli, startCli, summaryOf, tempDirs, tradeBodies, waitExit, waitForMatched } from './helpers.js';
+import {
+  CLI,
+  depthBodies,
+  readLines,
+  replayedDepth,
+  replayedTrades,
+  runCli,
+  startCli,
+  summaryOf,
+  tempDirs,
+  tradeBodies,
+  waitExit,
+  waitForMatched,
+} from './helpers.js';
 
 const dir = tempDirs();
 
@@ -33,8 +46,12 @@ describe('engine, embedded source', () => {
       expect(seq).toBeLessThanOrEqual(50000);
       last = seq;
     }
-    // An offline replay of the WAL alone gives the identical trade log.
+    // An offline replay of the WAL alone gives the identical trade log and depth stream.
     expect(replayedTrades(d)).toEqual(trades);
+    const depth = depthBodies(d);
+    expect(depth.length).toBeGreaterThan(40_000);
+    expect(s.depthUpdates).toBe(depth.length);
+    expect(replayedDepth(d)).toEqual(depth);
     // The clean shutdown left a snapshot at the last sequence.
     const inspect = await runCli(['inspect', '--data-dir', d, '--what', 'snapshots', '--json']);
     const snapshots = inspect.stdout
@@ -53,6 +70,8 @@ describe('engine, embedded source', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(summaryOf(second.stdout)).toMatchObject({ firstSequence: 15001, lastSequence: 40000, orders: 25000 });
     expect(tradeBodies(split)).toEqual(tradeBodies(whole));
+    // The second run starts from the first's final snapshot: the depth stream goes on from the books, not from nothing.
+    expect(readLines(path.join(split, 'book.ndjson'))).toEqual(readLines(path.join(whole, 'book.ndjson')));
   }, 60_000);
 
   it('stops cleanly on SIGTERM: drains, syncs, snapshots, exits 0', async () => {

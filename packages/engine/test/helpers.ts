@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,9 +104,74 @@ export function tradeBodies(dataDir: string): string[] {
   return readLines(path.join(dataDir, 'trades.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
 }
 
+/** The depth stream (book.ndjson without "n") of a data dir. */
+export function depthBodies(dataDir: string): string[] {
+  return readLines(path.join(dataDir, 'book.ndjson')).map((line) => line.replace(/^\{"n":\d+,/, '{'));
+}
+
+/** The depth stream an offline replay of the data dir's whole WAL gives, with the run's default depth settings. */
+export function replayedDepth(dataDir: string, depth = { levels: 20, snapshotEvery: 10_000 }): string[] {
+  const lines: string[] = [];
+  replayDataDir(dataDir, undefined, true, { ...depth, onLine: (line) => lines.push(line) });
+  return lines;
+}
+
 /** The trade log an offline replay of the data dir's whole WAL gives. */
 export function replayedTrades(dataDir: string): string[] {
   const trades: string[] = [];
   replayDataDir(dataDir, (line) => trades.push(line), true);
   return trades;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for --metrics-port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One HTTP request (5 s bound): status, body and content type. */
+export function httpGet(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export type DepthLevel = { price: number; qty: number; orders: number };
+/** A line of book.ndjson (the fields the readers below use). */
+export type DepthLine = { type: string; seq: number; symbol: string; side?: string; price?: number; qty?: number; orders?: number };
+
+/** A symbol's top `levels` at sequence `at`, from the depth stream alone (what a market data reader holds). */
+export function depthStreamBookAt(
+  lines: DepthLine[],
+  symbol: string,
+  at: number,
+  levels = Number.POSITIVE_INFINITY,
+): { bids: DepthLevel[]; asks: DepthLevel[] } {
+  const sides = { buy: new Map<number, DepthLevel>(), sell: new Map<number, DepthLevel>() };
+  for (const l of lines) {
+    if (l.seq > at) break;
+    if (l.symbol !== symbol) continue;
+    if (l.type === 'snapshot') {
+      sides.buy.clear();
+      sides.sell.clear();
+    } else if (l.qty === 0) sides[l.side as 'buy'].delete(l.price!);
+    else sides[l.side as 'buy'].set(l.price!, { price: l.price!, qty: l.qty!, orders: l.orders! });
+  }
+  return {
+    bids: [...sides.buy.values()].sort((a, b) => b.price - a.price).slice(0, levels),
+    asks: [...sides.sell.values()].sort((a, b) => a.price - b.price).slice(0, levels),
+  };
 }

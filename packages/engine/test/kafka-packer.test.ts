@@ -5,13 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   OUTPUT_SLOT_BYTES,
   OutputKind,
+  createDepthUpdate,
   createReport,
   createTrade,
   defaultSymbolTable,
+  encodeDepthJson,
   encodeReportJson,
   encodeTradeJson,
   isOutputBatch,
+  readDepth,
   readOutput,
+  writeDepth,
   writeReport,
   writeTrade,
 } from '@ringmatch/protocol';
@@ -23,13 +27,19 @@ import { KafkaOutputPacker, type OutputFormat } from '../src/kafka-packer.js';
 const symbols = defaultSymbolTable();
 const names = symbols.list().map((d) => d.name);
 
-/** `count` outputs in ring slots: for seq s, a report and (every third seq) a trade, symbols cycling. */
+/** `count` outputs in ring slots: for seq s, a report and (every third seq) a trade, else (every other seq) a depth line, symbols cycling. */
 function slots(count: number): Uint8Array {
   const bytes = new Uint8Array(count * OUTPUT_SLOT_BYTES);
   for (let i = 0; i < count; i++) {
     const seq = Math.floor(i / 2);
     const symbolId = 1 + (seq % 3);
-    if (i % 2 === 1 && seq % 3 === 0)
+    if (i % 2 === 1 && seq % 3 !== 0 && seq % 2 === 0)
+      writeDepth(
+        bytes,
+        i * OUTPUT_SLOT_BYTES,
+        createDepthUpdate({ seq, symbolId, side: seq % 4 === 0 ? 0 : 1, price: 90 + seq, qty: seq % 5, orders: seq % 5 > 0 ? 2 : 0 }),
+      );
+    else if (i % 2 === 1 && seq % 3 === 0)
       writeTrade(
         bytes,
         i * OUTPUT_SLOT_BYTES,
@@ -56,23 +66,23 @@ function slots(count: number): Uint8Array {
 }
 
 /** Feeds every slot to the packer as the sink does (index within the sequence); returns the JSON of each added output. */
-function feed(packer: KafkaOutputPacker, bytes: Uint8Array): Array<{ topic: 't' | 'r'; json: string; seq: number; added: boolean }> {
+function feed(packer: KafkaOutputPacker, bytes: Uint8Array): Array<{ topic: 't' | 'r' | 'b'; json: string; seq: number; added: boolean }> {
   const report = createReport();
   const trade = createTrade();
-  const out: Array<{ topic: 't' | 'r'; json: string; seq: number; added: boolean }> = [];
+  const depth = createDepthUpdate();
+  const out: Array<{ topic: 't' | 'r' | 'b'; json: string; seq: number; added: boolean }> = [];
   let lastSeq = -1;
   let index = 0;
   for (let offset = 0; offset < bytes.length; offset += OUTPUT_SLOT_BYTES) {
     const kind = readOutput(bytes, offset, report, trade);
-    const seq = kind === OutputKind.Trade ? trade.seq : report.seq;
+    if (kind === OutputKind.Depth) readDepth(bytes, offset, depth);
+    const seq = kind === OutputKind.Trade ? trade.seq : kind === OutputKind.Report ? report.seq : depth.seq;
     index = seq === lastSeq ? index + 1 : 0;
     lastSeq = seq;
-    const added = packer.add(kind, bytes, offset, report, trade, seq, index);
-    out.push(
-      kind === OutputKind.Trade
-        ? { topic: 't', json: encodeTradeJson(trade, symbols), seq, added }
-        : { topic: 'r', json: encodeReportJson(report, symbols), seq, added },
-    );
+    const added = packer.add(kind, bytes, offset, report, trade, depth, seq, index);
+    if (kind === OutputKind.Trade) out.push({ topic: 't', json: encodeTradeJson(trade, symbols), seq, added });
+    else if (kind === OutputKind.Report) out.push({ topic: 'r', json: encodeReportJson(report, symbols), seq, added });
+    else out.push({ topic: 'b', json: encodeDepthJson(depth, symbols), seq, added });
   }
   return out;
 }
@@ -91,13 +101,15 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
     async (format) => {
       const trades = uniqueTopic('pk-trades');
       const reports = uniqueTopic('pk-reports');
+      const book = uniqueTopic('pk-book');
       await ensureTopics(broker.kafka, [
         { topic: trades, partitions: 2 },
         { topic: reports, partitions: 3 },
+        { topic: book, partitions: 2 },
       ]);
       const bytes = slots(300);
-      const options = { tradesTopic: trades, reportsTopic: reports, format, symbols, packMax: 7, packBytes: 4096 };
-      const p1 = new Publisher(broker.kafka, { topics: [trades, reports] });
+      const options = { tradesTopic: trades, reportsTopic: reports, bookTopic: book, format, symbols, packMax: 7, packBytes: 4096 };
+      const p1 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
       await p1.connect();
       const packer = new KafkaOutputPacker(p1, bytes, options);
       expect(packer.oldestHeldSeq()).toBe(Infinity);
@@ -112,7 +124,7 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
       await p1.close(); // "crash" after the first half
 
       // Restarted: replays everything from the start; only the second half may be added.
-      const p2 = new Publisher(broker.kafka, { topics: [trades, reports] });
+      const p2 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
       await p2.connect();
       const replay = new KafkaOutputPacker(p2, bytes, options);
       const all = feed(replay, bytes);
@@ -121,9 +133,11 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
       replay.handOverAll();
       await p2.close();
 
+      expect(all.filter((o) => o.topic === 'b').length).toBeGreaterThan(20);
       for (const [topic, kind] of [
         [trades, 't'],
         [reports, 'r'],
+        [book, 'b'],
       ] as const) {
         const records = await readTopic(broker.kafka, topic);
         for (const r of records) {
@@ -136,7 +150,7 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
         const expected = all.filter((o) => o.topic === kind);
         const got = new Map<number, string[]>();
         for (const r of records) got.set(r.partition, [...(got.get(r.partition) ?? []), ...unpackOutputs(r.value, r.headers as never, symbols)]);
-        const partitions = kind === 't' ? 2 : 3;
+        const partitions = kind === 'r' ? 3 : 2;
         for (let p = 0; p < partitions; p++) {
           const want = expected
             .filter((o) => partitionForKey(names[(JSON.parse(o.json) as { symbolId: number }).symbolId - 1]!, partitions) === p)

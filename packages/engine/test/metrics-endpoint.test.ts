@@ -1,36 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCli, tempDir, waitExit } from './helpers.js';
+import { freePort, httpGet as get, startCli, tempDir, waitExit } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
 
 function metricValue(body: string, name: string): number {
   const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -39,7 +14,7 @@ function metricValue(body: string, name: string): number {
 }
 
 describe('metrics endpoint', () => {
-  it('serves the engine figures in Prometheus format while running', async () => {
+  it('serves the engine figures in Prometheus format while running; the Grafana dashboard queries only series it serves', async () => {
     const d = tempDir();
     dirs.push(d);
     const port = await freePort();
@@ -67,8 +42,19 @@ describe('metrics endpoint', () => {
       expect(body).toMatch(/ringmatch_ring_lag\{stage="match"\} \d+/);
       expect(metricValue(body, 'ringmatch_wal_batch_records_count')).toBeGreaterThan(0);
       expect(body).toMatch(/ringmatch_order_latency_seconds\{quantile="0.99"\} [0-9.e-]+/);
+      expect(metricValue(body, 'ringmatch_depth_updates_total')).toBeGreaterThan(0);
       const missing = await get(`http://127.0.0.1:${port}/nope`);
       expect(missing.status).toBe(404);
+      // The Grafana dashboard queries only series this scrape has.
+      const dashboard = JSON.parse(fs.readFileSync(new URL('../../../dashboards/ringmatch.json', import.meta.url), 'utf8')) as {
+        panels: Array<{ id: number; title: string; gridPos: object; targets: Array<{ expr: string }> }>;
+      };
+      const series = new Set(body.split('\n').flatMap((l) => (l.startsWith('#') || l === '' ? [] : [l.split(/[{ ]/)[0]!])));
+      const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/ringmatch_[a-z0-9_]+/g) ?? []));
+      expect(queried.length).toBeGreaterThan(15);
+      expect(queried.filter((name) => !series.has(name))).toEqual([]);
+      expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+      for (const p of dashboard.panels) expect(p.targets.length, p.title).toBeGreaterThan(0);
     } finally {
       child.kill('SIGTERM');
       const { code } = await waitExit(child, 30_000);

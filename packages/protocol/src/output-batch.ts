@@ -6,6 +6,7 @@
 import type { ParsedOutput } from './output-json.js';
 import { OUTPUT_SLOT_BYTES, readOutput } from './slot.js';
 import { OutputKind, createReport, createTrade } from './types.js';
+import { createDepthUpdate, readDepth } from './depth.js';
 
 const OUTPUT_BATCH_MAGIC = 0xb8;
 /**
@@ -34,7 +35,7 @@ export function isOutputBatch(bytes: Uint8Array): boolean {
   return bytes.length >= OUTPUT_BATCH_HEADER_BYTES && bytes[0] === OUTPUT_BATCH_MAGIC;
 }
 
-/** Decodes a binary output batch into reports and trades, in order. Throws OutputBatchError. */
+/** Decodes a binary output batch into reports, trades and depth lines, in order. Throws OutputBatchError. */
 export function decodeOutputBatch(bytes: Uint8Array): ParsedOutput[] {
   if (bytes.length < OUTPUT_BATCH_HEADER_BYTES || bytes[0] !== OUTPUT_BATCH_MAGIC)
     throw new OutputBatchError('not a binary output batch (magic 0xB8 expected)');
@@ -51,6 +52,7 @@ export function decodeOutputBatch(bytes: Uint8Array): ParsedOutput[] {
     const kind = readOutput(bytes, offset, report, trade);
     if (kind === OutputKind.Report) out.push({ kind, report });
     else if (kind === OutputKind.Trade) out.push({ kind, trade });
+    else if (kind === OutputKind.Depth) out.push({ kind, depth: readDepth(bytes, offset, createDepthUpdate()) });
     else throw new OutputBatchError(`output slot ${i} of the batch has unknown kind ${kind}`);
   }
   return out;

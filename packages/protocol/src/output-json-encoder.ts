@@ -4,6 +4,7 @@ import { SIDE_TEXT, STATUS_TEXT, TIF_TEXT, TYPE_TEXT } from './enum-names.js';
 import { symbolPart } from './output-json.js';
 import type { SymbolTable } from './symbols.js';
 import { Fragment, WORD_SLACK, writeInteger } from './json-bytes.js';
+import { DepthKind, type DepthUpdate } from './depth.js';
 import { fieldName, reasonText, type ExecutionReport, type Trade } from './types.js';
 
 const N_HEAD = Fragment.of('{"n":');
@@ -32,6 +33,15 @@ const R_TRADE_ID = Fragment.of(',"tradeId":');
 const R_REASON_CODE = Fragment.of(',"reasonCode":');
 const R_SOURCE_PARTITION = Fragment.of(',"source":{"partition":');
 const R_SOURCE_OFFSET = Fragment.of(',"offset":');
+const LEVEL_OPEN = Fragment.of('{"type":"level","seq":');
+const LEVEL_AFTER_N = Fragment.of(',"type":"level","seq":');
+const SNAPSHOT_OPEN = Fragment.of('{"type":"snapshot","seq":');
+const SNAPSHOT_AFTER_N = Fragment.of(',"type":"snapshot","seq":');
+const D_PRICE = Fragment.of(',"price":');
+const D_QTY = Fragment.of(',"qty":');
+const D_ORDERS = Fragment.of(',"orders":');
+const D_BIDS = Fragment.of(',"bids":');
+const D_ASKS = Fragment.of(',"asks":');
 const CLOSE = Fragment.of('}');
 const CLOSE_SOURCE = Fragment.of('}}');
 /** tailPart key bit: the reason + field fragment without the closing brace (a source follows). */
@@ -142,6 +152,28 @@ export class OutputJsonEncoder {
       o = writeInteger(v, R_SOURCE_PARTITION.put(v, o), r.sourceStream);
       o = CLOSE_SOURCE.put(v, writeInteger(v, R_SOURCE_OFFSET.put(v, o), r.sourcePosition));
     }
+    if (newline) v.setUint8(o++, NEWLINE);
+    return o;
+  }
+
+  /** Writes a depth update (level or snapshot line) at `offset` (maxBytes must be free); see writeTrade. */
+  writeDepth(v: DataView, offset: number, d: DepthUpdate, n = -1, newline = false): number {
+    const snapshot = d.kind === DepthKind.Snapshot;
+    let o: number;
+    if (n >= 0) o = (snapshot ? SNAPSHOT_AFTER_N : LEVEL_AFTER_N).put(v, writeInteger(v, N_HEAD.put(v, offset), n));
+    else o = (snapshot ? SNAPSHOT_OPEN : LEVEL_OPEN).put(v, offset);
+    o = writeInteger(v, o, d.seq);
+    o = this.symbolParts.get(d.symbolId).put(v, o);
+    if (snapshot) {
+      o = writeInteger(v, D_BIDS.put(v, o), d.bids);
+      o = writeInteger(v, D_ASKS.put(v, o), d.asks);
+    } else {
+      o = this.side.get(d.side).put(v, o);
+      o = writeInteger(v, D_PRICE.put(v, o), d.price);
+      o = writeInteger(v, D_QTY.put(v, o), d.qty);
+      o = writeInteger(v, D_ORDERS.put(v, o), d.orders);
+    }
+    o = CLOSE.put(v, o);
     if (newline) v.setUint8(o++, NEWLINE);
     return o;
   }

@@ -2,6 +2,7 @@
 // only, and a `reason` text next to the `reasonCode` of rejects / cancels; and the parser of
 // that text back into outputs (tests, tools).
 import { SIDE_TEXT, STATUS_TEXT, TIF_TEXT, TYPE_TEXT } from './enum-names.js';
+import type { DepthUpdate } from './depth.js';
 import type { SymbolTable } from './symbols.js';
 import {
   OutputKind,
@@ -46,7 +47,10 @@ export function encodeTradeJson(t: Trade, symbols?: SymbolTable): string {
   return `{"type":"trade","seq":${t.seq},"ts":${t.timestamp},"tradeId":${t.tradeId},${symbolPart(t.symbolId, symbols)},"price":${t.price},"qty":${t.qty},"makerOrderId":${t.makerOrderId},"takerOrderId":${t.takerOrderId},"makerAccount":${t.makerAccountId},"takerAccount":${t.takerAccountId},"takerSide":"${SIDE_TEXT[t.takerSide]}"}`;
 }
 
-export type ParsedOutput = { kind: typeof OutputKind.Report; report: ExecutionReport } | { kind: typeof OutputKind.Trade; trade: Trade };
+export type ParsedOutput =
+  | { kind: typeof OutputKind.Report; report: ExecutionReport }
+  | { kind: typeof OutputKind.Trade; trade: Trade }
+  | { kind: typeof OutputKind.Depth; depth: DepthUpdate };
 
 const FIELD_CODES: Record<string, number> = {};
 ['', 'op', 'side', 'type', 'tif', 'stp', 'symbol', 'orderId', 'account', 'price', 'qty', 'stopPrice', 'ts', 'message', 'version', 'batch'].forEach((n, i) => {

@@ -168,7 +168,7 @@ let cachedViewA: DataView = new DataView(new ArrayBuffer(8));
 let cachedBytesB: Uint8Array | null = null;
 let cachedViewB: DataView = cachedViewA;
 
-function viewOf(bytes: Uint8Array): DataView {
+export function viewOf(bytes: Uint8Array): DataView {
   if (bytes === cachedBytesA) return cachedViewA;
   if (bytes === cachedBytesB) return cachedViewB;
   cachedBytesB = cachedBytesA;

@@ -267,8 +267,8 @@ export function resetCommand(c: Command, sourceStream: number, sourcePosition: n
 }
 
 /** Output kinds of an output slot (byte 78). */
-/** Mark: a position in the output stream, not an output (see slot.ts). */
-export const OutputKind = { Report: 1, Trade: 2, Mark: 3 } as const;
+/** Mark: a position in the output stream, not an output (see slot.ts). Depth: an L2 market data update (depth.ts). */
+export const OutputKind = { Report: 1, Trade: 2, Mark: 3, Depth: 4 } as const;
 export type OutputKind = (typeof OutputKind)[keyof typeof OutputKind];
 
 /**

@@ -6,19 +6,26 @@ import {
   OutputBatchError,
   OutputJsonEncoder,
   OutputKind,
+  DepthKind,
+  Side,
+  createDepthUpdate,
   createReport,
   createTrade,
   decodeOutputBatch,
   defaultSymbolTable,
+  encodeDepthJson,
   encodeReportJson,
   encodeTradeJson,
   isOutputBatch,
   syntheticSymbolTable,
+  parseDepthJson,
+  readDepth,
+  writeDepth,
   writeOutputBatchHeader,
   writeReport,
   writeTrade,
 } from '@ringmatch/protocol';
-import type { ExecutionReport, Trade } from '@ringmatch/protocol';
+import type { DepthUpdate, ExecutionReport, Trade } from '@ringmatch/protocol';
 
 const int = (max: number) => fc.integer({ min: 0, max });
 const safe = fc.oneof(int(1000), int(2 ** 31 + 5), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
@@ -194,5 +201,54 @@ describe('binary output batch', () => {
     const kind = good.slice();
     kind[OUTPUT_BATCH_HEADER_BYTES + 78] = 7;
     expect(() => decodeOutputBatch(kind)).toThrow(/unknown kind 7/);
+  });
+});
+
+describe('depth stream lines', () => {
+  const depthUpdate = fc.record({
+    seq: safe,
+    symbolId: int(70),
+    kind: fc.constantFrom(DepthKind.Level, DepthKind.Snapshot),
+    side: fc.constantFrom(Side.Buy, Side.Sell),
+    price: safe,
+    qty: safe,
+    orders: int(2 ** 32 - 1),
+    bids: int(1000),
+    asks: int(1000),
+  });
+  /** What a line of each kind carries (a level has no level counts, a snapshot no level). */
+  const carried = (d: DepthUpdate): DepthUpdate =>
+    d.kind === DepthKind.Snapshot
+      ? createDepthUpdate({ seq: d.seq, symbolId: d.symbolId, kind: d.kind, bids: d.bids, asks: d.asks })
+      : { ...d, bids: 0, asks: 0 };
+
+  it('the encoder writes exactly {"n":n, + encodeDepthJson + newline, which parses back; the slot and the binary batch round-trip', () => {
+    for (const symbols of [defaultSymbolTable(), syntheticSymbolTable(40), undefined]) {
+      const encoder = new OutputJsonEncoder(symbols);
+      const out = new Uint8Array(4096);
+      const slot = new Uint8Array(OUTPUT_BATCH_HEADER_BYTES + OUTPUT_SLOT_BYTES);
+      fc.assert(
+        fc.property(depthUpdate, int(45), int(1000), (d, n, at) => {
+          const end = encoder.writeDepth(new DataView(out.buffer), at, d, n, true);
+          const text = new TextDecoder().decode(out.subarray(at, end));
+          const json = encodeDepthJson(d, symbols);
+          expect(text).toBe(`{"n":${n},${json.slice(1)}\n`);
+          expect(end - at).toBeLessThanOrEqual(encoder.maxBytes);
+          expect(encoder.writeDepth(new DataView(out.buffer), 0, d)).toBe(json.length);
+          expect(parseDepthJson(json)).toEqual(carried(d));
+          writeDepth(slot, OUTPUT_BATCH_HEADER_BYTES, d);
+          expect(readDepth(slot, OUTPUT_BATCH_HEADER_BYTES, createDepthUpdate())).toEqual(d);
+          writeOutputBatchHeader(slot, 0, 1);
+          expect(decodeOutputBatch(slot)).toEqual([{ kind: OutputKind.Depth, depth: d }]);
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
+
+  it('bad depth lines are refused', () => {
+    expect(() => parseDepthJson('{"type":"level","seq":1,"symbolId":1,"side":"up","price":1,"qty":1,"orders":1}')).toThrow(TypeError);
+    expect(() => parseDepthJson('{"type":"level","seq":1,"symbolId":1,"side":"buy","price":-1,"qty":1,"orders":1}')).toThrow(TypeError);
+    expect(() => parseDepthJson('{"type":"trade","seq":1}')).toThrow(TypeError);
   });
 });

@@ -1,6 +1,7 @@
 // Crash-recovery checker shared by the test suite (20+ runs in CI) and the soak script
 // (scripts/crash-soak.mjs, as many runs as you like): SIGKILL the engine at random moments,
-// restart it on the same data dir, and require the final trade log to equal an uninterrupted run.
+// restart it on the same data dir, and require the final trade log and depth stream to equal an
+// uninterrupted run's.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,14 +45,16 @@ function prng(seed: number): () => number {
   };
 }
 
-function tradeBodies(dataDir: string): string[] {
-  const file = path.join(dataDir, 'trades.ndjson');
+/** The output files compared with the uninterrupted run: the trade log and the depth stream. */
+const OUTPUT_FILES = ['trades.ndjson', 'book.ndjson'] as const;
+
+function outputLines(dataDir: string, name: string): string[] {
+  const file = path.join(dataDir, name);
   if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
+    .filter((l) => l.length > 0);
 }
 
 interface Outcome {
@@ -123,8 +126,8 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
     const referenceDir = path.join(root, 'reference');
     const reference = await runEngine(options.cli, [...common, '--data-dir', referenceDir], timeout);
     if (reference.code !== 0) throw new Error(`reference run failed (${reference.code ?? reference.signal}): ${reference.stderr.slice(-2000)}`);
-    const expected = tradeBodies(referenceDir);
-    if (expected.length === 0) throw new Error('reference run produced no trades');
+    const expected = new Map(OUTPUT_FILES.map((name) => [name, outputLines(referenceDir, name)]));
+    if (expected.get('trades.ndjson')!.length === 0) throw new Error('reference run produced no trades');
     for (let run = 0; run < options.runs; run++) {
       const dataDir = path.join(root, `run-${run}`);
       const kills = run % 3 === 2 ? 2 : 1;
@@ -157,16 +160,20 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
         result.failures.push(`run ${run} (${where.join(', ')}): restart failed (${final.code ?? final.signal}): ${final.stderr.slice(-1500)}`);
         continue;
       }
-      const actual = tradeBodies(dataDir);
       const summary = JSON.parse(final.stdout.split('\n').find((l) => l.startsWith('{"type":"summary"')) ?? '{}') as { invariantViolations?: number };
       if (summary.invariantViolations !== 0) result.failures.push(`run ${run}: invariant violations ${summary.invariantViolations}`);
-      if (actual.length !== expected.length || actual.some((line, i) => line !== expected[i])) {
-        const firstDiff = actual.findIndex((line, i) => line !== expected[i]);
-        result.failures.push(
-          `run ${run} (${where.join(', ')}): trade log differs: ${actual.length} lines vs ${expected.length}, first difference at line ${firstDiff}`,
-        );
+      const sizes: string[] = [];
+      for (const [name, want] of expected) {
+        const actual = outputLines(dataDir, name);
+        sizes.push(`${actual.length} lines of ${name}`);
+        if (actual.length !== want.length || actual.some((line, i) => line !== want[i])) {
+          const firstDiff = actual.findIndex((line, i) => line !== want[i]);
+          result.failures.push(
+            `run ${run} (${where.join(', ')}): ${name} differs: ${actual.length} lines vs ${want.length}, first difference at line ${firstDiff}`,
+          );
+        }
       }
-      log(`crash run ${run}: ${where.join(', ')} -> ${actual.length} trades ${result.failures.length ? '' : 'identical'}`);
+      log(`crash run ${run}: ${where.join(', ')} -> ${sizes.join(', ')} ${result.failures.length ? '' : 'identical'}`);
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {

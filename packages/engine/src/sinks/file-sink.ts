@@ -1,12 +1,13 @@
-// File sink: NDJSON lines in the data dir, trades always, execution reports with --reports. Each
+// File sink: NDJSON lines in the data dir, trades always, execution reports with --reports, the
+// depth stream unless --no-depth. Each
 // line carries its engine sequence ("seq") and its index among that sequence's lines in that file
 // ("n"), so after a restart the lines already written are skipped: nothing doubled or lost.
 // Lines are written (write(2)) every few ms; they are made durable (fdatasync, on the thread pool,
 // never on the write path) when a snapshot waits for them, in 4 MiB steps while periodic snapshots
 // are on (one large writeback burst would queue ahead of the WAL's own fdatasyncs), and at the end.
 import path from 'node:path';
-import { OutputJsonEncoder, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import { OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten } from '../output-file.js';
+import { OutputJsonEncoder, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import { BOOK_FILE, OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten } from '../output-file.js';
 import { symbolTableFor } from '../shared.js';
 import { crashPoint } from '../test-hooks.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
@@ -17,6 +18,7 @@ const SYNC_STEP_BYTES = 4 * 1024 * 1024;
 export class FileSink implements OutputSink {
   private readonly trades: OutputFile;
   private readonly reports: OutputFile | null;
+  private readonly book: OutputFile | null;
   private readonly lines: OutputJsonEncoder;
   // Each file numbers its own lines within a sequence, so the trade file's positions do not depend
   // on whether execution reports are written too.
@@ -24,6 +26,8 @@ export class FileSink implements OutputSink {
   private tradeIndex = 0;
   private lastReportSeq = -1;
   private reportIndex = 0;
+  private lastBookSeq = -1;
+  private bookIndex = 0;
   private written = 0;
   /** Every output of sequences <= marked has been appended to the buffers. */
   private marked = -1;
@@ -40,6 +44,7 @@ export class FileSink implements OutputSink {
   constructor(private readonly context: SinkContext) {
     this.trades = new OutputFile(path.join(context.outputDir, TRADES_FILE));
     this.reports = context.writeReports ? new OutputFile(path.join(context.outputDir, REPORTS_FILE)) : null;
+    this.book = context.writeDepth ? new OutputFile(path.join(context.outputDir, BOOK_FILE)) : null;
     this.lines = new OutputJsonEncoder(symbolTableFor(context.source));
   }
 
@@ -58,6 +63,15 @@ export class FileSink implements OutputSink {
         this.reports.appendReport(this.lines, this.reportIndex, report);
         this.written++;
       }
+    }
+  }
+
+  depth(seq: number, _bytes: Uint8Array, _offset: number, update: DepthUpdate): void {
+    this.bookIndex = seq === this.lastBookSeq ? this.bookIndex + 1 : 0;
+    this.lastBookSeq = seq;
+    if (this.book && !alreadyWritten(this.context.bookPosition, seq, this.bookIndex)) {
+      this.book.appendDepth(this.lines, this.bookIndex, update);
+      this.written++;
     }
   }
 
@@ -91,16 +105,18 @@ export class FileSink implements OutputSink {
     this.crashBeforeSync();
     this.trades.close(); // flush + fdatasync + close
     this.reports?.close();
+    this.book?.close();
     this.context.progress.durable(this.flushedThrough);
   }
 
   private bytesWritten(): number {
-    return this.trades.bytesWritten + (this.reports?.bytesWritten ?? 0);
+    return this.trades.bytesWritten + (this.reports?.bytesWritten ?? 0) + (this.book?.bytesWritten ?? 0);
   }
 
   private flush(): void {
     this.trades.flush();
     this.reports?.flush();
+    this.book?.flush();
     this.lastFlushMs = performance.now();
     this.flushedThrough = this.marked;
     this.context.progress.written(this.marked);
@@ -113,7 +129,7 @@ export class FileSink implements OutputSink {
     const target = this.flushedThrough;
     this.bytesSynced = this.bytesWritten();
     this.crashBeforeSync(); // tests: lines written, not yet durable
-    this.syncing = Promise.all([this.trades.syncAsync(), this.reports?.syncAsync()]).then(
+    this.syncing = Promise.all([this.trades.syncAsync(), this.reports?.syncAsync(), this.book?.syncAsync()]).then(
       () => {
         this.syncing = null;
         this.context.progress.durable(target);

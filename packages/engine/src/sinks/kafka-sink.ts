@@ -1,16 +1,16 @@
-// Kafka sink: trades and execution reports to `<orders>.trades` / `<orders>.reports`, keyed by
-// symbol, packed (one Kafka record per partition and up to PACK_OUTPUTS outputs: NDJSON lines or a
+// Kafka sink: trades, execution reports and the depth stream to `<orders>.trades` /
+// `<orders>.reports` / `<orders>.book`, keyed by symbol, packed (one Kafka record per partition and up to PACK_OUTPUTS outputs: NDJSON lines or a
 // binary output batch; headers: position of the last output, the first, the count). The idempotent
 // publisher reads each output partition's tail at connect and the packer drops what is already
 // there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
 // Acknowledged outputs are durable: that is what a snapshot waits for.
-import { OutputKind, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+import { OutputKind, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import { Publisher, createKafka, nativeTransport, type ProducerTransport } from '@ringmatch/kafka';
 import { requireNativeKafka } from '../kafka-client.js';
 import type { SourceConfig } from '../config.js';
 import { PACK_MAX } from '../kafka-format.js';
 import { KafkaOutputPacker } from '../kafka-packer.js';
-import { nowMs, reportsTopic, symbolTableFor, tradesTopic } from '../shared.js';
+import { bookTopic, nowMs, reportsTopic, symbolTableFor, tradesTopic } from '../shared.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
 
 /**
@@ -52,12 +52,13 @@ export class KafkaSink implements OutputSink {
     const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-publisher' });
     const trades = tradesTopic(source.topic);
     const reports = reportsTopic(source.topic);
+    const book = context.writeDepth ? bookTopic(source.topic) : null;
     const format = source.outputFormat;
     // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
     // producer retries without duplicates), a longer one fails the engine loudly.
     const maxRequest = MAX_REQUEST_OUTPUTS[format];
     const publisher = new Publisher(kafka, {
-      topics: [trades, reports],
+      topics: book === null ? [trades, reports] : [trades, reports, book],
       maxBatchRecords: maxRequest,
       maxPartitionBytes: MAX_PARTITION_BYTES,
       timeoutMs: BROKER_OUTAGE_MS,
@@ -67,6 +68,7 @@ export class KafkaSink implements OutputSink {
     const packer = new KafkaOutputPacker(publisher, ringBytes, {
       tradesTopic: trades,
       reportsTopic: reports,
+      bookTopic: book,
       format,
       symbols: symbolTableFor(source),
       packMax: PACK_OUTPUTS[format],
@@ -76,10 +78,16 @@ export class KafkaSink implements OutputSink {
   }
 
   output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void {
-    // One numbering across trades and reports of a sequence: the records' position headers.
+    // One numbering across trades, reports and depth lines of a sequence: the records' position headers.
     this.index = seq === this.lastSeq ? this.index + 1 : 0;
     this.lastSeq = seq;
-    if (this.packer.add(isTrade ? OutputKind.Trade : OutputKind.Report, bytes, offset, report, trade, seq, this.index)) this.written++;
+    if (this.packer.add(isTrade ? OutputKind.Trade : OutputKind.Report, bytes, offset, report, trade, null, seq, this.index)) this.written++;
+  }
+
+  depth(seq: number, bytes: Uint8Array, offset: number, update: DepthUpdate): void {
+    this.index = seq === this.lastSeq ? this.index + 1 : 0;
+    this.lastSeq = seq;
+    if (this.packer.add(OutputKind.Depth, bytes, offset, null, null, update, seq, this.index)) this.written++;
   }
 
   mark(seq: number): void {

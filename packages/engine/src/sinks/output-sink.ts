@@ -1,8 +1,8 @@
 // The sink plug-in interface. The sink worker (workers/sink.ts) is the output ring's processor: it
-// reads each slot and hands trades, execution reports and marks to one OutputSink, which writes
+// reads each slot and hands trades, execution reports, depth lines and marks to one OutputSink, which writes
 // them somewhere and reports, through SinkProgress, how far the outputs are written and durable.
 // A sink is one file in this folder, registered in sink-registry.ts.
-import type { ExecutionReport, Trade } from '@ringmatch/protocol';
+import type { DepthUpdate, ExecutionReport, Trade } from '@ringmatch/protocol';
 import type { SourceConfig } from '../config.js';
 import type { OutputPosition } from '../output-file.js';
 
@@ -17,6 +17,8 @@ export interface SinkProgress {
 export interface OutputSink {
   /** A trade (`isTrade`) or an execution report of sequence `seq`, read into `trade` / `report`; its slot is at `offset` in `bytes`. */
   output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void;
+  /** A line of the L2 depth stream of sequence `seq`, read into `update`; its slot is at `offset` in `bytes`. */
+  depth(seq: number, bytes: Uint8Array, offset: number, update: DepthUpdate): void;
   /** Every output of sequences <= seq came before this mark. `snapshot`: a snapshot at seq waits for those outputs to be durable. */
   mark(seq: number, snapshot: boolean): void;
   /**
@@ -37,11 +39,14 @@ export interface SinkSettings {
   source: SourceConfig;
   outputDir: string;
   writeReports: boolean;
+  /** The matcher publishes the L2 depth stream. */
+  writeDepth: boolean;
   /** Periodic snapshots will ask for durable outputs: sync files in small steps as they grow. */
   syncInSteps: boolean;
   /** Where each output file ended before this run (files only). */
   tradesPosition: OutputPosition;
   reportsPosition: OutputPosition;
+  bookPosition: OutputPosition;
 }
 
 export interface SinkContext extends SinkSettings {

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { DeadLetterPublisher, OrderSource, createKafka, ensureTopics, partitionCount, type SourceBatch } from '@ringmatch/kafka';
 import type { SourceConfig } from '../config.js';
 import { Stat } from '../stats.js';
-import { dlqTopic, nowMs, reportsTopic, tradesTopic } from '../shared.js';
+import { bookTopic, dlqTopic, nowMs, reportsTopic, tradesTopic } from '../shared.js';
 import type { CommandPublisher } from './command-publisher.js';
 import type { CommandSource, SourceContext } from './command-source.js';
 import { KafkaIntake } from './kafka-intake.js';
@@ -16,7 +16,7 @@ import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
 export class KafkaSource implements CommandSource {
   constructor(private readonly context: SourceContext<'kafka'>) {}
 
-  /** On the main thread, before the workers: the orders topic must exist; output and dead-letter topics are created like it. */
+  /** On the main thread, before the workers: the orders topic must exist; output (trades, reports, book) and dead-letter topics are created like it. */
   static async prepare(source: Extract<SourceConfig, { kind: 'kafka' }>): Promise<void> {
     const kafka = createKafka({ brokers: source.brokers, clientId: 'ringmatch-admin' });
     let partitions: number;
@@ -28,7 +28,7 @@ export class KafkaSource implements CommandSource {
     if (partitions === 0) throw new Error(`orders topic ${source.topic} does not exist`);
     await ensureTopics(
       kafka,
-      [tradesTopic(source.topic), reportsTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })),
+      [tradesTopic(source.topic), reportsTopic(source.topic), bookTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })),
       { timeoutMs: 30_000 },
     );
   }

@@ -11,7 +11,10 @@ import { MARK_FLAG_SNAPSHOT, createCommand, hasSnapshotMark, readCommand } from 
 import { MatchingEngine } from '@ringmatch/book';
 import { OutputRingHalted, RingOutputWriter } from '../ring-output-writer.js';
 import { encodeEngineSnapshot } from '../engine-snapshot.js';
-import type { SourceConfig } from '../config.js';
+import type { DepthConfig, SourceConfig } from '../config.js';
+import { DepthFeed } from '../depth-feed.js';
+import { DepthView } from '../depth-view.js';
+import { TradeTape } from '../trade-tape.js';
 import type { ReplayBase } from '../output-rebuild.js';
 import { Stat } from '../stats.js';
 import { SampleCollector } from '../samples.js';
@@ -35,7 +38,9 @@ export interface MatcherData {
   /** Publish execution reports to the sink (off when nobody consumes them: trades-only file output). */
   emitReports: boolean;
   /** Output files whose last position each snapshot records (none for Kafka output). */
-  recordOutputs: { trades: boolean; reports: boolean };
+  recordOutputs: { trades: boolean; reports: boolean; book: boolean };
+  /** The L2 depth stream, null when off. */
+  depth: DepthConfig | null;
 }
 
 const data = workerData as MatcherData;
@@ -50,8 +55,13 @@ const samples = new SampleCollector();
 const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
 /** Last source position per stream reflected in the books (saved with each snapshot). */
 const lastPositions = new Map<number, number>();
+/** The last trades per symbol, for the live view (shared memory, written after each batch). */
+const tape = new TradeTape(data.shared.tradeTape);
 // Outputs go into claimed output-ring slots as the books make them; a batch publishes them at once.
-const outputs = new RingOutputWriter(outRing, data.emitReports);
+const outputs = new RingOutputWriter(outRing, data.emitReports, tape);
+const depth = data.depth ? new DepthFeed(engine, data.depth, outputs) : null;
+/** What queries read while the engine runs: each symbol's top N after the last batch that changed it. */
+const view = data.depth && data.shared.depthView ? new DepthView(data.shared.depthView, data.depth.levels) : null;
 let lastSnapshot = -1;
 
 class Halted extends Error {}
@@ -61,6 +71,7 @@ function flushOutputs(): void {
   outputs.publish();
   stats[Stat.trades] = outputs.trades;
   stats[Stat.reports] = outputs.reports;
+  stats[Stat.depthUpdates] = outputs.depthUpdates;
   stats[Stat.rejected] = outputs.rejected;
 }
 
@@ -70,6 +81,7 @@ function snapshot(sequence: number): void {
   const bytes = encodeEngineSnapshot(engine.snapshot(), {
     trades: data.recordOutputs.trades ? { ...outputs.lastTrade } : null,
     reports: data.recordOutputs.reports ? { ...outputs.lastReport } : null,
+    book: data.recordOutputs.book ? { ...outputs.lastDepth } : null,
   });
   if (!snapshots.send({ sequence, sourceState: encodeSourcePositions(lastPositions), data: bytes })) throw new Halted();
   lastSnapshot = sequence;
@@ -81,10 +93,13 @@ function replay(): void {
     for (const [stream, position] of data.base.positions) lastPositions.set(stream, position);
     if (restored?.trades) Object.assign(outputs.lastTrade, restored.trades);
     if (restored?.reports) Object.assign(outputs.lastReport, restored.reports);
+    if (restored?.book) Object.assign(outputs.lastDepth, restored.book);
     lastSnapshot = data.base.sequence;
   }
+  depth?.sync();
   const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, outputs, {
     onCommand: (cmd) => {
+      depth?.afterCommand(cmd);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence) => {
@@ -94,6 +109,9 @@ function replay(): void {
     },
   });
   stats[Stat.replayed] = count;
+  const replayedTo = Math.max(data.replayFrom - 1, data.replayTo);
+  if (depth && view) depth.publishAll(replayedTo, view);
+  tape.publishChanged(replayedTo);
 }
 
 function live(): void {
@@ -114,11 +132,14 @@ function live(): void {
       if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
       engine.process(cmd, outputs);
+      depth?.afterCommand(cmd);
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
     }
     outputs.mark(last, 0);
     flushOutputs();
+    if (depth && view) depth.publishChanged(last, view);
+    tape.publishChanged(last);
     stats[Stat.matched] = last;
     samples.maybeFlush();
   }, policy.options);

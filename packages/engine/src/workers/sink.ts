@@ -1,9 +1,19 @@
 // Sink worker: the output ring's "sink" stage. It reads each output slot and hands trades,
-// execution reports and marks to the run's sink plug-in (files or Kafka, sinks/), and advances the
+// execution reports, depth lines and marks to the run's sink plug-in (files or Kafka, sinks/), and advances the
 // engine sequences outputs-written and outputs-durable as the sink reports them.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer, SequenceSet, type Sequence } from '@ringmatch/ring';
-import { MARK_FLAG_SNAPSHOT, OutputKind, createReport, createTrade, readMarkFlags, readMarkSequence, readOutput } from '@ringmatch/protocol';
+import {
+  MARK_FLAG_SNAPSHOT,
+  OutputKind,
+  createDepthUpdate,
+  createReport,
+  createTrade,
+  readDepth,
+  readMarkFlags,
+  readMarkSequence,
+  readOutput,
+} from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
 import type { SinkSettings } from '../sinks/output-sink.js';
 import { openSink } from '../sinks/sink-registry.js';
@@ -53,6 +63,7 @@ runWorker(SINK, async () => {
   );
   const report = createReport();
   const trade = createTrade();
+  const update = createDepthUpdate();
   const bytes = ring.bytes;
   let lastSeq = -1;
   const failAt = failureSequence(SINK);
@@ -67,6 +78,7 @@ runWorker(SINK, async () => {
       const kind = readOutput(bytes, offset, report, trade);
       if (kind === OutputKind.Trade) sink.output(true, (lastSeq = trade.seq), bytes, offset, report, trade);
       else if (kind === OutputKind.Report) sink.output(false, (lastSeq = report.seq), bytes, offset, report, trade);
+      else if (kind === OutputKind.Depth) sink.depth((lastSeq = readDepth(bytes, offset, update).seq), bytes, offset, update);
       else if (kind === OutputKind.Mark) sink.mark(readMarkSequence(bytes, offset), (readMarkFlags(bytes, offset) & MARK_FLAG_SNAPSHOT) !== 0);
       else throw new Error(`output slot ${s} has unknown kind ${kind}`);
     }
