@@ -1,11 +1,17 @@
 // The L2 depth stream's state: per symbol and side, the top N levels last published. After each
-// command the tracker reads the command's book's top N and publishes only what differs (a level
-// whose quantity or order count changed, one that entered the top N, and one that left it, with
-// quantity 0), best first. Because it publishes after every command, what it last published always
-// equals the books: after a restore it starts from the books themselves, and a restarted run's
-// stream equals an uninterrupted one's, whatever the batching.
+// command the tracker publishes what differs between that and the books' top N (a level whose
+// quantity or order count changed, one that entered the top N, and one that left it, with quantity
+// 0), best first. Because it publishes after every command, what it last published always equals
+// the books: after a restore it starts from the books themselves, and a restarted run's stream
+// equals an uninterrupted one's, whatever the batching.
+// Fast path: the level pool records the levels a command changed (touched-levels.ts). A command
+// that changed none costs nothing; one whose changed levels all still exist costs a look at those
+// levels only: the top N can then only gain them and lose its worst levels, never let an untouched
+// deeper level in. When a published level vanished (or too many changed), the side's top N is read
+// in full and merged with what was published (the reference the tests hold the fast path to).
 import { DepthKind, Side, createDepthUpdate, type DepthUpdate } from '@ringmatch/protocol';
 import type { MatchingEngine } from './matching-engine.js';
+import { TouchedLevels } from './touched-levels.js';
 
 /** Receives depth updates. The update object is reused: copy it if you keep it. */
 export interface DepthSink {
@@ -43,6 +49,14 @@ export class DepthTracker {
   private readonly dirtyIds: Int32Array;
   private dirtyCount = 0;
   private readonly update = createDepthUpdate();
+  private readonly touched: TouchedLevels;
+  /** The lines of one side being worked out (fast path): price, qty, orders. */
+  private readonly linePrices: Float64Array;
+  private readonly lineQtys: Float64Array;
+  private readonly lineOrders: Int32Array;
+  private lineCount = 0;
+  /** Test hook: always read the top N in full (the reference path). */
+  fullOnly = false;
   /** Symbol ids, ascending (snapshots go in this order). */
   readonly symbolIds: number[];
 
@@ -64,6 +78,12 @@ export class DepthTracker {
     this.nowPrices = new Float64Array(levels);
     this.nowQtys = new Float64Array(levels);
     this.nowOrders = new Int32Array(levels);
+    this.touched = engine.trackTouchedLevels();
+    // the fast path's lines of one side: one per touched level, and one per published level pushed out
+    const lines = 2 * TouchedLevels.CAPACITY;
+    this.linePrices = new Float64Array(lines);
+    this.lineQtys = new Float64Array(lines);
+    this.lineOrders = new Int32Array(lines);
     this.known = new Uint8Array(slots);
     this.dirty = new Uint8Array(slots);
     this.dirtyIds = new Int32Array(slots);
@@ -72,6 +92,7 @@ export class DepthTracker {
 
   /** Takes the books as published (at start, and after restoring a snapshot). */
   sync(): void {
+    this.touched.clear();
     for (const id of this.symbolIds) {
       for (const side of [Side.Buy, Side.Sell]) {
         const key = id * 2 + side;
@@ -80,11 +101,181 @@ export class DepthTracker {
     }
   }
 
-  /** After a command on `symbolId` at `seq`: publishes the changes of its top N on both sides. */
+  /** After a command on `symbolId` at `seq` (every command: it also clears what the command touched): publishes the changes of its top N on both sides. */
   afterCommand(symbolId: number, seq: number, sink: DepthSink): void {
-    if (symbolId >= this.known.length || this.known[symbolId] === 0) return;
-    this.diffSide(symbolId, Side.Buy, seq, sink);
-    this.diffSide(symbolId, Side.Sell, seq, sink);
+    const touched = this.touched;
+    const known = symbolId < this.known.length && this.known[symbolId] !== 0;
+    if (this.fullOnly) {
+      if (known) for (let side = Side.Buy; side <= Side.Sell; side++) this.diffSide(symbolId, side, seq, sink);
+      touched.clear();
+      return;
+    }
+    if (touched.count === 0 && !touched.overflow) return; // no level changed
+    if (known) {
+      for (let side = Side.Buy; side <= Side.Sell; side++) {
+        if (touched.overflow || !this.lookUp(symbolId, side)) this.diffSide(symbolId, side, seq, sink);
+        else if (this.lookedUp > 0) this.updateSide(symbolId, side, seq, sink);
+      }
+    }
+    touched.clear();
+  }
+
+  /**
+   * Looks up each level of this side the command touched: its rank and state now, and its index
+   * among the published levels (into the look-up arrays, `lookedUp` of them). False when one that
+   * was published no longer exists: then only a full read finds the level that takes its place.
+   */
+  private lookUp(symbolId: number, side: Side): boolean {
+    const t = this.touched;
+    const key = symbolId * 2 + side;
+    const count = this.counts[key]!;
+    // A full top N's worst published price: a touched level below it is neither published nor entering.
+    const sign = side === Side.Buy ? 1 : -1;
+    const floor = count === this.levels ? sign * this.prices[key * this.levels + count - 1]! : Number.NEGATIVE_INFINITY;
+    let n = 0;
+    for (let k = 0; k < t.count; k++) {
+      if (t.sides[k] !== side) continue;
+      const price = t.prices[k]!;
+      if (sign * price < floor) continue;
+      const rank = this.rankOf(symbolId, side, price);
+      const at = this.indexOf(key, price);
+      if (rank < 0 && at >= 0) return false;
+      this.lookPrices[n] = price;
+      this.lookRanks[n] = rank;
+      this.lookAts[n] = at;
+      this.lookQtys[n] = this.rankQty;
+      this.lookOrders[n] = this.rankOrders;
+      n++;
+    }
+    this.lookedUp = n;
+    return true;
+  }
+  private readonly lookPrices = new Float64Array(TouchedLevels.CAPACITY);
+  private readonly lookRanks = new Int32Array(TouchedLevels.CAPACITY);
+  private readonly lookAts = new Int32Array(TouchedLevels.CAPACITY);
+  private readonly lookQtys = new Float64Array(TouchedLevels.CAPACITY);
+  private readonly lookOrders = new Int32Array(TouchedLevels.CAPACITY);
+  private lookedUp = 0;
+
+  /** Index of `price` among the published levels of (symbol, side) `key`, or -1. */
+  private indexOf(key: number, price: number): number {
+    const base = key * this.levels;
+    const count = this.counts[key]!;
+    for (let j = 0; j < count; j++) if (this.prices[base + j] === price) return j;
+    return -1;
+  }
+
+  /** The level's rank in its book now (0 = best), or -1 when it does not exist; its qty and orders in `rankQty`/`rankOrders`. */
+  private rankOf(symbolId: number, side: Side, price: number): number {
+    const lad = this.engine.ladderOf(symbolId, side)!;
+    const key = side === Side.Buy ? price : -price;
+    const i = lad.lowerBound(key);
+    if (i >= lad.count || lad.keys[i] !== key) return -1;
+    const pool = this.engine.levelPool;
+    const l = lad.levels[i]!;
+    this.rankQty = pool.qty(l);
+    this.rankOrders = pool.orderCount(l);
+    return lad.count - 1 - i;
+  }
+  private rankQty = 0;
+  private rankOrders = 0;
+
+  /**
+   * The fast path, when every touched level of this side that was published still exists: the
+   * new top N is the published levels (updated) and the touched levels now ranked within N, of
+   * which the best N. Each published level pushed past N leaves; an untouched deeper level cannot
+   * enter, since every published level still exists above it.
+   */
+  private updateSide(symbolId: number, side: Side, seq: number, sink: DepthSink): void {
+    const key = symbolId * 2 + side;
+    const base = key * this.levels;
+    const n = this.levels;
+    const prices = this.prices;
+    const qtys = this.qtys;
+    const orders = this.orders;
+    const sign = side === Side.Buy ? 1 : -1;
+    this.lineCount = 0;
+    let inserted = false;
+    for (let k = 0; k < this.lookedUp; k++) {
+      const rank = this.lookRanks[k]!;
+      if (rank < 0) continue; // gone, and was not published (lookUp checked)
+      const price = this.lookPrices[k]!;
+      const qty = this.lookQtys[k]!;
+      const ord = this.lookOrders[k]!;
+      // published now? (an earlier insert of this command may have moved or pushed it out)
+      const j = inserted ? this.indexOf(key, price) : this.lookAts[k]!;
+      if (j >= 0) {
+        if (qtys[base + j] !== qty || orders[base + j] !== ord) {
+          qtys[base + j] = qty;
+          orders[base + j] = ord;
+          this.line(price, qty, ord);
+        }
+      } else if (rank < n) {
+        // enters: insert in price order; when full, the worst published level leaves
+        let count = this.counts[key]!;
+        if (count === n) {
+          this.line(prices[base + n - 1]!, 0, 0);
+          count--;
+        }
+        let at = count;
+        while (at > 0 && sign * prices[base + at - 1]! < sign * price) {
+          prices[base + at] = prices[base + at - 1]!;
+          qtys[base + at] = qtys[base + at - 1]!;
+          orders[base + at] = orders[base + at - 1]!;
+          at--;
+        }
+        prices[base + at] = price;
+        qtys[base + at] = qty;
+        orders[base + at] = ord;
+        this.counts[key] = count + 1;
+        inserted = true;
+        this.line(price, qty, ord);
+      }
+    }
+    if (this.lineCount === 0) return;
+    this.markDirty(symbolId);
+    this.emitLines(symbolId, side, seq, sink);
+  }
+
+  /** Notes the line of `price` (a later note of the same price replaces an earlier one). */
+  private line(price: number, qty: number, orders: number): void {
+    let i = 0;
+    while (i < this.lineCount && this.linePrices[i] !== price) i++;
+    if (i === this.lineCount) this.lineCount++;
+    this.linePrices[i] = price;
+    this.lineQtys[i] = qty;
+    this.lineOrders[i] = orders;
+  }
+
+  /** Publishes the noted lines, best price first (the order of the full merge). */
+  private emitLines(symbolId: number, side: Side, seq: number, sink: DepthSink): void {
+    const sign = side === Side.Buy ? 1 : -1;
+    const p = this.linePrices;
+    const q = this.lineQtys;
+    const o = this.lineOrders;
+    for (let i = 1; i < this.lineCount; i++) {
+      const price = p[i]!;
+      const qty = q[i]!;
+      const ord = o[i]!;
+      let j = i;
+      while (j > 0 && sign * p[j - 1]! < sign * price) {
+        p[j] = p[j - 1]!;
+        q[j] = q[j - 1]!;
+        o[j] = o[j - 1]!;
+        j--;
+      }
+      p[j] = price;
+      q[j] = qty;
+      o[j] = ord;
+    }
+    for (let i = 0; i < this.lineCount; i++) this.emit(seq, symbolId, side, p[i]!, q[i]!, o[i]!, sink);
+  }
+
+  private markDirty(symbolId: number): void {
+    if (this.dirty[symbolId] === 0) {
+      this.dirty[symbolId] = 1;
+      this.dirtyIds[this.dirtyCount++] = symbolId;
+    }
   }
 
   /** Publishes the symbol's whole top N at `seq`: a snapshot line, its bid levels, its ask levels. */
@@ -192,13 +383,12 @@ export class DepthTracker {
       }
     }
     if (!changed) return;
-    if (this.dirty[symbolId] === 0) {
-      this.dirty[symbolId] = 1;
-      this.dirtyIds[this.dirtyCount++] = symbolId;
+    this.markDirty(symbolId);
+    for (let k = 0; k < now; k++) {
+      prices[base + k] = nowPrices[k]!;
+      qtys[base + k] = nowQtys[k]!;
+      orders[base + k] = nowOrders[k]!;
     }
-    prices.set(nowPrices.subarray(0, now), base);
-    qtys.set(nowQtys.subarray(0, now), base);
-    orders.set(nowOrders.subarray(0, now), base);
     this.counts[key] = now;
   }
 

@@ -1,7 +1,9 @@
-// The price level pool: one 32-byte record per price level with resting orders (its price, open
-// quantity and FIFO of order slots) in one ArrayBuffer. Slots work as for orders: a level's slot
+// The price level pool: one 32-byte record per price level with resting orders (its price, side,
+// open quantity and FIFO of order slots) in one ArrayBuffer. While the depth stream is on, every
+// change of a level's quantity or order count is recorded in `touched` (touched-levels.ts). Slots work as for orders: a level's slot
 // is its record's first index in the Float64Array view, so `f64[l + FIELD]`, `i32[l * 2 + FIELD]`.
 import { NO_SLOT } from './no-slot.js';
+import type { TouchedLevels } from './touched-levels.js';
 import { grownFreeSlots } from './free-slots.js';
 import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
 
@@ -17,6 +19,8 @@ export const LevelLayout = {
     /** Youngest order, or NO_SLOT. */
     tail: { offset: 20, type: 'i32' },
     orderCount: { offset: 24, type: 'i32' },
+    /** Side of the book the level is on (Side). */
+    side: { offset: 28, type: 'i32' },
   },
 } as const satisfies RecordLayout;
 
@@ -29,6 +33,7 @@ const QTY = viewIndex(LevelLayout, 'qty', 'f64');
 const HEAD = viewIndex(LevelLayout, 'head', 'i32');
 const TAIL = viewIndex(LevelLayout, 'tail', 'i32');
 const ORDER_COUNT = viewIndex(LevelLayout, 'orderCount', 'i32');
+const SIDE = viewIndex(LevelLayout, 'side', 'i32');
 const NONE = NO_SLOT;
 
 export class LevelPool {
@@ -39,13 +44,15 @@ export class LevelPool {
   private freeCount = 0;
   /** Records in the buffer. */
   private capacity = 0;
+  /** Where level changes are recorded, null while nobody tracks them (no depth stream). */
+  touched: TouchedLevels | null = null;
 
   constructor(capacity: number) {
     this.resize(capacity, true);
   }
 
-  /** Takes a free slot as an empty level at `price`. */
-  alloc(price: number): number {
+  /** Takes a free slot as an empty level at `price` on `side`. */
+  alloc(price: number, side: number): number {
     if (this.freeCount === 0) this.resize(this.capacity * 2, false);
     const l = this.freeSlots[--this.freeCount]!;
     this.f64[l + PRICE] = price;
@@ -53,6 +60,7 @@ export class LevelPool {
     this.i32[l * 2 + HEAD] = NONE;
     this.i32[l * 2 + TAIL] = NONE;
     this.i32[l * 2 + ORDER_COUNT] = 0;
+    this.i32[l * 2 + SIDE] = side;
     return l;
   }
 
@@ -83,6 +91,7 @@ export class LevelPool {
     const i32 = this.i32;
     i32[l * 2 + ORDER_COUNT] = i32[l * 2 + ORDER_COUNT]! + 1;
     this.f64[l + QTY] = this.f64[l + QTY]! + qty;
+    if (this.touched !== null) this.touched.add(i32[l * 2 + SIDE]!, this.f64[l + PRICE]!);
   }
 
   /** The level loses an order (its quantity is taken off separately); returns the orders left. */
@@ -90,12 +99,14 @@ export class LevelPool {
     const i32 = this.i32;
     const count = i32[l * 2 + ORDER_COUNT]! - 1;
     i32[l * 2 + ORDER_COUNT] = count;
+    if (this.touched !== null) this.touched.add(i32[l * 2 + SIDE]!, this.f64[l + PRICE]!);
     return count;
   }
 
   /** Takes `q` off the level's open quantity (a fill, a cancel, a shrink). */
   reduceQty(l: number, q: number): void {
     this.f64[l + QTY] = this.f64[l + QTY]! - q;
+    if (this.touched !== null) this.touched.add(this.i32[l * 2 + SIDE]!, this.f64[l + PRICE]!);
   }
 
   price(l: number): number {
@@ -104,8 +115,12 @@ export class LevelPool {
   qty(l: number): number {
     return this.f64[l + QTY]!;
   }
+  /** Raw field stores (tests): they record no touch, so the engine changes levels through addOrder / removeOrder / reduceQty only. */
   setQty(l: number, v: number): void {
     this.f64[l + QTY] = v;
+  }
+  setOrderCount(l: number, v: number): void {
+    this.i32[l * 2 + ORDER_COUNT] = v;
   }
   head(l: number): number {
     return this.i32[l * 2 + HEAD]!;
@@ -121,8 +136,5 @@ export class LevelPool {
   }
   orderCount(l: number): number {
     return this.i32[l * 2 + ORDER_COUNT]!;
-  }
-  setOrderCount(l: number, v: number): void {
-    this.i32[l * 2 + ORDER_COUNT] = v;
   }
 }

@@ -11,6 +11,8 @@ import type { Command, StpMode, SymbolTable } from '@ringmatch/protocol';
 import { Book } from './book.js';
 import { IdMap } from './idmap.js';
 import { LevelPool } from './level-pool.js';
+import type { Ladder } from './ladder.js';
+import { TouchedLevels } from './touched-levels.js';
 import { Matcher } from './matching.js';
 import { NewOrderChecks } from './new-order-checks.js';
 import { OrderPool } from './order-pool.js';
@@ -124,6 +126,23 @@ export class MatchingEngine {
       orders[at + n] = levels.orderCount(l);
     }
     return n;
+  }
+
+  // The depth tracker's access (depth-tracker.ts, this package; not exported from the package).
+
+  /** Starts recording every level change (side, price) of each command; the caller clears it after each command. */
+  trackTouchedLevels(): TouchedLevels {
+    this.levels.touched ??= new TouchedLevels();
+    return this.levels.touched;
+  }
+
+  /** One side of a symbol's book (undefined: unknown symbol). */
+  ladderOf(symbolId: number, side: protocol.Side): Ladder | undefined {
+    return this.books[symbolId]?.ladders[side];
+  }
+
+  get levelPool(): LevelPool {
+    return this.levels;
   }
 
   /** Number of live orders (resting + untriggered stops). */

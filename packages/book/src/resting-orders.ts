@@ -28,7 +28,7 @@ export class RestingOrders {
     const lad = book.ladders[side]!;
     const key = side === Side.Buy ? price : -price;
     const i = lad.lowerBound(key);
-    const l = i < lad.count && lad.keys[i] === key ? lad.levels[i]! : this.openLevel(lad, i, key, price);
+    const l = i < lad.count && lad.keys[i] === key ? lad.levels[i]! : this.openLevel(lad, i, key, price, side);
     const tail = levels.tail(l);
     orders.setPrev(o, tail);
     orders.setNext(o, NONE);
@@ -65,8 +65,8 @@ export class RestingOrders {
   // them out of the inlined common path.
 
   /** A new level at `price`, inserted at index `i` of the ladder. */
-  private openLevel(lad: Ladder, i: number, key: number, price: number): number {
-    const l = this.levels.alloc(price);
+  private openLevel(lad: Ladder, i: number, key: number, price: number, side: number): number {
+    const l = this.levels.alloc(price, side);
     lad.insertAt(i, key, l);
     return l;
   }

@@ -68,6 +68,34 @@ describe('depth tracker', () => {
     });
   }
 
+  it('the fast path (only the levels a command touched) publishes exactly the lines of a full re-read of the top N, in order', () => {
+    const mixes = [
+      { name: 'default', mix: undefined },
+      { name: 'sweeps and cancels', mix: { limit: 45, cancel: 30, marketable: 20, amend: 3, special: 2 } },
+      { name: 'amends', mix: { limit: 50, cancel: 10, marketable: 10, amend: 28, special: 2 } },
+    ];
+    for (const { name, mix } of mixes) {
+      for (const levels of [1, 2, 5, 20]) {
+        const generator = new OrderFlowGenerator({ seed: 100 + levels, symbols: 3, accounts: 20, livePerSymbol: 200, stpRate: 0.05, mix });
+        const commands = generator.take(15_000).map((c, i) => ({ ...c, seq: i + 1 }));
+        const streams = [false, true].map((fullOnly) => {
+          const engine = new MatchingEngine({ symbols: generator.symbols });
+          const tracker = new DepthTracker(engine, levels);
+          tracker.fullOnly = fullOnly;
+          const lines: DepthUpdate[] = [];
+          const sink: DepthSink = { onDepth: (u) => lines.push({ ...u }) };
+          for (const c of commands) {
+            engine.process(c, discard);
+            tracker.afterCommand(c.symbolId, c.seq, sink);
+          }
+          return lines;
+        });
+        expect(streams[0]!.length, `${name}, N = ${levels}`).toBeGreaterThan(1000);
+        expect(streams[0], `${name}, N = ${levels}`).toEqual(streams[1]);
+      }
+    }
+  });
+
   it('a late reader that starts at a snapshot holds the top N from there on', () => {
     const levels = 10;
     const { generator, engine, tracker, reader, cmd } = run(levels, 5000, 7);

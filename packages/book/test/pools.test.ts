@@ -138,18 +138,18 @@ describe('OrderPool', () => {
 describe('LevelPool', () => {
   it('allocates empty levels at a price, reads back every field, and grows keeping records', () => {
     const pool = new LevelPool(2);
-    const slots = Array.from({ length: 9 }, (_, k) => pool.alloc(100 + k));
+    const slots = Array.from({ length: 9 }, (_, k) => pool.alloc(100 + k, k % 2));
     for (const [k, s] of slots.entries()) {
       expect([pool.price(s), pool.qty(s), pool.head(s), pool.tail(s), pool.orderCount(s)]).toEqual([100 + k, 0, NO_SLOT, NO_SLOT, 0]);
       fillAll(pool, levelFields, s, k);
     }
-    pool.alloc(999); // one more growth
+    pool.alloc(999, 0); // one more growth
     for (const [k, s] of slots.entries()) {
       expect(pool.price(s)).toBe(100 + k);
       expectAll(pool, levelFields, s, k);
     }
     pool.free(slots[4]!);
-    const reused = pool.alloc(555);
+    const reused = pool.alloc(555, 1);
     expect(reused).toBe(slots[4]);
     expect([pool.price(reused), pool.qty(reused), pool.head(reused), pool.tail(reused), pool.orderCount(reused)]).toEqual([555, 0, NO_SLOT, NO_SLOT, 0]);
   });
