@@ -113,23 +113,23 @@ export class DepthTracker {
     if (touched.count === 0 && !touched.overflow) return; // no level changed
     if (known) {
       for (let side = Side.Buy; side <= Side.Sell; side++) {
-        if (touched.overflow || !this.lookUp(symbolId, side)) this.diffSide(symbolId, side, seq, sink);
-        else if (this.lookedUp > 0) this.updateSide(symbolId, side, seq, sink);
+        if (touched.overflow) this.diffSide(symbolId, side, seq, sink);
+        else if ((this.lookUpCount = this.lookUp(symbolId, side)) > 0) this.updateSide(symbolId, side, seq, sink);
       }
     }
     touched.clear();
   }
 
   /**
-   * Looks up each level of this side the command touched: its rank and state now, and its index
-   * among the published levels (into the look-up arrays, `lookedUp` of them). False when one that
-   * was published no longer exists: then only a full read finds the level that takes its place.
+   * Looks up each level of this side the command touched that could be in the top N now: its rank
+   * and state in the book (rank -1: it no longer exists). Returns how many (the look-up arrays).
    */
-  private lookUp(symbolId: number, side: Side): boolean {
+  private lookUp(symbolId: number, side: Side): number {
     const t = this.touched;
     const key = symbolId * 2 + side;
     const count = this.counts[key]!;
-    // A full top N's worst published price: a touched level below it is neither published nor entering.
+    // A full top N's worst published price: a touched level below it was not published and can
+    // only enter where a published level left, which the fill below finds by reading the book.
     const sign = side === Side.Buy ? 1 : -1;
     const floor = count === this.levels ? sign * this.prices[key * this.levels + count - 1]! : Number.NEGATIVE_INFINITY;
     let n = 0;
@@ -137,25 +137,19 @@ export class DepthTracker {
       if (t.sides[k] !== side) continue;
       const price = t.prices[k]!;
       if (sign * price < floor) continue;
-      const rank = this.rankOf(symbolId, side, price);
-      const at = this.indexOf(key, price);
-      if (rank < 0 && at >= 0) return false;
       this.lookPrices[n] = price;
-      this.lookRanks[n] = rank;
-      this.lookAts[n] = at;
+      this.lookRanks[n] = this.rankOf(symbolId, side, price);
       this.lookQtys[n] = this.rankQty;
       this.lookOrders[n] = this.rankOrders;
       n++;
     }
-    this.lookedUp = n;
-    return true;
+    return n;
   }
   private readonly lookPrices = new Float64Array(TouchedLevels.CAPACITY);
   private readonly lookRanks = new Int32Array(TouchedLevels.CAPACITY);
-  private readonly lookAts = new Int32Array(TouchedLevels.CAPACITY);
   private readonly lookQtys = new Float64Array(TouchedLevels.CAPACITY);
   private readonly lookOrders = new Int32Array(TouchedLevels.CAPACITY);
-  private lookedUp = 0;
+  private lookUpCount = 0;
 
   /** Index of `price` among the published levels of (symbol, side) `key`, or -1. */
   private indexOf(key: number, price: number): number {
@@ -165,12 +159,16 @@ export class DepthTracker {
     return -1;
   }
 
-  /** The level's rank in its book now (0 = best), or -1 when it does not exist; its qty and orders in `rankQty`/`rankOrders`. */
+  /** The level's rank in its book now (0 = best), or -1 when it does not exist; its qty and orders in `rankQty`/`rankOrders` (0 when it does not). */
   private rankOf(symbolId: number, side: Side, price: number): number {
     const lad = this.engine.ladderOf(symbolId, side)!;
     const key = side === Side.Buy ? price : -price;
     const i = lad.lowerBound(key);
-    if (i >= lad.count || lad.keys[i] !== key) return -1;
+    if (i >= lad.count || lad.keys[i] !== key) {
+      this.rankQty = 0;
+      this.rankOrders = 0;
+      return -1;
+    }
     const pool = this.engine.levelPool;
     const l = lad.levels[i]!;
     this.rankQty = pool.qty(l);
@@ -181,10 +179,15 @@ export class DepthTracker {
   private rankOrders = 0;
 
   /**
-   * The fast path, when every touched level of this side that was published still exists: the
-   * new top N is the published levels (updated) and the touched levels now ranked within N, of
-   * which the best N. Each published level pushed past N leaves; an untouched deeper level cannot
-   * enter, since every published level still exists above it.
+   * The fast path: the new top N from the published levels and the looked-up touched ones alone,
+   * plus, where published levels vanished, the book's next levels below the old worst one.
+   * 1. Published levels that vanished leave.
+   * 2. Touched levels still published take their new state; touched levels ranked within N now
+   *    enter (when full, the worst published level leaves: it has N better levels now).
+   * 3. If the top N was full and is not any more, the levels that fill it can only be ones below the
+   *    old worst published level (every untouched level above it was published): read them from
+   *    the book, best first, until full.
+   * The full read (diffSide) is the reference the tests hold this to.
    */
   private updateSide(symbolId: number, side: Side, seq: number, sink: DepthSink): void {
     const key = symbolId * 2 + side;
@@ -193,17 +196,24 @@ export class DepthTracker {
     const prices = this.prices;
     const qtys = this.qtys;
     const orders = this.orders;
-    const sign = side === Side.Buy ? 1 : -1;
+    const wasFull = this.counts[key] === n;
+    const oldWorst = prices[base + n - 1]!;
+    const looked = this.lookUpCount;
     this.lineCount = 0;
-    let inserted = false;
-    for (let k = 0; k < this.lookedUp; k++) {
+    for (let k = 0; k < looked; k++) {
+      if (this.lookRanks[k]! >= 0) continue;
+      const j = this.indexOf(key, this.lookPrices[k]!);
+      if (j < 0) continue; // gone, and was not published
+      this.removeAt(key, j);
+      this.line(this.lookPrices[k]!, 0, 0);
+    }
+    for (let k = 0; k < looked; k++) {
       const rank = this.lookRanks[k]!;
-      if (rank < 0) continue; // gone, and was not published (lookUp checked)
+      if (rank < 0) continue;
       const price = this.lookPrices[k]!;
       const qty = this.lookQtys[k]!;
       const ord = this.lookOrders[k]!;
-      // published now? (an earlier insert of this command may have moved or pushed it out)
-      const j = inserted ? this.indexOf(key, price) : this.lookAts[k]!;
+      const j = this.indexOf(key, price);
       if (j >= 0) {
         if (qtys[base + j] !== qty || orders[base + j] !== ord) {
           qtys[base + j] = qty;
@@ -211,30 +221,63 @@ export class DepthTracker {
           this.line(price, qty, ord);
         }
       } else if (rank < n) {
-        // enters: insert in price order; when full, the worst published level leaves
-        let count = this.counts[key]!;
-        if (count === n) {
+        if (this.counts[key] === n) {
           this.line(prices[base + n - 1]!, 0, 0);
-          count--;
+          this.counts[key] = n - 1;
         }
-        let at = count;
-        while (at > 0 && sign * prices[base + at - 1]! < sign * price) {
-          prices[base + at] = prices[base + at - 1]!;
-          qtys[base + at] = qtys[base + at - 1]!;
-          orders[base + at] = orders[base + at - 1]!;
-          at--;
-        }
-        prices[base + at] = price;
-        qtys[base + at] = qty;
-        orders[base + at] = ord;
-        this.counts[key] = count + 1;
-        inserted = true;
+        this.insert(key, side, price, qty, ord);
         this.line(price, qty, ord);
       }
     }
+    if (wasFull && this.counts[key]! < n) this.fillBelow(symbolId, side, oldWorst);
     if (this.lineCount === 0) return;
     this.markDirty(symbolId);
     this.emitLines(symbolId, side, seq, sink);
+  }
+
+  /** Adds the book's levels below `oldWorst` (best first) that are not published, until the top N is full. */
+  private fillBelow(symbolId: number, side: Side, oldWorst: number): void {
+    const key = symbolId * 2 + side;
+    const lad = this.engine.ladderOf(symbolId, side)!;
+    const pool = this.engine.levelPool;
+    // ladder keys ascend to the best: the levels worse than oldWorst are below its lower bound
+    for (let i = lad.lowerBound(side === Side.Buy ? oldWorst : -oldWorst) - 1; i >= 0 && this.counts[key]! < this.levels; i--) {
+      const price = side === Side.Buy ? lad.keys[i]! : -lad.keys[i]!;
+      if (this.indexOf(key, price) >= 0) continue; // a touched level already entered
+      const l = lad.levels[i]!;
+      this.insert(key, side, price, pool.qty(l), pool.orderCount(l));
+      this.line(price, pool.qty(l), pool.orderCount(l));
+    }
+  }
+
+  /** Inserts a level into the published levels of `key` in price order (there is room). */
+  private insert(key: number, side: Side, price: number, qty: number, ord: number): void {
+    const base = key * this.levels;
+    const prices = this.prices;
+    const sign = side === Side.Buy ? 1 : -1;
+    let at = this.counts[key]!;
+    while (at > 0 && sign * prices[base + at - 1]! < sign * price) {
+      prices[base + at] = prices[base + at - 1]!;
+      this.qtys[base + at] = this.qtys[base + at - 1]!;
+      this.orders[base + at] = this.orders[base + at - 1]!;
+      at--;
+    }
+    prices[base + at] = price;
+    this.qtys[base + at] = qty;
+    this.orders[base + at] = ord;
+    this.counts[key]!++;
+  }
+
+  /** Removes the published level at index `j` of `key`. */
+  private removeAt(key: number, j: number): void {
+    const base = key * this.levels;
+    const count = this.counts[key]! - 1;
+    for (let i = j; i < count; i++) {
+      this.prices[base + i] = this.prices[base + i + 1]!;
+      this.qtys[base + i] = this.qtys[base + i + 1]!;
+      this.orders[base + i] = this.orders[base + i + 1]!;
+    }
+    this.counts[key] = count;
   }
 
   /** Notes the line of `price` (a later note of the same price replaces an earlier one). */
