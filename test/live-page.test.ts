@@ -3,12 +3,12 @@
 // bids, prices in order, never crossed) and its last trades, and keeps updating as orders flow.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CLI } from './cli-run.js';
+import { freePort } from '@ringmatch/test-kit';
 
 /** Debian's chromium (installed by .ci/run), or RINGMATCH_CHROMIUM. */
 const executable = [process.env.RINGMATCH_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && fs.existsSync(p));
@@ -23,17 +23,6 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }, 30_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The ladder as the page shows it: side and price of each level row, top to bottom. */
 async function ladder(page: Page): Promise<Array<{ side: string; price: number }>> {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,17 +122,7 @@ export function replayedTrades(dataDir: string): string[] {
   return trades;
 }
 
-/** A TCP port free on 127.0.0.1 right now (for --metrics-port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@ringmatch/test-kit';
 
 /** One HTTP request (5 s bound): status, body and content type. */
 export function httpGet(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {

@@ -4,3 +4,4 @@ export { canStartBroker, ensureBroker, kafkaAvailability, type TestBroker } from
 export { produceTo, readTopic, uniqueTopic, type ReadRecord } from './topics.js';
 export { waitFor } from './wait-for.js';
 export { kafkaClientsUnderTest, type KafkaClientName } from './kafka-clients.js';
+export { freePort } from './free-port.js';
