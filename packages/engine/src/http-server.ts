@@ -71,8 +71,12 @@ export class EngineHttpServer {
         this.sources.symbols.list().map((d) => ({ symbol: d.name, symbolId: d.id, tickSize: d.tickSize, lotSize: d.lotSize })),
       );
     if (path === '/status') return json(res, 200, this.sources.status());
-    if (path.startsWith('/book/')) return this.book(res, decodeURIComponent(path.slice('/book/'.length)), url.searchParams.get('levels'));
-    if (path.startsWith('/trades/')) return this.trades(res, decodeURIComponent(path.slice('/trades/'.length)), url.searchParams.get('limit'));
+    if (path.startsWith('/book/') || path.startsWith('/trades/')) {
+      const book = path.startsWith('/book/');
+      const symbol = decodedSymbol(path.slice(book ? '/book/'.length : '/trades/'.length));
+      if (symbol === null) return json(res, 400, { error: 'the symbol in the path is not valid percent-encoding' });
+      return book ? this.book(res, symbol, url.searchParams.get('levels')) : this.trades(res, symbol, url.searchParams.get('limit'));
+    }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status, /symbols, /book/SYMBOL?levels=N, /trades/SYMBOL?limit=N\n');
   }
 
@@ -124,6 +128,15 @@ export class EngineHttpServer {
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** A path segment as text, null when its percent-encoding is broken (a bad request, never a crash). */
+function decodedSymbol(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
   }
 }
 

@@ -77,6 +77,7 @@ describe('queries while running', () => {
         ['/book/SYM0001?levels=two', 400, /levels must be/],
         ['/trades/SYM0001?limit=33', 400, /limit must be an integer from 1 to 32/],
         ['/trades/NOPE', 404, /unknown symbol/],
+        ['/book/%E0%A4%A', 400, /not valid percent-encoding/],
         ['/nothing', 404, /try \/metrics, \/status, \/symbols, \/book\/SYMBOL/],
       ] as const) {
         const r = await httpGet(`${base}${url}`);
