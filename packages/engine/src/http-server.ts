@@ -46,7 +46,15 @@ export class EngineHttpServer {
   constructor(private readonly sources: HttpSources) {}
 
   async serve(port: number, host = '127.0.0.1'): Promise<number> {
-    const server = http.createServer((req, res) => this.route(req, res));
+    const server = http.createServer((req, res) => {
+      try {
+        this.route(req, res);
+      } catch (error) {
+        // a request must never take the engine down: answer it and carry on
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end(`bad request: ${(error as Error).message}\n`);
+      }
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
