@@ -4,11 +4,11 @@
 // 0), best first. Because it publishes after every command, what it last published always equals
 // the books: after a restore it starts from the books themselves, and a restarted run's stream
 // equals an uninterrupted one's, whatever the batching.
-// Fast path: the level pool records the levels a command changed (touched-levels.ts). A command
-// that changed none costs nothing; one whose changed levels all still exist costs a look at those
-// levels only: the top N can then only gain them and lose its worst levels, never let an untouched
-// deeper level in. When a published level vanished (or too many changed), the side's top N is read
-// in full and merged with what was published (the reference the tests hold the fast path to).
+// Fast path: the level pool records the levels a command changed (touched-levels.ts), and the
+// tracker looks at those alone (updateSide): a command that changed none costs nothing. Only a
+// command that changed more levels than TouchedLevels keeps makes it read the side's top N in full
+// and merge it with what was published (diffSide, also the reference the tests hold the fast path
+// to).
 import { DepthKind, Side, createDepthUpdate, type DepthUpdate } from '@ringmatch/protocol';
 import type { MatchingEngine } from './matching-engine.js';
 import { TouchedLevels } from './touched-levels.js';
@@ -79,8 +79,9 @@ export class DepthTracker {
     this.nowQtys = new Float64Array(levels);
     this.nowOrders = new Int32Array(levels);
     this.touched = engine.trackTouchedLevels();
-    // the fast path's lines of one side: one per touched level, and one per published level pushed out
-    const lines = 2 * TouchedLevels.CAPACITY;
+    // the fast path's lines of one side: one per touched level, plus one per published level pushed
+    // out or one per level filling in from below (never both in one command): at most 2 x CAPACITY
+    const lines = 3 * TouchedLevels.CAPACITY;
     this.linePrices = new Float64Array(lines);
     this.lineQtys = new Float64Array(lines);
     this.lineOrders = new Int32Array(lines);
