@@ -4,7 +4,7 @@
 // the same stream. It also keeps the levels queries read while the engine runs (depth-view.ts)
 // up to date, after each batch: that is not part of the stream.
 import { DepthTracker, type DepthSink, type LevelsTarget, type MatchingEngine } from '@ringmatch/book';
-import { CommandKind, type Command } from '@ringmatch/protocol';
+import type { Command } from '@ringmatch/protocol';
 import type { DepthConfig } from './config.js';
 
 export class DepthFeed {
@@ -33,9 +33,9 @@ export class DepthFeed {
     this.tracker.publishAll(seq, view);
   }
 
-  /** After the books processed `cmd`. */
+  /** After the books processed `cmd` (every command: the tracker also clears what it touched; an invalid one touched nothing). */
   afterCommand(cmd: Command): void {
-    if (cmd.kind !== CommandKind.Invalid) this.tracker.afterCommand(cmd.symbolId, cmd.seq, this.sink);
+    this.tracker.afterCommand(cmd.symbolId, cmd.seq, this.sink);
     const every = this.config.snapshotEvery;
     if (every > 0 && cmd.seq % every === 0) for (const id of this.tracker.symbolIds) this.tracker.snapshot(id, cmd.seq, this.sink);
   }
