@@ -115,7 +115,7 @@ export class DepthTracker {
     if (known) {
       for (let side = Side.Buy; side <= Side.Sell; side++) {
         if (touched.overflow) this.diffSide(symbolId, side, seq, sink);
-        else if ((this.lookUpCount = this.lookUp(symbolId, side)) > 0) this.updateSide(symbolId, side, seq, sink);
+        else if (this.lookUp(symbolId, side) > 0) this.updateSide(symbolId, side, seq, sink);
       }
     }
     touched.clear();
@@ -144,6 +144,7 @@ export class DepthTracker {
       this.lookOrders[n] = this.rankOrders;
       n++;
     }
+    this.lookUpCount = n;
     return n;
   }
   private readonly lookPrices = new Float64Array(TouchedLevels.CAPACITY);

@@ -6,9 +6,8 @@ import { listSegments, readSnapshotFile, snapshotFiles } from '@ringmatch/wal';
 import { UsageError, type BookQueryConfig } from './config.js';
 import { Refusal } from './refusal.js';
 import { openForReading } from './replay.js';
-import { decodeSourcePositions } from './source-positions.js';
 import { replayRecords, restoreBase } from './wal-replay.js';
-import type { ReplayBase } from './output-rebuild.js';
+import { replayBaseOf, type ReplayBase } from './output-rebuild.js';
 
 export interface BookAt {
   symbol: string;
@@ -29,7 +28,7 @@ function baseAt(walDir: string, at: number, firstInLog: number, dataDir: string)
     const snapshot = readSnapshotFile(info);
     if (typeof snapshot === 'string') continue; // damaged: an older one or the WAL may still reach
     if (snapshot.sequence + 1 < firstInLog) break; // the records after it are gone
-    return { sequence: snapshot.sequence, data: snapshot.data, positions: [...decodeSourcePositions(snapshot.sourceState)] };
+    return replayBaseOf(snapshot);
   }
   if (firstInLog <= 1) return null;
   throw new Refusal(

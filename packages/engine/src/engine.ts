@@ -260,6 +260,7 @@ export class Engine {
     // The outputs of everything the base covers were durable before that snapshot was written.
     this.sequences = SequenceSet.create(Object.values(EngineSequence), { initial: plan.replayFrom - 1, wait });
     this.commandRing = commandRing;
+    const symbols = symbolTableFor(config.source);
     const shared: SharedState = {
       commandRing: commandRing.descriptor,
       outputRing: outputRing.descriptor,
@@ -268,8 +269,8 @@ export class Engine {
       stats: this.stats,
       control: new SharedArrayBuffer(32 * 4),
       stamps: new SharedArrayBuffer(nextPowerOfTwo(config.ringSize * 2) * 8),
-      depthView: config.depth ? DepthView.create(symbolSlots(symbolTableFor(config.source)), config.depth.levels) : null,
-      tradeTape: TradeTape.create(symbolSlots(symbolTableFor(config.source))),
+      depthView: config.depth ? DepthView.create(symbolSlots(symbols), config.depth.levels) : null,
+      tradeTape: TradeTape.create(symbolSlots(symbols)),
     };
     const tape = new TradeTape(shared.tradeTape);
     if (shared.depthView && config.depth) this.depthView = new DepthView(shared.depthView, config.depth.levels);
@@ -330,14 +331,14 @@ export class Engine {
     if (config.metricsPort > 0) {
       this.http = new EngineHttpServer({
         metrics: this.metrics,
-        symbols: symbolTableFor(config.source),
+        symbols,
         depth: this.depthView,
         tape,
         status: () => this.status(),
       });
       const port = await this.http.serve(config.metricsPort);
       this.hooks.onMetricsPort?.(port);
-      this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics; books on /book/SYMBOL, /symbols, /status`);
+      this.log(`[ringmatch] metrics on http://127.0.0.1:${port}/metrics; live page on /, JSON on /book/SYMBOL, /trades/SYMBOL, /symbols, /status`);
     }
     const progress = config.progressMs > 0 ? this.startProgress(config.progressMs) : null;
     const durationTimer =

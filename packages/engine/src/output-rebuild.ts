@@ -16,6 +16,11 @@ export interface ReplayBase {
   positions: [number, number][];
 }
 
+/** A loaded snapshot (its sequence, engine payload and source state) as a replay base. */
+export function replayBaseOf(snapshot: { sequence: number; data: Uint8Array; sourceState: Uint8Array }): ReplayBase {
+  return { sequence: snapshot.sequence, data: snapshot.data, positions: [...decodeSourcePositions(snapshot.sourceState)] };
+}
+
 export interface OutputFileState {
   kind: keyof SnapshotOutputs;
   file: string;
@@ -57,7 +62,7 @@ export function planReplay(walDir: string, newest: ReplayBase | null, firstLogSe
     if (firstLogSequence === null || info.sequence + 1 < firstLogSequence) break; // the WAL no longer reaches back there
     const older = readSnapshotFile(info);
     if (typeof older === 'string') continue;
-    const base = { sequence: older.sequence, data: older.data, positions: [...decodeSourcePositions(older.sourceState)] };
+    const base = replayBaseOf(older);
     if (behind(base, files) === null) return { base, rebuilding: `${what}: rebuilding the lost lines from snapshot ${base.sequence} and the WAL` };
   }
   if (firstLogSequence === 1) return { base: null, rebuilding: `${what}: rebuilding the lost lines from the whole WAL` };

@@ -7,7 +7,7 @@
 //   4. where the source resumes: per source partition, its last offset in the WAL, and how many
 //      commands of that offset's message the WAL already holds.
 import { readRecords, recoverLog, type RecoveryResult } from '@ringmatch/wal';
-import { planReplay, type OutputFileState, type ReplayBase } from './output-rebuild.js';
+import { planReplay, replayBaseOf, type OutputFileState, type ReplayBase } from './output-rebuild.js';
 import { slotSourcePosition } from './shared.js';
 import { advancePositions, decodeSourcePositions } from './source-positions.js';
 
@@ -48,10 +48,7 @@ export function planRecovery(walDir: string, outputFiles: OutputFileState[], opt
     for (const [stream, position] of positions) if (position > (recorded.get(stream) ?? -1)) recorded.set(stream, position);
     positions = recorded;
   }
-  const newest =
-    log.snapshot && !options.fromStart
-      ? { sequence: log.snapshot.sequence, data: log.snapshot.data, positions: [...decodeSourcePositions(log.snapshot.sourceState)] }
-      : null;
+  const newest = log.snapshot && !options.fromStart ? replayBaseOf(log.snapshot) : null;
   const { base, rebuilding } = planReplay(walDir, newest, log.firstLogSequence, outputFiles);
   const replayFrom = base ? base.sequence + 1 : (log.firstLogSequence ?? log.nextSequence);
   const replayTo = log.lastSequence;
