@@ -11,8 +11,7 @@ import type { Command, StpMode, SymbolTable } from '@ringmatch/protocol';
 import { Book } from './book.js';
 import { IdMap } from './idmap.js';
 import { LevelPool } from './level-pool.js';
-import type { Ladder } from './ladder.js';
-import { TouchedLevels } from './touched-levels.js';
+import { TouchedSides } from './touched-sides.js';
 import { Matcher } from './matching.js';
 import { NewOrderChecks } from './new-order-checks.js';
 import { OrderPool } from './order-pool.js';
@@ -128,21 +127,10 @@ export class MatchingEngine {
     return n;
   }
 
-  // The depth tracker's access (depth-tracker.ts, this package; not exported from the package).
-
-  /** Starts recording every level change (side, price) of each command; the caller clears it after each command. */
-  trackTouchedLevels(): TouchedLevels {
-    this.levels.touched ??= new TouchedLevels();
+  /** Starts recording which sides each command changed (for the depth tracker, which clears the mask). */
+  trackTouchedSides(): TouchedSides {
+    this.levels.touched ??= new TouchedSides();
     return this.levels.touched;
-  }
-
-  /** One side of a symbol's book (undefined: unknown symbol). */
-  ladderOf(symbolId: number, side: protocol.Side): Ladder | undefined {
-    return this.books[symbolId]?.ladders[side];
-  }
-
-  get levelPool(): LevelPool {
-    return this.levels;
   }
 
   /** Number of live orders (resting + untriggered stops). */

@@ -1,8 +1,9 @@
 // The depth stream against the books: a reader that applies every published update (and starts
-// over at a snapshot) holds exactly the books' top N after every command.
+// over at a snapshot) holds exactly the books' top N at every batch end, and each line changes what
+// it holds (a batch publishes its net change, nothing more).
 import { describe, expect, it } from 'vitest';
-import { CommandKind, DepthKind, Side, createCommand, type DepthUpdate } from '@ringmatch/protocol';
-import { DepthTracker, MatchingEngine, OrderFlowGenerator, type DepthSink } from '../src/index.js';
+import { CommandKind, DepthKind, Side, createCommand, type Command, type DepthUpdate } from '@ringmatch/protocol';
+import { DepthTracker, MatchingEngine, OrderFlowGenerator, decodeDepthState, encodeDepthState, type DepthSink } from '../src/index.js';
 import type { BookSink } from '../src/types.js';
 
 const discard: BookSink = { onReport() {}, onTrade() {} };
@@ -12,7 +13,8 @@ type Level = { price: number; qty: number; orders: number };
 class Reader implements DepthSink {
   readonly books = new Map<number, [Map<number, Level>, Map<number, Level>]>();
   readonly lines: DepthUpdate[] = [];
-  private pendingSnapshot = 0;
+  /** Level lines that did not change what the reader held. */
+  idle = 0;
   onDepth(u: DepthUpdate): void {
     this.lines.push({ ...u });
     let book = this.books.get(u.symbolId);
@@ -20,12 +22,17 @@ class Reader implements DepthSink {
     if (u.kind === DepthKind.Snapshot) {
       book[0].clear();
       book[1].clear();
-      this.pendingSnapshot = u.bids + u.asks;
       return;
     }
-    if (this.pendingSnapshot > 0) this.pendingSnapshot--;
-    if (u.qty === 0) book[u.side]!.delete(u.price);
-    else book[u.side]!.set(u.price, { price: u.price, qty: u.qty, orders: u.orders });
+    const side = book[u.side]!;
+    const held = side.get(u.price);
+    if (u.qty === 0) {
+      if (!held) this.idle++;
+      side.delete(u.price);
+    } else {
+      if (held && held.qty === u.qty && held.orders === u.orders) this.idle++;
+      side.set(u.price, { price: u.price, qty: u.qty, orders: u.orders });
+    }
   }
   top(symbolId: number, side: Side): Level[] {
     const levels = [...(this.books.get(symbolId)?.[side]?.values() ?? [])];
@@ -33,83 +40,180 @@ class Reader implements DepthSink {
   }
 }
 
-function run(levels: number, commands: number, seed: number) {
-  const generator = new OrderFlowGenerator({ seed, symbols: 3, accounts: 50, livePerSymbol: 300 });
-  const engine = new MatchingEngine({ symbols: generator.symbols });
-  const tracker = new DepthTracker(engine, levels);
-  const reader = new Reader();
-  const cmd = createCommand();
-  return { generator, engine, tracker, reader, cmd, commands };
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** Batch ends for `count` commands: sizes 1 to `maxBatch`, a third of them single commands. */
+function batchEnds(count: number, maxBatch: number, seed: number): Set<number> {
+  const random = prng(seed);
+  const ends = new Set<number>();
+  let seq = 0;
+  while (seq < count) {
+    seq = Math.min(count, seq + (random() < 0.33 ? 1 : 1 + Math.floor(random() * maxBatch)));
+    ends.add(seq);
+  }
+  return ends;
+}
+
+function commandsOf(generator: OrderFlowGenerator, count: number): Command[] {
+  return generator.take(count).map((c, i) => ({ ...c, seq: i + 1 }));
+}
+
+/** Runs commands through books and a tracker, a batch end where `ends` says. */
+function feed(
+  engine: MatchingEngine,
+  tracker: DepthTracker,
+  commands: Command[],
+  ends: Set<number>,
+  sink: DepthSink,
+  atBatchEnd?: (seq: number) => void,
+): void {
+  for (const c of commands) {
+    engine.process(c, discard);
+    tracker.afterCommand(c.symbolId);
+    if (ends.has(c.seq)) {
+      tracker.publishBatch(c.seq, sink);
+      atBatchEnd?.(c.seq);
+    }
+  }
 }
 
 describe('depth tracker', () => {
   for (const levels of [1, 5, 20]) {
-    it(`N = ${levels}: after every command, the stream's view equals the books' top N; only changes are published`, () => {
-      const { generator, engine, tracker, reader, cmd } = run(levels, 20_000, levels);
-      let published = 0;
-      for (let seq = 1; seq <= 20_000; seq++) {
-        generator.next(cmd);
-        cmd.seq = seq;
-        engine.process(cmd, discard);
-        const before = reader.lines.length;
-        tracker.afterCommand(cmd.symbolId, seq, reader);
-        for (const line of reader.lines.slice(before)) expect(line.seq).toBe(seq);
-        published += reader.lines.length - before;
-        const depth = engine.depth(cmd.symbolId, levels);
-        expect(reader.top(cmd.symbolId, Side.Buy)).toEqual(depth.bids);
-        expect(reader.top(cmd.symbolId, Side.Sell)).toEqual(depth.asks);
-        expect(tracker.published(cmd.symbolId, Side.Buy)).toEqual(depth.bids);
+    it(`N = ${levels}: at every batch end the stream's view equals every book's top N, and every line changes it`, () => {
+      const generator = new OrderFlowGenerator({ seed: levels, symbols: 3, accounts: 50, livePerSymbol: 300 });
+      const engine = new MatchingEngine({ symbols: generator.symbols });
+      const tracker = new DepthTracker(engine, levels);
+      tracker.sync(0);
+      const reader = new Reader();
+      const commands = commandsOf(generator, 20_000);
+      const ends = batchEnds(commands.length, 400, levels);
+      let checked = 0;
+      feed(engine, tracker, commands, ends, reader, (seq) => {
+        expect(tracker.publishedAt).toBe(seq);
+        for (const id of tracker.symbolIds) {
+          const depth = engine.depth(id, levels);
+          expect(reader.top(id, Side.Buy)).toEqual(depth.bids);
+          expect(reader.top(id, Side.Sell)).toEqual(depth.asks);
+          expect(tracker.published(id, Side.Sell)).toEqual(depth.asks);
+        }
+        checked++;
+      });
+      expect(checked).toBe(ends.size);
+      expect(reader.idle).toBe(0);
+      expect(reader.lines.length).toBeGreaterThan(500);
+      for (const line of reader.lines) expect(ends.has(line.seq)).toBe(true);
+      // within a batch, lines go by symbol, then side (buy first), then price, best first
+      for (let i = 1; i < reader.lines.length; i++) {
+        const [a, b] = [reader.lines[i - 1]!, reader.lines[i]!];
+        if (a.seq !== b.seq) continue;
+        const order = a.symbolId * 2 + a.side - (b.symbolId * 2 + b.side);
+        if (order === 0) expect(a.side === Side.Buy ? a.price > b.price : a.price < b.price).toBe(true);
+        else expect(order).toBeLessThan(0);
       }
-      // every update changed something: re-running the diff right away publishes nothing
-      const before = reader.lines.length;
-      for (const id of tracker.symbolIds) tracker.afterCommand(id, 20_001, reader);
-      expect(reader.lines.length).toBe(before);
-      expect(published).toBeGreaterThan(1000);
     });
   }
 
-  it('the fast path (only the levels a command touched) publishes exactly the lines of a full re-read of the top N, in order', () => {
-    const mixes = [
-      { name: 'default', mix: undefined },
-      { name: 'sweeps and cancels', mix: { limit: 45, cancel: 30, marketable: 20, amend: 3, special: 2 } },
-      { name: 'amends', mix: { limit: 50, cancel: 10, marketable: 10, amend: 28, special: 2 } },
-    ];
-    for (const { name, mix } of mixes) {
-      for (const levels of [1, 2, 5, 20]) {
-        const generator = new OrderFlowGenerator({ seed: 100 + levels, symbols: 3, accounts: 20, livePerSymbol: 200, stpRate: 0.05, mix });
-        const commands = generator.take(15_000).map((c, i) => ({ ...c, seq: i + 1 }));
-        const streams = [false, true].map((fullOnly) => {
-          const engine = new MatchingEngine({ symbols: generator.symbols });
-          const tracker = new DepthTracker(engine, levels);
-          tracker.fullOnly = fullOnly;
-          const lines: DepthUpdate[] = [];
-          const sink: DepthSink = { onDepth: (u) => lines.push({ ...u }) };
-          for (const c of commands) {
-            engine.process(c, discard);
-            tracker.afterCommand(c.symbolId, c.seq, sink);
-          }
-          return lines;
-        });
-        expect(streams[0]!.length, `${name}, N = ${levels}`).toBeGreaterThan(1000);
-        expect(streams[0], `${name}, N = ${levels}`).toEqual(streams[1]);
-      }
-    }
+  it('a batch publishes its net change: fewer lines than one batch per command, the same books at its end', () => {
+    const generator = new OrderFlowGenerator({ seed: 11, symbols: 3, accounts: 50, livePerSymbol: 300 });
+    const commands = commandsOf(generator, 10_000);
+    const streams = [1, 500].map((maxBatch) => {
+      const engine = new MatchingEngine({ symbols: generator.symbols });
+      const tracker = new DepthTracker(engine, 10);
+      tracker.sync(0);
+      const reader = new Reader();
+      const ends = maxBatch === 1 ? new Set(commands.map((c) => c.seq)) : batchEnds(commands.length, maxBatch, 5);
+      ends.add(commands.length);
+      feed(engine, tracker, commands, ends, reader);
+      return reader;
+    });
+    const [perCommand, batched] = streams as [Reader, Reader];
+    for (const id of [1, 2, 3]) for (const side of [Side.Buy, Side.Sell]) expect(batched.top(id, side)).toEqual(perCommand.top(id, side));
+    expect(batched.lines.length).toBeLessThan(perCommand.lines.length / 3);
+  });
+
+  it("a snapshot inside a batch: restoring the tracker state with the books makes the rest of the stream an uninterrupted run's (taking the books as published would not)", () => {
+    const levels = 8;
+    const generator = new OrderFlowGenerator({ seed: 3, symbols: 3, accounts: 50, livePerSymbol: 300 });
+    const commands = commandsOf(generator, 8000);
+    const ends = batchEnds(commands.length, 300, 9);
+    const whole = new MatchingEngine({ symbols: generator.symbols });
+    const wholeTracker = new DepthTracker(whole, levels);
+    wholeTracker.sync(0);
+    const all: DepthUpdate[] = [];
+    feed(whole, wholeTracker, commands, ends, { onDepth: (u) => all.push({ ...u }) });
+    // the first 4000 commands, then a snapshot at 4000 (inside a batch), restored into new books and trackers
+    let cut = 4000;
+    while (ends.has(cut)) cut++;
+    const first = new MatchingEngine({ symbols: generator.symbols });
+    const firstTracker = new DepthTracker(first, levels);
+    firstTracker.sync(0);
+    feed(first, firstTracker, commands.slice(0, cut), ends, { onDepth() {} });
+    const books = first.snapshot();
+    const state = encodeDepthState(firstTracker.state());
+    expect(firstTracker.publishedAt).toBeLessThan(cut);
+    const tails = ['restored', 'synced'].map((how) => {
+      const engine = new MatchingEngine({ symbols: generator.symbols });
+      engine.restore(books);
+      const tracker = new DepthTracker(engine, levels);
+      if (how === 'restored') {
+        const decoded = decodeDepthState(state);
+        if (typeof decoded === 'string') throw new Error(decoded);
+        expect(tracker.restore(decoded)).toBe(true);
+      } else tracker.sync(cut);
+      const tail: DepthUpdate[] = [];
+      feed(engine, tracker, commands.slice(cut), ends, { onDepth: (u) => tail.push({ ...u }) });
+      return tail;
+    });
+    const expected = all.filter((u) => u.seq > cut);
+    expect(expected.length).toBeGreaterThan(100);
+    expect(tails[0]).toEqual(expected);
+    expect(tails[1]).not.toEqual(expected);
+  });
+
+  it('tracker state: bytes round-trip; damaged bytes and other settings are refused', () => {
+    const generator = new OrderFlowGenerator({ seed: 4, symbols: 3, accounts: 50, livePerSymbol: 300 });
+    const engine = new MatchingEngine({ symbols: generator.symbols });
+    const tracker = new DepthTracker(engine, 6);
+    tracker.sync(0);
+    feed(engine, tracker, commandsOf(generator, 3000), new Set([1000, 2999]), { onDepth() {} });
+    const bytes = encodeDepthState(tracker.state());
+    const decoded = decodeDepthState(bytes);
+    if (typeof decoded === 'string') throw new Error(decoded);
+    expect(decoded.publishedAt).toBe(2999);
+    const copy = new DepthTracker(new MatchingEngine({ symbols: generator.symbols }), 6);
+    expect(copy.restore(decoded)).toBe(true);
+    for (const id of tracker.symbolIds) for (const side of [Side.Buy, Side.Sell]) expect(copy.published(id, side)).toEqual(tracker.published(id, side));
+    expect(new DepthTracker(new MatchingEngine({ symbols: generator.symbols }), 7).restore(decoded)).toBe(false);
+    expect(decodeDepthState(bytes.subarray(0, bytes.length - 3))).toMatch(/truncated/);
+    expect(decodeDepthState(new Uint8Array([...bytes, 0]))).toMatch(/trailing/);
+    const other = bytes.slice();
+    other[0] = 9;
+    expect(decodeDepthState(other)).toMatch(/version 9/);
   });
 
   it('a late reader that starts at a snapshot holds the top N from there on', () => {
     const levels = 10;
-    const { generator, engine, tracker, reader, cmd } = run(levels, 5000, 7);
+    const generator = new OrderFlowGenerator({ seed: 7, symbols: 3, accounts: 50, livePerSymbol: 300 });
+    const engine = new MatchingEngine({ symbols: generator.symbols });
+    const tracker = new DepthTracker(engine, levels);
+    tracker.sync(0);
+    const reader = new Reader();
     const late = new Reader();
-    for (let seq = 1; seq <= 5000; seq++) {
-      generator.next(cmd);
-      cmd.seq = seq;
-      engine.process(cmd, discard);
-      tracker.afterCommand(cmd.symbolId, seq, reader);
-      if (seq >= 3000) tracker.afterCommand(cmd.symbolId, seq, late); // nothing: the main reader took the changes
+    const commands = commandsOf(generator, 5000);
+    const ends = batchEnds(commands.length, 50, 2);
+    ends.add(3000);
+    feed(engine, tracker, commands, ends, reader, (seq) => {
       if (seq === 3000) for (const id of tracker.symbolIds) tracker.snapshot(id, seq, late);
-    }
+    });
     expect(late.lines[0]).toMatchObject({ kind: DepthKind.Snapshot, seq: 3000 });
-    // late got only the snapshot: it holds the books as of 3000; catch it up by replaying the main stream after 3000
     for (const u of reader.lines.filter((l) => l.seq > 3000)) late.onDepth(u);
     for (const id of tracker.symbolIds) {
       const depth = engine.depth(id, levels);
@@ -118,36 +222,16 @@ describe('depth tracker', () => {
     }
   });
 
-  it('after a restore, sync() takes the books as published: the stream goes on as an uninterrupted one', () => {
-    const levels = 8;
-    const whole = run(levels, 8000, 3);
-    const commands = whole.generator.take(8000).map((c, i) => ({ ...c, seq: i + 1 }));
-    const all: DepthUpdate[] = [];
-    const sink: DepthSink = { onDepth: (u) => all.push({ ...u }) };
-    for (const c of commands) {
-      whole.engine.process(c, discard);
-      whole.tracker.afterCommand(c.symbolId, c.seq, sink);
-    }
-    // a second engine runs the first half, snapshots, and a third restores it and runs the rest
-    const first = new MatchingEngine({ symbols: whole.generator.symbols });
-    for (const c of commands.slice(0, 4000)) first.process(c, discard);
-    const restored = new MatchingEngine({ symbols: whole.generator.symbols });
-    restored.restore(first.snapshot());
-    const tracker = new DepthTracker(restored, levels);
-    tracker.sync();
-    const tail: DepthUpdate[] = [];
-    for (const c of commands.slice(4000)) {
-      restored.process(c, discard);
-      tracker.afterCommand(c.symbolId, c.seq, { onDepth: (u) => tail.push({ ...u }) });
-    }
-    expect(tail).toEqual(all.filter((u) => u.seq > 4000));
-  });
-
   it('invalid commands and unknown symbols publish nothing', () => {
-    const { engine, tracker, reader } = run(5, 0, 1);
+    const generator = new OrderFlowGenerator({ seed: 1, symbols: 3, accounts: 50, livePerSymbol: 300 });
+    const engine = new MatchingEngine({ symbols: generator.symbols });
+    const tracker = new DepthTracker(engine, 5);
+    tracker.sync(0);
+    const reader = new Reader();
     const bad = createCommand({ kind: CommandKind.Invalid, seq: 1, symbolId: 999 });
     engine.process(bad, discard);
-    tracker.afterCommand(999, 1, reader);
+    tracker.afterCommand(999);
+    tracker.publishBatch(1, reader);
     expect(reader.lines).toEqual([]);
     expect(() => new DepthTracker(engine, 0)).toThrow(RangeError);
   });

@@ -91,6 +91,8 @@ export interface DepthConfig {
 export interface ReplayConfig {
   dataDir: string;
   printTrades: boolean;
+  /** Print the depth stream with these settings (--depth), null: do not. */
+  printDepth: DepthConfig | null;
   json: boolean;
   fromStart: boolean;
   debug: boolean;
@@ -174,8 +176,8 @@ run flags:
   --snapshot-every N      snapshot the books every N sequences (default 1000000)
   --max-batch N           largest WAL group-commit batch in records (default 8192)
   --reports               also write execution reports (default: trades only)
-  --depth-levels N        L2 depth stream: the top N price levels per side (default 20); the
-                          changes after each command go to book.ndjson (kafka: TOPIC.book)
+  --depth-levels N        L2 depth stream: the top N price levels per side (default 20); each
+                          group commit's net changes go to book.ndjson (kafka: TOPIC.book)
   --depth-snapshot-every K
                           depth stream: every symbol's full top N at each multiple of K
                           sequences, where a late reader can start (default 10000, 0 = never)
@@ -185,7 +187,9 @@ run flags:
   --fresh                 start over: delete the engine's own files in --data-dir first (refused
                           for a dir holding anything else)
 
-replay flags: --data-dir DIR  --trades (print the trade log)  --from-start (ignore snapshots)  --json
+replay flags: --data-dir DIR  --trades (print the trade log)  --depth (print the depth stream; with
+              --depth-levels N, --depth-snapshot-every K as the run had them)  --from-start (ignore
+              snapshots)  --json
 inspect flags: --data-dir DIR  --what summary|segments|records|snapshots  --from SEQ  --limit N  --json
 repair flags:  --data-dir DIR  --truncate-at SEQ (both required; SEQ: the first sequence to drop)
 book flags:    --data-dir DIR  --symbol S (required)  --levels N (default 20)  --at SEQ (default: the
@@ -395,6 +399,22 @@ function depthConfig(v: Values): DepthConfig | null {
   return { levels: integer('depth-levels', levels, 20, 1, 1000), snapshotEvery: integer('depth-snapshot-every', every, 10_000, 0) };
 }
 
+function replayConfig(v: Values, dataDir: string, debug: boolean): ReplayConfig {
+  const depth = v.depth === true;
+  if (depth && v.trades === true) throw new UsageError('replay prints one stream: --trades or --depth, not both');
+  if (!depth && (v['depth-levels'] !== undefined || v['depth-snapshot-every'] !== undefined))
+    throw new UsageError('--depth-levels / --depth-snapshot-every set how --depth prints the depth stream: add --depth');
+  if (depth && v.json === true) throw new UsageError('--depth prints the stream as book.ndjson lines: drop --json');
+  return {
+    dataDir,
+    printTrades: v.trades === true,
+    printDepth: depth ? depthConfig(v) : null,
+    json: v.json === true,
+    fromStart: v['from-start'] === true,
+    debug,
+  };
+}
+
 const RUN_FLAGS: Flags = {
   'data-dir': str,
   source: str,
@@ -427,7 +447,15 @@ const RUN_FLAGS: Flags = {
   'json-scanner': str,
   pregenerate: bool,
 };
-const REPLAY_FLAGS: Flags = { 'data-dir': str, trades: bool, json: bool, 'from-start': bool };
+const REPLAY_FLAGS: Flags = {
+  'data-dir': str,
+  trades: bool,
+  depth: bool,
+  'depth-levels': int,
+  'depth-snapshot-every': int,
+  json: bool,
+  'from-start': bool,
+};
 const INSPECT_FLAGS: Flags = { 'data-dir': str, what: str, from: int, limit: int, json: bool };
 const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
 const BOOK_FLAGS: Flags = { 'data-dir': str, symbol: str, levels: int, at: int, json: bool };
@@ -444,7 +472,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const dataDir = path.resolve((v['data-dir'] as string | undefined) ?? 'data');
   switch (command) {
     case 'replay':
-      return { command: 'replay', config: { dataDir, printTrades: v.trades === true, json: v.json === true, fromStart: v['from-start'] === true, debug } };
+      return { command: 'replay', config: replayConfig(v, dataDir, debug) };
     case 'inspect':
       return {
         command: 'inspect',

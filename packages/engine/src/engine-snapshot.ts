@@ -1,7 +1,8 @@
-// What the engine stores in a WAL snapshot: the books, and the position (sequence, index) of the
-// last trade, report and depth line the outputs held at that sequence. On restart an output file behind
-// that position lost its tail (a power loss before the file's data reached the disk, a cut, a
-// deleted file), and the engine rebuilds it from an older point instead of trusting the snapshot.
+// What the engine stores in a WAL snapshot: the books, the position (sequence, index) of the last
+// trade, report and depth line the outputs held at that sequence, and the depth tracker's state. On
+// restart an output file behind that position lost its tail (a power loss before the file's data
+// reached the disk, a cut, a deleted file), and the engine rebuilds it from an older point instead
+// of trusting the snapshot.
 import type { OutputPosition } from './output-file.js';
 
 /**
@@ -14,23 +15,49 @@ export interface SnapshotOutputs {
   book?: OutputPosition | null;
 }
 
-const MAGIC = [0x52, 0x4d, 0x45, 0x4e, 0x47, 0x53, 0x4e, 0x31]; // "RMENGSN1"
-const HEADER = MAGIC.length + 4;
+export interface EngineSnapshot {
+  books: Uint8Array;
+  outputs: SnapshotOutputs | null;
+  /** The depth tracker's state (depth-state.ts); null when the stream was off or the snapshot predates it. */
+  depth: Uint8Array | null;
+}
 
-export function encodeEngineSnapshot(books: Uint8Array, outputs: SnapshotOutputs): Uint8Array {
+// "RMENGSN1": u32 JSON length | JSON outputs | books. "RMENGSN2" adds, after the JSON: u32 depth length | depth state.
+const MAGIC_V1 = [0x52, 0x4d, 0x45, 0x4e, 0x47, 0x53, 0x4e, 0x31];
+const MAGIC_V2 = [0x52, 0x4d, 0x45, 0x4e, 0x47, 0x53, 0x4e, 0x32];
+const HEADER = MAGIC_V2.length + 4;
+
+export function encodeEngineSnapshot(books: Uint8Array, outputs: SnapshotOutputs, depth: Uint8Array | null): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(outputs));
-  const bytes = new Uint8Array(HEADER + json.length + books.length);
-  bytes.set(MAGIC, 0);
-  new DataView(bytes.buffer).setUint32(MAGIC.length, json.length, true);
+  const depthBytes = depth ?? new Uint8Array(0);
+  const bytes = new Uint8Array(HEADER + json.length + 4 + depthBytes.length + books.length);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC_V2, 0);
+  view.setUint32(MAGIC_V2.length, json.length, true);
   bytes.set(json, HEADER);
-  bytes.set(books, HEADER + json.length);
+  view.setUint32(HEADER + json.length, depthBytes.length, true);
+  bytes.set(depthBytes, HEADER + json.length + 4);
+  bytes.set(books, HEADER + json.length + 4 + depthBytes.length);
   return bytes;
 }
 
-/** The books and output positions of a snapshot; snapshots written before positions were recorded hold the books alone. */
-export function decodeEngineSnapshot(data: Uint8Array): { books: Uint8Array; outputs: SnapshotOutputs | null } {
-  if (data.length < HEADER || MAGIC.some((b, i) => data[i] !== b)) return { books: data, outputs: null };
-  const length = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(MAGIC.length, true);
+function startsWith(data: Uint8Array, magic: number[]): boolean {
+  return data.length >= HEADER && magic.every((b, i) => data[i] === b);
+}
+
+/** The parts of a snapshot; snapshots written before positions were recorded hold the books alone. */
+export function decodeEngineSnapshot(data: Uint8Array): EngineSnapshot {
+  const v2 = startsWith(data, MAGIC_V2);
+  if (!v2 && !startsWith(data, MAGIC_V1)) return { books: data, outputs: null, depth: null };
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const length = view.getUint32(MAGIC_V2.length, true);
   const outputs = JSON.parse(new TextDecoder().decode(data.subarray(HEADER, HEADER + length))) as SnapshotOutputs;
-  return { books: data.subarray(HEADER + length), outputs };
+  if (!v2) return { books: data.subarray(HEADER + length), outputs, depth: null };
+  const depthLength = view.getUint32(HEADER + length, true);
+  const depthAt = HEADER + length + 4;
+  return {
+    books: data.subarray(depthAt + depthLength),
+    outputs,
+    depth: depthLength > 0 ? data.subarray(depthAt, depthAt + depthLength) : null,
+  };
 }

@@ -71,7 +71,7 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
   }
   const plan = planRecovery(walDir, [], { readOnly: true, fromStart });
   const engine = new MatchingEngine({ symbols });
-  restoreBase(engine, plan.base);
+  const restored = restoreBase(engine, plan.base);
   let trades = 0;
   let reports = 0;
   const sink: BookSink = {
@@ -84,12 +84,12 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
     },
   };
   const feed = depth ? new DepthFeed(engine, depth, { onDepth: (update) => depth.onLine(encodeDepthJson(update, symbols)) }) : null;
-  feed?.sync();
+  feed?.start(restored?.depth ?? null, plan.base?.sequence ?? 0);
   let first: number | null = null;
   let last: number | null = null;
   const commands = replayRecords(engine, walDir, plan.replayFrom, plan.replayTo, sink, {
-    onCommand: (cmd) => {
-      feed?.afterCommand(cmd);
+    onCommand: (cmd, batchEnd) => {
+      feed?.afterCommand(cmd, batchEnd);
       first ??= cmd.seq;
       last = cmd.seq;
     },
@@ -110,11 +110,13 @@ export function replayDataDir(dataDir: string, onTrade?: (line: string) => void,
 }
 
 export function runReplay(config: ReplayConfig, out: (line: string) => void): void {
-  const summary = replayDataDir(config.dataDir, config.printTrades ? out : undefined, config.fromStart);
-  if (config.printTrades) {
+  const depth = config.printDepth ? { ...config.printDepth, onLine: out } : undefined;
+  const summary = replayDataDir(config.dataDir, config.printTrades ? out : undefined, config.fromStart, depth);
+  if (config.printTrades || depth) {
     if (summary.snapshotSequence !== null) {
+      const what = depth ? 'depth lines' : 'trades';
       process.stderr.write(
-        `[ringmatch] trades of sequences <= ${summary.snapshotSequence} are in the snapshot's past (their WAL segments may be gone); printed: the ${summary.trades} after it\n`,
+        `[ringmatch] ${what} of sequences <= ${summary.snapshotSequence} are in the snapshot's past (their WAL segments may be gone); printed: the ${depth ? 'lines' : summary.trades} after it\n`,
       );
     }
     return;

@@ -1,8 +1,10 @@
 // `ringmatch book` against the depth stream: two independent paths to the same book. The live run
 // publishes book.ndjson as it matches; the query rebuilds the books offline from a snapshot and the
-// WAL. At any sequence, applying the stream's lines up to it gives exactly what the query prints.
+// WAL. At any sequence the stream publishes at (a journal batch end), applying its lines up to it
+// gives exactly what the query prints.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readFrames } from '@ringmatch/wal';
 import { type DepthLevel as Level, type DepthLine as Line, depthStreamBookAt as streamBookAt, readLines, runCli, summaryOf, tempDirs } from './helpers.js';
 
 const dir = tempDirs();
@@ -12,6 +14,8 @@ describe('ringmatch book', () => {
   let lines: Line[];
   /** The older of the two snapshots the run kept (which one depends on timing; the newer is at its end, 30000). */
   let older: number;
+  /** The journal's batch ends, ascending: the WAL frames' last sequences. */
+  let batchEnds: number[];
   beforeAll(async () => {
     d = dir();
     const r = await runCli(['run', '--progress-ms', '0', '--data-dir', d, '--orders', '30000', '--snapshot-every', '10000', '--depth-snapshot-every', '7000']);
@@ -27,18 +31,22 @@ describe('ringmatch book', () => {
     expect(kept.at(-1)).toBe(30000);
     older = kept[0]!;
     expect([10000, 20000]).toContain(older);
+    batchEnds = [...readFrames(path.join(d, 'wal'))].map((frame) => frame.firstSequence + frame.count - 1);
+    expect(batchEnds.length).toBeGreaterThan(10);
   }, 60_000);
 
   it.each([
-    // Offsets from the older kept snapshot: before it the WAL is replayed from its start.
-    ['before the kept snapshots (from the WAL start)', -1234, 'none'],
-    ['exactly at a snapshot', 0, 'older'],
+    // Offsets from the older kept snapshot, moved to the next batch end (before it: the last batch end
+    // before it, where the WAL is replayed from its start); the end is exactly at the final snapshot.
+    ['before the kept snapshots (from the WAL start)', -1, 'none'],
+    ['just after a snapshot', 1, 'older'],
     ['between snapshots', 5555, 'older'],
-    ['at the end (no --at)', null, 'end'],
+    ['at the end (no --at), exactly at a snapshot', null, 'end'],
   ] as const)(
     '%s: equals the depth stream applied up to that sequence',
     async (_what, offset, base) => {
-      const at = offset === null ? null : older + offset;
+      const at = offset === null ? null : offset < 0 ? batchEnds.filter((end) => end < older).at(-1)! : batchEnds.find((end) => end >= older + offset)!;
+      if (base === 'none') expect(at).toBeGreaterThan(1000);
       const snapshot = base === 'none' ? null : base === 'older' ? older : 30000;
       for (const symbol of ['SYM0001', 'SYM0006']) {
         const r = await runCli(['book', '--data-dir', d, '--symbol', symbol, '--json', ...(at === null ? [] : ['--at', String(at)])]);

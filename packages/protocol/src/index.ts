@@ -28,6 +28,8 @@ export {
   REPORT_FLAG_SOURCE,
   SLOT_SIZE,
   hasSnapshotMark,
+  hasBatchEndMark,
+  markBatchEnd,
   markSnapshot,
   readCommand,
   readCommandSeq,

@@ -15,8 +15,9 @@
 //   a file's line number, the generator's index; see Command)
 //   56   4   u32   accountId
 //   60   2   u16   symbolId
-//   62   1   u8    kind        bits 0-6 CommandKind (0 = empty slot, never valid); bit 7 SNAPSHOT
-//                              mark: the matcher snapshots its state right after this command
+//   62   1   u8    kind        bits 0-5 CommandKind (0 = empty slot, never valid); bit 6 BATCH END
+//                              mark: the journaler wrote this command last in its group commit;
+//                              bit 7 SNAPSHOT mark: the matcher snapshots its state right after it
 //   63   1   u8    flags       bit 0 side | bits 1-2 type | bits 3-4 tif | bits 5-7 stp
 //
 // Output slot, OUTPUT_SLOT_BYTES = 96 (kind at byte 78: 1 = execution report, 2 = trade, 3 = mark):
@@ -116,8 +117,23 @@ export const OutputSlot = {
   reportQty: 88,
 } as const;
 
-const KIND_MASK = 0x7f;
+const KIND_MASK = 0x3f;
+const BATCH_END_MARK = 0x40;
 const SNAPSHOT_MARK = 0x80;
+
+/**
+ * Marks the command slot at `offset` as the last of a journal batch (one group commit). The mark
+ * goes into the WAL with the record, so a replay sees the batches the live run saw: the depth
+ * stream is published at batch ends (depth-feed.ts).
+ */
+export function markBatchEnd(bytes: Uint8Array, offset: number): void {
+  bytes[offset + 62] = bytes[offset + 62]! | BATCH_END_MARK;
+}
+
+/** True if the command slot (or WAL record) at `offset` ends a journal batch. */
+export function hasBatchEndMark(bytes: Uint8Array, offset: number): boolean {
+  return (bytes[offset + 62]! & BATCH_END_MARK) !== 0;
+}
 
 /** Marks the command slot at `offset`: the matcher snapshots its state right after processing it. */
 export function markSnapshot(bytes: Uint8Array, offset: number): void {

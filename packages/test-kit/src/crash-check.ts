@@ -1,11 +1,13 @@
 // Crash-recovery checker shared by the test suite (20+ runs in CI) and the soak script
 // (scripts/crash-soak.mjs, as many runs as you like): SIGKILL the engine at random moments,
-// restart it on the same data dir, and require the final trade log and depth stream to equal an
-// uninterrupted run's.
+// restart it on the same data dir, and require the final trade log to equal an uninterrupted run's,
+// and the depth stream to agree with the uninterrupted run's (depth-agreement.ts) and to equal, byte
+// for byte, what an offline replay of the run's own WAL publishes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { depthDisagreement } from './depth-agreement.js';
 
 export interface CrashCheckOptions {
   /** Path of the engine's compiled CLI (packages/engine/dist/cli.js), passed in so the kit does not reach into the engine. */
@@ -45,9 +47,6 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The output files compared with the uninterrupted run: the trade log and the depth stream. */
-const OUTPUT_FILES = ['trades.ndjson', 'book.ndjson'] as const;
-
 function outputLines(dataDir: string, name: string): string[] {
   const file = path.join(dataDir, name);
   if (!fs.existsSync(file)) return [];
@@ -55,6 +54,11 @@ function outputLines(dataDir: string, name: string): string[] {
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0);
+}
+
+/** A data dir's book.ndjson without the output index "n": the lines as the engine published them. */
+function depthBodies(dataDir: string): string[] {
+  return outputLines(dataDir, 'book.ndjson').map((line) => line.replace(/^\{"n":\d+,/, '{'));
 }
 
 interface Outcome {
@@ -126,8 +130,9 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
     const referenceDir = path.join(root, 'reference');
     const reference = await runEngine(options.cli, [...common, '--data-dir', referenceDir], timeout);
     if (reference.code !== 0) throw new Error(`reference run failed (${reference.code ?? reference.signal}): ${reference.stderr.slice(-2000)}`);
-    const expected = new Map(OUTPUT_FILES.map((name) => [name, outputLines(referenceDir, name)]));
-    if (expected.get('trades.ndjson')!.length === 0) throw new Error('reference run produced no trades');
+    const expectedTrades = outputLines(referenceDir, 'trades.ndjson');
+    const expectedDepth = depthBodies(referenceDir);
+    if (expectedTrades.length === 0) throw new Error('reference run produced no trades');
     for (let run = 0; run < options.runs; run++) {
       const dataDir = path.join(root, `run-${run}`);
       const kills = run % 3 === 2 ? 2 : 1;
@@ -162,18 +167,27 @@ export async function crashCheck(options: CrashCheckOptions): Promise<CrashCheck
       }
       const summary = JSON.parse(final.stdout.split('\n').find((l) => l.startsWith('{"type":"summary"')) ?? '{}') as { invariantViolations?: number };
       if (summary.invariantViolations !== 0) result.failures.push(`run ${run}: invariant violations ${summary.invariantViolations}`);
-      const sizes: string[] = [];
-      for (const [name, want] of expected) {
-        const actual = outputLines(dataDir, name);
-        sizes.push(`${actual.length} lines of ${name}`);
-        if (actual.length !== want.length || actual.some((line, i) => line !== want[i])) {
-          const firstDiff = actual.findIndex((line, i) => line !== want[i]);
-          result.failures.push(
-            `run ${run} (${where.join(', ')}): ${name} differs: ${actual.length} lines vs ${want.length}, first difference at line ${firstDiff}`,
-          );
-        }
+      const trades = outputLines(dataDir, 'trades.ndjson');
+      const depth = depthBodies(dataDir);
+      const sizes = `${trades.length} trades, ${depth.length} depth lines`;
+      const problems: string[] = [];
+      if (trades.length !== expectedTrades.length || trades.some((line, i) => line !== expectedTrades[i])) {
+        const firstDiff = trades.findIndex((line, i) => line !== expectedTrades[i]);
+        problems.push(`trades.ndjson differs: ${trades.length} lines vs ${expectedTrades.length}, first difference at line ${firstDiff}`);
       }
-      log(`crash run ${run}: ${where.join(', ')} -> ${sizes.join(', ')} ${result.failures.length ? '' : 'identical'}`);
+      const disagreement = depthDisagreement(depth, expectedDepth);
+      if (disagreement !== null) problems.push(`book.ndjson disagrees with the uninterrupted run's: ${disagreement}`);
+      const replay = await runEngine(options.cli, ['replay', '--data-dir', dataDir, '--depth', '--from-start'], timeout);
+      const replayed = replay.stdout.split('\n').filter((l) => l.length > 0);
+      if (replay.code !== 0) problems.push(`replay --depth failed (${replay.code ?? replay.signal}): ${replay.stderr.slice(-500)}`);
+      else if (replayed.length !== depth.length || replayed.some((line, i) => line !== depth[i])) {
+        const firstDiff = replayed.findIndex((line, i) => line !== depth[i]);
+        problems.push(
+          `book.ndjson is not what a replay of its WAL publishes: ${depth.length} lines vs ${replayed.length}, first difference at line ${firstDiff}`,
+        );
+      }
+      for (const problem of problems) result.failures.push(`run ${run} (${where.join(', ')}): ${problem}`);
+      log(`crash run ${run}: ${where.join(', ')} -> ${sizes} ${problems.length ? '' : 'identical'}`);
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {

@@ -5,3 +5,4 @@ export { produceTo, readTopic, uniqueTopic, type ReadRecord } from './topics.js'
 export { waitFor } from './wait-for.js';
 export { kafkaClientsUnderTest, type KafkaClientName } from './kafka-clients.js';
 export { freePort } from './free-port.js';
+export { depthDisagreement } from './depth-agreement.js';

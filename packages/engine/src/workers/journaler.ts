@@ -8,7 +8,7 @@
 // opened here with that result, without a second scan.
 import { parentPort, workerData } from 'node:worker_threads';
 import { HALTED, RingBuffer, SequenceSet, TIMEOUT } from '@ringmatch/ring';
-import { COMMAND_SLOT_BYTES } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, markBatchEnd } from '@ringmatch/protocol';
 import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE, openWal, type RecoveryResult, type Wal } from '@ringmatch/wal';
 import type { WalBackendName } from '../config.js';
 import { Stat } from '../stats.js';
@@ -47,6 +47,8 @@ async function journal(wal: Wal): Promise<void> {
   const failAt = failureSequence(JOURNALER);
   const result = await stage.runAsync(async (_bytes, first, last) => {
     if (failAt >= first && failAt <= last) throw new Error(`injected failure in the journaler's handler at sequence ${failAt}`);
+    // The batch's end goes into the WAL with its last record: the depth stream is published there (depth-feed.ts).
+    markBatchEnd(ring.bytes, ring.offsetOf(last));
     const [a, b] = ring.batchViews(first, last);
     await wal.appendRecords(first, COMMAND_SLOT_BYTES, a!, b);
     stats[Stat.durable] = last;

@@ -7,7 +7,7 @@
 // books write their outputs straight into claimed output-ring slots (ring-output-writer.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
-import { MARK_FLAG_SNAPSHOT, createCommand, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
+import { MARK_FLAG_SNAPSHOT, createCommand, hasBatchEndMark, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
 import { OutputRingHalted, RingOutputWriter } from '../ring-output-writer.js';
 import { encodeEngineSnapshot } from '../engine-snapshot.js';
@@ -78,11 +78,15 @@ function flushOutputs(): void {
 /** Serializes the books at `sequence` (every command up to it processed, none after) for the journaler. */
 function snapshot(sequence: number): void {
   outputs.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
-  const bytes = encodeEngineSnapshot(engine.snapshot(), {
-    trades: data.recordOutputs.trades ? { ...outputs.lastTrade } : null,
-    reports: data.recordOutputs.reports ? { ...outputs.lastReport } : null,
-    book: data.recordOutputs.book ? { ...outputs.lastDepth } : null,
-  });
+  const bytes = encodeEngineSnapshot(
+    engine.snapshot(),
+    {
+      trades: data.recordOutputs.trades ? { ...outputs.lastTrade } : null,
+      reports: data.recordOutputs.reports ? { ...outputs.lastReport } : null,
+      book: data.recordOutputs.book ? { ...outputs.lastDepth } : null,
+    },
+    depth?.state() ?? null,
+  );
   if (!snapshots.send({ sequence, sourceState: encodeSourcePositions(lastPositions), data: bytes })) throw new Halted();
   lastSnapshot = sequence;
 }
@@ -91,15 +95,16 @@ function replay(): void {
   const restored = restoreBase(engine, data.base);
   if (data.base) {
     for (const [stream, position] of data.base.positions) lastPositions.set(stream, position);
-    if (restored?.trades) Object.assign(outputs.lastTrade, restored.trades);
-    if (restored?.reports) Object.assign(outputs.lastReport, restored.reports);
-    if (restored?.book) Object.assign(outputs.lastDepth, restored.book);
+    const recorded = restored?.outputs;
+    if (recorded?.trades) Object.assign(outputs.lastTrade, recorded.trades);
+    if (recorded?.reports) Object.assign(outputs.lastReport, recorded.reports);
+    if (recorded?.book) Object.assign(outputs.lastDepth, recorded.book);
     lastSnapshot = data.base.sequence;
   }
-  depth?.sync();
+  depth?.start(restored?.depth ?? null, data.base?.sequence ?? 0);
   const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, outputs, {
-    onCommand: (cmd) => {
-      depth?.afterCommand(cmd);
+    onCommand: (cmd, batchEnd) => {
+      depth?.afterCommand(cmd, batchEnd);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence) => {
@@ -109,9 +114,8 @@ function replay(): void {
     },
   });
   stats[Stat.replayed] = count;
-  const replayedTo = Math.max(data.replayFrom - 1, data.replayTo);
-  if (depth && view) depth.publishAll(replayedTo, view);
-  tape.publishChanged(replayedTo);
+  if (depth && view) depth.publishAll(view);
+  tape.publishChanged(Math.max(data.replayFrom - 1, data.replayTo));
 }
 
 function live(): void {
@@ -132,13 +136,13 @@ function live(): void {
       if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
       engine.process(cmd, outputs);
-      depth?.afterCommand(cmd);
+      depth?.afterCommand(cmd, hasBatchEndMark(bytes, offset));
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
     }
     outputs.mark(last, 0);
     flushOutputs();
-    if (depth && view) depth.publishChanged(last, view);
+    if (depth && view) depth.publishChanged(view);
     tape.publishChanged(last);
     stats[Stat.matched] = last;
     samples.maybeFlush();
