@@ -53,6 +53,17 @@ export function summarize<R>(all: readonly R[], figure: (r: R) => number): Measu
   return { median: m, value: figure(m), values: all.map(figure), all: [...all] };
 }
 
+/**
+ * The median of the per-round ratios a[r] / b[r] of two items' runs (in run order, as measured):
+ * both ran in the same interleaved round, minutes apart at most, so a drift of the machine's
+ * speed between rounds cancels out of each ratio. A finer A/B figure than the ratio of the two
+ * medians when the spread between rounds is wider than the effect measured.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  const ratios = a.map((value, r) => value / b[r]!).filter((ratio) => Number.isFinite(ratio));
+  return round(median(ratios), 3);
+}
+
 /** The load average now, rounded: taken once at a group's start. */
 export function loadNow(): number {
   return round(os.loadavg()[0]!, 2);

@@ -1,7 +1,7 @@
 // The one method of every bench line (bench/method.ts): a warm-up round not counted, interleaved
 // rounds, the median run, and the fields every line carries about it.
 import { describe, expect, it } from 'vitest';
-import { measureGroup, median, methodFields, summarize } from '../bench/dist/method.js';
+import { measureGroup, median, methodFields, pairedRatio, summarize } from '../bench/dist/method.js';
 
 describe('bench method', () => {
   it('takes the median run (the upper one of an even count) and keeps every run', () => {
@@ -11,6 +11,15 @@ describe('bench method', () => {
     expect(m.value).toBe(3);
     expect(m.values).toEqual([3, 1, 5, 2, 4]);
     expect(median([4, 1, 3, 2])).toBe(3);
+  });
+
+  it('a paired ratio is the median of the per-round ratios, which a drift between rounds does not move', () => {
+    // a 0.9x item against its baseline on a machine that ran twice as fast in some rounds
+    const baseline = [1, 1, 1, 2, 2];
+    const item = [0.9, 0.9, 1.8, 1.8, 1.8]; // its third run landed in a fast spell the baseline's missed
+    expect(median(item) / median(baseline)).toBeCloseTo(1.8);
+    expect(pairedRatio(item, baseline)).toBe(0.9);
+    expect(pairedRatio([1, 2, 3], [2, 2, 2])).toBe(1);
   });
 
   it('says how a line was measured: every run ascending (min first, max last), the method, the load', () => {

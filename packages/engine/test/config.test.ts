@@ -27,6 +27,21 @@ describe('command line', () => {
     expect(depthOf(['--no-depth'])).toBeNull();
   });
 
+  it('replay --depth prints the depth stream with the run defaults unless told otherwise', () => {
+    const replayOf = (argv: string[]) => {
+      const c = parseCommandLine(['replay', ...argv], {});
+      if (c.command !== 'replay') throw new Error('expected replay');
+      return c.config;
+    };
+    expect(replayOf([]).printDepth).toBeNull();
+    expect(replayOf(['--depth']).printDepth).toEqual({ levels: 20, snapshotEvery: 10_000 });
+    expect(replayOf(['--depth', '--depth-levels', '3', '--depth-snapshot-every', '0', '--from-start'])).toMatchObject({
+      printDepth: { levels: 3, snapshotEvery: 0 },
+      fromStart: true,
+      printTrades: false,
+    });
+  });
+
   it('parses the Kafka source and its wire formats (JSON both ways by default)', () => {
     const dflt = parseCommandLine(['run', '--source', 'kafka'], {});
     const bin = parseCommandLine(['run', '--source', 'kafka', '--topic', 'o', '--format', 'binary', '--output-format', 'binary']);
@@ -118,6 +133,10 @@ describe('command line', () => {
     [['run', '--fresh', '--fresh'], '--fresh is given more than once'],
     [['run', '--debug', '--debug'], '--debug is given more than once'],
     [['replay', '--data-dir', 'a', '--data-dir', 'b'], '--data-dir is given more than once'],
+    [['replay', '--depth', '--trades'], 'replay prints one stream: --trades or --depth, not both'],
+    [['replay', '--depth-levels', '5'], '--depth-levels / --depth-snapshot-every set how --depth prints the depth stream: add --depth'],
+    [['replay', '--depth', '--json'], '--depth prints the stream as book.ndjson lines: drop --json'],
+    [['replay', '--depth', '--depth-levels', '0'], /--depth-levels must be between 1 and 1000/],
     [['repair'], 'repair needs --truncate-at SEQ'],
     [['repair', '--truncate-at', '0'], '--truncate-at must be a positive integer, got 0'],
     [['repair', '--truncate-at', '-4'], '--truncate-at must be a positive integer, got -4'],
