@@ -1,6 +1,6 @@
 // The L2 depth stream's state: per symbol and side, the top N levels last published. At the end of
 // each journal batch (publishBatch) the tracker publishes what differs between that and the books'
-// top N, for the sides the batch's commands changed: a level whose quantity or order count changed,
+// top N, for the symbols the batch's commands named (a command moves no other book): a level whose quantity or order count changed,
 // one that entered the top N, and one that left it (quantity 0), best first, the sides in key order.
 // A batch publishes its net change: a level that moved and came back within it gives no line.
 // Batch ends are in the WAL (the journaler marks the last record of each group commit), so a
@@ -9,7 +9,6 @@
 import { DepthKind, Side, createDepthUpdate, type DepthUpdate } from '@ringmatch/protocol';
 import type { MatchingEngine } from './matching-engine.js';
 import type { DepthState } from './depth-state.js';
-import type { TouchedSides } from './touched-sides.js';
 
 /** Receives depth updates. The update object is reused: copy it if you keep it. */
 export interface DepthSink {
@@ -42,7 +41,7 @@ export class DepthTracker {
   private readonly nowQtys: Float64Array;
   private readonly nowOrders: Int32Array;
   private readonly known: Uint8Array;
-  /** Keys a command changed since the last batch end. */
+  /** Keys (both sides of each symbol a command named) since the last batch end. */
   private readonly changed: Uint8Array;
   private readonly changedKeys: Int32Array;
   private changedCount = 0;
@@ -51,7 +50,6 @@ export class DepthTracker {
   private readonly dirtyIds: Int32Array;
   private dirtyCount = 0;
   private readonly update = createDepthUpdate();
-  private readonly touched: TouchedSides;
   /** The sequence the published levels are exact at (the last batch end, or where they were taken from the books). */
   publishedAt = 0;
   /** Symbol ids, ascending (snapshots go in this order). */
@@ -75,7 +73,6 @@ export class DepthTracker {
     this.nowPrices = new Float64Array(levels);
     this.nowQtys = new Float64Array(levels);
     this.nowOrders = new Int32Array(levels);
-    this.touched = engine.trackTouchedSides();
     this.known = new Uint8Array(slots);
     this.changed = new Uint8Array(slots * 2);
     this.changedKeys = new Int32Array(slots * 2);
@@ -86,7 +83,6 @@ export class DepthTracker {
 
   /** Takes the books' top N as published at `seq` (at start, and after a snapshot without tracker state). */
   sync(seq: number): void {
-    this.touched.mask = 0;
     this.changed.fill(0);
     this.changedCount = 0;
     for (const id of this.symbolIds) {
@@ -115,20 +111,23 @@ export class DepthTracker {
     this.qtys.set(state.qtys);
     this.orders.set(state.orders);
     this.publishedAt = state.publishedAt;
-    this.touched.mask = 0;
+    this.changed.fill(0);
     this.changedCount = 0;
     for (const id of this.symbolIds) for (const side of [Side.Buy, Side.Sell]) this.markChanged(id * 2 + side);
     return true;
   }
 
-  /** After a command on `symbolId` (every command): notes the sides it changed. */
+  /**
+   * After a command on `symbolId` (every command): notes its book, to be compared at the batch end.
+   * Noting the symbol costs less than recording what moved inside the book (a hook on every level
+   * change, measured slower), and a batch end compares a few sides whose top N did not move.
+   */
   afterCommand(symbolId: number): void {
-    const mask = this.touched.mask;
-    if (mask === 0) return;
-    this.touched.mask = 0;
     if (symbolId >= this.known.length || this.known[symbolId] === 0) return;
-    if ((mask & (1 << Side.Buy)) !== 0) this.markChanged(symbolId * 2 + Side.Buy);
-    if ((mask & (1 << Side.Sell)) !== 0) this.markChanged(symbolId * 2 + Side.Sell);
+    const key = symbolId * 2;
+    if (this.changed[key] !== 0) return;
+    this.markChanged(key);
+    this.markChanged(key + 1);
   }
 
   private markChanged(key: number): void {
@@ -137,7 +136,7 @@ export class DepthTracker {
     this.changedKeys[this.changedCount++] = key;
   }
 
-  /** At the end of a batch ending at `seq`: publishes the changes of the top N of every side its commands changed, in key order. */
+  /** At the end of a batch ending at `seq`: publishes the changes of the top N of every side its commands named, in key order. */
   publishBatch(seq: number, sink: DepthSink): void {
     const n = this.changedCount;
     if (n > 1) this.changedKeys.subarray(0, n).sort();

@@ -1,9 +1,7 @@
 // The price level pool: one 32-byte record per price level with resting orders (its price, side,
-// open quantity and FIFO of order slots) in one ArrayBuffer. While the depth stream is on, every
-// change of a level's quantity or order count marks its side in `touched` (touched-sides.ts). Slots work as for orders: a level's
+// open quantity and FIFO of order slots) in one ArrayBuffer. Slots work as for orders: a level's
 // slot is its record's first index in the Float64Array view, so `f64[l + FIELD]`, `i32[l * 2 + FIELD]`.
 import { NO_SLOT } from './no-slot.js';
-import type { TouchedSides } from './touched-sides.js';
 import { grownFreeSlots } from './free-slots.js';
 import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
 
@@ -45,7 +43,6 @@ export class LevelPool {
   /** Records in the buffer. */
   private capacity = 0;
   /** Where level changes are recorded, null while nobody tracks them (no depth stream). */
-  touched: TouchedSides | null = null;
 
   constructor(capacity: number) {
     this.resize(capacity, true);
@@ -91,7 +88,6 @@ export class LevelPool {
     const i32 = this.i32;
     i32[l * 2 + ORDER_COUNT] = i32[l * 2 + ORDER_COUNT]! + 1;
     this.f64[l + QTY] = this.f64[l + QTY]! + qty;
-    if (this.touched !== null) this.touched.add(i32[l * 2 + SIDE]!);
   }
 
   /** The level loses an order (its quantity is taken off separately); returns the orders left. */
@@ -99,14 +95,12 @@ export class LevelPool {
     const i32 = this.i32;
     const count = i32[l * 2 + ORDER_COUNT]! - 1;
     i32[l * 2 + ORDER_COUNT] = count;
-    if (this.touched !== null) this.touched.add(i32[l * 2 + SIDE]!);
     return count;
   }
 
   /** Takes `q` off the level's open quantity (a fill, a cancel, a shrink). */
   reduceQty(l: number, q: number): void {
     this.f64[l + QTY] = this.f64[l + QTY]! - q;
-    if (this.touched !== null) this.touched.add(this.i32[l * 2 + SIDE]!);
   }
 
   price(l: number): number {

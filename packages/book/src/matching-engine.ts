@@ -11,7 +11,6 @@ import type { Command, StpMode, SymbolTable } from '@ringmatch/protocol';
 import { Book } from './book.js';
 import { IdMap } from './idmap.js';
 import { LevelPool } from './level-pool.js';
-import { TouchedSides } from './touched-sides.js';
 import { Matcher } from './matching.js';
 import { NewOrderChecks } from './new-order-checks.js';
 import { OrderPool } from './order-pool.js';
@@ -125,12 +124,6 @@ export class MatchingEngine {
       orders[at + n] = levels.orderCount(l);
     }
     return n;
-  }
-
-  /** Starts recording which sides each command changed (for the depth tracker, which clears the mask). */
-  trackTouchedSides(): TouchedSides {
-    this.levels.touched ??= new TouchedSides();
-    return this.levels.touched;
   }
 
   /** Number of live orders (resting + untriggered stops). */
