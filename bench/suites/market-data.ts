@@ -1,26 +1,29 @@
 // market-data: what the L2 depth stream and queries cost the engine (issue: market data out).
-// - `market-data:depth` is the ring engine with its default depth stream (top 20 levels per side,
-//   each journal batch's net change, to book.ndjson), `market-data:no-depth` the same run with --no-depth;
-//   `vs_no_depth` is the share of throughput the stream keeps (goal >= 0.9).
+// - `market-data:depth` is the engine with its default depth stream (top 20 levels per side, each
+//   journal batch's net change, to book.ndjson), `market-data:no-depth` the same run with
+//   --no-depth; `vs_no_depth` is the share of throughput the stream keeps (goal >= 0.9).
 // - `market-data:polled` is the depth run while a client asks GET /book/SYMBOL 100 times a second
 //   on the engine's port (symbols in turn): its query latency p50/p99 under full load, and
-//   `vs_unpolled`, its throughput against the depth run's (goal >= 0.97).
-// It also carries what a query costs in CPU (`query_cpu_us`, client and server, measured on an idle
-// engine) and the share of the machine's CPU time 100 of them a second take (`polling_cpu_share`).
-// Both ratios also come paired (`*_paired`: the median of the ratios of runs in the same round),
-// which a drift of the machine's speed between rounds does not move.
-// Every line by the method of every line (bench/method.ts); the engines pregenerate their orders.
+//   `vs_unpolled`, its throughput against `market-data:unpolled`, the same run with the port open
+//   and nobody asking (goal >= 0.97); `unpolled`'s `vs_depth` is what the open port itself costs.
+// Each run is a `ringmatch run` process (the CLI, as an operator starts it), and the client is this
+// bench process, as a real client is another process. The polled line also carries what a query
+// costs the engine in CPU (`query_cpu_us`, measured on an idle engine process) and the share of the
+// machine's CPU time 100 of them a second take (`polling_cpu_share`). Both ratios also come paired
+// (`*_paired`: the median of the ratios of runs in the same round), which a drift of the machine's
+// speed between rounds does not move. Every line by the method of every line (bench/method.ts);
+// the engines pregenerate their orders.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine } from '@ringmatch/engine';
-import { benchRunConfig } from '../engine-config.js';
+import { fileURLToPath } from 'node:url';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { percentile, round } from '../stats.js';
 import { measureGroup, median, methodFields, pairedRatio } from '../method.js';
 
-type Item = 'depth' | 'no-depth' | 'polled';
+type Item = 'depth' | 'no-depth' | 'unpolled' | 'polled';
 interface Run {
   ordersPerSecond: number;
   depthUpdates: number;
@@ -29,8 +32,11 @@ interface Run {
   failedQueries: number;
 }
 
+const CLI = fileURLToPath(new URL('../../../packages/engine/dist/cli.js', import.meta.url));
 const POLLS_PER_SECOND = 100;
 const SYMBOLS = ['SYM0001', 'SYM0002', 'SYM0003', 'SYM0004', 'SYM0005', 'SYM0006', 'SYM0007', 'SYM0008'];
+/** Longest an engine process may run before the bench kills it and fails. */
+const PROCESS_TIMEOUT_MS = 180_000;
 
 function get(port: number, urlPath: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,74 +50,112 @@ function get(port: number, urlPath: string): Promise<number> {
 }
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
+/** A `ringmatch run` process; `onListening` once its HTTP port listens. Resolves with its stdout when it exits 0. */
+function engineProcess(args: string[], onListening?: (child: ChildProcess, port: number) => void): { child: ChildProcess; done: Promise<string> } {
+  const child = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let listening = false;
+    const guard = setTimeout(() => child.kill('SIGKILL'), PROCESS_TIMEOUT_MS);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (port && !listening) {
+        listening = true;
+        onListening?.(child, Number(port[1]));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`ringmatch run ${args.join(' ')} ended with ${code ?? signal}: ${stderr.slice(-1500)}`));
+    });
+  });
+  return { child, done };
+}
+
 async function engineRun(dataDir: string, orders: number, item: Item): Promise<Run> {
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  const config = benchRunConfig(dataDir, ['--orders', String(orders), '--pregenerate'], { depth: item !== 'no-depth' });
+  const args = ['--data-dir', dataDir, '--fresh', '--progress-ms', '0', '--snapshot-every', '0', '--orders', String(orders), '--pregenerate'];
+  if (item === 'no-depth') args.push('--no-depth');
+  if (item === 'polled' || item === 'unpolled') args.push('--metrics-port', String(await freePort()));
   const queries: number[] = [];
   let failedQueries = 0;
+  /** When a request could not connect or lost its connection: the engine closes its port as it stops. */
+  const connectionErrors: number[] = [];
   let timer: NodeJS.Timeout | null = null;
-  if (item === 'polled') config.metricsPort = await freePort();
-  const engine = new Engine(config, {
-    log: () => undefined,
-    onMetricsPort: (port) => {
-      let n = 0;
-      // 100 a second, each timed from the request to the last byte of the answer.
-      timer = setInterval(() => {
-        const started = performance.now();
-        get(port, `/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).then(
-          (status) => (status === 200 ? queries.push((performance.now() - started) * 1000) : failedQueries++),
-          () => failedQueries++,
-        );
-      }, 1000 / POLLS_PER_SECOND);
-    },
+  const stopPolling = (): void => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  };
+  const { done } = engineProcess(args, (_child, port) => {
+    if (item !== 'polled') return;
+    let n = 0;
+    // 100 a second, each timed from the request to the last byte of the answer.
+    timer = setInterval(() => {
+      const started = performance.now();
+      get(port, `/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).then(
+        (status) => (status === 200 ? queries.push((performance.now() - started) * 1000) : failedQueries++),
+        () => connectionErrors.push(performance.now()),
+      );
+    }, 1000 / POLLS_PER_SECOND);
   });
   try {
-    const summary = await engine.run();
-    return { ordersPerSecond: summary.ordersPerSecond, depthUpdates: summary.depthUpdates, queries, failedQueries };
+    const stdout = await done;
+    // Connection errors in the engine's last 250 ms are its port closing as it stops; any other is a failure.
+    const exitedAt = performance.now();
+    failedQueries += connectionErrors.filter((at) => at < exitedAt - 250).length;
+    const summary = JSON.parse(stdout.split('\n').find((l) => l.startsWith('{"type":"summary"')) ?? '{}') as {
+      ordersPerSecond?: number;
+      depthUpdates?: number;
+    };
+    if (typeof summary.ordersPerSecond !== 'number') throw new Error(`no summary line from ringmatch run: ${stdout.slice(-500)}`);
+    return { ordersPerSecond: summary.ordersPerSecond, depthUpdates: summary.depthUpdates ?? 0, queries, failedQueries };
   } finally {
-    if (timer) clearInterval(timer);
+    stopPolling();
   }
 }
 
 const QUERY_COST_QUERIES = 3000;
 
+/** CPU time (us) of process `pid` so far, all its threads (Linux /proc). */
+function processCpuUs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
 /**
- * The CPU one GET /book costs, client and server both (they share this process): an engine idling
- * at 1,000 orders/s answers QUERY_COST_QUERIES queries back to back; the process's CPU over them,
- * less its idle CPU over as long (measured just before, for a second), per query. The wall-clock
- * ratio of the polled run is within this machine's run-to-run spread; this is what polling takes.
+ * The CPU one GET /book costs the engine process: an engine idling at 1,000 orders/s answers
+ * QUERY_COST_QUERIES queries back to back; its CPU over them, less its idle CPU over as long
+ * (measured just before, for two seconds), per query. Null where /proc is not there to read.
  */
-async function queryCpuUs(dataDir: string): Promise<number> {
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  const config = benchRunConfig(dataDir, ['--orders', '0', '--rate', '1000'], { depth: true });
-  config.metricsPort = await freePort();
+async function queryCpuUs(dataDir: string): Promise<number | null> {
+  if (!fs.existsSync('/proc/self/stat')) return null;
   let listening: (port: number) => void = () => undefined;
   const port = new Promise<number>((resolve) => (listening = resolve));
-  const engine = new Engine(config, { log: () => undefined, onMetricsPort: (p) => listening(p) });
-  const running = engine.run();
+  const args = ['--data-dir', dataDir, '--fresh', '--progress-ms', '0', '--orders', '0', '--rate', '1000', '--metrics-port', String(await freePort())];
+  const { child, done } = engineProcess(args, (_child, p) => listening(p));
+  done.catch(() => undefined); // a failure shows as the port never listening, below
   try {
-    const p = await Promise.race([port, running.then(() => Promise.reject(new Error('the idle engine ended before it listened')))]);
+    const p = await Promise.race([port, done.then(() => Promise.reject(new Error('the idle engine ended before it listened')))]);
     const query = (i: number) => get(p, `/book/${SYMBOLS[i % SYMBOLS.length]}?levels=20`);
     for (let i = 0; i < 200; i++) await query(i); // warm-up
-    const cpu = (): number => {
-      const u = process.cpuUsage();
-      return u.user + u.system;
-    };
-    const idleCpu = cpu();
+    const pid = child.pid!;
+    const idleCpu = processCpuUs(pid);
     const idleStart = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // a measurement window, not a wait for an event
-    const idlePerMs = (cpu() - idleCpu) / (performance.now() - idleStart);
-    const busyCpu = cpu();
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // a measurement window, not a wait for an event
+    const idlePerMs = (processCpuUs(pid) - idleCpu) / (performance.now() - idleStart);
+    const busyCpu = processCpuUs(pid);
     const busyStart = performance.now();
     for (let i = 0; i < QUERY_COST_QUERIES; i++) {
       const status = await query(i);
       if (status !== 200) throw new Error(`GET /book answered ${status}`);
     }
-    const used = cpu() - busyCpu - idlePerMs * (performance.now() - busyStart);
-    return used / QUERY_COST_QUERIES;
+    return (processCpuUs(pid) - busyCpu - idlePerMs * (performance.now() - busyStart)) / QUERY_COST_QUERIES;
   } finally {
-    engine.stop('bench: query cost measured');
-    await running;
+    child.kill('SIGTERM');
+    await done.catch(() => undefined);
   }
 }
 
@@ -134,15 +178,17 @@ export const groups: BenchGroup[] = [
       // 2M orders: a run of 1M lasts under half a second here, and its spread hid the 10% this group is about.
       const orders = ctx.quick ? 300_000 : 2_000_000;
       try {
-        ctx.log(`market-data: ring engine with the depth stream, without, and with ${POLLS_PER_SECOND} book queries/s (${orders} orders)`);
-        const items: Item[] = ['depth', 'no-depth', 'polled'];
+        ctx.log(
+          `market-data: ringmatch run processes with the depth stream, without, and with ${POLLS_PER_SECOND} book queries/s from this process (${orders} orders)`,
+        );
+        const items: Item[] = ['depth', 'no-depth', 'unpolled', 'polled'];
         const { load, results } = await measureGroup<Item, Run>(
           ctx,
           items,
           (item) => engineRun(path.join(root, item), orders, item),
           (r) => r.ordersPerSecond,
         );
-        const [depth, noDepth, polled] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+        const [depth, noDepth, unpolled, polled] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0], (typeof results)[0]];
         const queryCpu = await queryCpuUs(path.join(root, 'query-cost'));
         const latencies = polled.all.flatMap((r) => r.queries).sort((a, b) => a - b);
         const line = (bench: string, m: typeof depth, extra: Partial<BenchLine>): BenchLine => ({
@@ -162,17 +208,21 @@ export const groups: BenchGroup[] = [
           vs_no_depth_paired: pairedRatio(depth.values, noDepth.values),
         });
         yield line('market-data:no-depth', noDepth, {});
+        yield line('market-data:unpolled', unpolled, {
+          what: 'the depth run with its HTTP port open, not asked anything',
+          vs_depth: round(unpolled.value / depth.value),
+        });
         yield line('market-data:polled', polled, {
           p50_us: latencies.length ? round(percentile(latencies, 50)!) : null,
           p99_us: latencies.length ? round(percentile(latencies, 99)!) : null,
           queries: latencies.length,
           failed_queries: polled.all.reduce((n, r) => n + r.failedQueries, 0),
           polls_per_s: POLLS_PER_SECOND,
-          vs_unpolled: round(polled.value / depth.value),
-          vs_unpolled_paired: pairedRatio(polled.values, depth.values),
+          vs_unpolled: round(polled.value / unpolled.value),
+          vs_unpolled_paired: pairedRatio(polled.values, unpolled.values),
           median_queries_per_run: median(polled.all.map((r) => r.queries.length)),
-          query_cpu_us: round(queryCpu),
-          polling_cpu_share: round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
+          query_cpu_us: queryCpu === null ? null : round(queryCpu),
+          polling_cpu_share: queryCpu === null ? null : round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
         });
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
