@@ -12,7 +12,9 @@
 // machine's CPU time 100 of them a second take (`polling_cpu_share`). Both ratios also come paired
 // (`*_paired`: the median of the ratios of runs in the same round), which a drift of the machine's
 // speed between rounds does not move. Every line by the method of every line (bench/method.ts);
-// the engines pregenerate their orders.
+// the engines pregenerate their orders. `vs_unpolled_windows` measures the polled goal a third way:
+// polling switched on and off every 2.5 s inside one long run, each polled window against the
+// unpolled windows either side (`windows`: each ratio).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -117,6 +119,72 @@ async function engineRun(dataDir: string, orders: number, item: Item): Promise<R
   }
 }
 
+/** Polled and unpolled windows of one long run: how many of each, and how long each is. */
+const WINDOW_PAIRS = 8;
+const WINDOW_MS = 2500;
+/** Progress lines this soon after a window starts still describe the window before. */
+const WINDOW_SETTLE_MS = 400;
+
+/**
+ * Polling switched on and off inside one run, so that each polled window is compared with the
+ * unpolled windows either side of it, seconds apart, and a drift of the machine's speed between runs
+ * (which the bench's runs show, 1M-3M orders/s within minutes) cannot hide a 1% effect. The run is an
+ * unbounded embedded engine with the depth stream and its port open; its rate is the mean of its
+ * progress lines' `orders/s` (every 250 ms) within a window. Returns the median of the ratios
+ * polled / mean(unpolled neighbours), and each ratio.
+ */
+async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios: number[] }> {
+  const rates: { at: number; rate: number }[] = [];
+  let listening: (port: number) => void = () => undefined;
+  const port = new Promise<number>((resolve) => (listening = resolve));
+  const args = ['--data-dir', dataDir, '--fresh', '--progress-ms', '250', '--snapshot-every', '0', '--orders', '0', '--metrics-port', String(await freePort())];
+  const { child, done } = engineProcess(args, (_child, p) => listening(p));
+  done.catch(() => undefined); // a failure shows as the port never listening, below
+  let buffered = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const rate = /orders\/s=(\d+) matched=/.exec(buffered.slice(0, newline));
+      if (rate) rates.push({ at: performance.now(), rate: Number(rate[1]) });
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+    }
+  });
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    const p = await Promise.race([port, done.then(() => Promise.reject(new Error('the engine ended before it listened')))]);
+    const window = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, WINDOW_MS)); // a measurement window
+    await window(); // start-up and warm-up, not counted
+    const windows: { start: number; end: number; polled: boolean }[] = [];
+    let n = 0;
+    for (let w = 0; w < 2 * WINDOW_PAIRS + 1; w++) {
+      const polled = w % 2 === 1;
+      if (polled)
+        timer = setInterval(() => {
+          get(p, `/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).catch(() => undefined);
+        }, 1000 / POLLS_PER_SECOND);
+      const start = performance.now();
+      await window();
+      if (timer) clearInterval(timer);
+      timer = null;
+      windows.push({ start, end: performance.now(), polled });
+    }
+    const meanRate = (w: { start: number; end: number }): number => {
+      const inside = rates.filter((r) => r.at >= w.start + WINDOW_SETTLE_MS && r.at <= w.end).map((r) => r.rate);
+      return inside.reduce((sum, r) => sum + r, 0) / inside.length;
+    };
+    const ratios: number[] = [];
+    for (let w = 1; w < windows.length - 1; w += 2) ratios.push(meanRate(windows[w]!) / ((meanRate(windows[w - 1]!) + meanRate(windows[w + 1]!)) / 2));
+    return { ratio: round(median(ratios), 3), ratios: ratios.map((r) => round(r, 3)) };
+  } finally {
+    if (timer) clearInterval(timer);
+    child.kill('SIGTERM');
+    await done.catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const QUERY_COST_QUERIES = 3000;
 
 /** CPU time (us) of process `pid` so far, all its threads (Linux /proc). */
@@ -190,6 +258,7 @@ export const groups: BenchGroup[] = [
         );
         const [depth, noDepth, unpolled, polled] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0], (typeof results)[0]];
         const queryCpu = await queryCpuUs(path.join(root, 'query-cost'));
+        const windows = await pollingWindows(path.join(root, 'windows'));
         const latencies = polled.all.flatMap((r) => r.queries).sort((a, b) => a - b);
         const line = (bench: string, m: typeof depth, extra: Partial<BenchLine>): BenchLine => ({
           bench,
@@ -221,6 +290,8 @@ export const groups: BenchGroup[] = [
           vs_unpolled: round(polled.value / unpolled.value),
           vs_unpolled_paired: pairedRatio(polled.values, unpolled.values),
           median_queries_per_run: median(polled.all.map((r) => r.queries.length)),
+          vs_unpolled_windows: windows.ratio,
+          windows: windows.ratios.join('/'),
           query_cpu_us: queryCpu === null ? null : round(queryCpu),
           polling_cpu_share: queryCpu === null ? null : round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
         });
