@@ -1,7 +1,8 @@
 // The L2 depth stream's state: per symbol and side, the top N levels last published. At the end of
 // each journal batch (publishBatch) the tracker publishes what differs between that and the books'
-// top N, for the symbols the batch's commands named (a command moves no other book): a level whose quantity or order count changed,
-// one that entered the top N, and one that left it (quantity 0), best first, the sides in key order.
+// top N, for the symbols the batch's commands named (a command moves no other book): a level whose
+// quantity or order count changed, one that entered the top N, and one that left it (quantity 0),
+// best first, the sides in key order.
 // A batch publishes its net change: a level that moved and came back within it gives no line.
 // Batch ends are in the WAL (the journaler marks the last record of each group commit), so a
 // restart's replay and an offline replay publish at the same sequences as the live run, and the
