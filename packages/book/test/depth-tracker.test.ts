@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandKind, DepthKind, Side, createCommand, type Command, type DepthUpdate } from '@ringmatch/protocol';
 import { DepthTracker, MatchingEngine, OrderFlowGenerator, decodeDepthState, encodeDepthState, type DepthSink } from '../src/index.js';
 import type { BookSink } from '../src/types.js';
+import { prng } from '@ringmatch/test-kit';
 
 const discard: BookSink = { onReport() {}, onTrade() {} };
 type Level = { price: number; qty: number; orders: number };
@@ -38,16 +39,6 @@ class Reader implements DepthSink {
     const levels = [...(this.books.get(symbolId)?.[side]?.values() ?? [])];
     return levels.sort((a, b) => (side === Side.Buy ? b.price - a.price : a.price - b.price));
   }
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
 }
 
 /** Batch ends for `count` commands: sizes 1 to `maxBatch`, a third of them single commands. */

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { depthDisagreement } from './depth-agreement.js';
+import { prng } from './prng.js';
 
 export interface CrashCheckOptions {
   /** Path of the engine's compiled CLI (packages/engine/dist/cli.js), passed in so the kit does not reach into the engine. */
@@ -35,16 +36,6 @@ export interface CrashCheckResult {
   killsAtSnapshotWrite: number;
   killsAtOutputSync: number;
   failures: string[];
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
 }
 
 function outputLines(dataDir: string, name: string): string[] {

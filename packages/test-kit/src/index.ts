@@ -6,3 +6,4 @@ export { waitFor } from './wait-for.js';
 export { kafkaClientsUnderTest, type KafkaClientName } from './kafka-clients.js';
 export { freePort } from './free-port.js';
 export { depthDisagreement } from './depth-agreement.js';
+export { prng } from './prng.js';
