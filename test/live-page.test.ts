@@ -1,5 +1,6 @@
 // The engine's live page (GET / on --metrics-port) in a real headless browser: Debian's Chromium
-// driven by playwright-core. The page loads, shows the chosen symbol's ladder (asks above the
+// driven by playwright-core (--disable-dev-shm-usage: a container's /dev/shm may be 64 MB, too
+// small for its renderer). The page loads, shows the chosen symbol's ladder (asks above the
 // bids, prices in order, never crossed) and its last trades, and keeps updating as orders flow.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,29 @@ afterAll(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }, 30_000);
 
+/**
+ * Every step has its own bound and name, and the test's timeout is above their sum: on a loaded
+ * machine a failure says which step ran out of time (with the engine's stderr), never only that
+ * the test did.
+ */
+const steps: string[] = [];
+async function step<T>(name: string, ms: number, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`step "${name}" did not finish in ${ms} ms (steps done: ${steps.join(', ')})`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    steps.push(`${name} ${Date.now() - started} ms`);
+  }
+}
+const STEP_BOUNDS_MS = 30_000 + 30_000 + 15_000 + 15_000 + 40_000 + 5_000 + 15_000 + 45_000 + 20_000 + 15_000 + 15_000;
+
 /** The ladder as the page shows it: side and price of each level row, top to bottom. */
 async function ladder(page: Page): Promise<Array<{ side: string; price: number }>> {
   return page.$$eval('#ladder tbody tr.bid, #ladder tbody tr.ask', (rows) =>
@@ -32,78 +56,108 @@ async function ladder(page: Page): Promise<Array<{ side: string; price: number }
 }
 
 (executable ? describe : describe.skip)('live page in a headless browser', () => {
-  it('shows the ladder and last trades of the chosen symbol and updates as orders flow', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-live-'));
-    dirs.push(dataDir);
-    const port = await freePort();
-    const engine = spawn(
-      process.execPath,
-      [CLI, 'run', '--data-dir', dataDir, '--orders', '0', '--rate', '3000', '--metrics-port', String(port), '--progress-ms', '0'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    children.push(engine);
-    let stderr = '';
-    engine.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    // The engine says when its port listens.
-    const deadline = Date.now() + 30_000;
-    while (!stderr.includes('metrics on http://')) {
-      if (engine.exitCode !== null || Date.now() > deadline) throw new Error(`engine did not start: ${stderr.slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/?symbol=SYM0006`, { timeout: 15_000 });
-    await expect.poll(() => page.locator('#symbol option').count(), { timeout: 15_000 }).toBe(8);
-    expect(await page.locator('#symbol').inputValue()).toBe('SYM0006');
-
-    // The ladder fills: asks above the spread row, bids below, prices falling top to bottom.
-    await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'bid').length, { timeout: 15_000 }).toBeGreaterThan(2);
-    await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'ask').length, { timeout: 15_000 }).toBeGreaterThan(2);
-    const rows = await ladder(page);
-    const firstBid = rows.findIndex((r) => r.side === 'bid');
-    expect(rows.slice(0, firstBid).every((r) => r.side === 'ask')).toBe(true);
-    expect(rows.slice(firstBid).every((r) => r.side === 'bid')).toBe(true);
-    const prices = rows.map((r) => r.price);
-    expect([...prices].sort((a, b) => b - a)).toEqual(prices);
-    expect(new Set(prices).size).toBe(prices.length); // strictly falling: never crossed
-    await expect.poll(() => page.locator('#ladder tr.spread').textContent(), { timeout: 5_000 }).toMatch(/spread [\d,]+/);
-
-    // Trades appear, and the view moves on as orders flow.
-    await expect.poll(() => page.locator('#trades tbody tr').count(), { timeout: 15_000 }).toBeGreaterThan(0);
-    const asOf = async (): Promise<number> => Number(((await page.locator('#asof').textContent()) ?? '').replace(/\D/g, ''));
-    const matched = async (): Promise<number> => Number(((await page.locator('#matched').textContent()) ?? '').replace(/\D/g, ''));
-    const firstAsOf = await asOf();
-    const firstMatched = await matched();
-    await expect.poll(asOf, { timeout: 15_000 }).toBeGreaterThan(firstAsOf);
-    await expect.poll(matched, { timeout: 15_000 }).toBeGreaterThan(firstMatched);
-    await expect.poll(async () => Number(((await page.locator('#rate').textContent()) ?? '0').replace(/\D/g, '')), { timeout: 15_000 }).toBeGreaterThan(500);
-
-    // Another symbol: the view follows the choice (the synthetic symbols trade in far apart price ranges).
-    const bestBidOf = (symbol: string): Promise<number> =>
-      page.evaluate(
-        (s) =>
-          fetch(`/book/${s}?levels=1`)
-            .then((r) => r.json() as Promise<{ bids: Array<{ price: number }> }>)
-            .then((b) => b.bids[0]?.price ?? 0),
-        symbol,
+  it(
+    'shows the ladder and last trades of the chosen symbol and updates as orders flow',
+    async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-live-'));
+      dirs.push(dataDir);
+      const port = await freePort();
+      const engine = spawn(
+        process.execPath,
+        [CLI, 'run', '--data-dir', dataDir, '--orders', '0', '--rate', '3000', '--metrics-port', String(port), '--progress-ms', '0'],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
       );
-    const shownBestBid = async (): Promise<number> => (await ladder(page)).find((r) => r.side === 'bid')?.price ?? 0;
-    const other = await bestBidOf('SYM0005');
-    const before = await shownBestBid();
-    expect(Math.max(other, before) / Math.min(other, before)).toBeGreaterThan(2);
-    await page.selectOption('#symbol', 'SYM0005');
-    await expect.poll(async () => Math.abs((await shownBestBid()) - (await bestBidOf('SYM0005'))) / other, { timeout: 15_000 }).toBeLessThan(0.2);
-    expect(errors).toEqual([]);
-    expect(await page.locator('#error').textContent()).toBe('');
+      children.push(engine);
+      let stderr = '';
+      engine.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => engine.once('exit', (code) => resolve(code)));
+      try {
+        // The engine says when its port listens.
+        await step('engine start', 30_000, () =>
+          Promise.race([
+            waitForText(() => stderr, 'metrics on http://', 29_000),
+            exited.then((code) => Promise.reject(new Error(`the engine exited (${code})`))),
+          ]),
+        );
+        const page = await step('browser start', 30_000, async () => {
+          browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 25_000 });
+          return browser.newPage();
+        });
+        page.setDefaultTimeout(10_000);
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await step('page load', 15_000, () => page.goto(`http://127.0.0.1:${port}/?symbol=SYM0006`, { timeout: 14_000 }));
+        await step('symbol list', 15_000, async () => {
+          await expect.poll(() => page.locator('#symbol option').count(), { timeout: 14_000 }).toBe(8);
+          expect(await page.locator('#symbol').inputValue()).toBe('SYM0006');
+        });
 
-    engine.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => engine.once('exit', (c) => resolve(c)));
-    expect(code).toBe(0);
-    // The engine is gone: the page says so instead of freezing silently.
-    await expect.poll(() => page.locator('#error').textContent(), { timeout: 10_000 }).toMatch(/engine unreachable/);
-  }, 120_000);
+        // The ladder fills: asks above the spread row, bids below, prices falling top to bottom.
+        await step('ladder', 40_000, async () => {
+          await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'bid').length, { timeout: 15_000 }).toBeGreaterThan(2);
+          await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'ask').length, { timeout: 15_000 }).toBeGreaterThan(2);
+          const rows = await ladder(page);
+          const firstBid = rows.findIndex((r) => r.side === 'bid');
+          expect(rows.slice(0, firstBid).every((r) => r.side === 'ask')).toBe(true);
+          expect(rows.slice(firstBid).every((r) => r.side === 'bid')).toBe(true);
+          const prices = rows.map((r) => r.price);
+          expect([...prices].sort((a, b) => b - a)).toEqual(prices);
+          expect(new Set(prices).size).toBe(prices.length); // strictly falling: never crossed
+        });
+        await step('spread row', 5_000, () => expect.poll(() => page.locator('#ladder tr.spread').textContent(), { timeout: 4_500 }).toMatch(/spread [\d,]+/));
+
+        // Trades appear, and the view moves on as orders flow.
+        await step('trades', 15_000, () => expect.poll(() => page.locator('#trades tbody tr').count(), { timeout: 14_000 }).toBeGreaterThan(0));
+        const number = async (selector: string): Promise<number> => Number(((await page.locator(selector).textContent()) ?? '').replace(/\D/g, ''));
+        await step('the view moves on', 45_000, async () => {
+          const firstAsOf = await number('#asof');
+          const firstMatched = await number('#matched');
+          await expect.poll(() => number('#asof'), { timeout: 14_000 }).toBeGreaterThan(firstAsOf);
+          await expect.poll(() => number('#matched'), { timeout: 14_000 }).toBeGreaterThan(firstMatched);
+          await expect.poll(() => number('#rate'), { timeout: 14_000 }).toBeGreaterThan(500);
+        });
+
+        // Another symbol: the view follows the choice (the synthetic symbols trade in far apart price ranges).
+        await step('another symbol', 20_000, async () => {
+          const bestBidOf = (symbol: string): Promise<number> =>
+            page.evaluate(
+              (s) =>
+                fetch(`/book/${s}?levels=1`, { signal: AbortSignal.timeout(5_000) })
+                  .then((r) => r.json() as Promise<{ bids: Array<{ price: number }> }>)
+                  .then((b) => b.bids[0]?.price ?? 0),
+              symbol,
+            );
+          const shownBestBid = async (): Promise<number> => (await ladder(page)).find((r) => r.side === 'bid')?.price ?? 0;
+          const other = await bestBidOf('SYM0005');
+          const before = await shownBestBid();
+          expect(Math.max(other, before) / Math.min(other, before)).toBeGreaterThan(2);
+          await page.selectOption('#symbol', 'SYM0005');
+          await expect.poll(async () => Math.abs((await shownBestBid()) - (await bestBidOf('SYM0005'))) / other, { timeout: 14_000 }).toBeLessThan(0.2);
+          expect(errors).toEqual([]);
+          expect(await page.locator('#error').textContent()).toBe('');
+        });
+
+        await step('engine stop (SIGTERM)', 15_000, async () => {
+          engine.kill('SIGTERM');
+          expect(await exited).toBe(0);
+        });
+        // The engine is gone: the page says so instead of freezing silently.
+        await step('page reports the engine gone', 15_000, () =>
+          expect.poll(() => page.locator('#error').textContent(), { timeout: 14_000 }).toMatch(/engine unreachable/),
+        );
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\nengine stderr:\n${stderr.slice(-2000)}`, { cause: error });
+      }
+    },
+    STEP_BOUNDS_MS + 10_000,
+  );
 });
+
+/** Resolves once `text()` contains `wanted`, checked every 50 ms for at most `ms`. */
+async function waitForText(text: () => string, wanted: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!text().includes(wanted)) {
+    if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(wanted)} in ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
