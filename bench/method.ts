@@ -82,15 +82,17 @@ export function methodFields(values: readonly number[], load: number): { runs: s
 /**
  * The method for a group: `items` measured in interleaved rounds after a warm-up round, each
  * summarised by `figure` (a rate: ops per second). The load average is taken before the warm-up.
+ * `runs` is RUNS (RUNS_QUICK) unless a group measures an effect smaller than the machine's spread
+ * between runs: then it runs more rounds, and its lines' `method` says how many.
  */
 export async function measureGroup<T, R>(
   ctx: BenchContext,
   items: readonly T[],
   once: (item: T) => Promise<R>,
   figure: (r: R) => number,
+  runs = runsFor(ctx),
 ): Promise<{ load: number; results: Measured<R>[] }> {
   const load = loadNow();
-  const runs = runsFor(ctx);
   const all = await measureRounds(items, runs, once);
   return { load, results: all.map((rs) => summarize(rs, figure)) };
 }

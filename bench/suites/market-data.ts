@@ -11,9 +11,11 @@
 // costs the engine in CPU (`query_cpu_us`, measured on an idle engine process) and the share of the
 // machine's CPU time 100 of them a second take (`polling_cpu_share`). Both ratios also come paired
 // (`*_paired`: the median of the ratios of runs in the same round), which a drift of the machine's
-// speed between rounds does not move. Every line by the method of every line (bench/method.ts);
-// the engines pregenerate their orders. `vs_unpolled_windows` measures the polled goal a third way:
-// polling switched on and off every 2.5 s inside one long run, each polled window against the
+// speed between rounds does not move. Every line by the method of every line (bench/method.ts), as
+// two pairs (depth / no-depth, unpolled / polled) whose rounds alternate the order; the depth pair
+// runs 12 rounds, not 5, as its effect is smaller than the spread between runs. The engines
+// pregenerate their orders. `vs_unpolled_windows` measures the polled goal a third way:
+// polling switched on and off every 1.5 s inside one long run (20 polled windows), each polled window against the
 // unpolled windows either side (`windows`: each ratio).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { percentile, round } from '../stats.js';
-import { measureGroup, median, methodFields, pairedRatio } from '../method.js';
+import { measureGroup, median, methodFields, pairedRatio, runsFor } from '../method.js';
 
 type Item = 'depth' | 'no-depth' | 'unpolled' | 'polled';
 interface Run {
@@ -119,9 +121,11 @@ async function engineRun(dataDir: string, orders: number, item: Item): Promise<R
   }
 }
 
+/** Measured rounds of the depth / no-depth pair (each round both, the order alternating). */
+const DEPTH_PAIR_ROUNDS = 12;
 /** Polled and unpolled windows of one long run: how many of each, and how long each is. */
-const WINDOW_PAIRS = 8;
-const WINDOW_MS = 2500;
+const WINDOW_PAIRS = 20;
+const WINDOW_MS = 1500;
 /** Progress lines this soon after a window starts still describe the window before. */
 const WINDOW_SETTLE_MS = 400;
 
@@ -249,18 +253,28 @@ export const groups: BenchGroup[] = [
         ctx.log(
           `market-data: ringmatch run processes with the depth stream, without, and with ${POLLS_PER_SECOND} book queries/s from this process (${orders} orders)`,
         );
-        const items: Item[] = ['depth', 'no-depth', 'unpolled', 'polled'];
-        const { load, results } = await measureGroup<Item, Run>(
+        // Two pairs, each measured in rounds that alternate its order (ABBA...), so the paired
+        // ratios compare runs seconds apart. The depth pair runs more rounds than the method's
+        // five: its effect (a few percent) is smaller than the machine's spread between runs.
+        const depthPair = await measureGroup<Item, Run>(
           ctx,
-          items,
+          ['depth', 'no-depth'],
+          (item) => engineRun(path.join(root, item), orders, item),
+          (r) => r.ordersPerSecond,
+          ctx.quick ? runsFor(ctx) : DEPTH_PAIR_ROUNDS,
+        );
+        const pollPair = await measureGroup<Item, Run>(
+          ctx,
+          ['unpolled', 'polled'],
           (item) => engineRun(path.join(root, item), orders, item),
           (r) => r.ordersPerSecond,
         );
-        const [depth, noDepth, unpolled, polled] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0], (typeof results)[0]];
+        const [depth, noDepth] = depthPair.results as [(typeof depthPair.results)[0], (typeof depthPair.results)[0]];
+        const [unpolled, polled] = pollPair.results as [(typeof pollPair.results)[0], (typeof pollPair.results)[0]];
         const queryCpu = await queryCpuUs(path.join(root, 'query-cost'));
         const windows = await pollingWindows(path.join(root, 'windows'));
         const latencies = polled.all.flatMap((r) => r.queries).sort((a, b) => a - b);
-        const line = (bench: string, m: typeof depth, extra: Partial<BenchLine>): BenchLine => ({
+        const line = (bench: string, m: typeof depth, extra: Partial<BenchLine>, load = depthPair.load): BenchLine => ({
           bench,
           ops_per_s: m.value,
           p50_us: null,
@@ -277,24 +291,31 @@ export const groups: BenchGroup[] = [
           vs_no_depth_paired: pairedRatio(depth.values, noDepth.values),
         });
         yield line('market-data:no-depth', noDepth, {});
-        yield line('market-data:unpolled', unpolled, {
-          what: 'the depth run with its HTTP port open, not asked anything',
-          vs_depth: round(unpolled.value / depth.value),
-        });
-        yield line('market-data:polled', polled, {
-          p50_us: latencies.length ? round(percentile(latencies, 50)!) : null,
-          p99_us: latencies.length ? round(percentile(latencies, 99)!) : null,
-          queries: latencies.length,
-          failed_queries: polled.all.reduce((n, r) => n + r.failedQueries, 0),
-          polls_per_s: POLLS_PER_SECOND,
-          vs_unpolled: round(polled.value / unpolled.value),
-          vs_unpolled_paired: pairedRatio(polled.values, unpolled.values),
-          median_queries_per_run: median(polled.all.map((r) => r.queries.length)),
-          vs_unpolled_windows: windows.ratio,
-          windows: windows.ratios.join('/'),
-          query_cpu_us: queryCpu === null ? null : round(queryCpu),
-          polling_cpu_share: queryCpu === null ? null : round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
-        });
+        yield line(
+          'market-data:unpolled',
+          unpolled,
+          { what: 'the depth run with its HTTP port open, not asked anything', vs_depth: round(unpolled.value / depth.value) },
+          pollPair.load,
+        );
+        yield line(
+          'market-data:polled',
+          polled,
+          {
+            p50_us: latencies.length ? round(percentile(latencies, 50)!) : null,
+            p99_us: latencies.length ? round(percentile(latencies, 99)!) : null,
+            queries: latencies.length,
+            failed_queries: polled.all.reduce((n, r) => n + r.failedQueries, 0),
+            polls_per_s: POLLS_PER_SECOND,
+            vs_unpolled: round(polled.value / unpolled.value),
+            vs_unpolled_paired: pairedRatio(polled.values, unpolled.values),
+            median_queries_per_run: median(polled.all.map((r) => r.queries.length)),
+            vs_unpolled_windows: windows.ratio,
+            windows: windows.ratios.join('/'),
+            query_cpu_us: queryCpu === null ? null : round(queryCpu),
+            polling_cpu_share: queryCpu === null ? null : round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
+          },
+          pollPair.load,
+        );
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }
