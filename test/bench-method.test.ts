@@ -44,4 +44,21 @@ describe('bench method', () => {
     ]);
     expect(typeof load).toBe('number');
   });
+
+  it('a group may ask for more rounds than the method default: warm-up + that many, the order alternating', async () => {
+    const calls: string[] = [];
+    const { results } = await measureGroup(
+      { quick: false, only: null, log: () => undefined },
+      ['a', 'b'],
+      async (item) => {
+        calls.push(item);
+        return calls.length;
+      },
+      (v) => v,
+      7,
+    );
+    expect(calls).toHaveLength(16);
+    expect(results.map((r) => r.values.length)).toEqual([7, 7]);
+    for (let round = 0; round < 8; round++) expect(calls.slice(2 * round, 2 * round + 2)).toEqual(round % 2 === 0 ? ['a', 'b'] : ['b', 'a']);
+  });
 });

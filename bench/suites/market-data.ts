@@ -19,12 +19,13 @@
 // unpolled windows either side (`windows`: each ratio).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { percentile, round } from '../stats.js';
+import { LeanHttpPool } from '../lean-http-client.js';
+import { freePort } from '@ringmatch/test-kit';
 import { measureGroup, median, methodFields, pairedRatio, runsFor } from '../method.js';
 
 type Item = 'depth' | 'no-depth' | 'unpolled' | 'polled';
@@ -41,18 +42,6 @@ const POLLS_PER_SECOND = 100;
 const SYMBOLS = ['SYM0001', 'SYM0002', 'SYM0003', 'SYM0004', 'SYM0005', 'SYM0006', 'SYM0007', 'SYM0008'];
 /** Longest an engine process may run before the bench kills it and fails. */
 const PROCESS_TIMEOUT_MS = 180_000;
-
-function get(port: number, urlPath: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: keepAlive, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 /** A `ringmatch run` process; `onListening` once its HTTP port listens. Resolves with its stdout when it exits 0. */
 function engineProcess(args: string[], onListening?: (child: ChildProcess, port: number) => void): { child: ChildProcess; done: Promise<string> } {
@@ -89,18 +78,22 @@ async function engineRun(dataDir: string, orders: number, item: Item): Promise<R
   /** When a request could not connect or lost its connection: the engine closes its port as it stops. */
   const connectionErrors: number[] = [];
   let timer: NodeJS.Timeout | null = null;
+  let pool: LeanHttpPool | null = null;
   const stopPolling = (): void => {
     if (timer) clearInterval(timer);
     timer = null;
+    pool?.close();
   };
   const { done } = engineProcess(args, (_child, port) => {
     if (item !== 'polled') return;
     let n = 0;
+    const client = new LeanHttpPool(port);
+    pool = client;
     // 100 a second, each timed from the request to the last byte of the answer.
     timer = setInterval(() => {
       const started = performance.now();
-      get(port, `/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).then(
-        (status) => (status === 200 ? queries.push((performance.now() - started) * 1000) : failedQueries++),
+      client.get(`/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).then(
+        (answer) => (answer.status === 200 ? queries.push((performance.now() - started) * 1000) : failedQueries++),
         () => connectionErrors.push(performance.now()),
       );
     }, 1000 / POLLS_PER_SECOND);
@@ -156,8 +149,11 @@ async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios:
     }
   });
   let timer: NodeJS.Timeout | null = null;
+  let client: LeanHttpPool | null = null;
   try {
     const p = await Promise.race([port, done.then(() => Promise.reject(new Error('the engine ended before it listened')))]);
+    const pool = new LeanHttpPool(p);
+    client = pool;
     const window = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, WINDOW_MS)); // a measurement window
     await window(); // start-up and warm-up, not counted
     const windows: { start: number; end: number; polled: boolean }[] = [];
@@ -166,7 +162,7 @@ async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios:
       const polled = w % 2 === 1;
       if (polled)
         timer = setInterval(() => {
-          get(p, `/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).catch(() => undefined);
+          pool.get(`/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).catch(() => undefined);
         }, 1000 / POLLS_PER_SECOND);
       const start = performance.now();
       await window();
@@ -183,6 +179,7 @@ async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios:
     return { ratio: round(median(ratios), 3), ratios: ratios.map((r) => round(r, 3)) };
   } finally {
     if (timer) clearInterval(timer);
+    client?.close();
     child.kill('SIGTERM');
     await done.catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -209,9 +206,12 @@ async function queryCpuUs(dataDir: string): Promise<number | null> {
   const args = ['--data-dir', dataDir, '--fresh', '--progress-ms', '0', '--orders', '0', '--rate', '1000', '--metrics-port', String(await freePort())];
   const { child, done } = engineProcess(args, (_child, p) => listening(p));
   done.catch(() => undefined); // a failure shows as the port never listening, below
+  let client: LeanHttpPool | null = null;
   try {
     const p = await Promise.race([port, done.then(() => Promise.reject(new Error('the idle engine ended before it listened')))]);
-    const query = (i: number) => get(p, `/book/${SYMBOLS[i % SYMBOLS.length]}?levels=20`);
+    const pool = new LeanHttpPool(p);
+    client = pool;
+    const query = async (i: number): Promise<number> => (await pool.get(`/book/${SYMBOLS[i % SYMBOLS.length]}?levels=20`)).status;
     for (let i = 0; i < 200; i++) await query(i); // warm-up
     const pid = child.pid!;
     const idleCpu = processCpuUs(pid);
@@ -226,20 +226,10 @@ async function queryCpuUs(dataDir: string): Promise<number | null> {
     }
     return (processCpuUs(pid) - busyCpu - idlePerMs * (performance.now() - busyStart)) / QUERY_COST_QUERIES;
   } finally {
+    client?.close();
     child.kill('SIGTERM');
     await done.catch(() => undefined);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export const groups: BenchGroup[] = [
