@@ -36,8 +36,13 @@ export interface HttpSources {
 /** The page, beside dist/ in the package (read per request: it is small and rarely asked for). */
 const LIVE_PAGE = new URL('../live/index.html', import.meta.url);
 
+/** Every answer states its length: a client reads it in one piece, and no chunked framing is sent. */
+function answer(res: http.ServerResponse, code: number, contentType: string, body: string | Buffer): void {
+  res.writeHead(code, { 'content-type': contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
 function json(res: http.ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify(body)}\n`);
+  answer(res, code, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
 export class EngineHttpServer {
@@ -51,8 +56,8 @@ export class EngineHttpServer {
         this.route(req, res);
       } catch (error) {
         // a request must never take the engine down: answer it and carry on
-        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
-        res.end(`bad request: ${(error as Error).message}\n`);
+        if (!res.headersSent) answer(res, 400, 'text/plain', `bad request: ${(error as Error).message}\n`);
+        else res.end();
       }
     });
     this.server = server;
@@ -65,7 +70,8 @@ export class EngineHttpServer {
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end('only GET\n');
+      res.setHeader('allow', 'GET, HEAD');
+      answer(res, 405, 'text/plain', 'only GET\n');
       return;
     }
     const url = new URL(req.url ?? '/', 'http://engine');
@@ -85,21 +91,21 @@ export class EngineHttpServer {
       if (symbol === null) return json(res, 400, { error: 'the symbol in the path is not valid percent-encoding' });
       return book ? this.book(res, symbol, url.searchParams.get('levels')) : this.trades(res, symbol, url.searchParams.get('limit'));
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status, /symbols, /book/SYMBOL?levels=N, /trades/SYMBOL?limit=N\n');
+    answer(res, 404, 'text/plain', 'not found: try /metrics, /status, /symbols, /book/SYMBOL?levels=N, /trades/SYMBOL?limit=N\n');
   }
 
   private page(res: http.ServerResponse): void {
     fs.readFile(LIVE_PAGE, (error, html) => {
-      if (error) res.writeHead(500, { 'content-type': 'text/plain' }).end(`the live page is missing: ${error.message}\n`);
-      else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+      if (error) answer(res, 500, 'text/plain', `the live page is missing: ${error.message}\n`);
+      else answer(res, 200, 'text/html; charset=utf-8', html);
     });
   }
 
   private metrics(res: http.ServerResponse): void {
     const registry = this.sources.metrics.registry;
     registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (error: unknown) => res.writeHead(500).end(String(error)),
+      (body) => answer(res, 200, registry.contentType, body),
+      (error: unknown) => answer(res, 500, 'text/plain', String(error)),
     );
   }
 

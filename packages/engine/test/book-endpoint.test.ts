@@ -59,6 +59,7 @@ describe('queries while running', () => {
         const r = await httpGet(`${base}/book/${symbol}?levels=${levels}`);
         expect(r.status, r.body).toBe(200);
         expect(r.type).toMatch(/application\/json/);
+        expect(r.length).toBe(r.bytes); // every answer states its length (no chunked framing)
         answers.push({ levels, book: JSON.parse(r.body) as Book });
         const limit = [3, 32][i % 2]!;
         const t = await httpGet(`${base}/trades/${symbol}?limit=${limit}`);
@@ -83,8 +84,16 @@ describe('queries while running', () => {
         const r = await httpGet(`${base}${url}`);
         expect(r.status, url).toBe(code);
         expect(r.body, url).toMatch(message);
+        expect(r.length, url).toBe(r.bytes);
       }
-      expect((await httpGet(`${base}/status`, 'POST')).status).toBe(405);
+      const post = await httpGet(`${base}/status`, 'POST');
+      expect(post.status).toBe(405);
+      expect(post.length).toBe(post.bytes);
+      for (const page of ['/', '/metrics', '/status', '/symbols']) {
+        const r = await httpGet(`${base}${page}`);
+        expect(r.status, page).toBe(200);
+        expect(r.length, page).toBe(r.bytes);
+      }
     } finally {
       child.kill('SIGTERM');
       expect((await waitExit(child, 30_000)).code).toBe(0);

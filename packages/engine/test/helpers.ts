@@ -125,12 +125,23 @@ export function replayedTrades(dataDir: string): string[] {
 export { freePort } from '@ringmatch/test-kit';
 
 /** One HTTP request (5 s bound): status, body and content type. */
-export function httpGet(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+/** One request; `length` is the answer's Content-Length header (null without one), `bytes` what came. */
+export function httpGet(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string; length: number | null; bytes: number }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        const length = res.headers['content-length'];
+        resolve({
+          status: res.statusCode ?? 0,
+          body: bytes.toString(),
+          type: String(res.headers['content-type'] ?? ''),
+          length: length === undefined ? null : Number(length),
+          bytes: bytes.length,
+        });
+      });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
