@@ -38,6 +38,7 @@ interface Run {
 }
 
 const CLI = fileURLToPath(new URL('../../../packages/engine/dist/cli.js', import.meta.url));
+const DECOY_SERVER = fileURLToPath(new URL('../decoy-http-server.js', import.meta.url));
 const POLLS_PER_SECOND = 100;
 const SYMBOLS = ['SYM0001', 'SYM0002', 'SYM0003', 'SYM0004', 'SYM0005', 'SYM0006', 'SYM0007', 'SYM0008'];
 /** Longest an engine process may run before the bench kills it and fails. */
@@ -116,21 +117,44 @@ async function engineRun(dataDir: string, orders: number, item: Item): Promise<R
 
 /** Measured rounds of the depth / no-depth pair (each round both, the order alternating). */
 const DEPTH_PAIR_ROUNDS = 12;
-/** Polled and unpolled windows of one long run: how many of each, and how long each is. */
-const WINDOW_PAIRS = 20;
+/** Polled and decoy windows of one long run (each between two unpolled ones): how many of each, and how long each window is. */
+const WINDOW_PAIRS = 12;
 const WINDOW_MS = 1500;
 /** Progress lines this soon after a window starts still describe the window before. */
 const WINDOW_SETTLE_MS = 400;
 
+/** A decoy HTTP server process answering `bytes`-long bodies (bench/decoy-http-server.ts); resolves with its port. */
+function decoyServer(bytes: number): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, [DECOY_SERVER, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = new Promise<number>((resolve, reject) => {
+    let out = '';
+    const guard = setTimeout(() => reject(new Error('the decoy server did not listen within 10 s')), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(guard);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the decoy server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+type WindowKind = 'unpolled' | 'polled' | 'decoy';
+
 /**
  * Polling switched on and off inside one run, so that each polled window is compared with the
  * unpolled windows either side of it, seconds apart, and a drift of the machine's speed between runs
- * (which the bench's runs show, 1M-3M orders/s within minutes) cannot hide a 1% effect. The run is an
- * unbounded embedded engine with the depth stream and its port open; its rate is the mean of its
- * progress lines' `orders/s` (every 250 ms) within a window. Returns the median of the ratios
- * polled / mean(unpolled neighbours), and each ratio.
+ * (which the bench's runs show, 1M-3M orders/s within minutes) cannot hide a small effect. The run
+ * is an unbounded embedded engine with the depth stream and its port open; its rate is the mean of
+ * its progress lines' `orders/s` (every 250 ms) within a window. The windows go unpolled, polled,
+ * unpolled, decoy, ...: in a decoy window the same client polls the decoy server instead, which
+ * costs the machine the same HTTP exchanges without the engine in them. Returns, for the polled and
+ * the decoy windows, each window's rate over the mean of its unpolled neighbours'.
  */
-async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios: number[] }> {
+async function pollingWindows(dataDir: string): Promise<{ polled: number[]; decoy: number[] }> {
   const rates: { at: number; rate: number }[] = [];
   let listening: (port: number) => void = () => undefined;
   const port = new Promise<number>((resolve) => (listening = resolve));
@@ -149,37 +173,47 @@ async function pollingWindows(dataDir: string): Promise<{ ratio: number; ratios:
     }
   });
   let timer: NodeJS.Timeout | null = null;
-  let client: LeanHttpPool | null = null;
+  const pools: LeanHttpPool[] = [];
+  let decoy: ChildProcess | null = null;
   try {
     const p = await Promise.race([port, done.then(() => Promise.reject(new Error('the engine ended before it listened')))]);
-    const pool = new LeanHttpPool(p);
-    client = pool;
+    const engine = new LeanHttpPool(p);
+    pools.push(engine);
     const window = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, WINDOW_MS)); // a measurement window
     await window(); // start-up and warm-up, not counted
-    const windows: { start: number; end: number; polled: boolean }[] = [];
+    // The decoy answers as many bytes as the engine's /book does once its books have filled.
+    const sample = await engine.get(`/book/${SYMBOLS[0]}?levels=20`);
+    const started = decoyServer(sample.body.length);
+    decoy = started.child;
+    const decoyPool = new LeanHttpPool(await started.port);
+    pools.push(decoyPool);
+    const windows: { start: number; end: number; kind: WindowKind }[] = [];
     let n = 0;
-    for (let w = 0; w < 2 * WINDOW_PAIRS + 1; w++) {
-      const polled = w % 2 === 1;
-      if (polled)
+    for (let w = 0; w < 4 * WINDOW_PAIRS + 1; w++) {
+      const kind: WindowKind = w % 2 === 0 ? 'unpolled' : w % 4 === 1 ? 'polled' : 'decoy';
+      const target = kind === 'polled' ? engine : decoyPool;
+      if (kind !== 'unpolled')
         timer = setInterval(() => {
-          pool.get(`/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).catch(() => undefined);
+          target.get(`/book/${SYMBOLS[n++ % SYMBOLS.length]}?levels=20`).catch(() => undefined);
         }, 1000 / POLLS_PER_SECOND);
       const start = performance.now();
       await window();
       if (timer) clearInterval(timer);
       timer = null;
-      windows.push({ start, end: performance.now(), polled });
+      windows.push({ start, end: performance.now(), kind });
     }
     const meanRate = (w: { start: number; end: number }): number => {
       const inside = rates.filter((r) => r.at >= w.start + WINDOW_SETTLE_MS && r.at <= w.end).map((r) => r.rate);
       return inside.reduce((sum, r) => sum + r, 0) / inside.length;
     };
-    const ratios: number[] = [];
-    for (let w = 1; w < windows.length - 1; w += 2) ratios.push(meanRate(windows[w]!) / ((meanRate(windows[w - 1]!) + meanRate(windows[w + 1]!)) / 2));
-    return { ratio: round(median(ratios), 3), ratios: ratios.map((r) => round(r, 3)) };
+    const ratios = { polled: [] as number[], decoy: [] as number[] };
+    for (let w = 1; w < windows.length - 1; w += 2)
+      ratios[windows[w]!.kind === 'polled' ? 'polled' : 'decoy'].push(meanRate(windows[w]!) / ((meanRate(windows[w - 1]!) + meanRate(windows[w + 1]!)) / 2));
+    return ratios;
   } finally {
     if (timer) clearInterval(timer);
-    client?.close();
+    for (const pool of pools) pool.close();
+    decoy?.kill('SIGTERM');
     child.kill('SIGTERM');
     await done.catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -299,8 +333,11 @@ export const groups: BenchGroup[] = [
             vs_unpolled: round(polled.value / unpolled.value),
             vs_unpolled_paired: pairedRatio(polled.values, unpolled.values),
             median_queries_per_run: median(polled.all.map((r) => r.queries.length)),
-            vs_unpolled_windows: windows.ratio,
-            windows: windows.ratios.join('/'),
+            vs_unpolled_windows: round(median(windows.polled), 3),
+            vs_decoy_windows: round(median(windows.polled) / median(windows.decoy), 3),
+            decoy_vs_unpolled_windows: round(median(windows.decoy), 3),
+            windows: windows.polled.map((r) => round(r, 3)).join('/'),
+            decoy_windows: windows.decoy.map((r) => round(r, 3)).join('/'),
             query_cpu_us: queryCpu === null ? null : round(queryCpu),
             polling_cpu_share: queryCpu === null ? null : round((POLLS_PER_SECOND * queryCpu) / (os.cpus().length * 1e6), 4),
           },
