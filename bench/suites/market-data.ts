@@ -14,9 +14,12 @@
 // speed between rounds does not move. Every line by the method of every line (bench/method.ts), as
 // two pairs (depth / no-depth, unpolled / polled) whose rounds alternate the order; the depth pair
 // runs 12 rounds, not 5, as its effect is smaller than the spread between runs. The engines
-// pregenerate their orders. `vs_unpolled_windows` measures the polled goal a third way:
-// polling switched on and off every 1.5 s inside one long run (20 polled windows), each polled window against the
-// unpolled windows either side (`windows`: each ratio).
+// pregenerate their orders. `vs_unpolled_windows` measures the polled goal a third way: windows
+// of 1.5 s inside one long run, unpolled, polled, unpolled, decoy, ... (12 polled, 12 decoy), each
+// against the unpolled windows either side (`windows`, `decoy_windows`: each ratio); a decoy
+// window polls an HTTP server process that is not the engine, so `vs_decoy_windows` is the
+// engine's part, apart from what the client itself costs the two shared cores. The client is
+// bench/lean-http-client.ts, whose own CPU per request is small.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
