@@ -1,30 +1,16 @@
-// The market-data bench's decoy server (bench/decoy-http-server.ts), as the bench starts it: a
+// The market-data bench's decoy server (bench/decoy-http-server.ts), started as the bench does (decoy-process.ts): a
 // process of its own that answers every GET with a body of the asked length, and a usage error
 // for a bad length.
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startDecoy } from '../bench/dist/decoy-process.js';
 import { LeanHttpClient } from '../bench/dist/lean-http-client.js';
-
-const DECOY = fileURLToPath(new URL('../bench/dist/decoy-http-server.js', import.meta.url));
 
 describe('decoy HTTP server (market-data bench)', () => {
   it('answers every GET with a JSON body of exactly the asked length, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [DECOY, '1500'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, port: listening } = startDecoy(1500);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        const guard = setTimeout(() => reject(new Error('the decoy did not listen within 10 s')), 10_000);
-        child.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening (\d+)/.exec(out);
-          if (m) {
-            clearTimeout(guard);
-            resolve(Number(m[1]));
-          }
-        });
-      });
+      const port = await listening;
       const client = new LeanHttpClient(port);
       for (const path of ['/book/SYM0001?levels=20', '/anything']) {
         const answer = await client.get(path);
@@ -39,9 +25,7 @@ describe('decoy HTTP server (market-data bench)', () => {
     expect(await exited).toBe(0);
   }, 20_000);
 
-  it('a bad length is a usage error, exit 2', () => {
-    const r = spawnSync(process.execPath, [DECOY, 'many'], { encoding: 'utf8', timeout: 10_000 });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/usage: decoy-http-server\.js BYTES/);
+  it('a bad length is a usage error, exit 2', async () => {
+    await expect(startDecoy('many').port).rejects.toThrow(/exited with 2: usage: decoy-http-server\.js BYTES/);
   });
 });

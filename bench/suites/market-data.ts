@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { percentile, round } from '../stats.js';
 import { LeanHttpPool } from '../lean-http-client.js';
+import { startDecoy } from '../decoy-process.js';
 import { freePort } from '@ringmatch/test-kit';
 import { measureGroup, median, methodFields, pairedRatio, runsFor } from '../method.js';
 
@@ -41,7 +42,6 @@ interface Run {
 }
 
 const CLI = fileURLToPath(new URL('../../../packages/engine/dist/cli.js', import.meta.url));
-const DECOY_SERVER = fileURLToPath(new URL('../decoy-http-server.js', import.meta.url));
 const POLLS_PER_SECOND = 100;
 const SYMBOLS = ['SYM0001', 'SYM0002', 'SYM0003', 'SYM0004', 'SYM0005', 'SYM0006', 'SYM0007', 'SYM0008'];
 /** Longest an engine process may run before the bench kills it and fails. */
@@ -126,25 +126,6 @@ const WINDOW_MS = 1500;
 /** Progress lines this soon after a window starts still describe the window before. */
 const WINDOW_SETTLE_MS = 400;
 
-/** A decoy HTTP server process answering `bytes`-long bodies (bench/decoy-http-server.ts); resolves with its port. */
-function decoyServer(bytes: number): { child: ChildProcess; port: Promise<number> } {
-  const child = spawn(process.execPath, [DECOY_SERVER, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = new Promise<number>((resolve, reject) => {
-    let out = '';
-    const guard = setTimeout(() => reject(new Error('the decoy server did not listen within 10 s')), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(guard);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the decoy server exited with ${code}`)));
-  });
-  return { child, port };
-}
-
 type WindowKind = 'unpolled' | 'polled' | 'decoy';
 
 /**
@@ -186,7 +167,7 @@ async function pollingWindows(dataDir: string): Promise<{ polled: number[]; deco
     await window(); // start-up and warm-up, not counted
     // The decoy answers as many bytes as the engine's /book does once its books have filled.
     const sample = await engine.get(`/book/${SYMBOLS[0]}?levels=20`);
-    const started = decoyServer(sample.body.length);
+    const started = startDecoy(sample.body.length);
     decoy = started.child;
     const decoyPool = new LeanHttpPool(await started.port);
     pools.push(decoyPool);
