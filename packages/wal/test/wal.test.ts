@@ -152,6 +152,19 @@ describe.each(backends)('WAL on the %s backend', (backend) => {
     bad(() => wal.append(new Uint8Array(1)), 'WAL_CLOSED');
   });
 
+  it('the next segment is prepared in the background once an eighth of the active one is written, and not before', async () => {
+    // 64 KiB segments: a log under 8 KiB makes no spare; one past it (well under half) has one ready by close.
+    const spareAfter = async (records: number): Promise<boolean> => {
+      const d = dir(`spare-${records}`);
+      const wal = await open(d);
+      expect(await wal.appendRecords(1, 64, new Uint8Array(records * 64).fill(7))).toBe(records);
+      await wal.close(); // waits for a preparation in progress
+      return readdirSync(d).includes('spare-segment.tmp');
+    };
+    expect(await spareAfter(50)).toBe(false); // 3.2 KiB
+    expect(await spareAfter(160)).toBe(true); // 10 KiB: under the old half-full start, no spare yet
+  });
+
   it('appendRecordParts: a payload in many separate buffers is one frame, the same bytes as one joined buffer', async () => {
     const d = dir('parts');
     const wal = await open(d);
