@@ -26,12 +26,27 @@ afterAll(async () => {
 }, 30_000);
 
 /**
- * Every step has its own bound and name, and the test's timeout is above their sum: on a loaded
- * machine a failure says which step ran out of time (with the engine's stderr), never only that
- * the test did.
+ * Every step has its own bound (ms, in the order the test takes them) and name, and the test's
+ * timeout is derived from their sum: on a loaded machine a failure says which step ran out of time
+ * (with the engine's stderr), never only that the test did.
  */
+const STEP_MS = {
+  'engine start': 30_000,
+  'browser start': 30_000,
+  'page load': 15_000,
+  'symbol list': 15_000,
+  ladder: 40_000,
+  'spread row': 5_000,
+  trades: 15_000,
+  'the view moves on': 45_000,
+  'another symbol': 20_000,
+  'engine stop (SIGTERM)': 15_000,
+  'page reports the engine gone': 15_000,
+} as const;
+const STEP_BOUNDS_MS = Object.values(STEP_MS).reduce((sum, ms) => sum + ms, 0);
 const steps: string[] = [];
-async function step<T>(name: string, ms: number, run: () => Promise<T>): Promise<T> {
+async function step<T>(name: keyof typeof STEP_MS, run: () => Promise<T>): Promise<T> {
+  const ms = STEP_MS[name];
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -46,7 +61,6 @@ async function step<T>(name: string, ms: number, run: () => Promise<T>): Promise
     steps.push(`${name} ${Date.now() - started} ms`);
   }
 }
-const STEP_BOUNDS_MS = 30_000 + 30_000 + 15_000 + 15_000 + 40_000 + 5_000 + 15_000 + 45_000 + 20_000 + 15_000 + 15_000;
 
 /** The ladder as the page shows it: side and price of each level row, top to bottom. */
 async function ladder(page: Page): Promise<Array<{ side: string; price: number }>> {
@@ -73,27 +87,27 @@ async function ladder(page: Page): Promise<Array<{ side: string; price: number }
       const exited = new Promise<number | null>((resolve) => engine.once('exit', (code) => resolve(code)));
       try {
         // The engine says when its port listens.
-        await step('engine start', 30_000, () =>
+        await step('engine start', () =>
           Promise.race([
             waitForText(() => stderr, 'metrics on http://', 29_000),
             exited.then((code) => Promise.reject(new Error(`the engine exited (${code})`))),
           ]),
         );
-        const page = await step('browser start', 30_000, async () => {
+        const page = await step('browser start', async () => {
           browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 25_000 });
           return browser.newPage();
         });
         page.setDefaultTimeout(10_000);
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
-        await step('page load', 15_000, () => page.goto(`http://127.0.0.1:${port}/?symbol=SYM0006`, { timeout: 14_000 }));
-        await step('symbol list', 15_000, async () => {
+        await step('page load', () => page.goto(`http://127.0.0.1:${port}/?symbol=SYM0006`, { timeout: 14_000 }));
+        await step('symbol list', async () => {
           await expect.poll(() => page.locator('#symbol option').count(), { timeout: 14_000 }).toBe(8);
           expect(await page.locator('#symbol').inputValue()).toBe('SYM0006');
         });
 
         // The ladder fills: asks above the spread row, bids below, prices falling top to bottom.
-        await step('ladder', 40_000, async () => {
+        await step('ladder', async () => {
           await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'bid').length, { timeout: 15_000 }).toBeGreaterThan(2);
           await expect.poll(async () => (await ladder(page)).filter((l) => l.side === 'ask').length, { timeout: 15_000 }).toBeGreaterThan(2);
           const rows = await ladder(page);
@@ -104,12 +118,12 @@ async function ladder(page: Page): Promise<Array<{ side: string; price: number }
           expect([...prices].sort((a, b) => b - a)).toEqual(prices);
           expect(new Set(prices).size).toBe(prices.length); // strictly falling: never crossed
         });
-        await step('spread row', 5_000, () => expect.poll(() => page.locator('#ladder tr.spread').textContent(), { timeout: 4_500 }).toMatch(/spread [\d,]+/));
+        await step('spread row', () => expect.poll(() => page.locator('#ladder tr.spread').textContent(), { timeout: 4_500 }).toMatch(/spread [\d,]+/));
 
         // Trades appear, and the view moves on as orders flow.
-        await step('trades', 15_000, () => expect.poll(() => page.locator('#trades tbody tr').count(), { timeout: 14_000 }).toBeGreaterThan(0));
+        await step('trades', () => expect.poll(() => page.locator('#trades tbody tr').count(), { timeout: 14_000 }).toBeGreaterThan(0));
         const number = async (selector: string): Promise<number> => Number(((await page.locator(selector).textContent()) ?? '').replace(/\D/g, ''));
-        await step('the view moves on', 45_000, async () => {
+        await step('the view moves on', async () => {
           const firstAsOf = await number('#asof');
           const firstMatched = await number('#matched');
           await expect.poll(() => number('#asof'), { timeout: 14_000 }).toBeGreaterThan(firstAsOf);
@@ -118,7 +132,7 @@ async function ladder(page: Page): Promise<Array<{ side: string; price: number }
         });
 
         // Another symbol: the view follows the choice (the synthetic symbols trade in far apart price ranges).
-        await step('another symbol', 20_000, async () => {
+        await step('another symbol', async () => {
           const bestBidOf = (symbol: string): Promise<number> =>
             page.evaluate(
               (s) =>
@@ -137,12 +151,12 @@ async function ladder(page: Page): Promise<Array<{ side: string; price: number }
           expect(await page.locator('#error').textContent()).toBe('');
         });
 
-        await step('engine stop (SIGTERM)', 15_000, async () => {
+        await step('engine stop (SIGTERM)', async () => {
           engine.kill('SIGTERM');
           expect(await exited).toBe(0);
         });
         // The engine is gone: the page says so instead of freezing silently.
-        await step('page reports the engine gone', 15_000, () =>
+        await step('page reports the engine gone', () =>
           expect.poll(() => page.locator('#error').textContent(), { timeout: 14_000 }).toMatch(/engine unreachable/),
         );
       } catch (error) {
