@@ -45,13 +45,19 @@ function json(res: http.ServerResponse, code: number, body: unknown): void {
   answer(res, code, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
+/** How long a stop lets answers in flight finish before it closes every connection. */
+const CLOSE_GRACE_MS = 1000;
+
 export class EngineHttpServer {
   private server: http.Server | null = null;
+  /** Stopping: every answer says `Connection: close`, so no kept-alive connection outlives the stop. */
+  private closing = false;
 
   constructor(private readonly sources: HttpSources) {}
 
   async serve(port: number, host = '127.0.0.1'): Promise<number> {
     const server = http.createServer((req, res) => {
+      if (this.closing) res.setHeader('connection', 'close');
       try {
         this.route(req, res);
       } catch (error) {
@@ -138,10 +144,21 @@ export class EngineHttpServer {
     return id;
   }
 
+  /**
+   * Stops listening and ends every connection. server.close() alone waits for kept-alive
+   * connections, and a client that keeps one busy (the live page asks every 250 ms) would hold the
+   * engine's stop forever: idle ones are closed now, busy ones after their answer (or the grace).
+   */
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
   }
 }
 

@@ -1,6 +1,7 @@
 // Queries while the engine runs: GET /book/SYMBOL must be exact at the sequence it states. Each
 // answer is checked, after the run, against the depth stream (book.ndjson) applied up to that
 // sequence: an independent path to the same book. Also /symbols, /status and the mistakes.
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -148,5 +149,41 @@ describe('queries while running', () => {
       expect((await waitExit(child, 30_000)).code).toBe(0);
     }
     expect(readLines(path.join(d, 'book.ndjson'))).toEqual([]);
+  }, 60_000);
+
+  it('a stop is not held by open connections: one kept busy with back-to-back requests, one that never asks', async () => {
+    const d = dir();
+    const port = await freePort();
+    const child = startCli(['run', '--data-dir', d, '--orders', '0', '--rate', '2000', '--metrics-port', String(port), '--progress-ms', '0']);
+    children.push(child);
+    const sockets: net.Socket[] = [];
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await httpGet(`http://127.0.0.1:${port}/status`).catch(() => null))) {
+        if (Date.now() > deadline) throw new Error('the engine did not listen within 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Like a browser: a kept-alive connection asking again as soon as each answer ends, and a preconnected one that is silent.
+      const busy = net.connect(port, '127.0.0.1');
+      const silent = net.connect(port, '127.0.0.1');
+      sockets.push(busy, silent);
+      let answers = 0;
+      const ask = () => busy.write('GET /status HTTP/1.1\r\nHost: engine\r\n\r\n');
+      busy.on('data', (chunk: Buffer) => {
+        answers += chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
+        if (!busy.destroyed) ask();
+      });
+      busy.on('error', () => undefined);
+      silent.on('error', () => undefined);
+      ask();
+      const asking = Date.now() + 10_000;
+      while (answers < 20 && Date.now() < asking) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answers).toBeGreaterThanOrEqual(20);
+      child.kill('SIGTERM');
+      expect((await waitExit(child, 15_000)).code).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   }, 60_000);
 });
