@@ -100,7 +100,9 @@ async function fileSourceTrades(values: string[], name: string): Promise<string[
   const file = path.join(dir, 'orders.ndjson');
   fs.writeFileSync(file, `${values.join('\n')}\n`);
   const r = await new Promise<Outcome>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--progress-ms', '0', '--data-dir', path.join(dir, 'data'), '--source', `ndjson:${file}`], {
+    // The JS JSON writer, reports too: a Kafka run (native writer wherever it is built) is held to its bytes.
+    const args = ['run', '--progress-ms', '0', '--data-dir', path.join(dir, 'data'), '--source', `ndjson:${file}`, '--reports', '--json-writer', 'js'];
+    const child = spawn(process.execPath, [CLI, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -121,6 +123,15 @@ async function fileSourceTrades(values: string[], name: string): Promise<string[
 async function outputsIn(topic: string): Promise<string[]> {
   const records = await readTopic(broker.kafka, topic, { timeoutMs: 60_000 });
   return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
+}
+
+/** The execution reports of the file-source reference run `name` (without "n"); after referenceTrades(..., name). */
+function referenceReports(name: string): string[] {
+  return fs
+    .readFileSync(path.join(root, `ref-${name}`, 'data', 'reports.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
 }
 
 /** The depth stream of the file-source reference run `name` (its book.ndjson without "n"); after referenceTrades(..., name). */
@@ -156,7 +167,7 @@ async function tradesIn(topic: string): Promise<string[]> {
 const d = available.ok ? describe : describe.skip;
 
 d.each(clients)('engine on Kafka (%s client)', (client) => {
-  it('consumes orders from Kafka and publishes exactly the trades of the file source; bad messages go to the DLQ', async () => {
+  it('consumes orders from Kafka and publishes exactly the trades and reports of the file source; bad messages go to the DLQ', async () => {
     const topic = uniqueTopic('orders');
     await ensureTopics(broker.kafka, [{ topic, partitions: 1 }]);
     const values = orderMessages(12_000, 11);
@@ -166,7 +177,10 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     // On the native client the JSON messages go through the native scanner wherever it is built (CI builds it).
     if (client === 'native' && process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(r.stderr).toContain('json scanner: native');
+    if (process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(r.stderr).toContain('json writer: native');
     expect(await tradesIn(topic)).toEqual(expected);
+    // Every report too, byte for byte, against the file source's JS-written reports.
+    expect(await outputsIn(`${topic}.reports`)).toEqual(referenceReports('e2e'));
     // The depth stream: <topic>.book agrees with the file source's book.ndjson.
     const depth = referenceDepth('e2e');
     expect(depth.length).toBeGreaterThan(500);

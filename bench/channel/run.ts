@@ -32,6 +32,8 @@ export interface ChannelKafkaOptions {
   /** Default kafkajs / js. */
   client?: 'kafkajs' | 'native';
   jsonScanner?: 'js' | 'native';
+  /** What writes output JSON (default js): the ring engine's --json-writer. */
+  jsonWriter?: 'js' | 'native';
 }
 
 export interface ChannelRunOptions {
@@ -41,6 +43,8 @@ export interface ChannelRunOptions {
   symbols: number;
   accounts: number;
   backend: 'auto' | 'fs' | 'native';
+  /** What writes output JSON in the file sink (default js): the ring engine's --json-writer. */
+  jsonWriter?: 'js' | 'native';
   /** Orders per second (0: unthrottled). */
   rate?: number;
   /** Generate every order before the clock starts (as `ringmatch run --pregenerate`). */
@@ -170,7 +174,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
         symbols: kafkaOptions ? 0 : options.symbols,
         sampleEvery: 64,
         emitReports: kafkaOptions !== undefined,
-        sink: { source: sinkSource, outputDir: options.dataDir },
+        sink: { source: sinkSource, outputDir: options.dataDir, jsonWriter: kafkaOptions?.jsonWriter ?? options.jsonWriter ?? 'js' },
       },
       [toMatcher.port2, toMain.port1, credits.port1],
     ),

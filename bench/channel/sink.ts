@@ -23,6 +23,8 @@ export interface SinkOpenTask {
   op: 'open';
   source: SourceConfig;
   outputDir: string;
+  /** What writes output JSON, as in the ring engine's run. */
+  jsonWriter: 'js' | 'native';
 }
 export interface SinkBatchTask {
   op: 'batch';
@@ -64,6 +66,7 @@ function context(task: SinkOpenTask): SinkContext {
     source: task.source,
     outputDir: task.outputDir,
     writeReports: false,
+    jsonWriter: task.jsonWriter,
     writeDepth: false,
     syncInSteps: false,
     tradesPosition: none,
@@ -91,7 +94,7 @@ async function open(task: SinkOpenTask): Promise<void> {
     // report/trade read out of each slot.
     slots = task.source.outputFormat === 'binary' ? new Uint8Array(SLOTS * OUTPUT_SLOT_BYTES) : null;
     sink = await KafkaSink.open(context(task), slots ?? new Uint8Array(0));
-  } else sink = new FileSink(context(task));
+  } else sink = await FileSink.open(context(task));
   idle = setTimeout(() => sink?.idle(), IDLE_MS);
 }
 

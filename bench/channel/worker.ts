@@ -54,7 +54,7 @@ export type ChannelRole =
       sampleEvery: number;
       emitReports: boolean;
       /** The ring engine's sink for this source: files in outputDir, or Kafka topics. */
-      sink: { source: SourceConfig; outputDir: string };
+      sink: { source: SourceConfig; outputDir: string; jsonWriter: 'js' | 'native' };
     }
   | KafkaPollerRole;
 

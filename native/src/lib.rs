@@ -7,6 +7,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod command_lines;
+mod output_json;
 
 /// Most iovecs passed to one `pwritev` call (Linux IOV_MAX is 1024).
 const MAX_IOV: usize = 1024;

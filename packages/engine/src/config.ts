@@ -43,6 +43,9 @@ export type SourceConfig =
 /** --json-scanner: order lines scanned by @ringmatch/native's scanner, the JS one, or native when it loads. */
 export type JsonScannerChoice = 'auto' | 'js' | 'native';
 
+/** --json-writer: output JSON written by @ringmatch/native's writer, the JS encoder, or native when it loads. */
+export type JsonWriterChoice = 'auto' | 'js' | 'native';
+
 /** --kafka-client: librdkafka through @ringmatch/native-kafka, kafkajs, or native when it loads. */
 export type KafkaClientChoice = 'auto' | 'kafkajs' | 'native';
 
@@ -71,6 +74,8 @@ export interface RunConfig {
   progressMs: number;
   /** Write execution reports as well as trades (reports are one or more per order). */
   writeReports: boolean;
+  /** What writes output JSON, as asked; the engine resolves 'auto' (json-writer.ts) before the workers start. */
+  jsonWriter: JsonWriterChoice;
   /** The L2 depth stream (book.ndjson / <topic>.book), null with --no-depth. */
   depth: DepthConfig | null;
   /** Remove the data dir first. */
@@ -167,6 +172,9 @@ run flags:
   --json-scanner S        ndjson, and kafka JSON on the native client: auto | js | native,
                           what turns JSON orders into commands (default auto: native when
                           @ringmatch/native is built; env RINGMATCH_JSON_SCANNER)
+  --json-writer W         auto | js | native: what writes the output JSON (trades, reports: files
+                          and Kafka), the same bytes either way (default auto: native when
+                          @ringmatch/native is built; env RINGMATCH_JSON_WRITER)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -210,6 +218,7 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 
 const KAFKA_CLIENTS = ['auto', 'kafkajs', 'native'] as const;
 const JSON_SCANNERS = ['auto', 'js', 'native'] as const;
+const JSON_WRITERS = ['auto', 'js', 'native'] as const;
 
 /** The flag `--flag`, else the environment variable `envName`, else auto. */
 function choiceOf<T extends string>(flag: string, flagValue: string | undefined, envName: string, envValue: string | undefined, allowed: readonly T[]): T {
@@ -381,6 +390,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     cpuProfileDir: cpuProf === undefined ? null : path.resolve(cpuProf),
     progressMs: integer('progress-ms', s('progress-ms'), 1000, 0, 3_600_000),
     writeReports: v.reports === true,
+    jsonWriter: choiceOf('json-writer', s('json-writer'), 'RINGMATCH_JSON_WRITER', env.RINGMATCH_JSON_WRITER, JSON_WRITERS),
     depth: depthConfig(v),
     fresh: v.fresh === true,
     stopWhenIdleMs: integer('stop-when-idle', s('stop-when-idle'), 0, 0, 3_600_000),
@@ -445,6 +455,7 @@ const RUN_FLAGS: Flags = {
   'stop-when-idle': int,
   'kafka-client': str,
   'json-scanner': str,
+  'json-writer': str,
   pregenerate: bool,
 };
 const REPLAY_FLAGS: Flags = {
@@ -461,7 +472,7 @@ const REPAIR_FLAGS: Flags = { 'data-dir': str, 'truncate-at': int };
 const BOOK_FLAGS: Flags = { 'data-dir': str, symbol: str, levels: int, at: int, json: bool };
 const COMMAND_FLAGS: Record<string, Flags> = { run: RUN_FLAGS, replay: REPLAY_FLAGS, inspect: INSPECT_FLAGS, repair: REPAIR_FLAGS, book: BOOK_FLAGS };
 
-/** `env` is read for RINGMATCH_DEBUG, RINGMATCH_KAFKA_CLIENT and RINGMATCH_JSON_SCANNER only. */
+/** `env` is read for RINGMATCH_DEBUG, RINGMATCH_KAFKA_CLIENT, RINGMATCH_JSON_SCANNER and RINGMATCH_JSON_WRITER only. */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };

@@ -23,6 +23,7 @@ import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-hando
 import { prepareSource } from './sources/source-registry.js';
 import { NativeKafkaUnavailable, resolveKafkaClient, type KafkaClientResolution } from './kafka-client.js';
 import { NativeScannerUnavailable, resolveJsonScanner } from './json-scanner.js';
+import { NativeWriterUnavailable, resolveJsonWriter } from './json-writer.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { walSegmentBytes } from './test-hooks.js';
 import {
@@ -215,6 +216,14 @@ export class Engine {
       }
     }
 
+    try {
+      const resolved = await resolveJsonWriter(config.jsonWriter);
+      this.log(`[ringmatch] ${resolved.line}`);
+      config.jsonWriter = resolved.writer; // the sink gets the resolved writer
+    } catch (error) {
+      throw error instanceof NativeWriterUnavailable ? new Refusal(error.message, 2) : error;
+    }
+
     // 1. Recovery, planned once (recovery-plan.ts): the WAL's state, the base the matcher restores,
     // the records it replays, where the source resumes. Each worker gets its part.
     const plan = planRecovery(walDir, outputFiles, { segmentSize: walSegmentBytes() });
@@ -310,6 +319,7 @@ export class Engine {
       source: config.source,
       outputDir: config.outputDir,
       writeReports: config.writeReports,
+      jsonWriter: config.jsonWriter === 'native' ? 'native' : 'js',
       tradesPosition,
       reportsPosition,
       writeDepth: config.depth !== null,

@@ -5,6 +5,9 @@
 // slow broker round trip makes records larger, not more numerous (natural batching). Profiled
 // before this: the per-output objects, strings and array joins of the generic `pack` path made
 // garbage collection a third of the sink's time.
+// With @ringmatch/native's writer (--json-writer native), trades and reports are not encoded one
+// by one: each pack queues its outputs' slots (slot-json-runs.ts), written in runs before the
+// batch's slots are released (writePending, from the sink's endBatch) or the pack is handed over.
 import {
   OUTPUT_BATCH_HEADER_BYTES,
   OUTPUT_SLOT_BYTES,
@@ -17,6 +20,8 @@ import {
   type Trade,
 } from '@ringmatch/protocol';
 import { partitionForKey, type Publisher } from '@ringmatch/kafka';
+import type { NativeOutputJsonWriter } from './json-writer.js';
+import { SlotJsonRuns } from './slot-json-runs.js';
 
 export type OutputFormat = 'json' | 'binary';
 
@@ -34,6 +39,8 @@ export interface PackerOptions {
   packMax: number;
   /** Most value bytes per Kafka record (JSON; binary records are 8 + packMax * 96 bytes). */
   packBytes: number;
+  /** Writes trades and reports in runs (JSON format); null: the JS encoder writes each. */
+  nativeWriter?: NativeOutputJsonWriter | null;
 }
 
 /** The outputs of one partition of one topic waiting to become a Kafka record. */
@@ -44,7 +51,10 @@ class PartitionPack {
   /** DataView of `bytes` for the JSON encoder (JSON format). */
   view: DataView | null = null;
   used = 0;
+  /** Outputs in the pack (with the native writer, some may still be queued in `runs`). */
   count = 0;
+  /** Native writer: the slots of outputs counted but not written yet (trades and reports). */
+  runs: SlotJsonRuns | null = null;
   firstSeq = 0;
   firstIdx = 0;
   lastSeq = 0;
@@ -69,6 +79,7 @@ export class KafkaOutputPacker {
   private readonly json: OutputJsonEncoder;
   private readonly capacity: number;
   private readonly ringWords: Int32Array | null;
+  private readonly native: NativeOutputJsonWriter | null;
   private held = 0;
   /**
    * Record buffers back from settled requests. Reusing them instead of allocating one per record
@@ -87,8 +98,13 @@ export class KafkaOutputPacker {
     private readonly options: PackerOptions,
   ) {
     this.json = new OutputJsonEncoder(options.symbols);
+    this.native = options.format === 'json' ? (options.nativeWriter ?? null) : null;
+    // Native: outputs are written after they are counted, so a record buffer holds packMax of the longest.
+    const longest = Math.max(this.json.maxBytes, this.native?.maxBytes ?? 0) + 1;
     this.capacity =
-      options.format === 'binary' ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES : Math.max(options.packBytes, this.json.maxBytes * 2);
+      options.format === 'binary'
+        ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES
+        : Math.max(options.packBytes, this.native !== null ? options.packMax * longest : this.json.maxBytes * 2);
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;
@@ -137,7 +153,9 @@ export class KafkaOutputPacker {
     const pack = this.packs[topicKind]![this.partitionOf(topicKind, symbolId)]!;
     if (seq < pack.tailSeq || (seq === pack.tailSeq && idx <= pack.tailIdx)) return false;
     const binary = this.options.format === 'binary';
-    if (pack.bytes !== null && (pack.count >= this.options.packMax || (!binary && pack.used + this.json.maxBytes > this.capacity))) this.handOver(pack);
+    const queued = topicKind !== 2 && this.native !== null;
+    if (pack.bytes !== null && (pack.count >= this.options.packMax || (!binary && !queued && pack.used + this.json.maxBytes > this.capacity)))
+      this.handOver(pack);
     if (pack.bytes === null) {
       // One buffer per record until its request settles (the client may still be encoding it),
       // then reused. allocUnsafeSlow: not from the shared pool, so offset 0 (aligned for the word
@@ -165,6 +183,10 @@ export class KafkaOutputPacker {
         out.set(ringBytes.subarray(offset, offset + OUTPUT_SLOT_BYTES), pack.used);
       }
       pack.used += OUTPUT_SLOT_BYTES;
+    } else if (queued) {
+      const runs = (pack.runs ??= new SlotJsonRuns(this.native!, this.json, this.options.packMax, false));
+      if (runs.mustWriteBefore(ringBytes)) this.writeQueued(pack); // another buffer's slots (the channel baseline's batches)
+      runs.push(ringBytes, offset);
     } else {
       if (pack.count > 0) out[pack.used++] = 10; // NDJSON: newline between outputs, none at the end
       const view = pack.view!;
@@ -178,7 +200,21 @@ export class KafkaOutputPacker {
     return true;
   }
 
+  /** Writes the queued outputs of every pack (native writer): before the batch's slots are released. */
+  writePending(): void {
+    if (this.native === null || this.held === 0) return;
+    for (let kind = 0; kind < 2; kind++) for (const pack of this.packs[kind]!) if (pack.runs !== null && pack.runs.count > 0) this.writeQueued(pack);
+  }
+
+  private writeQueued(pack: PartitionPack): void {
+    const runs = pack.runs!;
+    if (!runs.writeInto(pack.bytes!, pack.view!, pack.used, pack.count > runs.count))
+      throw new Error(`kafka packer: ${pack.count} outputs overflow a ${this.capacity}-byte record buffer`); // sized for packMax of the longest
+    pack.used = runs.end;
+  }
+
   private handOver(pack: PartitionPack): void {
+    if (pack.runs !== null && pack.runs.count > 0) this.writeQueued(pack);
     const bytes = pack.bytes!;
     if (this.options.format === 'binary') writeOutputBatchHeader(bytes, 0, pack.count);
     this.publisher.publishPacked({

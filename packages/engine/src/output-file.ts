@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { Refusal } from './refusal.js';
 import type { DepthUpdate, ExecutionReport, OutputJsonEncoder, Trade } from '@ringmatch/protocol';
+import type { SlotJsonRuns } from './slot-json-runs.js';
 
 export const TRADES_FILE = 'trades.ndjson';
 export const REPORTS_FILE = 'reports.ndjson';
@@ -146,6 +147,8 @@ export class OutputFile {
   private readonly buffer: Buffer;
   private readonly view: DataView;
   private used = 0;
+  /** Native writer: lines queued as slots (queueSlot), null until the first. */
+  private runs: SlotJsonRuns | null = null;
   constructor(
     readonly file: string,
     size = 1 << 20,
@@ -156,22 +159,49 @@ export class OutputFile {
   }
   /** Appends a trade line ("n" = its index within its sequence in this file), no strings built. */
   appendTrade(encoder: OutputJsonEncoder, index: number, trade: Trade): void {
-    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    if (this.runs !== null) this.writeQueued(); // lines stay in order
+    if (this.used + encoder.maxBytes > this.buffer.length) this.drain();
     this.used = encoder.writeTrade(this.view, this.used, trade, index, true);
   }
   /** Appends an execution report line (see appendTrade). */
   appendReport(encoder: OutputJsonEncoder, index: number, report: ExecutionReport): void {
-    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    if (this.runs !== null) this.writeQueued();
+    if (this.used + encoder.maxBytes > this.buffer.length) this.drain();
     this.used = encoder.writeReport(this.view, this.used, report, index, true);
+  }
+  /**
+   * Native writer: queues the trade or report in the slot at `offset` of `ring` as line `index`
+   * (see appendTrade), written by writeQueued (before the batch's slots are released) or flush().
+   */
+  queueSlot(runs: SlotJsonRuns, ring: Uint8Array, offset: number, index: number): void {
+    if (this.runs?.mustWriteBefore(ring)) this.writeQueued();
+    this.runs = runs;
+    runs.push(ring, offset, index);
+  }
+  /** Writes the queued lines into the buffer (writing the buffer to the file when it fills). */
+  writeQueued(): void {
+    const runs = this.runs;
+    if (runs === null || runs.count === 0) return;
+    while (!runs.writeInto(this.buffer, this.view, this.used, false)) {
+      this.used = runs.end;
+      this.drain();
+    }
+    this.used = runs.end;
   }
   /** Appends a depth line (see appendTrade). */
   appendDepth(encoder: OutputJsonEncoder, index: number, update: DepthUpdate): void {
-    if (this.used + encoder.maxBytes > this.buffer.length) this.flush();
+    if (this.runs !== null) this.writeQueued();
+    if (this.used + encoder.maxBytes > this.buffer.length) this.drain();
     this.used = encoder.writeDepth(this.view, this.used, update, index, true);
   }
   /** Bytes written to the file by this appender. */
   bytesWritten = 0;
   flush(): void {
+    this.writeQueued();
+    this.drain();
+  }
+  /** Writes the buffer to the file. */
+  private drain(): void {
     let written = 0;
     while (written < this.used) written += fs.writeSync(this.fd, this.buffer, written, this.used - written);
     this.bytesWritten += written;

@@ -18,7 +18,10 @@ describe('ringmatch book', () => {
   let batchEnds: number[];
   beforeAll(async () => {
     d = dir();
-    const r = await runCli(['run', '--progress-ms', '0', '--data-dir', d, '--orders', '30000', '--snapshot-every', '10000', '--depth-snapshot-every', '7000']);
+    // Batches of at most 1000 records: a batch end always falls between the snapshots (an
+    // unbounded last batch could reach from before 25555 to 30000, the final snapshot).
+    const args = ['--orders', '30000', '--snapshot-every', '10000', '--depth-snapshot-every', '7000', '--max-batch', '1000'];
+    const r = await runCli(['run', '--progress-ms', '0', '--data-dir', d, ...args]);
     expect(r.code, r.stderr).toBe(0);
     expect(summaryOf(r.stdout).bookFile).toBe(path.join(d, 'book.ndjson'));
     lines = readLines(path.join(d, 'book.ndjson')).map((l) => JSON.parse(l) as Line);

@@ -93,6 +93,20 @@ describe('command line', () => {
     expect(kafka).toMatchObject({ command: 'run', config: { source: { kind: 'kafka', jsonScanner: 'native' } } });
   });
 
+  it('--json-writer: the flag, else RINGMATCH_JSON_WRITER, else auto, on every source; a bad value is a usage error', () => {
+    const writer = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const c = parseCommandLine(['run', ...argv], env);
+      if (c.command !== 'run') throw new Error('expected a run');
+      return c.config.jsonWriter;
+    };
+    expect(writer([])).toBe('auto');
+    expect(writer(['--json-writer', 'native'])).toBe('native');
+    expect(writer([], { RINGMATCH_JSON_WRITER: 'js' })).toBe('js');
+    expect(writer(['--json-writer', 'native', '--source', 'kafka'], { RINGMATCH_JSON_WRITER: 'js' })).toBe('native');
+    expect(() => writer(['--json-writer', 'simd'])).toThrow(/--json-writer must be one of auto, js, native/);
+    expect(() => writer([], { RINGMATCH_JSON_WRITER: 'fast' })).toThrow('RINGMATCH_JSON_WRITER must be one of auto, js, native, got "fast"');
+  });
+
   it('--json-scanner native on a Kafka source without the native client or JSON: exit 2 before any broker is contacted', async () => {
     for (const extra of [
       ['--kafka-client', 'kafkajs'],

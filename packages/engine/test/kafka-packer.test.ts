@@ -23,9 +23,13 @@ import { COUNT_HEADER, FIRST_HEADER, Publisher, SEQ_HEADER, ensureTopics, partit
 import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 import { unpackOutputs } from '@ringmatch/engine';
 import { KafkaOutputPacker, type OutputFormat } from '../src/kafka-packer.js';
+import { nativeWriterFor } from '../src/json-writer.js';
 
 const symbols = defaultSymbolTable();
 const names = symbols.list().map((d) => d.name);
+/** The native JSON writer when @ringmatch/native is built (CI builds it: RINGMATCH_EXPECT_NATIVE=1). */
+const nativeWriter = await nativeWriterFor('native', symbols).catch(() => null);
+if (process.env.RINGMATCH_EXPECT_NATIVE === '1' && nativeWriter === null) throw new Error('RINGMATCH_EXPECT_NATIVE=1 but the native JSON writer did not load');
 
 /** `count` outputs in ring slots: for seq s, a report and (every third seq) a trade, else (every other seq) a depth line, symbols cycling. */
 function slots(count: number): Uint8Array {
@@ -65,7 +69,10 @@ function slots(count: number): Uint8Array {
   return bytes;
 }
 
-/** Feeds every slot to the packer as the sink does (index within the sequence); returns the JSON of each added output. */
+/**
+ * Feeds every slot to the packer as the sink does (index within the sequence), then writes what
+ * the packer queued (the sink's endBatch); returns the JSON of each added output.
+ */
 function feed(packer: KafkaOutputPacker, bytes: Uint8Array): Array<{ topic: 't' | 'r' | 'b'; json: string; seq: number; added: boolean }> {
   const report = createReport();
   const trade = createTrade();
@@ -84,6 +91,7 @@ function feed(packer: KafkaOutputPacker, bytes: Uint8Array): Array<{ topic: 't' 
     else if (kind === OutputKind.Report) out.push({ topic: 'r', json: encodeReportJson(report, symbols), seq, added });
     else out.push({ topic: 'b', json: encodeDepthJson(depth, symbols), seq, added });
   }
+  packer.writePending();
   return out;
 }
 
@@ -96,68 +104,80 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
     await broker?.release();
   });
 
-  it.each<[OutputFormat]>([['json'], ['binary']])(
-    'packs %s records per partition, in order, with positions; a restart skips what Kafka holds',
-    async (format) => {
-      const trades = uniqueTopic('pk-trades');
-      const reports = uniqueTopic('pk-reports');
-      const book = uniqueTopic('pk-book');
-      await ensureTopics(broker.kafka, [
-        { topic: trades, partitions: 2 },
-        { topic: reports, partitions: 3 },
-        { topic: book, partitions: 2 },
-      ]);
-      const bytes = slots(300);
-      const options = { tradesTopic: trades, reportsTopic: reports, bookTopic: book, format, symbols, packMax: 7, packBytes: 4096 };
-      const p1 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
-      await p1.connect();
-      const packer = new KafkaOutputPacker(p1, bytes, options);
-      expect(packer.oldestHeldSeq()).toBe(Infinity);
-      const firstHalf = feed(packer, bytes.subarray(0, 150 * OUTPUT_SLOT_BYTES));
-      expect(firstHalf.every((o) => o.added)).toBe(true);
-      // some packs are partial: held, not yet in the publisher
-      expect(packer.oldestHeldSeq()).toBeLessThan(75);
-      expect(packer.oldestHeldAgeMs(performance.now() + 50)).toBeGreaterThanOrEqual(50);
-      packer.handOverAll();
-      expect(packer.oldestHeldSeq()).toBe(Infinity);
-      expect(packer.oldestHeldAgeMs(performance.now())).toBe(0);
-      await p1.close(); // "crash" after the first half
+  // The native writer's case only where it is built (CI requires it: see the top of this file).
+  const cases: Array<[OutputFormat, 'js' | 'native']> = [
+    ['json', 'js'],
+    ...(nativeWriter ? [['json', 'native'] as [OutputFormat, 'native']] : []),
+    ['binary', 'js'],
+  ];
+  it.each(cases)('packs %s records (%s JSON writer) per partition, in order, with positions; a restart skips what Kafka holds', async (format, writer) => {
+    const trades = uniqueTopic('pk-trades');
+    const reports = uniqueTopic('pk-reports');
+    const book = uniqueTopic('pk-book');
+    await ensureTopics(broker.kafka, [
+      { topic: trades, partitions: 2 },
+      { topic: reports, partitions: 3 },
+      { topic: book, partitions: 2 },
+    ]);
+    const bytes = slots(300);
+    const options = {
+      tradesTopic: trades,
+      reportsTopic: reports,
+      bookTopic: book,
+      format,
+      symbols,
+      packMax: 7,
+      packBytes: 4096,
+      nativeWriter: writer === 'native' ? nativeWriter : null,
+    };
+    const p1 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
+    await p1.connect();
+    const packer = new KafkaOutputPacker(p1, bytes, options);
+    expect(packer.oldestHeldSeq()).toBe(Infinity);
+    const firstHalf = feed(packer, bytes.subarray(0, 150 * OUTPUT_SLOT_BYTES));
+    expect(firstHalf.every((o) => o.added)).toBe(true);
+    // some packs are partial: held, not yet in the publisher
+    expect(packer.oldestHeldSeq()).toBeLessThan(75);
+    expect(packer.oldestHeldAgeMs(performance.now() + 50)).toBeGreaterThanOrEqual(50);
+    packer.handOverAll();
+    expect(packer.oldestHeldSeq()).toBe(Infinity);
+    expect(packer.oldestHeldAgeMs(performance.now())).toBe(0);
+    await p1.close(); // "crash" after the first half
 
-      // Restarted: replays everything from the start; only the second half may be added.
-      const p2 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
-      await p2.connect();
-      const replay = new KafkaOutputPacker(p2, bytes, options);
-      const all = feed(replay, bytes);
-      expect(all.slice(0, 150).some((o) => o.added)).toBe(false);
-      expect(all.slice(150).every((o) => o.added)).toBe(true);
-      replay.handOverAll();
-      await p2.close();
+    // Restarted: replays everything from the start; only the second half may be added.
+    const p2 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
+    await p2.connect();
+    const replay = new KafkaOutputPacker(p2, bytes, options);
+    const all = feed(replay, bytes);
+    expect(all.slice(0, 150).some((o) => o.added)).toBe(false);
+    expect(all.slice(150).every((o) => o.added)).toBe(true);
+    replay.handOverAll();
+    await p2.close();
 
-      expect(all.filter((o) => o.topic === 'b').length).toBeGreaterThan(20);
-      for (const [topic, kind] of [
-        [trades, 't'],
-        [reports, 'r'],
-        [book, 'b'],
-      ] as const) {
-        const records = await readTopic(broker.kafka, topic);
-        for (const r of records) {
-          expect(isOutputBatch(r.value!)).toBe(format === 'binary');
-          expect(Number(r.headers[COUNT_HEADER]!.toString())).toBeLessThanOrEqual(7);
-          expect(r.headers[FIRST_HEADER]).toBeDefined();
-          expect(r.headers[SEQ_HEADER]).toBeDefined();
-        }
-        // per partition: exactly the outputs of that topic routed there, once each, in order
-        const expected = all.filter((o) => o.topic === kind);
-        const got = new Map<number, string[]>();
-        for (const r of records) got.set(r.partition, [...(got.get(r.partition) ?? []), ...unpackOutputs(r.value, r.headers as never, symbols)]);
-        const partitions = kind === 'r' ? 3 : 2;
-        for (let p = 0; p < partitions; p++) {
-          const want = expected
-            .filter((o) => partitionForKey(names[(JSON.parse(o.json) as { symbolId: number }).symbolId - 1]!, partitions) === p)
-            .map((o) => o.json);
-          expect(got.get(p) ?? [], `${topic}[${p}]`).toEqual(want);
-        }
+    expect(all.filter((o) => o.topic === 'b').length).toBeGreaterThan(20);
+    for (const [topic, kind] of [
+      [trades, 't'],
+      [reports, 'r'],
+      [book, 'b'],
+    ] as const) {
+      const records = await readTopic(broker.kafka, topic);
+      for (const r of records) {
+        expect(isOutputBatch(r.value!)).toBe(format === 'binary');
+        expect(Number(r.headers[COUNT_HEADER]!.toString())).toBeLessThanOrEqual(7);
+        expect(r.headers[FIRST_HEADER]).toBeDefined();
+        expect(r.headers[SEQ_HEADER]).toBeDefined();
       }
-    },
-  );
+      // per partition: exactly the outputs of that topic routed there, once each, in order
+      const expected = all.filter((o) => o.topic === kind);
+      const got = new Map<number, string[]>();
+      for (const r of records) got.set(r.partition, [...(got.get(r.partition) ?? []), ...unpackOutputs(r.value, r.headers as never, symbols)]);
+      const partitions = kind === 'r' ? 3 : 2;
+      for (let p = 0; p < partitions; p++) {
+        const want = expected
+          .filter((o) => partitionForKey(names[(JSON.parse(o.json) as { symbolId: number }).symbolId - 1]!, partitions) === p)
+          .map((o) => o.json);
+        expect(got.get(p) ?? [], `${topic}[${p}]`).toEqual(want);
+      }
+    }
+  });
 });

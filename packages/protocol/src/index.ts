@@ -51,6 +51,6 @@ export { commandFromJson } from './json-decode.js';
 export { commandToJson } from './json-encode.js';
 export { decodeJsonCommandFast, decodeMessage, decodeMessageEach, decodeMessageLenient, encodeMessage, type WireFormat } from './messages.js';
 export { encodeReportJson, encodeTradeJson, parseOutputJson, type ParsedOutput } from './output-json.js';
-export { OutputJsonEncoder } from './output-json-encoder.js';
+export { OutputJsonEncoder, type OutputJsonText } from './output-json-encoder.js';
 export { DepthKind, createDepthUpdate, encodeDepthJson, parseDepthJson, readDepth, writeDepth, type DepthUpdate } from './depth.js';
 export { OUTPUT_BATCH_HEADER_BYTES, OutputBatchError, decodeOutputBatch, isOutputBatch, writeOutputBatchHeader } from './output-batch.js';

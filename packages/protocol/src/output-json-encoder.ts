@@ -7,32 +7,64 @@ import { Fragment, WORD_SLACK, writeInteger } from './json-bytes.js';
 import { DepthKind, type DepthUpdate } from './depth.js';
 import { fieldName, reasonText, type ExecutionReport, type Trade } from './types.js';
 
-const N_HEAD = Fragment.of('{"n":');
-const TRADE_OPEN = Fragment.of('{"type":"trade","seq":');
-const TRADE_AFTER_N = Fragment.of(',"type":"trade","seq":');
-const REPORT_OPEN = Fragment.of('{"type":"report","seq":');
-const REPORT_AFTER_N = Fragment.of(',"type":"report","seq":');
-const F_TS = Fragment.of(',"ts":');
-const TRADE_ID = Fragment.of(',"tradeId":');
-const TRADE_PRICE = Fragment.of(',"price":');
-const TRADE_QTY = Fragment.of(',"qty":');
-const TRADE_MAKER = Fragment.of(',"makerOrderId":');
-const TRADE_TAKER = Fragment.of(',"takerOrderId":');
-const TRADE_MAKER_ACCOUNT = Fragment.of(',"makerAccount":');
-const TRADE_TAKER_ACCOUNT = Fragment.of(',"takerAccount":');
-const R_ORDER = Fragment.of(',"orderId":');
-const R_ACCOUNT = Fragment.of(',"account":');
-const R_PRICE = Fragment.of(',"price":');
-const R_STOP = Fragment.of(',"stopPrice":');
-const R_QTY = Fragment.of(',"qty":');
-const R_CUM = Fragment.of(',"cumQty":');
-const R_LEAVES = Fragment.of(',"leavesQty":');
-const R_LAST_QTY = Fragment.of(',"lastQty":');
-const R_LAST_PRICE = Fragment.of(',"lastPrice":');
-const R_TRADE_ID = Fragment.of(',"tradeId":');
-const R_REASON_CODE = Fragment.of(',"reasonCode":');
-const R_SOURCE_PARTITION = Fragment.of(',"source":{"partition":');
-const R_SOURCE_OFFSET = Fragment.of(',"offset":');
+/** The constant text of trades and reports, by piece (shared with the native writer). */
+const TEXT = {
+  nHead: '{"n":',
+  tradeOpen: '{"type":"trade","seq":',
+  tradeAfterN: ',"type":"trade","seq":',
+  reportOpen: '{"type":"report","seq":',
+  reportAfterN: ',"type":"report","seq":',
+  ts: ',"ts":',
+  tradeId: ',"tradeId":',
+  tradePrice: ',"price":',
+  tradeQty: ',"qty":',
+  tradeMaker: ',"makerOrderId":',
+  tradeTaker: ',"takerOrderId":',
+  tradeMakerAccount: ',"makerAccount":',
+  tradeTakerAccount: ',"takerAccount":',
+  order: ',"orderId":',
+  account: ',"account":',
+  price: ',"price":',
+  stop: ',"stopPrice":',
+  qty: ',"qty":',
+  cum: ',"cumQty":',
+  leaves: ',"leavesQty":',
+  lastQty: ',"lastQty":',
+  lastPrice: ',"lastPrice":',
+  reportTradeId: ',"tradeId":',
+  reasonCode: ',"reasonCode":',
+  sourcePartition: ',"source":{"partition":',
+  sourceOffset: ',"offset":',
+  close: '}',
+  closeSource: '}}',
+} as const;
+
+const N_HEAD = Fragment.of(TEXT.nHead);
+const TRADE_OPEN = Fragment.of(TEXT.tradeOpen);
+const TRADE_AFTER_N = Fragment.of(TEXT.tradeAfterN);
+const REPORT_OPEN = Fragment.of(TEXT.reportOpen);
+const REPORT_AFTER_N = Fragment.of(TEXT.reportAfterN);
+const F_TS = Fragment.of(TEXT.ts);
+const TRADE_ID = Fragment.of(TEXT.tradeId);
+const TRADE_PRICE = Fragment.of(TEXT.tradePrice);
+const TRADE_QTY = Fragment.of(TEXT.tradeQty);
+const TRADE_MAKER = Fragment.of(TEXT.tradeMaker);
+const TRADE_TAKER = Fragment.of(TEXT.tradeTaker);
+const TRADE_MAKER_ACCOUNT = Fragment.of(TEXT.tradeMakerAccount);
+const TRADE_TAKER_ACCOUNT = Fragment.of(TEXT.tradeTakerAccount);
+const R_ORDER = Fragment.of(TEXT.order);
+const R_ACCOUNT = Fragment.of(TEXT.account);
+const R_PRICE = Fragment.of(TEXT.price);
+const R_STOP = Fragment.of(TEXT.stop);
+const R_QTY = Fragment.of(TEXT.qty);
+const R_CUM = Fragment.of(TEXT.cum);
+const R_LEAVES = Fragment.of(TEXT.leaves);
+const R_LAST_QTY = Fragment.of(TEXT.lastQty);
+const R_LAST_PRICE = Fragment.of(TEXT.lastPrice);
+const R_TRADE_ID = Fragment.of(TEXT.reportTradeId);
+const R_REASON_CODE = Fragment.of(TEXT.reasonCode);
+const R_SOURCE_PARTITION = Fragment.of(TEXT.sourcePartition);
+const R_SOURCE_OFFSET = Fragment.of(TEXT.sourceOffset);
 const LEVEL_OPEN = Fragment.of('{"type":"level","seq":');
 const LEVEL_AFTER_N = Fragment.of(',"type":"level","seq":');
 const SNAPSHOT_OPEN = Fragment.of('{"type":"snapshot","seq":');
@@ -42,16 +74,30 @@ const D_QTY = Fragment.of(',"qty":');
 const D_ORDERS = Fragment.of(',"orders":');
 const D_BIDS = Fragment.of(',"bids":');
 const D_ASKS = Fragment.of(',"asks":');
-const CLOSE = Fragment.of('}');
-const CLOSE_SOURCE = Fragment.of('}}');
+const CLOSE = Fragment.of(TEXT.close);
+const CLOSE_SOURCE = Fragment.of(TEXT.closeSource);
 /** tailPart key bit: the reason + field fragment without the closing brace (a source follows). */
 const TAIL_OPEN = 1 << 16;
 const NEWLINE = 10;
 
+/** The text of OutputJsonEncoder.text(): its fixed pieces, enum tables (256 values each) and named symbols. */
+export type OutputJsonText = { -readonly [K in keyof typeof TEXT]: string } & {
+  unnamedSymbol: string;
+  symbolIds: number[];
+  symbolParts: string[];
+  status: string[];
+  side: string[];
+  orderType: string[];
+  tif: string[];
+  reason: string[];
+  field: string[];
+  takerSide: string[];
+};
+
 /** A fragment per small enum value, built on first use (unknown values included). */
 class Fragments {
   private readonly parts: Fragment[] = [];
-  constructor(private readonly make: (value: number) => string) {}
+  constructor(readonly make: (value: number) => string) {}
   get(value: number): Fragment {
     let part = this.parts[value];
     if (!part) this.parts[value] = part = Fragment.of(this.make(value));
@@ -87,7 +133,7 @@ export class OutputJsonEncoder {
   /** reason + field + closing brace as one fragment (without the brace when a source follows). */
   private readonly tailPart = new Map<number, Fragment>();
 
-  constructor(symbols?: SymbolTable) {
+  constructor(private readonly symbols?: SymbolTable) {
     this.symbolParts = new Fragments((id) => `,${symbolPart(id, symbols)}`);
     let longestSymbol = 32;
     for (const def of symbols?.list() ?? []) longestSymbol = Math.max(longestSymbol, this.symbolParts.get(def.id).length);
@@ -176,6 +222,29 @@ export class OutputJsonEncoder {
     o = CLOSE.put(v, o);
     if (newline) v.setUint8(o++, NEWLINE);
     return o;
+  }
+
+  /**
+   * Every piece of text this encoder writes into trades and reports, for a writer in another
+   * language that must produce the same bytes (@ringmatch/native's OutputJsonWriter): the fixed
+   * pieces, each enum's 256 values, and the symbols with a name.
+   */
+  text(): OutputJsonText {
+    const all = (table: Fragments): string[] => Array.from({ length: 256 }, (_, v) => table.make(v));
+    const named = this.symbols?.list() ?? [];
+    return {
+      ...TEXT,
+      unnamedSymbol: ',"symbolId":',
+      symbolIds: named.map((d) => d.id),
+      symbolParts: named.map((d) => this.symbolParts.make(d.id)),
+      status: all(this.status),
+      side: all(this.side),
+      orderType: all(this.orderType),
+      tif: all(this.tif),
+      reason: all(this.reason),
+      field: all(this.field),
+      takerSide: all(this.takerSide),
+    };
   }
 
   /** status + side + orderType + tif as one fragment, made on first use. */

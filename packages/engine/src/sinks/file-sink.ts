@@ -9,10 +9,15 @@ import path from 'node:path';
 import { OutputJsonEncoder, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import { BOOK_FILE, OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten } from '../output-file.js';
 import { symbolTableFor } from '../shared.js';
+import { nativeWriterFor } from '../json-writer.js';
+import { SlotJsonRuns } from '../slot-json-runs.js';
 import { crashPoint } from '../test-hooks.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
+import type { NativeOutputJsonWriter } from '../json-writer.js';
 
 const FLUSH_EVERY_MS = 5;
+/** Native writer: most lines queued per file before they are written (a batch may hold more). */
+const RUN_SLOTS = 4096;
 const SYNC_STEP_BYTES = 4 * 1024 * 1024;
 
 export class FileSink implements OutputSink {
@@ -20,6 +25,9 @@ export class FileSink implements OutputSink {
   private readonly reports: OutputFile | null;
   private readonly book: OutputFile | null;
   private readonly lines: OutputJsonEncoder;
+  /** Native writer: the trade and report lines queued as slots, per file (null: JS writes each line). */
+  private readonly tradeRuns: SlotJsonRuns | null;
+  private readonly reportRuns: SlotJsonRuns | null;
   // Each file numbers its own lines within a sequence, so the trade file's positions do not depend
   // on whether execution reports are written too.
   private lastTradeSeq = -1;
@@ -41,26 +49,37 @@ export class FileSink implements OutputSink {
   private failure: unknown = null;
   private readonly crashBeforeSync = crashPoint('output-sync');
 
-  constructor(private readonly context: SinkContext) {
+  private constructor(
+    private readonly context: SinkContext,
+    native: NativeOutputJsonWriter | null,
+  ) {
     this.trades = new OutputFile(path.join(context.outputDir, TRADES_FILE));
     this.reports = context.writeReports ? new OutputFile(path.join(context.outputDir, REPORTS_FILE)) : null;
     this.book = context.writeDepth ? new OutputFile(path.join(context.outputDir, BOOK_FILE)) : null;
     this.lines = new OutputJsonEncoder(symbolTableFor(context.source));
+    this.tradeRuns = native ? new SlotJsonRuns(native, this.lines, RUN_SLOTS, true) : null;
+    this.reportRuns = native && this.reports ? new SlotJsonRuns(native, this.lines, RUN_SLOTS, true) : null;
   }
 
-  output(isTrade: boolean, seq: number, _bytes: Uint8Array, _offset: number, report: ExecutionReport, trade: Trade): void {
+  static async open(context: SinkContext): Promise<FileSink> {
+    return new FileSink(context, await nativeWriterFor(context.jsonWriter, symbolTableFor(context.source)));
+  }
+
+  output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void {
     if (isTrade) {
       this.tradeIndex = seq === this.lastTradeSeq ? this.tradeIndex + 1 : 0;
       this.lastTradeSeq = seq;
       if (!alreadyWritten(this.context.tradesPosition, seq, this.tradeIndex)) {
-        this.trades.appendTrade(this.lines, this.tradeIndex, trade);
+        if (this.tradeRuns) this.trades.queueSlot(this.tradeRuns, bytes, offset, this.tradeIndex);
+        else this.trades.appendTrade(this.lines, this.tradeIndex, trade);
         this.written++;
       }
     } else {
       this.reportIndex = seq === this.lastReportSeq ? this.reportIndex + 1 : 0;
       this.lastReportSeq = seq;
       if (this.reports && !alreadyWritten(this.context.reportsPosition, seq, this.reportIndex)) {
-        this.reports.appendReport(this.lines, this.reportIndex, report);
+        if (this.reportRuns) this.reports.queueSlot(this.reportRuns, bytes, offset, this.reportIndex);
+        else this.reports.appendReport(this.lines, this.reportIndex, report);
         this.written++;
       }
     }
@@ -89,6 +108,9 @@ export class FileSink implements OutputSink {
   }
 
   endBatch(): void {
+    // Queued lines are read from the batch's slots, which are released when this returns.
+    this.trades.writeQueued();
+    this.reports?.writeQueued();
     if (this.failure) throw this.failure;
     if (performance.now() - this.lastFlushMs > FLUSH_EVERY_MS) this.flush();
     if (this.context.syncInSteps && this.bytesWritten() - this.bytesSynced >= SYNC_STEP_BYTES) this.startSync();

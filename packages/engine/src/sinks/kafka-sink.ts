@@ -10,6 +10,7 @@ import { requireNativeKafka } from '../kafka-client.js';
 import type { SourceConfig } from '../config.js';
 import { PACK_MAX } from '../kafka-format.js';
 import { KafkaOutputPacker } from '../kafka-packer.js';
+import { nativeWriterFor } from '../json-writer.js';
 import { bookTopic, nowMs, reportsTopic, symbolTableFor, tradesTopic } from '../shared.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
 
@@ -65,14 +66,16 @@ export class KafkaSink implements OutputSink {
       transport: source.client === 'native' ? await nativeProducerTransport(source.brokers) : undefined,
     });
     await publisher.connect();
+    const symbols = symbolTableFor(source);
     const packer = new KafkaOutputPacker(publisher, ringBytes, {
       tradesTopic: trades,
       reportsTopic: reports,
       bookTopic: book,
       format,
-      symbols: symbolTableFor(source),
+      symbols,
       packMax: PACK_OUTPUTS[format],
       packBytes: PACK_BYTES,
+      nativeWriter: format === 'json' ? await nativeWriterFor(context.jsonWriter, symbols) : null,
     });
     return new KafkaSink(context, publisher, packer, maxRequest);
   }
@@ -101,6 +104,7 @@ export class KafkaSink implements OutputSink {
   }
 
   endBatch(): void {
+    this.packer.writePending(); // before the batch's slots are released
     this.handOverDue();
   }
 

@@ -39,6 +39,8 @@ export interface SinkSettings {
   source: SourceConfig;
   outputDir: string;
   writeReports: boolean;
+  /** What writes output JSON (resolved on the main thread, json-writer.ts). */
+  jsonWriter: 'js' | 'native';
   /** The matcher publishes the L2 depth stream. */
   writeDepth: boolean;
   /** Periodic snapshots will ask for durable outputs: sync files in small steps as they grow. */

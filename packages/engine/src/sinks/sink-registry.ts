@@ -10,6 +10,6 @@ export async function openSink(context: SinkContext, ringBytes: Uint8Array): Pro
       return KafkaSink.open(context, ringBytes);
     case 'embedded':
     case 'ndjson':
-      return new FileSink(context);
+      return FileSink.open(context);
   }
 }
