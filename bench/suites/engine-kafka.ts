@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage } from '@ringmatch/protocol';
-import { Engine, Stat, resolveJsonScanner, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
+import { Engine, Stat, resolveJsonScanner, resolveJsonWriter, unpackOutputs, type EngineSummary } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import { IDEMPOTENT_RETRY, deleteTopics, ensureTopics, loadNativeKafka, nativeKafkaLoadFailure, partitionForKey, withTimeout } from '@ringmatch/kafka';
 import { brokerPid, kafkaAvailability, readTopic, uniqueTopic, type ReadRecord } from '@ringmatch/test-kit';
@@ -323,6 +323,8 @@ export const groups: BenchGroup[] = [
           ctx.log(`engine-kafka: produced ${n} orders per wire (JSON in ${produced.seconds.toFixed(1)} s)`);
           const clients: KafkaClient[] = (await loadNativeKafka()) ? ['native', 'kafkajs'] : ['kafkajs'];
           const nativeScanner = (await resolveJsonScanner('auto')).scanner === 'native';
+          // The engines write output JSON with what --json-writer auto takes; the channel baselines too.
+          const jsonWriter = (await resolveJsonWriter('auto')).writer;
           if (clients.length === 1) ctx.log(`engine-kafka: kafkajs only (${String(nativeKafkaLoadFailure())})`);
           const best = clients[0]!;
           const scannerOf = (client: KafkaClient, wire: Wire): 'js' | 'native' => (client === 'native' && wire === 'json' && nativeScanner ? 'native' : 'js');
@@ -389,6 +391,7 @@ export const groups: BenchGroup[] = [
                   outputPrefix,
                   client: best,
                   jsonScanner: scannerOf(best, item.wire),
+                  jsonWriter,
                   format: item.wire,
                   outputFormat: item.wire,
                 },

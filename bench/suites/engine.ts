@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine } from '@ringmatch/engine';
+import { Engine, resolveJsonWriter } from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import { runBareMatcher } from '../bare-matcher.js';
 import { sameBytesAsFile } from '../trade-lines.js';
@@ -74,7 +74,9 @@ export const groups: BenchGroup[] = [
       const latencyRate = 50_000;
       const latencyOrders = ctx.quick ? 50_000 : 100_000;
       const ringDir = path.join(root, 'ring');
-      const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const, pregenerate: true };
+      // The channel writes its trades with the ring engine's JSON writer (--json-writer auto).
+      const jsonWriter = (await resolveJsonWriter('auto')).writer;
+      const channelOptions = { orders, seed: 1, symbols: 8, accounts: 1000, backend: 'auto' as const, pregenerate: true, jsonWriter };
       let lastRing: RingRun | null = null;
       try {
         ctx.log(

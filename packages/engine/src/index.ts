@@ -16,3 +16,4 @@ export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';
 export { CommandStaging } from './sources/command-staging.js';
 export { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from './json-scanner.js';
+export { resolveJsonWriter } from './json-writer.js';

@@ -25,26 +25,32 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: { 
   try {
     return await withTimeout(
       (async () => {
-        const existing = new Set(await admin.listTopics());
-        const missing: ITopicConfig[] = specs
-          .filter((s) => !existing.has(s.topic))
-          .map((s) => ({
-            topic: s.topic,
-            numPartitions: s.partitions,
-            replicationFactor: 1,
-            configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-          }));
-        if (missing.length > 0) {
-          try {
-            await admin.createTopics({ topics: missing, waitForLeaders: true, timeout: timeoutMs });
-          } catch (e) {
-            // another process created it between listTopics and createTopics: fine
-            if (!String((e as Error).message).includes('already exists') && (e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw e;
+        // Retried as a whole: a just-created topic can be unknown to the metadata request that
+        // follows (UNKNOWN_TOPIC_OR_PARTITION, retriable; kafkajs' waitForLeaders retries only a
+        // missing leader), seen once on a loaded broker. The retry finds the topic and goes on.
+        const counts = await retrying(async () => {
+          const existing = new Set(await admin.listTopics());
+          const missing: ITopicConfig[] = specs
+            .filter((s) => !existing.has(s.topic))
+            .map((s) => ({
+              topic: s.topic,
+              numPartitions: s.partitions,
+              replicationFactor: 1,
+              configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+            }));
+          if (missing.length > 0) {
+            try {
+              await admin.createTopics({ topics: missing, waitForLeaders: true, timeout: timeoutMs });
+            } catch (e) {
+              // another process created it between listTopics and createTopics: fine
+              if (!String((e as Error).message).includes('already exists') && (e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw e;
+            }
           }
-        }
-        const counts = new Map<string, number>();
-        const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
-        for (const t of meta.topics) counts.set(t.name, t.partitions.length);
+          const found = new Map<string, number>();
+          const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+          for (const t of meta.topics) found.set(t.name, t.partitions.length);
+          return found;
+        }, timeoutMs);
         const grow = specs.filter((s) => (counts.get(s.topic) ?? 0) < s.partitions);
         if (grow.length > 0) {
           await admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
