@@ -10,7 +10,7 @@ import { runCli } from './cli-run.js';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, defaultSymbolTable, encodeMessage, isOutputBatch } from '@ringmatch/protocol';
 import { ensureTopics, partitionCount, partitionForKey } from '@ringmatch/kafka';
-import { resolveJsonScanner, unpackOutputs } from '@ringmatch/engine';
+import { resolveJsonScanner, resolveJsonWriter, unpackOutputs } from '@ringmatch/engine';
 import { ensureBroker, kafkaAvailability, kafkaClientsUnderTest, produceTo, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 // The compiled baseline: its workers and piscina task are loaded from files beside it.
 import { runChannelEngine } from '../bench/dist/channel/run.js';
@@ -137,14 +137,21 @@ const wires = clients.flatMap((client) => (['json', 'binary'] as const).map((wir
         topic,
         groupId: uniqueTopic('channel'),
         messages: count,
+        // the bench's steady window: it starts once this many orders are posted
+        warmOrders: Math.floor(count / 3),
         outputPrefix,
         client,
         jsonScanner: scanner,
+        jsonWriter: (await resolveJsonWriter('auto')).writer,
         format: wire,
         outputFormat: wire,
       },
     });
     expect(channel.orders).toBe(count);
+    // The window counts the orders posted after the mark: at most the last two thirds, and most of them.
+    expect(channel.steadyOrders).toBeLessThanOrEqual(count - Math.floor(count / 3));
+    expect(channel.steadyOrders).toBeGreaterThan(count / 3);
+    expect(channel.steadySeconds).toBeLessThan(channel.seconds);
     const ringTrades = await outputsByPartition(`${topic}.trades`);
     expect(ringTrades).toHaveLength(PARTITIONS);
     expect(ringTrades.flat().length).toBeGreaterThan(100);

@@ -38,6 +38,8 @@ export interface KafkaPollerRole {
   jsonScanner: 'js' | 'native';
   /** Input messages to take (one command each in the bench); then the input ends. */
   messages: number;
+  /** Posted orders after which the steady window starts (the main thread hears `warmAt`); 0: none. */
+  warmOrders: number;
   batch: number;
   window: number;
 }
@@ -49,6 +51,7 @@ class BatchWriter {
   seq = 1;
   private first = 1;
   private firstSent = false;
+  private warmSent = false;
   private readonly gate: CreditGate;
 
   constructor(private readonly d: KafkaPollerRole) {
@@ -88,6 +91,10 @@ class BatchWriter {
     const batch: CommandBatch = { first: this.first, count: this.count, t: nowMs(), bytes: this.bytes.buffer as ArrayBuffer };
     this.d.out.postMessage(batch, [batch.bytes]);
     this.first += this.count;
+    if (!this.warmSent && this.d.warmOrders > 0 && this.first - 1 >= this.d.warmOrders) {
+      this.warmSent = true;
+      parentPort!.postMessage({ warmAt: nowMs(), warmPosted: this.first - 1 });
+    }
     this.count = 0;
     this.bytes = this.gate.buffer(this.d.batch * COMMAND_SLOT_BYTES);
   }

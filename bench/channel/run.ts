@@ -34,6 +34,8 @@ export interface ChannelKafkaOptions {
   jsonScanner?: 'js' | 'native';
   /** What writes output JSON (default js): the ring engine's --json-writer. */
   jsonWriter?: 'js' | 'native';
+  /** Orders taken before the steady window starts (JIT warm-up; default 0: from the first batch). */
+  warmOrders?: number;
 }
 
 export interface ChannelRunOptions {
@@ -72,6 +74,8 @@ export interface ChannelRunResult {
   ordersPerSecond: number;
   /** From the first batch sent to the end (Kafka: the group join excluded, as for the ring engine). */
   steadySeconds: number;
+  /** Orders in the steady window (all of them without a warm-up). */
+  steadyOrders: number;
   trades: number;
   latencyP50Us: number | null;
   latencyP99Us: number | null;
@@ -138,6 +142,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
           client: kafkaOptions.client ?? 'kafkajs',
           jsonScanner: kafkaOptions.jsonScanner ?? 'js',
           messages: kafkaOptions.messages,
+          warmOrders: kafkaOptions.warmOrders ?? 0,
           batch,
           window,
         },
@@ -181,8 +186,14 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
     source,
   ];
   let firstSendAt = 0;
-  source.on('message', (m: { firstSendAt?: number }) => {
+  let warmAt = 0;
+  let warmPosted = 0;
+  source.on('message', (m: { firstSendAt?: number; warmAt?: number; warmPosted?: number }) => {
     if (m.firstSendAt) firstSendAt = m.firstSendAt;
+    if (m.warmAt) {
+      warmAt = m.warmAt;
+      warmPosted = m.warmPosted ?? 0;
+    }
   });
   let done: MatcherDone;
   try {
@@ -207,13 +218,17 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
   const runStartedAt = performance.timeOrigin + started;
   const firstAt = firstSendAt > 0 ? firstSendAt : runStartedAt;
   const seconds = (endedAt - (kafkaOptions ? runStartedAt : firstAt)) / 1000;
-  const steadySeconds = (endedAt - firstAt) / 1000;
   const orders = kafkaOptions ? done.last : options.orders;
+  if (kafkaOptions?.warmOrders && warmAt === 0) throw new Error('channel engine: the warm-up mark never came');
+  // With a warm-up: from the moment `warmPosted` orders were posted to the end, those after them.
+  const steadySeconds = (endedAt - (warmAt > 0 ? warmAt : firstAt)) / 1000;
+  const steadyOrders = orders - warmPosted;
   return {
     orders,
     seconds,
     steadySeconds,
-    ordersPerSecond: Math.round(orders / steadySeconds),
+    steadyOrders,
+    ordersPerSecond: Math.round(steadyOrders / steadySeconds),
     trades: done.trades,
     latencyP50Us: done.latencyP50Us,
     latencyP99Us: done.latencyP99Us,
