@@ -112,11 +112,7 @@ async function fileSourceTrades(values: string[], name: string): Promise<string[
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   expect(r.code, r.stderr).toBe(0);
-  return fs
-    .readFileSync(path.join(dir, 'data', 'trades.ndjson'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
+  return referenceLines(name, 'trades.ndjson');
 }
 
 /** The output JSON lines of a topic (records are packed: NDJSON, count header checked), in order. */
@@ -125,19 +121,10 @@ async function outputsIn(topic: string): Promise<string[]> {
   return records.flatMap((r) => unpackOutputs(r.value, r.headers as never));
 }
 
-/** The execution reports of the file-source reference run `name` (without "n"); after referenceTrades(..., name). */
-function referenceReports(name: string): string[] {
+/** A file of the file-source reference run `name` (reports.ndjson, book.ndjson), lines without "n"; after referenceTrades(..., name). */
+function referenceLines(name: string, file: string): string[] {
   return fs
-    .readFileSync(path.join(root, `ref-${name}`, 'data', 'reports.ndjson'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.replace(/^\{"n":\d+,/, '{'));
-}
-
-/** The depth stream of the file-source reference run `name` (its book.ndjson without "n"); after referenceTrades(..., name). */
-function referenceDepth(name: string): string[] {
-  return fs
-    .readFileSync(path.join(root, `ref-${name}`, 'data', 'book.ndjson'), 'utf8')
+    .readFileSync(path.join(root, `ref-${name}`, 'data', file), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => l.replace(/^\{"n":\d+,/, '{'));
@@ -180,9 +167,9 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     if (process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(r.stderr).toContain('json writer: native');
     expect(await tradesIn(topic)).toEqual(expected);
     // Every report too, byte for byte, against the file source's JS-written reports.
-    expect(await outputsIn(`${topic}.reports`)).toEqual(referenceReports('e2e'));
+    expect(await outputsIn(`${topic}.reports`)).toEqual(referenceLines('e2e', 'reports.ndjson'));
     // The depth stream: <topic>.book agrees with the file source's book.ndjson.
-    const depth = referenceDepth('e2e');
+    const depth = referenceLines('e2e', 'book.ndjson');
     expect(depth.length).toBeGreaterThan(500);
     await expectDepth(topic, path.join(root, client, 'e2e'), depth);
     // Every malformed message: a dead letter with its bytes and position, and a REJECTED report.
@@ -241,7 +228,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     expect(records.length).toBeGreaterThan(0);
     for (const rec of records) expect(isOutputBatch(rec.value!)).toBe(true);
     expect(await tradesIn(topic)).toEqual(expected);
-    await expectDepth(topic, path.join(root, client, 'binary'), referenceDepth('binary'));
+    await expectDepth(topic, path.join(root, client, 'binary'), referenceLines('binary', 'book.ndjson'));
     const reports = (await outputsIn(`${topic}.reports`)).map((line) => JSON.parse(line) as { status: string; reasonCode: number });
     expect(reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64)).toHaveLength(4);
     expect((await readTopic(broker.kafka, `${topic}.dlq`)).length).toBe(4);
@@ -250,7 +237,7 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
   it('SIGKILL at random points, restart: the output topics hold each trade and depth line exactly once (10 runs, JSON and binary output)', async () => {
     const values = orderMessages(8_000, 23);
     const expected = await referenceTrades(values, 'crash');
-    const expectedDepth = referenceDepth('crash');
+    const expectedDepth = referenceLines('crash', 'book.ndjson');
     let seed = Number(process.env.RINGMATCH_CRASH_SEED ?? Date.now() % 100_000);
     const firstSeed = seed; // what RINGMATCH_CRASH_SEED replays
     const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;

@@ -3,7 +3,7 @@
 // scanner. Resolved once on the main thread before the workers start, so the run says which it
 // uses; the poller then loads the same module.
 import type { SymbolTable } from '@ringmatch/protocol';
-import { loadNative, nativeLoadFailure } from '@ringmatch/wal';
+import { nativeExport } from './native-export.js';
 import type { JsonScannerChoice } from './config.js';
 
 /** @ringmatch/native's CommandScanner (native/src/command_lines.rs). */
@@ -45,19 +45,9 @@ export class NativeScannerUnavailable extends Error {
   override readonly name = 'NativeScannerUnavailable';
 }
 
-async function scannerConstructor(): Promise<{ make: ScannerConstructor | null; why: string }> {
-  const native = (await loadNative()) as unknown as { CommandScanner?: ScannerConstructor } | null;
-  if (native === null) {
-    const failure = nativeLoadFailure();
-    return { make: null, why: (failure instanceof Error ? failure.message : String(failure ?? 'not built')).split('\n')[0]! };
-  }
-  if (typeof native.CommandScanner !== 'function') return { make: null, why: '@ringmatch/native lacks CommandScanner (rebuild it)' };
-  return { make: native.CommandScanner, why: '' };
-}
-
 export async function resolveJsonScanner(asked: JsonScannerChoice): Promise<JsonScannerResolution> {
   if (asked === 'js') return { scanner: 'js', line: 'json scanner: js (--json-scanner js)' };
-  const { make, why } = await scannerConstructor();
+  const { make, why } = await nativeExport<ScannerConstructor>('CommandScanner');
   if (make) return { scanner: 'native', line: 'json scanner: native (@ringmatch/native)' };
   if (asked === 'native') {
     throw new NativeScannerUnavailable(
@@ -69,7 +59,7 @@ export async function resolveJsonScanner(asked: JsonScannerChoice): Promise<Json
 
 /** A native scanner over `symbols`, in a worker of a run resolved to it (it loaded on the main thread). */
 export async function createNativeScanner(symbols: SymbolTable): Promise<NativeCommandScanner> {
-  const { make, why } = await scannerConstructor();
+  const { make, why } = await nativeExport<ScannerConstructor>('CommandScanner');
   if (!make) throw new NativeScannerUnavailable(`--json-scanner native: @ringmatch/native did not load in this worker: ${why}`);
   const defs = symbols.list();
   return new make(

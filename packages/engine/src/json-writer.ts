@@ -3,7 +3,7 @@
 // writer takes every piece of its text from the JS encoder; a differential test holds them equal).
 // Resolved once on the main thread before the workers start, so the run says which it uses.
 import { OutputJsonEncoder, type OutputJsonText, type SymbolTable } from '@ringmatch/protocol';
-import { loadNative, nativeLoadFailure } from '@ringmatch/wal';
+import { nativeExport } from './native-export.js';
 import type { JsonWriterChoice } from './config.js';
 
 /** @ringmatch/native's OutputJsonWriter (native/src/output_json.rs). */
@@ -43,19 +43,9 @@ export class NativeWriterUnavailable extends Error {
   override readonly name = 'NativeWriterUnavailable';
 }
 
-async function writerConstructor(): Promise<{ make: WriterConstructor | null; why: string }> {
-  const native = (await loadNative()) as unknown as { OutputJsonWriter?: WriterConstructor } | null;
-  if (native === null) {
-    const failure = nativeLoadFailure();
-    return { make: null, why: (failure instanceof Error ? failure.message : String(failure ?? 'not built')).split('\n')[0]! };
-  }
-  if (typeof native.OutputJsonWriter !== 'function') return { make: null, why: '@ringmatch/native lacks OutputJsonWriter (rebuild it)' };
-  return { make: native.OutputJsonWriter, why: '' };
-}
-
 export async function resolveJsonWriter(asked: JsonWriterChoice): Promise<JsonWriterResolution> {
   if (asked === 'js') return { writer: 'js', line: 'json writer: js (--json-writer js)' };
-  const { make, why } = await writerConstructor();
+  const { make, why } = await nativeExport<WriterConstructor>('OutputJsonWriter');
   if (make) return { writer: 'native', line: 'json writer: native (@ringmatch/native)' };
   if (asked === 'native') {
     throw new NativeWriterUnavailable(
@@ -67,7 +57,7 @@ export async function resolveJsonWriter(asked: JsonWriterChoice): Promise<JsonWr
 
 /** A native writer with the text of `encoder`, in a worker of a run resolved to it (it loaded on the main thread). */
 export async function createNativeWriter(encoder: OutputJsonEncoder): Promise<NativeOutputJsonWriter> {
-  const { make, why } = await writerConstructor();
+  const { make, why } = await nativeExport<WriterConstructor>('OutputJsonWriter');
   if (!make) throw new NativeWriterUnavailable(`--json-writer native: @ringmatch/native did not load in this worker: ${why}`);
   return new make(encoder.text());
 }
