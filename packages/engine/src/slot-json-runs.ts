@@ -21,6 +21,8 @@ export class SlotJsonRuns {
   private readonly progress = new Float64Array(1);
   private readonly report = createReport();
   private readonly trade = createTrade();
+  /** Bytes one output may need (a newline before or after it included); read once (a Node-API getter is not cheap). */
+  readonly maxBytes: number;
 
   constructor(
     private readonly writer: NativeOutputJsonWriter,
@@ -30,12 +32,9 @@ export class SlotJsonRuns {
   ) {
     this.offsets = new Int32Array(capacity);
     this.indexes = numbered ? new Int32Array(capacity) : null;
+    this.maxBytes = Math.max(writer.maxBytes, encoder.maxBytes) + 1;
   }
 
-  /** Bytes one output may need (a newline before or after it included). */
-  get maxBytes(): number {
-    return Math.max(this.writer.maxBytes, this.encoder.maxBytes) + 1;
-  }
 
   /** True when `push(ring, ...)` must wait for a writeInto: the queue is full or holds another buffer's slots. */
   mustWriteBefore(ring: Uint8Array): boolean {
