@@ -35,7 +35,6 @@ export class SlotJsonRuns {
     this.maxBytes = Math.max(writer.maxBytes, encoder.maxBytes) + 1;
   }
 
-
   /** True when `push(ring, ...)` must wait for a writeInto: the queue is full or holds another buffer's slots. */
   mustWriteBefore(ring: Uint8Array): boolean {
     return this.count === this.capacity || (this.count > 0 && ring !== this.ring);
