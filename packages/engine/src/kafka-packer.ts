@@ -21,7 +21,7 @@ import {
 } from '@ringmatch/protocol';
 import { partitionForKey, type Publisher } from '@ringmatch/kafka';
 import type { NativeOutputJsonWriter } from './json-writer.js';
-import { SlotJsonRuns } from './slot-json-runs.js';
+import { SlotJsonRuns, slotOutputBytes } from './slot-json-runs.js';
 
 export type OutputFormat = 'json' | 'binary';
 
@@ -100,11 +100,10 @@ export class KafkaOutputPacker {
     this.json = new OutputJsonEncoder(options.symbols);
     this.native = options.format === 'json' ? (options.nativeWriter ?? null) : null;
     // Native: outputs are written after they are counted, so a record buffer holds packMax of the longest.
-    const longest = Math.max(this.json.maxBytes, this.native?.maxBytes ?? 0) + 1;
     this.capacity =
       options.format === 'binary'
         ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES
-        : Math.max(options.packBytes, this.native !== null ? options.packMax * longest : this.json.maxBytes * 2);
+        : Math.max(options.packBytes, this.native !== null ? options.packMax * slotOutputBytes(this.native, this.json) : this.json.maxBytes * 2);
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;

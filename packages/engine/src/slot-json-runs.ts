@@ -6,6 +6,11 @@
 import { OutputKind, createReport, createTrade, readOutput, type OutputJsonEncoder } from '@ringmatch/protocol';
 import type { NativeOutputJsonWriter } from './json-writer.js';
 
+/** Bytes one output may take with either writer, a newline before or after it included. */
+export function slotOutputBytes(writer: NativeOutputJsonWriter, encoder: OutputJsonEncoder): number {
+  return Math.max(writer.maxBytes, encoder.maxBytes) + 1;
+}
+
 export class SlotJsonRuns {
   /** Byte offsets of the queued slots in `ring`. */
   private readonly offsets: Int32Array;
@@ -32,7 +37,7 @@ export class SlotJsonRuns {
   ) {
     this.offsets = new Int32Array(capacity);
     this.indexes = numbered ? new Int32Array(capacity) : null;
-    this.maxBytes = Math.max(writer.maxBytes, encoder.maxBytes) + 1;
+    this.maxBytes = slotOutputBytes(writer, encoder);
   }
 
   /** True when `push(ring, ...)` must wait for a writeInto: the queue is full or holds another buffer's slots. */

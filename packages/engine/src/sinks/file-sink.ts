@@ -9,11 +9,10 @@ import path from 'node:path';
 import { OutputJsonEncoder, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import { BOOK_FILE, OutputFile, REPORTS_FILE, TRADES_FILE, alreadyWritten } from '../output-file.js';
 import { symbolTableFor } from '../shared.js';
-import { nativeWriterFor } from '../json-writer.js';
+import { nativeWriterFor, type NativeOutputJsonWriter } from '../json-writer.js';
 import { SlotJsonRuns } from '../slot-json-runs.js';
 import { crashPoint } from '../test-hooks.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
-import type { NativeOutputJsonWriter } from '../json-writer.js';
 
 const FLUSH_EVERY_MS = 5;
 /** Native writer: most lines queued per file before they are written (a batch may hold more). */
