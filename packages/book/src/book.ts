@@ -13,4 +13,17 @@ export class Book {
     readonly tickSize: number,
     readonly lotSize: number,
   ) {}
+
+  // Grid checks skip the remainder on the common unit grid: a `%` of values the JIT types as
+  // doubles (commands decoded from slots) is a call to fmod.
+
+  /** Is `qty` a whole number of lots? */
+  onLotGrid(qty: number): boolean {
+    return this.lotSize === 1 || qty % this.lotSize === 0;
+  }
+
+  /** Is `price` a whole number of ticks? */
+  onTickGrid(price: number): boolean {
+    return this.tickSize === 1 || price % this.tickSize === 0;
+  }
 }

@@ -203,7 +203,7 @@ export class MatchingEngine {
   private accept(cmd: Command, book: Book, o: number, sink: BookSink): void {
     const type = cmd.type;
     this.orders.init(o, cmd, this.stp.effective(cmd));
-    this.reports.accepted(cmd, sink);
+    this.reports.accepted(cmd, o, sink);
     if (type === OrderType.Stop || type === OrderType.StopLimit) return this.acceptStop(cmd, book, o, sink);
     // A GTC or post-only limit that does not cross rests at once: what matching it would come to.
     const side = cmd.side;
@@ -252,11 +252,11 @@ export class MatchingEngine {
     if (o < 0 || orders.symbol(o) !== cmd.symbolId) return this.reports.reject(cmd, Reason.UnknownOrder, Field.OrderId, sink);
     if (orders.account(o) !== cmd.accountId) return this.reports.reject(cmd, Reason.NotOwner, Field.Account, sink);
     if (cmd.qty < 0 || !Number.isSafeInteger(cmd.qty)) return this.reports.reject(cmd, Reason.InvalidQuantity, Field.Qty, sink);
-    if (cmd.qty % book.lotSize !== 0) return this.reports.reject(cmd, Reason.QtyOffLot, Field.Qty, sink);
+    if (!book.onLotGrid(cmd.qty)) return this.reports.reject(cmd, Reason.QtyOffLot, Field.Qty, sink);
     if (cmd.price < 0 || !Number.isSafeInteger(cmd.price)) return this.reports.reject(cmd, Reason.InvalidPrice, Field.Price, sink);
     if (cmd.price !== 0) {
       if (orders.type(o) === OrderType.Stop) return this.reports.reject(cmd, Reason.InvalidAmend, Field.Price, sink);
-      if (cmd.price % book.tickSize !== 0) return this.reports.reject(cmd, Reason.PriceOffTick, Field.Price, sink);
+      if (!book.onTickGrid(cmd.price)) return this.reports.reject(cmd, Reason.PriceOffTick, Field.Price, sink);
     }
     const side = orders.side(o);
     const oldPrice = orders.price(o);

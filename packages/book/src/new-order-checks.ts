@@ -23,21 +23,21 @@ export class NewOrderChecks {
   check(cmd: Command, book: Book): number {
     const qty = cmd.qty;
     if (!(qty > 0) || !Number.isSafeInteger(qty)) return this.fail(Reason.InvalidQuantity, Field.Qty);
-    if (qty % book.lotSize !== 0) return this.fail(Reason.QtyOffLot, Field.Qty);
+    if (!book.onLotGrid(qty)) return this.fail(Reason.QtyOffLot, Field.Qty);
     const type = cmd.type;
     const tif = cmd.tif;
     const side = cmd.side;
     if (side !== Side.Buy && side !== Side.Sell) return this.fail(Reason.InvalidOrderType, Field.Side);
     if (type === OrderType.Limit || type === OrderType.StopLimit) {
       if (!(cmd.price > 0) || !Number.isSafeInteger(cmd.price)) return this.fail(Reason.InvalidPrice, Field.Price);
-      if (cmd.price % book.tickSize !== 0) return this.fail(Reason.PriceOffTick, Field.Price);
+      if (!book.onTickGrid(cmd.price)) return this.fail(Reason.PriceOffTick, Field.Price);
     } else if (type === OrderType.Market || type === OrderType.Stop) {
       if (cmd.price !== 0) return this.fail(Reason.InvalidPrice, Field.Price);
     } else return this.fail(Reason.InvalidOrderType, Field.Type);
     const isStop = type === OrderType.Stop || type === OrderType.StopLimit;
     if (isStop) {
       if (!(cmd.stopPrice > 0) || !Number.isSafeInteger(cmd.stopPrice)) return this.fail(Reason.InvalidStopPrice, Field.StopPrice);
-      if (cmd.stopPrice % book.tickSize !== 0) return this.fail(Reason.PriceOffTick, Field.StopPrice);
+      if (!book.onTickGrid(cmd.stopPrice)) return this.fail(Reason.PriceOffTick, Field.StopPrice);
     } else if (cmd.stopPrice !== 0) return this.fail(Reason.InvalidStopPrice, Field.StopPrice);
     if (tif > TimeInForce.PostOnly || (tif === TimeInForce.PostOnly && type !== OrderType.Limit)) return this.fail(Reason.InvalidOrderType, Field.Tif);
     if (cmd.stp > StpMode.CancelBoth) return this.fail(Reason.InvalidOrderType, Field.Stp);

@@ -1,41 +1,42 @@
-// The order pool: every live order is one 80-byte record in a single ArrayBuffer seen through
-// several typed-array views (an order's fields share two cache lines). Freed slots are reused (a
-// stack), and the buffer doubles when the pool runs out.
+// The order pool: every live order is one 64-byte record in a single ArrayBuffer seen through
+// several typed-array views, so an order is one cache line: a cancel or a fill reads the order
+// and its two neighbours in the level's queue from three lines. A stop's trigger price, which
+// only stop orders have, lives in a side array (record number -> price). Freed slots are reused
+// (a stack), and the buffer doubles when the pool runs out.
 //
 // An order's slot is the index of its record's first element in the Float64Array view (record
-// number x 10): an f64 field is `f64[o + FIELD]`, a narrower one scales the slot by the width
+// number x 8): an f64 field is `f64[o + FIELD]`, a narrower one scales the slot by the width
 // ratio (`i32[o * 2 + FIELD]`, `u8[o * 8 + FIELD]`). No multiply by the record size, and each
 // accessor stays under V8's small-function size, so it is always inlined.
-import type { Command, ExecutionReport, OrderType, Side, TimeInForce } from '@ringmatch/protocol';
+import type { Command } from '@ringmatch/protocol';
 import { NO_SLOT } from './no-slot.js';
 import { grownFreeSlots } from './free-slots.js';
 import { type RecordLayout, viewIndex, viewStride } from './record-layout.js';
 
 /** Byte layout of an order record (`bytes` is the record size). */
 export const OrderLayout = {
-  bytes: 80,
+  bytes: 64,
   fields: {
     id: { offset: 0, type: 'f64' },
     price: { offset: 8, type: 'f64' },
-    stopPrice: { offset: 16, type: 'f64' },
-    qty: { offset: 24, type: 'f64' },
-    leavesQty: { offset: 32, type: 'f64' },
-    cumQty: { offset: 40, type: 'f64' },
+    qty: { offset: 16, type: 'f64' },
+    leavesQty: { offset: 24, type: 'f64' },
+    cumQty: { offset: 32, type: 'f64' },
     /** Next (younger) order at the same price level, or NO_SLOT. */
-    next: { offset: 48, type: 'i32' },
+    next: { offset: 40, type: 'i32' },
     /** Previous (older) order at the same price level, or NO_SLOT. */
-    prev: { offset: 52, type: 'i32' },
+    prev: { offset: 44, type: 'i32' },
     /** Level slot while resting, else NO_SLOT. */
-    level: { offset: 56, type: 'i32' },
-    account: { offset: 60, type: 'u32' },
-    symbol: { offset: 64, type: 'u16' },
-    side: { offset: 66, type: 'u8' },
-    type: { offset: 67, type: 'u8' },
-    tif: { offset: 68, type: 'u8' },
+    level: { offset: 48, type: 'i32' },
+    account: { offset: 52, type: 'u32' },
+    symbol: { offset: 56, type: 'u16' },
+    side: { offset: 58, type: 'u8' },
+    type: { offset: 59, type: 'u8' },
+    tif: { offset: 60, type: 'u8' },
     /** Effective self-trade prevention mode (never Default). */
-    stp: { offset: 69, type: 'u8' },
+    stp: { offset: 61, type: 'u8' },
     /** Lifecycle state (free, resting, pending stop, active taker). */
-    state: { offset: 70, type: 'u8' },
+    state: { offset: 62, type: 'u8' },
   },
 } as const satisfies RecordLayout;
 
@@ -43,9 +44,11 @@ export const OrderLayout = {
 const BYTES = OrderLayout.bytes;
 /** Slot distance between consecutive records (f64 elements per record). */
 const SLOT_STRIDE = viewStride(OrderLayout, 'f64');
+/** slot >> RECORD_SHIFT = record number (the stride is a power of two: a shift, not a division). */
+const RECORD_SHIFT = Math.log2(SLOT_STRIDE);
+if (!Number.isInteger(RECORD_SHIFT)) throw new Error(`order record of ${BYTES} bytes: its f64 stride is not a power of two`);
 const ID = viewIndex(OrderLayout, 'id', 'f64');
 const PRICE = viewIndex(OrderLayout, 'price', 'f64');
-const STOP_PRICE = viewIndex(OrderLayout, 'stopPrice', 'f64');
 const QTY = viewIndex(OrderLayout, 'qty', 'f64');
 const LEAVES_QTY = viewIndex(OrderLayout, 'leavesQty', 'f64');
 const CUM_QTY = viewIndex(OrderLayout, 'cumQty', 'f64');
@@ -73,6 +76,8 @@ export class OrderPool {
   private u32!: Uint32Array;
   private u16!: Uint16Array;
   private u8!: Uint8Array;
+  /** Trigger price of each record (stop and stop-limit orders; 0 for the others). */
+  private stopPrices!: Float64Array;
   /** Stack of free slots (the next one to hand out on top). */
   private freeSlots!: Int32Array;
   private freeCount = 0;
@@ -115,6 +120,9 @@ export class OrderPool {
     this.u32 = new Uint32Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.u8 = bytes;
+    const stopPrices = new Float64Array(capacity);
+    if (old > 0) stopPrices.set(this.stopPrices.subarray(0, old));
+    this.stopPrices = stopPrices;
     const free = grownFreeSlots(this.freeSlots, empty ? 0 : this.freeCount, old, capacity, SLOT_STRIDE);
     this.freeSlots = free.slots;
     this.freeCount = free.count;
@@ -128,7 +136,7 @@ export class OrderPool {
     const f64 = this.f64;
     f64[o + ID] = cmd.orderId;
     f64[o + PRICE] = cmd.price;
-    f64[o + STOP_PRICE] = cmd.stopPrice;
+    this.stopPrices[o >> RECORD_SHIFT] = cmd.stopPrice;
     f64[o + QTY] = cmd.qty;
     f64[o + LEAVES_QTY] = cmd.qty;
     f64[o + CUM_QTY] = 0;
@@ -142,24 +150,6 @@ export class OrderPool {
     u8[b + TYPE] = cmd.type;
     u8[b + TIF] = cmd.tif;
     u8[b + STP] = stp;
-  }
-
-  /** Copies the order's identity, enums, prices and quantities into a report. */
-  copyTo(o: number, r: ExecutionReport): void {
-    const f64 = this.f64;
-    const u8 = this.u8;
-    const b = o * 8;
-    r.symbolId = this.u16[o * 4 + SYMBOL]!;
-    r.orderId = f64[o + ID]!;
-    r.accountId = this.u32[o * 2 + ACCOUNT]!;
-    r.side = u8[b + SIDE] as Side;
-    r.type = u8[b + TYPE] as OrderType;
-    r.tif = u8[b + TIF] as TimeInForce;
-    r.price = f64[o + PRICE]!;
-    r.stopPrice = f64[o + STOP_PRICE]!;
-    r.qty = f64[o + QTY]!;
-    r.cumQty = f64[o + CUM_QTY]!;
-    r.leavesQty = f64[o + LEAVES_QTY]!;
   }
 
   /** Records a fill of `q`: that much less open, that much more filled. */
@@ -201,10 +191,10 @@ export class OrderPool {
     this.f64[o + PRICE] = v;
   }
   stopPrice(o: number): number {
-    return this.f64[o + STOP_PRICE]!;
+    return this.stopPrices[o >> RECORD_SHIFT]!;
   }
   setStopPrice(o: number, v: number): void {
-    this.f64[o + STOP_PRICE] = v;
+    this.stopPrices[o >> RECORD_SHIFT] = v;
   }
   qty(o: number): number {
     return this.f64[o + QTY]!;

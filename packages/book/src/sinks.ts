@@ -1,4 +1,4 @@
-import { createReport, createTrade, encodeReportJson, encodeTradeJson, type ExecutionReport, type SymbolTable, type Trade } from '@ringmatch/protocol';
+import { copyReport, createTrade, encodeReportJson, encodeTradeJson, type ExecutionReport, type SymbolTable, type Trade } from '@ringmatch/protocol';
 import type { BookSink } from './types.js';
 
 export type BookOutput = { kind: 'report'; report: ExecutionReport } | { kind: 'trade'; trade: Trade };
@@ -7,7 +7,7 @@ export type BookOutput = { kind: 'report'; report: ExecutionReport } | { kind: '
 export class CollectingSink implements BookSink {
   readonly outputs: BookOutput[] = [];
   onReport(report: ExecutionReport): void {
-    this.outputs.push({ kind: 'report', report: createReport(report) });
+    this.outputs.push({ kind: 'report', report: copyReport(report) });
   }
   onTrade(trade: Trade): void {
     this.outputs.push({ kind: 'trade', trade: createTrade(trade) });

@@ -12,6 +12,7 @@ import {
   StpMode,
   SymbolTable,
   TimeInForce,
+  copyReport,
   createCommand,
   createReport,
   createTrade,
@@ -392,7 +393,7 @@ describe('OrderFlowGenerator', () => {
           bySeq.add(rep.seq);
           writeReport(slot, 0, rep);
           expect(readOutput(slot, 0, r, t)).toBe(OutputKind.Report);
-          expect({ ...r, stopPrice: rep.stopPrice }).toEqual(rep);
+          expect({ ...r, stopPrice: rep.stopPrice }).toEqual(copyReport(rep));
         },
         onTrade(trade) {
           writeTrade(slot, 0, trade);

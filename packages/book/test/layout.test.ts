@@ -17,7 +17,7 @@ function byteOwners(layout: RecordLayout): (string | undefined)[] {
 }
 
 describe.each([
-  ['order', OrderLayout as RecordLayout, 80],
+  ['order', OrderLayout as RecordLayout, 64],
   ['level', LevelLayout as RecordLayout, 32],
 ])('%s record layout', (_name, layout, bytes) => {
   it('keeps its size (a multiple of 8, so every record is f64-aligned)', () => {

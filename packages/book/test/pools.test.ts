@@ -1,10 +1,11 @@
 // Order and level pools: each accessor reads back what its setter wrote, writes touch no other
 // field and no other record, slots are reused lowest first, and growth keeps every record.
 import { describe, expect, it } from 'vitest';
-import { createCommand, createReport, OrderType, Side, StpMode, TimeInForce } from '@ringmatch/protocol';
+import { copyReport, createCommand, OrderType, Side, StpMode, TimeInForce } from '@ringmatch/protocol';
 import { LevelPool } from '../src/level-pool.js';
 import { NO_SLOT } from '../src/no-slot.js';
 import { OrderPool } from '../src/order-pool.js';
+import { OrderReport } from '../src/order-report.js';
 
 type Field<P> = { name: string; get: (p: P, s: number) => number; set: (p: P, s: number, v: number) => void; value: (seed: number) => number };
 
@@ -83,7 +84,7 @@ describe('OrderPool', () => {
     expectAll(pool, orderFields, s, 3);
   });
 
-  it('fills a record from a command, records fills, and copies it into a report', () => {
+  it('fills a record from a command, records fills, and a report view reads it (also after the pool grows)', () => {
     const pool = new OrderPool(4);
     const s = pool.alloc();
     pool.setLevel(s, 1234);
@@ -104,9 +105,9 @@ describe('OrderPool', () => {
     expect(pool.stp(s)).toBe(StpMode.CancelBoth);
     pool.fill(s, 30);
     expect([pool.leavesQty(s), pool.cumQty(s), pool.qty(s)]).toEqual([40, 30, 70]);
-    const r = createReport();
-    pool.copyTo(s, r);
-    expect(r).toMatchObject({
+    const r = new OrderReport(pool);
+    r.slot = s;
+    const expected = {
       orderId: cmd.orderId,
       symbolId: 513,
       accountId: 3_000_000_000,
@@ -118,7 +119,11 @@ describe('OrderPool', () => {
       qty: 70,
       cumQty: 30,
       leavesQty: 40,
-    });
+    };
+    expect(copyReport(r)).toMatchObject(expected);
+    for (let i = 0; i < 8; i++) pool.alloc(); // past the capacity of 4: the records move to a new buffer
+    pool.fill(s, 10);
+    expect(copyReport(r)).toMatchObject({ ...expected, cumQty: 40, leavesQty: 30 });
   });
 
   it('grows by doubling and keeps every record; clear frees all at the grown size', () => {

@@ -9,6 +9,7 @@ export {
   StpMode,
   TimeInForce,
   createCommand,
+  copyReport,
   createReport,
   createTrade,
   fieldName,

@@ -335,6 +335,36 @@ export function createReport(init?: Partial<ExecutionReport>): ExecutionReport {
   return r;
 }
 
+/**
+ * A plain copy of `r`, field by field: what a sink keeps. The book's reports may read their fields
+ * through getters (a view of the order's record), which a spread or Object.assign would not copy.
+ */
+export function copyReport(r: ExecutionReport): ExecutionReport {
+  return {
+    seq: r.seq,
+    timestamp: r.timestamp,
+    status: r.status,
+    reason: r.reason,
+    field: r.field,
+    symbolId: r.symbolId,
+    orderId: r.orderId,
+    accountId: r.accountId,
+    side: r.side,
+    type: r.type,
+    tif: r.tif,
+    price: r.price,
+    stopPrice: r.stopPrice,
+    qty: r.qty,
+    cumQty: r.cumQty,
+    leavesQty: r.leavesQty,
+    lastQty: r.lastQty,
+    lastPrice: r.lastPrice,
+    tradeId: r.tradeId,
+    sourceStream: r.sourceStream,
+    sourcePosition: r.sourcePosition,
+  };
+}
+
 /** A trade between a resting maker and an incoming taker. */
 export interface Trade {
   seq: number;
