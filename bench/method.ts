@@ -18,14 +18,17 @@ export function runsFor(ctx: BenchContext): number {
 
 /**
  * Interleaved rounds: one warm-up round (every item once, not counted), then `runs` rounds of every
- * item once; round r starts at item r mod k, so no line always runs first or right after another.
+ * item once; round r starts at item r mod k and odd rounds run backwards, so no line always runs
+ * first or right after the same other line (a rotation alone kept every line's predecessor: the
+ * first item always ran right after the last, whatever that one left behind).
  * Returns each item's measured values, in run order.
  */
 export async function measureRounds<T, R>(items: readonly T[], runs: number, once: (item: T) => Promise<R>): Promise<R[][]> {
   const values = items.map((): R[] => []);
   for (let round = 0; round <= runs; round++) {
     for (let k = 0; k < items.length; k++) {
-      const at = (round + k) % items.length;
+      const n = items.length;
+      const at = round % 2 === 0 ? (round + k) % n : (((round - k) % n) + n) % n;
       const v = await once(items[at]!);
       if (round > 0) values[at]!.push(v);
     }

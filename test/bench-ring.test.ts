@@ -31,19 +31,19 @@ describe('ring bench baselines', () => {
 });
 
 describe('measureRounds', () => {
-  it('runs a warm-up round first (not counted), then interleaved rounds starting at a different item each time', async () => {
+  it('runs a warm-up round first (not counted), then interleaved rounds starting at a different item each time, odd rounds backwards', async () => {
     const calls: string[] = [];
     let t = 0;
     const values = await measureRounds(['a', 'b', 'c'], 3, async (item) => {
       calls.push(item);
       return ++t;
     });
-    expect(calls.join('')).toBe('abc' + 'bca' + 'cab' + 'abc');
+    expect(calls.join('')).toBe('abc' + 'bac' + 'cab' + 'acb');
     // Warm-up values 1..3 dropped; each item keeps one value per measured round, in run order.
     expect(values).toEqual([
-      [6, 8, 10],
-      [4, 9, 11],
-      [5, 7, 12],
+      [5, 8, 10],
+      [4, 9, 12],
+      [6, 7, 11],
     ]);
   });
 });

@@ -1,0 +1,93 @@
+// `node bench/dist/compare/book-ab.js <ref> [rounds]`: the working tree's book against the book at
+// a git revision, both in this one process, on the book-peer stream (bench/peer/stream.ts). Both
+// books walk the same stream side by side, taking turns every CHUNK commands (which one goes first
+// alternates), so a slow spell of this VM (runs of one book swing 1.5x here from second to second)
+// lands on both alike: whole-process A/B runs could not see a 5% change, this sees 2-3%.
+// Prints one JSON line: each book's median ns per command, the tree/REF ratio of every round and
+// their median (< 1: the tree is faster), and whether both books made the same outputs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Command } from '@ringmatch/protocol';
+import { peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
+import { git } from './exec.js';
+import { prepareRef } from './worktree.js';
+
+/** Commands per turn: long enough for the timer, short against the VM's slow spells (tens of ms). */
+const CHUNK = 20_000;
+const COMMANDS = 2_000_000;
+const WARMUP_ROUNDS = 3;
+const USAGE = 'usage: node bench/dist/compare/book-ab.js <ref> [rounds (default 8)]';
+
+interface BookSide {
+  MatchingEngine: new (options: { symbols: ReturnType<typeof peerSymbols> }) => { process(cmd: Command, sink: unknown): void };
+  CountingSink: new () => { trades: number; reports: number; checksum: number };
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+async function main(): Promise<void> {
+  const [ref, roundsText = '8'] = process.argv.slice(2);
+  const rounds = Number(roundsText);
+  if (!ref || !Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const root = git(['rev-parse', '--show-toplevel'], path.dirname(fileURLToPath(import.meta.url)));
+  const refTree = await prepareRef(root, ref, { nativeBuild: false, log: (m) => console.error(`[book-ab] ${m}`) });
+  const load = async (dir: string) => (await import(pathToFileURL(path.join(dir, 'packages/book/dist/index.js')).href)) as BookSide;
+  const sides = { ref: await load(refTree.dir), tree: await load(root) };
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ringmatch-book-ab-'));
+  let commands: Command[];
+  try {
+    const file = path.join(tmp, 'peer.stream');
+    writePeerStream(file, COMMANDS, 42);
+    commands = readPeerStream(file);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const turn = (engine: { process(cmd: Command, sink: unknown): void }, sink: unknown, from: number, to: number): number => {
+    const start = process.hrtime.bigint();
+    for (let i = from; i < to; i++) engine.process(commands[i]!, sink);
+    return Number(process.hrtime.bigint() - start);
+  };
+  const refNs: number[] = [];
+  const treeNs: number[] = [];
+  const ratios: number[] = [];
+  let sameOutputs = true;
+  for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+    const a = { engine: new sides.ref.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.ref.CountingSink(), ns: 0 };
+    const b = { engine: new sides.tree.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.tree.CountingSink(), ns: 0 };
+    for (let from = 0, k = 0; from < commands.length; from += CHUNK, k++) {
+      const to = Math.min(from + CHUNK, commands.length);
+      const [first, second] = (k + round) % 2 === 0 ? [a, b] : [b, a];
+      first.ns += turn(first.engine, first.sink, from, to);
+      second.ns += turn(second.engine, second.sink, from, to);
+    }
+    if (a.sink.trades !== b.sink.trades || a.sink.reports !== b.sink.reports || a.sink.checksum !== b.sink.checksum) sameOutputs = false;
+    if (round < WARMUP_ROUNDS) continue;
+    refNs.push(a.ns / commands.length);
+    treeNs.push(b.ns / commands.length);
+    ratios.push(b.ns / a.ns);
+  }
+  console.log(
+    JSON.stringify({
+      ref: refTree.sha.slice(0, 12),
+      commands: commands.length,
+      rounds,
+      ref_ns_per_cmd: Math.round(median(refNs)),
+      tree_ns_per_cmd: Math.round(median(treeNs)),
+      tree_over_ref: Number(median(ratios).toFixed(3)),
+      round_ratios: ratios.map((r) => r.toFixed(3)).join(' '),
+      same_outputs: sameOutputs,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`book-ab: ${(error as Error).message}`);
+  process.exit(1);
+});
