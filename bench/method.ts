@@ -25,9 +25,9 @@ export function runsFor(ctx: BenchContext): number {
  */
 export async function measureRounds<T, R>(items: readonly T[], runs: number, once: (item: T) => Promise<R>): Promise<R[][]> {
   const values = items.map((): R[] => []);
+  const n = items.length;
   for (let round = 0; round <= runs; round++) {
-    for (let k = 0; k < items.length; k++) {
-      const n = items.length;
+    for (let k = 0; k < n; k++) {
       const at = round % 2 === 0 ? (round + k) % n : (((round - k) % n) + n) % n;
       const v = await once(items[at]!);
       if (round > 0) values[at]!.push(v);

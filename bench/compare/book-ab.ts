@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '@ringmatch/protocol';
+import { median } from '../method.js';
 import { peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
 import { git } from './exec.js';
 import { prepareRef } from './worktree.js';
@@ -24,8 +25,6 @@ interface BookSide {
   MatchingEngine: new (options: { symbols: ReturnType<typeof peerSymbols> }) => { process(cmd: Command, sink: unknown): void };
   CountingSink: new () => { trades: number; reports: number; checksum: number };
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main(): Promise<void> {
   const [ref, roundsText = '8'] = process.argv.slice(2);

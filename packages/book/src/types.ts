@@ -2,7 +2,10 @@
 // the engine's options.
 import type { ExecutionReport, OrderType, Side, StpMode, SymbolTable, TimeInForce, Trade } from '@ringmatch/protocol';
 
-/** Receives outputs. The report/trade objects are reused: copy them if you keep them. */
+/**
+ * Receives outputs. The report/trade objects are reused, and a report may read its fields from the
+ * order's record (getters): keep a copy made during the call (copyReport, createTrade).
+ */
 export interface BookSink {
   onReport(report: ExecutionReport): void;
   onTrade(trade: Trade): void;

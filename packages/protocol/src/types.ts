@@ -272,7 +272,8 @@ export const OutputKind = { Report: 1, Trade: 2, Mark: 3, Depth: 4 } as const;
 export type OutputKind = (typeof OutputKind)[keyof typeof OutputKind];
 
 /**
- * Execution report. The engine reuses one instance per sink call: copy it if you keep it.
+ * Execution report. The engine reuses one instance per sink call, and the book's may read its fields
+ * through getters: copy it with copyReport if you keep it.
  * qty = the order's current total quantity (cumQty + leavesQty for live orders).
  */
 export interface ExecutionReport {
