@@ -6,6 +6,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+mod book;
 mod command_lines;
 mod output_json;
 

@@ -1,0 +1,41 @@
+//! The state of one symbol's book: both price ladders, both stop lists, the last trade price and
+//! the symbol's grids.
+
+use super::ladder::Ladder;
+use super::stop_list::StopList;
+
+pub struct SymbolBook {
+  pub symbol_id: u16,
+  pub tick_size: f64,
+  pub lot_size: f64,
+  /// [bids, asks], indexed by side.
+  pub ladders: [Ladder; 2],
+  /// [buy stops, sell stops], indexed by side.
+  pub stops: [StopList; 2],
+  pub last_price: f64,
+}
+
+impl SymbolBook {
+  pub fn new(symbol_id: u16, tick_size: f64, lot_size: f64) -> SymbolBook {
+    SymbolBook {
+      symbol_id,
+      tick_size,
+      lot_size,
+      ladders: [Ladder::new(), Ladder::new()],
+      stops: [StopList::new(), StopList::new()],
+      last_price: 0.0,
+    }
+  }
+
+  /// Is `qty` a whole number of lots? (`%` of doubles, as in JS.)
+  #[inline(always)]
+  pub fn on_lot_grid(&self, qty: f64) -> bool {
+    self.lot_size == 1.0 || qty % self.lot_size == 0.0
+  }
+
+  /// Is `price` a whole number of ticks?
+  #[inline(always)]
+  pub fn on_tick_grid(&self, price: f64) -> bool {
+    self.tick_size == 1.0 || price % self.tick_size == 0.0
+  }
+}
