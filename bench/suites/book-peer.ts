@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { CountingSink, MatchingEngine } from '@ringmatch/book';
-import type { Command } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES, writeCommand, type Command } from '@ringmatch/protocol';
+import { createNativeBook, NATIVE_COUNTER_KEYS, type NativeBookHandle } from '@ringmatch/engine';
 import type { BenchGroup, BenchLine } from '../types.js';
 import { medianBy, round } from '../stats.js';
 import { loadNow, methodFields, runsFor } from '../method.js';
@@ -82,6 +83,71 @@ async function runRingmatch(commands: Command[], warmup: number, reps: number): 
   return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null, warmup };
 }
 
+/** Commands a native call takes, and the output slots it may fill (the matcher's batch and output ring sizes). */
+const NATIVE_BATCH = 4096;
+const NATIVE_OUT_SLOTS = 1 << 15;
+
+/** The pre-built stream as command slots (seq 1..n), the native book's input. */
+function commandSlots(commands: Command[]): Uint8Array {
+  const slots = new Uint8Array(commands.length * COMMAND_SLOT_BYTES);
+  for (let i = 0; i < commands.length; i++) writeCommand(slots, i * COMMAND_SLOT_BYTES, { ...commands[i]!, seq: i + 1 });
+  return slots;
+}
+
+/** The final book of a native book, in the shape the others report. */
+function nativeFinal(book: NativeBookHandle): FinalBook {
+  const side = (s: number) => {
+    const n = book.levelCount(PEER_SYMBOL, s);
+    const prices = new Float64Array(n);
+    const qtys = new Float64Array(n);
+    const orders = new Int32Array(n);
+    book.topLevels(PEER_SYMBOL, s, n, prices, qtys, orders, 0);
+    return { orders: orders.reduce((a, b) => a + b, 0), volume: qtys.reduce((a, b) => a + b, 0) };
+  };
+  const bids = side(0);
+  const asks = side(1);
+  return { askOrders: asks.orders, bidOrders: bids.orders, askVolume: asks.volume, bidVolume: bids.volume };
+}
+
+/**
+ * ringmatch's native book (@ringmatch/native's NativeBook) on the same stream as command slots:
+ * batches of NATIVE_BATCH commands, every report and trade written into output slots (the ring's
+ * 96-byte format) of a reused region, as the matcher would write them into its output ring.
+ */
+async function runNative(commands: Command[], warmup: number, reps: number): Promise<(PeerRun & { outputsPerCmd: number }) | string> {
+  const probe = await createNativeBook(peerSymbols());
+  if (probe.book === null) return `@ringmatch/native does not load: ${probe.why}`;
+  const slots = commandSlots(commands);
+  const out = new Uint8Array(NATIVE_OUT_SLOTS * OUTPUT_SLOT_BYTES);
+  const progress = new Float64Array(2);
+  const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
+  const tradesAt = NATIVE_COUNTER_KEYS.indexOf('trades');
+  const nsPerCmd: number[] = [];
+  let trades = -1;
+  let outputs = 0;
+  let final: FinalBook | null = null;
+  for (let rep = 0; rep < warmup + reps; rep++) {
+    const { book } = await createNativeBook(peerSymbols());
+    let written = 0;
+    const start = process.hrtime.bigint();
+    for (let done = 0; done < commands.length; ) {
+      done += book!.process(slots, done, Math.min(NATIVE_BATCH, commands.length - done), out, 0, NATIVE_OUT_SLOTS, progress);
+      written += progress[0]!;
+      while (book!.waiting > 0) written += book!.drain(out, 0, NATIVE_OUT_SLOTS);
+    }
+    const ns = Number(process.hrtime.bigint() - start);
+    book!.readCounters(counters);
+    const bookNow = nativeFinal(book!);
+    if (trades >= 0 && (counters[tradesAt] !== trades || JSON.stringify(bookNow) !== JSON.stringify(final)))
+      throw new Error('book-peer: native repetitions disagree');
+    trades = counters[tradesAt]!;
+    outputs = written;
+    final = bookNow;
+    if (rep >= warmup) nsPerCmd.push(ns / commands.length);
+  }
+  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs: 0, jitMs: null, warmup };
+}
+
 function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
   const out = runHarness<{
     ns_per_cmd: number[];
@@ -131,6 +197,18 @@ function line(bench: string, run: PeerRun, load: number, extra: Record<string, u
   };
 }
 
+/** The native book's line: against the JS book and, when it ran, exchange-core's direct book. */
+function nativeLine(native: PeerRun | string, ours: PeerRun, load: number, direct: PeerRun | null): BenchLine {
+  if (typeof native === 'string') return { bench: 'book-peer:native', ops_per_s: null, p50_us: null, p99_us: null, skipped: native };
+  return line('book-peer:native', native, load, {
+    what: 'the native book (@ringmatch/native NativeBook): command slots in, every report and trade written into 96-byte output slots',
+    batch: NATIVE_BATCH,
+    same_trades_and_book: true,
+    vs_js_book: round(median(ours.nsPerCmd) / median(native.nsPerCmd)),
+    ...(direct === null ? {} : { vs_exchange_core: round(median(direct.nsPerCmd) / median(native.nsPerCmd)) }),
+  });
+}
+
 export const groups: BenchGroup[] = [
   {
     group: 'book-peer',
@@ -145,10 +223,16 @@ export const groups: BenchGroup[] = [
         const mix = writePeerStream(file, count, SEED);
         ctx.log(`book-peer: ${count} commands (${JSON.stringify(mix)}); ringmatch`);
         const load = loadNow();
-        const ours = await runRingmatch(readPeerStream(file), warmup, reps);
+        const commands = readPeerStream(file);
+        const ours = await runRingmatch(commands, warmup, reps);
+        ctx.log('book-peer: ringmatch native book');
+        const native = await runNative(commands, warmup, reps);
+        if (typeof native !== 'string' && (native.trades !== ours.trades || JSON.stringify(native.final) !== JSON.stringify(ours.final)))
+          throw new Error(`book-peer: the native book ended otherwise: trades ${native.trades} vs ${ours.trades}`);
         const failure = buildHarness();
         if (failure !== null) {
           yield line('book-peer', ours, load, { commands: count });
+          yield nativeLine(native, ours, load, null);
           for (const bench of ['book-peer:exchange-core', 'book-peer:exchange-core-naive'])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
           return;
@@ -172,6 +256,7 @@ export const groups: BenchGroup[] = [
           vs_exchange_core: ratio(direct),
           vs_exchange_core_naive: ratio(naive),
         });
+        yield nativeLine(native, ours, load, direct);
         yield line('book-peer:exchange-core', direct, load, { impl: 'OrderBookDirectImpl', results: JSON.stringify(direct.results) });
         yield line('book-peer:exchange-core-naive', naive, load, { impl: 'OrderBookNaiveImpl', results: JSON.stringify(naive.results) });
       } finally {

@@ -30,12 +30,18 @@ impl SymbolBook {
   /// Is `qty` a whole number of lots? (`%` of doubles, as in JS.)
   #[inline(always)]
   pub fn on_lot_grid(&self, qty: f64) -> bool {
-    self.lot_size == 1.0 || qty % self.lot_size == 0.0
+    self.lot_size == 1.0 || on_grid(qty, self.lot_size)
   }
 
   /// Is `price` a whole number of ticks?
   #[inline(always)]
   pub fn on_tick_grid(&self, price: f64) -> bool {
-    self.tick_size == 1.0 || price % self.tick_size == 0.0
+    self.tick_size == 1.0 || on_grid(price, self.tick_size)
   }
+}
+
+/// Out of line: inlined, LLVM may hoist the remainder (a call to fmod) above the unit-grid test.
+#[inline(never)]
+fn on_grid(value: f64, step: f64) -> bool {
+  value % step == 0.0
 }

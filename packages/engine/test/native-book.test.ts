@@ -102,8 +102,27 @@ function damage(c: Command, rand: () => number): void {
   }
 }
 
-/** `count` commands as slots (seq 1..count), a damaged one in eight. */
-function commandSlots(count: number, seed: number): Uint8Array {
+/**
+ * Order ids in every shape the book's id index treats apart: dense integers (paged), ids a million
+ * apart (pages too sparse: the overflow map), negative, fractional and beyond 2^52.
+ */
+function spreadId(id: number): number {
+  switch (id % 5) {
+    case 0:
+      return id * 1_000_003;
+    case 1:
+      return -id;
+    case 2:
+      return id + 0.5;
+    case 3:
+      return 2 ** 52 + id;
+    default:
+      return id;
+  }
+}
+
+/** `count` commands as slots (seq 1..count), a damaged one in eight; `spread` maps every order id through spreadId. */
+function commandSlots(count: number, seed: number, spread = false): Uint8Array {
   const gen = new OrderFlowGenerator({ symbols, seed, accounts: 40 });
   const rand = prng(seed);
   const slots = new Uint8Array(count * COMMAND_SLOT_BYTES);
@@ -111,6 +130,7 @@ function commandSlots(count: number, seed: number): Uint8Array {
   for (let i = 0; i < count; i++) {
     gen.next(c);
     if (rand() < 0.125) damage(c, rand);
+    if (spread) c.orderId = spreadId(c.orderId);
     c.seq = i + 1;
     writeCommand(slots, i * COMMAND_SLOT_BYTES, c);
   }
@@ -202,13 +222,14 @@ function sideLevels(book: NativeBookHandle, symbolId: number, side: number): num
 
 describe.runIf(probe.book !== null)('native book against the JS book', () => {
   it.each([
-    [1, 120_000, 40, 7],
-    [2, 120_000, 1 << 12, 500],
-    [3, 30_000, 3, 1],
+    [1, 120_000, 40, 7, false],
+    [2, 120_000, 1 << 12, 500, false],
+    [3, 30_000, 3, 1, false],
+    [4, 120_000, 1 << 10, 64, true],
   ])(
-    'seed %i: %i commands, a %i-slot output region, %i commands a call',
-    async (seed, count, ringSlots, batch) => {
-      const slots = commandSlots(count, seed);
+    'seed %i: %i commands, a %i-slot output region, %i commands a call, ids spread: %s',
+    async (seed, count, ringSlots, batch, spread) => {
+      const slots = commandSlots(count, seed, spread);
       const js = runJs(slots, count);
       const { book } = await createNativeBook(symbols, 16);
       const native = runNative(book!, slots, count, ringSlots, batch);
