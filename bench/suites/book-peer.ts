@@ -119,7 +119,7 @@ async function runNative(commands: Command[], warmup: number, reps: number): Pro
   if (probe.book === null) return `@ringmatch/native does not load: ${probe.why}`;
   const slots = commandSlots(commands);
   const out = new Uint8Array(NATIVE_OUT_SLOTS * OUTPUT_SLOT_BYTES);
-  const progress = new Float64Array(2);
+  const progress = new Float64Array(5);
   const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
   const tradesAt = NATIVE_COUNTER_KEYS.indexOf('trades');
   const nsPerCmd: number[] = [];

@@ -16,6 +16,7 @@ mod outputs;
 mod protocol;
 mod resting;
 mod self_trade;
+mod snapshot;
 mod stop_list;
 mod symbol_book;
 
@@ -23,7 +24,7 @@ use command::Command;
 use engine::Engine;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use outputs::Outputs;
+use outputs::{OutputCounts, Outputs};
 use protocol::{COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES};
 
 fn invalid(message: &str) -> Error {
@@ -37,6 +38,8 @@ pub struct NativeBook {
   /// Outputs that did not fit the caller's region, waiting for `drain`, and how much of them went.
   pending: Vec<u8>,
   pending_read: usize,
+  emit_reports: bool,
+  counts: OutputCounts,
 }
 
 #[napi]
@@ -57,13 +60,20 @@ impl NativeBook {
     }
     let orders = initial_orders.unwrap_or(1 << 14).max(16) as usize;
     let levels = initial_levels.unwrap_or(1 << 12).max(16) as usize;
-    Ok(NativeBook { engine: Engine::new(&symbols, orders, levels), pending: Vec::new(), pending_read: 0 })
+    Ok(NativeBook {
+      engine: Engine::new(&symbols, orders, levels),
+      pending: Vec::new(),
+      pending_read: 0,
+      emit_reports: true,
+      counts: OutputCounts::default(),
+    })
   }
 
   /// Processes the `count` command slots of `commands` from slot `from` on, writing their outputs
   /// into `out` from slot `outSlot` on (wrapping at the end of `out`, like a ring), at most
   /// `outRoom` slots. Outputs past that wait for `drain`; it stops before a command once any wait.
-  /// Returns the commands processed; `progress` gets [outputs written into `out`, outputs waiting].
+  /// Returns the commands processed; `progress` gets [outputs written into `out`, outputs waiting,
+  /// then the output counts as readOutputCounts gives them].
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn process(
@@ -80,15 +90,15 @@ impl NativeBook {
     let (out, progress) = (unsafe { out.as_mut() }, unsafe { progress.as_mut() });
     let first = from as usize * COMMAND_SLOT_BYTES;
     let end = first + count as usize * COMMAND_SLOT_BYTES;
-    if end > commands.len() || progress.len() < 2 {
-      return Err(invalid("NativeBook.process: command range past the buffer, or progress shorter than 2"));
+    if end > commands.len() || progress.len() < 5 {
+      return Err(invalid("NativeBook.process: command range past the buffer, or progress shorter than 5"));
     }
     if self.waiting() > 0 {
       return Err(invalid("NativeBook.process: outputs are waiting; drain them first"));
     }
     self.pending.clear();
     self.pending_read = 0;
-    let mut outputs = Outputs::new(out, out_slot as usize, out_room as usize, &mut self.pending);
+    let mut outputs = Outputs::new(out, out_slot as usize, out_room as usize, &mut self.pending, self.emit_reports, &mut self.counts);
     let mut done = 0u32;
     for slot in commands[first..end].chunks_exact(COMMAND_SLOT_BYTES) {
       self.engine.process(&Command::read(slot), &mut outputs);
@@ -100,6 +110,9 @@ impl NativeBook {
     let in_region = outputs.written - self.pending.len() / OUTPUT_SLOT_BYTES;
     progress[0] = in_region as f64;
     progress[1] = self.waiting() as f64;
+    progress[2] = self.counts.reports;
+    progress[3] = self.counts.rejected;
+    progress[4] = self.counts.trades;
     Ok(done)
   }
 
@@ -139,6 +152,38 @@ impl NativeBook {
     }
     into[..values.len()].copy_from_slice(&values);
     Ok(())
+  }
+
+  /// Reports are written (the default), or only counted when nobody downstream reads them.
+  #[napi(setter)]
+  pub fn set_emit_reports(&mut self, emit: bool) {
+    self.emit_reports = emit;
+  }
+
+  /// Outputs made so far, [reports (written or not), rejects among them, trades], into `into`.
+  #[napi]
+  pub fn read_output_counts(&self, mut into: Float64ArraySlice<'_>) -> Result<()> {
+    let into = unsafe { into.as_mut() };
+    if into.len() < 3 {
+      return Err(invalid("NativeBook.readOutputCounts: array shorter than 3"));
+    }
+    into[..3].copy_from_slice(&[self.counts.reports, self.counts.rejected, self.counts.trades]);
+    Ok(())
+  }
+
+  /// The complete state (the JS book's snapshot format: either book restores the other's).
+  #[napi]
+  pub fn snapshot(&self) -> Buffer {
+    snapshot::encode(&self.engine).into()
+  }
+
+  /// Replaces the whole state with a snapshot's (same symbol table); a bad snapshot leaves the book
+  /// empty and throws with the JS SnapshotError's message.
+  #[napi]
+  pub fn restore(&mut self, bytes: Uint8ArraySlice<'_>) -> Result<()> {
+    self.pending.clear();
+    self.pending_read = 0;
+    snapshot::restore(&mut self.engine, &bytes).map_err(|message| Error::new(Status::GenericFailure, message))
   }
 
   /// Sets an account's default self-trade prevention mode (used by orders with stp = Default).

@@ -19,6 +19,17 @@ pub struct Outputs<'a> {
   /// Outputs written (region and pending).
   pub written: usize,
   pending: &'a mut Vec<u8>,
+  /// Reports are counted but not written when off (nobody downstream reads them).
+  emit_reports: bool,
+  counts: &'a mut OutputCounts,
+}
+
+/// Outputs made since the book was created: reports (written or not), rejects among them, trades.
+#[derive(Default, Clone, Copy)]
+pub struct OutputCounts {
+  pub reports: f64,
+  pub rejected: f64,
+  pub trades: f64,
 }
 
 #[inline(always)]
@@ -28,9 +39,9 @@ fn put_f64(s: &mut Slot, at: usize, v: f64) {
 
 impl<'a> Outputs<'a> {
   /// A region of `room` slots of `bytes` from slot `first` on, wrapping at the end of `bytes`.
-  pub fn new(bytes: &'a mut [u8], first: usize, room: usize, pending: &'a mut Vec<u8>) -> Outputs<'a> {
+  pub fn new(bytes: &'a mut [u8], first: usize, room: usize, pending: &'a mut Vec<u8>, emit_reports: bool, counts: &'a mut OutputCounts) -> Outputs<'a> {
     let wrap = bytes.len() / OUTPUT_SLOT_BYTES;
-    Outputs { bytes, next: if wrap == 0 { 0 } else { first % wrap }, wrap, room: room.min(wrap), written: 0, pending }
+    Outputs { bytes, next: if wrap == 0 { 0 } else { first % wrap }, wrap, room: room.min(wrap), written: 0, pending, emit_reports, counts }
   }
 
   /// Slots left in the region (outputs past it go to pending).
@@ -59,6 +70,10 @@ impl<'a> Outputs<'a> {
   /// A report of order `o`'s state change, read from its record (the JS OrderReport view).
   #[inline]
   pub fn order_report(&mut self, cmd: &Command, o: &Order, status: u8, reason: u16, last_qty: f64, last_price: f64, trade_id: f64) {
+    self.counts.reports += 1.0;
+    if !self.emit_reports {
+      return;
+    }
     let s = self.slot();
     put_f64(s, 0, cmd.seq);
     put_f64(s, 8, cmd.timestamp);
@@ -86,6 +101,11 @@ impl<'a> Outputs<'a> {
 
   /// REJECTED, from the command's values; `with_source` carries its source position (decode rejects).
   pub fn reject(&mut self, cmd: &Command, reason: u16, field: u16, with_source: bool) {
+    self.counts.reports += 1.0;
+    self.counts.rejected += 1.0;
+    if !self.emit_reports {
+      return;
+    }
     let s = self.slot();
     let has_source = with_source && cmd.source_position >= 0.0;
     put_f64(s, 0, cmd.seq);
@@ -114,6 +134,7 @@ impl<'a> Outputs<'a> {
   /// A trade of `qty` at `price` between resting `maker` and incoming `taker`.
   #[inline]
   pub fn trade(&mut self, cmd: &Command, trade_id: f64, price: f64, qty: f64, maker: &Order, taker: &Order) {
+    self.counts.trades += 1.0;
     let s = self.slot();
     put_f64(s, 0, cmd.seq);
     put_f64(s, 8, cmd.timestamp);

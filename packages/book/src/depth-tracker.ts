@@ -8,7 +8,7 @@
 // restart's replay and an offline replay publish at the same sequences as the live run, and the
 // state (what was published, and when) goes into snapshots, which can fall inside a batch.
 import { DepthKind, Side, createDepthUpdate, type DepthUpdate } from '@ringmatch/protocol';
-import type { MatchingEngine } from './matching-engine.js';
+import type { LevelsSource } from './types.js';
 import type { DepthState } from './depth-state.js';
 
 /** Receives depth updates. The update object is reused: copy it if you keep it. */
@@ -57,7 +57,7 @@ export class DepthTracker {
   readonly symbolIds: number[];
 
   constructor(
-    private readonly engine: MatchingEngine,
+    private readonly engine: LevelsSource,
     /** N: the levels per side the stream covers. */
     readonly levels: number,
   ) {

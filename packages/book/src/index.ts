@@ -5,4 +5,4 @@ export { DepthTracker, type DepthSink, type LevelsTarget } from './depth-tracker
 export { decodeDepthState, encodeDepthState, type DepthState } from './depth-state.js';
 export { type BookOutput, CollectingSink, CountingSink, NdjsonSink } from './sinks.js';
 export { SnapshotError } from './snapshot-bytes.js';
-export type { BookSink, DepthLevel, EngineCounters, L2Depth, MatchingEngineOptions, OrderInfo } from './types.js';
+export type { BookSink, DepthLevel, EngineCounters, L2Depth, LevelsSource, MatchingEngineOptions, OrderInfo } from './types.js';

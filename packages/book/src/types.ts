@@ -62,3 +62,10 @@ export interface MatchingEngineOptions {
   /** Initial price level pool size (grows by doubling). */
   initialLevels?: number;
 }
+
+/** What the depth tracker reads of a book (MatchingEngine, or the engine's native book). */
+export interface LevelsSource {
+  readonly symbols: SymbolTable;
+  /** The top `max` levels of one side, best first, into the arrays from index `at`; returns how many. */
+  topLevels(symbolId: number, side: Side, max: number, prices: Float64Array, qtys: Float64Array, orders: Int32Array, at: number): number;
+}

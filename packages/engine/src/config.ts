@@ -45,6 +45,8 @@ export type JsonScannerChoice = 'auto' | 'js' | 'native';
 
 /** --json-writer: output JSON written by @ringmatch/native's writer, the JS encoder, or native when it loads. */
 export type JsonWriterChoice = 'auto' | 'js' | 'native';
+/** --book: the native book in @ringmatch/native, the JS book, or native when it loads. */
+export type BookChoice = 'auto' | 'js' | 'native';
 
 /** --kafka-client: librdkafka through @ringmatch/native-kafka, kafkajs, or native when it loads. */
 export type KafkaClientChoice = 'auto' | 'kafkajs' | 'native';
@@ -76,6 +78,8 @@ export interface RunConfig {
   writeReports: boolean;
   /** What writes output JSON, as asked; the engine resolves 'auto' (json-writer.ts) before the workers start. */
   jsonWriter: JsonWriterChoice;
+  /** Which book matches, as asked; the engine resolves 'auto' (native-book.ts) before the workers start. */
+  book: BookChoice;
   /** The L2 depth stream (book.ndjson / <topic>.book), null with --no-depth. */
   depth: DepthConfig | null;
   /** Remove the data dir first. */
@@ -175,6 +179,8 @@ run flags:
   --json-writer W         auto | js | native: what writes the output JSON (trades, reports: files
                           and Kafka), the same bytes either way (default auto: native when
                           @ringmatch/native is built; env RINGMATCH_JSON_WRITER)
+  --book B                auto | js | native: the book that matches, the same outputs either way
+                          (default auto: native when @ringmatch/native is built; env RINGMATCH_BOOK)
   --rate N                embedded and file sources: orders/s, 0 = unthrottled (default 0)
   --duration S            stop after S seconds, 0 = when the source ends (default 0)
   --ring-size N           command ring slots, a power of two (default 65536)
@@ -219,6 +225,7 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 const KAFKA_CLIENTS = ['auto', 'kafkajs', 'native'] as const;
 const JSON_SCANNERS = ['auto', 'js', 'native'] as const;
 const JSON_WRITERS = ['auto', 'js', 'native'] as const;
+const BOOKS = ['auto', 'js', 'native'] as const;
 
 /** The flag `--flag`, else the environment variable `envName`, else auto. */
 function choiceOf<T extends string>(flag: string, flagValue: string | undefined, envName: string, envValue: string | undefined, allowed: readonly T[]): T {
@@ -391,6 +398,7 @@ function parseRun(v: Values, debug: boolean, env: NodeJS.ProcessEnv): RunConfig 
     progressMs: integer('progress-ms', s('progress-ms'), 1000, 0, 3_600_000),
     writeReports: v.reports === true,
     jsonWriter: choiceOf('json-writer', s('json-writer'), 'RINGMATCH_JSON_WRITER', env.RINGMATCH_JSON_WRITER, JSON_WRITERS),
+    book: choiceOf('book', s('book'), 'RINGMATCH_BOOK', env.RINGMATCH_BOOK, BOOKS),
     depth: depthConfig(v),
     fresh: v.fresh === true,
     stopWhenIdleMs: integer('stop-when-idle', s('stop-when-idle'), 0, 0, 3_600_000),
@@ -455,6 +463,7 @@ const RUN_FLAGS: Flags = {
   'stop-when-idle': int,
   'kafka-client': str,
   'json-scanner': str,
+  book: str,
   'json-writer': str,
   pregenerate: bool,
 };

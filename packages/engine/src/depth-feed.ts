@@ -6,7 +6,7 @@
 // adds no latency: nothing of a batch is matched before its group commit ends. It also keeps the
 // levels queries read while the engine runs (depth-view.ts) up to date, after each matcher batch:
 // that is not part of the stream.
-import { DepthTracker, decodeDepthState, encodeDepthState, type DepthSink, type LevelsTarget, type MatchingEngine } from '@ringmatch/book';
+import { DepthTracker, decodeDepthState, encodeDepthState, type DepthSink, type LevelsSource, type LevelsTarget } from '@ringmatch/book';
 import type { Command } from '@ringmatch/protocol';
 import type { DepthConfig } from './config.js';
 
@@ -14,7 +14,7 @@ export class DepthFeed {
   private readonly tracker: DepthTracker;
 
   constructor(
-    engine: MatchingEngine,
+    engine: LevelsSource,
     private readonly config: DepthConfig,
     private readonly sink: DepthSink,
   ) {

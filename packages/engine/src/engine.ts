@@ -23,6 +23,7 @@ import { SNAPSHOT_CHUNK_SLOT_BYTES, SNAPSHOT_RING_SLOTS } from './snapshot-hando
 import { prepareSource } from './sources/source-registry.js';
 import { NativeKafkaUnavailable, resolveKafkaClient, type KafkaClientResolution } from './kafka-client.js';
 import { NativeScannerUnavailable, resolveJsonScanner } from './json-scanner.js';
+import { NativeBookUnavailable, resolveBook } from './native-book.js';
 import { NativeWriterUnavailable, resolveJsonWriter } from './json-writer.js';
 import { Stat, createStats, readStats } from './stats.js';
 import { walSegmentBytes } from './test-hooks.js';
@@ -224,6 +225,14 @@ export class Engine {
       throw error instanceof NativeWriterUnavailable ? new Refusal(error.message, 2) : error;
     }
 
+    try {
+      const resolved = await resolveBook(config.book);
+      this.log(`[ringmatch] ${resolved.line}`);
+      config.book = resolved.book; // the matcher gets the resolved book
+    } catch (error) {
+      throw error instanceof NativeBookUnavailable ? new Refusal(error.message, 2) : error;
+    }
+
     // 1. Recovery, planned once (recovery-plan.ts): the WAL's state, the base the matcher restores,
     // the records it replays, where the source resumes. Each worker gets its part.
     const plan = planRecovery(walDir, outputFiles, { segmentSize: walSegmentBytes() });
@@ -310,6 +319,7 @@ export class Engine {
       replayTo: plan.replayTo,
       latencySampleEvery: 64,
       emitReports: config.writeReports || config.source.kind === 'kafka',
+      book: config.book === 'native' ? 'native' : 'js',
       recordOutputs: { trades: outputFiles.length > 0, reports: config.writeReports && outputFiles.length > 0, book: writeBookFile },
       depth: config.depth,
     };

@@ -2,7 +2,9 @@
 // in Rust, driven in batches of command slots that it turns straight into output slots. The JS
 // book (@ringmatch/book) stays the reference and the fallback; the differential tests hold the two
 // to the same output bytes.
+import { SnapshotError, type EngineCounters } from '@ringmatch/book';
 import type { SymbolTable } from '@ringmatch/protocol';
+import type { BookChoice } from './config.js';
 import { nativeExport } from './native-export.js';
 
 /** @ringmatch/native's NativeBook (native/index.d.ts). */
@@ -10,7 +12,8 @@ export interface NativeBookHandle {
   /**
    * Processes `count` command slots of `commands` from slot `from` on; their outputs go into `out`
    * from slot `outSlot` on (wrapping at its end), at most `outRoom` of them, the rest wait for
-   * `drain`. Returns the commands processed; `progress` gets [outputs written, outputs waiting].
+   * `drain`. Returns the commands processed; `progress` (5 long) gets [outputs written, outputs
+   * waiting, then readOutputCounts' three].
    */
   process(commands: Uint8Array, from: number, count: number, out: Uint8Array, outSlot: number, outRoom: number, progress: Float64Array): number;
   /** Outputs waiting for `drain`. */
@@ -26,6 +29,14 @@ export interface NativeBookHandle {
   bestPrice(symbolId: number, side: number): number;
   topLevels(symbolId: number, side: number, max: number, prices: Float64Array, qtys: Float64Array, orders: Int32Array, at: number): number;
   levelCount(symbolId: number, side: number): number;
+  /** Reports are written (the default), or only counted. */
+  emitReports: boolean;
+  /** [reports (written or not), rejects among them, trades] made so far. */
+  readOutputCounts(into: Float64Array): void;
+  /** The complete state, in the JS book's snapshot format. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's; throws with SnapshotError's message on a bad one. */
+  restore(bytes: Uint8Array): void;
 }
 
 type NativeBookConstructor = new (ids: number[], tickSizes: number[], lotSizes: number[], initialOrders?: number, initialLevels?: number) => NativeBookHandle;
@@ -45,6 +56,24 @@ export const NATIVE_COUNTER_KEYS = [
   'stpCancels',
 ] as const;
 
+/** Thrown when --book native was asked for and the module (or its book) does not load. */
+export class NativeBookUnavailable extends Error {
+  override readonly name = 'NativeBookUnavailable';
+}
+
+/** Which book the run matches with, and one line for the log saying so (and why, for a fallback). */
+export async function resolveBook(asked: BookChoice): Promise<{ book: 'js' | 'native'; line: string }> {
+  if (asked === 'js') return { book: 'js', line: 'book: js (--book js)' };
+  const { make, why } = await nativeExport<NativeBookConstructor>('NativeBook');
+  if (make) return { book: 'native', line: 'book: native (@ringmatch/native)' };
+  if (asked === 'native') {
+    throw new NativeBookUnavailable(
+      `--book native: @ringmatch/native does not load (${why}); build it with \`npm run build:native -w @ringmatch/native\` (needs cargo), or run with --book js`,
+    );
+  }
+  return { book: 'js', line: `book: js (native not loaded: ${why})` };
+}
+
 /** A native book over `symbols`, or null and why (module not built, or built before NativeBook). */
 export async function createNativeBook(symbols: SymbolTable, initialOrders?: number): Promise<{ book: NativeBookHandle | null; why: string }> {
   const { make, why } = await nativeExport<NativeBookConstructor>('NativeBook');
@@ -57,4 +86,44 @@ export async function createNativeBook(symbols: SymbolTable, initialOrders?: num
     initialOrders,
   );
   return { book, why: '' };
+}
+
+/**
+ * The native book seen as the engine's book: the parts of MatchingEngine the matcher, the depth
+ * stream and snapshots use (symbols, counters, topLevels, snapshot, restore). Commands go through
+ * `handle` in batches of slots (RingOutputWriter.writeNative).
+ */
+export class NativeEngineBook {
+  private readonly counterValues = new Float64Array(NATIVE_COUNTER_KEYS.length);
+
+  constructor(
+    readonly handle: NativeBookHandle,
+    readonly symbols: SymbolTable,
+  ) {}
+
+  get counters(): EngineCounters {
+    this.handle.readCounters(this.counterValues);
+    const counters = {} as EngineCounters;
+    NATIVE_COUNTER_KEYS.forEach((key, i) => {
+      counters[key] = this.counterValues[i]!;
+    });
+    return counters;
+  }
+
+  topLevels(symbolId: number, side: number, max: number, prices: Float64Array, qtys: Float64Array, orders: Int32Array, at: number): number {
+    return this.handle.topLevels(symbolId, side, max, prices, qtys, orders, at);
+  }
+
+  snapshot(): Uint8Array {
+    return this.handle.snapshot();
+  }
+
+  /** As MatchingEngine.restore: a bad snapshot throws SnapshotError. */
+  restore(bytes: Uint8Array): void {
+    try {
+      this.handle.restore(bytes);
+    } catch (error) {
+      throw new SnapshotError(error instanceof Error ? error.message : String(error));
+    }
+  }
 }

@@ -5,10 +5,36 @@
 // the sink can free room even for a batch with more outputs than the ring has slots. It also
 // counts reports, rejects, trades and depth updates, and remembers the position (sequence, index
 // within it) of the last trade, report and depth update, which each snapshot records.
-import { ExecStatus, writeDepth, writeMark, writeReport, writeTrade, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
+//
+// With the native book (writeNative) the book itself writes into the claimed slots: the writer
+// claims the room the ring has, the book fills what it needs of it, and the rest of the claim is
+// given back (single producer: the claim is the matcher's own until published).
+import {
+  ExecStatus,
+  OutputKind,
+  OutputSlot,
+  createTrade,
+  readTrade,
+  writeDepth,
+  writeMark,
+  writeReport,
+  writeTrade,
+  type DepthUpdate,
+  type ExecutionReport,
+  type Trade,
+} from '@ringmatch/protocol';
 import type { BookSink, DepthSink } from '@ringmatch/book';
 import { HALTED, type RingBuffer, type Sequencer } from '@ringmatch/ring';
+import type { NativeBookHandle } from './native-book.js';
 import type { TradeTape } from './trade-tape.js';
+
+/** Most output slots one native call may fill (bounds the claim a batch holds back from the sink). */
+const NATIVE_CLAIM = 8192;
+
+/** The single-producer sequencer's claim trim (ring's SingleProducerSequencer). */
+interface TrimmableSequencer extends Sequencer {
+  trimClaim(hi: number): void;
+}
 
 /** The output ring halted (the engine is failing): the matcher stops. */
 export class OutputRingHalted extends Error {
@@ -28,6 +54,18 @@ export class RingOutputWriter implements BookSink, DepthSink {
   /** First claimed and not yet published sequence (-1: none), and the last claimed one. */
   private firstPending = -1;
   private lastClaimed = -1;
+  /** The native path's views and scratch (made on first use). */
+  private slotBytes: Uint8Array | null = null;
+  private view: DataView | null = null;
+  /** [written, waiting, reports, rejected, trades] (NativeBook.process). */
+  private readonly progress = new Float64Array(5);
+  private readonly nativeCounts = new Float64Array(3);
+  /** The counts before the native book's first output (the book counts from its creation). */
+  private reportsBase = 0;
+  private rejectedBase = 0;
+  private tradesBase = 0;
+  private nativeBook: NativeBookHandle | null = null;
+  private readonly trade: Trade = createTrade();
 
   /** `emitReports: false` counts reports without writing them (nobody downstream reads them); `tape` keeps the last trades for the live view. */
   constructor(
@@ -57,6 +95,78 @@ export class RingOutputWriter implements BookSink, DepthSink {
     this.depthUpdates++;
     advance(this.lastDepth, update.seq);
     writeDepth(this.ring.bytes, this.nextSlot(), update);
+  }
+
+  /**
+   * Runs `count` command slots of `commands` (a view whose slot 0 is at byte 0) from slot `index`
+   * on through the native book, which writes their outputs straight into claimed slots of this
+   * ring; counts them and records positions and trades as the sink methods do.
+   */
+  writeNative(book: NativeBookHandle, commands: Uint8Array, index: number, count: number): void {
+    const sequencer = this.sequencer as TrimmableSequencer;
+    if (typeof sequencer.trimClaim !== 'function') throw new Error('the native book needs a single-producer output ring');
+    const ring = this.ring;
+    this.slotBytes ??= new Uint8Array(ring.bytes.buffer, ring.bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
+    const slots = this.slotBytes;
+    const mask = ring.mask;
+    if (this.nativeBook !== book) {
+      this.nativeBook = book;
+      book.readOutputCounts(this.nativeCounts);
+      this.reportsBase = this.reports - this.nativeCounts[0]!;
+      this.rejectedBase = this.rejected - this.nativeCounts[1]!;
+      this.tradesBase = this.trades - this.nativeCounts[2]!;
+    }
+    let counted = false;
+    let done = 0;
+    while (done < count || book.waiting > 0) {
+      let room = Math.min(sequencer.remainingCapacity(), NATIVE_CLAIM);
+      let hi: number;
+      if (room === 0) {
+        this.publish(); // full: let the sink see what this batch wrote, then wait for room
+        hi = sequencer.next(1);
+        room = 1;
+      } else hi = sequencer.tryNext(room);
+      if (hi < 0) throw new OutputRingHalted('output ring halted');
+      const lo = hi - room + 1;
+      let written: number;
+      if (book.waiting > 0) written = book.drain(slots, lo & mask, room);
+      else {
+        done += book.process(commands, index + done, count - done, slots, lo & mask, room, this.progress);
+        written = this.progress[0]!;
+        counted = this.progress[1] === 0;
+      }
+      sequencer.trimClaim(lo + written - 1);
+      if (written > 0) {
+        if (this.firstPending < 0) this.firstPending = lo;
+        this.lastClaimed = lo + written - 1;
+        this.noteWritten(lo, written);
+      }
+    }
+    // the counts came with the last process call, unless a drain followed it
+    const counts = this.progress;
+    if (!counted) {
+      book.readOutputCounts(this.nativeCounts);
+      counts.set(this.nativeCounts, 2);
+    }
+    this.reports = this.reportsBase + counts[2]!;
+    this.rejected = this.rejectedBase + counts[3]!;
+    this.trades = this.tradesBase + counts[4]!;
+  }
+
+  /** The positions of the `n` outputs the native book wrote from sequence `lo` on, and its trades to the tape. */
+  private noteWritten(lo: number, n: number): void {
+    const ring = this.ring;
+    const bytes = ring.bytes;
+    this.view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const view = this.view;
+    for (let s = lo; s < lo + n; s++) {
+      const at = ring.offsetOf(s);
+      const seq = view.getFloat64(at + OutputSlot.seq, true);
+      if (bytes[at + OutputSlot.kind] === OutputKind.Trade) {
+        advance(this.lastTrade, seq);
+        if (this.tape) this.tape.record(readTrade(bytes, at, this.trade));
+      } else advance(this.lastReport, seq);
+    }
   }
 
   /** A mark: every output of sequences <= seq is written before it (the sink's flush and sync points). */

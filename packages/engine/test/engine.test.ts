@@ -6,6 +6,7 @@ import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from 
 import { spawn } from 'node:child_process';
 import { hasBatchEndMark } from '@ringmatch/protocol';
 import { depthDisagreement } from '@ringmatch/test-kit';
+import { resolveBook } from '../src/native-book.js';
 import {
   CLI,
   depthBodies,
@@ -226,6 +227,55 @@ describe('engine, WAL backends', () => {
     expect(results[0]!.length).toBeGreaterThan(1000);
     for (const trades of results) expect(trades).toEqual(results[0]);
   }, 60_000);
+});
+
+const nativeBuilt = (await resolveBook('auto')).book === 'native';
+
+describe('engine, books', () => {
+  const reportBodies = (d: string) => readLines(path.join(d, 'reports.ndjson')).map((l) => l.replace(/^\{"n":\d+,/, '{'));
+
+  it('matches the same with the JS book and the native book (trades, reports, depth), and says which it uses', async () => {
+    if (process.env.RINGMATCH_EXPECT_NATIVE === '1') expect(nativeBuilt).toBe(true);
+    const books = nativeBuilt ? ['js', 'native'] : ['js'];
+    const runs = [];
+    for (const book of books) {
+      const d = dir();
+      const r = await runCli([...RUN, '--data-dir', d, '--orders', '30000', '--reports', '--snapshot-every', '7000', '--book', book]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`book: ${book} (`);
+      expect(replayedDepth(d)).toEqual(depthBodies(d)); // the depth stream is what the WAL implies
+      runs.push({ trades: tradeBodies(d), reports: reportBodies(d) });
+    }
+    expect(runs[0]!.trades.length).toBeGreaterThan(1000);
+    for (const run of runs) expect(run).toEqual(runs[0]);
+  }, 60_000);
+
+  it.runIf(nativeBuilt)(
+    'a data dir one book wrote recovers with the other: the snapshots are one format',
+    async () => {
+      const whole = dir();
+      expect((await runCli([...RUN, '--data-dir', whole, '--orders', '30000', '--book', 'js'])).code).toBe(0);
+      for (const [first, second] of [
+        ['native', 'js'],
+        ['js', 'native'],
+      ]) {
+        const d = dir();
+        expect((await runCli([...RUN, '--data-dir', d, '--orders', '12000', '--snapshot-every', '5000', '--book', first!])).code).toBe(0);
+        const r = await runCli([...RUN, '--data-dir', d, '--orders', '30000', '--book', second!]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(/recovered WAL: last durable sequence 12000, snapshot 12000/);
+        expect(tradeBodies(d)).toEqual(tradeBodies(whole));
+      }
+    },
+    90_000,
+  );
+
+  it('refuses a --book it does not know with a usage error, no stack trace', async () => {
+    const r = await runCli([...RUN, '--data-dir', dir(), '--orders', '10', '--book', 'rust']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--book/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user mistake
+  });
 });
 
 describe('engine, NDJSON source with bad input', () => {

@@ -188,7 +188,7 @@ function runJs(slots: Uint8Array, count: number): { engine: MatchingEngine; log:
 function runNative(book: NativeBookHandle, slots: Uint8Array, count: number, ringSlots: number, batch: number): SlotLog {
   for (const [account, mode] of ACCOUNT_MODES) book.setAccountStp(account, mode);
   const ring = new Uint8Array(ringSlots * OUTPUT_SLOT_BYTES).fill(0xee);
-  const progress = new Float64Array(2);
+  const progress = new Float64Array(5);
   const log = new SlotLog();
   let head = 0; // next ring slot the book writes
   const take = (n: number) => {
@@ -264,7 +264,7 @@ describe.runIf(probe.book !== null)('native book against the JS book', () => {
     const { book } = await createNativeBook(symbols, 16);
     const slots = commandSlots(2000, 9);
     const ring = new Uint8Array(OUTPUT_SLOT_BYTES);
-    const progress = new Float64Array(2);
+    const progress = new Float64Array(5);
     let done = 0;
     while (book!.waiting === 0 && done < 2000) done += book!.process(slots, done, 2000 - done, ring, 0, 1, progress);
     expect(book!.waiting).toBeGreaterThan(0);

@@ -78,6 +78,18 @@ export class SingleProducerSequencer extends SequencerBase implements Sequencer 
     this.cursor.set(hi);
   }
 
+  /**
+   * Gives back the claimed slots after `hi`, none of them published: the next claim starts after
+   * `hi`. For a producer that claims room for output of a length it learns only while writing
+   * (the native book). Only a single producer can: its claims are its own until published.
+   */
+  trimClaim(hi: number): void {
+    if (hi > this.claim || hi < this.cursor.get())
+      throw new RangeError(`trimClaim(${hi}): outside the unpublished claim ${this.cursor.get() + 1}..${this.claim}`);
+    this.claim = hi;
+    this.claimSeq.setPlain(hi);
+  }
+
   remainingCapacity(): number {
     return this.size - (this.claim - this.minGate(this.claim));
   }

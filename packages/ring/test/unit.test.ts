@@ -1,3 +1,4 @@
+import { SingleProducerSequencer } from '../src/single-producer-sequencer.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HALTED, INSUFFICIENT_CAPACITY, LINE_BYTES, Pipeline, RingBuffer, RingError, TIMEOUT, WaitStrategies, fullSequence } from '@ringmatch/ring';
@@ -109,6 +110,23 @@ describe('sequencers and barriers (one thread)', () => {
       expect(seq.tryNext(1)).toBe(HALTED);
     });
   }
+
+  it('single producer: trimClaim gives back the unpublished tail of a claim, and refuses published or unclaimed slots', () => {
+    const ring = new Pipeline({ slotSize: 64, slotCount: 16, producer: 'single', wait: fast }).then('a').build();
+    const seq = ring.sequencer() as SingleProducerSequencer;
+    const a = ring.stage('a');
+    expect(seq.next(10)).toBe(9);
+    seq.trimClaim(3); // wrote 4 of the 10
+    expect(seq.claimed()).toBe(3);
+    expect(seq.remainingCapacity()).toBe(12);
+    seq.publish(0, 3);
+    expect(a.barrier.waitFor(0)).toBe(3);
+    expect(seq.next(2)).toBe(5); // the next claim continues right after the trimmed one
+    expect(() => seq.trimClaim(6)).toThrow(RangeError); // beyond the claim
+    expect(() => seq.trimClaim(2)).toThrow(RangeError); // already published
+    seq.trimClaim(3); // gives back both
+    expect(seq.next(1)).toBe(4);
+  });
 
   it('multi producer: out-of-order publication is visible only when contiguous', () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 8, producer: 'multi', wait: fast }).then('a').build();

@@ -5,10 +5,16 @@
 // snapshot the books exactly at that sequence and hand the bytes to the journaler through the
 // snapshot ring; at the end of the stream it takes the final snapshot and ends both rings. The
 // books write their outputs straight into claimed output-ring slots (ring-output-writer.ts).
+//
+// The books are the JS book (@ringmatch/book), one command at a time, or the native book
+// (native-book.ts), which takes runs of command slots straight from the ring: a run ends at the
+// ring's end, at a snapshot mark, at a latency-sampled sequence and, with the depth stream on, at
+// a journal batch end, so each of those sees the books exactly after its command.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
-import { MARK_FLAG_SNAPSHOT, createCommand, hasBatchEndMark, hasSnapshotMark, readCommand } from '@ringmatch/protocol';
+import { MARK_FLAG_SNAPSHOT, createCommand, hasBatchEndMark, hasSnapshotMark, readCommand, type Command } from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
+import { createNativeBook, NativeEngineBook } from '../native-book.js';
 import { OutputRingHalted, RingOutputWriter } from '../ring-output-writer.js';
 import { encodeEngineSnapshot } from '../engine-snapshot.js';
 import type { DepthConfig, SourceConfig } from '../config.js';
@@ -20,7 +26,7 @@ import { Stat } from '../stats.js';
 import { SampleCollector } from '../samples.js';
 import { SnapshotSender } from '../snapshot-handoff.js';
 import { encodeSourcePositions } from '../source-positions.js';
-import { replayRecords, restoreBase } from '../wal-replay.js';
+import { replayRecords, replayRecordsBatched, restoreBase } from '../wal-replay.js';
 import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
 import { JOURNALER, MATCHER, nowMs, symbolTableFor, type SharedState } from '../shared.js';
@@ -41,6 +47,8 @@ export interface MatcherData {
   recordOutputs: { trades: boolean; reports: boolean; book: boolean };
   /** The L2 depth stream, null when off. */
   depth: DepthConfig | null;
+  /** Which book matches (resolved on the main thread: 'native' only when it loaded there). */
+  book: 'js' | 'native';
 }
 
 const data = workerData as MatcherData;
@@ -52,7 +60,7 @@ const snapshots = new SnapshotSender(snapshotRing);
 const stamps = new Float64Array(data.shared.stamps);
 const stampMask = stamps.length - 1;
 const samples = new SampleCollector();
-const engine = new MatchingEngine({ symbols: symbolTableFor(data.source) });
+const engine = data.book === 'native' ? await nativeBook() : new MatchingEngine({ symbols: symbolTableFor(data.source) });
 /** Last source position per stream reflected in the books (saved with each snapshot). */
 const lastPositions = new Map<number, number>();
 /** The last trades per symbol, for the live view (shared memory, written after each batch). */
@@ -65,6 +73,14 @@ const view = data.depth && data.shared.depthView ? new DepthView(data.shared.dep
 let lastSnapshot = -1;
 
 class Halted extends Error {}
+
+async function nativeBook(): Promise<NativeEngineBook> {
+  const symbols = symbolTableFor(data.source);
+  const { book, why } = await createNativeBook(symbols);
+  if (book === null) throw new Error(`--book native: @ringmatch/native did not load in the matcher: ${why}`);
+  book.emitReports = data.emitReports;
+  return new NativeEngineBook(book, symbols);
+}
 
 /** Publishes the outputs written so far to the sink. */
 function flushOutputs(): void {
@@ -102,17 +118,21 @@ function replay(): void {
     lastSnapshot = data.base.sequence;
   }
   depth?.start(restored?.depth ?? null, data.base?.sequence ?? 0);
-  const count = replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, outputs, {
-    onCommand: (cmd, batchEnd) => {
+  const progress = {
+    onCommand: (cmd: Command, batchEnd: boolean) => {
       depth?.afterCommand(cmd, batchEnd);
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
-    onProgress: (sequence) => {
+    onProgress: (sequence: number) => {
       outputs.mark(sequence, 0);
       flushOutputs();
       stats[Stat.matched] = sequence;
     },
-  });
+  };
+  const count =
+    engine instanceof NativeEngineBook
+      ? replayRecordsBatched((slots, n) => outputs.writeNative(engine.handle, slots, 0, n), data.walDir, data.replayFrom, data.replayTo, progress)
+      : replayRecords(engine, data.walDir, data.replayFrom, data.replayTo, outputs, progress);
   stats[Stat.replayed] = count;
   if (depth && view) depth.publishAll(view);
   tape.publishChanged(Math.max(data.replayFrom - 1, data.replayTo));
@@ -126,20 +146,49 @@ function live(): void {
   const cmd = createCommand();
   const failAt = failureSequence(MATCHER);
   const policy = processorPolicy({ idleTimeoutMs: 250, onTimeout: () => samples.maybeFlush() });
+  const native = engine instanceof NativeEngineBook ? engine : null;
+  /** The command ring's slots, slot 0 at byte 0: the native book's input. */
+  const commandSlots = new Uint8Array(bytes.buffer, bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
+  const mask = ring.mask;
+  /** Sequences first..last through the native book, in runs (see the module comment). */
+  const matchNative = (first: number, last: number, cmd: Command): void => {
+    let s = first;
+    while (s <= last) {
+      const runStart = s;
+      let offset: number;
+      for (;;) {
+        offset = ring.offsetOf(s);
+        readCommand(bytes, offset, cmd);
+        if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
+        if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
+        const batchEnd = depth !== null && hasBatchEndMark(bytes, offset);
+        if (s === last || (s & mask) === mask || batchEnd || s % sampleEvery === 0 || hasSnapshotMark(bytes, offset)) break;
+        depth?.afterCommand(cmd, false); // marks its book changed; it publishes at batch ends only
+        s++;
+      }
+      outputs.writeNative(native!.handle, commandSlots, runStart & mask, s - runStart + 1);
+      depth?.afterCommand(cmd, hasBatchEndMark(bytes, offset));
+      if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
+      if (hasSnapshotMark(bytes, offset)) snapshot(s);
+      s++;
+    }
+  };
   const result = stage.run((_bytes, first, last) => {
     if (failAt >= first && failAt <= last) throw new Error(`injected failure in the matcher's handler at sequence ${failAt}`);
     // The product's invariant, checked on every batch: nothing beyond the durable cursor.
     if (last > durable.getNear(last)) stats[Stat.invariantViolations]!++;
-    for (let s = first; s <= last; s++) {
-      const offset = ring.offsetOf(s);
-      readCommand(bytes, offset, cmd);
-      if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
-      if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
-      engine.process(cmd, outputs);
-      depth?.afterCommand(cmd, hasBatchEndMark(bytes, offset));
-      if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
-      if (hasSnapshotMark(bytes, offset)) snapshot(s);
-    }
+    if (native) matchNative(first, last, cmd);
+    else
+      for (let s = first; s <= last; s++) {
+        const offset = ring.offsetOf(s);
+        readCommand(bytes, offset, cmd);
+        if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
+        if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
+        (engine as MatchingEngine).process(cmd, outputs);
+        depth?.afterCommand(cmd, hasBatchEndMark(bytes, offset));
+        if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
+        if (hasSnapshotMark(bytes, offset)) snapshot(s);
+      }
     outputs.mark(last, 0);
     flushOutputs();
     if (depth && view) depth.publishChanged(view);
