@@ -1,11 +1,14 @@
 // book-peer: ringmatch's book against exchange-core's (the Java LMAX-disruptor exchange, Maven
 // exchange.core2:exchange-core:0.5.3) on one pre-built single-symbol stream (bench/peer/stream.ts:
 // 47% passive GTC limits, 10% crossing GTC limits, 8% IOC, 20% cancels, 8% price moves, 7% size
-// reductions), each on one thread, commands built before the clock starts, a fresh book per
+// reductions). `book-peer` is the book the engine matches with under --book auto: the native book
+// when @ringmatch/native loads (command slots in, output slots out, in batches); `book-peer:js` is
+// the JS book. Each runs on one thread, commands built before the clock starts, a fresh book per
 // repetition, warm-up repetitions first, the median of the measured ones reported with min and
-// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it). exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
-// OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Both
-// books must end the stream with the same trade count and the same book, or the bench fails.
+// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it).
+// exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
+// OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Every
+// book must end the stream with the same trade count and the same book, or the bench fails.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +189,8 @@ function line(bench: string, run: PeerRun, load: number, extra: Record<string, u
     ns_per_cmd_min: round(Math.min(...run.nsPerCmd), 1),
     ns_per_cmd_max: round(Math.max(...run.nsPerCmd), 1),
     spread: round((Math.max(...run.nsPerCmd) - Math.min(...run.nsPerCmd)) / med),
+    /** The farthest run from the median, over the median: within 0.15 is the issue's +-15%. */
+    max_dev: round(Math.max(...run.nsPerCmd.map((ns) => Math.abs(ns - med))) / med),
     reps: run.nsPerCmd.length,
     trades: run.trades,
     outputs_per_cmd: round(run.outputsPerCmd),
@@ -195,18 +200,6 @@ function line(bench: string, run: PeerRun, load: number, extra: Record<string, u
     method: `${warmupText(run)} + median of ${run.nsPerCmd.length}`,
     ...extra,
   };
-}
-
-/** The native book's line: against the JS book and, when it ran, exchange-core's direct book. */
-function nativeLine(native: PeerRun | string, ours: PeerRun, load: number, direct: PeerRun | null): BenchLine {
-  if (typeof native === 'string') return { bench: 'book-peer:native', ops_per_s: null, p50_us: null, p99_us: null, skipped: native };
-  return line('book-peer:native', native, load, {
-    what: 'the native book (@ringmatch/native NativeBook): command slots in, every report and trade written into 96-byte output slots',
-    batch: NATIVE_BATCH,
-    same_trades_and_book: true,
-    vs_js_book: round(median(ours.nsPerCmd) / median(native.nsPerCmd)),
-    ...(direct === null ? {} : { vs_exchange_core: round(median(direct.nsPerCmd) / median(native.nsPerCmd)) }),
-  });
 }
 
 export const groups: BenchGroup[] = [
@@ -224,15 +217,29 @@ export const groups: BenchGroup[] = [
         ctx.log(`book-peer: ${count} commands (${JSON.stringify(mix)}); ringmatch`);
         const load = loadNow();
         const commands = readPeerStream(file);
-        const ours = await runRingmatch(commands, warmup, reps);
+        const js = await runRingmatch(commands, warmup, reps);
         ctx.log('book-peer: ringmatch native book');
         const native = await runNative(commands, warmup, reps);
-        if (typeof native !== 'string' && (native.trades !== ours.trades || JSON.stringify(native.final) !== JSON.stringify(ours.final)))
-          throw new Error(`book-peer: the native book ended otherwise: trades ${native.trades} vs ${ours.trades}`);
+        if (typeof native !== 'string' && (native.trades !== js.trades || JSON.stringify(native.final) !== JSON.stringify(js.final)))
+          throw new Error(`book-peer: the native book ended otherwise: trades ${native.trades} vs ${js.trades}`);
+        // `book-peer` is the book the engine matches with under --book auto: native when it loads.
+        const ours = typeof native === 'string' ? js : native;
+        const oursFields = {
+          book: typeof native === 'string' ? 'js' : 'native',
+          ...(typeof native === 'string'
+            ? { native_skipped: native }
+            : {
+                what: "the native book (@ringmatch/native NativeBook, the engine's book): command slots in, every report and trade written into 96-byte output slots",
+                batch: NATIVE_BATCH,
+                vs_js_book: round(median(js.nsPerCmd) / median(native.nsPerCmd)),
+              }),
+          commands: count,
+        };
+        const jsFields = { what: 'the JS book (@ringmatch/book: the reference and the fallback), outputs to a counting sink' };
         const failure = buildHarness();
         if (failure !== null) {
-          yield line('book-peer', ours, load, { commands: count });
-          yield nativeLine(native, ours, load, null);
+          yield line('book-peer', ours, load, oursFields);
+          yield line('book-peer:js', js, load, jsFields);
           for (const bench of ['book-peer:exchange-core', 'book-peer:exchange-core-naive'])
             yield { bench, ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
           return;
@@ -249,14 +256,14 @@ export const groups: BenchGroup[] = [
               `book-peer: exchange-core ${name} ended otherwise: trades ${peer.trades} vs ${ours.trades}, book ${JSON.stringify(peer.final)} vs ${JSON.stringify(ours.final)}`,
             );
         }
-        const ratio = (peer: PeerRun) => round(median(peer.nsPerCmd) / median(ours.nsPerCmd));
+        const ratio = (peer: PeerRun, of: PeerRun) => round(median(peer.nsPerCmd) / median(of.nsPerCmd));
         yield line('book-peer', ours, load, {
-          commands: count,
+          ...oursFields,
           same_trades_and_book: true,
-          vs_exchange_core: ratio(direct),
-          vs_exchange_core_naive: ratio(naive),
+          vs_exchange_core: ratio(direct, ours),
+          vs_exchange_core_naive: ratio(naive, ours),
         });
-        yield nativeLine(native, ours, load, direct);
+        yield line('book-peer:js', js, load, { ...jsFields, same_trades_and_book: true, vs_exchange_core: ratio(direct, js) });
         yield line('book-peer:exchange-core', direct, load, { impl: 'OrderBookDirectImpl', results: JSON.stringify(direct.results) });
         yield line('book-peer:exchange-core-naive', naive, load, { impl: 'OrderBookNaiveImpl', results: JSON.stringify(naive.results) });
       } finally {

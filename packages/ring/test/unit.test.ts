@@ -1,4 +1,4 @@
-import { SingleProducerSequencer } from '../src/single-producer-sequencer.js';
+import type { SingleProducerSequencer } from '../src/single-producer-sequencer.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HALTED, INSUFFICIENT_CAPACITY, LINE_BYTES, Pipeline, RingBuffer, RingError, TIMEOUT, WaitStrategies, fullSequence } from '@ringmatch/ring';
