@@ -1,10 +1,10 @@
 // Bare matching, the limit the durable pipeline is measured against (bench
 // `engine-embedded:matcher`): the order stream of a `run --pregenerate` config, pregenerated on
 // the calling thread before the clock starts, then matched on ONE worker thread with the matcher
-// worker's calls, each trade encoded as the file sink writes it, into memory. No ring, no WAL, no
-// file, no other stage (workers/bare-matcher-worker.ts).
+// worker's calls and the book it uses under --book auto, each trade encoded as the file sink writes
+// it, into memory. No ring, no WAL, no file, no other stage (workers/bare-matcher-worker.ts).
 import { Worker } from 'node:worker_threads';
-import type { RunConfig } from '@ringmatch/engine';
+import { resolveBook, type RunConfig } from '@ringmatch/engine';
 import { pregenerateOrders } from './pregenerated-orders.js';
 import type { BareMatcherInput, BareMatcherOutput } from './workers/bare-matcher-worker.js';
 
@@ -14,6 +14,8 @@ export interface BareMatcherResult {
   ordersPerSecond: number;
   trades: number;
   reports: number;
+  /** The book that matched: the engine's under --book auto. */
+  book: 'js' | 'native';
   /** The trades file's bytes, as the engine's file sink would write them. */
   chunks: Uint8Array[];
   tradesBytes: number;
@@ -24,7 +26,8 @@ const WORKER = new URL('./workers/bare-matcher-worker.js', import.meta.url);
 export async function runBareMatcher(config: RunConfig): Promise<BareMatcherResult> {
   if (config.source.kind !== 'embedded') throw new Error('runBareMatcher needs an embedded source');
   const { slots, count } = pregenerateOrders(config);
-  const input: BareMatcherInput = { slots, count, symbols: config.source.symbols };
+  const { book } = await resolveBook('auto');
+  const input: BareMatcherInput = { slots, count, symbols: config.source.symbols, book };
   const worker = new Worker(WORKER, { workerData: input, transferList: [slots.buffer as ArrayBuffer] });
   try {
     const out = await new Promise<BareMatcherOutput>((resolve, reject) => {
@@ -39,6 +42,7 @@ export async function runBareMatcher(config: RunConfig): Promise<BareMatcherResu
       ordersPerSecond: Math.round(count / out.seconds),
       trades: out.trades,
       reports: out.reports,
+      book,
       chunks: out.chunks,
       tradesBytes,
     };

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { createKafka, ensureTopics, partitionCount } from '@ringmatch/kafka';
-import { reportsTopic, tradesTopic, type SourceConfig } from '@ringmatch/engine';
+import { reportsTopic, resolveBook, tradesTopic, type SourceConfig } from '@ringmatch/engine';
 import type { ChannelRole } from './worker.js';
 import type { MatcherDone } from './messages.js';
 
@@ -179,6 +179,7 @@ export async function runChannelEngine(options: ChannelRunOptions): Promise<Chan
         symbols: kafkaOptions ? 0 : options.symbols,
         sampleEvery: 64,
         emitReports: kafkaOptions !== undefined,
+        book: (await resolveBook('auto')).book,
         sink: { source: sinkSource, outputDir: options.dataDir, jsonWriter: kafkaOptions?.jsonWriter ?? options.jsonWriter ?? 'js' },
       },
       [toMatcher.port2, toMain.port1, credits.port1],

@@ -22,7 +22,7 @@ import {
   type Trade,
 } from '@ringmatch/protocol';
 import { MatchingEngine, OrderFlowGenerator, type BookSink } from '@ringmatch/book';
-import { nowMs, type SourceConfig } from '@ringmatch/engine';
+import { createNativeBook, nowMs, type NativeBookHandle, type SourceConfig } from '@ringmatch/engine';
 import { openWal, type Wal } from '@ringmatch/wal';
 import type { KafkaPollerRole } from './kafka-poller.js';
 import { creditGate, type CommandBatch, type EndOfInput, type MatcherDone } from './messages.js';
@@ -53,6 +53,8 @@ export type ChannelRole =
       symbols: number;
       sampleEvery: number;
       emitReports: boolean;
+      /** The ring engine's book under --book auto: native when it loads. */
+      book: 'js' | 'native';
       /** The ring engine's sink for this source: files in outputDir, or Kafka topics. */
       sink: { source: SourceConfig; outputDir: string; jsonWriter: 'js' | 'native' };
     }
@@ -187,6 +189,30 @@ class TransferredOutputs implements BookSink {
     return this.bytes;
   }
 
+  /**
+   * The native book's way in: `count` command slots of `commands` from slot `from` on, their
+   * outputs written by the book straight into this buffer (grown while the book needs room).
+   */
+  matchNative(book: NativeBookHandle, commands: Uint8Array, from: number, count: number): void {
+    const progress = this.progress;
+    let done = 0;
+    while (done < count || book.waiting > 0) {
+      if ((this.staged + 1024) * OUTPUT_SLOT_BYTES > this.bytes.length) {
+        const bigger = new Uint8Array(this.bytes.length * 2);
+        bigger.set(this.bytes.subarray(0, this.staged * OUTPUT_SLOT_BYTES));
+        this.bytes = bigger;
+      }
+      const room = this.bytes.length / OUTPUT_SLOT_BYTES - this.staged;
+      if (book.waiting > 0) this.staged += book.drain(this.bytes, this.staged, room);
+      else {
+        done += book.process(commands, from + done, count - done, this.bytes, this.staged, room, progress);
+        this.staged += progress[0]!;
+      }
+    }
+  }
+
+  private readonly progress = new Float64Array(5);
+
   /** The staged slots' buffer, to transfer; staging goes on in a fresh (or returned) one. */
   take(): ArrayBuffer {
     const buffer = this.bytes.buffer as ArrayBuffer;
@@ -202,8 +228,12 @@ class TransferredOutputs implements BookSink {
   }
 }
 
-function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
-  const engine = new MatchingEngine({ symbols: d.symbols > 0 ? syntheticSymbolTable(d.symbols) : defaultSymbolTable() });
+async function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): Promise<void> {
+  const symbols = d.symbols > 0 ? syntheticSymbolTable(d.symbols) : defaultSymbolTable();
+  const engine = new MatchingEngine({ symbols });
+  const native = d.book === 'native' ? (await createNativeBook(symbols)).book : null;
+  if (d.book === 'native' && native === null) throw new Error('channel matcher: the native book does not load');
+  if (native) native.emitReports = d.emitReports;
   const cmd = createCommand();
   // As in the ring engine: only what the sink writes (trades to a file; trades and reports to Kafka) leaves the matcher.
   const outputs = new TransferredOutputs(d.emitReports);
@@ -252,11 +282,21 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
       return;
     }
     const bytes = new Uint8Array(message.bytes);
-    for (let k = 0; k < message.count; k++) {
-      readCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
-      engine.process(cmd, outputs);
-      if (cmd.seq % d.sampleEvery === 0) latency.recordValue(Math.max(1, Math.round((nowMs() - message.t) * 1e6)));
-    }
+    if (native) {
+      // runs end at sampled sequences, so each sample is taken right after its command, as below
+      for (let k = 0; k < message.count; ) {
+        const seq = message.first + k;
+        const run = Math.min(message.count - k, ((d.sampleEvery - (seq % d.sampleEvery)) % d.sampleEvery) + 1);
+        outputs.matchNative(native, bytes, k, run);
+        k += run;
+        if ((seq + run - 1) % d.sampleEvery === 0) latency.recordValue(Math.max(1, Math.round((nowMs() - message.t) * 1e6)));
+      }
+    } else
+      for (let k = 0; k < message.count; k++) {
+        readCommand(bytes, k * COMMAND_SLOT_BYTES, cmd);
+        engine.process(cmd, outputs);
+        if (cmd.seq % d.sampleEvery === 0) latency.recordValue(Math.max(1, Math.round((nowMs() - message.t) * 1e6)));
+      }
     const count = outputs.staged;
     const out = outputs.take();
     sink({ op: 'batch', bytes: out, count, lastSeq: message.first + message.count - 1 }, [out]).then((returned) => {
@@ -270,4 +310,4 @@ function matcher(d: Extract<ChannelRole, { role: 'matcher' }>): void {
 if (data.role === 'poller') await poller(data);
 else if (data.role === 'kafka-poller') await (await import('./kafka-poller.js')).kafkaPoller(data);
 else if (data.role === 'journaler') await journaler(data);
-else matcher(data);
+else await matcher(data);

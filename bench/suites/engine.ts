@@ -162,6 +162,7 @@ export const groups: BenchGroup[] = [
           orders,
           source: 'pregenerated',
           threads: 1,
+          book: matcher.book,
           trades: matcher.trades,
           trades_bytes: matcher.tradesBytes,
           same_trades_as_ring: true, // checked in every run: the group fails otherwise

@@ -17,4 +17,4 @@ export { NdjsonCommandReader } from './sources/ndjson-reader.js';
 export { CommandStaging } from './sources/command-staging.js';
 export { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from './json-scanner.js';
 export { resolveJsonWriter } from './json-writer.js';
-export { createNativeBook, NATIVE_COUNTER_KEYS, type NativeBookHandle } from './native-book.js';
+export { createNativeBook, NATIVE_COUNTER_KEYS, resolveBook, type NativeBookHandle } from './native-book.js';
