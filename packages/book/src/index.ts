@@ -5,4 +5,5 @@ export { DepthTracker, type DepthSink, type LevelsTarget } from './depth-tracker
 export { decodeDepthState, encodeDepthState, type DepthState } from './depth-state.js';
 export { type BookOutput, CollectingSink, CountingSink, NdjsonSink } from './sinks.js';
 export { SnapshotError } from './snapshot-bytes.js';
+export { COUNTER_KEYS } from './snapshot-codec.js';
 export type { BookSink, DepthLevel, EngineCounters, L2Depth, LevelsSource, MatchingEngineOptions, OrderInfo } from './types.js';

@@ -21,7 +21,8 @@ import type { EngineCounters } from './types.js';
 const SNAPSHOT_MAGIC = 0x424d5252; // 'RRMB'
 const SNAPSHOT_VERSION = 1;
 
-const COUNTER_KEYS: readonly (keyof EngineCounters)[] = [
+/** The counters in their snapshot order (the native book's readCounters uses it too). */
+export const COUNTER_KEYS: readonly (keyof EngineCounters)[] = [
   'commands',
   'newOrders',
   'cancels',

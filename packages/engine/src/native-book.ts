@@ -2,7 +2,7 @@
 // in Rust, driven in batches of command slots that it turns straight into output slots. The JS
 // book (@ringmatch/book) stays the reference and the fallback; the differential tests hold the two
 // to the same output bytes.
-import { SnapshotError, type EngineCounters } from '@ringmatch/book';
+import { COUNTER_KEYS, SnapshotError, type EngineCounters } from '@ringmatch/book';
 import type { SymbolTable } from '@ringmatch/protocol';
 import type { BookChoice } from './config.js';
 import { nativeExport } from './native-export.js';
@@ -41,20 +41,8 @@ export interface NativeBookHandle {
 
 type NativeBookConstructor = new (ids: number[], tickSizes: number[], lotSizes: number[], initialOrders?: number, initialLevels?: number) => NativeBookHandle;
 
-/** The EngineCounters keys in the order readCounters writes them. */
-export const NATIVE_COUNTER_KEYS = [
-  'commands',
-  'newOrders',
-  'cancels',
-  'amends',
-  'invalid',
-  'rejected',
-  'trades',
-  'volume',
-  'triggered',
-  'expired',
-  'stpCancels',
-] as const;
+/** The EngineCounters keys in the order readCounters writes them: the snapshot's order. */
+export const NATIVE_COUNTER_KEYS = COUNTER_KEYS;
 
 /** Thrown when --book native was asked for and the module (or its book) does not load. */
 export class NativeBookUnavailable extends Error {

@@ -20,6 +20,7 @@ import {
   writeTrade,
   type Command,
 } from '@ringmatch/protocol';
+import { prng } from '@ringmatch/test-kit';
 import { NATIVE_COUNTER_KEYS, createNativeBook, type NativeBookHandle } from '../src/native-book.js';
 
 const symbols = new SymbolTable([
@@ -29,18 +30,6 @@ const symbols = new SymbolTable([
 ]);
 const probe = await createNativeBook(symbols);
 if (process.env.RINGMATCH_EXPECT_NATIVE === '1' && probe.book === null) throw new Error(`RINGMATCH_EXPECT_NATIVE=1 but NativeBook did not load: ${probe.why}`);
-
-/** A seeded PRNG (mulberry32) for the damage. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Breaks one field of `c` the way bad input would. */
 function damage(c: Command, rand: () => number): void {
