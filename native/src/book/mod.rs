@@ -31,7 +31,9 @@ fn invalid(message: &str) -> Error {
   Error::new(Status::InvalidArg, message.to_owned())
 }
 
-/// A matching engine over every symbol of a symbol table (the JS MatchingEngine's rules).
+/// A matching engine over every symbol of a symbol table (the JS MatchingEngine's rules). The calls
+/// that run the book catch a panic (a bug) and throw it as a JS error, so the matcher fails loudly
+/// with it instead of aborting the process.
 #[napi]
 pub struct NativeBook {
   engine: Engine,
@@ -74,7 +76,7 @@ impl NativeBook {
   /// `outRoom` slots. Outputs past that wait for `drain`; it stops before a command once any wait.
   /// Returns the commands processed; `progress` gets [outputs written into `out`, outputs waiting,
   /// then the output counts as readOutputCounts gives them].
-  #[napi]
+  #[napi(catch_unwind)]
   #[allow(clippy::too_many_arguments)]
   pub fn process(
     &mut self,
@@ -123,7 +125,7 @@ impl NativeBook {
   }
 
   /// Moves up to `outRoom` waiting outputs into `out` from slot `outSlot` on (wrapping); returns how many.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn drain(&mut self, mut out: Uint8ArraySlice<'_>, out_slot: u32, out_room: u32) -> u32 {
     let out = unsafe { out.as_mut() };
     let wrap = out.len() / OUTPUT_SLOT_BYTES;
@@ -172,14 +174,14 @@ impl NativeBook {
   }
 
   /// The complete state (the JS book's snapshot format: either book restores the other's).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn snapshot(&self) -> Buffer {
     snapshot::encode(&self.engine).into()
   }
 
   /// Replaces the whole state with a snapshot's (same symbol table); a bad snapshot leaves the book
   /// empty and throws with the JS SnapshotError's message.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn restore(&mut self, bytes: Uint8ArraySlice<'_>) -> Result<()> {
     self.pending.clear();
     self.pending_read = 0;
