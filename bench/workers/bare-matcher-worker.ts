@@ -6,11 +6,12 @@
 // that loop. Posts the time, the counts and the trades bytes (transferred).
 import { parentPort, workerData } from 'node:worker_threads';
 import { MatchingEngine } from '@ringmatch/book';
-import { createNativeBook, NATIVE_COUNTER_KEYS } from '@ringmatch/engine';
+import { createNativeBook } from '@ringmatch/engine';
 import {
   COMMAND_SLOT_BYTES,
   OUTPUT_SLOT_BYTES,
   OutputKind,
+  OutputSlot,
   createCommand,
   createTrade,
   readCommand,
@@ -63,7 +64,8 @@ async function matchNative(): Promise<number> {
   const progress = new Float64Array(5);
   const trade = createTrade();
   const take = (n: number) => {
-    for (let i = 0; i < n; i++) if (out[i * OUTPUT_SLOT_BYTES + 78] === OutputKind.Trade) lines.onTrade(readTrade(out, i * OUTPUT_SLOT_BYTES, trade));
+    for (let i = 0; i < n; i++)
+      if (out[i * OUTPUT_SLOT_BYTES + OutputSlot.kind] === OutputKind.Trade) lines.onTrade(readTrade(out, i * OUTPUT_SLOT_BYTES, trade));
   };
   const started = performance.now();
   for (let done = 0; done < count; ) {
@@ -72,8 +74,6 @@ async function matchNative(): Promise<number> {
     while (native.waiting > 0) take(native.drain(out, 0, OUT_SLOTS));
   }
   const seconds = (performance.now() - started) / 1000;
-  const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
-  native.readCounters(counters);
   const counts = new Float64Array(3);
   native.readOutputCounts(counts);
   lines.reports = counts[0]!;

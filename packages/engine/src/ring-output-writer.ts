@@ -57,9 +57,11 @@ export class RingOutputWriter implements BookSink, DepthSink {
   /** The native path's views and scratch (made on first use). */
   private slotBytes: Uint8Array | null = null;
   private view: DataView | null = null;
-  /** [written, waiting, reports, rejected, trades] (NativeBook.process). */
+  /**
+   * [written, waiting, reports, rejected, trades] (NativeBook.process). The book's counts change
+   * only in process (drain moves outputs already counted), so the last call's are current.
+   */
   private readonly progress = new Float64Array(5);
-  private readonly nativeCounts = new Float64Array(3);
   /** The counts before the native book's first output (the book counts from its creation). */
   private reportsBase = 0;
   private rejectedBase = 0;
@@ -109,14 +111,14 @@ export class RingOutputWriter implements BookSink, DepthSink {
     this.slotBytes ??= new Uint8Array(ring.bytes.buffer, ring.bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
     const slots = this.slotBytes;
     const mask = ring.mask;
+    const counts = this.progress;
     if (this.nativeBook !== book) {
       this.nativeBook = book;
-      book.readOutputCounts(this.nativeCounts);
-      this.reportsBase = this.reports - this.nativeCounts[0]!;
-      this.rejectedBase = this.rejected - this.nativeCounts[1]!;
-      this.tradesBase = this.trades - this.nativeCounts[2]!;
+      book.readOutputCounts(counts.subarray(2));
+      this.reportsBase = this.reports - counts[2]!;
+      this.rejectedBase = this.rejected - counts[3]!;
+      this.tradesBase = this.trades - counts[4]!;
     }
-    let counted = false;
     let done = 0;
     while (done < count || book.waiting > 0) {
       let room = Math.min(sequencer.remainingCapacity(), NATIVE_CLAIM);
@@ -131,9 +133,8 @@ export class RingOutputWriter implements BookSink, DepthSink {
       let written: number;
       if (book.waiting > 0) written = book.drain(slots, lo & mask, room);
       else {
-        done += book.process(commands, index + done, count - done, slots, lo & mask, room, this.progress);
-        written = this.progress[0]!;
-        counted = this.progress[1] === 0;
+        done += book.process(commands, index + done, count - done, slots, lo & mask, room, counts);
+        written = counts[0]!;
       }
       sequencer.trimClaim(lo + written - 1);
       if (written > 0) {
@@ -141,12 +142,6 @@ export class RingOutputWriter implements BookSink, DepthSink {
         this.lastClaimed = lo + written - 1;
         this.noteWritten(lo, written);
       }
-    }
-    // the counts came with the last process call, unless a drain followed it
-    const counts = this.progress;
-    if (!counted) {
-      book.readOutputCounts(this.nativeCounts);
-      counts.set(this.nativeCounts, 2);
     }
     this.reports = this.reportsBase + counts[2]!;
     this.rejected = this.rejectedBase + counts[3]!;
