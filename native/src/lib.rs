@@ -8,7 +8,11 @@ use napi_derive::napi;
 
 mod book;
 mod command_lines;
+mod json_command;
+mod json_text;
+mod key_guess;
 mod output_json;
+mod symbol_ids;
 
 /// Most iovecs passed to one `pwritev` call (Linux IOV_MAX is 1024).
 const MAX_IOV: usize = 1024;

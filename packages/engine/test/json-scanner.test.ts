@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COMMAND_SLOT_BYTES, commandToJson, createCommand, decodeJsonCommandFast, writeCommand } from '@ringmatch/protocol';
+import { COMMAND_SLOT_BYTES, SymbolTable, commandToJson, createCommand, decodeJsonCommandFast, writeCommand, type Command } from '@ringmatch/protocol';
 import { CommandStaging, NdjsonCommandReader } from '@ringmatch/engine';
 import { NATIVE_RECORD_HEADER, NativeRecordReader } from '@ringmatch/kafka';
 import { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from '../src/json-scanner.js';
@@ -133,6 +133,62 @@ describe.runIf(native !== null)('native JSON scanner against the JS scanner', ()
     ];
     const taken = edges.filter((text) => agree(scanner, text)).length;
     expect(taken).toBeGreaterThan(10);
+  });
+
+  it('over one buffer of many lines: key orders that change from line to line, spacing, symbol names around 16 bytes', async () => {
+    // The scanner reads 16 bytes at a time and guesses each key from the line before: names of 15, 16
+    // and 40 bytes, numbers next to the window's edge, and key orders that change every few lines.
+    const table = new SymbolTable([
+      { id: 1, name: 'A', tickSize: 1, lotSize: 1 },
+      { id: 2, name: 'FIFTEEN-BYTES-X', tickSize: 1, lotSize: 1 },
+      { id: 3, name: 'SIXTEEN-BYTES-XY', tickSize: 1, lotSize: 1 },
+      { id: 4, name: 'A-FORTY-BYTE-SYMBOL-NAME-FOR-LONG-LOOKUP', tickSize: 1, lotSize: 1 },
+      { id: 300, name: 'SYM-300', tickSize: 1, lotSize: 1 },
+    ]);
+    const many = await createNativeScanner(table);
+    const style = fc.constantFrom('canonical', 'reversed', 'spaced', 'colon-spaced', 'upper', 'symbolId', 'tab-crlf');
+    const styled = (cmd: Command, how: string): string => {
+      const o = JSON.parse(commandToJson(cmd, table)) as Record<string, unknown>;
+      switch (how) {
+        case 'reversed':
+          return JSON.stringify(Object.fromEntries(Object.entries(o).reverse()));
+        case 'spaced':
+          return JSON.stringify(o).replaceAll(',"', ', "').replaceAll('":', '": ');
+        case 'colon-spaced':
+          return JSON.stringify(o).replaceAll('":', '" :');
+        case 'upper':
+          return JSON.stringify({ ...o, op: String(o.op).toUpperCase(), side: typeof o.side === 'string' ? o.side.toUpperCase() : o.side });
+        case 'symbolId':
+          return JSON.stringify({ ...o, symbol: undefined, symbolId: cmd.symbolId });
+        case 'tab-crlf':
+          return `\t${JSON.stringify(o)} \r`;
+        default:
+          return JSON.stringify(o);
+      }
+    };
+    const cmdFor = valid.map((cmd) => ({ ...cmd, symbolId: [1, 2, 3, 4, 300][cmd.symbolId % 5]! }) as Command);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(cmdFor, style, fc.nat(3)), { minLength: 1, maxLength: 60 }), (items) => {
+        // Runs of a style, so a key order holds for a few lines and then changes.
+        const texts = items.map(([cmd, how, run], i) => styled(cmd, run === 0 || i === 0 ? how : items[i - 1]![1]));
+        const input = enc.encode(`${texts.join('\n')}\n`);
+        const out = new Uint8Array(texts.length * COMMAND_SLOT_BYTES);
+        const progress = new Float64Array(2);
+        const taken = many.scanLines(input, 0, input.length, LINE, SOURCE_STREAM, out, 0, texts.length, progress);
+        let expected = 0;
+        for (const text of texts) {
+          const into = createCommand();
+          if (!decodeJsonCommandFast(enc.encode(text), into, { symbols: table, sourceStream: SOURCE_STREAM, sourcePosition: LINE + expected })) break;
+          const slot = new Uint8Array(COMMAND_SLOT_BYTES);
+          writeCommand(slot, 0, into);
+          expect(out.subarray(expected * COMMAND_SLOT_BYTES, (expected + 1) * COMMAND_SLOT_BYTES)).toEqual(slot);
+          expected++;
+        }
+        expect(taken).toBe(expected);
+        expect(progress[1]).toBe(expected);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('takes whole lines in order: blanks counted, CRLF, a stop before the first other line, the slot limit', () => {

@@ -1,0 +1,287 @@
+//! One JSON order (an NDJSON line or a Kafka message) read into the fields of its command slot.
+//!
+//! It takes exactly what the JS byte scanner (`packages/protocol/src/json-scanner.ts`) takes: a flat
+//! object of plain ASCII strings and integers that is a valid command. Anything else is None, and
+//! the caller leaves that line or message to the JS path, which owns every error. So the two only
+//! have to agree on valid commands; `packages/engine/test/json-scanner.test.ts` checks the slots
+//! byte for byte.
+
+use crate::json_text::{digits, lower_case, pack, plain_string};
+use crate::key_guess::KeyGuesses;
+use crate::symbol_ids::SymbolIds;
+
+const MAX_SAFE: u64 = (1 << 53) - 1;
+const SAFE: i64 = MAX_SAFE as i64;
+
+const K_OP: usize = 0;
+const K_SYMBOL: usize = 1;
+const K_SYMBOL_ID: usize = 2;
+const K_ORDER_ID: usize = 3;
+const K_ACCOUNT: usize = 4;
+const K_TS: usize = 5;
+const K_SIDE: usize = 6;
+const K_TYPE: usize = 7;
+const K_TIF: usize = 8;
+const K_STP: usize = 9;
+const K_PRICE: usize = 10;
+const K_QTY: usize = 11;
+const K_STOP: usize = 12;
+const K_BATCH: usize = 13;
+const KEY_COUNT: usize = 14;
+
+const KIND_NEW: u8 = 1;
+const KIND_CANCEL: u8 = 2;
+const KIND_AMEND: u8 = 3;
+const TYPE_LIMIT: u8 = 0;
+const TYPE_STOP: u8 = 2;
+const TYPE_STOP_LIMIT: u8 = 3;
+
+/// The known keys, as `plain_string` packs them.
+fn known_key(packed: u128) -> Option<usize> {
+  const OP: u128 = pack(b"op");
+  const SYMBOL: u128 = pack(b"symbol");
+  const SYMBOL_ID: u128 = pack(b"symbolId");
+  const ORDER_ID: u128 = pack(b"orderId");
+  const ACCOUNT: u128 = pack(b"account");
+  const TS: u128 = pack(b"ts");
+  const SIDE: u128 = pack(b"side");
+  const TYPE: u128 = pack(b"type");
+  const TIF: u128 = pack(b"tif");
+  const STP: u128 = pack(b"stp");
+  const PRICE: u128 = pack(b"price");
+  const QTY: u128 = pack(b"qty");
+  const STOP_PRICE: u128 = pack(b"stopPrice");
+  const BATCH: u128 = pack(b"batch");
+  Some(match packed {
+    OP => K_OP,
+    SYMBOL => K_SYMBOL,
+    SYMBOL_ID => K_SYMBOL_ID,
+    ORDER_ID => K_ORDER_ID,
+    ACCOUNT => K_ACCOUNT,
+    TS => K_TS,
+    SIDE => K_SIDE,
+    TYPE => K_TYPE,
+    TIF => K_TIF,
+    STP => K_STP,
+    PRICE => K_PRICE,
+    QTY => K_QTY,
+    STOP_PRICE => K_STOP,
+    BATCH => K_BATCH,
+    _ => return None,
+  })
+}
+
+type EnumNames = [(u128, u8)];
+const OPS: &EnumNames = &[(pack(b"new"), KIND_NEW), (pack(b"cancel"), KIND_CANCEL), (pack(b"amend"), KIND_AMEND)];
+const SIDES: &EnumNames = &[(pack(b"buy"), 0), (pack(b"sell"), 1)];
+const TYPES: &EnumNames = &[(pack(b"limit"), TYPE_LIMIT), (pack(b"market"), 1), (pack(b"stop"), TYPE_STOP), (pack(b"stop_market"), TYPE_STOP), (pack(b"stop_limit"), TYPE_STOP_LIMIT)];
+const TIFS: &EnumNames = &[(pack(b"gtc"), 0), (pack(b"ioc"), 1), (pack(b"fok"), 2), (pack(b"post_only"), 3)];
+const STPS: &EnumNames = &[(pack(b"default"), 0), (pack(b"none"), 1), (pack(b"cancel_newest"), 2), (pack(b"cancel_oldest"), 3), (pack(b"cancel_both"), 4)];
+
+/// The decoders' enum match, blind to ASCII case: the name as written first, then in small letters.
+#[inline]
+fn enum_code(packed: u128, names: &EnumNames) -> Option<u8> {
+  let find = |p: u128| names.iter().find(|&&(name, _)| name == p).map(|&(_, code)| code);
+  find(packed).or_else(|| find(lower_case(packed)))
+}
+
+/// The fields of one valid command, as the slot holds them.
+pub struct Parsed {
+  pub kind: u8,
+  pub symbol_id: u16,
+  pub order_id: i64,
+  pub account: u32,
+  pub timestamp: i64,
+  pub flags: u8,
+  pub price: i64,
+  pub qty: i64,
+  pub stop_price: i64,
+}
+
+/// The values seen for the known keys.
+struct Fields {
+  /// Bit k: key k was seen.
+  seen: u32,
+  /// Bit k: key k's value is a string.
+  texts: u32,
+  /// Key k's integer (as i64 bits) or packed string.
+  values: [u128; KEY_COUNT],
+  /// Where the symbol's string is, when it is one (for names of 16 bytes and more).
+  symbol_text: (usize, usize),
+}
+
+impl Fields {
+  #[inline(always)]
+  fn has(&self, key: usize) -> bool {
+    self.seen & (1 << key) != 0
+  }
+
+  #[inline(always)]
+  fn is_text(&self, key: usize) -> bool {
+    self.texts & (1 << key) != 0
+  }
+
+  /// An integer of `key` in [min, max]; `absent` when the key is missing; None otherwise.
+  #[inline(always)]
+  fn int(&self, key: usize, absent: Option<i64>, min: i64, max: i64) -> Option<i64> {
+    if !self.has(key) {
+      return absent;
+    }
+    let v = self.values[key] as i64;
+    (!self.is_text(key) && v >= min && v <= max).then_some(v)
+  }
+
+  /// The packed string of `key`; None when it is missing or not a string.
+  #[inline(always)]
+  fn text(&self, key: usize) -> Option<u128> {
+    (self.has(key) && self.is_text(key)).then(|| self.values[key])
+  }
+
+  /// The enum of `key`: `absent` when it is missing, None when it is not one of `names`.
+  #[inline(always)]
+  fn enum_or(&self, key: usize, absent: u8, names: &EnumNames) -> Option<u8> {
+    if !self.has(key) {
+      return Some(absent);
+    }
+    enum_code(self.text(key)?, names)
+  }
+}
+
+#[inline(always)]
+fn skip_space<const MULTILINE: bool>(bytes: &[u8], mut p: usize) -> usize {
+  while let Some(&b) = bytes.get(p) {
+    if b == b' ' || b == b'\t' || b == b'\r' || (MULTILINE && b == b'\n') {
+      p += 1;
+    } else {
+      break;
+    }
+  }
+  p
+}
+
+/// The plainly valid command whose object starts at `p` (after any whitespace), with the index just
+/// past the object and the whitespace after it; None for anything else. With `MULTILINE` a newline
+/// is whitespace (a Kafka message); without, it is not, so an NDJSON line's object cannot run past
+/// its line (the caller checks that a newline comes next).
+pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &SymbolIds, guesses: &mut KeyGuesses) -> Option<(Parsed, usize)> {
+  let mut fields = Fields { seen: 0, texts: 0, values: [0; KEY_COUNT], symbol_text: (0, 0) };
+  let mut p = skip_space::<MULTILINE>(bytes, p);
+  if bytes.get(p) != Some(&b'{') {
+    return None;
+  }
+  p = skip_space::<MULTILINE>(bytes, p + 1);
+  if bytes.get(p) == Some(&b'}') {
+    return None; // {}: the general path reports it
+  }
+  let mut field = 0;
+  loop {
+    let key_index = if let Some((key, colon_end)) = guesses.guess(field, bytes, p) {
+      p = skip_space::<MULTILINE>(bytes, colon_end);
+      Some(key)
+    } else {
+      if bytes.get(p) != Some(&b'"') {
+        return None;
+      }
+      let key = plain_string(bytes, p + 1)?;
+      let key_index = known_key(key.packed);
+      let colon = skip_space::<MULTILINE>(bytes, key.end + 1);
+      if bytes.get(colon) != Some(&b':') {
+        return None;
+      }
+      if let Some(k) = key_index {
+        if colon == key.end + 1 {
+          guesses.learn(field, k, bytes, p, colon);
+        }
+      }
+      p = skip_space::<MULTILINE>(bytes, colon + 1);
+      key_index
+    };
+    field += 1;
+    let (value, text) = match *bytes.get(p)? {
+      b'"' => {
+        let s = plain_string(bytes, p + 1)?;
+        if key_index == Some(K_SYMBOL) {
+          fields.symbol_text = (p + 1, s.end);
+        }
+        p = s.end + 1;
+        (s.packed, true)
+      }
+      b @ (b'-' | b'0'..=b'9') => {
+        let negative = b == b'-';
+        if negative {
+          p += 1;
+        }
+        let start = p;
+        let (v, digits) = digits(bytes, p)?; // None: more than 16 digits
+        p += digits;
+        // A safe integer, no leading zero, no -0 (the general path decides those).
+        if digits == 0 || v > MAX_SAFE || (digits > 1 && bytes[start] == b'0') || (negative && v == 0) {
+          return None;
+        }
+        if matches!(bytes.get(p), Some(b'.' | b'e' | b'E')) {
+          return None; // fraction or exponent
+        }
+        ((if negative { -(v as i64) } else { v as i64 }) as u128, false)
+      }
+      _ => return None, // object, array, true, false, null, garbage
+    };
+    if let Some(k) = key_index {
+      let bit = 1u32 << k;
+      if fields.seen & bit != 0 {
+        return None; // duplicate: JSON.parse keeps the last one
+      }
+      fields.seen |= bit;
+      if text {
+        fields.texts |= bit;
+      }
+      fields.values[k] = value;
+    }
+    p = skip_space::<MULTILINE>(bytes, p);
+    match bytes.get(p) {
+      Some(b',') => p = skip_space::<MULTILINE>(bytes, p + 1),
+      Some(b'}') => break,
+      _ => return None,
+    }
+  }
+  let end = skip_space::<MULTILINE>(bytes, p + 1);
+  Some((validate(&fields, bytes, symbols)?, end))
+}
+
+/// commandFromJson's rules for a valid command; any failure is None.
+fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
+  if fields.has(K_BATCH) {
+    return None;
+  }
+  let kind = enum_code(fields.text(K_OP)?, OPS)?;
+  let symbol_id = if !fields.has(K_SYMBOL) {
+    fields.int(K_SYMBOL_ID, None, 1, 0xffff)? as u16
+  } else if fields.is_text(K_SYMBOL) {
+    let (start, end) = fields.symbol_text;
+    symbols.get(&bytes[start..end], fields.values[K_SYMBOL])?
+  } else {
+    fields.int(K_SYMBOL, None, 1, 0xffff)? as u16
+  };
+  let order_id = fields.int(K_ORDER_ID, None, 0, SAFE)?;
+  let account = fields.int(K_ACCOUNT, None, 0, 0xffff_ffff)? as u32;
+  let timestamp = fields.int(K_TS, Some(0), -SAFE, SAFE)?;
+  let mut parsed = Parsed { kind, symbol_id, order_id, account, timestamp, flags: 0, price: 0, qty: 0, stop_price: 0 };
+  if kind == KIND_NEW {
+    let side = enum_code(fields.text(K_SIDE)?, SIDES)?;
+    let order_type = fields.enum_or(K_TYPE, TYPE_LIMIT, TYPES)?;
+    let tif = fields.enum_or(K_TIF, 0, TIFS)?;
+    let stp = fields.enum_or(K_STP, 0, STPS)?;
+    let limit = order_type == TYPE_LIMIT || order_type == TYPE_STOP_LIMIT;
+    let stop = order_type == TYPE_STOP || order_type == TYPE_STOP_LIMIT;
+    parsed.price = fields.int(K_PRICE, if limit { None } else { Some(0) }, -SAFE, SAFE)?;
+    parsed.qty = fields.int(K_QTY, None, -SAFE, SAFE)?;
+    parsed.stop_price = fields.int(K_STOP, if stop { None } else { Some(0) }, -SAFE, SAFE)?;
+    parsed.flags = (side & 1) | ((order_type & 3) << 1) | ((tif & 3) << 3) | ((stp & 7) << 5);
+  } else if kind == KIND_AMEND {
+    if !fields.has(K_PRICE) && !fields.has(K_QTY) {
+      return None;
+    }
+    parsed.price = fields.int(K_PRICE, Some(0), -SAFE, SAFE)?;
+    parsed.qty = fields.int(K_QTY, Some(0), -SAFE, SAFE)?;
+  }
+  Some(parsed)
+}

@@ -1,0 +1,60 @@
+//! The engine's symbol table for the JSON order scanner: a symbol name to its id.
+//!
+//! Names under 16 bytes (nearly all) are looked up by their packed `u128` (`json_text::pack`) in an
+//! open-addressed table with a multiply-fold hash: one probe, no byte hashing, no `memcmp`. Longer
+//! names go to a std map.
+
+use crate::json_text::{pack, WINDOW};
+use std::collections::HashMap;
+
+pub struct SymbolIds {
+  /// Packed name (0: empty slot) and id, a power-of-two length at least twice the short names.
+  short: Box<[(u128, u16)]>,
+  long: HashMap<Box<[u8]>, u16>,
+}
+
+#[inline(always)]
+fn slot_of(packed: u128, mask: usize) -> usize {
+  let folded = (packed as u64) ^ ((packed >> 64) as u64).rotate_left(29);
+  (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask
+}
+
+impl SymbolIds {
+  pub fn new(entries: impl IntoIterator<Item = (Vec<u8>, u16)>) -> Self {
+    // A name a plain string cannot spell (empty, a zero byte, an escape) must not pack like one that can.
+    let packable = |name: &[u8]| !name.is_empty() && name.len() < WINDOW && name.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+    let (short_names, long_names): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(name, _)| packable(name));
+    let mut short = vec![(0u128, 0u16); (short_names.len() * 2).next_power_of_two().max(16)].into_boxed_slice();
+    let mask = short.len() - 1;
+    for (name, id) in short_names {
+      let packed = pack(&name);
+      let mut at = slot_of(packed, mask);
+      while short[at].0 != 0 && short[at].0 != packed {
+        at = (at + 1) & mask;
+      }
+      short[at] = (packed, id);
+    }
+    let long = long_names.into_iter().map(|(name, id)| (name.into_boxed_slice(), id)).collect();
+    SymbolIds { short, long }
+  }
+
+  /// The id of the name whose bytes are `name` and whose `plain_string` packing is `packed`.
+  #[inline]
+  pub fn get(&self, name: &[u8], packed: u128) -> Option<u16> {
+    if packed == 0 {
+      return self.long.get(name).copied();
+    }
+    let mask = self.short.len() - 1;
+    let mut at = slot_of(packed, mask);
+    loop {
+      let (key, id) = self.short[at];
+      if key == packed {
+        return Some(id);
+      }
+      if key == 0 {
+        return None;
+      }
+      at = (at + 1) & mask;
+    }
+  }
+}
