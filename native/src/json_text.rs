@@ -178,10 +178,12 @@ pub fn digits(bytes: &[u8], p: usize) -> Option<(u64, usize)> {
   if count == 0 {
     return Some((0, 0));
   }
-  // The digit values right-aligned in 16 bytes (leading zeros before them), then 8 + 8 digits. The
+  // The digit values right-aligned (leading zeros before them), then summed eight at a time. The
   // subtraction borrows only upwards, out of the digits kept.
-  let values = first_bytes(w.wrapping_sub(u128::MAX / 0xff * u128::from(b'0')), count) << (8 * (WINDOW - count));
-  let high = eight_digits(values as u64);
-  let low = eight_digits((values >> 64) as u64);
-  Some((high * 100_000_000 + low, count))
+  let values = first_bytes(w.wrapping_sub(u128::MAX / 0xff * u128::from(b'0')), count);
+  if count <= 8 {
+    return Some((eight_digits((values as u64) << (8 * (8 - count))), count));
+  }
+  let values = values << (8 * (WINDOW - count));
+  Some((eight_digits(values as u64) * 100_000_000 + eight_digits((values >> 64) as u64), count))
 }
