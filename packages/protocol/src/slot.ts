@@ -267,6 +267,24 @@ export function readCommandSeq(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getFloat64(offset, true);
 }
 
+/** Source stream of the command slot at `offset` (-1: none), without decoding the rest. */
+export function readCommandSourceStream(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getInt16(offset + 54, true);
+}
+
+/** Source position of the command slot at `offset` (-1: none), without decoding the rest. */
+export function readCommandSourcePosition(bytes: Uint8Array, offset: number): number {
+  const v = viewOf(bytes);
+  const lo = v.getUint32(offset + 48, true);
+  const hi = v.getUint16(offset + 52, true);
+  return hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+}
+
+/** Symbol id of the command slot at `offset`, without decoding the rest. */
+export function readCommandSymbolId(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getUint16(offset + 60, true);
+}
+
 /** Writes an execution report into an output slot (OUTPUT_SLOT_BYTES bytes). */
 export function writeReport(bytes: Uint8Array, offset: number, r: ExecutionReport): void {
   const v = viewOf(bytes);

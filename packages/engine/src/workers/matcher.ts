@@ -12,7 +12,18 @@
 // a journal batch end, so each of those sees the books exactly after its command.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
-import { MARK_FLAG_SNAPSHOT, createCommand, hasBatchEndMark, hasSnapshotMark, readCommand, type Command } from '@ringmatch/protocol';
+import {
+  MARK_FLAG_SNAPSHOT,
+  createCommand,
+  hasBatchEndMark,
+  hasSnapshotMark,
+  readCommand,
+  readCommandSeq,
+  readCommandSourcePosition,
+  readCommandSourceStream,
+  readCommandSymbolId,
+  type Command,
+} from '@ringmatch/protocol';
 import { MatchingEngine } from '@ringmatch/book';
 import { createNativeBook, NativeEngineBook } from '../native-book.js';
 import { OutputRingHalted, RingOutputWriter } from '../ring-output-writer.js';
@@ -151,23 +162,39 @@ function live(): void {
   const commandSlots = new Uint8Array(bytes.buffer, bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
   const mask = ring.mask;
   /** Sequences first..last through the native book, in runs (see the module comment). */
+  /** After the native book ran the slot at `offset` (sequence `s`): the depth stream's bookkeeping. */
+  const depthAfter = (s: number, offset: number, cmd: Command, batchEnd: boolean): void => {
+    cmd.seq = s;
+    cmd.symbolId = readCommandSymbolId(bytes, offset);
+    depth!.afterCommand(cmd, batchEnd);
+  };
   const matchNative = (first: number, last: number, cmd: Command): void => {
     let s = first;
     while (s <= last) {
       const runStart = s;
       let offset: number;
+      // The book reads the slots itself: here only the sequence check, the marks and the last
+      // source position of each stream (kept when the stream changes and at the run's end).
+      let stream = -1;
+      let streamSlot = 0;
       for (;;) {
         offset = ring.offsetOf(s);
-        readCommand(bytes, offset, cmd);
-        if (cmd.seq !== s) throw new Error(`command slot carries sequence ${cmd.seq}, expected ${s}`);
-        if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
+        const seq = readCommandSeq(bytes, offset);
+        if (seq !== s) throw new Error(`command slot carries sequence ${seq}, expected ${s}`);
+        const slotStream = readCommandSourceStream(bytes, offset);
+        if (slotStream !== stream) {
+          if (stream >= 0) lastPositions.set(stream, readCommandSourcePosition(bytes, streamSlot));
+          stream = slotStream;
+        }
+        streamSlot = offset;
         const batchEnd = depth !== null && hasBatchEndMark(bytes, offset);
         if (s === last || (s & mask) === mask || batchEnd || s % sampleEvery === 0 || hasSnapshotMark(bytes, offset)) break;
-        depth?.afterCommand(cmd, false); // marks its book changed; it publishes at batch ends only
+        if (depth !== null) depthAfter(s, offset, cmd, false); // marks its book changed; it publishes at batch ends only
         s++;
       }
+      if (stream >= 0) lastPositions.set(stream, readCommandSourcePosition(bytes, streamSlot));
       outputs.writeNative(native!.handle, commandSlots, runStart & mask, s - runStart + 1);
-      depth?.afterCommand(cmd, hasBatchEndMark(bytes, offset));
+      if (depth !== null) depthAfter(s, offset, cmd, hasBatchEndMark(bytes, offset));
       if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
       if (hasSnapshotMark(bytes, offset)) snapshot(s);
       s++;
