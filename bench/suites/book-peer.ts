@@ -5,7 +5,10 @@
 // when @ringmatch/native loads (command slots in, output slots out, in batches); `book-peer:js` is
 // the JS book. Each runs on one thread, commands built before the clock starts, a fresh book per
 // repetition, warm-up repetitions first, the median of the measured ones reported with min and
-// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it).
+// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it). After each
+// measured repetition of ringmatch's books a fixed memory-bound control runs (bench/peer/
+// memory-control.ts): `machine_max_dev` is the machine's own spread in those moments, and
+// `max_dev_over_machine` the book's spread with each repetition divided by its control.
 // exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
 // OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Every
 // book must end the stream with the same trade count and the same book, or the bench fails.
@@ -21,6 +24,7 @@ import { medianBy, round } from '../stats.js';
 import { loadNow, methodFields, runsFor } from '../method.js';
 import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
+import { MemoryControl } from '../peer/memory-control.js';
 
 const SEED = 42;
 
@@ -40,12 +44,19 @@ interface PeerRun {
   gcMs: number;
   jitMs: number | null;
   warmup: number;
+  /** The memory control's ns per step right after each measured repetition (ringmatch's books). */
+  controlNs?: number[];
 }
 
 const median = (xs: number[]) => medianBy(xs, (x) => x);
+/** The farthest value from the median, over the median. */
+const maxDev = (xs: number[]) => {
+  const med = median(xs);
+  return Math.max(...xs.map((x) => Math.abs(x - med))) / med;
+};
 const warmupText = (run: PeerRun) => `${run.warmup} warm-up repetitions`;
 
-async function runRingmatch(commands: Command[], warmup: number, reps: number): Promise<PeerRun> {
+async function runRingmatch(commands: Command[], warmup: number, reps: number, control: MemoryControl): Promise<PeerRun> {
   let gcMs = 0;
   let measuring = false;
   const observer = new PerformanceObserver((list) => {
@@ -53,6 +64,7 @@ async function runRingmatch(commands: Command[], warmup: number, reps: number): 
   });
   observer.observe({ entryTypes: ['gc'] });
   const nsPerCmd: number[] = [];
+  const controlNs: number[] = [];
   let trades = -1;
   let outputs = 0;
   let final: FinalBook | null = null;
@@ -78,12 +90,15 @@ async function runRingmatch(commands: Command[], warmup: number, reps: number): 
       trades = sink.trades;
       outputs = sink.trades + sink.reports;
       final = book;
-      if (rep >= warmup) nsPerCmd.push(ns / commands.length);
+      if (rep >= warmup) {
+        nsPerCmd.push(ns / commands.length);
+        controlNs.push(control.measure());
+      }
     }
   } finally {
     observer.disconnect();
   }
-  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null, warmup };
+  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null, warmup, controlNs };
 }
 
 /** Commands a native call takes, and the output slots it may fill (the matcher's batch and output ring sizes). */
@@ -117,7 +132,7 @@ function nativeFinal(book: NativeBookHandle): FinalBook {
  * batches of NATIVE_BATCH commands, every report and trade written into output slots (the ring's
  * 96-byte format) of a reused region, as the matcher would write them into its output ring.
  */
-async function runNative(commands: Command[], warmup: number, reps: number): Promise<(PeerRun & { outputsPerCmd: number }) | string> {
+async function runNative(commands: Command[], warmup: number, reps: number, control: MemoryControl): Promise<(PeerRun & { outputsPerCmd: number }) | string> {
   const probe = await createNativeBook(peerSymbols());
   if (probe.book === null) return `@ringmatch/native does not load: ${probe.why}`;
   const slots = commandSlots(commands);
@@ -126,6 +141,7 @@ async function runNative(commands: Command[], warmup: number, reps: number): Pro
   const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
   const tradesAt = NATIVE_COUNTER_KEYS.indexOf('trades');
   const nsPerCmd: number[] = [];
+  const controlNs: number[] = [];
   let trades = -1;
   let outputs = 0;
   let final: FinalBook | null = null;
@@ -146,9 +162,12 @@ async function runNative(commands: Command[], warmup: number, reps: number): Pro
     trades = counters[tradesAt]!;
     outputs = written;
     final = bookNow;
-    if (rep >= warmup) nsPerCmd.push(ns / commands.length);
+    if (rep >= warmup) {
+      nsPerCmd.push(ns / commands.length);
+      controlNs.push(control.measure());
+    }
   }
-  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs: 0, jitMs: null, warmup };
+  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs: 0, jitMs: null, warmup, controlNs };
 }
 
 function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
@@ -190,7 +209,15 @@ function line(bench: string, run: PeerRun, load: number, extra: Record<string, u
     ns_per_cmd_max: round(Math.max(...run.nsPerCmd), 1),
     spread: round((Math.max(...run.nsPerCmd) - Math.min(...run.nsPerCmd)) / med),
     /** The farthest run from the median, over the median: within 0.15 is the issue's +-15%. */
-    max_dev: round(Math.max(...run.nsPerCmd.map((ns) => Math.abs(ns - med))) / med),
+    max_dev: round(maxDev(run.nsPerCmd)),
+    ...(run.controlNs
+      ? {
+          // The same-run memory control (bench/peer/memory-control.ts): the machine's spread, and the
+          // book's spread once each repetition is divided by the control measured right after it.
+          machine_max_dev: round(maxDev(run.controlNs)),
+          max_dev_over_machine: round(maxDev(run.nsPerCmd.map((ns, i) => ns / run.controlNs![i]!))),
+        }
+      : {}),
     reps: run.nsPerCmd.length,
     trades: run.trades,
     outputs_per_cmd: round(run.outputsPerCmd),
@@ -217,9 +244,10 @@ export const groups: BenchGroup[] = [
         ctx.log(`book-peer: ${count} commands (${JSON.stringify(mix)}); ringmatch`);
         const load = loadNow();
         const commands = readPeerStream(file);
-        const js = await runRingmatch(commands, warmup, reps);
+        const control = new MemoryControl();
+        const js = await runRingmatch(commands, warmup, reps, control);
         ctx.log('book-peer: ringmatch native book');
-        const native = await runNative(commands, warmup, reps);
+        const native = await runNative(commands, warmup, reps, control);
         if (typeof native !== 'string' && (native.trades !== js.trades || JSON.stringify(native.final) !== JSON.stringify(js.final)))
           throw new Error(`book-peer: the native book ended otherwise: trades ${native.trades} vs ${js.trades}`);
         // `book-peer` is the book the engine matches with under --book auto: native when it loads.
