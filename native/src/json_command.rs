@@ -8,6 +8,7 @@
 
 use crate::json_text::{digits, lower_case, pack, plain_string};
 use crate::key_guess::KeyGuesses;
+use crate::name_table::NameTable;
 use crate::symbol_ids::SymbolIds;
 
 const MAX_SAFE: u64 = (1 << 53) - 1;
@@ -71,18 +72,28 @@ fn known_key(packed: u128) -> Option<usize> {
   })
 }
 
-type EnumNames = [(u128, u8)];
-const OPS: &EnumNames = &[(pack(b"new"), KIND_NEW), (pack(b"cancel"), KIND_CANCEL), (pack(b"amend"), KIND_AMEND)];
-const SIDES: &EnumNames = &[(pack(b"buy"), 0), (pack(b"sell"), 1)];
-const TYPES: &EnumNames = &[(pack(b"limit"), TYPE_LIMIT), (pack(b"market"), 1), (pack(b"stop"), TYPE_STOP), (pack(b"stop_market"), TYPE_STOP), (pack(b"stop_limit"), TYPE_STOP_LIMIT)];
-const TIFS: &EnumNames = &[(pack(b"gtc"), 0), (pack(b"ioc"), 1), (pack(b"fok"), 2), (pack(b"post_only"), 3)];
-const STPS: &EnumNames = &[(pack(b"default"), 0), (pack(b"none"), 1), (pack(b"cancel_newest"), 2), (pack(b"cancel_oldest"), 3), (pack(b"cancel_both"), 4)];
+static OPS: NameTable = NameTable::new(&[(pack(b"new"), KIND_NEW), (pack(b"cancel"), KIND_CANCEL), (pack(b"amend"), KIND_AMEND)]);
+static SIDES: NameTable = NameTable::new(&[(pack(b"buy"), 0), (pack(b"sell"), 1)]);
+static TYPES: NameTable = NameTable::new(&[
+  (pack(b"limit"), TYPE_LIMIT),
+  (pack(b"market"), 1),
+  (pack(b"stop"), TYPE_STOP),
+  (pack(b"stop_market"), TYPE_STOP),
+  (pack(b"stop_limit"), TYPE_STOP_LIMIT),
+]);
+static TIFS: NameTable = NameTable::new(&[(pack(b"gtc"), 0), (pack(b"ioc"), 1), (pack(b"fok"), 2), (pack(b"post_only"), 3)]);
+static STPS: NameTable = NameTable::new(&[
+  (pack(b"default"), 0),
+  (pack(b"none"), 1),
+  (pack(b"cancel_newest"), 2),
+  (pack(b"cancel_oldest"), 3),
+  (pack(b"cancel_both"), 4),
+]);
 
 /// The decoders' enum match, blind to ASCII case: the name as written first, then in small letters.
-#[inline]
-fn enum_code(packed: u128, names: &EnumNames) -> Option<u8> {
-  let find = |p: u128| names.iter().find(|&&(name, _)| name == p).map(|&(_, code)| code);
-  find(packed).or_else(|| find(lower_case(packed)))
+#[inline(always)]
+fn enum_code(packed: u128, names: &NameTable) -> Option<u8> {
+  names.get(packed).or_else(|| names.get(lower_case(packed)))
 }
 
 /// The fields of one valid command, as the slot holds them.
@@ -139,7 +150,7 @@ impl Fields {
 
   /// The enum of `key`: `absent` when it is missing, None when it is not one of `names`.
   #[inline(always)]
-  fn enum_or(&self, key: usize, absent: u8, names: &EnumNames) -> Option<u8> {
+  fn enum_or(&self, key: usize, absent: u8, names: &NameTable) -> Option<u8> {
     if !self.has(key) {
       return Some(absent);
     }
@@ -252,7 +263,7 @@ fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed
   if fields.has(K_BATCH) {
     return None;
   }
-  let kind = enum_code(fields.text(K_OP)?, OPS)?;
+  let kind = enum_code(fields.text(K_OP)?, &OPS)?;
   let symbol_id = if !fields.has(K_SYMBOL) {
     fields.int(K_SYMBOL_ID, None, 1, 0xffff)? as u16
   } else if fields.is_text(K_SYMBOL) {
@@ -266,10 +277,10 @@ fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed
   let timestamp = fields.int(K_TS, Some(0), -SAFE, SAFE)?;
   let mut parsed = Parsed { kind, symbol_id, order_id, account, timestamp, flags: 0, price: 0, qty: 0, stop_price: 0 };
   if kind == KIND_NEW {
-    let side = enum_code(fields.text(K_SIDE)?, SIDES)?;
-    let order_type = fields.enum_or(K_TYPE, TYPE_LIMIT, TYPES)?;
-    let tif = fields.enum_or(K_TIF, 0, TIFS)?;
-    let stp = fields.enum_or(K_STP, 0, STPS)?;
+    let side = enum_code(fields.text(K_SIDE)?, &SIDES)?;
+    let order_type = fields.enum_or(K_TYPE, TYPE_LIMIT, &TYPES)?;
+    let tif = fields.enum_or(K_TIF, 0, &TIFS)?;
+    let stp = fields.enum_or(K_STP, 0, &STPS)?;
     let limit = order_type == TYPE_LIMIT || order_type == TYPE_STOP_LIMIT;
     let stop = order_type == TYPE_STOP || order_type == TYPE_STOP_LIMIT;
     parsed.price = fields.int(K_PRICE, if limit { None } else { Some(0) }, -SAFE, SAFE)?;

@@ -11,6 +11,7 @@ mod command_lines;
 mod json_command;
 mod json_text;
 mod key_guess;
+mod name_table;
 mod output_json;
 mod symbol_ids;
 
