@@ -38,38 +38,27 @@ const TYPE_STOP: u8 = 2;
 const TYPE_STOP_LIMIT: u8 = 3;
 
 /// The known keys, as `plain_string` packs them.
-fn known_key(packed: u128) -> Option<usize> {
-  const OP: u128 = pack(b"op");
-  const SYMBOL: u128 = pack(b"symbol");
-  const SYMBOL_ID: u128 = pack(b"symbolId");
-  const ORDER_ID: u128 = pack(b"orderId");
-  const ACCOUNT: u128 = pack(b"account");
-  const TS: u128 = pack(b"ts");
-  const SIDE: u128 = pack(b"side");
-  const TYPE: u128 = pack(b"type");
-  const TIF: u128 = pack(b"tif");
-  const STP: u128 = pack(b"stp");
-  const PRICE: u128 = pack(b"price");
-  const QTY: u128 = pack(b"qty");
-  const STOP_PRICE: u128 = pack(b"stopPrice");
-  const BATCH: u128 = pack(b"batch");
-  Some(match packed {
-    OP => K_OP,
-    SYMBOL => K_SYMBOL,
-    SYMBOL_ID => K_SYMBOL_ID,
-    ORDER_ID => K_ORDER_ID,
-    ACCOUNT => K_ACCOUNT,
-    TS => K_TS,
-    SIDE => K_SIDE,
-    TYPE => K_TYPE,
-    TIF => K_TIF,
-    STP => K_STP,
-    PRICE => K_PRICE,
-    QTY => K_QTY,
-    STOP_PRICE => K_STOP,
-    BATCH => K_BATCH,
-    _ => return None,
-  })
+static KEYS: NameTable<5> = NameTable::new(&[
+  (pack(b"op"), K_OP as u8),
+  (pack(b"symbol"), K_SYMBOL as u8),
+  (pack(b"symbolId"), K_SYMBOL_ID as u8),
+  (pack(b"orderId"), K_ORDER_ID as u8),
+  (pack(b"account"), K_ACCOUNT as u8),
+  (pack(b"ts"), K_TS as u8),
+  (pack(b"side"), K_SIDE as u8),
+  (pack(b"type"), K_TYPE as u8),
+  (pack(b"tif"), K_TIF as u8),
+  (pack(b"stp"), K_STP as u8),
+  (pack(b"price"), K_PRICE as u8),
+  (pack(b"qty"), K_QTY as u8),
+  (pack(b"stopPrice"), K_STOP as u8),
+  (pack(b"batch"), K_BATCH as u8),
+]);
+
+/// The index of a known key, as `plain_string` packs it (keys are matched as written).
+#[inline(always)]
+pub fn known_key(packed: u128) -> Option<usize> {
+  KEYS.get(packed).map(usize::from)
 }
 
 static OPS: NameTable = NameTable::new(&[(pack(b"new"), KIND_NEW), (pack(b"cancel"), KIND_CANCEL), (pack(b"amend"), KIND_AMEND)]);
@@ -110,7 +99,7 @@ pub struct Parsed {
 }
 
 /// The values seen for the known keys.
-struct Fields {
+pub struct Fields {
   /// Bit k: key k was seen.
   seen: u32,
   /// Bit k: key k's value is a string.
@@ -122,6 +111,30 @@ struct Fields {
 }
 
 impl Fields {
+  #[inline(always)]
+  pub fn new() -> Fields {
+    Fields { seen: 0, texts: 0, values: [0; KEY_COUNT], symbol_text: (0, 0) }
+  }
+
+  /// Key `key`'s value: an integer (as i64 bits) or a packed string at bytes [start, end). None
+  /// for a key seen before (JSON.parse keeps the last one: the general path decides).
+  #[inline(always)]
+  pub fn record(&mut self, key: usize, value: u128, text: Option<(usize, usize)>) -> Option<()> {
+    let bit = 1u32 << key;
+    if self.seen & bit != 0 {
+      return None;
+    }
+    self.seen |= bit;
+    if let Some(range) = text {
+      self.texts |= bit;
+      if key == K_SYMBOL {
+        self.symbol_text = range;
+      }
+    }
+    self.values[key] = value;
+    Some(())
+  }
+
   #[inline(always)]
   fn has(&self, key: usize) -> bool {
     self.seen & (1 << key) != 0
@@ -175,7 +188,7 @@ fn skip_space<const MULTILINE: bool>(bytes: &[u8], mut p: usize) -> usize {
 /// is whitespace (a Kafka message); without, it is not, so an NDJSON line's object cannot run past
 /// its line (the caller checks that a newline comes next).
 pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &SymbolIds, guesses: &mut KeyGuesses) -> Option<(Parsed, usize)> {
-  let mut fields = Fields { seen: 0, texts: 0, values: [0; KEY_COUNT], symbol_text: (0, 0) };
+  let mut fields = Fields::new();
   let mut p = skip_space::<MULTILINE>(bytes, p);
   if bytes.get(p) != Some(&b'{') {
     return None;
@@ -211,41 +224,19 @@ pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &Sy
     let (value, text) = match *bytes.get(p)? {
       b'"' => {
         let s = plain_string(bytes, p + 1)?;
-        if key_index == Some(K_SYMBOL) {
-          fields.symbol_text = (p + 1, s.end);
-        }
+        let range = (p + 1, s.end);
         p = s.end + 1;
-        (s.packed, true)
+        (s.packed, Some(range))
       }
-      b @ (b'-' | b'0'..=b'9') => {
-        let negative = b == b'-';
-        if negative {
-          p += 1;
-        }
-        let start = p;
-        let (v, digits) = digits(bytes, p)?; // None: more than 16 digits
-        p += digits;
-        // A safe integer, no leading zero, no -0 (the general path decides those).
-        if digits == 0 || v > MAX_SAFE || (digits > 1 && bytes[start] == b'0') || (negative && v == 0) {
-          return None;
-        }
-        if matches!(bytes.get(p), Some(b'.' | b'e' | b'E')) {
-          return None; // fraction or exponent
-        }
-        ((if negative { -(v as i64) } else { v as i64 }) as u128, false)
+      b'-' | b'0'..=b'9' => {
+        let (value, end) = number(bytes, p)?;
+        p = end;
+        (value, None)
       }
       _ => return None, // object, array, true, false, null, garbage
     };
     if let Some(k) = key_index {
-      let bit = 1u32 << k;
-      if fields.seen & bit != 0 {
-        return None; // duplicate: JSON.parse keeps the last one
-      }
-      fields.seen |= bit;
-      if text {
-        fields.texts |= bit;
-      }
-      fields.values[k] = value;
+      fields.record(k, value, text)?;
     }
     p = skip_space::<MULTILINE>(bytes, p);
     match bytes.get(p) {
@@ -258,8 +249,28 @@ pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &Sy
   Some((validate(&fields, bytes, symbols)?, end))
 }
 
+/// The integer whose text starts at `p` (a minus or a digit), as i64 bits, and the index after it:
+/// None unless it is a safe integer of at most 16 digits with no leading zero, no -0, no fraction
+/// and no exponent (the general path decides those).
+#[inline(always)]
+pub fn number(bytes: &[u8], mut p: usize) -> Option<(u128, usize)> {
+  let negative = bytes.get(p) == Some(&b'-');
+  if negative {
+    p += 1;
+  }
+  let (v, count) = digits(bytes, p)?; // None: more than 16 digits
+  if count == 0 || v > MAX_SAFE || (count > 1 && bytes[p] == b'0') || (negative && v == 0) {
+    return None;
+  }
+  let end = p + count;
+  if matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+    return None; // fraction or exponent
+  }
+  Some(((if negative { -(v as i64) } else { v as i64 }) as u128, end))
+}
+
 /// commandFromJson's rules for a valid command; any failure is None.
-fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
+pub fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
   if fields.has(K_BATCH) {
     return None;
   }
