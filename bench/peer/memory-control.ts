@@ -11,8 +11,6 @@ const STEPS = 2_000_000;
 
 export class MemoryControl {
   private readonly next = new Int32Array(ENTRIES);
-  /** Nanoseconds per step, one per `measure` call. */
-  readonly nsPerStep: number[] = [];
   private sink = 0;
 
   constructor(seed = 7) {
@@ -28,23 +26,17 @@ export class MemoryControl {
       order[j] = t;
     }
     for (let i = 0; i < ENTRIES; i++) this.next[order[i]!] = order[(i + 1) % ENTRIES]!;
-    this.chase(); // compiled and its pages touched before the first measured chase
+    this.measure(); // compiled and its pages touched before the first measured chase
   }
 
-  private chase(): number {
+  /** One timed chase: nanoseconds per step. */
+  measure(): number {
     const next = this.next;
     let at = this.sink & (ENTRIES - 1);
     const start = process.hrtime.bigint();
     for (let i = 0; i < STEPS; i++) at = next[at]!;
     const ns = Number(process.hrtime.bigint() - start) / STEPS;
     this.sink = at;
-    return ns;
-  }
-
-  /** One timed chase; its ns per step is kept. */
-  measure(): number {
-    const ns = this.chase();
-    this.nsPerStep.push(ns);
     return ns;
   }
 }
