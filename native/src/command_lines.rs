@@ -3,7 +3,7 @@
 //! command slots, in one call per buffer instead of JS work per line or message. What it takes, and
 //! how it reads one order, is `json_command`'s.
 
-use crate::json_command::{parse_command, Parsed};
+use crate::json_command::{parse_command, skip_space, Parsed};
 use crate::key_guess::KeyGuesses;
 use crate::symbol_ids::SymbolIds;
 use napi::bindgen_prelude::*;
@@ -92,7 +92,7 @@ impl CommandScanner {
     // Each line is read where it lies: the parser stops at its newline (no search for it first).
     let input = &input[..to];
     while slots < max_slots {
-      let after_space = skip_line_space(input, p);
+      let after_space = skip_space::<false>(input, p);
       let newline = match input.get(after_space) {
         None => break,               // an unended line
         Some(b'\n') => after_space, // a blank line: counted, no command
@@ -169,13 +169,4 @@ impl CommandScanner {
     progress[1] = taken as f64;
     Ok(taken as u32)
   }
-}
-
-/// The index of the first byte from `p` on that is not a space, tab or carriage return.
-#[inline(always)]
-fn skip_line_space(bytes: &[u8], mut p: usize) -> usize {
-  while matches!(bytes.get(p), Some(b' ' | b'\t' | b'\r')) {
-    p += 1;
-  }
-  p
 }

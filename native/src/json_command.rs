@@ -57,7 +57,7 @@ static KEYS: NameTable<5> = NameTable::new(&[
 
 /// The index of a known key, as `plain_string` packs it (keys are matched as written).
 #[inline(always)]
-pub fn known_key(packed: u128) -> Option<usize> {
+fn known_key(packed: u128) -> Option<usize> {
   KEYS.get(packed).map(usize::from)
 }
 
@@ -99,7 +99,7 @@ pub struct Parsed {
 }
 
 /// The values seen for the known keys.
-pub struct Fields {
+struct Fields {
   /// Bit k: key k was seen.
   seen: u32,
   /// Bit k: key k's value is a string.
@@ -112,14 +112,14 @@ pub struct Fields {
 
 impl Fields {
   #[inline(always)]
-  pub fn new() -> Fields {
+  fn new() -> Fields {
     Fields { seen: 0, texts: 0, values: [0; KEY_COUNT], symbol_text: (0, 0) }
   }
 
   /// Key `key`'s value: an integer (as i64 bits) or a packed string at bytes [start, end). None
   /// for a key seen before (JSON.parse keeps the last one: the general path decides).
   #[inline(always)]
-  pub fn record(&mut self, key: usize, value: u128, text: Option<(usize, usize)>) -> Option<()> {
+  fn record(&mut self, key: usize, value: u128, text: Option<(usize, usize)>) -> Option<()> {
     let bit = 1u32 << key;
     if self.seen & bit != 0 {
       return None;
@@ -171,8 +171,9 @@ impl Fields {
   }
 }
 
+/// The index of the first byte from `p` on that is not JSON whitespace (a newline only with `MULTILINE`).
 #[inline(always)]
-fn skip_space<const MULTILINE: bool>(bytes: &[u8], mut p: usize) -> usize {
+pub fn skip_space<const MULTILINE: bool>(bytes: &[u8], mut p: usize) -> usize {
   while let Some(&b) = bytes.get(p) {
     if b == b' ' || b == b'\t' || b == b'\r' || (MULTILINE && b == b'\n') {
       p += 1;
@@ -253,7 +254,7 @@ pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &Sy
 /// None unless it is a safe integer of at most 16 digits with no leading zero, no -0, no fraction
 /// and no exponent (the general path decides those).
 #[inline(always)]
-pub fn number(bytes: &[u8], mut p: usize) -> Option<(u128, usize)> {
+fn number(bytes: &[u8], mut p: usize) -> Option<(u128, usize)> {
   let negative = bytes.get(p) == Some(&b'-');
   if negative {
     p += 1;
@@ -270,7 +271,7 @@ pub fn number(bytes: &[u8], mut p: usize) -> Option<(u128, usize)> {
 }
 
 /// commandFromJson's rules for a valid command; any failure is None.
-pub fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
+fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
   if fields.has(K_BATCH) {
     return None;
   }

@@ -243,9 +243,7 @@ export function readCommand(bytes: Uint8Array, offset: number, into: Command): C
   into.qty = v.getFloat64(offset + 24, true);
   into.stopPrice = v.getFloat64(offset + 32, true);
   into.timestamp = v.getFloat64(offset + 40, true);
-  const lo = v.getUint32(offset + 48, true);
-  const hi = v.getUint16(offset + 52, true);
-  into.sourcePosition = hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+  into.sourcePosition = sourcePositionAt(v, offset);
   into.sourceStream = v.getInt16(offset + 54, true);
   into.accountId = v.getUint32(offset + 56, true);
   into.symbolId = v.getUint16(offset + 60, true);
@@ -267,22 +265,26 @@ export function readCommandSeq(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getFloat64(offset, true);
 }
 
+/** The 48-bit source position of the command slot at `offset` in `v` (-1: none). */
+function sourcePositionAt(v: DataView, offset: number): number {
+  const lo = v.getUint32(offset + CommandSlot.sourcePositionLo, true);
+  const hi = v.getUint16(offset + CommandSlot.sourcePositionHi, true);
+  return hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+}
+
 /** Source stream of the command slot at `offset` (-1: none), without decoding the rest. */
 export function readCommandSourceStream(bytes: Uint8Array, offset: number): number {
-  return viewOf(bytes).getInt16(offset + 54, true);
+  return viewOf(bytes).getInt16(offset + CommandSlot.sourceStream, true);
 }
 
 /** Source position of the command slot at `offset` (-1: none), without decoding the rest. */
 export function readCommandSourcePosition(bytes: Uint8Array, offset: number): number {
-  const v = viewOf(bytes);
-  const lo = v.getUint32(offset + 48, true);
-  const hi = v.getUint16(offset + 52, true);
-  return hi === OFFSET_NONE_HI && lo === OFFSET_NONE_LO ? -1 : hi * TWO32 + lo;
+  return sourcePositionAt(viewOf(bytes), offset);
 }
 
 /** Symbol id of the command slot at `offset`, without decoding the rest. */
 export function readCommandSymbolId(bytes: Uint8Array, offset: number): number {
-  return viewOf(bytes).getUint16(offset + 60, true);
+  return viewOf(bytes).getUint16(offset + CommandSlot.symbolId, true);
 }
 
 /** Writes an execution report into an output slot (OUTPUT_SLOT_BYTES bytes). */

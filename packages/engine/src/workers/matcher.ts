@@ -161,13 +161,13 @@ function live(): void {
   /** The command ring's slots, slot 0 at byte 0: the native book's input. */
   const commandSlots = new Uint8Array(bytes.buffer, bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
   const mask = ring.mask;
-  /** Sequences first..last through the native book, in runs (see the module comment). */
   /** After the native book ran the slot at `offset` (sequence `s`): the depth stream's bookkeeping. */
   const depthAfter = (s: number, offset: number, cmd: Command, batchEnd: boolean): void => {
     cmd.seq = s;
     cmd.symbolId = readCommandSymbolId(bytes, offset);
     depth!.afterCommand(cmd, batchEnd);
   };
+  /** Sequences first..last through the native book, in runs (see the module comment). */
   const matchNative = (first: number, last: number, cmd: Command): void => {
     let s = first;
     while (s <= last) {
