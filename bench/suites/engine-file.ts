@@ -20,7 +20,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { OrderFlowGenerator } from '@ringmatch/book';
 import { commandToJson, createCommand, syntheticSymbolTable } from '@ringmatch/protocol';
-import { CommandStaging, Engine, NdjsonCommandReader, createNativeScanner, resolveJsonScanner, type EngineSummary } from '@ringmatch/engine';
+import {
+  CommandStaging,
+  Engine,
+  NdjsonCommandReader,
+  createNativeScanner,
+  loadFileWindows,
+  openFileWindows,
+  resolveJsonScanner,
+  type EngineSummary,
+} from '@ringmatch/engine';
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchContext, BenchGroup } from '../types.js';
 import { round } from '../stats.js';
@@ -151,7 +160,13 @@ async function engineRun(dataDir: string, source: string[]): Promise<EngineSumma
 async function sourceOnly(file: string, scanner: 'js' | 'native'): Promise<{ linesPerSecond: number; lines: number; commands: number }> {
   const symbols = syntheticSymbolTable(SYMBOLS);
   const staging = new CommandStaging(8192);
-  const reader = new NdjsonCommandReader(file, symbols, scanner === 'native' ? await createNativeScanner(symbols) : null);
+  // Read as the engine reads it: mapped windows where the native module loads.
+  const reader = new NdjsonCommandReader(
+    file,
+    symbols,
+    scanner === 'native' ? await createNativeScanner(symbols) : null,
+    openFileWindows(await loadFileWindows(), file),
+  );
   let commands = 0;
   const start = performance.now();
   try {

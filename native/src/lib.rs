@@ -8,6 +8,7 @@ use napi_derive::napi;
 
 mod book;
 mod command_lines;
+mod file_windows;
 mod json_command;
 mod json_text;
 mod key_guess;

@@ -16,5 +16,6 @@ export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';
 export { CommandStaging } from './sources/command-staging.js';
 export { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from './json-scanner.js';
+export { loadFileWindows, openFileWindows, type FileWindowsClass } from './file-windows.js';
 export { resolveJsonWriter } from './json-writer.js';
 export { createNativeBook, NATIVE_COUNTER_KEYS, resolveBook, type NativeBookHandle } from './native-book.js';

@@ -4,18 +4,45 @@
 // would turn them into U+FFFD and accept the order), and no line is decoded and re-encoded.
 // Line numbers start at 0 and are the "offset" the WAL records for a file source. A line is handed
 // out as a range of the reader's buffer (no view object per line: the file source reads millions).
+// With file windows (@ringmatch/native's FileWindows) that buffer is a read-only mapping of the file
+// itself, so there is no read() copy; without, it is filled by read().
 import fs from 'node:fs';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const READ_BYTES = 1 << 20;
+/** Bytes mapped at a time; a longer line gets a window twice the span it needs. */
+const WINDOW_BYTES = 64 << 20;
+/** Windows start at a multiple of this (a multiple of every page size Linux uses). */
+const WINDOW_ALIGN = 1 << 16;
+
+/** The input file got shorter than the bytes already read: refused in one line (fault.ts). */
+export class SourceFileShrankError extends Error {
+  override readonly name = 'SourceFileShrankError';
+  readonly code = 'SOURCE_FILE_SHRANK';
+  constructor(file: string, size: number, seen: number, line: number) {
+    super(
+      `input file ${file} shrank to ${size} bytes while being read (${seen} were there; line ${line} is next): every order before that line is journaled; restore the file and run again to resume`,
+    );
+  }
+}
+
+/** @ringmatch/native's FileWindows (native/src/file_windows.rs): read-only mapped windows of one file. */
+export interface FileWindows {
+  size(): number;
+  map(offset: number, length: number): Buffer;
+  close(): void;
+}
 
 export class LineReader {
+  /** The read() path's file descriptor (-1 with windows). */
   private readonly fd: number;
   /** buf[start, end) holds read bytes not yet returned; it grows for a line longer than it. */
-  private buf = Buffer.allocUnsafe(READ_BYTES);
+  private buf: Buffer;
+  /** The file offset of buf[0]. */
+  private windowOffset = 0;
   /** buf[0, end): bounds the newline search to bytes actually read. */
-  private view = this.buf.subarray(0, 0);
+  private view: Buffer = Buffer.alloc(0);
   private start = 0;
   private end = 0;
   /** Where to look for the next newline (bytes before it in buf[start, scan) have none). */
@@ -24,12 +51,19 @@ export class LineReader {
   /** Number of the line the next call to next() returns. */
   lineNumber = 0;
   /** The last line read by next(): bytes[lineStart, lineEnd) of `bytes` (valid until the next call). */
-  bytes: Uint8Array = this.buf;
+  bytes: Uint8Array;
   lineStart = 0;
   lineEnd = 0;
 
-  constructor(readonly file: string) {
-    this.fd = fs.openSync(file, 'r');
+  /** With `windows`, over `file` (which it opened), the reader maps instead of reading; `windowBytes` is for tests. */
+  constructor(
+    readonly file: string,
+    private readonly windows: FileWindows | null = null,
+    private readonly windowBytes = WINDOW_BYTES,
+  ) {
+    this.fd = windows === null ? fs.openSync(file, 'r') : -1;
+    this.buf = windows === null ? Buffer.allocUnsafe(READ_BYTES) : Buffer.alloc(0);
+    this.bytes = this.buf;
   }
 
   /**
@@ -79,7 +113,8 @@ export class LineReader {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    if (this.windows !== null) this.windows.close();
+    else fs.closeSync(this.fd);
   }
 
   private take(lineEnd: number, next: number): true {
@@ -92,8 +127,37 @@ export class LineReader {
     return true;
   }
 
-  /** Reads more bytes after the unreturned ones (moved to the front, or into a bigger buffer). */
+  /** Reads more bytes after the unreturned ones: the next window, or a read() into the buffer. */
   private fill(): void {
+    if (this.windows !== null) this.mapNext(this.windows);
+    else this.read();
+  }
+
+  /**
+   * Maps the window that starts with the unreturned bytes (at the aligned offset before them) and
+   * goes past the bytes seen so far; at the end of the file as it is now, that is the end.
+   */
+  private mapNext(windows: FileWindows): void {
+    const seenTo = this.windowOffset + this.end;
+    const size = windows.size();
+    if (size < seenTo) throw new SourceFileShrankError(this.file, size, seenTo, this.lineNumber);
+    if (size === seenTo) {
+      this.eof = true;
+      return;
+    }
+    const from = this.windowOffset + this.start;
+    const base = from - (from % WINDOW_ALIGN);
+    const length = Math.min(size - base, Math.max(this.windowBytes, 2 * (seenTo - base)));
+    this.buf = windows.map(base, length);
+    this.view = this.buf;
+    this.start = from - base;
+    this.scan = seenTo - base;
+    this.end = length;
+    this.windowOffset = base;
+  }
+
+  /** Reads more bytes after the unreturned ones (moved to the front, or into a bigger buffer). */
+  private read(): void {
     const kept = this.end - this.start;
     if (this.buf.length - kept < READ_BYTES / 2) {
       // A line longer than half the buffer: double it (amortised, never per read).
@@ -103,11 +167,17 @@ export class LineReader {
     } else if (this.start > 0) {
       this.buf.copyWithin(0, this.start, this.end);
     }
+    this.windowOffset += this.start;
     this.start = 0;
     this.scan = kept;
     this.end = kept;
     const n = fs.readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
-    if (n === 0) this.eof = true;
+    if (n === 0) {
+      // Bytes already read that are no longer there: the file was cut or replaced while read.
+      const size = fs.fstatSync(this.fd).size;
+      if (size < this.windowOffset + this.end) throw new SourceFileShrankError(this.file, size, this.windowOffset + this.end, this.lineNumber);
+      this.eof = true;
+    }
     this.end += n;
     this.view = this.buf.subarray(0, this.end);
   }

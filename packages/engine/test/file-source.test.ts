@@ -6,12 +6,25 @@ import { describe, expect, it } from 'vitest';
 // Internal to the engine (not exported): the compiled module, as the CLI these tests run.
 import { LineReader } from '../dist/line-reader.js';
 import { resolveJsonScanner } from '../dist/json-scanner.js';
+import { loadFileWindows, openFileWindows } from '../dist/file-windows.js';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
-import { readLines, runCli, summaryOf, tempDirs } from './helpers.js';
+import { readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
 
 const dir = tempDirs();
 /** Both scanners where the native one is built (CI builds it); the JS one always. */
 const SCANNERS = (await resolveJsonScanner('auto')).scanner === 'native' ? (['js', 'native'] as const) : (['js'] as const);
+
+/** How a LineReader gets its bytes: read(), or mapped windows (of the default size, and tiny ones). */
+type OpenReader = (file: string) => LineReader;
+const READERS: Array<[string, OpenReader]> = [['read()', (file) => new LineReader(file)]];
+const fileWindows = await loadFileWindows(); // where @ringmatch/native is built (CI builds it)
+if (fileWindows !== null)
+  for (const [name, size] of [
+    ['mapped windows', undefined],
+    ['mapped windows of 1 byte and more', 1],
+    ['mapped windows of 70,000 bytes', 70_000],
+  ] as const)
+    READERS.push([name, (file) => new LineReader(file, openFileWindows(fileWindows, file)!, size)]);
 
 const RUN = ['run', '--progress-ms', '0', '--wal', 'fs', '--snapshot-every', '0'];
 const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
@@ -34,8 +47,8 @@ function asKafkaWould(line: Uint8Array, offset: number): { reason: string; field
 }
 
 /** Every line of `file` as LineReader hands them out (copied: a line's range lives until the next call). */
-function readAll(file: string): { lines: Buffer[]; numbers: number[] } {
-  const reader = new LineReader(file);
+function readAll(file: string, open: OpenReader): { lines: Buffer[]; numbers: number[] } {
+  const reader = open(file);
   const lines: Buffer[] = [];
   const numbers: number[] = [];
   try {
@@ -62,7 +75,7 @@ function expectedLines(content: Buffer): Buffer[] {
   return out;
 }
 
-describe('LineReader', () => {
+describe.each(READERS)('LineReader (%s)', (_name, open) => {
   it('splits any bytes into the lines they hold, numbered from 0, without decoding them', () => {
     const file = path.join(dir(), 'lines.bin');
     const byte = fc.oneof(fc.constantFrom(10, 13, 0xff, 0xc3, 0xe2, 0x20), fc.integer({ min: 0, max: 255 }));
@@ -70,7 +83,7 @@ describe('LineReader', () => {
       fc.property(fc.array(byte, { maxLength: 300 }), (content) => {
         const buf = Buffer.from(content);
         fs.writeFileSync(file, buf);
-        const { lines, numbers } = readAll(file);
+        const { lines, numbers } = readAll(file, open);
         expect(lines).toEqual(expectedLines(buf));
         expect(numbers).toEqual(lines.map((_, i) => i));
       }),
@@ -86,11 +99,11 @@ describe('LineReader', () => {
     head[1000] = 10;
     const content = Buffer.concat([head, Buffer.from('é\r\nshort\n'), Buffer.alloc(3.5 * MiB, 0x62), Buffer.from('\r\n\n\r\nlast')]);
     fs.writeFileSync(file, content);
-    const { lines } = readAll(file);
+    const { lines } = readAll(file, open);
     const expected = expectedLines(content);
     expect(lines.every((l, i) => l.equals(expected[i]!))).toBe(true); // Buffer.equals: toEqual is slow on MiBs
     expect(lines.map((l) => l.length)).toEqual([1000, MiB - 1 - 1001 + 2, 5, 3.5 * MiB, 0, 0, 4]);
-    const reader = new LineReader(file);
+    const reader = open(file);
     try {
       reader.skipTo(3);
       expect(reader.lineNumber).toBe(3);
@@ -107,6 +120,107 @@ describe('LineReader', () => {
       reader.close();
     }
   });
+
+  it('reads the lines appended to the file while it reads, up to its end', () => {
+    const file = path.join(dir(), 'growing.ndjson');
+    fs.writeFileSync(file, 'a\nbb\n');
+    const reader = open(file);
+    try {
+      expect(reader.next()).toBe(true);
+      fs.appendFileSync(file, `${'c'.repeat(200_000)}\nd`);
+      const rest: string[] = [];
+      while (reader.next()) rest.push(Buffer.from(reader.line()).toString());
+      expect(rest).toEqual(['bb', 'c'.repeat(200_000), 'd']);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe('LineReader: an input file that shrinks below the bytes already read is refused, not taken as a shorter file', () => {
+  const lines = (n: number, width: number): string => Array.from({ length: n }, (_, i) => String(i).padStart(width, '0')).join('\n') + '\n';
+  /** Reads on into `seen` until the end (or a throw). */
+  const readOn = (reader: LineReader, seen: string[]): void => {
+    while (reader.next()) seen.push(Buffer.from(reader.line()).toString());
+  };
+
+  it('read(): at the end of what it read', () => {
+    const file = path.join(dir(), 'shrinks.ndjson');
+    fs.writeFileSync(file, lines(300_000, 9)); // 3 MB: the first read takes 1 MiB of it
+    const reader = new LineReader(file);
+    const seen: string[] = [];
+    try {
+      expect(reader.next()).toBe(true);
+      fs.truncateSync(file, 100);
+      expect(() => readOn(reader, seen)).toThrow(
+        new RegExp(`^input file ${file} shrank to 100 bytes while being read \\(1048576 were there; line 104857 is next\\)`),
+      );
+      expect(seen).toEqual(lines(104_857, 9).split('\n').slice(1, -1)); // the whole lines read before the cut
+    } finally {
+      reader.close();
+    }
+  });
+
+  it.skipIf(fileWindows === null)('mapped windows: at the end of the window, before the zeros the map shows past the new end', () => {
+    const file = path.join(dir(), 'shrinks.ndjson');
+    fs.writeFileSync(file, lines(300, 9)); // 3,000 bytes: one page, so no SIGBUS here
+    const reader = new LineReader(file, openFileWindows(fileWindows, file)!);
+    const seen: string[] = [];
+    try {
+      expect(reader.next()).toBe(true);
+      fs.truncateSync(file, 2_005); // inside line 200
+      expect(() => readOn(reader, seen)).toThrow(/^input file .* shrank to 2005 bytes while being read \(3000 were there; line 200 is next\)/);
+      expect(seen).toEqual(lines(200, 9).split('\n').slice(1, -1)); // lines 1..199: intact before the cut
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe.skipIf(fileWindows === null)('an input file cut while the engine reads it through mapped windows', () => {
+  it('exits 1 with one line naming the file and the byte, and a run on the restored file ends as an uncut run does', async () => {
+    const d = dir();
+    const file = path.join(d, 'orders.ndjson');
+    const content = `${Array.from({ length: 300_000 }, (_, i) => order(i + 1, 1 + (i % 50), i % 2 ? 'buy' : 'sell', 1 + (i % 5), 19_000 + (i % 7))).join('\n')}\n`;
+    fs.writeFileSync(file, content); // 33 MB, mapped in one window
+    const data = path.join(d, 'data');
+    const child = startCli([
+      'run',
+      '--data-dir',
+      data,
+      '--progress-ms',
+      '100',
+      '--wal',
+      'fs',
+      '--snapshot-every',
+      '0',
+      '--source',
+      `ndjson:${file}`,
+      '--rate',
+      '100000',
+    ]);
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    await waitForMatched(child, 20_000, 30_000);
+    fs.truncateSync(file, content.length >> 1); // far ahead of the paced reader
+    const exit = await waitExit(child, 30_000);
+    expect(exit.code, stderr).toBe(1);
+    const said = stderr.split('\n').filter((l) => l.includes('shrank'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^\[ringmatch\] input file .*: byte \d+ is gone: the file shrank while it was being read\. Every order before it is journaled; restore the file and run again to resume$/,
+    );
+    expect(said[0]).toContain(` ${file}: `);
+
+    fs.writeFileSync(file, content);
+    const resumed = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(summaryOf(resumed.stdout).lastSequence).toBe(300_000);
+    const uncut = path.join(d, 'uncut');
+    const clean = await runCli([...RUN, '--data-dir', uncut, '--source', `ndjson:${file}`]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(data, 'trades.ndjson')).equals(fs.readFileSync(path.join(uncut, 'trades.ndjson')))).toBe(true);
+  }, 120_000);
 });
 
 describe.each(SCANNERS)('NDJSON file source: bad bytes and bad lines (--json-scanner %s)', (scanner) => {

@@ -6,7 +6,7 @@
 // With the native scanner (json-scanner.ts), whole buffered lines go to it in one call; it stops at
 // the first line it does not take, and that line comes here, one at a time.
 import { CommandKind, createCommand, decodeJsonCommandFast, decodeMessageEach, type Command, type DecodeOptions, type SymbolTable } from '@ringmatch/protocol';
-import { LineReader } from '../line-reader.js';
+import { LineReader, type FileWindows } from '../line-reader.js';
 import { SINGLE_PARTITION } from './command-source.js';
 import type { CommandStaging } from './command-staging.js';
 import type { NativeCommandScanner } from '../json-scanner.js';
@@ -45,8 +45,9 @@ export class NdjsonCommandReader {
     file: string,
     symbols: SymbolTable,
     private readonly nativeScanner: NativeCommandScanner | null = null,
+    windows: FileWindows | null = null,
   ) {
-    this.lines = new LineReader(file);
+    this.lines = new LineReader(file, windows);
     this.decodeOptions = { symbols, sourceStream: SINGLE_PARTITION, sourcePosition: -1 };
     this.stageInto = (c) => {
       if (this.staging!.add(c) && c.kind === CommandKind.Invalid) this.malformed++;

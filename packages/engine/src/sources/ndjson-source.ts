@@ -4,6 +4,7 @@
 import { CommandStaging } from './command-staging.js';
 import { NdjsonCommandReader } from './ndjson-reader.js';
 import { createNativeScanner } from '../json-scanner.js';
+import { loadFileWindows, openFileWindows } from '../file-windows.js';
 import { Stat } from '../stats.js';
 import type { CommandPublisher } from './command-publisher.js';
 import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
@@ -17,7 +18,7 @@ export class NdjsonSource implements CommandSource {
   async run(out: CommandPublisher): Promise<void> {
     const { config, symbols } = this.context;
     const scanner = config.jsonScanner === 'native' ? await createNativeScanner(symbols) : null;
-    const reader = new NdjsonCommandReader(config.file, symbols, scanner);
+    const reader = new NdjsonCommandReader(config.file, symbols, scanner, openFileWindows(await loadFileWindows(), config.file));
     const resume = this.context.resume;
     const lastLine = new Map(resume.positions).get(SINGLE_PARTITION) ?? -1;
     // Resume inside the last journaled line if only part of its batch reached the WAL.
