@@ -12,7 +12,7 @@ export type { SourceConfig } from './config.js';
 export { NATIVE_POLL } from './sources/kafka-native-source.js';
 export { NATIVE_PARTITIONS } from './sources/kafka-intake.js';
 export { nowMs, reportsTopic, tradesTopic } from './shared.js';
-export { packOutputs, unpackOutputs, PACK_MAX } from './kafka-format.js';
+export { packOutputs, unpackOutputs } from './kafka-format.js';
 export { NdjsonCommandReader } from './sources/ndjson-reader.js';
 export { CommandStaging } from './sources/command-staging.js';
 export { createNativeScanner, resolveJsonScanner, type NativeCommandScanner } from './json-scanner.js';

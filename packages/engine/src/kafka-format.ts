@@ -16,9 +16,6 @@ import {
   type SymbolTable,
 } from '@ringmatch/protocol';
 
-/** Outputs per packed Kafka record. */
-export const PACK_MAX = 256;
-
 /** Joins output JSON objects into one packed record value (NDJSON, no trailing newline). */
 export function packOutputs(values: Array<string | Buffer>): Buffer {
   let text = '';
