@@ -26,7 +26,7 @@ const MAX_PARTITION_BYTES = 900_000;
  * while fewer than 5 of its *messages* are in flight (rdkafka_broker.c counts messages against a
  * window of 5 requests), and its broker thread polls without waiting while a ready batch is held
  * back so. With 60 KB records (256 outputs), 15 to a partition's request, a partition had one
- * request in flight and that thread spun: 0.7-2.7 s of CPU per million JSON orders.
+ * request in flight and that thread spun: 1.3-3.3 s of CPU in a million-order JSON run.
  */
 const PACK_OUTPUTS = { json: 2048, binary: 6144 } as const;
 const PACK_BYTES = 600_000;
