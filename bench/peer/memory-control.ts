@@ -1,10 +1,10 @@
 // The machine's own run-to-run spread on cache-bound work, for book-peer: a fixed pointer chase (one
 // random cycle through 4 MiB, about the size of a book's hot data: it lives in the shared last-level
 // cache, so it slows down when other tenants of the host fill that cache) timed right after each
-// repetition of a book. It does the same work every time, so its spread is the machine's, and a
-// book's time over the control's time in the same repetition takes out the part both share. On
-// this VM the book's time and the control's moved together (correlation 0.58 over 30 repetitions;
-// a 32 MiB chase, which misses the caches anyway, only 0.26).
+// sequential repetition of a book. It does the same work every time, so its spread
+// (`machine_max_dev`) is the machine's, to read beside the book's own spread one repetition after
+// another (`sequential_max_dev`). On this VM the book's time and the control's moved together
+// (correlation 0.58 over 30 repetitions; a 32 MiB chase, which misses the caches anyway, only 0.26).
 
 const ENTRIES = 1 << 20;
 const STEPS = 2_000_000;

@@ -3,15 +3,19 @@
 // 47% passive GTC limits, 10% crossing GTC limits, 8% IOC, 20% cancels, 8% price moves, 7% size
 // reductions). `book-peer` is the book the engine matches with under --book auto: the native book
 // when @ringmatch/native loads (command slots in, output slots out, in batches); `book-peer:js` is
-// the JS book. Each runs on one thread, commands built before the clock starts, a fresh book per
-// repetition, warm-up repetitions first, the median of the measured ones reported with min and
-// max (the method of every line, bench/method.ts, with more warm-up: both JITs need it). After each
-// measured repetition of ringmatch's books a fixed memory-bound control runs (bench/peer/
-// memory-control.ts): `machine_max_dev` is the machine's own spread in those moments, and
-// `max_dev_over_machine` the book's spread with each repetition divided by its control.
+// the JS book. Each runs on one thread, commands built before the clock starts. Method (the
+// same for all four lines): warm-up repetitions one after another, each a fresh book over the
+// whole stream, of which the last RUNS are timed (`sequential_*`); then RUNS fresh books walk the
+// stream side by side in turns of 20,000 commands (bench/peer/turns.ts), and the line reports the
+// median of those RUNS with min, max and `max_dev` (the farthest from the median, over the
+// median: the issue's +-15%). Taken in turns, a slow spell of the host lands on every run alike;
+// one after another, a run lands whole in one. After each timed sequential repetition of
+// ringmatch's books a fixed memory-bound control runs (bench/peer/memory-control.ts):
+// `machine_max_dev` is the machine's own spread in those moments, beside `sequential_max_dev`.
 // exchange-core runs in its own JVM (bench/peer/exchange-core, built with Maven) with
-// OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`). Every
-// book must end the stream with the same trade count and the same book, or the bench fails.
+// OrderBookDirectImpl (`:exchange-core`) and OrderBookNaiveImpl (`:exchange-core-naive`), by the
+// same method. Every book, and every run of it, must end the stream with the same trade count and
+// the same book, or the bench fails.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +29,7 @@ import { loadNow, methodFields, runsFor } from '../method.js';
 import { PEER_SYMBOL, peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 import { MemoryControl } from '../peer/memory-control.js';
+import { TURN_COMMANDS, timeInTurns } from '../peer/turns.js';
 
 const SEED = 42;
 
@@ -36,7 +41,10 @@ interface FinalBook {
 }
 
 interface PeerRun {
+  /** ns per command of each measured run (taken in turns). */
   nsPerCmd: number[];
+  /** ns per command of the last timed repetitions run one after another. */
+  sequentialNs: number[];
   trades: number;
   /** Outputs (ringmatch: reports + trades) or events (exchange-core) per command. */
   outputsPerCmd: number;
@@ -44,8 +52,24 @@ interface PeerRun {
   gcMs: number;
   jitMs: number | null;
   warmup: number;
-  /** The memory control's ns per step right after each measured repetition (ringmatch's books). */
+  /** The memory control's ns per step right after each timed sequential repetition (ringmatch's books). */
   controlNs?: number[];
+}
+
+/** What one run of a book ended with: every run must end alike. */
+interface Outcome {
+  trades: number;
+  outputs: number;
+  final: FinalBook;
+}
+
+/** One of ringmatch's books, as the runs see it. */
+interface BookKind<B> {
+  name: string;
+  make(): Promise<B>;
+  /** Processes commands [from, to) of the stream. */
+  step(book: B, from: number, to: number): void;
+  outcome(book: B): Outcome;
 }
 
 const median = (xs: number[]) => medianBy(xs, (x) => x);
@@ -54,51 +78,74 @@ const maxDev = (xs: number[]) => {
   const med = median(xs);
   return Math.max(...xs.map((x) => Math.abs(x - med))) / med;
 };
-const warmupText = (run: PeerRun) => `${run.warmup} warm-up repetitions`;
+const methodText = (run: PeerRun) =>
+  `${run.warmup} warm-up repetitions one after another (the last ${run.sequentialNs.length} timed: sequential_*), then ${run.nsPerCmd.length} fresh books in turns of ${TURN_COMMANDS} commands: median of those ${run.nsPerCmd.length}`;
 
-async function runRingmatch(commands: Command[], warmup: number, reps: number, control: MemoryControl): Promise<PeerRun> {
+/**
+ * The runs of one of ringmatch's books (the method in the header): warm-up repetitions one after
+ * another, the last `reps` timed with the memory control after each, then `reps` books in turns.
+ */
+async function runBook<B>(kind: BookKind<B>, total: number, warmup: number, reps: number, control: MemoryControl): Promise<PeerRun> {
+  let expected: string | null = null;
+  const check = (book: B): Outcome => {
+    const outcome = kind.outcome(book);
+    const text = JSON.stringify(outcome);
+    if (expected !== null && text !== expected) throw new Error(`book-peer: ${kind.name} runs disagree: ${text} vs ${expected}`);
+    expected = text;
+    return outcome;
+  };
+  const sequentialNs: number[] = [];
+  const controlNs: number[] = [];
+  for (let rep = 0; rep < warmup; rep++) {
+    const book = await kind.make();
+    const start = process.hrtime.bigint();
+    kind.step(book, 0, total);
+    const ns = Number(process.hrtime.bigint() - start);
+    check(book);
+    if (rep >= warmup - reps) {
+      sequentialNs.push(ns / total);
+      controlNs.push(control.measure());
+    }
+  }
   let gcMs = 0;
-  let measuring = false;
   const observer = new PerformanceObserver((list) => {
-    if (measuring) for (const e of list.getEntries()) gcMs += e.duration;
+    for (const e of list.getEntries()) gcMs += e.duration;
   });
   observer.observe({ entryTypes: ['gc'] });
-  const nsPerCmd: number[] = [];
-  const controlNs: number[] = [];
-  let trades = -1;
-  let outputs = 0;
-  let final: FinalBook | null = null;
+  let outcome: Outcome;
+  let nsPerCmd: number[];
   try {
-    for (let rep = 0; rep < warmup + reps; rep++) {
-      measuring = rep >= warmup;
-      const engine = new MatchingEngine({ symbols: peerSymbols() });
-      const sink = new CountingSink();
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < commands.length; i++) engine.process(commands[i]!, sink);
-      const ns = Number(process.hrtime.bigint() - start);
-      // GC entries arrive asynchronously: let them in before the next repetition starts.
-      await new Promise((resolve) => setImmediate(resolve));
+    const books: B[] = [];
+    for (let k = 0; k < reps; k++) books.push(await kind.make());
+    nsPerCmd = timeInTurns(reps, total, TURN_COMMANDS, (k, from, to) => kind.step(books[k]!, from, to));
+    // GC entries arrive asynchronously: let them in before the observer goes.
+    await new Promise((resolve) => setImmediate(resolve));
+    outcome = books.map(check)[0]!;
+  } finally {
+    observer.disconnect();
+  }
+  return { nsPerCmd, sequentialNs, trades: outcome.trades, outputsPerCmd: outcome.outputs / total, final: outcome.final, gcMs, jitMs: null, warmup, controlNs };
+}
+
+/** The JS book (@ringmatch/book's MatchingEngine) with a counting sink. */
+function jsBook(commands: Command[]): BookKind<{ engine: MatchingEngine; sink: CountingSink }> {
+  return {
+    name: 'the JS book',
+    make: async () => ({ engine: new MatchingEngine({ symbols: peerSymbols() }), sink: new CountingSink() }),
+    step: ({ engine, sink }, from, to) => {
+      for (let i = from; i < to; i++) engine.process(commands[i]!, sink);
+    },
+    outcome: ({ engine, sink }) => {
       const depth = engine.depth(PEER_SYMBOL, Number.MAX_SAFE_INTEGER);
-      const book: FinalBook = {
+      const final: FinalBook = {
         askOrders: depth.asks.reduce((n, l) => n + l.orders, 0),
         bidOrders: depth.bids.reduce((n, l) => n + l.orders, 0),
         askVolume: depth.asks.reduce((n, l) => n + l.qty, 0),
         bidVolume: depth.bids.reduce((n, l) => n + l.qty, 0),
       };
-      if (trades >= 0 && (sink.trades !== trades || JSON.stringify(book) !== JSON.stringify(final)))
-        throw new Error('book-peer: ringmatch repetitions disagree');
-      trades = sink.trades;
-      outputs = sink.trades + sink.reports;
-      final = book;
-      if (rep >= warmup) {
-        nsPerCmd.push(ns / commands.length);
-        controlNs.push(control.measure());
-      }
-    }
-  } finally {
-    observer.disconnect();
-  }
-  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs, jitMs: null, warmup, controlNs };
+      return { trades: sink.trades, outputs: sink.trades + sink.reports, final };
+    },
+  };
 }
 
 /** Commands a native call takes, and the output slots it may fill (the matcher's batch and output ring sizes). */
@@ -132,47 +179,34 @@ function nativeFinal(book: NativeBookHandle): FinalBook {
  * batches of NATIVE_BATCH commands, every report and trade written into output slots (the ring's
  * 96-byte format) of a reused region, as the matcher would write them into its output ring.
  */
-async function runNative(commands: Command[], warmup: number, reps: number, control: MemoryControl): Promise<(PeerRun & { outputsPerCmd: number }) | string> {
-  const probe = await createNativeBook(peerSymbols());
-  if (probe.book === null) return `@ringmatch/native does not load: ${probe.why}`;
+function nativeBook(commands: Command[]): BookKind<NativeBookHandle> {
   const slots = commandSlots(commands);
   const out = new Uint8Array(NATIVE_OUT_SLOTS * OUTPUT_SLOT_BYTES);
   const progress = new Float64Array(5);
   const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
+  const outputCounts = new Float64Array(3);
   const tradesAt = NATIVE_COUNTER_KEYS.indexOf('trades');
-  const nsPerCmd: number[] = [];
-  const controlNs: number[] = [];
-  let trades = -1;
-  let outputs = 0;
-  let final: FinalBook | null = null;
-  for (let rep = 0; rep < warmup + reps; rep++) {
-    const { book } = await createNativeBook(peerSymbols());
-    let written = 0;
-    const start = process.hrtime.bigint();
-    for (let done = 0; done < commands.length; ) {
-      done += book!.process(slots, done, Math.min(NATIVE_BATCH, commands.length - done), out, 0, NATIVE_OUT_SLOTS, progress);
-      written += progress[0]!;
-      while (book!.waiting > 0) written += book!.drain(out, 0, NATIVE_OUT_SLOTS);
-    }
-    const ns = Number(process.hrtime.bigint() - start);
-    book!.readCounters(counters);
-    const bookNow = nativeFinal(book!);
-    if (trades >= 0 && (counters[tradesAt] !== trades || JSON.stringify(bookNow) !== JSON.stringify(final)))
-      throw new Error('book-peer: native repetitions disagree');
-    trades = counters[tradesAt]!;
-    outputs = written;
-    final = bookNow;
-    if (rep >= warmup) {
-      nsPerCmd.push(ns / commands.length);
-      controlNs.push(control.measure());
-    }
-  }
-  return { nsPerCmd, trades, outputsPerCmd: outputs / commands.length, final: final!, gcMs: 0, jitMs: null, warmup, controlNs };
+  return {
+    name: 'the native book',
+    make: async () => (await createNativeBook(peerSymbols())).book!,
+    step: (book, from, to) => {
+      for (let done = from; done < to; ) {
+        done += book.process(slots, done, Math.min(NATIVE_BATCH, to - done), out, 0, NATIVE_OUT_SLOTS, progress);
+        while (book.waiting > 0) book.drain(out, 0, NATIVE_OUT_SLOTS);
+      }
+    },
+    outcome: (book) => {
+      book.readCounters(counters);
+      book.readOutputCounts(outputCounts);
+      return { trades: counters[tradesAt]!, outputs: outputCounts[0]! + outputCounts[2]!, final: nativeFinal(book) };
+    },
+  };
 }
 
 function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number, reps: number): PeerRun & { results: Record<string, number> } {
   const out = runHarness<{
     ns_per_cmd: number[];
+    sequential_ns_per_cmd: number[];
     trades: number;
     results: Record<string, number>;
     final: FinalBook;
@@ -180,9 +214,10 @@ function runExchangeCore(file: string, impl: 'direct' | 'naive', warmup: number,
     jit_ms: number;
     commands: number;
     reject_events: number;
-  }>('BookPeer', [file, String(reps), String(warmup), impl]);
+  }>('BookPeer', [file, String(reps), String(warmup), impl, String(TURN_COMMANDS)]);
   return {
     nsPerCmd: out.ns_per_cmd,
+    sequentialNs: out.sequential_ns_per_cmd,
     trades: out.trades,
     outputsPerCmd: (out.trades + out.reject_events) / out.commands,
     final: out.final,
@@ -210,21 +245,18 @@ function line(bench: string, run: PeerRun, load: number, extra: Record<string, u
     spread: round((Math.max(...run.nsPerCmd) - Math.min(...run.nsPerCmd)) / med),
     /** The farthest run from the median, over the median: within 0.15 is the issue's +-15%. */
     max_dev: round(maxDev(run.nsPerCmd)),
-    ...(run.controlNs
-      ? {
-          // The same-run memory control (bench/peer/memory-control.ts): the machine's spread, and the
-          // book's spread once each repetition is divided by the control measured right after it.
-          machine_max_dev: round(maxDev(run.controlNs)),
-          max_dev_over_machine: round(maxDev(run.nsPerCmd.map((ns, i) => ns / run.controlNs![i]!))),
-        }
-      : {}),
+    // The same book's repetitions one after another, and the memory control timed right after
+    // each (bench/peer/memory-control.ts): how far the machine alone moved in those moments.
+    sequential_ns_per_cmd: round(median(run.sequentialNs), 1),
+    sequential_max_dev: round(maxDev(run.sequentialNs)),
+    ...(run.controlNs ? { machine_max_dev: round(maxDev(run.controlNs)) } : {}),
     reps: run.nsPerCmd.length,
     trades: run.trades,
     outputs_per_cmd: round(run.outputsPerCmd),
     gc_ms: round(run.gcMs, 1),
     ...(run.jitMs === null ? {} : { jit_ms: run.jitMs }),
     ...method,
-    method: `${warmupText(run)} + median of ${run.nsPerCmd.length}`,
+    method: methodText(run),
     ...extra,
   };
 }
@@ -245,9 +277,11 @@ export const groups: BenchGroup[] = [
         const load = loadNow();
         const commands = readPeerStream(file);
         const control = new MemoryControl();
-        const js = await runRingmatch(commands, warmup, reps, control);
+        const js = await runBook(jsBook(commands), count, warmup, reps, control);
         ctx.log('book-peer: ringmatch native book');
-        const native = await runNative(commands, warmup, reps, control);
+        const probe = await createNativeBook(peerSymbols());
+        const native =
+          probe.book === null ? `@ringmatch/native does not load: ${probe.why}` : await runBook(nativeBook(commands), count, warmup, reps, control);
         if (typeof native !== 'string' && (native.trades !== js.trades || JSON.stringify(native.final) !== JSON.stringify(js.final)))
           throw new Error(`book-peer: the native book ended otherwise: trades ${native.trades} vs ${js.trades}`);
         // `book-peer` is the book the engine matches with under --book auto: native when it loads.

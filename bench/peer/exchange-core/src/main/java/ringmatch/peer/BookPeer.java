@@ -34,11 +34,15 @@ import java.util.TreeMap;
 
 /**
  * Runs a pre-built book-peer command stream (the binary format in README.md, written by
- * bench/peer/stream.ts) through one exchange-core order book, REPS times, and prints one JSON
- * line with the time per command and what the book did (trades, non-success result codes, the
- * final book), so that both the speed and the outcome can be compared with ringmatch.
+ * bench/peer/stream.ts) through exchange-core order books and prints one JSON line with the time
+ * per command and what the book did (trades, non-success result codes, the final book), so that
+ * both the speed and the outcome can be compared with ringmatch. WARMUP fresh books run the
+ * whole stream one after another (the last REPS of them timed: {@code sequential_ns_per_cmd});
+ * then REPS fresh books walk the stream side by side in turns of TURN commands, the order of the
+ * books changing every turn, and each book's time is the sum of its turns ({@code ns_per_cmd}),
+ * the way bench/peer/turns.ts runs ringmatch's books.
  *
- * <p>Usage: {@code java -cp target/classes:target/lib/* ringmatch.peer.BookPeer STREAM_FILE REPS WARMUP [direct|naive]}
+ * <p>Usage: {@code java -cp target/classes:target/lib/* ringmatch.peer.BookPeer STREAM_FILE REPS WARMUP [direct|naive [TURN]]}
  *
  * <p>Exit codes: 0 ok; 1 a rep's outcome differed from the first rep's, or the book failed;
  * 2 bad arguments or a missing or malformed stream file.
@@ -61,7 +65,7 @@ public final class BookPeer {
     static final long BID_RESERVE = Long.MAX_VALUE / 4;
 
     private static final String USAGE =
-            "usage: java -cp target/classes:target/lib/* ringmatch.peer.BookPeer STREAM_FILE REPS WARMUP [direct|naive]";
+            "usage: java -cp target/classes:target/lib/* ringmatch.peer.BookPeer STREAM_FILE REPS WARMUP [direct|naive [TURN]]";
 
     /** A failure reported as one line on stderr, with an exit code. */
     static final class Fail extends Exception {
@@ -134,11 +138,12 @@ public final class BookPeer {
     }
 
     static String run(String[] args) throws Fail {
-        if (args.length < 3 || args.length > 4) throw new Fail(2, USAGE);
+        if (args.length < 3 || args.length > 5) throw new Fail(2, USAGE);
         final Path file = Path.of(args[0]);
         final int reps = parseCount(args[1], "REPS", 1);
         final int warmup = parseCount(args[2], "WARMUP", 0);
-        final String impl = args.length == 4 ? args[3] : "direct";
+        final String impl = args.length >= 4 ? args[3] : "direct";
+        final int turn = args.length == 5 ? parseCount(args[4], "TURN", 1) : 20_000;
         if (!impl.equals("direct") && !impl.equals("naive")) {
             throw new Fail(2, "unknown implementation '" + impl + "' (direct or naive); " + USAGE);
         }
@@ -166,51 +171,71 @@ public final class BookPeer {
         final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         final boolean threadCpu = threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled();
 
-        final int total = warmup + reps;
-        final double[] nsPerCmd = new double[reps];
-        // gc/jit/cpu/wall: one window from just before the first measured rep's loop to just after
-        // the last one's (process CPU time moves in 10 ms ticks on Linux: one window keeps that
-        // error to one tick). thread CPU: the main thread's, summed over the measured loops only.
-        long gc0 = 0, jit0 = 0, cpu0 = 0, wall0 = 0;
-        long gcMs = 0, jitMs = 0, cpuNs = 0, wallNs = 0, threadCpuNs = 0;
+        // Warm-up: fresh books one after another over the whole stream; the last REPS are timed.
+        final int sequentialReps = Math.min(reps, warmup);
+        final double[] sequentialNs = new double[sequentialReps];
         String firstSignature = null;
-        Outcome outcome = null;
-
-        for (int rep = 0; rep < total; rep++) {
-            reset(stream, cmds);
+        for (int rep = 0; rep < warmup; rep++) {
+            reset(stream, cmds, 0, stream.count);
             final IOrderBook book = newBook(impl, spec);
-            final boolean measured = rep >= warmup;
-            if (rep == warmup) {
-                gc0 = gcMillis(gcs);
-                jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
-                cpu0 = sunOs != null ? sunOs.getProcessCpuTime() : 0;
-                wall0 = System.nanoTime();
-            }
-
-            final long tc0 = measured && threadCpu ? threads.getCurrentThreadCpuTime() : 0;
             final long t0 = System.nanoTime();
             for (final OrderCommand cmd : cmds) {
                 cmd.resultCode = IOrderBook.processCommand(book, cmd);
             }
             final long t1 = System.nanoTime();
-            if (measured) {
-                if (threadCpu) threadCpuNs += threads.getCurrentThreadCpuTime() - tc0;
-                nsPerCmd[rep - warmup] = stream.count == 0 ? 0 : (double) (t1 - t0) / stream.count;
+            if (rep >= warmup - sequentialReps) {
+                sequentialNs[rep - (warmup - sequentialReps)] = stream.count == 0 ? 0 : (double) (t1 - t0) / stream.count;
             }
-            if (rep == total - 1) {
-                wallNs = t1 - wall0;
-                cpuNs = sunOs != null ? sunOs.getProcessCpuTime() - cpu0 : 0;
-                jitMs = jitTimed ? jit.getTotalCompilationTime() - jit0 : 0;
-                gcMs = gcMillis(gcs) - gc0;
-            }
+            final Outcome outcome = new Outcome();
+            tally(cmds, 0, stream.count, outcome);
+            firstSignature = agree(finish(outcome, book).signature(), firstSignature, "warm-up rep " + (rep + 1));
+        }
 
-            outcome = tally(cmds, book);
-            final String signature = outcome.signature();
-            if (firstSignature == null) {
-                firstSignature = signature;
-            } else if (!firstSignature.equals(signature)) {
-                throw new Fail(1, "rep " + (rep + 1) + " differs from rep 1: " + signature + " vs " + firstSignature);
+        // The measured runs: REPS fresh books in turns. gc/jit/cpu/wall: one window over all the
+        // turns, the untimed resets and tallies between them included (process CPU time moves in
+        // 10 ms ticks on Linux: one window keeps that error to one tick). thread CPU: the main
+        // thread's, summed over the timed loops only.
+        final IOrderBook[] books = new IOrderBook[reps];
+        final Outcome[] outcomes = new Outcome[reps];
+        final long[] turnNs = new long[reps];
+        for (int k = 0; k < reps; k++) {
+            books[k] = newBook(impl, spec);
+            outcomes[k] = new Outcome();
+        }
+        final long gc0 = gcMillis(gcs);
+        final long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
+        final long cpu0 = sunOs != null ? sunOs.getProcessCpuTime() : 0;
+        final long wall0 = System.nanoTime();
+        long threadCpuNs = 0;
+        for (int from = 0, t = 0; from < stream.count; from += turn, t++) {
+            final int to = (int) Math.min((long) from + turn, stream.count);
+            for (int j = 0; j < reps; j++) {
+                // turn t starts at book t mod REPS; odd turns go backwards
+                final int k = t % 2 == 0 ? (t + j) % reps : ((t - j) % reps + reps) % reps;
+                reset(stream, cmds, from, to);
+                final IOrderBook book = books[k];
+                final long tc0 = threadCpu ? threads.getCurrentThreadCpuTime() : 0;
+                final long t0 = System.nanoTime();
+                for (int i = from; i < to; i++) {
+                    final OrderCommand cmd = cmds[i];
+                    cmd.resultCode = IOrderBook.processCommand(book, cmd);
+                }
+                final long t1 = System.nanoTime();
+                if (threadCpu) threadCpuNs += threads.getCurrentThreadCpuTime() - tc0;
+                turnNs[k] += t1 - t0;
+                tally(cmds, from, to, outcomes[k]);
             }
+        }
+        final long wallNs = System.nanoTime() - wall0;
+        final long cpuNs = sunOs != null ? sunOs.getProcessCpuTime() - cpu0 : 0;
+        final long jitMs = jitTimed ? jit.getTotalCompilationTime() - jit0 : 0;
+        final long gcMs = gcMillis(gcs) - gc0;
+        final double[] nsPerCmd = new double[reps];
+        Outcome outcome = null;
+        for (int k = 0; k < reps; k++) {
+            nsPerCmd[k] = stream.count == 0 ? 0 : (double) turnNs[k] / stream.count;
+            outcome = finish(outcomes[k], books[k]);
+            firstSignature = agree(outcome.signature(), firstSignature, "run " + (k + 1) + " in turns");
         }
 
         final double[] sorted = nsPerCmd.clone();
@@ -219,18 +244,14 @@ public final class BookPeer {
                 ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 
-        final StringBuilder per = new StringBuilder("[");
-        for (int i = 0; i < reps; i++) {
-            if (i > 0) per.append(',');
-            per.append(num(nsPerCmd[i]));
-        }
-        per.append(']');
 
         return "{\"impl\":\"" + impl + "\""
                 + ",\"commands\":" + stream.count
                 + ",\"reps\":" + reps
                 + ",\"warmup\":" + warmup
-                + ",\"ns_per_cmd\":" + per
+                + ",\"turn\":" + turn
+                + ",\"ns_per_cmd\":" + numbers(nsPerCmd)
+                + ",\"sequential_ns_per_cmd\":" + numbers(sequentialNs)
                 + ",\"median_ns_per_cmd\":" + num(median)
                 + ",\"min_ns_per_cmd\":" + num(sorted[0])
                 + ",\"max_ns_per_cmd\":" + num(sorted[sorted.length - 1])
@@ -325,13 +346,13 @@ public final class BookPeer {
     static OrderCommand[] buildCommands(Stream s) {
         final OrderCommand[] cmds = new OrderCommand[s.count];
         for (int i = 0; i < s.count; i++) cmds[i] = new OrderCommand();
-        reset(s, cmds);
+        reset(s, cmds, 0, s.count);
         return cmds;
     }
 
-    /** Sets every field the book reads, or may have written on a previous rep, from the stream. */
-    static void reset(Stream s, OrderCommand[] cmds) {
-        for (int i = 0; i < s.count; i++) {
+    /** Sets every field the book reads, or may have written before, of commands [from, to) from the stream. */
+    static void reset(Stream s, OrderCommand[] cmds, int from, int to) {
+        for (int i = from; i < to; i++) {
             final OrderCommand c = cmds[i];
             final int type = s.type[i];
             final boolean place = type == T_PLACE_GTC || type == T_PLACE_IOC;
@@ -359,9 +380,10 @@ public final class BookPeer {
         }
     }
 
-    static Outcome tally(OrderCommand[] cmds, IOrderBook book) {
-        final Outcome o = new Outcome();
-        for (final OrderCommand c : cmds) {
+    /** Adds what commands [from, to) did (result codes, trade and reject events) to {@code o}. */
+    static void tally(OrderCommand[] cmds, int from, int to, Outcome o) {
+        for (int i = from; i < to; i++) {
+            final OrderCommand c = cmds[i];
             final CommandResultCode rc = c.resultCode;
             if (rc != CommandResultCode.SUCCESS && rc != CommandResultCode.ACCEPTED) {
                 o.results.merge(String.valueOf(rc), 1L, Long::sum);
@@ -376,11 +398,32 @@ public final class BookPeer {
                 }
             }
         }
+    }
+
+    /** Adds the book's final state to {@code o}; returns it. */
+    static Outcome finish(Outcome o, IOrderBook book) {
         o.askOrders = book.getOrdersNum(OrderAction.ASK);
         o.bidOrders = book.getOrdersNum(OrderAction.BID);
         o.askVolume = book.getTotalOrdersVolume(OrderAction.ASK);
         o.bidVolume = book.getTotalOrdersVolume(OrderAction.BID);
         return o;
+    }
+
+    /** The signature, after checking that it equals the first one (when there is one). */
+    static String agree(String signature, String first, String what) throws Fail {
+        if (first != null && !first.equals(signature)) {
+            throw new Fail(1, what + " differs from the first: " + signature + " vs " + first);
+        }
+        return signature;
+    }
+
+    static String numbers(double[] values) {
+        final StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) sb.append(',');
+            sb.append(num(values[i]));
+        }
+        return sb.append(']').toString();
     }
 
     static long gcMillis(List<GarbageCollectorMXBean> gcs) {

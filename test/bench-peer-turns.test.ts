@@ -1,0 +1,50 @@
+// Runs of a book taken in turns (bench/peer/turns.ts): every run walks the whole stream in order,
+// no run always goes first or always follows the same other one, and each run is charged for its
+// own turns only.
+import { describe, expect, it } from 'vitest';
+import { timeInTurns } from '../bench/dist/peer/turns.js';
+
+describe('book-peer runs in turns', () => {
+  it('walks every run through the whole stream in order, in turns of the given size', () => {
+    const seen: number[][] = [[], [], []];
+    const ns = timeInTurns(3, 10_500, 1000, (run, from, to) => {
+      seen[run]!.push(from, to);
+    });
+    expect(ns).toHaveLength(3);
+    for (const ranges of seen) {
+      const expected: number[] = [];
+      for (let from = 0; from < 10_500; from += 1000) expected.push(from, Math.min(from + 1000, 10_500));
+      expect(ranges).toEqual(expected);
+    }
+  });
+
+  it('changes who goes first and who follows whom from turn to turn', () => {
+    const order: number[] = [];
+    timeInTurns(5, 10 * 100, 100, (run) => {
+      order.push(run);
+    });
+    const turns = Array.from({ length: 10 }, (_, t) => order.slice(t * 5, t * 5 + 5));
+    for (const turn of turns) expect([...turn].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(new Set(turns.map((turn) => turn[0])).size).toBe(5);
+    // every run follows more than one other run within turns
+    const predecessors = new Map<number, Set<number>>();
+    for (const turn of turns)
+      for (let k = 1; k < turn.length; k++) {
+        if (!predecessors.has(turn[k]!)) predecessors.set(turn[k]!, new Set());
+        predecessors.get(turn[k]!)!.add(turn[k - 1]!);
+      }
+    for (let run = 0; run < 5; run++) expect(predecessors.get(run)?.size ?? 0).toBeGreaterThan(1);
+  });
+
+  it('charges each run for its own turns only', () => {
+    // Run 1 spins 2 ms in each of its 4 turns; the others return at once.
+    const ns = timeInTurns(3, 4000, 1000, (run) => {
+      if (run !== 1) return;
+      const until = process.hrtime.bigint() + 2_000_000n;
+      while (process.hrtime.bigint() < until);
+    });
+    expect(ns[1]! * 4000).toBeGreaterThanOrEqual(8_000_000);
+    expect(ns[0]!).toBeLessThan(ns[1]! / 4);
+    expect(ns[2]!).toBeLessThan(ns[1]! / 4);
+  });
+});
