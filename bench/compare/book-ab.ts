@@ -1,7 +1,7 @@
 // `node bench/dist/compare/book-ab.js <ref> [rounds]`: the working tree's book against the book at
 // a git revision, both in this one process, on the book-peer stream (bench/peer/stream.ts). Both
-// books walk the same stream side by side, taking turns every TURN_COMMANDS commands (which one
-// goes first alternates; bench/peer/turns.ts), so a slow spell of this VM (runs of one book swing 1.5x here from second to second)
+// books walk the same stream side by side, taking turns every CHUNK commands (which one goes first
+// alternates; bench/peer/turns.ts), so a slow spell of this VM (runs of one book swing 1.5x here from second to second)
 // lands on both alike: whole-process A/B runs could not see a 5% change, this sees 2-3%.
 // Prints one JSON line: each book's median ns per command, the tree/REF ratio of every round and
 // their median (< 1: the tree is faster), and whether both books made the same outputs.
@@ -12,10 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '@ringmatch/protocol';
 import { median } from '../method.js';
 import { peerSymbols, readPeerStream, writePeerStream } from '../peer/stream.js';
-import { TURN_COMMANDS, timeInTurns } from '../peer/turns.js';
+import { timeInTurns } from '../peer/turns.js';
 import { git } from './exec.js';
 import { prepareRef } from './worktree.js';
 
+/** Commands per turn: two books, so finer turns than book-peer's five (bench/peer/turns.ts) cost little cache. */
+const CHUNK = 20_000;
 const COMMANDS = 2_000_000;
 const WARMUP_ROUNDS = 3;
 const USAGE = 'usage: node bench/dist/compare/book-ab.js <ref> [rounds (default 8)]';
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
     const b = { engine: new sides.tree.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.tree.CountingSink(), ns: 0 };
     // Which book takes the first turn alternates by round as well as by turn.
     const order = round % 2 === 0 ? [a, b] : [b, a];
-    const ns = timeInTurns(2, commands.length, TURN_COMMANDS, (k, from, to) => {
+    const ns = timeInTurns(2, commands.length, CHUNK, (k, from, to) => {
       const { engine, sink } = order[k]!;
       for (let i = from; i < to; i++) engine.process(commands[i]!, sink);
     });

@@ -8,8 +8,15 @@
 // host lands on every run alike, and what remains between runs is the book's own variation: its
 // JIT, its GC, its allocations. bench/compare/book-ab.ts walks two builds' books the same way.
 
-/** Commands per turn: long enough for the timer, short against the host's slow spells (tens of ms). */
-export const TURN_COMMANDS = 20_000;
+/**
+ * Commands per turn for book-peer's five books: 10-20 ms of work, short against the host's slow
+ * spells, long against what a turn costs a book in cache misses (while four other books ran, its
+ * hot data left the caches). With 20,000, in a full bench run, the native book's median in turns
+ * was 1.3x its median one run after another and exchange-core's 0.96x: the penalty falls on the
+ * book that keeps more of its data in cache. With 100,000 they were 1.04x and 1.03x in a group
+ * run, and the native book's five runs stayed within 3.3% of their median.
+ */
+export const TURN_COMMANDS = 100_000;
 
 /**
  * Times `runs` instances over commands [0, total) in turns of `turn` commands. `step(run, from,

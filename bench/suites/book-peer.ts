@@ -6,7 +6,7 @@
 // the JS book. Each runs on one thread, commands built before the clock starts. Method (the
 // same for all four lines): warm-up repetitions one after another, each a fresh book over the
 // whole stream, of which the last RUNS are timed (`sequential_*`); then RUNS fresh books walk the
-// stream side by side in turns of 20,000 commands (bench/peer/turns.ts), and the line reports the
+// stream side by side in turns of 100,000 commands (bench/peer/turns.ts), and the line reports the
 // median of those RUNS with min, max and `max_dev` (the farthest from the median, over the
 // median: the issue's +-15%). Taken in turns, a slow spell of the host lands on every run alike;
 // one after another, a run lands whole in one. After each timed sequential repetition of
@@ -323,6 +323,8 @@ export const groups: BenchGroup[] = [
           ...oursFields,
           same_trades_and_book: true,
           vs_exchange_core: ratio(direct, ours),
+          // The same ratio of the sequential repetitions' medians: turns cost each book some of its cached data.
+          vs_exchange_core_sequential: round(median(direct.sequentialNs) / median(ours.sequentialNs)),
           vs_exchange_core_naive: ratio(naive, ours),
         });
         yield line('book-peer:js', js, load, { ...jsFields, same_trades_and_book: true, vs_exchange_core: ratio(direct, js) });

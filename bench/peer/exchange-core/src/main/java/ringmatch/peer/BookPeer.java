@@ -143,7 +143,7 @@ public final class BookPeer {
         final int reps = parseCount(args[1], "REPS", 1);
         final int warmup = parseCount(args[2], "WARMUP", 0);
         final String impl = args.length >= 4 ? args[3] : "direct";
-        final int turn = args.length == 5 ? parseCount(args[4], "TURN", 1) : 20_000;
+        final int turn = args.length == 5 ? parseCount(args[4], "TURN", 1) : 100_000;
         if (!impl.equals("direct") && !impl.equals("naive")) {
             throw new Fail(2, "unknown implementation '" + impl + "' (direct or naive); " + USAGE);
         }
