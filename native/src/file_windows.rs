@@ -207,7 +207,17 @@ impl FileWindows {
     window.start.store(address as usize, Ordering::Release);
     let mapping = Rc::new(Mapping { address: address as usize, length, slot, state: Cell::new(0) });
     self.current = Some(mapping.clone());
-    let buffer = unsafe { BufferSlice::from_external(&env, address.cast(), length, mapping, |_, mapping: Rc<Mapping>| mapping.unmap()) }?;
+    let made = unsafe { BufferSlice::from_external(&env, address.cast(), length, mapping, |_, mapping: Rc<Mapping>| mapping.unmap()) };
+    let buffer = match made {
+      Ok(buffer) => buffer,
+      Err(error) => {
+        // No Buffer owns the mapping, so no finalizer will unmap it: do it now (a no-op if one ran).
+        if let Some(current) = self.current.take() {
+          current.unmap();
+        }
+        return Err(error);
+      }
+    };
     // The Buffer owns the mapping (its finalizer unmaps it), not a borrow of `env`.
     Ok(unsafe { std::mem::transmute::<BufferSlice<'_>, BufferSlice<'static>>(buffer) })
   }
