@@ -17,6 +17,7 @@ import {
   kafkaClientsUnderTest,
   produceTo,
   readTopic,
+  setTopicConfig,
   uniqueTopic,
   type KafkaClientName,
   type TestBroker,
@@ -233,6 +234,61 @@ d.each(clients)('engine on Kafka (%s client)', (client) => {
     expect(reports.filter((x) => x.status === 'rejected' && x.reasonCode >= 64)).toHaveLength(4);
     expect((await readTopic(broker.kafka, `${topic}.dlq`)).length).toBe(4);
   }, 240_000);
+
+  it('output topics that take only small record batches: records sized to their max.message.bytes, every output there; too small for one output: a refusal naming the topic', async () => {
+    const values = orderMessages(12_000, 11);
+    const expected = await referenceTrades(values, 'e2e');
+    const outputTopics = (topic: string, limit: number) =>
+      ['trades', 'reports', 'book'].map((kind) => ({ topic: `${topic}.${kind}`, partitions: 1, configs: { 'max.message.bytes': String(limit) } }));
+    const limit = 40_000; // packs of 2,048 JSON or 6,144 binary outputs are 0.5-0.9 MB
+    for (const format of ['json', 'binary'] as const) {
+      const topic = uniqueTopic(`orders-limit-${format}`);
+      await ensureTopics(broker.kafka, [{ topic, partitions: 1 }, ...outputTopics(topic, limit)]);
+      await produceTo(broker.kafka, topic, 0, values);
+      const dataDir = path.join(root, client, `limit-${format}`);
+      const r = await engine(
+        client,
+        ['--data-dir', dataDir, '--source', 'kafka', '--topic', topic, '--output-format', format, '--stop-when-idle', '1000'],
+        120_000,
+      );
+      expect(r.code, r.stderr.slice(-3000)).toBe(0);
+      for (const kind of ['trades', 'reports', 'book']) {
+        const records = await readTopic(broker.kafka, `${topic}.${kind}`, { timeoutMs: 60_000 });
+        expect(records.length, `${format} ${kind}`).toBeGreaterThan(1);
+        for (const record of records) expect(record.value!.length, `${format} ${kind}`).toBeLessThan(limit);
+      }
+      expect(await tradesIn(topic)).toEqual(expected);
+      if (format === 'json') expect(await outputsIn(`${topic}.reports`)).toEqual(referenceLines('e2e', 'reports.ndjson'));
+      await expectDepth(topic, dataDir, referenceLines('e2e', 'book.ndjson'), format);
+    }
+    // A limit below one output and its framing: refused at start, one line and no stack; once the
+    // operator raises it, the same data dir publishes every output of what was matched before.
+    const topic = uniqueTopic('orders-limit-tiny');
+    const few = values.slice(0, 300);
+    await ensureTopics(broker.kafka, [{ topic, partitions: 1 }, ...outputTopics(topic, 300)]);
+    await produceTo(broker.kafka, topic, 0, few);
+    const args = ['--data-dir', path.join(root, client, 'limit-tiny'), '--source', 'kafka', '--topic', topic, '--stop-when-idle', '1000'];
+    const refused = await engine(client, args, 120_000);
+    expect(refused.signal).toBeNull();
+    expect(refused.code).toBe(1);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines.at(-1), refused.stderr).toMatch(
+      new RegExp(`^ringmatch: output topic ${topic}\\.\\w+ accepts record batches of at most 300 bytes \\(max\\.message\\.bytes\\).*raise it`),
+    );
+    expect(refused.stderr).not.toMatch(/^\s+at /m);
+    expect(await readTopic(broker.kafka, `${topic}.trades`, { timeoutMs: 10_000 })).toEqual([]);
+    await setTopicConfig(
+      broker.kafka,
+      outputTopics(topic, 0).map((t) => t.topic),
+      'max.message.bytes',
+      '1048588',
+    );
+    const resumed = await engine(client, args, 120_000);
+    expect(resumed.code, resumed.stderr.slice(-3000)).toBe(0);
+    const fewTrades = await referenceTrades(few, 'limit-tiny');
+    expect(fewTrades.length).toBeGreaterThan(10);
+    expect(await tradesIn(topic)).toEqual(fewTrades);
+  }, 300_000);
 
   it('SIGKILL at random points, restart: the output topics hold each trade and depth line exactly once (10 runs, JSON and binary output)', async () => {
     const values = orderMessages(8_000, 23);

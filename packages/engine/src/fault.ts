@@ -58,7 +58,7 @@ export function describeFault(facts: FaultFacts, dataDir: string): string | null
       `Only if the source can deliver sequence ${facts.sequence} and later again: ringmatch repair --data-dir ${dataDir} --truncate-at ${facts.sequence}`
     );
   }
-  if (facts.code === 'KAFKA_PARTITION_TAKEN' || facts.code === 'SOURCE_FILE_SHRANK') return facts.message;
+  if (facts.code === 'KAFKA_PARTITION_TAKEN' || facts.code === 'SOURCE_FILE_SHRANK' || facts.code === 'KAFKA_RECORD_LIMIT') return facts.message;
   if (facts.code === 'WAL_RECOVERY') {
     return `${facts.message}: the books cannot be rebuilt exactly from what is left in ${dataDir}; restore the missing snapshot or WAL segments from a backup, or start over with --fresh`;
   }

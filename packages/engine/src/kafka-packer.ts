@@ -37,8 +37,14 @@ export interface PackerOptions {
   symbols: SymbolTable;
   /** Most outputs per Kafka record. */
   packMax: number;
-  /** Most value bytes per Kafka record (JSON; binary records are 8 + packMax * 96 bytes). */
+  /** Most value bytes per JSON record written by the JS encoder (binary records are 8 + packMax * 96 bytes). */
   packBytes: number;
+  /**
+   * Most value bytes any record may have (the output topics' `max.message.bytes` less a record's
+   * framing): the packer holds fewer than packMax outputs where packMax of the longest would not
+   * fit. Below what one output needs the packer refuses (RecordLimitError).
+   */
+  maxRecordBytes: number;
   /** Writes trades and reports in runs (JSON format); null: the JS encoder writes each. */
   nativeWriter?: NativeOutputJsonWriter | null;
 }
@@ -71,6 +77,16 @@ class PartitionPack {
   ) {}
 }
 
+/** The output topics accept records too small for one output. */
+export class RecordLimitError extends Error {
+  constructor(
+    readonly maxRecordBytes: number,
+    readonly neededBytes: number,
+  ) {
+    super(`a record of at most ${maxRecordBytes} value bytes cannot hold one output (${neededBytes} bytes)`);
+  }
+}
+
 export class KafkaOutputPacker {
   /** Per topic kind (0 trades, 1 reports, 2 book), per partition. */
   private readonly packs: PartitionPack[][];
@@ -78,6 +94,8 @@ export class KafkaOutputPacker {
   private readonly partitionOfSymbol: number[][] = [[], [], []];
   private readonly json: OutputJsonEncoder;
   private readonly capacity: number;
+  /** Most outputs per record: packMax, or fewer where packMax of the longest exceed maxRecordBytes. */
+  readonly packMax: number;
   private readonly ringWords: Int32Array | null;
   private readonly native: NativeOutputJsonWriter | null;
   private held = 0;
@@ -99,11 +117,15 @@ export class KafkaOutputPacker {
   ) {
     this.json = new OutputJsonEncoder(options.symbols);
     this.native = options.format === 'json' ? (options.nativeWriter ?? null) : null;
-    // Native: outputs are written after they are counted, so a record buffer holds packMax of the longest.
-    this.capacity =
-      options.format === 'binary'
-        ? OUTPUT_BATCH_HEADER_BYTES + options.packMax * OUTPUT_SLOT_BYTES
-        : Math.max(options.packBytes, this.native !== null ? options.packMax * slotOutputBytes(this.native, this.json) : this.json.maxBytes * 2);
+    // Binary records and the native writer's count outputs, each at most `longest` bytes (the native
+    // writer writes them after they are counted, so a record buffer holds packMax of the longest);
+    // the JS encoder's close on bytes.
+    const longest = options.format === 'binary' ? OUTPUT_SLOT_BYTES : this.native !== null ? slotOutputBytes(this.native, this.json) : this.json.maxBytes;
+    const framing = options.format === 'binary' ? OUTPUT_BATCH_HEADER_BYTES : 0;
+    if (options.maxRecordBytes < framing + longest) throw new RecordLimitError(options.maxRecordBytes, framing + longest);
+    const counted = options.format === 'binary' || this.native !== null;
+    this.packMax = counted ? Math.min(options.packMax, Math.floor((options.maxRecordBytes - framing) / longest)) : options.packMax;
+    this.capacity = counted ? framing + this.packMax * longest : Math.min(options.maxRecordBytes, Math.max(options.packBytes, this.json.maxBytes * 2));
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;
@@ -153,8 +175,7 @@ export class KafkaOutputPacker {
     if (seq < pack.tailSeq || (seq === pack.tailSeq && idx <= pack.tailIdx)) return false;
     const binary = this.options.format === 'binary';
     const queued = topicKind !== 2 && this.native !== null;
-    if (pack.bytes !== null && (pack.count >= this.options.packMax || (!binary && !queued && pack.used + this.json.maxBytes > this.capacity)))
-      this.handOver(pack);
+    if (pack.bytes !== null && (pack.count >= this.packMax || (!binary && !queued && pack.used + this.json.maxBytes > this.capacity))) this.handOver(pack);
     if (pack.bytes === null) {
       // One buffer per record until its request settles (the client may still be encoding it),
       // then reused. allocUnsafeSlow: not from the shared pool, so offset 0 (aligned for the word
@@ -183,7 +204,7 @@ export class KafkaOutputPacker {
       }
       pack.used += OUTPUT_SLOT_BYTES;
     } else if (queued) {
-      const runs = (pack.runs ??= new SlotJsonRuns(this.native!, this.json, this.options.packMax, false));
+      const runs = (pack.runs ??= new SlotJsonRuns(this.native!, this.json, this.packMax, false));
       if (runs.mustWriteBefore(ringBytes)) this.writeQueued(pack); // another buffer's slots (the channel baseline's batches)
       runs.push(ringBytes, offset);
     } else {

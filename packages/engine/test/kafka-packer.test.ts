@@ -22,7 +22,7 @@ import {
 import { COUNT_HEADER, FIRST_HEADER, Publisher, SEQ_HEADER, ensureTopics, partitionForKey } from '@ringmatch/kafka';
 import { ensureBroker, kafkaAvailability, readTopic, uniqueTopic, type TestBroker } from '@ringmatch/test-kit';
 import { unpackOutputs } from '@ringmatch/engine';
-import { KafkaOutputPacker, type OutputFormat } from '../src/kafka-packer.js';
+import { KafkaOutputPacker, RecordLimitError, type OutputFormat } from '../src/kafka-packer.js';
 import { nativeWriterFor } from '../src/json-writer.js';
 
 const symbols = defaultSymbolTable();
@@ -128,6 +128,7 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
       symbols,
       packMax: 7,
       packBytes: 4096,
+      maxRecordBytes: 1 << 20,
       nativeWriter: writer === 'native' ? nativeWriter : null,
     };
     const p1 = new Publisher(broker.kafka, { topics: [trades, reports, book] });
@@ -180,4 +181,53 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
       }
     }
   });
+
+  it.each(cases)(
+    'keeps %s records (%s JSON writer) within maxRecordBytes: fewer outputs to a record, none lost; below one output it refuses',
+    async (format, writer) => {
+      const trades = uniqueTopic('pk-cap-trades');
+      const reports = uniqueTopic('pk-cap-reports');
+      const book = uniqueTopic('pk-cap-book');
+      await ensureTopics(
+        broker.kafka,
+        [trades, reports, book].map((topic) => ({ topic, partitions: 1 })),
+      );
+      const bytes = slots(300);
+      const publisher = new Publisher(broker.kafka, { topics: [trades, reports, book] });
+      await publisher.connect();
+      const options = (maxRecordBytes: number) => ({
+        tradesTopic: trades,
+        reportsTopic: reports,
+        bookTopic: book,
+        format,
+        symbols,
+        packMax: 50,
+        packBytes: 64 << 10,
+        maxRecordBytes,
+        nativeWriter: writer === 'native' ? nativeWriter : null,
+      });
+      try {
+        expect(() => new KafkaOutputPacker(publisher, bytes, options(90))).toThrow(RecordLimitError);
+        const cap = 1200; // a few outputs of either format, far below 50 of them
+        const packer = new KafkaOutputPacker(publisher, bytes, options(cap));
+        // Counted records (binary, the native writer's) hold fewer outputs; the JS encoder's close on bytes.
+        if (format === 'binary' || writer === 'native') expect(packer.packMax).toBeLessThan(50);
+        expect(packer.packMax).toBeGreaterThan(0);
+        const all = feed(packer, bytes);
+        packer.handOverAll();
+        await publisher.flush();
+        for (const [topic, kind] of [
+          [trades, 't'],
+          [reports, 'r'],
+          [book, 'b'],
+        ] as const) {
+          const records = await readTopic(broker.kafka, topic);
+          for (const r of records) expect(r.value!.length, topic).toBeLessThanOrEqual(cap);
+          expect(records.flatMap((r) => unpackOutputs(r.value, r.headers as never, symbols))).toEqual(all.filter((o) => o.topic === kind).map((o) => o.json));
+        }
+      } finally {
+        await publisher.close();
+      }
+    },
+  );
 });

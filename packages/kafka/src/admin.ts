@@ -1,5 +1,8 @@
-import type { Kafka, ITopicConfig } from 'kafkajs';
+import kafkajs, { type ITopicConfig, type Kafka } from 'kafkajs';
 import { KafkaConfigError, withTimeout } from './client.js';
+
+// A CommonJS enum Node's ESM loader does not find as a named export.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface TopicSpec {
   topic: string;
@@ -110,6 +113,40 @@ export async function topicOffsets(kafka: Kafka, topic: string, options: { timeo
     const out = new Map<number, { low: number; high: number }>();
     for (const r of rows.sort((a, b) => a.partition - b.partition)) out.set(r.partition, { low: Number(r.low), high: Number(r.high) });
     return out;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Each topic's `max.message.bytes`: the largest record batch the broker accepts on it (the topic's
+ * own setting, else the broker's `message.max.bytes`, as the broker reports it).
+ */
+export async function topicRecordLimits(kafka: Kafka, topics: string[], options: { timeoutMs?: number } = {}): Promise<Map<string, number>> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const admin = kafka.admin();
+  await withTimeout(admin.connect(), timeoutMs, 'kafka admin connect');
+  try {
+    const described = await withTimeout(
+      retrying(
+        () =>
+          admin.describeConfigs({
+            includeSynonyms: false,
+            resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+          }),
+        timeoutMs,
+      ),
+      timeoutMs,
+      `describeConfigs(${topics.join(',')})`,
+    );
+    const limits = new Map<string, number>();
+    for (const resource of described.resources) {
+      const value = Number(resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+      if (resource.errorCode !== 0 || !Number.isSafeInteger(value) || value <= 0)
+        throw new Error(`${resource.resourceName}: cannot read max.message.bytes (${resource.errorMessage || `value ${value}`})`);
+      limits.set(resource.resourceName, value);
+    }
+    return limits;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

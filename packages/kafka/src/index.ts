@@ -2,7 +2,7 @@
 export { encoderGrowths, nativeCrcCalls } from './kafkajs-speedups.js';
 export { logLevel, AssignerProtocol } from 'kafkajs';
 export { createKafka, parseBrokers, withTimeout, KafkaConfigError, IDEMPOTENT_RETRY } from './client.js';
-export { ensureTopics, deleteTopics, partitionCount, topicOffsets } from './admin.js';
+export { ensureTopics, deleteTopics, partitionCount, topicOffsets, topicRecordLimits } from './admin.js';
 export { OrderSource } from './source.js';
 export { assignRoundRobin, subscribedRoundRobin, ROUND_ROBIN_PROTOCOL } from './round-robin-assigner.js';
 export type { SourceBatch, StartOffsets } from './source.js';

@@ -131,8 +131,10 @@ export interface PublisherOptions {
    * (packed) cap this at about 1 MB / largest output.
    */
   maxPartitionRecords?: number;
-  /** Value bytes of prepacked records per partition per request (default: no limit); see above. */
+  /** Bytes of prepacked records per partition per request (default: no limit); see above. */
   maxPartitionBytes?: number;
+  /** Bytes counted for each record beyond its value against maxPartitionBytes: its framing (default 0). */
+  recordFramingBytes?: number;
   /** How long a partial batch waits for more records (default 1 ms). */
   lingerMs?: number;
   /** Timeout of connect / resume-point reading / close (default 30 s). */
@@ -447,6 +449,7 @@ export class Publisher {
   private requestSize(): number {
     const perPartition = this.options.maxPartitionRecords ?? Infinity;
     const perPartitionBytes = this.options.maxPartitionBytes ?? Infinity;
+    const framing = this.options.recordFramingBytes ?? 0;
     const counts = new Map<string, { outputs: number; bytes: number }>();
     let outputs = 0;
     for (let i = 0; i < this.buffer.length; i++) {
@@ -458,7 +461,7 @@ export class Publisher {
       let c = counts.get(k);
       if (!c) counts.set(k, (c = { outputs: 0, bytes: 0 }));
       c.outputs += e.count;
-      c.bytes += e.bytes;
+      c.bytes += e.bytes + framing;
       if (i > 0 && (c.outputs > perPartition || c.bytes > perPartitionBytes)) return i;
     }
     return this.buffer.length;

@@ -1,5 +1,5 @@
 // Topics for Kafka tests and benches: unique names, and reading or writing a topic whole.
-import type { IHeaders, Kafka } from 'kafkajs';
+import kafkajs, { type IHeaders, type Kafka } from 'kafkajs';
 import { IDEMPOTENT_RETRY, topicOffsets, withTimeout } from '@ringmatch/kafka';
 
 let topicCounter = 0;
@@ -77,5 +77,24 @@ export async function produceTo(
     }
   } finally {
     await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Sets one config of each topic (e.g. `max.message.bytes`), as an operator would; bounded by `timeoutMs`. */
+export async function setTopicConfig(kafka: Kafka, topics: string[], name: string, value: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const admin = kafka.admin();
+  await withTimeout(admin.connect(), timeoutMs, 'setTopicConfig connect');
+  try {
+    await withTimeout(
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: topics.map((topic) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name, value }] })),
+      }),
+      timeoutMs,
+      `alterConfigs(${topics.join(',')})`,
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -1,22 +1,23 @@
 // Kafka sink: trades, execution reports and the depth stream to `<orders>.trades` /
-// `<orders>.reports` / `<orders>.book`, keyed by symbol, packed (one Kafka record per partition and up to PACK_OUTPUTS outputs: NDJSON lines or a
-// binary output batch; headers: position of the last output, the first, the count). The idempotent
-// publisher reads each output partition's tail at connect and the packer drops what is already
-// there, so replaying outputs from the WAL after a crash neither skips nor repeats a record.
-// Acknowledged outputs are durable: that is what a snapshot waits for.
+// `<orders>.reports` / `<orders>.book`, keyed by symbol, packed (one Kafka record per partition
+// and up to PACK_OUTPUTS outputs: NDJSON lines or a binary output batch, fewer where the topics'
+// max.message.bytes asks; headers: position of the last output, the first, the count). The
+// idempotent publisher reads each output partition's tail at connect and the packer drops what is
+// already there, so replaying outputs from the WAL after a crash neither skips nor repeats a
+// record. Acknowledged outputs are durable: that is what a snapshot waits for.
 import { OutputKind, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
-import { Publisher, createKafka, nativeTransport, type ProducerTransport } from '@ringmatch/kafka';
+import { Publisher, createKafka, nativeTransport, topicRecordLimits, type ProducerTransport } from '@ringmatch/kafka';
 import { requireNativeKafka } from '../kafka-client.js';
 import type { SourceConfig } from '../config.js';
-import { KafkaOutputPacker } from '../kafka-packer.js';
+import { KafkaOutputPacker, RecordLimitError } from '../kafka-packer.js';
 import { nativeWriterFor } from '../json-writer.js';
 import { bookTopic, nowMs, reportsTopic, symbolTableFor, tradesTopic } from '../shared.js';
 import type { OutputSink, SinkContext } from './output-sink.js';
 
 /**
- * Outputs per produce request: JSON outputs are up to ~450 bytes, binary ones 96. The broker's
- * message.max.bytes (1 MB by default) bounds each partition's record batch in a request, hence
- * the per-partition byte cap.
+ * Outputs per produce request: JSON outputs are up to ~450 bytes, binary ones 96. The output
+ * topics' max.message.bytes (1 MB by default; read at connect) bounds each partition's record
+ * batch in a request, hence the per-partition byte cap (lower where a topic's limit is).
  */
 const MAX_REQUEST_OUTPUTS = { json: 8192, binary: 32768 } as const;
 const MAX_PARTITION_BYTES = 900_000;
@@ -30,10 +31,22 @@ const MAX_PARTITION_BYTES = 900_000;
  */
 const PACK_OUTPUTS = { json: 2048, binary: 6144 } as const;
 const PACK_BYTES = 600_000;
+/** A record batch's header: what one partition's records in a produce request carry once. */
+const BATCH_HEADER_BYTES = 61;
+/**
+ * A record's bytes beyond its value and key, rounded up: its length, attributes and deltas
+ * (varints) and the position headers, names and values.
+ */
+const RECORD_FRAMING_BYTES = 512;
 /** Longest a partial pack waits for more outputs under load (ms). */
 const PACK_LINGER_MS = 10;
 /** Longest broker outage the sink waits out before it fails the engine. */
 const BROKER_OUTAGE_MS = 110_000;
+
+/** The output topics take records too small for one output: an operator's setting, one line (fault.ts). */
+export class OutputTopicLimitError extends Error {
+  readonly code = 'KAFKA_RECORD_LIMIT';
+}
 
 export class KafkaSink implements OutputSink {
   private lastSeq = -1;
@@ -61,28 +74,43 @@ export class KafkaSink implements OutputSink {
     const reports = reportsTopic(source.topic);
     const book = context.writeDepth ? bookTopic(source.topic) : null;
     const format = source.outputFormat;
+    const topics = book === null ? [trades, reports] : [trades, reports, book];
+    const symbols = symbolTableFor(source);
+    const limit = await recordLimit(kafka, topics, symbols);
     // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
     // producer retries without duplicates), a longer one fails the engine loudly.
     const maxRequest = MAX_REQUEST_OUTPUTS[format];
     const publisher = new Publisher(kafka, {
-      topics: book === null ? [trades, reports] : [trades, reports, book],
+      topics,
       maxBatchRecords: maxRequest,
-      maxPartitionBytes: MAX_PARTITION_BYTES,
+      // A partition's records in one request form one record batch, which the topic's limit bounds.
+      maxPartitionBytes: Math.min(MAX_PARTITION_BYTES, limit.batchBytes - BATCH_HEADER_BYTES),
+      recordFramingBytes: limit.framingBytes,
       timeoutMs: BROKER_OUTAGE_MS,
-      transport: source.client === 'native' ? await nativeProducerTransport(source.brokers) : undefined,
+      transport: source.client === 'native' ? await nativeProducerTransport(source.brokers, limit.batchBytes) : undefined,
     });
-    await publisher.connect();
-    const symbols = symbolTableFor(source);
-    const packer = new KafkaOutputPacker(publisher, ringBytes, {
-      tradesTopic: trades,
-      reportsTopic: reports,
-      bookTopic: book,
-      format,
-      symbols,
-      packMax: PACK_OUTPUTS[format],
-      packBytes: PACK_BYTES,
-      nativeWriter: format === 'json' ? await nativeWriterFor(context.jsonWriter, symbols) : null,
-    });
+    const nativeWriter = format === 'json' ? await nativeWriterFor(context.jsonWriter, symbols) : null;
+    let packer: KafkaOutputPacker;
+    try {
+      await publisher.connect();
+      packer = new KafkaOutputPacker(publisher, ringBytes, {
+        tradesTopic: trades,
+        reportsTopic: reports,
+        bookTopic: book,
+        format,
+        symbols,
+        packMax: PACK_OUTPUTS[format],
+        packBytes: PACK_BYTES,
+        maxRecordBytes: limit.recordBytes,
+        nativeWriter,
+      });
+    } catch (error) {
+      await publisher.close().catch(() => undefined);
+      if (!(error instanceof RecordLimitError)) throw error;
+      throw new OutputTopicLimitError(
+        `output topic ${limit.topic} accepts record batches of at most ${limit.batchBytes} bytes (max.message.bytes), too few for one ${format} output of ${error.neededBytes} bytes and a record's framing: raise it (kafka-configs.sh --alter --entity-type topics --entity-name ${limit.topic} --add-config max.message.bytes=1048588) and run again; whatever was matched is in the WAL and is published then`,
+      );
+    }
     return new KafkaSink(context, publisher, packer, maxRequest);
   }
 
@@ -177,12 +205,36 @@ export class KafkaSink implements OutputSink {
 }
 
 /**
+ * The output topics' smallest `max.message.bytes` (the broker's own limit where a topic sets none):
+ * a partition's records in one produce request form one record batch, which must stay within it.
+ * `framingBytes` bounds a record's bytes beyond its value (the longest key included), and
+ * `recordBytes` is what a record's value may take in a batch of its own.
+ */
+async function recordLimit(kafka: ReturnType<typeof createKafka>, topics: string[], symbols: ReturnType<typeof symbolTableFor>) {
+  let limits: Map<string, number>;
+  try {
+    limits = await topicRecordLimits(kafka, topics, { timeoutMs: 30_000 });
+  } catch (error) {
+    throw new Error(`cannot read max.message.bytes of the output topics ${topics.join(', ')}: ${(error as Error).message}`);
+  }
+  const [topic, batchBytes] = [...limits].reduce((least, entry) => (entry[1] < least[1] ? entry : least));
+  const framingBytes = RECORD_FRAMING_BYTES + Math.max(...symbols.list().map((d) => Buffer.byteLength(d.name)));
+  return { topic, batchBytes, framingBytes, recordBytes: batchBytes - BATCH_HEADER_BYTES - framingBytes };
+}
+
+/**
  * librdkafka's idempotent producer (acks=all, up to 5 requests in flight, each partition kept in
  * order) through @ringmatch/native-kafka. Its delivery timeout is the broker outage the sink rides
- * out, as kafkajs' retries are.
+ * out, as kafkajs' retries are. Its batches (one record batch per partition per request) stay
+ * within `batchBytes`, the output topics' limit.
  */
-async function nativeProducerTransport(brokers: string[]): Promise<ProducerTransport> {
+async function nativeProducerTransport(brokers: string[], batchBytes: number): Promise<ProducerTransport> {
   const native = await requireNativeKafka();
-  const producer = new native.NativeProducer({ brokers: brokers.join(','), clientId: 'ringmatch-publisher', deliveryTimeoutMs: BROKER_OUTAGE_MS });
+  const producer = new native.NativeProducer({
+    brokers: brokers.join(','),
+    clientId: 'ringmatch-publisher',
+    deliveryTimeoutMs: BROKER_OUTAGE_MS,
+    batchBytes: Math.min(1 << 20, batchBytes),
+  });
   return nativeTransport(producer, BROKER_OUTAGE_MS);
 }
