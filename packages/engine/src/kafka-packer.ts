@@ -41,8 +41,8 @@ export interface PackerOptions {
   packBytes: number;
   /**
    * Most value bytes any record may have (the output topics' `max.message.bytes` less a record's
-   * framing): the packer holds fewer than packMax outputs where packMax of the longest would not
-   * fit. Below what one output needs the packer refuses (RecordLimitError).
+   * framing): a record closes before packMax outputs where one more might not fit. Below what one
+   * output needs the packer refuses (RecordLimitError).
    */
   maxRecordBytes: number;
   /** Writes trades and reports in runs (JSON format); null: the JS encoder writes each. */
@@ -94,8 +94,10 @@ export class KafkaOutputPacker {
   private readonly partitionOfSymbol: number[][] = [[], [], []];
   private readonly json: OutputJsonEncoder;
   private readonly capacity: number;
-  /** Most outputs per record: packMax, or fewer where packMax of the longest exceed maxRecordBytes. */
+  /** Most outputs per record: packMax, or fewer where packMax binary outputs exceed maxRecordBytes. */
   readonly packMax: number;
+  /** Most bytes one output takes in a record (its separator included). */
+  private readonly longest: number;
   private readonly ringWords: Int32Array | null;
   private readonly native: NativeOutputJsonWriter | null;
   private held = 0;
@@ -117,15 +119,17 @@ export class KafkaOutputPacker {
   ) {
     this.json = new OutputJsonEncoder(options.symbols);
     this.native = options.format === 'json' ? (options.nativeWriter ?? null) : null;
-    // Binary records and the native writer's count outputs, each at most `longest` bytes (the native
-    // writer writes them after they are counted, so a record buffer holds packMax of the longest);
-    // the JS encoder's close on bytes.
-    const longest = options.format === 'binary' ? OUTPUT_SLOT_BYTES : this.native !== null ? slotOutputBytes(this.native, this.json) : this.json.maxBytes;
-    const framing = options.format === 'binary' ? OUTPUT_BATCH_HEADER_BYTES : 0;
-    if (options.maxRecordBytes < framing + longest) throw new RecordLimitError(options.maxRecordBytes, framing + longest);
-    const counted = options.format === 'binary' || this.native !== null;
-    this.packMax = counted ? Math.min(options.packMax, Math.floor((options.maxRecordBytes - framing) / longest)) : options.packMax;
-    this.capacity = counted ? framing + this.packMax * longest : Math.min(options.maxRecordBytes, Math.max(options.packBytes, this.json.maxBytes * 2));
+    // Binary outputs are 96 bytes each, so a record's room is a count. JSON outputs are up to
+    // `longest` bytes: the JS encoder's records close when one more might not fit; the native
+    // writer's are written after they are counted (see add()).
+    const binary = options.format === 'binary';
+    this.longest = binary ? OUTPUT_SLOT_BYTES : this.native !== null ? slotOutputBytes(this.native, this.json) : this.json.maxBytes;
+    const framing = binary ? OUTPUT_BATCH_HEADER_BYTES : 0;
+    if (options.maxRecordBytes < framing + this.longest) throw new RecordLimitError(options.maxRecordBytes, framing + this.longest);
+    this.packMax = binary ? Math.min(options.packMax, Math.floor((options.maxRecordBytes - framing) / this.longest)) : options.packMax;
+    this.capacity = binary
+      ? framing + this.packMax * this.longest
+      : Math.min(options.maxRecordBytes, this.native !== null ? options.packMax * this.longest : Math.max(options.packBytes, this.json.maxBytes * 2));
     // Binary slots are copied as 24 Int32 words when both sides are 4-byte aligned (no view object
     // per slot; Float64 copies could canonicalise NaN bit patterns of the integer fields).
     this.ringWords = ringBytes.byteOffset % 4 === 0 ? new Int32Array(ringBytes.buffer, ringBytes.byteOffset, ringBytes.byteLength >> 2) : null;
@@ -175,7 +179,16 @@ export class KafkaOutputPacker {
     if (seq < pack.tailSeq || (seq === pack.tailSeq && idx <= pack.tailIdx)) return false;
     const binary = this.options.format === 'binary';
     const queued = topicKind !== 2 && this.native !== null;
-    if (pack.bytes !== null && (pack.count >= this.packMax || (!binary && !queued && pack.used + this.json.maxBytes > this.capacity))) this.handOver(pack);
+    if (pack.bytes !== null) {
+      if (queued) {
+        // Queued outputs are written later, each up to `longest` bytes: written early once the
+        // worst case of the queue could pass the record's room, and the record closed when one
+        // more might not fit even so (outputs are ~250 bytes, `longest` several times that).
+        const runs = pack.runs;
+        if (runs !== null && runs.count > 0 && pack.used + (runs.count + 1) * this.longest > this.capacity) this.writeQueued(pack);
+        if (pack.count >= this.packMax || pack.used + ((pack.runs?.count ?? 0) + 1) * this.longest > this.capacity) this.handOver(pack);
+      } else if (pack.count >= this.packMax || (!binary && pack.used + this.json.maxBytes > this.capacity)) this.handOver(pack);
+    }
     if (pack.bytes === null) {
       // One buffer per record until its request settles (the client may still be encoding it),
       // then reused. allocUnsafeSlow: not from the shared pool, so offset 0 (aligned for the word
