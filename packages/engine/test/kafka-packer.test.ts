@@ -31,6 +31,15 @@ const names = symbols.list().map((d) => d.name);
 const nativeWriter = await nativeWriterFor('native', symbols).catch(() => null);
 if (process.env.RINGMATCH_EXPECT_NATIVE === '1' && nativeWriter === null) throw new Error('RINGMATCH_EXPECT_NATIVE=1 but the native JSON writer did not load');
 
+/** The three output topics, each with the tag `feed` gives its outputs. */
+function byKind(trades: string, reports: string, book: string) {
+  return [
+    [trades, 't'],
+    [reports, 'r'],
+    [book, 'b'],
+  ] as const;
+}
+
 /** `count` outputs in ring slots: for seq s, a report and (every third seq) a trade, else (every other seq) a depth line, symbols cycling. */
 function slots(count: number): Uint8Array {
   const bytes = new Uint8Array(count * OUTPUT_SLOT_BYTES);
@@ -156,11 +165,7 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
     await p2.close();
 
     expect(all.filter((o) => o.topic === 'b').length).toBeGreaterThan(20);
-    for (const [topic, kind] of [
-      [trades, 't'],
-      [reports, 'r'],
-      [book, 'b'],
-    ] as const) {
+    for (const [topic, kind] of byKind(trades, reports, book)) {
       const records = await readTopic(broker.kafka, topic);
       for (const r of records) {
         expect(isOutputBatch(r.value!)).toBe(format === 'binary');
@@ -216,11 +221,7 @@ describe.skipIf(!kafkaAvailability().ok)('KafkaOutputPacker (real broker)', () =
         const all = feed(packer, bytes);
         packer.handOverAll();
         await publisher.flush();
-        for (const [topic, kind] of [
-          [trades, 't'],
-          [reports, 'r'],
-          [book, 'b'],
-        ] as const) {
+        for (const [topic, kind] of byKind(trades, reports, book)) {
           const records = await readTopic(broker.kafka, topic);
           for (const r of records) expect(r.value!.length, topic).toBeLessThanOrEqual(cap);
           expect(records.flatMap((r) => unpackOutputs(r.value, r.headers as never, symbols))).toEqual(all.filter((o) => o.topic === kind).map((o) => o.json));
