@@ -37,14 +37,21 @@ describe('book-peer runs in turns', () => {
   });
 
   it('charges each run for its own turns only', () => {
-    // Run 1 spins 2 ms in each of its 4 turns; the others return at once.
-    const ns = timeInTurns(3, 4000, 1000, (run) => {
-      if (run !== 1) return;
-      const until = process.hrtime.bigint() + 2_000_000n;
-      while (process.hrtime.bigint() < until);
-    });
-    expect(ns[1]! * 4000).toBeGreaterThanOrEqual(8_000_000);
-    expect(ns[0]!).toBeLessThan(ns[1]! / 4);
-    expect(ns[2]!).toBeLessThan(ns[1]! / 4);
+    // A clock that only the steps move: run k takes (k + 1) * 10 ns per command, and 5 ns pass between turns.
+    let clock = 0n;
+    const ns = timeInTurns(
+      3,
+      4500,
+      1000,
+      (run, from, to) => {
+        clock += BigInt((run + 1) * 10 * (to - from));
+      },
+      () => {
+        clock += 5n;
+        return clock;
+      },
+    );
+    // Each reading costs 5 ns: one of the two readings of every turn falls inside the timed span.
+    expect(ns.map((x) => Math.round(x * 4500))).toEqual([10 * 4500 + 5 * 5, 20 * 4500 + 5 * 5, 30 * 4500 + 5 * 5]);
   });
 });

@@ -22,18 +22,25 @@ export const TURN_COMMANDS = 100_000;
  * Times `runs` instances over commands [0, total) in turns of `turn` commands. `step(run, from,
  * to)` makes instance `run` process commands [from, to). The order of the instances changes every
  * turn (turn t starts at instance t mod runs; odd turns go backwards), so no instance always goes
- * first or always follows the same other one, whose data it finds in the caches.
+ * first or always follows the same other one, whose data it finds in the caches. `now` is the
+ * clock in nanoseconds (the process's monotonic clock; a test passes its own).
  * Returns each instance's nanoseconds per command.
  */
-export function timeInTurns(runs: number, total: number, turn: number, step: (run: number, from: number, to: number) => void): number[] {
+export function timeInTurns(
+  runs: number,
+  total: number,
+  turn: number,
+  step: (run: number, from: number, to: number) => void,
+  now: () => bigint = process.hrtime.bigint,
+): number[] {
   const ns = new Array<number>(runs).fill(0);
   for (let from = 0, t = 0; from < total; from += turn, t++) {
     const to = Math.min(from + turn, total);
     for (let k = 0; k < runs; k++) {
       const run = t % 2 === 0 ? (t + k) % runs : (((t - k) % runs) + runs) % runs;
-      const start = process.hrtime.bigint();
+      const start = now();
       step(run, from, to);
-      ns[run]! += Number(process.hrtime.bigint() - start);
+      ns[run]! += Number(now() - start);
     }
   }
   return ns.map((x) => x / Math.max(1, total));
