@@ -54,22 +54,20 @@ async function main(): Promise<void> {
   const ratios: number[] = [];
   let sameOutputs = true;
   for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
-    const a = { engine: new sides.ref.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.ref.CountingSink(), ns: 0 };
-    const b = { engine: new sides.tree.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.tree.CountingSink(), ns: 0 };
+    const a = { engine: new sides.ref.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.ref.CountingSink() };
+    const b = { engine: new sides.tree.MatchingEngine({ symbols: peerSymbols() }), sink: new sides.tree.CountingSink() };
     // Which book takes the first turn alternates by round as well as by turn.
     const order = round % 2 === 0 ? [a, b] : [b, a];
     const ns = timeInTurns(2, commands.length, CHUNK, (k, from, to) => {
       const { engine, sink } = order[k]!;
       for (let i = from; i < to; i++) engine.process(commands[i]!, sink);
     });
-    order.forEach((side, k) => {
-      side.ns = ns[k]! * commands.length;
-    });
+    const [aNs, bNs] = round % 2 === 0 ? [ns[0]!, ns[1]!] : [ns[1]!, ns[0]!];
     if (a.sink.trades !== b.sink.trades || a.sink.reports !== b.sink.reports || a.sink.checksum !== b.sink.checksum) sameOutputs = false;
     if (round < WARMUP_ROUNDS) continue;
-    refNs.push(a.ns / commands.length);
-    treeNs.push(b.ns / commands.length);
-    ratios.push(b.ns / a.ns);
+    refNs.push(aNs);
+    treeNs.push(bNs);
+    ratios.push(bNs / aNs);
   }
   console.log(
     JSON.stringify({

@@ -146,6 +146,7 @@ export async function topicRecordLimits(kafka: Kafka, topics: string[], options:
         throw new Error(`${resource.resourceName}: cannot read max.message.bytes (${resource.errorMessage || `value ${value}`})`);
       limits.set(resource.resourceName, value);
     }
+    for (const topic of topics) if (!limits.has(topic)) throw new Error(`${topic}: the broker did not describe its max.message.bytes`);
     return limits;
   } finally {
     await admin.disconnect().catch(() => undefined);

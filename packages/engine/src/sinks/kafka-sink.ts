@@ -217,7 +217,6 @@ async function recordLimit(kafka: ReturnType<typeof createKafka>, topics: string
   } catch (error) {
     throw new Error(`cannot read max.message.bytes of the output topics ${topics.join(', ')}: ${(error as Error).message}`);
   }
-  if (limits.size === 0) throw new Error(`cannot read max.message.bytes of the output topics ${topics.join(', ')}: the broker described none of them`);
   const [topic, batchBytes] = [...limits].reduce((least, entry) => (entry[1] < least[1] ? entry : least));
   const framingBytes = RECORD_FRAMING_BYTES + Math.max(...symbols.list().map((d) => Buffer.byteLength(d.name)));
   return { topic, batchBytes, framingBytes, recordBytes: batchBytes - BATCH_HEADER_BYTES - framingBytes };
