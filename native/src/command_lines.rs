@@ -3,7 +3,7 @@
 //! command slots, in one call per buffer instead of JS work per line or message. What it takes, and
 //! how it reads one order, is `json_command`'s.
 
-use crate::json_command::{parse_command, skip_space, Parsed};
+use crate::json_command::{parse_command, parse_compact_line, skip_space, Parsed};
 use crate::key_guess::KeyGuesses;
 use crate::symbol_ids::SymbolIds;
 use napi::bindgen_prelude::*;
@@ -92,6 +92,14 @@ impl CommandScanner {
     // Each line is read where it lies: the parser stops at its newline (no search for it first).
     let input = &input[..to];
     while slots < max_slots {
+      if let Some((command, newline)) = parse_compact_line(input, p, &self.symbols, &mut self.guesses) {
+        let at = (out_slot as usize + slots) * SLOT_BYTES;
+        write_slot(&mut out[at..at + SLOT_BYTES], &command, stream, first_line + lines);
+        slots += 1;
+        p = newline + 1;
+        lines += 1;
+        continue;
+      }
       let after_space = skip_space::<false>(input, p);
       let newline = match input.get(after_space) {
         None => break,               // an unended line

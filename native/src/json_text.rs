@@ -22,9 +22,10 @@ pub fn window(bytes: &[u8], p: usize) -> u128 {
   }
 }
 
-/// FIRST_BYTES[n] keeps the first n bytes of a window.
-const FIRST_BYTES: [u128; WINDOW + 1] = {
-  let mut masks = [0u128; WINDOW + 1];
+/// FIRST_BYTES[n] keeps the first n bytes of a window (n <= 16; the table is padded to 32 entries
+/// so that an index masked to 5 bits needs no bounds check).
+const FIRST_BYTES: [u128; 32] = {
+  let mut masks = [0u128; 32];
   let mut n = 1;
   while n <= WINDOW {
     masks[n] = u128::MAX >> (8 * (WINDOW - n));
@@ -36,12 +37,13 @@ const FIRST_BYTES: [u128; WINDOW + 1] = {
 /// `w` keeping only its first `length` bytes (`length` <= 16).
 #[inline(always)]
 pub fn first_bytes(w: u128, length: usize) -> u128 {
-  w & FIRST_BYTES[length]
+  debug_assert!(length <= WINDOW);
+  w & FIRST_BYTES[length & 31]
 }
 
 /// Per-byte tests on a window, bit i for byte i: one SSE2 compare each on x86-64, a byte loop elsewhere.
 #[cfg(target_arch = "x86_64")]
-mod tests16 {
+pub mod tests16 {
   use std::arch::x86_64::*;
 
   #[inline(always)]
@@ -82,7 +84,7 @@ mod tests16 {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-mod tests16 {
+pub mod tests16 {
   #[inline(always)]
   fn bits(w: u128, test: impl Fn(u8) -> bool) -> u32 {
     w.to_le_bytes().iter().enumerate().fold(0, |bits, (i, &b)| if test(b) { bits | 1 << i } else { bits })
@@ -178,12 +180,18 @@ pub fn digits(bytes: &[u8], p: usize) -> Option<(u64, usize)> {
   if count == 0 {
     return Some((0, 0));
   }
+  Some((digits_value(w, count), count))
+}
+
+/// The value of the `count` digits (1 to 16) that begin window `w`.
+#[inline(always)]
+pub fn digits_value(w: u128, count: usize) -> u64 {
   // The digit values right-aligned (leading zeros before them), then summed eight at a time. The
   // subtraction borrows only upwards, out of the digits kept.
   let values = first_bytes(w.wrapping_sub(u128::MAX / 0xff * u128::from(b'0')), count);
   if count <= 8 {
-    return Some((eight_digits((values as u64) << (8 * (8 - count))), count));
+    return eight_digits((values as u64) << (8 * (8 - count)));
   }
   let values = values << (8 * (WINDOW - count));
-  Some((eight_digits(values as u64) * 100_000_000 + eight_digits((values >> 64) as u64), count))
+  eight_digits(values as u64) * 100_000_000 + eight_digits((values >> 64) as u64)
 }

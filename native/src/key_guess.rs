@@ -1,15 +1,25 @@
-//! Guessing each key of an order from the order before it.
+//! Guessing each key of an order from the key before it and the order's op.
 //!
-//! A producer writes its keys in one order, so the n-th key of a line is nearly always the n-th key
-//! of the line before. The scanner remembers, for each field position, the bytes `"key":` it saw
-//! there, and first compares the next 16 bytes with them: one masked `u128` compare instead of
-//! reading the key and looking it up. A miss (another key, whitespace before the colon, a key it
-//! does not know) takes the general path, which learns what it found.
+//! A producer writes its keys in one order per kind of command, so the key after `account` in a
+//! `new` order is nearly always the key that followed `account` in the last `new` order. The
+//! scanner remembers, for each op and each key, the bytes `"key":` that came next, and first
+//! compares the next 16 bytes with them: one masked `u128` compare instead of reading the key and
+//! looking it up. The guess is also what the processor speculates on, so the position after a key
+//! does not wait for the key to be read. Keyed by op and previous key, not by field position, an
+//! optional field (`stp`, `stopPrice`) or a cancel between two new orders costs a miss or two, not
+//! one per field after it. A miss (another key, whitespace before the colon, a key it does not
+//! know) takes the general path, which learns what it found.
 
-use crate::json_text::{first_bytes, window};
+use crate::json_text::{first_bytes, pack, window};
 
-/// Field positions remembered (later fields always take the general path).
-const FIELDS: usize = 16;
+/// Rows of guesses: one before the op is known (or for an op it does not know), one per op.
+const OP_ROWS: usize = 4;
+/// Columns: one per known key, one for the start of the object, one after an unknown key.
+pub const COLUMNS: usize = 16;
+/// The column at the start of an object.
+pub const START: usize = 14;
+/// The column after a key the scanner does not know.
+pub const UNKNOWN: usize = 15;
 
 #[derive(Clone, Copy)]
 struct Guess {
@@ -21,30 +31,68 @@ struct Guess {
 }
 
 pub struct KeyGuesses {
-  guesses: [Guess; FIELDS],
+  guesses: [Guess; OP_ROWS * COLUMNS],
+}
+
+/// Where the scanner is in an object: the row of its op and the column of the key it just read.
+#[derive(Clone, Copy)]
+pub struct GuessState(usize);
+
+impl GuessState {
+  /// The state at the start of an object.
+  #[inline(always)]
+  pub fn start() -> GuessState {
+    GuessState(START)
+  }
+
+  /// The state after key `key` (None: unknown), with the op row unchanged.
+  #[inline(always)]
+  pub fn after(self, key: Option<usize>) -> GuessState {
+    GuessState(self.0 / COLUMNS * COLUMNS + key.unwrap_or(UNKNOWN))
+  }
+
+  /// The state with the op row of the op value `packed` (as `plain_string` packs it), written in
+  /// small letters as producers do; any other spelling takes row 0. Branch-free: the op of each
+  /// line is as random as the flow of orders.
+  #[inline(always)]
+  pub fn with_op(self, packed: u128) -> GuessState {
+    let row = usize::from(packed == pack(b"new")) | usize::from(packed == pack(b"cancel")) * 2 | usize::from(packed == pack(b"amend")) * 3;
+    GuessState(row * COLUMNS + self.0 % COLUMNS)
+  }
 }
 
 impl KeyGuesses {
   pub fn new() -> Self {
-    KeyGuesses { guesses: [Guess { literal: u128::MAX, length: 0, key: 0 }; FIELDS] }
+    KeyGuesses { guesses: [Guess { literal: u128::MAX, length: 0, key: 0 }; OP_ROWS * COLUMNS] }
   }
 
-  /// The key at field position `field` when the bytes from `p` on are the remembered `"key":`, and
-  /// the index just past its colon.
+  /// The key guessed at `state` when the bytes from `p` on are the remembered `"key":`, and the
+  /// index just past its colon.
   #[inline(always)]
-  pub fn guess(&self, field: usize, bytes: &[u8], p: usize) -> Option<(usize, usize)> {
-    let guess = self.guesses.get(field)?;
+  pub fn guess(&self, state: GuessState, bytes: &[u8], p: usize) -> Option<(usize, usize)> {
+    let guess = self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)];
     (first_bytes(window(bytes, p), guess.length as usize) == guess.literal).then_some((guess.key as usize, p + guess.length as usize))
   }
 
-  /// Remembers that field position `field` held key `key`, written as the bytes `[p, colon]`.
+  /// The key expected at `state` and the length of its `"key":` (0 when nothing is known there).
+  #[inline(always)]
+  pub fn expected(&self, state: GuessState) -> (usize, usize) {
+    let guess = &self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)];
+    (guess.key as usize, guess.length as usize)
+  }
+
+  /// The `"key":` expected at `state`, packed (u128::MAX, which no bytes match, when none is known).
+  #[inline(always)]
+  pub fn literal(&self, state: GuessState) -> u128 {
+    self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)].literal
+  }
+
+  /// Remembers that key `key`, written as the bytes `[p, colon]`, came at `state`.
   #[inline]
-  pub fn learn(&mut self, field: usize, key: usize, bytes: &[u8], p: usize, colon: usize) {
+  pub fn learn(&mut self, state: GuessState, key: usize, bytes: &[u8], p: usize, colon: usize) {
     let length = colon + 1 - p;
-    if let Some(guess) = self.guesses.get_mut(field) {
-      if length < 16 {
-        *guess = Guess { literal: first_bytes(window(bytes, p), length), length: length as u8, key: key as u8 };
-      }
+    if length < 16 {
+      self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)] = Guess { literal: first_bytes(window(bytes, p), length), length: length as u8, key: key as u8 };
     }
   }
 }

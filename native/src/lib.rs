@@ -14,6 +14,7 @@ mod json_text;
 mod key_guess;
 mod name_table;
 mod output_json;
+mod padded_line;
 mod symbol_ids;
 
 /// Most iovecs passed to one `pwritev` call (Linux IOV_MAX is 1024).

@@ -38,16 +38,18 @@ impl SymbolIds {
     SymbolIds { short, long }
   }
 
-  /// The id of the name whose bytes are `name` and whose `plain_string` packing is `packed`.
-  #[inline]
-  pub fn get(&self, name: &[u8], packed: u128) -> Option<u16> {
+  /// The id of the name whose `plain_string` packing is `packed` and whose bytes, needed only for
+  /// names of 16 bytes and more (`packed` 0), `name` gives.
+  #[inline(always)]
+  pub fn get<'a>(&self, packed: u128, name: impl FnOnce() -> &'a [u8]) -> Option<u16> {
     if packed == 0 {
-      return self.long.get(name).copied();
+      return self.long.get(name()).copied();
     }
     let mask = self.short.len() - 1;
     let mut at = slot_of(packed, mask);
     loop {
-      let (key, id) = self.short[at];
+      // Safety: `at` is masked to the table's power-of-two length.
+      let (key, id) = unsafe { *self.short.get_unchecked(at & mask) };
       if key == packed {
         return Some(id);
       }

@@ -31,11 +31,19 @@ function jsSlot(line: Uint8Array, lineNumber: number): Uint8Array | null {
   return slot;
 }
 
-/** The native scanner's slot for one line (given with its newline), or null when it stops before it. */
-function nativeSlot(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
-  const input = new Uint8Array(line.length + 1);
+/**
+ * Bytes after a line in the padded layout: more than the native scanner's compact path needs past a
+ * line's start before it reads the line (288), made of bytes that would change its answer if it took
+ * them as part of the line.
+ */
+const PADDING = enc.encode('"0123456789,:}{ '.repeat(20));
+
+/** The native scanner's slot for `line` and a newline, followed by `after` in the buffer; null when it stops before it. */
+function scanOne(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: number, after: Uint8Array): Uint8Array | null {
+  const input = new Uint8Array(line.length + 1 + after.length);
   input.set(line);
   input[line.length] = 0x0a;
+  input.set(after, line.length + 1);
   const out = new Uint8Array(COMMAND_SLOT_BYTES).fill(0xee); // stale bytes must all be overwritten
   const progress = new Float64Array(2);
   const slots = scanner.scanLines(input, 0, input.length, lineNumber, SOURCE_STREAM, out, 0, 1, progress);
@@ -44,8 +52,19 @@ function nativeSlot(scanner: NativeCommandScanner, line: Uint8Array, lineNumber:
     return null;
   }
   expect(slots).toBe(1);
-  expect([...progress]).toEqual([input.length, 1]);
+  expect([...progress]).toEqual([line.length + 1, 1]);
   return out;
+}
+
+/**
+ * The native scanner's slot for one line, or null when it stops before it. The line is read twice:
+ * last in its buffer (the general path: too few bytes follow it for the compact path's unchecked
+ * reads) and with padding after it (the compact path first); both must give the same answer.
+ */
+function nativeSlot(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
+  const alone = scanOne(scanner, line, lineNumber, new Uint8Array(0));
+  expect(scanOne(scanner, line, lineNumber, PADDING)).toEqual(alone);
+  return alone;
 }
 
 /** Native and JS agree on `text` as one line (raw newlines in it are JSON whitespace: made spaces). */
