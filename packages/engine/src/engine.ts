@@ -202,7 +202,8 @@ export class Engine {
       try {
         await prepareSource(config.source);
       } catch (error) {
-        throw new WorkerFailure('engine', (error as Error).message);
+        // A known fault (brokers unreachable, no orders topic) keeps its facts: one line, not a stack.
+        throw new WorkerFailure('engine', (error as Error).message, error, faultFacts(error));
       }
     }
 

@@ -45,6 +45,9 @@ const ERRNO_ADVICE: Record<string, string> = {
   EMFILE: 'too many open files: raise the limit (ulimit -n)',
 };
 
+/** Faults whose message is already the one line, the way out included. */
+const ONE_LINE_CODES = new Set(['KAFKA_PARTITION_TAKEN', 'SOURCE_FILE_SHRANK', 'KAFKA_RECORD_LIMIT', 'KAFKA_START']);
+
 function errnoOf(facts: FaultFacts): FaultFacts | null {
   if (facts.code && ERRNO_ADVICE[facts.code]) return facts;
   return facts.cause ? errnoOf(facts.cause) : null;
@@ -58,7 +61,7 @@ export function describeFault(facts: FaultFacts, dataDir: string): string | null
       `Only if the source can deliver sequence ${facts.sequence} and later again: ringmatch repair --data-dir ${dataDir} --truncate-at ${facts.sequence}`
     );
   }
-  if (facts.code === 'KAFKA_PARTITION_TAKEN' || facts.code === 'SOURCE_FILE_SHRANK' || facts.code === 'KAFKA_RECORD_LIMIT') return facts.message;
+  if (ONE_LINE_CODES.has(facts.code ?? '')) return facts.message;
   if (facts.code === 'WAL_RECOVERY') {
     return `${facts.message}: the books cannot be rebuilt exactly from what is left in ${dataDir}; restore the missing snapshot or WAL segments from a backup, or start over with --fresh`;
   }

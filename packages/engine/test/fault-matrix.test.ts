@@ -561,3 +561,17 @@ describe('fault matrix: the process', () => {
     90_000,
   );
 });
+
+describe('fault matrix: Kafka at start', () => {
+  it('brokers that refuse every connection: exit 1 with one line naming the brokers, the orders topic and the way out, no stack', async () => {
+    // Port 1: nothing listens, every connection is refused; the engine gives up after its start-up retries.
+    const r = await cli(['run', '--data-dir', dir(), '--source', 'kafka', '--brokers', '127.0.0.1:1', '--topic', 'orders'], { timeoutMs: 120_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-1), r.stderr).toMatch(
+      /^ringmatch: cannot read orders topic orders on 127\.0\.0\.1:1 \(.+\): check --brokers and that the brokers are up, then run again; nothing was read yet$/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }, 150_000);
+});

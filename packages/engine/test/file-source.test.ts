@@ -138,7 +138,7 @@ describe.each(READERS)('LineReader (%s)', (_name, open) => {
 });
 
 describe('LineReader: an input file that shrinks below the bytes already read is refused, not taken as a shorter file', () => {
-  const lines = (n: number, width: number): string => Array.from({ length: n }, (_, i) => String(i).padStart(width, '0')).join('\n') + '\n';
+  const lines = (n: number, width: number): string => `${Array.from({ length: n }, (_, i) => String(i).padStart(width, '0')).join('\n')}\n`;
   /** Reads on into `seen` until the end (or a throw). */
   const readOn = (reader: LineReader, seen: string[]): void => {
     while (reader.next()) seen.push(Buffer.from(reader.line()).toString());

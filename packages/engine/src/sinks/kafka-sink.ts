@@ -8,6 +8,7 @@
 import { OutputKind, type DepthUpdate, type ExecutionReport, type Trade } from '@ringmatch/protocol';
 import { Publisher, createKafka, nativeTransport, topicRecordLimits, type ProducerTransport } from '@ringmatch/kafka';
 import { requireNativeKafka } from '../kafka-client.js';
+import { kafkaStartError } from '../kafka-start-error.js';
 import type { SourceConfig } from '../config.js';
 import { KafkaOutputPacker, RecordLimitError } from '../kafka-packer.js';
 import { nativeWriterFor } from '../json-writer.js';
@@ -76,7 +77,7 @@ export class KafkaSink implements OutputSink {
     const format = source.outputFormat;
     const topics = book === null ? [trades, reports] : [trades, reports, book];
     const symbols = symbolTableFor(source);
-    const limit = await recordLimit(kafka, topics, symbols);
+    const limit = await recordLimit(kafka, source.brokers, topics, symbols);
     // timeoutMs bounds connect/flush: a broker outage shorter than this is ridden out (the idempotent
     // producer retries without duplicates), a longer one fails the engine loudly.
     const maxRequest = MAX_REQUEST_OUTPUTS[format];
@@ -210,12 +211,17 @@ export class KafkaSink implements OutputSink {
  * `framingBytes` bounds a record's bytes beyond its value (the longest key included), and
  * `recordBytes` is what a record's value may take in a batch of its own.
  */
-async function recordLimit(kafka: ReturnType<typeof createKafka>, topics: string[], symbols: ReturnType<typeof symbolTableFor>) {
+async function recordLimit(kafka: ReturnType<typeof createKafka>, brokers: string[], topics: string[], symbols: ReturnType<typeof symbolTableFor>) {
   let limits: Map<string, number>;
   try {
     limits = await topicRecordLimits(kafka, topics, { timeoutMs: 30_000 });
   } catch (error) {
-    throw new Error(`cannot read max.message.bytes of the output topics ${topics.join(', ')}: ${(error as Error).message}`);
+    throw kafkaStartError(
+      `cannot read max.message.bytes of the output topics ${topics.join(', ')}`,
+      brokers,
+      error,
+      'whatever was matched is in the WAL and is published then',
+    );
   }
   const [topic, batchBytes] = [...limits].reduce((least, entry) => (entry[1] < least[1] ? entry : least));
   const framingBytes = RECORD_FRAMING_BYTES + Math.max(...symbols.list().map((d) => Buffer.byteLength(d.name)));

@@ -12,6 +12,7 @@ import type { CommandSource, SourceContext } from './command-source.js';
 import { KafkaIntake } from './kafka-intake.js';
 import { runNativeKafkaSource } from './kafka-native-source.js';
 import { consumedToEnd, takenElsewhere } from './kafka-partition-checks.js';
+import { KafkaStartError, kafkaStartError } from '../kafka-start-error.js';
 
 export class KafkaSource implements CommandSource {
   constructor(private readonly context: SourceContext<'kafka'>) {}
@@ -23,9 +24,13 @@ export class KafkaSource implements CommandSource {
     try {
       partitions = await partitionCount(kafka, source.topic, { timeoutMs: 30_000 });
     } catch (error) {
-      throw new Error(`cannot read orders topic ${source.topic} on ${source.brokers.join(',')}: ${(error as Error).message}`);
+      throw kafkaStartError(`cannot read orders topic ${source.topic}`, source.brokers, error, 'nothing was read yet');
     }
-    if (partitions === 0) throw new Error(`orders topic ${source.topic} does not exist`);
+    if (partitions === 0) {
+      throw new KafkaStartError(
+        `orders topic ${source.topic} does not exist on ${source.brokers.join(',')}: create it (kafka-topics.sh --create --topic ${source.topic}) or name another with --topic; nothing was read`,
+      );
+    }
     await ensureTopics(
       kafka,
       [tradesTopic(source.topic), reportsTopic(source.topic), bookTopic(source.topic), dlqTopic(source.topic)].map((topic) => ({ topic, partitions })),
