@@ -7,6 +7,9 @@
 // byte for byte (`same_trades_as_embedded`). Every line by the method of every line
 // (bench/method.ts: a warm-up round, then the median of interleaved rounds); each run takes 1M
 // orders (2M, three runs, before the method: smaller runs keep the group's time).
+// `vs_embedded` is the ratio of the two lines' medians; `vs_embedded_paired` the median of the
+// per-round ratios (the file and the embedded run of one interleaved round), which a drift of the
+// machine's speed between rounds leaves out.
 // The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
 // `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
 // Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
@@ -33,7 +36,7 @@ import {
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchContext, BenchGroup } from '../types.js';
 import { round } from '../stats.js';
-import { measureGroup, methodFields } from '../method.js';
+import { measureGroup, methodFields, pairedRatio } from '../method.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 import { writePeerNdjson, writePeerStream } from '../peer/stream.js';
 
@@ -244,6 +247,7 @@ export const groups: BenchGroup[] = [
           wal_backend: f.walBackend,
           json_scanner: scanner,
           vs_embedded: round(f.ordersPerSecond / e.ordersPerSecond),
+          vs_embedded_paired: pairedRatio(fromFile!.values, embedded!.values),
           ...methodFields(fromFile!.values, engines.load),
         };
         yield {
@@ -265,6 +269,7 @@ export const groups: BenchGroup[] = [
             orders,
             json_scanner: 'js',
             vs_embedded: round(j.ordersPerSecond / e.ordersPerSecond),
+            vs_embedded_paired: pairedRatio(fromFileJs.values, embedded!.values),
             native_vs_js: round(f.ordersPerSecond / j.ordersPerSecond),
             ...methodFields(fromFileJs.values, engines.load),
           };

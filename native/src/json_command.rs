@@ -258,7 +258,7 @@ pub fn parse_command<const MULTILINE: bool>(bytes: &[u8], p: usize, symbols: &Sy
 /// None for any other line, which the caller then gives to `parse_command`. Compact: no whitespace
 /// between tokens, known keys only, strings under 16 bytes, and the line
 /// followed by enough bytes in `bytes` for unchecked reads (`padded_line`). What it takes, it reads
-/// as `parse_command` does, in about half the instructions: no whitespace steps, no bounds checks,
+/// as `parse_command` does, in about 30% fewer instructions: no whitespace steps, no bounds checks,
 /// and a key read only where it is not the one `guesses` expects.
 #[inline(always)]
 pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guesses: &mut KeyGuesses) -> Option<(Parsed, usize)> {
