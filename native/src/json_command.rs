@@ -30,6 +30,8 @@ const K_QTY: usize = 11;
 const K_STOP: usize = 12;
 const K_BATCH: usize = 13;
 const KEY_COUNT: usize = 14;
+// Each known key has a column of its own in the key guesses, below the start-of-object one.
+const _: () = assert!(KEY_COUNT <= crate::key_guess::START);
 
 const KIND_NEW: u8 = 1;
 const KIND_CANCEL: u8 = 2;

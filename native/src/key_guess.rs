@@ -15,11 +15,12 @@ use crate::json_text::{first_bytes, pack, window};
 /// Rows of guesses: one before the op is known (or for an op it does not know), one per op.
 const OP_ROWS: usize = 4;
 /// Columns: one per known key, one for the start of the object, one after an unknown key.
-pub const COLUMNS: usize = 16;
-/// The column at the start of an object.
+const COLUMNS: usize = 16;
+/// The column at the start of an object: the keys' own columns are the ones below it
+/// (`json_command` checks that its known keys fit).
 pub const START: usize = 14;
 /// The column after a key the scanner does not know.
-pub const UNKNOWN: usize = 15;
+const UNKNOWN: usize = 15;
 
 #[derive(Clone, Copy)]
 struct Guess {
