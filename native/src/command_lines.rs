@@ -92,29 +92,30 @@ impl CommandScanner {
     // Each line is read where it lies: the parser stops at its newline (no search for it first).
     let input = &input[..to];
     while slots < max_slots {
-      if let Some((command, newline)) = parse_compact_line(input, p, &self.symbols, &mut self.guesses) {
+      // The compact path first; any line it does not take, the general one (which also counts a
+      // blank line, and stops at a line it does not take either).
+      let (command, newline) = match parse_compact_line(input, p, &self.symbols, &mut self.guesses) {
+        Some((command, newline)) => (Some(command), newline),
+        None => {
+          let after_space = skip_space::<false>(input, p);
+          match input.get(after_space) {
+            None => break,                     // an unended line
+            Some(b'\n') => (None, after_space), // a blank line: counted, no command
+            Some(_) => {
+              let Some((command, end)) = parse_command::<false>(input, after_space, &self.symbols, &mut self.guesses) else { break };
+              if input.get(end) != Some(&b'\n') {
+                break; // more after the object, or no newline yet
+              }
+              (Some(command), end)
+            }
+          }
+        }
+      };
+      if let Some(command) = command {
         let at = (out_slot as usize + slots) * SLOT_BYTES;
         write_slot(&mut out[at..at + SLOT_BYTES], &command, stream, first_line + lines);
         slots += 1;
-        p = newline + 1;
-        lines += 1;
-        continue;
       }
-      let after_space = skip_space::<false>(input, p);
-      let newline = match input.get(after_space) {
-        None => break,               // an unended line
-        Some(b'\n') => after_space, // a blank line: counted, no command
-        Some(_) => {
-          let Some((command, end)) = parse_command::<false>(input, after_space, &self.symbols, &mut self.guesses) else { break };
-          if input.get(end) != Some(&b'\n') {
-            break; // more after the object, or no newline yet
-          }
-          let at = (out_slot as usize + slots) * SLOT_BYTES;
-          write_slot(&mut out[at..at + SLOT_BYTES], &command, stream, first_line + lines);
-          slots += 1;
-          end
-        }
-      };
       p = newline + 1;
       lines += 1;
     }

@@ -6,7 +6,7 @@
 //! have to agree on valid commands; `packages/engine/test/json-scanner.test.ts` checks the slots
 //! byte for byte.
 
-use crate::json_text::{digits, digits_value, first_bytes, lower_case, pack, plain_string, tests16, WINDOW};
+use crate::json_text::{digits, digits_in_window, digits_value, first_bytes, lower_case, pack, plain_string, string_in_window, WindowString};
 use crate::key_guess::{GuessState, KeyGuesses};
 use crate::name_table::NameTable;
 use crate::padded_line::PaddedLine;
@@ -275,28 +275,22 @@ pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guess
     if !line.within(p) {
       return None;
     }
-    let (mut key, mut length) = guesses.expected(state);
-    if first_bytes(line.window(p), length) != guesses.literal(state) {
+    let (mut key, mut length, literal) = guesses.expected(state);
+    if first_bytes(line.window(p), length) != literal {
       // Not the key that came here last time: read it, and remember it for next time.
       let w = line.window(p + 1);
-      let quote = tests16::equal(w, b'"');
-      length = (quote | tests16::not_plain(w)).trailing_zeros() as usize; // 32: no quote in 16 bytes
-      if line.byte(p) != b'"' || quote & (1 << (length & 31)) == 0 || length >= WINDOW || line.byte(p + length + 2) != b':' {
+      let WindowString::Short(name_length) = string_in_window(w) else { return None };
+      if line.byte(p) != b'"' || line.byte(p + name_length + 2) != b':' {
         return None;
       }
-      key = known_key(first_bytes(w, length))?; // an unknown key: the general path skips it
-      guesses.learn(state, key, bytes, p, p + length + 2);
-      length += 3;
+      key = known_key(first_bytes(w, name_length))?; // an unknown key: the general path skips it
+      guesses.learn(state, key, bytes, p, p + name_length + 2);
+      length = name_length + 3;
     }
     p += length;
     let (value, text) = if line.byte(p) == b'"' {
       let w = line.window(p + 1);
-      let quote = tests16::equal(w, b'"');
-      let stops = quote | tests16::not_plain(w);
-      let length = stops.trailing_zeros() as usize; // 32 when there is none: a long string
-      if quote & (1 << (length & 31)) == 0 || length >= WINDOW {
-        return None;
-      }
+      let WindowString::Short(length) = string_in_window(w) else { return None }; // a long string: the general path
       let range = (p + 1, p + 1 + length);
       p += length + 2;
       (first_bytes(w, length), Some(range))
@@ -304,7 +298,7 @@ pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guess
       let negative = line.byte(p) == b'-';
       let digits_at = p + usize::from(negative);
       let w = line.window(digits_at);
-      let count = (tests16::not_digits(w) | 1 << WINDOW).trailing_zeros() as usize;
+      let count = digits_in_window(w);
       // no digit, or a leading zero (a 17th digit is caught below: only `,` or `}` may follow)
       if count == 0 || (count > 1 && w as u8 == b'0') {
         return None;

@@ -43,7 +43,7 @@ pub fn first_bytes(w: u128, length: usize) -> u128 {
 
 /// Per-byte tests on a window, bit i for byte i: one SSE2 compare each on x86-64, a byte loop elsewhere.
 #[cfg(target_arch = "x86_64")]
-pub mod tests16 {
+mod tests16 {
   use std::arch::x86_64::*;
 
   #[inline(always)]
@@ -84,7 +84,7 @@ pub mod tests16 {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-pub mod tests16 {
+mod tests16 {
   #[inline(always)]
   fn bits(w: u128, test: impl Fn(u8) -> bool) -> u32 {
     w.to_le_bytes().iter().enumerate().fold(0, |bits, (i, &b)| if test(b) { bits | 1 << i } else { bits })
@@ -112,19 +112,45 @@ pub struct PlainString {
   pub packed: u128,
 }
 
+/// How a string whose text starts window `w` goes on in it.
+pub enum WindowString {
+  /// Its closing quote is in the window: this many bytes come before it, all plain.
+  Short(usize),
+  /// All 16 bytes are plain and none is a quote: it is 16 bytes or longer.
+  Long,
+  /// A byte a plain string may not hold comes before any quote.
+  NotPlain,
+}
+
+/// The string whose text starts window `w`, as far as the window shows it.
+#[inline(always)]
+pub fn string_in_window(w: u128) -> WindowString {
+  let quote = tests16::equal(w, b'"');
+  let stops = quote | tests16::not_plain(w);
+  if stops == 0 {
+    return WindowString::Long;
+  }
+  let at = stops.trailing_zeros();
+  if quote & (1 << at) == 0 {
+    return WindowString::NotPlain; // (a zero past the end counts as one)
+  }
+  WindowString::Short(at as usize)
+}
+
+/// How many ASCII digits begin window `w` (16: all of them, and maybe more after it).
+#[inline(always)]
+pub fn digits_in_window(w: u128) -> usize {
+  (tests16::not_digits(w) | 1 << WINDOW).trailing_zeros() as usize
+}
+
 /// The plain string starting at `p`, or None when it holds anything else or has no closing quote.
 #[inline(always)]
 pub fn plain_string(bytes: &[u8], p: usize) -> Option<PlainString> {
   let w = window(bytes, p);
-  let quote = tests16::equal(w, b'"');
-  let stops = quote | tests16::not_plain(w);
-  if stops != 0 {
-    let at = stops.trailing_zeros();
-    if quote & (1 << at) == 0 {
-      return None; // a byte it may not hold comes first (a zero past the end counts as one)
-    }
-    let length = at as usize;
-    return Some(PlainString { end: p + length, packed: first_bytes(w, length) });
+  match string_in_window(w) {
+    WindowString::Short(length) => return Some(PlainString { end: p + length, packed: first_bytes(w, length) }),
+    WindowString::NotPlain => return None,
+    WindowString::Long => {}
   }
   // 16 plain bytes and no quote yet: a long string
   let mut at = p + WINDOW;
@@ -173,7 +199,7 @@ fn eight_digits(mut v: u64) -> u64 {
 #[inline(always)]
 pub fn digits(bytes: &[u8], p: usize) -> Option<(u64, usize)> {
   let w = window(bytes, p);
-  let count = (tests16::not_digits(w) | 1 << WINDOW).trailing_zeros() as usize;
+  let count = digits_in_window(w);
   if count == WINDOW && bytes.get(p + WINDOW).is_some_and(u8::is_ascii_digit) {
     return None;
   }

@@ -71,21 +71,16 @@ impl KeyGuesses {
   /// index just past its colon.
   #[inline(always)]
   pub fn guess(&self, state: GuessState, bytes: &[u8], p: usize) -> Option<(usize, usize)> {
-    let guess = self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)];
-    (first_bytes(window(bytes, p), guess.length as usize) == guess.literal).then_some((guess.key as usize, p + guess.length as usize))
+    let (key, length, literal) = self.expected(state);
+    (first_bytes(window(bytes, p), length) == literal).then_some((key, p + length))
   }
 
-  /// The key expected at `state` and the length of its `"key":` (0 when nothing is known there).
+  /// The key expected at `state`, the length of its `"key":` and those bytes packed (length 0 and
+  /// u128::MAX, which no bytes match, when nothing is known there).
   #[inline(always)]
-  pub fn expected(&self, state: GuessState) -> (usize, usize) {
+  pub fn expected(&self, state: GuessState) -> (usize, usize, u128) {
     let guess = &self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)];
-    (guess.key as usize, guess.length as usize)
-  }
-
-  /// The `"key":` expected at `state`, packed (u128::MAX, which no bytes match, when none is known).
-  #[inline(always)]
-  pub fn literal(&self, state: GuessState) -> u128 {
-    self.guesses[state.0 & (OP_ROWS * COLUMNS - 1)].literal
+    (guess.key as usize, guess.length as usize, guess.literal)
   }
 
   /// Remembers that key `key`, written as the bytes `[p, colon]`, came at `state`.
