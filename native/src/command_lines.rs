@@ -5,6 +5,7 @@
 
 use crate::json_command::{parse_command, parse_compact_line, skip_space, Parsed};
 use crate::key_guess::KeyGuesses;
+use crate::line_shapes::LineShapes;
 use crate::symbol_ids::SymbolIds;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -38,6 +39,7 @@ fn write_slot(slot: &mut [u8], c: &Parsed, source_stream: i16, source_position: 
 pub struct CommandScanner {
   symbols: SymbolIds,
   guesses: KeyGuesses,
+  shapes: LineShapes,
 }
 
 #[napi]
@@ -53,7 +55,7 @@ impl CommandScanner {
       let id = u16::try_from(id).ok().filter(|&id| id >= 1).ok_or_else(|| Error::new(Status::InvalidArg, format!("symbol id {id} is not 1..65535")))?;
       entries.push((name.into_bytes(), id));
     }
-    Ok(CommandScanner { symbols: SymbolIds::new(entries), guesses: KeyGuesses::new() })
+    Ok(CommandScanner { symbols: SymbolIds::new(entries), guesses: KeyGuesses::new(), shapes: LineShapes::new() })
   }
 
   /// Takes the whole lines of `input[from, to)` (each ended by a newline; a carriage return before
@@ -92,9 +94,10 @@ impl CommandScanner {
     // Each line is read where it lies: the parser stops at its newline (no search for it first).
     let input = &input[..to];
     while slots < max_slots {
-      // The compact path first; any line it does not take, the general one (which also counts a
-      // blank line, and stops at a line it does not take either).
-      let (command, newline) = match parse_compact_line(input, p, &self.symbols, &mut self.guesses) {
+      // A remembered shape first, then the compact path; any line neither takes, the general one
+      // (which also counts a blank line, and stops at a line it does not take either).
+      let shaped = self.shapes.parse(input, p, &self.symbols);
+      let (command, newline) = match shaped.or_else(|| parse_compact_line(input, p, &self.symbols, &mut self.guesses, &mut self.shapes)) {
         Some((command, newline)) => (Some(command), newline),
         None => {
           let after_space = skip_space::<false>(input, p);

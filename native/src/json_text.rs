@@ -59,6 +59,13 @@ mod tests16 {
     unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(vector(w), _mm_set1_epi8(byte as i8))) as u32 }
   }
 
+  /// Bytes equal in `w` and `other`.
+  #[inline(always)]
+  pub fn equal_bytes(w: u128, other: u128) -> u32 {
+    // Safety: SSE2 is part of x86-64.
+    unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(vector(w), vector(other))) as u32 }
+  }
+
   /// Bytes a plain string may not hold: control bytes, DEL, non-ASCII and the backslash (an escape).
   #[inline(always)]
   pub fn not_plain(w: u128) -> u32 {
@@ -94,6 +101,11 @@ mod tests16 {
     bits(w, |b| b == byte)
   }
 
+  pub fn equal_bytes(w: u128, other: u128) -> u32 {
+    let other = other.to_le_bytes();
+    w.to_le_bytes().iter().zip(other).enumerate().fold(0, |bits, (i, (&a, b))| if a == b { bits | 1 << i } else { bits })
+  }
+
   pub fn not_plain(w: u128) -> u32 {
     bits(w, |b| b == b'\\' || !(0x20..=0x7e).contains(&b))
   }
@@ -101,6 +113,14 @@ mod tests16 {
   pub fn not_digits(w: u128) -> u32 {
     bits(w, |b| !b.is_ascii_digit())
   }
+}
+
+/// Whether window `w` starts with the bytes of `literal` that `mask` selects (bit i: byte i; the
+/// first bytes of a `literal` packed as `pack` packs it). One byte compare and one mask test: no
+/// 128-bit arithmetic in general registers.
+#[inline(always)]
+pub fn starts_with(w: u128, literal: u128, mask: u32) -> bool {
+  tests16::equal_bytes(w, literal) & mask == mask
 }
 
 /// A plain string (printable ASCII, no escapes) that starts at `p`, just after its opening quote.

@@ -12,6 +12,7 @@ mod file_windows;
 mod json_command;
 mod json_text;
 mod key_guess;
+mod line_shapes;
 mod name_table;
 mod output_json;
 mod padded_line;

@@ -10,13 +10,18 @@ use std::collections::HashMap;
 pub struct SymbolIds {
   /// Packed name (0: empty slot) and id, a power-of-two length at least twice the short names.
   short: Box<[(u128, u16)]>,
+  /// 64 - log2 of its length (`slot_of`).
+  shift: u32,
   long: HashMap<Box<[u8]>, u16>,
 }
 
+/// The slot of a packed name in a table of 2^(64 - `shift`) slots: the top bits of a multiply,
+/// which every byte of the name reaches (the bits just above the 32nd would see only its first four
+/// bytes, so names that differ in their last byte, SYM0001 to SYM0008, would all share one slot).
 #[inline(always)]
-fn slot_of(packed: u128, mask: usize) -> usize {
+fn slot_of(packed: u128, shift: u32) -> usize {
   let folded = (packed as u64) ^ ((packed >> 64) as u64).rotate_left(29);
-  (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask
+  (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
 }
 
 impl SymbolIds {
@@ -26,16 +31,17 @@ impl SymbolIds {
     let (short_names, long_names): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(name, _)| packable(name));
     let mut short = vec![(0u128, 0u16); (short_names.len() * 2).next_power_of_two().max(16)].into_boxed_slice();
     let mask = short.len() - 1;
+    let shift = 64 - short.len().trailing_zeros();
     for (name, id) in short_names {
       let packed = pack(&name);
-      let mut at = slot_of(packed, mask);
+      let mut at = slot_of(packed, shift);
       while short[at].0 != 0 && short[at].0 != packed {
         at = (at + 1) & mask;
       }
       short[at] = (packed, id);
     }
     let long = long_names.into_iter().map(|(name, id)| (name.into_boxed_slice(), id)).collect();
-    SymbolIds { short, long }
+    SymbolIds { short, shift, long }
   }
 
   /// The id of the name whose `plain_string` packing is `packed` and whose bytes, needed only for
@@ -46,7 +52,7 @@ impl SymbolIds {
       return self.long.get(name()).copied();
     }
     let mask = self.short.len() - 1;
-    let mut at = slot_of(packed, mask);
+    let mut at = slot_of(packed, self.shift);
     loop {
       // Safety: `at` is masked to the table's power-of-two length.
       let (key, id) = unsafe { *self.short.get_unchecked(at & mask) };

@@ -1,6 +1,7 @@
 // The native JSON scanner (@ringmatch/native's CommandScanner) against the JS byte scanner it
 // mirrors: on every line, it takes exactly the lines the JS fast path takes and writes the same
-// slot bytes; it stops before any other line, so the JS path owns every error. Then the file reader
+// slot bytes; it stops before any other line, so the JS path owns every error. Each line goes
+// through each of its paths: general, compact, and a shape learned from earlier lines. Then the file reader
 // over both (the same staged commands, line counts and rejects on a messy file), and the records of
 // a native Kafka poll buffer (the same slots, stops before other messages and other partitions).
 import fs from 'node:fs';
@@ -57,12 +58,15 @@ function scanOne(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: nu
 }
 
 /**
- * The native scanner's slot for one line, or null when it stops before it. The line is read twice:
- * last in its buffer (the general path: too few bytes follow it for the compact path's unchecked
- * reads) and with padding after it (the compact path first); both must give the same answer.
+ * The native scanner's slot for one line, or null when it stops before it. The line is read three
+ * times: last in its buffer (the general path: too few bytes follow it for the unchecked reads of
+ * the other two), then twice with padding after it. The first padded read tries the shapes learned
+ * from earlier lines and then the compact path, which learns this line's shape when it takes it; the
+ * second then reads a line taken by its own shape. All three must give the same answer.
  */
 function nativeSlot(scanner: NativeCommandScanner, line: Uint8Array, lineNumber: number): Uint8Array | null {
   const alone = scanOne(scanner, line, lineNumber, new Uint8Array(0));
+  expect(scanOne(scanner, line, lineNumber, PADDING)).toEqual(alone);
   expect(scanOne(scanner, line, lineNumber, PADDING)).toEqual(alone);
   return alone;
 }
@@ -135,8 +139,17 @@ describe.runIf(native !== null)('native JSON scanner against the JS scanner', ()
       `${base},"tif":"cancel_newest_x"}`,
       `${base},"symbolId":2}`,
       `${base},"batch":1}`,
+      // a layout learned from a market order, then orders of that layout that need the keys it lacks
+      '{"op":"new","symbol":"BTC-USD","orderId":1,"account":2,"side":"buy","type":"market","qty":3}',
+      '{"op":"new","symbol":"BTC-USD","orderId":1,"account":2,"side":"buy","type":"limit","qty":3}',
+      '{"op":"new","symbol":"BTC-USD","orderId":1,"account":2,"side":"buy","type":"stop","qty":3}',
+      '{"op":"new","symbol":"BTC-USD","orderId":1,"account":2,"side":"buy","type":"stop_limit","qty":3}',
       '{"op":"cancel","symbolId":65535,"orderId":7,"account":4294967295}',
       '{"op":"cancel","symbolId":65536,"orderId":7,"account":1}',
+      '{"op":"cancel","symbolId":0,"orderId":7,"account":1}',
+      '{"op":"cancel","symbol":3,"orderId":7,"account":1}',
+      '{"op":"cancel","symbol":65536,"orderId":7,"account":1}',
+      '{"op":"cancel","symbolId":1,"orderId":7,"account":1}\r ',
       '{"op":"cancel","symbol":3,"orderId":7,"account":1,"side":"nope"}',
       '{"op":"cancel","symbol":0,"orderId":7,"account":1}',
       '{"op":"cancel","symbolId":1,"orderId":7,"account":4294967296}',
