@@ -1,7 +1,8 @@
 // Poller worker: the command ring's producer. It opens the run's source (sources/), which reads
 // orders and publishes them as command slots; each command's engine sequence is the slot's ring
 // sequence. When the source ends or a stop is requested, the poller ends the command ring: the
-// pipeline then drains behind it, stage by stage, and every worker finishes on its own.
+// pipeline then drains behind it, stage by stage, and every worker finishes on its own. It runs
+// at a lower priority than the stages behind it (thread-priority.ts): it can run ahead of them.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
 import type { SourceConfig } from '../config.js';
@@ -10,6 +11,7 @@ import { CommandPublisher } from '../sources/command-publisher.js';
 import { openSource } from '../sources/source-registry.js';
 import { runWorker } from '../worker-main.js';
 import { symbolTableFor, type SharedState } from '../shared.js';
+import { POLLER_NICE, niceCurrentThread } from '../thread-priority.js';
 
 export interface PollerData {
   shared: SharedState;
@@ -24,6 +26,7 @@ export interface PollerData {
 }
 
 const data = workerData as PollerData;
+niceCurrentThread(POLLER_NICE);
 const ring = RingBuffer.attach(data.shared.commandRing);
 const out = new CommandPublisher(ring, data.shared, data.snapshotEvery, data.rate);
 
