@@ -130,13 +130,11 @@ impl LineShapes {
       let key = usize::from(key);
       let text = texts & (1 << key) != 0;
       let Some(value) = value_of(key, text) else { return };
-      let name = KEY_NAMES[key];
+      // `,"key":` and the opening quote of a string value: 15 bytes at most (`,"stopPrice":` is 13)
+      let bytes = [b",\"".as_slice(), KEY_NAMES[key], b"\":", if text { b"\"".as_slice() } else { b"" }].concat();
       let mut literal = [0u8; WINDOW];
-      let mut length = 0;
-      for &b in [b",\"".as_slice(), name, b"\":", if text { b"\"".as_slice() } else { b"" }].concat().iter() {
-        literal[length] = b;
-        length += 1;
-      }
+      literal[..bytes.len()].copy_from_slice(&bytes);
+      let length = bytes.len();
       shape.fields[shape.count] = Field { literal: u128::from_le_bytes(literal), mask: (1 << length) - 1, length: length as u8, key: key as u8, value };
       shape.count += 1;
       shape.keys |= 1 << key;
@@ -146,7 +144,7 @@ impl LineShapes {
       return;
     }
     let row = usize::from(kind);
-    let known = &mut self.shapes[row][..self.counts[row]];
+    let known = &self.shapes[row][..self.counts[row]];
     if known.iter().any(|s| s.count == shape.count && s.fields[..s.count] == shape.fields[..shape.count]) {
       return;
     }
