@@ -14,7 +14,7 @@ import os from 'node:os';
 export const POLLER_NICE = 10;
 
 /** The calling thread's id (Linux), or null where /proc/thread-self is not there. */
-export function currentThreadId(): number | null {
+function currentThreadId(): number | null {
   try {
     const id = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
     return Number.isInteger(id) && id > 0 ? id : null;
