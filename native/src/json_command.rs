@@ -301,20 +301,9 @@ pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guess
       p += length + 2;
       (first_bytes(w, length), Some(range))
     } else {
-      let negative = line.byte(p) == b'-';
-      let digits_at = p + usize::from(negative);
-      let w = line.window(digits_at);
-      let count = digits_in_window(w);
-      // no digit, or a leading zero (a 17th digit is caught below: only `,` or `}` may follow)
-      if count == 0 || (count > 1 && w as u8 == b'0') {
-        return None;
-      }
-      let v = digits_value(w, count);
-      if v > MAX_SAFE || (negative && v == 0) {
-        return None;
-      }
-      p = digits_at + count;
-      ((if negative { -(v as i64) } else { v as i64 }) as u128, None)
+      let (v, end) = compact_integer(&line, p)?; // a 17th digit is caught below: only `,` or `}` may follow
+      p = end;
+      (v as u128, None)
     };
     fields.record(key, value, text)?;
     state = if key == K_OP { state.with_op(value) } else { state }.after(Some(key));
@@ -332,6 +321,25 @@ pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guess
   let parsed = validate(&fields, bytes, symbols)?;
   shapes.learn(parsed.kind, &fields.order[..fields.count], fields.texts);
   Some((parsed, newline))
+}
+
+/// The integer whose text starts at `p` of a padded line (a minus or a digit), and the index after
+/// its digits: None for no digit, a leading zero, -0 or more than 2^53 - 1. A 17th digit, a fraction
+/// or an exponent is the caller's to catch, by what it expects next.
+#[inline(always)]
+pub fn compact_integer(line: &PaddedLine, p: usize) -> Option<(i64, usize)> {
+  let negative = line.byte(p) == b'-';
+  let digits_at = p + usize::from(negative);
+  let w = line.window(digits_at);
+  let count = digits_in_window(w);
+  if count == 0 || (count > 1 && w as u8 == b'0') {
+    return None;
+  }
+  let v = digits_value(w, count);
+  if v > MAX_SAFE || (negative && v == 0) {
+    return None;
+  }
+  Some((if negative { -(v as i64) } else { v as i64 }, digits_at + count))
 }
 
 /// The integer whose text starts at `p` (a minus or a digit), as i64 bits, and the index after it:

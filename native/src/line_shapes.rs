@@ -15,9 +15,9 @@
 //! difference (another key, whitespace, an escape, a long string, a number out of range, a name
 //! not written in small letters) leaves the line to the compact path, exactly as before.
 
-use crate::json_command::{Parsed, OPS, K_ACCOUNT, K_BATCH, K_OP, K_ORDER_ID, K_PRICE, K_QTY, K_SIDE, K_STOP, K_STP, K_SYMBOL, K_SYMBOL_ID, K_TIF, K_TS, K_TYPE};
+use crate::json_command::{compact_integer, Parsed, OPS, K_ACCOUNT, K_BATCH, K_OP, K_ORDER_ID, K_PRICE, K_QTY, K_SIDE, K_STOP, K_STP, K_SYMBOL, K_SYMBOL_ID, K_TIF, K_TS, K_TYPE};
 use crate::json_command::{KEY_NAMES, KIND_AMEND, KIND_NEW, MAX_SAFE, SIDES, STPS, TIFS, TYPES, TYPE_LIMIT, TYPE_STOP, TYPE_STOP_LIMIT};
-use crate::json_text::{digits_in_window, digits_value, first_bytes, pack, starts_with, string_in_window, WindowString, WINDOW};
+use crate::json_text::{first_bytes, pack, starts_with, string_in_window, WindowString, WINDOW};
 use crate::name_table::NameTable;
 use crate::padded_line::PaddedLine;
 use crate::symbol_ids::SymbolIds;
@@ -212,33 +212,23 @@ impl LineShapes {
         continue;
       }
       p += usize::from(field.length);
-      let w = line.window(p);
       values[usize::from(field.key) & 15] = match field.value {
         Value::Int { min, max } => {
-          let negative = w as u8 == b'-';
-          let w = if negative { line.window(p + 1) } else { w };
-          let count = digits_in_window(w);
-          // no digit, or a leading zero (a 17th digit is caught by the next field's compare)
-          if count == 0 || (count > 1 && w as u8 == b'0') {
-            return None;
-          }
-          let v = digits_value(w, count);
-          if v > MAX_SAFE || (negative && v == 0) {
-            return None;
-          }
-          p += count + usize::from(negative);
-          let v = if negative { -(v as i64) } else { v as i64 };
+          let (v, end) = compact_integer(&line, p)?; // a 17th digit fails the next field's compare
+          p = end;
           if v < min || v > max {
             return None;
           }
           v
         }
         Value::SymbolName => {
+          let w = line.window(p);
           let WindowString::Short(length) = string_in_window(w) else { return None };
           p += length + 1;
           i64::from(symbols.get(first_bytes(w, length), || &[])?)
         }
         Value::Name(names) => {
+          let w = line.window(p);
           let WindowString::Short(length) = string_in_window(w) else { return None };
           p += length + 1;
           i64::from(names.get(first_bytes(w, length))?)
