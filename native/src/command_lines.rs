@@ -1,7 +1,7 @@
 //! The JSON order fast path in native code: whole NDJSON lines of a read buffer (the file source),
 //! or the records of a Kafka poll buffer (the native Kafka source), go straight into 64-byte
 //! command slots, in one call per buffer instead of JS work per line or message. What it takes, and
-//! how it reads one order, is `json_command`'s.
+//! how it reads one order, is `json_command`'s (and `line_shapes`' for a layout of keys seen before).
 
 use crate::json_command::{parse_command, parse_compact_line, skip_space, Parsed};
 use crate::key_guess::KeyGuesses;
