@@ -37,9 +37,9 @@ const _: () = assert!(KEY_COUNT <= crate::key_guess::START);
 pub const KIND_NEW: u8 = 1;
 const KIND_CANCEL: u8 = 2;
 pub const KIND_AMEND: u8 = 3;
-pub const TYPE_LIMIT: u8 = 0;
-pub const TYPE_STOP: u8 = 2;
-pub const TYPE_STOP_LIMIT: u8 = 3;
+const TYPE_LIMIT: u8 = 0;
+const TYPE_STOP: u8 = 2;
+const TYPE_STOP_LIMIT: u8 = 3;
 
 /// The known keys' names, by index.
 pub const KEY_NAMES: [&[u8]; KEY_COUNT] = [
@@ -313,11 +313,7 @@ pub fn parse_compact_line(bytes: &[u8], start: usize, symbols: &SymbolIds, guess
       _ => return None, // whitespace, a fraction or exponent, more after a string: the general path
     }
   }
-  let newline = match (line.byte(p + 1), line.byte(p + 2)) {
-    (b'\n', _) => p + 1,
-    (b'\r', b'\n') => p + 2,
-    _ => return None,
-  };
+  let newline = line.newline_after(p)?;
   let parsed = validate(&fields, bytes, symbols)?;
   shapes.learn(parsed.kind, &fields.order[..fields.count], fields.texts);
   Some((parsed, newline))
@@ -362,6 +358,18 @@ fn number(bytes: &[u8], mut p: usize) -> Option<(u128, usize)> {
   Some(((if negative { -(v as i64) } else { v as i64 }) as u128, end))
 }
 
+/// Whether a new order of type `order_type` needs a price and a stop price.
+#[inline(always)]
+pub fn type_needs(order_type: u8) -> (bool, bool) {
+  (order_type == TYPE_LIMIT || order_type == TYPE_STOP_LIMIT, order_type == TYPE_STOP || order_type == TYPE_STOP_LIMIT)
+}
+
+/// A new order's flags byte in its command slot.
+#[inline(always)]
+pub fn order_flags(side: u8, order_type: u8, tif: u8, stp: u8) -> u8 {
+  (side & 1) | ((order_type & 3) << 1) | ((tif & 3) << 3) | ((stp & 7) << 5)
+}
+
 /// commandFromJson's rules for a valid command; any failure is None.
 #[inline(always)]
 fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed> {
@@ -386,12 +394,11 @@ fn validate(fields: &Fields, bytes: &[u8], symbols: &SymbolIds) -> Option<Parsed
     let order_type = fields.enum_or(K_TYPE, TYPE_LIMIT, &TYPES)?;
     let tif = fields.enum_or(K_TIF, 0, &TIFS)?;
     let stp = fields.enum_or(K_STP, 0, &STPS)?;
-    let limit = order_type == TYPE_LIMIT || order_type == TYPE_STOP_LIMIT;
-    let stop = order_type == TYPE_STOP || order_type == TYPE_STOP_LIMIT;
+    let (limit, stop) = type_needs(order_type);
     parsed.price = fields.int(K_PRICE, if limit { None } else { Some(0) }, -SAFE, SAFE)?;
     parsed.qty = fields.int(K_QTY, None, -SAFE, SAFE)?;
     parsed.stop_price = fields.int(K_STOP, if stop { None } else { Some(0) }, -SAFE, SAFE)?;
-    parsed.flags = (side & 1) | ((order_type & 3) << 1) | ((tif & 3) << 3) | ((stp & 7) << 5);
+    parsed.flags = order_flags(side, order_type, tif, stp);
   } else if kind == KIND_AMEND {
     if !fields.has(K_PRICE) && !fields.has(K_QTY) {
       return None;

@@ -16,7 +16,7 @@
 //! not written in small letters) leaves the line to the compact path, exactly as before.
 
 use crate::json_command::{compact_integer, Parsed, OPS, K_ACCOUNT, K_BATCH, K_OP, K_ORDER_ID, K_PRICE, K_QTY, K_SIDE, K_STOP, K_STP, K_SYMBOL, K_SYMBOL_ID, K_TIF, K_TS, K_TYPE};
-use crate::json_command::{KEY_NAMES, KIND_AMEND, KIND_NEW, MAX_SAFE, SIDES, STPS, TIFS, TYPES, TYPE_LIMIT, TYPE_STOP, TYPE_STOP_LIMIT};
+use crate::json_command::{order_flags, type_needs, KEY_NAMES, KIND_AMEND, KIND_NEW, MAX_SAFE, SIDES, STPS, TIFS, TYPES};
 use crate::json_text::{first_bytes, pack, starts_with, string_in_window, WindowString, WINDOW};
 use crate::name_table::NameTable;
 use crate::padded_line::PaddedLine;
@@ -221,26 +221,20 @@ impl LineShapes {
           }
           v
         }
-        Value::SymbolName => {
+        Value::SymbolName | Value::Name(_) => {
           let w = line.window(p);
           let WindowString::Short(length) = string_in_window(w) else { return None };
           p += length + 1;
-          i64::from(symbols.get(first_bytes(w, length), || &[])?)
-        }
-        Value::Name(names) => {
-          let w = line.window(p);
-          let WindowString::Short(length) = string_in_window(w) else { return None };
-          p += length + 1;
-          i64::from(names.get(first_bytes(w, length))?)
+          let name = first_bytes(w, length);
+          match field.value {
+            Value::Name(names) => i64::from(names.get(name)?),
+            _ => i64::from(symbols.get(name, || &[])?),
+          }
         }
       };
       at += 1;
     }
-    let newline = match (line.byte(p + 1), line.byte(p + 2)) {
-      (b'\n', _) => p + 1,
-      (b'\r', b'\n') => p + 2,
-      _ => return None,
-    };
+    let newline = line.newline_after(p)?;
     let s = &mut self.shapes[row][shape];
     s.used = self.lines;
     let keys = s.keys;
@@ -248,15 +242,14 @@ impl LineShapes {
     let mut parsed = Parsed { kind, symbol_id, order_id: values[K_ORDER_ID], account: values[K_ACCOUNT] as u32, timestamp: values[K_TS], flags: 0, price: 0, qty: 0, stop_price: 0 };
     if kind == KIND_NEW {
       let order_type = values[K_TYPE] as u8;
-      let limit = order_type == TYPE_LIMIT || order_type == TYPE_STOP_LIMIT;
-      let stop = order_type == TYPE_STOP || order_type == TYPE_STOP_LIMIT;
+      let (limit, stop) = type_needs(order_type);
       if (limit && keys & (1 << K_PRICE) == 0) || (stop && keys & (1 << K_STOP) == 0) {
         return None;
       }
       parsed.price = values[K_PRICE];
       parsed.qty = values[K_QTY];
       parsed.stop_price = values[K_STOP];
-      parsed.flags = (values[K_SIDE] as u8 & 1) | ((order_type & 3) << 1) | ((values[K_TIF] as u8 & 3) << 3) | ((values[K_STP] as u8 & 7) << 5);
+      parsed.flags = order_flags(values[K_SIDE] as u8, order_type, values[K_TIF] as u8, values[K_STP] as u8);
     } else if kind == KIND_AMEND {
       parsed.price = values[K_PRICE];
       parsed.qty = values[K_QTY];

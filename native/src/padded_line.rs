@@ -40,6 +40,17 @@ impl<'a> PaddedLine<'a> {
     unsafe { *self.bytes.get_unchecked(at) }
   }
 
+  /// The index of the newline that ends the line when its object closes at `close` (a `}`): the
+  /// next byte, or the one after a carriage return; None when anything else follows.
+  #[inline(always)]
+  pub fn newline_after(&self, close: usize) -> Option<usize> {
+    match (self.byte(close + 1), self.byte(close + 2)) {
+      (b'\n', _) => Some(close + 1),
+      (b'\r', b'\n') => Some(close + 2),
+      _ => None,
+    }
+  }
+
   /// The 16 bytes from `at` on, little-endian (`at + 16` under `REACH` past an approved position).
   #[inline(always)]
   pub fn window(&self, at: usize) -> u128 {
