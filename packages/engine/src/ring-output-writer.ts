@@ -24,17 +24,12 @@ import {
   type Trade,
 } from '@ringmatch/protocol';
 import type { BookSink, DepthSink } from '@ringmatch/book';
-import { HALTED, type RingBuffer, type Sequencer } from '@ringmatch/ring';
+import { HALTED, isTrimmable, type RingBuffer, type Sequencer } from '@ringmatch/ring';
 import type { NativeBookHandle } from './native-book.js';
 import type { TradeTape } from './trade-tape.js';
 
 /** Most output slots one native call may fill (bounds the claim a batch holds back from the sink). */
 const NATIVE_CLAIM = 8192;
-
-/** The single-producer sequencer's claim trim (ring's SingleProducerSequencer). */
-interface TrimmableSequencer extends Sequencer {
-  trimClaim(hi: number): void;
-}
 
 /** The output ring halted (the engine is failing): the matcher stops. */
 export class OutputRingHalted extends Error {
@@ -105,8 +100,8 @@ export class RingOutputWriter implements BookSink, DepthSink {
    * ring; counts them and records positions and trades as the sink methods do.
    */
   writeNative(book: NativeBookHandle, commands: Uint8Array, index: number, count: number): void {
-    const sequencer = this.sequencer as TrimmableSequencer;
-    if (typeof sequencer.trimClaim !== 'function') throw new Error('the native book needs a single-producer output ring');
+    const sequencer = this.sequencer;
+    if (!isTrimmable(sequencer)) throw new Error('the native book needs a single-producer output ring');
     const ring = this.ring;
     this.slotBytes ??= new Uint8Array(ring.bytes.buffer, ring.bytes.byteOffset + ring.slotsOffset, ring.slotCount * ring.slotSize);
     const slots = this.slotBytes;

@@ -238,6 +238,40 @@ describe.each(SCANNERS)('NDJSON file source: bad bytes and bad lines (--json-sca
     expect(s.rejected).toBe(0);
   }, 60_000);
 
+  it('batch lines that end a claim, outgrow it or cross the ring end: every command in file order, as one per line', async () => {
+    // Commands are written where they are published, a claim at a time (ClaimedSlotStaging); a
+    // batch line's commands that do not fit the claim follow it. Same commands, same outputs.
+    const d = dir();
+    const commands = Array.from({ length: 3_000 }, (_, i) => order(i + 1, 1 + (i % 9), i % 3 === 0 ? 'sell' : 'buy', 1 + (i % 4), 18_990 + (i % 21)));
+    const sizes = [1, 1, 7, 300, 1, 64, 65, 2, 1, 900, 1, 1, 130, 255, 256, 257, 3, 1];
+    const lines: string[] = [];
+    for (let at = 0, k = 0; at < commands.length; k++) {
+      const group = commands.slice(at, at + sizes[k % sizes.length]!);
+      lines.push(group.length === 1 ? group[0]! : `[${group.join(',')}]`);
+      at += group.length;
+    }
+    const batched = path.join(d, 'batched.ndjson');
+    const single = path.join(d, 'single.ndjson');
+    fs.writeFileSync(batched, `${lines.join('\n')}\n`);
+    fs.writeFileSync(single, `${commands.join('\n')}\n`);
+    const outputs = async (file: string, name: string): Promise<Buffer[]> => {
+      const data = path.join(d, name);
+      const r = await runCli([...RUN, '--data-dir', data, '--source', `ndjson:${file}`, '--json-scanner', scanner, '--ring-size', '256', '--reports']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(summaryOf(r.stdout).lastSequence).toBe(commands.length);
+      return ['reports.ndjson', 'trades.ndjson'].map((f) => fs.readFileSync(path.join(data, f)));
+    };
+    const [fromBatches, fromSingles] = [await outputs(batched, 'batched'), await outputs(single, 'single')];
+    expect(
+      reportsOf(path.join(d, 'batched'))
+        .filter((x) => x.status === 'accepted')
+        .map((x) => x.orderId),
+    ).toEqual(commands.map((_, i) => i + 1));
+    expect(fromBatches[0]!.equals(fromSingles[0]!)).toBe(true);
+    expect(fromBatches[1]!.equals(fromSingles[1]!)).toBe(true);
+    expect(fromBatches[1]!.length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('rejects invalid UTF-8 and garbage lines with their reason and line, and trades every valid order', async () => {
     const d = dir();
     const file = path.join(d, 'orders.ndjson');

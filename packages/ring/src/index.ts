@@ -4,7 +4,7 @@ export type { RingOptions, StageSpec, ProducerType, ErrorPolicy } from './ring-o
 export { Pipeline, type PipelineOptions } from './pipeline.js';
 export { Sequence } from './sequence.js';
 export { SequenceBarrier } from './sequence-barrier.js';
-export type { Sequencer } from './sequencer.js';
+export { isTrimmable, type Sequencer, type TrimmableSequencer } from './sequencer.js';
 export { Stage, runStage } from './stage.js';
 export type { RunOptions, RunResult, BatchHandler, AsyncBatchHandler, EventHandler } from './run-options.js';
 export { SlotError } from './slot-error.js';

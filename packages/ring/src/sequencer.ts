@@ -26,6 +26,20 @@ export interface Sequencer {
   claimed(): number;
 }
 
+/**
+ * The single-producer sequencer's extra: a producer that claims room for output of a length it
+ * learns only while writing gives back the claimed slots it did not fill (see trimClaim).
+ */
+export interface TrimmableSequencer extends Sequencer {
+  /** Gives back the claimed slots after `hi`, none of them published: the next claim starts after `hi`. */
+  trimClaim(hi: number): void;
+}
+
+/** Whether `sequencer` can give back a claim (only a single producer can: its claims are its own until published). */
+export function isTrimmable(sequencer: Sequencer): sequencer is TrimmableSequencer {
+  return typeof (sequencer as Partial<TrimmableSequencer>).trimClaim === 'function';
+}
+
 /** What both sequencers share: the gate (the terminal stages' cursors) and waiting on it. */
 export abstract class SequencerBase {
   protected readonly ring: RingBuffer;

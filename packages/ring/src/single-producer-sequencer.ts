@@ -1,14 +1,14 @@
 import * as layout from './layout.js';
 import type { RingBuffer } from './ring-buffer.js';
 import type { Sequence } from './sequence.js';
-import { SequencerBase, type Sequencer } from './sequencer.js';
+import { SequencerBase, type TrimmableSequencer } from './sequencer.js';
 import { INSUFFICIENT_CAPACITY } from './status-codes.js';
 
 // Local copies of the constants used on the hot path (why: see layout.ts).
 const C_STATE = layout.C_STATE;
 
 /** One producer thread: claims need no atomics; publish is one release store per batch. */
-export class SingleProducerSequencer extends SequencerBase implements Sequencer {
+export class SingleProducerSequencer extends SequencerBase implements TrimmableSequencer {
   readonly type = 'single' as const;
   private claim: number;
   private readonly claimSeq: Sequence;

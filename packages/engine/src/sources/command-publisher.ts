@@ -2,7 +2,7 @@
 // when the ring is full), publish them (stamping the publish time for latency, and the snapshot
 // mark on every sequence that is a multiple of --snapshot-every), keep to --rate, and see the
 // main thread's stop request. Each command's engine sequence is its ring sequence.
-import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, type RingBuffer, type SequenceBarrier, type Sequencer } from '@ringmatch/ring';
+import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, isTrimmable, type RingBuffer, type SequenceBarrier, type Sequencer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, markSnapshot, writeCommandSeq } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
 import { copyIntoRing } from '../ring-copy.js';
@@ -82,6 +82,34 @@ export class CommandPublisher {
     }
     if (hi < 0) return -1;
     return hi - n + 1;
+  }
+
+  /**
+   * Claims up to `max` slots that lie in one piece of the ring's memory (a claim stops at the ring's
+   * end), for a writer that fills them in place; `publishClaimed` then publishes those it wrote.
+   * Returns lo (the claim is `runLength(lo, max)` slots), or -1 when halted or stopped.
+   */
+  claimRun(max: number): number {
+    return this.claim(this.runLength(this.sequencer.claimed() + 1, max));
+  }
+
+  /** Slots of a claim from `lo` of at most `max`: it stops at the ring's end. */
+  runLength(lo: number, max: number): number {
+    return Math.min(max, this.slotCount - (lo & this.ring.mask));
+  }
+
+  /**
+   * Numbers and publishes the first `written` slots of the claim from `lo` (their commands are in
+   * place) and gives the rest of the claim back, unpublished. Needs the single-producer ring.
+   */
+  publishClaimed(lo: number, written: number): void {
+    const sequencer = this.sequencer;
+    if (!isTrimmable(sequencer)) throw new Error('writing commands in place needs a single-producer command ring');
+    const bytes = this.bytes;
+    const first = this.ring.offsetOf(lo); // the claim is contiguous: slot k at first + k * slot bytes
+    for (let k = 0; k < written; k++) writeCommandSeq(bytes, first + k * COMMAND_SLOT_BYTES, lo + k);
+    sequencer.trimClaim(lo + written - 1);
+    if (written > 0) this.publish(lo, lo + written - 1);
   }
 
   /** Slots free now (a claim of this many does not wait). */

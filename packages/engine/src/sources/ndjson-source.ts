@@ -1,7 +1,8 @@
-// File source: NdjsonCommandReader stages each line's commands as slots (bad UTF-8 or bad JSON
-// become Invalid commands, rejected in sequence), published in batches. It resumes by line
-// number: the WAL's last line, minus the commands of it already journaled.
-import { CommandStaging } from './command-staging.js';
+// File source: NdjsonCommandReader writes each line's commands as slots (bad UTF-8 or bad JSON
+// become Invalid commands, rejected in sequence) straight into claimed command-ring slots, a
+// batch at a time (ClaimedSlotStaging). It resumes by line number: the WAL's last line, minus the
+// commands of it already journaled.
+import { ClaimedSlotStaging } from './claimed-slot-staging.js';
 import { NdjsonCommandReader } from './ndjson-reader.js';
 import { createNativeScanner } from '../json-scanner.js';
 import { loadFileWindows, openFileWindows } from '../file-windows.js';
@@ -24,19 +25,25 @@ export class NdjsonSource implements CommandSource {
     // Resume inside the last journaled line if only part of its batch reached the WAL.
     if (lastLine >= 0) reader.resumeAt(lastLine, new Map(resume.commandsAtLastPosition).get(SINGLE_PARTITION) ?? Number.MAX_SAFE_INTEGER);
     const batch = Math.min(out.rate > 0 ? BATCH.paced : BATCH.unthrottled, out.slotCount);
-    const staging = new CommandStaging(batch * 2);
+    const staging = new ClaimedSlotStaging(out.ring);
+    const overflow = staging.overflow;
     let lines = reader.linesRead;
     let malformed = 0;
     try {
       while (!reader.eof && !out.stopRequested()) {
-        staging.count = 0;
-        reader.fill(staging, batch);
+        const lo = out.claimRun(batch);
+        if (lo < 0) return;
+        staging.attach(lo, out.runLength(lo, batch));
+        reader.fill(staging, staging.capacity);
         out.count(Stat.inputMessages, reader.linesRead - lines);
         out.count(Stat.malformed, reader.malformed - malformed);
         lines = reader.linesRead;
         malformed = reader.malformed;
-        // A line may hold a batch bigger than the ring: publish in pieces the ring can take.
-        if (!out.publishStaged(staging.bytes, staging.count, batch, true)) return;
+        out.publishClaimed(lo, staging.count);
+        // A line may hold a batch bigger than the claim, even than the ring: the rest goes in pieces the ring can take.
+        if (overflow.count > 0 && !out.publishStaged(overflow.bytes, overflow.count, batch, true)) return;
+        overflow.count = 0;
+        out.throttle();
       }
     } finally {
       reader.close();
