@@ -59,6 +59,8 @@ const DRAIN_TIMEOUT_MS = 120_000;
 const STOP_SOURCE_TIMEOUT_MS = 10_000;
 const EXIT_GRACE_MS = 10_000;
 const OUTPUT_RING_SLOTS = 1 << 16;
+/** One sequence in this many gets its publish-to-report latency sampled (the poller stamps only those). */
+const LATENCY_SAMPLE_EVERY = 64;
 
 function workerUrl(name: string): URL {
   return new URL(`./workers/${name}.js`, import.meta.url);
@@ -318,7 +320,7 @@ export class Engine {
       base: plan.base,
       replayFrom: plan.replayFrom,
       replayTo: plan.replayTo,
-      latencySampleEvery: 64,
+      latencySampleEvery: LATENCY_SAMPLE_EVERY,
       emitReports: config.writeReports || config.source.kind === 'kafka',
       book: config.book === 'native' ? 'native' : 'js',
       recordOutputs: { trades: outputFiles.length > 0, reports: config.writeReports && outputFiles.length > 0, book: writeBookFile },
@@ -345,6 +347,7 @@ export class Engine {
       stopWhenIdleMs: config.stopWhenIdleMs,
       resume: plan.resume,
       snapshotEvery: config.snapshotEvery,
+      latencySampleEvery: LATENCY_SAMPLE_EVERY,
     };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();

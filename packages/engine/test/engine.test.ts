@@ -39,6 +39,11 @@ describe('engine, embedded source', () => {
     expect(s.durable).toBe(50000);
     expect(s.invariantViolations).toBe(0);
     expect(s.trades as number).toBeGreaterThan(1000);
+    // Order-to-report latency (sampled sequences, stamped at publish): positive and within the run.
+    const runUs = (s.seconds as number) * 1e6;
+    expect(s.latencyP50Us as number).toBeGreaterThan(0);
+    expect(s.latencyP99Us as number).toBeGreaterThanOrEqual(s.latencyP50Us as number);
+    expect(s.latencyP99Us as number).toBeLessThan(runUs + 1e6);
     const trades = tradeBodies(d);
     expect(trades.length).toBe(s.trades);
     // Sequences in the trade log never go backwards and never pass the WAL's end.

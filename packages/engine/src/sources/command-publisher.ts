@@ -33,6 +33,8 @@ export class CommandPublisher {
     private readonly snapshotEvery: number,
     /** Orders per second, 0: unthrottled. */
     readonly rate: number,
+    /** Only the sequences that are multiples of this get a publish time (the matcher samples those). */
+    private readonly stampEvery = 1,
   ) {
     this.bytes = ring.bytes;
     this.slotCount = ring.slotCount;
@@ -135,7 +137,9 @@ export class CommandPublisher {
     const t = nowMs();
     const stats = this.stats;
     if (stats[Stat.firstPublishAt] === 0) stats[Stat.firstPublishAt] = t;
-    for (let s = lo; s <= hi; s++) this.stamps[s & this.stampMask] = t;
+    // Only the sampled sequences: a store per order would stream the whole stamp array through the cache.
+    const stampEvery = this.stampEvery;
+    for (let s = Math.ceil(lo / stampEvery) * stampEvery; s <= hi; s += stampEvery) this.stamps[s & this.stampMask] = t;
     const every = this.snapshotEvery;
     if (every > 0) {
       // Snapshot points are a function of the sequence alone: a restart keeps them where they were.

@@ -23,12 +23,14 @@ export interface PollerData {
   /** Kafka: stop once every assigned partition is consumed to its end and no input came for this long (0: never). */
   stopWhenIdleMs: number;
   snapshotEvery: number;
+  /** The matcher samples the latency of the sequences that are multiples of this: only they get a publish time. */
+  latencySampleEvery: number;
 }
 
 const data = workerData as PollerData;
 niceCurrentThread(POLLER_NICE);
 const ring = RingBuffer.attach(data.shared.commandRing);
-const out = new CommandPublisher(ring, data.shared, data.snapshotEvery, data.rate);
+const out = new CommandPublisher(ring, data.shared, data.snapshotEvery, data.rate, data.latencySampleEvery);
 
 runWorker(
   'poller',
