@@ -78,6 +78,9 @@ pub struct LineShapes {
   shapes: [[Shape; SHAPES_PER_OP]; 4],
   /// Shapes in use per op, and the line count (for `used`).
   counts: [usize; 4],
+  /// Per op, shapes i and j have their first `common[i][j]` fields alike: a switch to another
+  /// shape after `at` fields is a table lookup instead of comparing up to twelve fields with each.
+  common: [[[u8; SHAPES_PER_OP]; SHAPES_PER_OP]; 4],
   lines: u64,
 }
 
@@ -115,7 +118,7 @@ fn keys_suffice(kind: u8, keys: u32) -> bool {
 
 impl LineShapes {
   pub fn new() -> Self {
-    LineShapes { shapes: [[NO_SHAPE; SHAPES_PER_OP]; 4], counts: [0; 4], lines: 0 }
+    LineShapes { shapes: [[NO_SHAPE; SHAPES_PER_OP]; 4], counts: [0; 4], common: [[[0; SHAPES_PER_OP]; SHAPES_PER_OP]; 4], lines: 0 }
   }
 
   /// Remembers the layout of a line the compact path took: command kind `kind`, its keys in order
@@ -149,12 +152,18 @@ impl LineShapes {
       return;
     }
     shape.used = self.lines;
-    if self.counts[row] < SHAPES_PER_OP {
-      self.shapes[row][self.counts[row]] = shape;
+    let place = if self.counts[row] < SHAPES_PER_OP {
       self.counts[row] += 1;
+      self.counts[row] - 1
     } else {
-      let oldest = (0..SHAPES_PER_OP).min_by_key(|&i| self.shapes[row][i].used).unwrap_or(0);
-      self.shapes[row][oldest] = shape;
+      (0..SHAPES_PER_OP).min_by_key(|&i| self.shapes[row][i].used).unwrap_or(0)
+    };
+    self.shapes[row][place] = shape;
+    for other in 0..self.counts[row] {
+      let theirs = &self.shapes[row][other];
+      let alike = shape.fields[..shape.count].iter().zip(&theirs.fields[..theirs.count]).take_while(|(a, b)| a == b).count();
+      self.common[row][place][other] = alike as u8;
+      self.common[row][other][place] = alike as u8;
     }
   }
 
@@ -163,12 +172,12 @@ impl LineShapes {
   #[inline(never)]
   fn switch(&self, row: usize, current: usize, at: usize, line: &PaddedLine, p: usize) -> Option<usize> {
     let ends = line.byte(p) == b'}';
-    let prefix = &self.shapes[row][current].fields[..at];
+    let alike = &self.common[row][current];
     (0..self.counts[row]).find(|&i| {
       let s = &self.shapes[row][i];
+      // alike[i] >= at: the same first `at` fields (so it has at least `at`)
       i != current
-        && s.count >= at
-        && s.fields[..at] == *prefix
+        && usize::from(alike[i]) >= at
         && if s.count == at { ends } else { starts_with(line.window(p), s.fields[at].literal, s.fields[at].mask) }
     })
   }
