@@ -5,7 +5,7 @@ import { OrderFlowGenerator } from '@ringmatch/book';
 import { COMMAND_SLOT_BYTES, createCommand, writeCommand, type Command } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
 import { copyIntoRing } from '../ring-copy.js';
-import type { CommandPublisher } from './command-publisher.js';
+import { FLAT_OUT_BATCH, type CommandPublisher } from './command-publisher.js';
 import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
 
 const BATCH = 256;
@@ -54,7 +54,7 @@ export class EmbeddedSource implements CommandSource {
       writeCommand(orders, k * COMMAND_SLOT_BYTES, cmd);
     }
     // Large chunks when flat out; when paced, the live generator's batch size (no bursts).
-    const chunk = Math.min(out.rate > 0 ? BATCH : 4096, out.slotCount >> 2);
+    const chunk = Math.min(out.rate > 0 ? BATCH : FLAT_OUT_BATCH, out.slotCount >> 2);
     let done = 0;
     out.restartRate(); // the rate applies from the first publish, not from before generation
     while (done < count && !out.stopRequested()) {

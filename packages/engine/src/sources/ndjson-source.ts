@@ -7,11 +7,11 @@ import { NdjsonCommandReader } from './ndjson-reader.js';
 import { createNativeScanner } from '../json-scanner.js';
 import { loadFileWindows, openFileWindows } from '../file-windows.js';
 import { Stat } from '../stats.js';
-import type { CommandPublisher } from './command-publisher.js';
+import { FLAT_OUT_BATCH, type CommandPublisher } from './command-publisher.js';
 import { SINGLE_PARTITION, type CommandSource, type SourceContext } from './command-source.js';
 
 /** Commands per publish: large when flat out (fewer claims and wake-ups), small when paced (no bursts). */
-const BATCH = { unthrottled: 4096, paced: 256 } as const;
+const BATCH = { unthrottled: FLAT_OUT_BATCH, paced: 256 } as const;
 
 export class NdjsonSource implements CommandSource {
   constructor(private readonly context: SourceContext<'ndjson'>) {}
