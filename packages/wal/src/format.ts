@@ -1,5 +1,10 @@
 // On-disk formats of the WAL (all little-endian). See README.md for the table.
-import { crc32c } from '@node-rs/crc32';
+import { createRequire } from 'node:module';
+
+// Loaded with require, not `import`: an ESM import of a CommonJS module makes Node scan its source
+// for export names (cjs-module-lexer), and over @node-rs/crc32's platform loader that scan turns
+// hot enough for V8 to compile it (25-60 ms of compiler time in every worker thread at start).
+const { crc32c } = createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32');
 
 /** Segment header: 64 bytes at offset 0 of every segment file. */
 const SEGMENT_MAGIC = 'RMWALSEG';
