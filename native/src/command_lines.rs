@@ -17,8 +17,11 @@ const SLOT_BYTES: usize = 64;
 const RECORD_HEADER: usize = 28;
 
 /// Writes `c` as the command slot `slot` (writeCommand's layout; seq 0, filled in at publish).
-fn write_slot(slot: &mut [u8], c: &Parsed, source_stream: i16, source_position: u64) {
-  slot[0..8].fill(0);
+/// Largest sequence a slot's double holds exactly.
+const MAX_SEQ: f64 = 9_007_199_254_740_992.0;
+
+fn write_slot(slot: &mut [u8], c: &Parsed, source_stream: i16, source_position: u64, seq: f64) {
+  slot[0..8].copy_from_slice(&seq.to_le_bytes());
   slot[8..16].copy_from_slice(&(c.order_id as f64).to_le_bytes());
   slot[16..24].copy_from_slice(&(c.price as f64).to_le_bytes());
   slot[24..32].copy_from_slice(&(c.qty as f64).to_le_bytes());
@@ -63,7 +66,9 @@ impl CommandScanner {
   /// position `firstLine` + its line index and source stream `sourceStream`. Blank lines are counted
   /// and skipped. Stops at the first line it does not take, at the first unended line, or after
   /// `maxSlots` commands. Returns the slots written; `progress` gets [the byte after the last line
-  /// taken, the lines taken].
+  /// taken, the lines taken]. With `firstSeq`, slot `outSlot` + k carries sequence `firstSeq` + k
+  /// (the file source writes straight into claimed ring slots: no numbering pass after); without
+  /// it (or with 0), sequence 0.
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn scan_lines(
@@ -77,9 +82,14 @@ impl CommandScanner {
     out_slot: u32,
     max_slots: u32,
     mut progress: Float64ArraySlice<'_>,
+    first_seq: Option<f64>,
   ) -> Result<u32> {
     // Safety: the views are the caller's, borrowed for this synchronous call only.
     let (input, out, progress) = (&*input, unsafe { out.as_mut() }, unsafe { progress.as_mut() });
+    let first_seq = first_seq.unwrap_or(0.0);
+    if !(0.0..=MAX_SEQ).contains(&first_seq) || first_seq.fract() != 0.0 {
+      return Err(Error::new(Status::InvalidArg, format!("scanLines: first sequence {first_seq} is not a whole number in 0..2^53")));
+    }
     let (from, to) = (from as usize, to as usize);
     if from > to || to > input.len() || progress.len() < 2 || first_line < 0.0 {
       return Err(Error::new(Status::InvalidArg, "scanLines: bad range or progress array".to_owned()));
@@ -116,7 +126,8 @@ impl CommandScanner {
       };
       if let Some(command) = command {
         let at = (out_slot as usize + slots) * SLOT_BYTES;
-        write_slot(&mut out[at..at + SLOT_BYTES], &command, stream, first_line + lines);
+        let seq = if first_seq > 0.0 { first_seq + slots as f64 } else { 0.0 };
+        write_slot(&mut out[at..at + SLOT_BYTES], &command, stream, first_line + lines, seq);
         slots += 1;
       }
       p = newline + 1;
@@ -172,7 +183,7 @@ impl CommandScanner {
         break;
       }
       let at = (out_slot as usize + taken) * SLOT_BYTES;
-      write_slot(&mut out[at..at + SLOT_BYTES], &command, partition as i16, offset as u64);
+      write_slot(&mut out[at..at + SLOT_BYTES], &command, partition as i16, offset as u64, 0.0);
       next_offsets[partition] = offset + 1.0;
       taken += 1;
       p = value_at + value_length as usize;

@@ -18,6 +18,8 @@ export interface NativeCommandScanner {
     outSlot: number,
     maxSlots: number,
     progress: Float64Array,
+    /** Slot `outSlot` + k gets sequence `firstSeq` + k (absent or 0: sequence 0). */
+    firstSeq?: number,
   ): number;
   scanRecords(
     input: Uint8Array,

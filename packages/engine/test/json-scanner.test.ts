@@ -248,6 +248,30 @@ describe.runIf(native !== null)('native JSON scanner against the JS scanner', ()
     expect(scanner.scanLines(input, from, input.length, 10, 0, out, 7, 8, progress)).toBe(1);
     expect(() => scanner.scanLines(input, 5, 2, 0, 0, out, 0, 8, progress)).toThrow(/bad range/);
   });
+
+  it('numbers the slots from firstSeq when given one (claimed ring slots), else writes sequence 0', () => {
+    const a = commandToJson(createCommand({ kind: 1, symbolId: 1, orderId: 1, accountId: 1, price: 10, qty: 1 }), symbols);
+    const b = commandToJson(createCommand({ kind: 2, symbolId: 2, orderId: 1, accountId: 1 }), symbols);
+    const input = enc.encode(`${a}\n\n${b}\n${a}\n`);
+    const out = new Uint8Array(6 * COMMAND_SLOT_BYTES);
+    const view = new DataView(out.buffer);
+    const seqs = () => [0, 1, 2, 3, 4, 5].map((k) => view.getFloat64(k * COMMAND_SLOT_BYTES, true));
+    const progress = new Float64Array(2);
+    const first = 2 ** 40 + 3; // above 2^32: the whole double is written
+    expect(scanner.scanLines(input, 0, input.length, 0, 0, out, 2, 8, progress, first)).toBe(3);
+    expect(seqs()).toEqual([0, 0, first, first + 1, first + 2, 0]); // the blank line takes no number
+    // The rest of each slot is the unnumbered slot's.
+    const plain = new Uint8Array(6 * COMMAND_SLOT_BYTES);
+    expect(scanner.scanLines(input, 0, input.length, 0, 0, plain, 2, 8, progress)).toBe(3);
+    for (let k = 2; k < 5; k++) {
+      expect(plain.subarray(k * COMMAND_SLOT_BYTES, k * COMMAND_SLOT_BYTES + 8).every((byte) => byte === 0)).toBe(true);
+      expect(out.subarray(k * COMMAND_SLOT_BYTES + 8, (k + 1) * COMMAND_SLOT_BYTES)).toEqual(
+        plain.subarray(k * COMMAND_SLOT_BYTES + 8, (k + 1) * COMMAND_SLOT_BYTES),
+      );
+    }
+    for (const bad of [-1, 1.5, 2 ** 53 + 2, Number.NaN])
+      expect(() => scanner.scanLines(input, 0, input.length, 0, 0, out, 0, 8, progress, bad)).toThrow(/first sequence/);
+  });
 });
 
 /** A native Kafka poll buffer (packages/kafka/src/native-records.ts) of `records`. */

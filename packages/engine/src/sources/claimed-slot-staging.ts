@@ -3,7 +3,8 @@
 // staging buffer's share of the cache both go). The claim is one piece of the ring's memory (it
 // stops at the ring's end), sized before the lines are read; the reader stops when it is full. One
 // line can hold a batch of commands, though: those that do not fit go to `overflow`, published
-// right after the claim.
+// right after the claim. Each slot is written with its sequence (`firstSeq` is the claim's first),
+// so the publisher has no numbering pass over the claim.
 import { COMMAND_SLOT_BYTES, type Command } from '@ringmatch/protocol';
 import type { RingBuffer } from '@ringmatch/ring';
 import { CommandStaging } from './command-staging.js';
@@ -23,6 +24,7 @@ export class ClaimedSlotStaging extends CommandStaging {
     this.bytes = new Uint8Array(this.ring.bytes.buffer, this.ring.bytes.byteOffset + this.ring.offsetOf(lo), count * COMMAND_SLOT_BYTES);
     this.capacity = count;
     this.count = 0;
+    this.firstSeq = lo;
   }
 
   override reserve(slots: number): void {
@@ -30,7 +32,10 @@ export class ClaimedSlotStaging extends CommandStaging {
   }
 
   override add(c: Command): boolean {
-    if (this.count < this.capacity || this.skip > 0) return super.add(c);
+    if (this.count < this.capacity || this.skip > 0) {
+      c.seq = this.nextSeq();
+      return super.add(c);
+    }
     return this.overflow.add(c);
   }
 }

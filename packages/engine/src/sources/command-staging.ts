@@ -9,6 +9,8 @@ export class CommandStaging {
   count = 0;
   /** How many of the next commands to drop. */
   skip = 0;
+  /** The sequence of slot 0 when the slots are claimed ring slots (the writer numbers them); 0: numbered at publish. */
+  firstSeq = 0;
 
   constructor(initialSlots: number) {
     this.bytes = new Uint8Array(COMMAND_SLOT_BYTES * initialSlots);
@@ -21,6 +23,11 @@ export class CommandStaging {
     const bigger = new Uint8Array(Math.max(needed, this.bytes.length * 2));
     bigger.set(this.bytes);
     this.bytes = bigger;
+  }
+
+  /** The sequence the next slot carries: 0 when the slots are numbered at publish. */
+  nextSeq(): number {
+    return this.firstSeq > 0 ? this.firstSeq + this.count : 0;
   }
 
   /** Stages `c` (false: it was one to skip). */

@@ -107,6 +107,7 @@ export class NdjsonCommandReader {
       staging.count,
       room,
       progress,
+      staging.nextSeq(),
     );
     const taken = progress[1]!;
     if (taken > 0) {
