@@ -1,15 +1,14 @@
 // Which sink a run uses: Kafka topics when the source is Kafka, NDJSON files otherwise. Adding a
-// sink is adding its file and a line here.
+// sink is adding its file and a line here. Each sink's module loads when a run picks it (the Kafka
+// sink brings kafkajs, which a file run's sink thread would load and compile for nothing).
 import type { OutputSink, SinkContext } from './output-sink.js';
-import { FileSink } from './file-sink.js';
-import { KafkaSink } from './kafka-sink.js';
 
 export async function openSink(context: SinkContext, ringBytes: Uint8Array): Promise<OutputSink> {
   switch (context.source.kind) {
     case 'kafka':
-      return KafkaSink.open(context, ringBytes);
+      return (await import('./kafka-sink.js')).KafkaSink.open(context, ringBytes);
     case 'embedded':
     case 'ndjson':
-      return FileSink.open(context);
+      return (await import('./file-sink.js')).FileSink.open(context);
   }
 }

@@ -35,7 +35,7 @@ const out = new CommandPublisher(ring, data.shared, data.snapshotEvery, data.rat
 runWorker(
   'poller',
   async () => {
-    const source = openSource({ config: data.source, symbols: symbolTableFor(data.source), resume: data.resume, stopWhenIdleMs: data.stopWhenIdleMs });
+    const source = await openSource({ config: data.source, symbols: symbolTableFor(data.source), resume: data.resume, stopWhenIdleMs: data.stopWhenIdleMs });
     await source.run(out);
     if (ring.halted) return; // the engine is failing: nothing drains
     ring.end();
