@@ -102,6 +102,11 @@ function flushOutputs(): void {
   stats[Stat.rejected] = outputs.rejected;
 }
 
+/** The first multiple of `every` at or after `s` (sequences pass 2^31: arithmetic, not bitwise). */
+function nextMultiple(s: number, every: number): number {
+  return every > 0 ? s + every - 1 - ((s + every - 1) % every) : Number.POSITIVE_INFINITY;
+}
+
 /** Serializes the books at `sequence` (every command up to it processed, none after) for the journaler. */
 function snapshot(sequence: number): void {
   outputs.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
@@ -172,6 +177,9 @@ function live(): void {
     let s = first;
     while (s <= last) {
       const runStart = s;
+      // A run ends at the batch's last sequence, the ring's end or the next sampled sequence, known
+      // up front (no remainder per slot), or earlier at a mark.
+      const runEnd = Math.min(last, s + mask - (s & mask), nextMultiple(s, sampleEvery));
       let offset: number;
       // The book reads the slots itself: here only the sequence check, the marks and the last
       // source position of each stream (kept when the stream changes and at the run's end).
@@ -187,9 +195,11 @@ function live(): void {
           stream = slotStream;
         }
         streamSlot = offset;
-        const batchEnd = depth !== null && hasBatchEndMark(bytes, offset);
-        if (s === last || (s & mask) === mask || batchEnd || s % sampleEvery === 0 || hasSnapshotMark(bytes, offset)) break;
-        if (depth !== null) depthAfter(s, offset, cmd, false); // marks its book changed; it publishes at batch ends only
+        if (s === runEnd || hasSnapshotMark(bytes, offset)) break;
+        if (depth !== null) {
+          if (hasBatchEndMark(bytes, offset)) break;
+          depthAfter(s, offset, cmd, false); // marks its book changed; it publishes at batch ends only
+        }
         s++;
       }
       if (stream >= 0) lastPositions.set(stream, readCommandSourcePosition(bytes, streamSlot));
