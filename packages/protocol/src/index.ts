@@ -41,6 +41,7 @@ export {
   readMarkSequence,
   readOutput,
   readOutputKind,
+  readOutputSeq,
   readReport,
   readTrade,
   writeCommand,

@@ -337,6 +337,11 @@ export function writeTrade(bytes: Uint8Array, offset: number, t: Trade): void {
 }
 
 /** Output kind of the slot at `offset` (OutputKind.Report / Trade / Mark, 0 if empty). */
+/** The engine sequence of the output slot at `offset`, whatever its kind (every kind keeps it first). */
+export function readOutputSeq(bytes: Uint8Array, offset: number): number {
+  return viewOf(bytes).getFloat64(offset, true);
+}
+
 export function readOutputKind(bytes: Uint8Array, offset: number): number {
   return viewOf(bytes).getUint8(offset + 78);
 }

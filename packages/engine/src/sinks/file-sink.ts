@@ -26,6 +26,8 @@ export class FileSink implements OutputSink {
   private readonly lines: OutputJsonEncoder;
   /** Native writer: the trade and report lines queued as slots, per file (null: JS writes each line). */
   private readonly tradeRuns: SlotJsonRuns | null;
+  /** The JS encoder writes from the decoded objects; the native writer reads the slots. */
+  readonly decodesSlots: boolean;
   private readonly reportRuns: SlotJsonRuns | null;
   // Each file numbers its own lines within a sequence, so the trade file's positions do not depend
   // on whether execution reports are written too.
@@ -57,6 +59,7 @@ export class FileSink implements OutputSink {
     this.book = context.writeDepth ? new OutputFile(path.join(context.outputDir, BOOK_FILE)) : null;
     this.lines = new OutputJsonEncoder(symbolTableFor(context.source));
     this.tradeRuns = native ? new SlotJsonRuns(native, this.lines, RUN_SLOTS, true) : null;
+    this.decodesSlots = native === null;
     this.reportRuns = native && this.reports ? new SlotJsonRuns(native, this.lines, RUN_SLOTS, true) : null;
   }
 

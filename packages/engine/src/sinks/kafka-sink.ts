@@ -50,6 +50,8 @@ export class OutputTopicLimitError extends Error {
 }
 
 export class KafkaSink implements OutputSink {
+  /** The packer's JS encoder reads the decoded objects. */
+  readonly decodesSlots = true;
   private lastSeq = -1;
   private index = 0;
   private written = 0;

@@ -15,7 +15,12 @@ export interface SinkProgress {
 }
 
 export interface OutputSink {
-  /** A trade (`isTrade`) or an execution report of sequence `seq`, read into `trade` / `report`; its slot is at `offset` in `bytes`. */
+  /**
+   * True when `output` reads the `report` / `trade` objects; false when it reads the slot's bytes
+   * itself (the native JSON writer), so the worker does not decode each slot into them.
+   */
+  readonly decodesSlots: boolean;
+  /** A trade (`isTrade`) or an execution report of sequence `seq`, read into `trade` / `report` when `decodesSlots`; its slot is at `offset` in `bytes`. */
   output(isTrade: boolean, seq: number, bytes: Uint8Array, offset: number, report: ExecutionReport, trade: Trade): void;
   /** A line of the L2 depth stream of sequence `seq`, read into `update`; its slot is at `offset` in `bytes`. */
   depth(seq: number, bytes: Uint8Array, offset: number, update: DepthUpdate): void;

@@ -13,6 +13,8 @@ import {
   readMarkFlags,
   readMarkSequence,
   readOutput,
+  readOutputKind,
+  readOutputSeq,
 } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
 import type { SinkSettings } from '../sinks/output-sink.js';
@@ -72,12 +74,14 @@ runWorker(SINK, async () => {
     onTimeout: () => sink.idle(),
     maxBatch: data.source.kind === 'kafka' ? KAFKA_MAX_BATCH : undefined,
   });
+  // A sink that reads the slots itself (the native JSON writer) gets no decoded objects.
+  const decode = sink.decodesSlots;
   const take = (first: number, last: number): void => {
     for (let s = first; s <= last; s++) {
       const offset = ring.offsetOf(s);
-      const kind = readOutput(bytes, offset, report, trade);
-      if (kind === OutputKind.Trade) sink.output(true, (lastSeq = trade.seq), bytes, offset, report, trade);
-      else if (kind === OutputKind.Report) sink.output(false, (lastSeq = report.seq), bytes, offset, report, trade);
+      const kind = decode ? readOutput(bytes, offset, report, trade) : readOutputKind(bytes, offset);
+      if (kind === OutputKind.Trade) sink.output(true, (lastSeq = readOutputSeq(bytes, offset)), bytes, offset, report, trade);
+      else if (kind === OutputKind.Report) sink.output(false, (lastSeq = readOutputSeq(bytes, offset)), bytes, offset, report, trade);
       else if (kind === OutputKind.Depth) sink.depth((lastSeq = readDepth(bytes, offset, update).seq), bytes, offset, update);
       else if (kind === OutputKind.Mark) sink.mark(readMarkSequence(bytes, offset), (readMarkFlags(bytes, offset) & MARK_FLAG_SNAPSHOT) !== 0);
       else throw new Error(`output slot ${s} has unknown kind ${kind}`);
