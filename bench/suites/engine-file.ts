@@ -9,7 +9,9 @@
 // orders (2M, three runs, before the method: smaller runs keep the group's time).
 // `vs_embedded` is the ratio of the two lines' medians; `vs_embedded_paired` the median of the
 // per-round ratios (the file and the embedded run of one interleaved round), which a drift of the
-// machine's speed between rounds leaves out.
+// machine's speed between rounds leaves out. The engine runs take ENGINE_ROUNDS rounds, not the
+// method's five: one file run to the next spreads 24-36% on this machine, more than the ratio's
+// margin over its target, and a median of five moved 0.77-0.86 between runs of the same code.
 // The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
 // `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
 // Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
@@ -36,7 +38,7 @@ import {
 import { benchRunConfig } from '../engine-config.js';
 import type { BenchContext, BenchGroup } from '../types.js';
 import { round } from '../stats.js';
-import { measureGroup, methodFields, pairedRatio } from '../method.js';
+import { measureGroup, methodFields, pairedRatio, runsFor } from '../method.js';
 import { buildHarness, runHarness } from '../peer/harness.js';
 import { writePeerNdjson, writePeerStream } from '../peer/stream.js';
 
@@ -155,6 +157,9 @@ function writeOrders(file: string, orders: number): number {
   return bytes;
 }
 
+/** Measured rounds of the engine runs (file, embedded, file with the JS scanner; see the header). */
+const ENGINE_ROUNDS = 11;
+
 async function engineRun(dataDir: string, source: string[]): Promise<EngineSummary> {
   return new Engine(benchRunConfig(dataDir, ['--symbols', String(SYMBOLS), ...source]), { log: () => undefined }).run();
 }
@@ -227,6 +232,7 @@ export const groups: BenchGroup[] = [
             return r;
           },
           (r) => r.ordersPerSecond,
+          ctx.quick ? runsFor(ctx) : ENGINE_ROUNDS,
         );
         const reference = [...digests.get('embedded')!];
         for (const [which, set] of digests)
