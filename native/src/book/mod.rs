@@ -17,6 +17,7 @@ mod protocol;
 mod resting;
 mod self_trade;
 mod snapshot;
+mod source_positions;
 mod stop_list;
 mod symbol_book;
 
@@ -26,6 +27,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use outputs::{OutputCounts, Outputs};
 use protocol::{COMMAND_SLOT_BYTES, OUTPUT_SLOT_BYTES};
+use source_positions::SourcePositions;
+
+/// The byte of a command slot whose top two bits are its marks (the kind is below them), and those bits.
+const MARKS_AT: usize = 62;
+const MARK_BITS: u8 = 0xc0;
 
 fn invalid(message: &str) -> Error {
   Error::new(Status::InvalidArg, message.to_owned())
@@ -42,6 +48,7 @@ pub struct NativeBook {
   pending_read: usize,
   emit_reports: bool,
   counts: OutputCounts,
+  positions: SourcePositions,
 }
 
 #[napi]
@@ -68,6 +75,7 @@ impl NativeBook {
       pending_read: 0,
       emit_reports: true,
       counts: OutputCounts::default(),
+      positions: SourcePositions::new(),
     })
   }
 
@@ -75,7 +83,12 @@ impl NativeBook {
   /// into `out` from slot `outSlot` on (wrapping at the end of `out`, like a ring), at most
   /// `outRoom` slots. Outputs past that wait for `drain`; it stops before a command once any wait.
   /// Returns the commands processed; `progress` gets [outputs written into `out`, outputs waiting,
-  /// then the output counts as readOutputCounts gives them].
+  /// then the output counts as readOutputCounts gives them, and, when 6 long, 1 if it stopped at a
+  /// mark, else 0]. With `firstSeq`, slot k must carry sequence `firstSeq` + k (a slot that does not
+  /// is an error, before it is processed): the matcher's check that the ring holds what was
+  /// published. With `stopMarks`, it stops after a command whose slot carries one of those mark
+  /// bits (the matcher snapshots there). Each command's source position is kept per stream
+  /// (readSourcePositions).
   #[napi(catch_unwind)]
   #[allow(clippy::too_many_arguments)]
   pub fn process(
@@ -87,9 +100,13 @@ impl NativeBook {
     out_slot: u32,
     out_room: u32,
     mut progress: Float64ArraySlice<'_>,
+    first_seq: Option<f64>,
+    stop_marks: Option<u32>,
   ) -> Result<u32> {
     // Safety: the views are the caller's, borrowed for this synchronous call only.
     let (out, progress) = (unsafe { out.as_mut() }, unsafe { progress.as_mut() });
+    let expected = first_seq.filter(|&seq| seq > 0.0);
+    let stop_marks = stop_marks.unwrap_or(0).min(0xff) as u8 & MARK_BITS;
     let first = from as usize * COMMAND_SLOT_BYTES;
     let end = first + count as usize * COMMAND_SLOT_BYTES;
     if end > commands.len() || progress.len() < 5 {
@@ -102,9 +119,22 @@ impl NativeBook {
     self.pending_read = 0;
     let mut outputs = Outputs::new(out, out_slot as usize, out_room as usize, &mut self.pending, self.emit_reports, &mut self.counts);
     let mut done = 0u32;
+    let mut at_mark = false;
     for slot in commands[first..end].chunks_exact(COMMAND_SLOT_BYTES) {
-      self.engine.process(&Command::read(slot), &mut outputs);
+      if let Some(first) = expected {
+        let (seq, want) = (f64::from_le_bytes(slot[..8].try_into().unwrap()), first + f64::from(done));
+        if seq != want {
+          return Err(Error::new(Status::GenericFailure, format!("command slot carries sequence {seq}, expected {want}")));
+        }
+      }
+      let command = Command::read(slot);
+      self.positions.note(command.source_stream, command.source_position);
+      self.engine.process(&command, &mut outputs);
       done += 1;
+      if slot[MARKS_AT] & stop_marks != 0 {
+        at_mark = true;
+        break;
+      }
       if outputs.room() == 0 {
         break;
       }
@@ -115,6 +145,9 @@ impl NativeBook {
     progress[2] = self.counts.reports;
     progress[3] = self.counts.rejected;
     progress[4] = self.counts.trades;
+    if progress.len() > 5 {
+      progress[5] = f64::from(u8::from(at_mark));
+    }
     Ok(done)
   }
 
@@ -185,7 +218,15 @@ impl NativeBook {
   pub fn restore(&mut self, bytes: Uint8ArraySlice<'_>) -> Result<()> {
     self.pending.clear();
     self.pending_read = 0;
+    self.positions.clear();
     snapshot::restore(&mut self.engine, &bytes).map_err(|message| Error::new(Status::GenericFailure, message))
+  }
+
+  /// The source position of the last command processed from each stream 0.. (NaN: none yet) into
+  /// `into`, as many as fit; returns how many streams there are.
+  #[napi]
+  pub fn read_source_positions(&self, mut into: Float64ArraySlice<'_>) -> u32 {
+    self.positions.read_into(unsafe { into.as_mut() }) as u32
   }
 
   /// Sets an account's default self-trade prevention mode (used by orders with stp = Default).

@@ -12,10 +12,24 @@ export interface NativeBookHandle {
   /**
    * Processes `count` command slots of `commands` from slot `from` on; their outputs go into `out`
    * from slot `outSlot` on (wrapping at its end), at most `outRoom` of them, the rest wait for
-   * `drain`. Returns the commands processed; `progress` (5 long) gets [outputs written, outputs
-   * waiting, then readOutputCounts' three].
+   * `drain`. Returns the commands processed; `progress` (5 or 6 long) gets [outputs written,
+   * outputs waiting, then readOutputCounts' three, then 1 if it stopped at a mark]. With `firstSeq`
+   * (> 0), slot k must carry sequence `firstSeq` + k or it throws before that slot; with
+   * `stopMarks`, it stops after a slot carrying one of those mark bits.
    */
-  process(commands: Uint8Array, from: number, count: number, out: Uint8Array, outSlot: number, outRoom: number, progress: Float64Array): number;
+  process(
+    commands: Uint8Array,
+    from: number,
+    count: number,
+    out: Uint8Array,
+    outSlot: number,
+    outRoom: number,
+    progress: Float64Array,
+    firstSeq?: number,
+    stopMarks?: number,
+  ): number;
+  /** The source position of the last command processed per stream 0.. (NaN: none) into `into`; returns the stream count. */
+  readSourcePositions(into: Float64Array): number;
   /** Outputs waiting for `drain`. */
   readonly waiting: number;
   /** Moves up to `outRoom` waiting outputs into `out` from slot `outSlot` on; returns how many. */

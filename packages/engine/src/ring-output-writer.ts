@@ -56,7 +56,7 @@ export class RingOutputWriter implements BookSink, DepthSink {
    * [written, waiting, reports, rejected, trades] (NativeBook.process). The book's counts change
    * only in process (drain moves outputs already counted), so the last call's are current.
    */
-  private readonly progress = new Float64Array(5);
+  private readonly progress = new Float64Array(6);
   /** The counts before the native book's first output (the book counts from its creation). */
   private reportsBase = 0;
   private rejectedBase = 0;
@@ -97,9 +97,11 @@ export class RingOutputWriter implements BookSink, DepthSink {
   /**
    * Runs `count` command slots of `commands` (a view whose slot 0 is at byte 0) from slot `index`
    * on through the native book, which writes their outputs straight into claimed slots of this
-   * ring; counts them and records positions and trades as the sink methods do.
+   * ring; counts them and records positions and trades as the sink methods do. With `firstSeq`
+   * the book checks the slots' sequences, and with `stopMarks` it stops after a marked slot (see
+   * NativeBookHandle.process). Returns the commands run.
    */
-  writeNative(book: NativeBookHandle, commands: Uint8Array, index: number, count: number): void {
+  writeNative(book: NativeBookHandle, commands: Uint8Array, index: number, count: number, firstSeq = 0, stopMarks = 0): number {
     const sequencer = this.sequencer;
     if (!isTrimmable(sequencer)) throw new Error('the native book needs a single-producer output ring');
     const ring = this.ring;
@@ -115,7 +117,8 @@ export class RingOutputWriter implements BookSink, DepthSink {
       this.tradesBase = this.trades - counts[4]!;
     }
     let done = 0;
-    while (done < count || book.waiting > 0) {
+    let atMark = false;
+    while ((done < count && !atMark) || book.waiting > 0) {
       let room = Math.min(sequencer.remainingCapacity(), NATIVE_CLAIM);
       let hi: number;
       if (room === 0) {
@@ -128,8 +131,9 @@ export class RingOutputWriter implements BookSink, DepthSink {
       let written: number;
       if (book.waiting > 0) written = book.drain(slots, lo & mask, room);
       else {
-        done += book.process(commands, index + done, count - done, slots, lo & mask, room, counts);
+        done += book.process(commands, index + done, count - done, slots, lo & mask, room, counts, firstSeq > 0 ? firstSeq + done : 0, stopMarks);
         written = counts[0]!;
+        atMark = counts[5] === 1;
       }
       sequencer.trimClaim(lo + written - 1);
       if (written > 0) {
@@ -141,6 +145,7 @@ export class RingOutputWriter implements BookSink, DepthSink {
     this.reports = this.reportsBase + counts[2]!;
     this.rejected = this.rejectedBase + counts[3]!;
     this.trades = this.tradesBase + counts[4]!;
+    return done;
   }
 
   /** The positions of the `n` outputs the native book wrote from sequence `lo` on, and its trades to the tape. */

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { LineReader } from '../dist/line-reader.js';
 import { resolveJsonScanner } from '../dist/json-scanner.js';
 import { loadFileWindows, openFileWindows } from '../dist/file-windows.js';
+import { decodeSourcePositions } from '../dist/source-positions.js';
+import { readSnapshotFile, snapshotFiles } from '@ringmatch/wal';
 import { CommandKind, Field, Reason, decodeMessageLenient, defaultSymbolTable, fieldName, reasonText } from '@ringmatch/protocol';
 import { readLines, runCli, startCli, summaryOf, tempDirs, waitExit, waitForMatched } from './helpers.js';
 
@@ -354,6 +356,36 @@ describe.each(SCANNERS)('NDJSON file source: bad bytes and bad lines (--json-sca
       [4, 2],
     ]);
   }, 60_000);
+});
+
+describe('snapshots record where the file resumes', () => {
+  // Without the depth stream the native book keeps each stream's last position itself (no JS reads
+  // the slots); with it, the matcher does. Both must record the line of the snapshot's command.
+  it.each([[['--no-depth']], [[]]])(
+    'each snapshot holds the line of the command at its sequence (%j)',
+    async (depthFlags) => {
+      const d = dir();
+      const file = path.join(d, 'orders.ndjson');
+      const lines: string[] = [];
+      const lineOf = [-1]; // lineOf[k]: the line of command k (from 1)
+      for (let k = 1; k <= 3000; k++) {
+        if (k % 3 === 0) lines.push(''); // blank lines: line numbers run ahead of sequences
+        lineOf.push(lines.length);
+        lines.push(order(k, 1 + (k % 7), k % 2 === 1 ? 'buy' : 'sell', 1 + (k % 5), 18_990 + (k % 21)));
+      }
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const data = path.join(d, 'data');
+      const r = await runCli(['run', '--progress-ms', '0', '--snapshot-every', '700', '--data-dir', data, '--source', `ndjson:${file}`, ...depthFlags]);
+      expect(r.code, r.stderr).toBe(0);
+      const snapshots = snapshotFiles(path.join(data, 'wal')).map((f) => readSnapshotFile(f));
+      expect(snapshots.length).toBeGreaterThan(1);
+      for (const snapshot of snapshots) {
+        if (typeof snapshot === 'string') throw new Error(snapshot);
+        expect([...decodeSourcePositions(snapshot.sourceState)], `snapshot at ${snapshot.sequence}`).toEqual([[0, lineOf[snapshot.sequence]]]);
+      }
+    },
+    60_000,
+  );
 });
 
 describe('command line errors exit 2 with one clear line and no stack trace', () => {

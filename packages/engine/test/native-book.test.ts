@@ -11,9 +11,11 @@ import {
   COMMAND_SLOT_BYTES,
   CommandKind,
   OUTPUT_SLOT_BYTES,
+  SNAPSHOT_MARK,
   StpMode,
   SymbolTable,
   createCommand,
+  markSnapshot,
   readCommand,
   writeCommand,
   writeReport,
@@ -248,6 +250,60 @@ describe.runIf(probe.book !== null)('native book against the JS book', () => {
     },
     60_000,
   );
+
+  it("checks sequences, stops after a snapshot mark and keeps each stream's last source position", async () => {
+    const count = 3000;
+    const gen = new OrderFlowGenerator({ symbols, seed: 11, accounts: 40 });
+    const slots = new Uint8Array(count * COMMAND_SLOT_BYTES);
+    const c = createCommand();
+    for (let i = 0; i < count; i++) {
+      gen.next(c);
+      c.seq = i + 1;
+      c.sourceStream = i % 3 === 2 ? -1 : i % 3; // streams 0 and 1, and commands of no stream
+      c.sourcePosition = c.sourceStream < 0 ? -1 : 1000 + i;
+      writeCommand(slots, i * COMMAND_SLOT_BYTES, c);
+    }
+    markSnapshot(slots, 1499 * COMMAND_SLOT_BYTES); // sequence 1500
+    const runWhole = async (firstSeq?: number, stopMarks?: number) => {
+      const { book } = await createNativeBook(symbols, 16);
+      const out = new Uint8Array((1 << 16) * OUTPUT_SLOT_BYTES);
+      const progress = new Float64Array(6);
+      const calls: Array<[number, number]> = [];
+      for (let done = 0; done < count; ) {
+        const n = book!.process(slots, done, count - done, out, 0, 1 << 16, progress, firstSeq === undefined ? undefined : firstSeq + done, stopMarks);
+        calls.push([n, progress[5]!]);
+        expect(book!.waiting).toBe(0);
+        done += n;
+        if (done === 1500 && stopMarks !== undefined) {
+          const positions = new Float64Array(4).fill(7);
+          expect(book!.readSourcePositions(positions)).toBe(2);
+          expect([...positions]).toEqual([1000 + 1497, 1000 + 1498, 7, 7]); // stream 0's last is 1497, stream 1's 1498
+        }
+      }
+      const counters = new Float64Array(NATIVE_COUNTER_KEYS.length);
+      book!.readCounters(counters);
+      return { calls, counters: [...counters], book: book! };
+    };
+    const plain = await runWhole();
+    expect(plain.calls).toEqual([[count, 0]]);
+    const marked = await runWhole(1, SNAPSHOT_MARK);
+    expect(marked.calls).toEqual([
+      [1500, 1],
+      [1500, 0],
+    ]);
+    expect(marked.counters).toEqual(plain.counters);
+    const short = new Float64Array(1);
+    expect(marked.book.readSourcePositions(short)).toBe(2);
+    expect(short[0]).toBe(1000 + 2997);
+
+    // A slot that does not carry its sequence stops the call before it, with both numbers.
+    const { book } = await createNativeBook(symbols, 16);
+    const out = new Uint8Array(64 * OUTPUT_SLOT_BYTES);
+    const progress = new Float64Array(6);
+    new DataView(slots.buffer).setFloat64(10 * COMMAND_SLOT_BYTES, 99, true);
+    expect(() => book!.process(slots, 0, 20, out, 0, 64, progress, 1)).toThrow(/carries sequence 99, expected 11/);
+    expect(() => book!.process(slots, 0, 1, out, 0, 64, progress, 2)).toThrow(/carries sequence 1, expected 2/);
+  });
 
   it('refuses a batch while outputs wait, and a range past the buffer', async () => {
     const { book } = await createNativeBook(symbols, 16);

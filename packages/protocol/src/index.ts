@@ -23,6 +23,7 @@ export {
   COMMAND_SLOT_BYTES,
   CommandSlot,
   MARK_FLAG_SNAPSHOT,
+  SNAPSHOT_MARK,
   MAX_SLOT_OFFSET,
   OUTPUT_SLOT_BYTES,
   OutputSlot,

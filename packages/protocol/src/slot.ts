@@ -119,7 +119,8 @@ export const OutputSlot = {
 
 const KIND_MASK = 0x3f;
 const BATCH_END_MARK = 0x40;
-const SNAPSHOT_MARK = 0x80;
+/** The command slot's snapshot mark bit (byte 62, above the kind): the native book can stop at it. */
+export const SNAPSHOT_MARK = 0x80;
 
 /**
  * Marks the command slot at `offset` as the last of a journal batch (one group commit). The mark

@@ -9,11 +9,14 @@
 // The books are the JS book (@ringmatch/book), one command at a time, or the native book
 // (native-book.ts), which takes runs of command slots straight from the ring: a run ends at the
 // ring's end, at a snapshot mark, at a latency-sampled sequence and, with the depth stream on, at
-// a journal batch end, so each of those sees the books exactly after its command.
+// a journal batch end, so each of those sees the books exactly after its command. Without the
+// depth stream the native book also checks each slot's sequence, stops at the snapshot mark and
+// keeps each stream's last source position itself, so no JS touches a command slot.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer } from '@ringmatch/ring';
 import {
   MARK_FLAG_SNAPSHOT,
+  SNAPSHOT_MARK,
   createCommand,
   hasBatchEndMark,
   hasSnapshotMark,
@@ -107,8 +110,23 @@ function nextMultiple(s: number, every: number): number {
   return every > 0 ? s + every - 1 - ((s + every - 1) % every) : Number.POSITIVE_INFINITY;
 }
 
+/** The native book's last source position per stream (NaN: none), read at each snapshot. */
+let bookPositions = new Float64Array(16);
+
+/** Takes into lastPositions the positions the native book kept (the live runs without depth note none here). */
+function takeBookPositions(): void {
+  if (!(engine instanceof NativeEngineBook)) return;
+  let streams = engine.handle.readSourcePositions(bookPositions);
+  if (streams > bookPositions.length) {
+    bookPositions = new Float64Array(streams);
+    streams = engine.handle.readSourcePositions(bookPositions);
+  }
+  for (let stream = 0; stream < streams; stream++) if (!Number.isNaN(bookPositions[stream]!)) lastPositions.set(stream, bookPositions[stream]!);
+}
+
 /** Serializes the books at `sequence` (every command up to it processed, none after) for the journaler. */
 function snapshot(sequence: number): void {
+  takeBookPositions();
   outputs.mark(sequence, MARK_FLAG_SNAPSHOT); // the sink makes the outputs up to here durable
   const bytes = encodeEngineSnapshot(
     engine.snapshot(),
@@ -210,11 +228,26 @@ function live(): void {
       s++;
     }
   };
+  /**
+   * Sequences first..last through the native book without the depth stream: the book checks the
+   * sequences, stops after a snapshot mark and keeps the positions; here only the run's ends.
+   */
+  const matchNativeRuns = (first: number, last: number): void => {
+    let s = first;
+    while (s <= last) {
+      const runEnd = Math.min(last, s + mask - (s & mask), nextMultiple(s, sampleEvery));
+      s += outputs.writeNative(native!.handle, commandSlots, s & mask, runEnd - s + 1, s, SNAPSHOT_MARK);
+      const ran = s - 1; // the run's last command: its end, or a marked one
+      if (ran % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[ran & stampMask]!) * 1e6);
+      if (hasSnapshotMark(bytes, ring.offsetOf(ran))) snapshot(ran);
+    }
+  };
   const result = stage.run((_bytes, first, last) => {
     if (failAt >= first && failAt <= last) throw new Error(`injected failure in the matcher's handler at sequence ${failAt}`);
     // The product's invariant, checked on every batch: nothing beyond the durable cursor.
     if (last > durable.getNear(last)) stats[Stat.invariantViolations]!++;
-    if (native) matchNative(first, last, cmd);
+    if (native && depth === null) matchNativeRuns(first, last);
+    else if (native) matchNative(first, last, cmd);
     else
       for (let s = first; s <= last; s++) {
         const offset = ring.offsetOf(s);
