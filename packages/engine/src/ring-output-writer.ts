@@ -53,8 +53,8 @@ export class RingOutputWriter implements BookSink, DepthSink {
   private slotBytes: Uint8Array | null = null;
   private view: DataView | null = null;
   /**
-   * [written, waiting, reports, rejected, trades] (NativeBook.process). The book's counts change
-   * only in process (drain moves outputs already counted), so the last call's are current.
+   * [written, waiting, reports, rejected, trades, stopped at a mark] (NativeBook.process). The book's
+   * counts change only in process (drain moves outputs already counted), so the last call's are current.
    */
   private readonly progress = new Float64Array(6);
   /** The counts before the native book's first output (the book counts from its creation). */
