@@ -16,10 +16,10 @@ const SLOT_BYTES: usize = 64;
 /// partition, f64 offset, f64 timestamp, i32 key length, i32 value length (-1: null).
 const RECORD_HEADER: usize = 28;
 
-/// Writes `c` as the command slot `slot` (writeCommand's layout; seq 0, filled in at publish).
 /// Largest sequence a slot's double holds exactly.
 const MAX_SEQ: f64 = 9_007_199_254_740_992.0;
 
+/// Writes `c` as the command slot `slot` (writeCommand's layout) with sequence `seq` (0: numbered at publish).
 fn write_slot(slot: &mut [u8], c: &Parsed, source_stream: i16, source_position: u64, seq: f64) {
   slot[0..8].copy_from_slice(&seq.to_le_bytes());
   slot[8..16].copy_from_slice(&(c.order_id as f64).to_le_bytes());

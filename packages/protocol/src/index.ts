@@ -39,7 +39,6 @@ export {
   readCommandSourceStream,
   readCommandSymbolId,
   readMarkFlags,
-  readMarkSequence,
   readOutput,
   readOutputKind,
   readOutputSeq,

@@ -157,11 +157,6 @@ export function writeMark(bytes: Uint8Array, offset: number, seq: number, flags:
   v.setUint8(offset + 79, flags);
 }
 
-/** The sequence of the mark slot at `offset`. */
-export function readMarkSequence(bytes: Uint8Array, offset: number): number {
-  return viewOf(bytes).getFloat64(offset, true);
-}
-
 /** The flags of the mark slot at `offset`. */
 export function readMarkFlags(bytes: Uint8Array, offset: number): number {
   return bytes[offset + 79]!;

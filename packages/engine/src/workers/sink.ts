@@ -11,7 +11,6 @@ import {
   createTrade,
   readDepth,
   readMarkFlags,
-  readMarkSequence,
   readOutput,
   readOutputKind,
   readOutputSeq,
@@ -83,7 +82,7 @@ runWorker(SINK, async () => {
       if (kind === OutputKind.Trade) sink.output(true, (lastSeq = readOutputSeq(bytes, offset)), bytes, offset, report, trade);
       else if (kind === OutputKind.Report) sink.output(false, (lastSeq = readOutputSeq(bytes, offset)), bytes, offset, report, trade);
       else if (kind === OutputKind.Depth) sink.depth((lastSeq = readDepth(bytes, offset, update).seq), bytes, offset, update);
-      else if (kind === OutputKind.Mark) sink.mark(readMarkSequence(bytes, offset), (readMarkFlags(bytes, offset) & MARK_FLAG_SNAPSHOT) !== 0);
+      else if (kind === OutputKind.Mark) sink.mark(readOutputSeq(bytes, offset), (readMarkFlags(bytes, offset) & MARK_FLAG_SNAPSHOT) !== 0);
       else throw new Error(`output slot ${s} has unknown kind ${kind}`);
     }
     stats[Stat.sinkSequence] = lastSeq;
