@@ -43,6 +43,12 @@ export interface EngineSummary {
   bookFile: string | null;
   depthUpdates: number;
   stoppedBy: string;
+  /**
+   * Start-up, in ms after the workers were started: when the matcher had rebuilt its books, when
+   * the sink had opened its outputs, and when the source published its first command, which intake
+   * holds back until both (null: it did not happen).
+   */
+  startup: { matcherReadyMs: number | null; sinkReadyMs: number | null; firstPublishMs: number | null };
 }
 
 export interface SummaryInput {
@@ -67,6 +73,7 @@ export function buildSummary(input: SummaryInput): EngineSummary {
   const latency = input.metrics.latency;
   const sync = input.metrics.walSync;
   const us = (h: typeof latency, p: number): number | null => (h.totalCount ? Math.round(h.getValueAtPercentile(p) / 100) / 10 : null);
+  const sinceStart = (at: number): number | null => (at > 0 ? Math.round((at - input.startedMs) * 10) / 10 : null);
   return {
     orders,
     firstSequence: s.firstSequence,
@@ -94,5 +101,6 @@ export function buildSummary(input: SummaryInput): EngineSummary {
     bookFile: input.bookFile,
     depthUpdates: s.depthUpdates,
     stoppedBy: input.stoppedBy,
+    startup: { matcherReadyMs: sinceStart(s.matcherReadyAt), sinkReadyMs: sinceStart(s.sinkReadyAt), firstPublishMs: sinceStart(s.firstPublishAt) },
   };
 }

@@ -348,6 +348,7 @@ export class Engine {
       resume: plan.resume,
       snapshotEvery: config.snapshotEvery,
       latencySampleEvery: LATENCY_SAMPLE_EVERY,
+      readyTimeoutMs: RECOVERY_TIMEOUT_MS,
     };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();

@@ -8,6 +8,10 @@ import { syntheticSymbolCount, type SourceConfig, type WaitStrategyName } from '
 export const Control = {
   /** Main sets 1: the source stops claiming and reports where it stopped. */
   stopSource: 0,
+  /** The matcher sets 1 once its books are rebuilt (snapshot and WAL replay): intake may open (intake-gate.ts). */
+  matcherReady: 1,
+  /** The sink sets 1 once its outputs are open: intake may open. */
+  sinkReady: 2,
 } as const;
 
 export interface SharedState {

@@ -39,6 +39,10 @@ export const Stat = {
   firstPublishAt: 20,
   /** Depth stream lines published by the matcher (level updates and snapshot lines). */
   depthUpdates: 21,
+  /** Wall-clock ms (timeOrigin-based) when the matcher had rebuilt its books (intake waits for it), 0 before. */
+  matcherReadyAt: 22,
+  /** Wall-clock ms (timeOrigin-based) when the sink had opened its outputs (intake waits for it), 0 before. */
+  sinkReadyAt: 23,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;

@@ -6,6 +6,7 @@ import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, isTrimmable, type RingBuffer, t
 import { COMMAND_SLOT_BYTES, markSnapshot, writeCommandSeq } from '@ringmatch/protocol';
 import { Stat } from '../stats.js';
 import { copyIntoRing } from '../ring-copy.js';
+import { parkAsync } from '../park-async.js';
 import { Control, MATCHER, nowMs, type SharedState } from '../shared.js';
 
 /**
@@ -14,10 +15,6 @@ import { Control, MATCHER, nowMs, type SharedState } from '../shared.js';
  * runs, 16,384 over 4,096: median 1.10 in 13 pairs (1,024: 0.88-0.94, every pair slower).
  */
 export const FLAT_OUT_BATCH = 16_384;
-
-// Atomics.waitAsync is in Node 20 (V8) but typed only in lib ES2024.
-type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync;
 
 export class CommandPublisher {
   readonly bytes: Uint8Array;
@@ -60,17 +57,7 @@ export class CommandPublisher {
 
   /** Resolves once a stop is requested, or after `timeoutMs` (false then). */
   async whenStopRequested(timeoutMs: number): Promise<boolean> {
-    const result = waitAsync(this.control, Control.stopSource, 0, timeoutMs);
-    if (result.async) {
-      // A pending Atomics.waitAsync does not keep a worker alive: while the Kafka client holds no
-      // handle (a broker restart), the worker would exit under us with code 0. Hold one.
-      const keepAlive = setInterval(() => undefined, 1000);
-      try {
-        await result.value;
-      } finally {
-        clearInterval(keepAlive);
-      }
-    }
+    await parkAsync(this.control, Control.stopSource, 0, timeoutMs);
     return this.stopRequested();
   }
 

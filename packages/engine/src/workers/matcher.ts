@@ -1,5 +1,6 @@
 // Matcher worker: the command ring's "matcher" stage. It rebuilds the books (the recovery plan's
-// base + the WAL records after it, with the same code as `ringmatch replay`), then processes live
+// base + the WAL records after it, with the same code as `ringmatch replay`), says so (the poller
+// opens intake once the matcher and the sink are ready: intake-gate.ts), then processes live
 // command slots strictly behind the journaler's durable cursor, in sequence order, and publishes
 // execution reports, trades and marks into the output ring. A slot with the snapshot mark makes it
 // snapshot the books exactly at that sequence and hand the bytes to the journaler through the
@@ -43,7 +44,8 @@ import { encodeSourcePositions } from '../source-positions.js';
 import { replayRecords, replayRecordsBatched, restoreBase } from '../wal-replay.js';
 import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
-import { JOURNALER, MATCHER, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import { Control, JOURNALER, MATCHER, nowMs, symbolTableFor, type SharedState } from '../shared.js';
+import { announceReady } from '../intake-gate.js';
 
 export interface MatcherData {
   shared: SharedState;
@@ -282,6 +284,8 @@ function live(): void {
 runWorker(MATCHER, () => {
   try {
     replay();
+    stats[Stat.matcherReadyAt] = nowMs();
+    announceReady(new Int32Array(data.shared.control), Control.matcherReady);
     live();
   } catch (error) {
     if (!(error instanceof Halted) && !(error instanceof OutputRingHalted)) throw error;

@@ -1,4 +1,5 @@
-// Poller worker: the command ring's producer. It opens the run's source (sources/), which reads
+// Poller worker: the command ring's producer. It opens the run's source (sources/) and lets it
+// prepare, then, once the stages behind it are ready (intake-gate.ts), runs it: the source reads
 // orders and publishes them as command slots; each command's engine sequence is the slot's ring
 // sequence. When the source ends or a stop is requested, the poller ends the command ring: the
 // pipeline then drains behind it, stage by stage, and every worker finishes on its own. It runs
@@ -9,6 +10,7 @@ import type { SourceConfig } from '../config.js';
 import type { SourceResume } from '../recovery-plan.js';
 import { CommandPublisher } from '../sources/command-publisher.js';
 import { openSource } from '../sources/source-registry.js';
+import { whenIntakeOpens } from '../intake-gate.js';
 import { runWorker } from '../worker-main.js';
 import { symbolTableFor, type SharedState } from '../shared.js';
 import { POLLER_NICE, niceCurrentThread } from '../thread-priority.js';
@@ -25,6 +27,8 @@ export interface PollerData {
   snapshotEvery: number;
   /** The matcher samples the latency of the sequences that are multiples of this: only they get a publish time. */
   latencySampleEvery: number;
+  /** Longest wait for the matcher and the sink to be ready before the source runs. */
+  readyTimeoutMs: number;
 }
 
 const data = workerData as PollerData;
@@ -36,7 +40,10 @@ runWorker(
   'poller',
   async () => {
     const source = await openSource({ config: data.source, symbols: symbolTableFor(data.source), resume: data.resume, stopWhenIdleMs: data.stopWhenIdleMs });
-    await source.run(out);
+    await source.prepare?.(out);
+    const control = new Int32Array(data.shared.control);
+    const intake = await whenIntakeOpens(control, () => (ring.halted ? 'halted' : out.stopRequested() ? 'stop' : null), data.readyTimeoutMs);
+    if (intake === 'open') await source.run(out);
     if (ring.halted) return; // the engine is failing: nothing drains
     ring.end();
     parentPort!.postMessage({ type: 'source-done', published: out.published });

@@ -1,6 +1,7 @@
 // Sink worker: the output ring's "sink" stage. It reads each output slot and hands trades,
 // execution reports, depth lines and marks to the run's sink plug-in (files or Kafka, sinks/), and advances the
-// engine sequences outputs-written and outputs-durable as the sink reports them.
+// engine sequences outputs-written and outputs-durable as the sink reports them. It says when its
+// outputs are open: the poller opens intake once the matcher and the sink are ready (intake-gate.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer, SequenceSet, type Sequence } from '@ringmatch/ring';
 import {
@@ -20,7 +21,8 @@ import type { SinkSettings } from '../sinks/output-sink.js';
 import { openSink } from '../sinks/sink-registry.js';
 import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
-import { EngineSequence, SINK, type SharedState } from '../shared.js';
+import { Control, EngineSequence, SINK, nowMs, type SharedState } from '../shared.js';
+import { announceReady } from '../intake-gate.js';
 
 export interface SinkData extends SinkSettings {
   shared: SharedState;
@@ -62,6 +64,8 @@ runWorker(SINK, async () => {
     },
     ring.bytes,
   );
+  stats[Stat.sinkReadyAt] = nowMs();
+  announceReady(new Int32Array(data.shared.control), Control.sinkReady);
   const report = createReport();
   const trade = createTrade();
   const update = createDepthUpdate();
