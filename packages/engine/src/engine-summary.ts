@@ -49,6 +49,14 @@ export interface EngineSummary {
    * holds back until both (null: it did not happen).
    */
   startup: { matcherReadyMs: number | null; sinkReadyMs: number | null; firstPublishMs: number | null };
+  /**
+   * The process's CPU from the first publish to the end of matching (every thread: the workers,
+   * V8's compiler and GC helpers, the kernel's work for them), null without a first publish; and
+   * the GC pauses of the engine's threads in the same window. Node reports no JIT time.
+   */
+  cpuMs: number | null;
+  cpuUsPerOrder: number | null;
+  gcMs: number;
 }
 
 export interface SummaryInput {
@@ -73,6 +81,7 @@ export function buildSummary(input: SummaryInput): EngineSummary {
   const latency = input.metrics.latency;
   const sync = input.metrics.walSync;
   const us = (h: typeof latency, p: number): number | null => (h.totalCount ? Math.round(h.getValueAtPercentile(p) / 100) / 10 : null);
+  const cpuMs = s.cpuAtFirstPublishUs > 0 && s.cpuAtEndUs > 0 ? (s.cpuAtEndUs - s.cpuAtFirstPublishUs) / 1000 : null;
   const sinceStart = (at: number): number | null => (at > 0 ? Math.round((at - input.startedMs) * 10) / 10 : null);
   return {
     orders,
@@ -102,5 +111,8 @@ export function buildSummary(input: SummaryInput): EngineSummary {
     depthUpdates: s.depthUpdates,
     stoppedBy: input.stoppedBy,
     startup: { matcherReadyMs: sinceStart(s.matcherReadyAt), sinkReadyMs: sinceStart(s.sinkReadyAt), firstPublishMs: sinceStart(s.firstPublishAt) },
+    cpuMs: cpuMs === null ? null : Math.round(cpuMs * 10) / 10,
+    cpuUsPerOrder: cpuMs === null || orders === 0 ? null : Math.round((cpuMs * 1000 * 100) / orders) / 100,
+    gcMs: Math.round((s.gcMsPoller + s.gcMsJournaler + s.gcMsMatcher + s.gcMsSink + s.gcMsMain) * 10) / 10,
   };
 }

@@ -26,6 +26,7 @@ import { NativeScannerUnavailable, resolveJsonScanner } from './json-scanner.js'
 import { NativeBookUnavailable, resolveBook } from './native-book.js';
 import { NativeWriterUnavailable, resolveJsonWriter } from './json-writer.js';
 import { Stat, createStats, readStats } from './stats.js';
+import { GcMeter } from './gc-meter.js';
 import { walSegmentBytes } from './test-hooks.js';
 import {
   Control,
@@ -352,6 +353,8 @@ export class Engine {
     };
     const poller = this.supervisor.spawn('poller', workerUrl('poller'), pollerData, [], 'source-done');
     this.startedAt = performance.now();
+    const gc = new GcMeter();
+    gc.start();
 
     if (config.metricsPort > 0) {
       this.http = new EngineHttpServer({
@@ -390,6 +393,7 @@ export class Engine {
         journaler.waitFor('closed', DRAIN_TIMEOUT_MS),
       ]);
       this.drainedAt = v[Stat.endedAt]!;
+      v[Stat.gcMsMain] = gc.stop();
       await this.supervisor.stopAll(EXIT_GRACE_MS);
       if (config.source.kind === 'kafka')
         return this.summary(
@@ -400,6 +404,7 @@ export class Engine {
         );
       return this.summary(stoppedBy, tradesFile, config.writeReports ? reportsFile : null, writeBookFile ? bookFile : null);
     } finally {
+      gc.stop(); // a failed run's meter too (a no-op after the drain read it)
       if (progress) clearInterval(progress);
       if (durationTimer) clearTimeout(durationTimer);
       await this.http?.close();

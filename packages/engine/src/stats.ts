@@ -43,6 +43,15 @@ export const Stat = {
   matcherReadyAt: 22,
   /** Wall-clock ms (timeOrigin-based) when the sink had opened its outputs (intake waits for it), 0 before. */
   sinkReadyAt: 23,
+  /** The process's CPU (user + system, us) at the first publish (poller) and when matching ended (matcher): the run's CPU. */
+  cpuAtFirstPublishUs: 24,
+  cpuAtEndUs: 25,
+  /** GC ms in the measured window, per thread: each written by its own thread when its part of the run ends. */
+  gcMsPoller: 26,
+  gcMsJournaler: 27,
+  gcMsMatcher: 28,
+  gcMsSink: 29,
+  gcMsMain: 30,
 } as const;
 export type StatName = keyof typeof Stat;
 const STAT_COUNT = 32;
@@ -53,6 +62,12 @@ export function createStats(): SharedArrayBuffer {
   const view = new Float64Array(buffer);
   view[Stat.published] = view[Stat.durable] = view[Stat.matched] = view[Stat.sinkSequence] = -1;
   return buffer;
+}
+
+/** The process's CPU time so far (user + system, us): in any thread, the whole process's. */
+export function processCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 export function statsView(buffer: SharedArrayBuffer): Float64Array {

@@ -1,5 +1,6 @@
 // End-to-end tests of the engine process: real worker threads, real WAL files.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FRAME_HEADER_SIZE, availableBackends, readFrames, type WalFrame } from '@ringmatch/wal';
@@ -44,6 +45,14 @@ describe('engine, embedded source', () => {
     expect(s.latencyP50Us as number).toBeGreaterThan(0);
     expect(s.latencyP99Us as number).toBeGreaterThanOrEqual(s.latencyP50Us as number);
     expect(s.latencyP99Us as number).toBeLessThan(runUs + 1e6);
+    // The CPU account covers the measured window, not the start-up before it (which alone takes
+    // more CPU than this short run's window holds on every core), and GC is a part of it.
+    const cpuMs = s.cpuMs as number;
+    expect(cpuMs).toBeGreaterThan(0);
+    expect(cpuMs).toBeLessThanOrEqual((s.seconds as number) * 1000 * os.availableParallelism() + 20);
+    expect(s.cpuUsPerOrder).toBeCloseTo((cpuMs * 1000) / 50000, 1);
+    expect(s.gcMs as number).toBeGreaterThanOrEqual(0);
+    expect(s.gcMs as number).toBeLessThan(cpuMs);
     const trades = tradeBodies(d);
     expect(trades.length).toBe(s.trades);
     // Sequences in the trade log never go backwards and never pass the WAL's end.

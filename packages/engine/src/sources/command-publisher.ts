@@ -4,7 +4,7 @@
 // main thread's stop request. Each command's engine sequence is its ring sequence.
 import { HALTED, INSUFFICIENT_CAPACITY, TIMEOUT, isTrimmable, type RingBuffer, type SequenceBarrier, type Sequencer } from '@ringmatch/ring';
 import { COMMAND_SLOT_BYTES, markSnapshot, writeCommandSeq } from '@ringmatch/protocol';
-import { Stat } from '../stats.js';
+import { Stat, processCpuUs } from '../stats.js';
 import { copyIntoRing } from '../ring-copy.js';
 import { parkAsync } from '../park-async.js';
 import { Control, MATCHER, nowMs, type SharedState } from '../shared.js';
@@ -129,7 +129,10 @@ export class CommandPublisher {
   publish(lo: number, hi: number): void {
     const t = nowMs();
     const stats = this.stats;
-    if (stats[Stat.firstPublishAt] === 0) stats[Stat.firstPublishAt] = t;
+    if (stats[Stat.firstPublishAt] === 0) {
+      stats[Stat.firstPublishAt] = t;
+      stats[Stat.cpuAtFirstPublishUs] = processCpuUs();
+    }
     // Only the sampled sequences: a store per order would stream the whole stamp array through the cache.
     const stampEvery = this.stampEvery;
     for (let s = Math.ceil(lo / stampEvery) * stampEvery; s <= hi; s += stampEvery) this.stamps[s & this.stampMask] = t;

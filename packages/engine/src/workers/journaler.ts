@@ -12,6 +12,7 @@ import { COMMAND_SLOT_BYTES, markBatchEnd } from '@ringmatch/protocol';
 import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE, openWal, type RecoveryResult, type Wal } from '@ringmatch/wal';
 import type { WalBackendName } from '../config.js';
 import { Stat } from '../stats.js';
+import { GcMeter } from '../gc-meter.js';
 import { crashPoint, failureSequence, walSegmentBytes } from '../test-hooks.js';
 import { SampleCollector } from '../samples.js';
 import { SnapshotAssembler, type HandedSnapshot } from '../snapshot-handoff.js';
@@ -133,7 +134,10 @@ runWorker(JOURNALER, async () => {
     },
   });
   parentPort!.postMessage({ type: 'opened', backend: wal.recovery.backend });
+  const gc = new GcMeter();
+  gc.start();
   await Promise.all([journal(wal), writeSnapshots(wal)]);
+  stats[Stat.gcMsJournaler] = gc.stop();
   samples.maybeFlush(true);
   await wal.close();
   parentPort!.postMessage({ type: 'closed', durable: wal.durableSequence });

@@ -37,7 +37,8 @@ import { DepthFeed } from '../depth-feed.js';
 import { DepthView } from '../depth-view.js';
 import { TradeTape } from '../trade-tape.js';
 import type { ReplayBase } from '../output-rebuild.js';
-import { Stat } from '../stats.js';
+import { Stat, processCpuUs } from '../stats.js';
+import { GcMeter } from '../gc-meter.js';
 import { SampleCollector } from '../samples.js';
 import { SnapshotSender } from '../snapshot-handoff.js';
 import { encodeSourcePositions } from '../source-positions.js';
@@ -87,6 +88,8 @@ const depth = data.depth ? new DepthFeed(engine, data.depth, outputs) : null;
 /** What queries read while the engine runs: each symbol's top N after the last batch that changed it. */
 const view = data.depth && data.shared.depthView ? new DepthView(data.shared.depthView, data.depth.levels) : null;
 let lastSnapshot = -1;
+/** GC time of the live run (the summary's CPU account). */
+const gc = new GcMeter();
 
 class Halted extends Error {}
 
@@ -274,6 +277,8 @@ function live(): void {
   // the streams this stage produces.
   const end = result.cursor;
   stats[Stat.endedAt] = nowMs();
+  stats[Stat.cpuAtEndUs] = processCpuUs();
+  stats[Stat.gcMsMatcher] = gc.stop();
   if (end > lastSnapshot) snapshot(end); // with no snapshot yet, lastSnapshot is -1
   outputs.mark(end, 0);
   flushOutputs();
@@ -286,6 +291,7 @@ runWorker(MATCHER, () => {
     replay();
     stats[Stat.matcherReadyAt] = nowMs();
     announceReady(new Int32Array(data.shared.control), Control.matcherReady);
+    gc.start();
     live();
   } catch (error) {
     if (!(error instanceof Halted) && !(error instanceof OutputRingHalted)) throw error;

@@ -11,6 +11,8 @@ import type { SourceResume } from '../recovery-plan.js';
 import { CommandPublisher } from '../sources/command-publisher.js';
 import { openSource } from '../sources/source-registry.js';
 import { whenIntakeOpens } from '../intake-gate.js';
+import { GcMeter } from '../gc-meter.js';
+import { Stat } from '../stats.js';
 import { runWorker } from '../worker-main.js';
 import { symbolTableFor, type SharedState } from '../shared.js';
 import { POLLER_NICE, niceCurrentThread } from '../thread-priority.js';
@@ -43,7 +45,12 @@ runWorker(
     await source.prepare?.(out);
     const control = new Int32Array(data.shared.control);
     const intake = await whenIntakeOpens(control, () => (ring.halted ? 'halted' : out.stopRequested() ? 'stop' : null), data.readyTimeoutMs);
-    if (intake === 'open') await source.run(out);
+    if (intake === 'open') {
+      const gc = new GcMeter();
+      gc.start();
+      await source.run(out);
+      new Float64Array(data.shared.stats)[Stat.gcMsPoller] = gc.stop();
+    }
     if (ring.halted) return; // the engine is failing: nothing drains
     ring.end();
     parentPort!.postMessage({ type: 'source-done', published: out.published });

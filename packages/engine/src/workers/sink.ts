@@ -23,6 +23,7 @@ import { failureSequence } from '../test-hooks.js';
 import { processorPolicy, runWorker } from '../worker-main.js';
 import { Control, EngineSequence, SINK, nowMs, type SharedState } from '../shared.js';
 import { announceReady } from '../intake-gate.js';
+import { GcMeter } from '../gc-meter.js';
 
 export interface SinkData extends SinkSettings {
   shared: SharedState;
@@ -66,6 +67,8 @@ runWorker(SINK, async () => {
   );
   stats[Stat.sinkReadyAt] = nowMs();
   announceReady(new Int32Array(data.shared.control), Control.sinkReady);
+  const gc = new GcMeter();
+  gc.start();
   const report = createReport();
   const trade = createTrade();
   const update = createDepthUpdate();
@@ -98,6 +101,7 @@ runWorker(SINK, async () => {
     const ready = sink.ready();
     return ready ? ready.then(() => take(first, last)) : take(first, last);
   }, policy.options);
+  stats[Stat.gcMsSink] = gc.stop();
   if (failure) throw failure;
   policy.outcome(result);
   if (result.status !== 'ended') return; // halted: the engine is failing
