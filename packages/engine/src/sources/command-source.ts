@@ -1,5 +1,6 @@
 // The source plug-in interface. The poller worker opens the run's source, lets it prepare, and once
-// the pipeline is ready hands it the command publisher; the source fills claimed command slots until its input ends or a stop is requested.
+// the pipeline is ready hands it the command publisher; the source fills claimed command slots
+// until its input ends or a stop is requested.
 // Where it resumes comes from the recovery plan (the WAL's last source position per partition).
 // A source is one file in this folder, registered in source-registry.ts.
 import type { SymbolTable } from '@ringmatch/protocol';
