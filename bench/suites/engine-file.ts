@@ -12,9 +12,10 @@
 // machine's speed between rounds leaves out. The engine runs take ENGINE_ROUNDS rounds, not the
 // method's five: one file run to the next spreads 24-36% on this machine, more than the ratio's
 // margin over its target, and a median of five moved 0.77-0.86 between runs of the same code.
-// The engine lines carry the run's CPU account from its summary (`cpu_ms`, `cpu_us_per_order`:
-// the process's CPU over the measured window; `gc_ms`: the GC pauses of the engine's threads in
-// it), beside exchange-core's `cpu_ms`, `gc_ms` and `jit_ms` (Node reports no JIT time).
+// The engine lines carry the run's account from its summary (`outputs_per_cmd`: trades and
+// execution reports per command; `cpu_ms`, `cpu_us_per_order`: the process's CPU over the measured
+// window; `gc_ms`: the GC pauses of the engine's threads in it), beside exchange-core's events per
+// command, `cpu_ms`, `gc_ms` and `jit_ms` (Node reports no JIT time).
 // The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
 // `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
 // Then the peer comparison on book-peer's single-symbol stream (bench/peer/stream.ts): ringmatch
@@ -53,6 +54,10 @@ const PEER_SEED = 42;
 interface PipelineRun {
   commands_per_s: number;
   trades: number;
+  /** Its events: one per command that traded (with its fills), per rejection and per reduction (cancels and size cuts); its one result per command is not counted. */
+  trade_events: number;
+  reject_events: number;
+  reduce_events: number;
   journal_bytes: number;
   gc_ms: number;
   jit_ms: number;
@@ -99,7 +104,7 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
     ...methodFields(oursRuns.values, load),
   };
   if (failure !== null) {
-    yield { bench: 'engine-file:peer', ops_per_s: f.ordersPerSecond, ...base, ...cpuFields(f) };
+    yield { bench: 'engine-file:peer', ops_per_s: f.ordersPerSecond, ...base, ...runAccount(f) };
     yield { bench: 'engine-file:exchange-core', ops_per_s: null, p50_us: null, p99_us: null, skipped: failure };
     return;
   }
@@ -115,7 +120,7 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
     same_trades: true,
     vs_exchange_core: round(f.ordersPerSecond / p.commands_per_s),
     wal_backend: f.walBackend,
-    ...cpuFields(f),
+    ...runAccount(f),
   };
   yield {
     bench: 'engine-file:exchange-core',
@@ -125,6 +130,7 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
     orders: commands,
     trades: p.trades,
     journal_mib: round(p.journal_bytes / 2 ** 20, 1),
+    outputs_per_cmd: round((p.trade_events + p.reject_events + p.reduce_events) / commands),
     gc_ms: p.gc_ms,
     jit_ms: p.jit_ms,
     cpu_ms: p.cpu_ms,
@@ -133,12 +139,13 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
 }
 
 /**
- * A run's CPU account, as exchange-core's lines have theirs: the process's CPU over the measured
- * window, per order, and the GC pauses of the engine's threads in it (Node reports no JIT time;
- * V8 compiles on helper threads, whose CPU the process figure includes).
+ * A run's account, as exchange-core's lines have theirs: outputs per command (trades and execution
+ * reports the books made, written or not), the process's CPU over the measured window, per order,
+ * and the GC pauses of the engine's threads in it (Node reports no JIT time; V8 compiles on helper
+ * threads, whose CPU the process figure includes).
  */
-function cpuFields(s: EngineSummary): { cpu_ms: number | null; cpu_us_per_order: number | null; gc_ms: number } {
-  return { cpu_ms: s.cpuMs, cpu_us_per_order: s.cpuUsPerOrder, gc_ms: s.gcMs };
+function runAccount(s: EngineSummary): { outputs_per_cmd: number; cpu_ms: number | null; cpu_us_per_order: number | null; gc_ms: number } {
+  return { outputs_per_cmd: round((s.trades + s.reports) / Math.max(1, s.orders)), cpu_ms: s.cpuMs, cpu_us_per_order: s.cpuUsPerOrder, gc_ms: s.gcMs };
 }
 
 /** SHA-256 of a file (the trades files compared across runs). */
@@ -267,7 +274,7 @@ export const groups: BenchGroup[] = [
           json_scanner: scanner,
           vs_embedded: round(f.ordersPerSecond / e.ordersPerSecond),
           vs_embedded_paired: pairedRatio(fromFile!.values, embedded!.values),
-          ...cpuFields(f),
+          ...runAccount(f),
           ...methodFields(fromFile!.values, engines.load),
         };
         yield {
@@ -277,7 +284,7 @@ export const groups: BenchGroup[] = [
           p99_us: null,
           orders,
           trades: e.trades,
-          ...cpuFields(e),
+          ...runAccount(e),
           ...methodFields(embedded!.values, engines.load),
         };
         if (fromFileJs) {
@@ -292,7 +299,7 @@ export const groups: BenchGroup[] = [
             vs_embedded: round(j.ordersPerSecond / e.ordersPerSecond),
             vs_embedded_paired: pairedRatio(fromFileJs.values, embedded!.values),
             native_vs_js: round(f.ordersPerSecond / j.ordersPerSecond),
-            ...cpuFields(j),
+            ...runAccount(j),
             ...methodFields(fromFileJs.values, engines.load),
           };
         }
