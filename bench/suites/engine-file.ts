@@ -14,7 +14,7 @@
 // margin over its target, and a median of five moved 0.77-0.86 between runs of the same code.
 // The engine lines carry the run's account from its summary (`outputs_per_cmd`: trades and
 // execution reports per command; `cpu_ms`, `cpu_us_per_order`: the process's CPU over the measured
-// window; `gc_ms`: the GC pauses of the engine's threads in it), beside exchange-core's events per
+// window; `gc_ms`: the GC pauses of the engine's threads while its stages ran), beside exchange-core's events per
 // command, `cpu_ms`, `gc_ms` and `jit_ms` (Node reports no JIT time).
 // The file lines use the native line scanner when @ringmatch/native is built; `engine-file:js` and
 // `engine-file:source-js` are the same runs with the JS byte scanner, for the gain in the same run.
@@ -141,7 +141,7 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
 /**
  * A run's account, as exchange-core's lines have theirs: outputs per command (trades and execution
  * reports the books made, written or not), the process's CPU over the measured window, per order,
- * and the GC pauses of the engine's threads in it (Node reports no JIT time; V8 compiles on helper
+ * and the GC pauses of the engine's threads while its stages ran (Node reports no JIT time; V8 compiles on helper
  * threads, whose CPU the process figure includes).
  */
 function runAccount(s: EngineSummary): { outputs_per_cmd: number; cpu_ms: number | null; cpu_us_per_order: number | null; gc_ms: number } {

@@ -52,7 +52,8 @@ export interface EngineSummary {
   /**
    * The process's CPU from the first publish to the end of matching (every thread: the workers,
    * V8's compiler and GC helpers, the kernel's work for them), null without a first publish; and
-   * the GC pauses of the engine's threads in the same window. Node reports no JIT time.
+   * the GC pauses of the engine's threads while its stages ran (each from its live start to its
+   * stage's end: the journaler's and the sink's include the drain). Node reports no JIT time.
    */
   cpuMs: number | null;
   cpuUsPerOrder: number | null;

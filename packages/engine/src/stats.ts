@@ -46,7 +46,7 @@ export const Stat = {
   /** The process's CPU (user + system, us) at the first publish (poller) and when matching ended (matcher): the run's CPU. */
   cpuAtFirstPublishUs: 24,
   cpuAtEndUs: 25,
-  /** GC ms in the measured window, per thread: each written by its own thread when its part of the run ends. */
+  /** GC ms per thread while the run's stages ran (each from its live start to its stage's end), written by that thread. */
   gcMsPoller: 26,
   gcMsJournaler: 27,
   gcMsMatcher: 28,
