@@ -54,7 +54,10 @@ const PEER_SEED = 42;
 interface PipelineRun {
   commands_per_s: number;
   trades: number;
-  /** Its events: one per command that traded (with its fills), per rejection and per reduction (cancels and size cuts); its one result per command is not counted. */
+  /**
+   * Its events: one per command that traded (with its fills), per rejection and per reduction
+   * (cancels and size cuts); its one result per command is not counted.
+   */
   trade_events: number;
   reject_events: number;
   reduce_events: number;
@@ -141,8 +144,8 @@ async function* peerLines(ctx: BenchContext, root: string, commands: number) {
 /**
  * A run's account, as exchange-core's lines have theirs: outputs per command (trades and execution
  * reports the books made, written or not), the process's CPU over the measured window, per order,
- * and the GC pauses of the engine's threads while its stages ran (Node reports no JIT time; V8 compiles on helper
- * threads, whose CPU the process figure includes).
+ * and the GC pauses of the engine's threads while its stages ran (Node reports no JIT time; V8
+ * compiles on helper threads, whose CPU the process figure includes).
  */
 function runAccount(s: EngineSummary): { outputs_per_cmd: number; cpu_ms: number | null; cpu_us_per_order: number | null; gc_ms: number } {
   return { outputs_per_cmd: round((s.trades + s.reports) / Math.max(1, s.orders)), cpu_ms: s.cpuMs, cpu_us_per_order: s.cpuUsPerOrder, gc_ms: s.gcMs };
