@@ -75,9 +75,12 @@ describe('engine start-up', () => {
       `ndjson:${file}`,
       '--symbols',
       '8',
+      '--ring-size',
+      '4096',
     ];
-    // A failure in the matcher's handler leaves some 350,000 durable commands and no snapshot:
-    // the restart replays them all, while the file source resumes at once.
+    // A failure in the matcher's handler leaves some 350,000 durable commands and no snapshot (the
+    // small ring keeps the source within 4,096 commands of the matcher, so at least 45,000 lines
+    // are left): the restart replays them all, while the file source resumes at once.
     const failed = await runCli(RUN, 60_000, { RINGMATCH_TEST_FAIL_AT: 'matcher:350000' });
     expect(failed.code, failed.stderr).toBe(1);
     const r = await runCli(RUN, 60_000);
@@ -85,7 +88,9 @@ describe('engine start-up', () => {
     const s = summaryOf(r.stdout) as { recovery: { replayed: number }; lastSequence: number; startup: Record<string, number | null> };
     expect(s.lastSequence).toBe(400_000);
     expect(s.recovery.replayed).toBeGreaterThanOrEqual(349_999);
+    expect(s.recovery.replayed).toBeLessThanOrEqual(350_000 + 4096);
     const { matcherReadyMs, sinkReadyMs, firstPublishMs } = s.startup;
+    expect(firstPublishMs).not.toBeNull();
     expect(matcherReadyMs).not.toBeNull();
     expect(sinkReadyMs).not.toBeNull();
     expect(firstPublishMs).toBeGreaterThanOrEqual(matcherReadyMs!);
