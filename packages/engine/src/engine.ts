@@ -10,7 +10,7 @@ import { openDataDir, type OpenedDataDir } from './datadir.js';
 import { WAL_DIR } from './datadir-files.js';
 import { describeFault, faultFacts } from './fault.js';
 import { Refusal } from './refusal.js';
-import { EngineMetrics, type SampleBatch } from './metrics.js';
+import { EngineMetrics, positionsFromStats, type PipelinePositions, type SampleBatch } from './metrics.js';
 import { DepthView } from './depth-view.js';
 import { TradeTape } from './trade-tape.js';
 import { EngineHttpServer, type EngineStatus } from './http-server.js';
@@ -76,7 +76,7 @@ function nextPowerOfTwo(n: number): number {
 export class Engine {
   readonly stats = createStats();
   private readonly view = new Float64Array(this.stats);
-  readonly metrics = new EngineMetrics(this.view);
+  readonly metrics = new EngineMetrics(this.view, () => this.positions());
   private http: EngineHttpServer | null = null;
   private depthView: DepthView | null = null;
   private readonly rate = new RateMeter();
@@ -412,15 +412,29 @@ export class Engine {
     }
   }
 
-  /** GET /status: sequences, lags and rates from the stats (metrics figures, read while running). */
+  /**
+   * Where each stage stands, read downstream first (see positionsFromStats): the sink's and the
+   * matcher's figures, then the command ring's cursors (exact) once the ring exists.
+   */
+  private positions(): PipelinePositions {
+    const ring = this.commandRing;
+    if (!ring) return positionsFromStats(this.view);
+    const outputs = this.view[Stat.sinkSequence]!;
+    const matched = this.view[Stat.matched]!;
+    const cursors = ring.cursors();
+    return { published: cursors.published, durable: cursors.stages[JOURNALER]!, matched, outputs };
+  }
+
+  /** GET /status: sequences, lags and rates, read while running. */
   private status(): EngineStatus {
+    const p = this.positions();
     const s = readStats(this.view);
-    const matched = Math.max(0, s.matched - s.firstSequence + 1);
+    const matched = Math.max(0, p.matched - s.firstSequence + 1);
     const now = performance.now();
     const seconds = (now - this.startedAt) / 1000;
     return {
-      sequences: { published: s.published, durable: s.durable, matched: s.matched, outputs: s.sinkSequence },
-      lags: { durable: Math.max(0, s.published - s.durable), match: Math.max(0, s.durable - s.matched), outputs: Math.max(0, s.matched - s.sinkSequence) },
+      sequences: p,
+      lags: { durable: p.published - p.durable, match: p.durable - p.matched, outputs: Math.max(0, p.matched - p.outputs) },
       rates: { ordersPerSecond: Math.round(this.rate.perSecond(now, matched)), ordersPerSecondSinceStart: seconds > 0 ? Math.round(matched / seconds) : 0 },
       trades: s.trades,
       rejected: s.rejected,

@@ -8,12 +8,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SymbolTable } from '@ringmatch/protocol';
 import type { DepthView } from './depth-view.js';
-import type { EngineMetrics } from './metrics.js';
+import type { EngineMetrics, PipelinePositions } from './metrics.js';
 import { TAPE_TRADES, type TradeTape } from './trade-tape.js';
 
 export interface EngineStatus {
   /** Highest sequence reached by each stage. */
-  sequences: { published: number; durable: number; matched: number; outputs: number };
+  sequences: PipelinePositions;
   /** Sequences between stages. */
   lags: { durable: number; match: number; outputs: number };
   /** Matched commands per second over about the last second, and since the run started. */
@@ -108,9 +108,9 @@ export class EngineHttpServer {
   }
 
   private metrics(res: http.ServerResponse): void {
-    const registry = this.sources.metrics.registry;
-    registry.metrics().then(
-      (body) => answer(res, 200, registry.contentType, body),
+    const metrics = this.sources.metrics;
+    metrics.scrape().then(
+      (body) => answer(res, 200, metrics.registry.contentType, body),
       (error: unknown) => answer(res, 500, 'text/plain', String(error)),
     );
   }

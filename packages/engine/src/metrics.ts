@@ -4,7 +4,28 @@
 // that serves them is http-server.ts.
 import client from 'prom-client';
 import hdr from 'hdr-histogram-js';
-import { readStats, type StatName } from './stats.js';
+import { Stat, type StatName } from './stats.js';
+
+/** Highest sequence reached by each stage of the pipeline. */
+export interface PipelinePositions {
+  published: number;
+  durable: number;
+  matched: number;
+  /** Highest sequence whose outputs the sink has written. */
+  outputs: number;
+}
+
+/**
+ * From the stats alone, downstream first: each figure is read before the one upstream of it, and
+ * each stage stores its figure before the stage behind it can move past it, so a reading never has
+ * a stage ahead of the one it follows.
+ */
+export function positionsFromStats(stats: Float64Array): PipelinePositions {
+  const outputs = stats[Stat.sinkSequence]!;
+  const matched = stats[Stat.matched]!;
+  const durable = stats[Stat.durable]!;
+  return { published: stats[Stat.published]!, durable, matched, outputs };
+}
 
 export interface SampleBatch {
   type: 'samples';
@@ -31,7 +52,15 @@ export class EngineMetrics {
   private readonly walSyncSeconds: client.Histogram;
   private readonly walBatchRecords: client.Histogram;
 
-  constructor(private readonly stats: Float64Array) {
+  /** The positions of the scrape being served: one reading for every series, so they agree. */
+  private frame: PipelinePositions;
+
+  /** `positions` reads the pipeline downstream first (see positionsFromStats). */
+  constructor(
+    private readonly stats: Float64Array,
+    private readonly positions: () => PipelinePositions = () => positionsFromStats(stats),
+  ) {
+    this.frame = positions();
     const counter = (name: string, help: string, stat: StatName): void => {
       new client.Counter({
         name,
@@ -43,12 +72,9 @@ export class EngineMetrics {
         },
       });
     };
-    const readValue = (stat: StatName): number => readStats(this.stats)[stat];
-    const sequenceCount = (stat: StatName): number => {
-      const s = readStats(this.stats);
-      return Math.max(0, s[stat] - s.firstSequence + 1);
-    };
-    for (const [name, help, stat] of [
+    const readValue = (stat: StatName): number => this.stats[Stat[stat]]!;
+    const sequenceCount = (stage: keyof PipelinePositions): number => Math.max(0, this.frame[stage] - this.stats[Stat.firstSequence]! + 1);
+    for (const [name, help, stage] of [
       ['ringmatch_orders_in_total', 'Commands published into the command ring this run', 'published'],
       ['ringmatch_orders_durable_total', 'Commands durable in the WAL this run', 'durable'],
       ['ringmatch_orders_matched_total', 'Commands processed by the books this run', 'matched'],
@@ -59,7 +85,7 @@ export class EngineMetrics {
         registers: [this.registry],
         collect() {
           this.reset();
-          this.inc(sequenceCount(stat));
+          this.inc(sequenceCount(stage));
         },
       });
     }
@@ -78,10 +104,10 @@ export class EngineMetrics {
       labelNames: ['stage'],
       registers: [this.registry],
       collect: () => {
-        const s = readStats(this.stats);
-        lag.set({ stage: 'durable' }, Math.max(0, s.published - s.durable));
-        lag.set({ stage: 'match' }, Math.max(0, s.durable - s.matched));
-        lag.set({ stage: 'sink' }, Math.max(0, s.matched - s.sinkSequence));
+        const p = this.frame;
+        lag.set({ stage: 'durable' }, p.published - p.durable);
+        lag.set({ stage: 'match' }, p.durable - p.matched);
+        lag.set({ stage: 'sink' }, Math.max(0, p.matched - p.outputs)); // -1 before the first output
       },
     });
     const cursor = new client.Gauge({
@@ -90,11 +116,11 @@ export class EngineMetrics {
       labelNames: ['stage'],
       registers: [this.registry],
       collect: () => {
-        const s = readStats(this.stats);
-        cursor.set({ stage: 'published' }, s.published);
-        cursor.set({ stage: 'durable' }, s.durable);
-        cursor.set({ stage: 'matched' }, s.matched);
-        cursor.set({ stage: 'sink' }, s.sinkSequence);
+        const p = this.frame;
+        cursor.set({ stage: 'published' }, p.published);
+        cursor.set({ stage: 'durable' }, p.durable);
+        cursor.set({ stage: 'matched' }, p.matched);
+        cursor.set({ stage: 'sink' }, p.outputs);
       },
     });
     const quantiles = new client.Gauge({
@@ -118,6 +144,15 @@ export class EngineMetrics {
       registers: [this.registry],
       buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536],
     });
+  }
+
+  /**
+   * The Prometheus text of every series. prom-client runs every collect callback before its first
+   * await, so the one reading taken here serves the whole scrape.
+   */
+  scrape(): Promise<string> {
+    this.frame = this.positions();
+    return this.registry.metrics();
   }
 
   observe(samples: SampleBatch): void {

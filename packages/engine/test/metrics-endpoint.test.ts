@@ -35,8 +35,25 @@ describe('metrics endpoint', () => {
         if (Date.now() > deadline) throw new Error(`figures did not move within 30 s:\n${body.slice(0, 3000)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      expect(metricValue(body, 'ringmatch_orders_in_total')).toBeGreaterThanOrEqual(metricValue(body, 'ringmatch_orders_durable_total'));
-      expect(metricValue(body, 'ringmatch_orders_durable_total')).toBeGreaterThanOrEqual(metricValue(body, 'ringmatch_orders_matched_total'));
+      // Each scrape (and each /status) is one reading of the pipeline, downstream first: while orders
+      // flow, no stage is ever ahead of the one it follows and no lag is negative.
+      const disorder: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const scrape = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+        const [published, durable, matched] = ['in', 'durable', 'matched'].map((n) => metricValue(scrape, `ringmatch_orders_${n}_total`)) as [
+          number,
+          number,
+          number,
+        ];
+        const lags = [...scrape.matchAll(/^ringmatch_ring_lag\{stage="\w+"\} (-?\d+)$/gm)].map((m) => Number(m[1]));
+        if (!(published >= durable && durable >= matched) || lags.length !== 3 || lags.some((lag) => lag < 0))
+          disorder.push(`metrics in=${published} durable=${durable} matched=${matched} lags=${lags}`);
+        const status = JSON.parse((await get(`http://127.0.0.1:${port}/status`)).body) as { sequences: Record<string, number>; lags: Record<string, number> };
+        const q = status.sequences;
+        if (!(q.published! >= q.durable! && q.durable! >= q.matched! && q.matched! >= q.outputs!) || Object.values(status.lags).some((lag) => lag < 0))
+          disorder.push(`status ${JSON.stringify(status)}`);
+      }
+      expect(disorder).toEqual([]);
       expect(metricValue(body, 'ringmatch_trades_total')).toBeGreaterThan(0);
       expect(body).toMatch(/ringmatch_ring_lag\{stage="durable"\} \d+/);
       expect(body).toMatch(/ringmatch_ring_lag\{stage="match"\} \d+/);

@@ -272,13 +272,20 @@ export class RingBuffer {
     return s - 1 > claimed ? claimed : s - 1;
   }
 
-  /** Every cursor, exact, readable from any thread. */
+  /**
+   * Every cursor, exact, readable from any thread, and consistent: each cursor is read before the
+   * ones it waits on (stages from the last declared, a stage only waits on earlier ones; then the
+   * publish and claim cursors), so no stage in the snapshot is ahead of its gate although all move.
+   */
   cursors(): CursorSnapshot {
+    const values: number[] = [];
+    for (let i = this.stageSeqs.length - 1; i >= 0; i--) values[i] = this.stageSeqs[i]!.get();
+    const published = this.published();
     const stages: Record<string, number> = {};
     this.stageSpecs.forEach((s, i) => {
-      stages[s.name] = this.stageSeqs[i]!.get();
+      stages[s.name] = values[i]!;
     });
-    return { claimed: this.claimed(), published: this.published(), stages };
+    return { claimed: this.claimed(), published, stages };
   }
 
   /** Stop the pipeline: set the halt flag and wake every parked waiter (producers and stages). */

@@ -22,8 +22,26 @@ describe('cross-worker pipelines (real worker_threads)', () => {
     const ring = new Pipeline({ slotSize: 64, slotCount: 1 << 10 }).then('a').then('b').then('c').build();
     const cs = ['a', 'b', 'c'].map((stage) => spawn(ring, 'consume', { stage, count }));
     const p = spawn(ring, 'produce', { count, batch: 64 });
-    const results = await Promise.all([p.result, ...cs.map((c) => c.result)]);
+    // Meanwhile the main thread reads cursors(): every snapshot keeps claimed >= published >= a >= b >= c
+    // although all of them move (a snapshot read in declaration order shows b ahead of a).
+    let done = false;
+    const all = Promise.all([p.result, ...cs.map((c) => c.result)]).finally(() => {
+      done = true;
+    });
+    let snapshots = 0;
+    const disorder: string[] = [];
+    while (!done && snapshots < 50_000_000) {
+      for (let i = 0; i < 2000; i++, snapshots++) {
+        const c = ring.cursors();
+        const { a, b, c: last } = c.stages as { a: number; b: number; c: number };
+        if (!(c.claimed >= c.published && c.published >= a && a >= b && b >= last) && disorder.length < 5) disorder.push(JSON.stringify(c));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const results = await all;
     for (const r of results.slice(1)) expect(r).toMatchObject({ status: 'done', bad: 0, sum: tri(count) });
+    expect(snapshots).toBeGreaterThan(10_000);
+    expect(disorder).toEqual([]);
   });
 
   it('diamond a -> (b, c) -> d: d runs only behind both branches (2M events)', async () => {

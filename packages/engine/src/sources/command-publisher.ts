@@ -141,9 +141,9 @@ export class CommandPublisher {
       // Snapshot points are a function of the sequence alone: a restart keeps them where they were.
       for (let s = Math.ceil(lo / every) * every; s <= hi; s += every) markSnapshot(this.bytes, this.ring.offsetOf(s));
     }
+    stats[Stat.published] = hi; // before the publish: no later stage's figure is ever ahead of it
     this.sequencer.publish(lo, hi);
     this.published = hi;
-    stats[Stat.published] = hi;
     this.sent += hi - lo + 1;
   }
 

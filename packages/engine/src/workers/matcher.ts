@@ -163,9 +163,9 @@ function replay(): void {
       if (cmd.sourceStream >= 0) lastPositions.set(cmd.sourceStream, cmd.sourcePosition);
     },
     onProgress: (sequence: number) => {
+      stats[Stat.matched] = sequence; // before its outputs go out: the sink's figure never passes it
       outputs.mark(sequence, 0);
       flushOutputs();
-      stats[Stat.matched] = sequence;
     },
   };
   const count =
@@ -264,11 +264,11 @@ function live(): void {
         if (s % sampleEvery === 0) samples.latencyNs((nowMs() - stamps[s & stampMask]!) * 1e6);
         if (hasSnapshotMark(bytes, offset)) snapshot(s);
       }
+    stats[Stat.matched] = last; // before its outputs go out: the sink's figure never passes it
     outputs.mark(last, 0);
     flushOutputs();
     if (depth && view) depth.publishChanged(view);
     tape.publishChanged(last);
-    stats[Stat.matched] = last;
     samples.maybeFlush();
   }, policy.options);
   policy.outcome(result);
