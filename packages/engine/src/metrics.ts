@@ -60,7 +60,7 @@ export class EngineMetrics {
     private readonly stats: Float64Array,
     private readonly positions: () => PipelinePositions = () => positionsFromStats(stats),
   ) {
-    this.frame = positions();
+    this.frame = positionsFromStats(stats); // until the first scrape takes its own reading
     const counter = (name: string, help: string, stat: StatName): void => {
       new client.Counter({
         name,
